@@ -1,0 +1,100 @@
+"""The FFmpeg binary and a runner that keeps its log tail.
+
+The binary comes from the ``imageio-ffmpeg`` wheel (a full static build: x264/x265,
+libvpx, AV1, libvmaf, SRT, chromaprint), so no system FFmpeg is needed. A user can
+point ``VIDLENS_FFMPEG`` at their own build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import deque
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from vidlens.errors import FFmpegError, MediaError
+
+LOG_TAIL_LINES = 30
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """Path of the FFmpeg binary: ``VIDLENS_FFMPEG``, else the packaged one, else ``ffmpeg`` on PATH."""
+    override = os.environ.get("VIDLENS_FFMPEG")
+    if override:
+        if not Path(override).is_file():
+            raise MediaError(f"VIDLENS_FFMPEG points at '{override}', which is not a file")
+        return override
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # pragma: no cover - only without the wheel
+        found = shutil.which("ffmpeg")
+        if found:
+            return found
+        raise MediaError("no FFmpeg binary: install imageio-ffmpeg or set VIDLENS_FFMPEG") from exc
+
+
+def tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    on_progress: Callable[[dict[str, str]], None] | None = None,
+    path: str | None = None,
+    timeout: float | None = None,
+) -> str:
+    """Run ``ffmpeg ARGS`` and return its stderr log tail.
+
+    With ``on_progress``, FFmpeg's ``-progress pipe:1`` key=value blocks are parsed
+    and delivered as they arrive. A non-zero exit raises ``FFmpegError`` carrying the
+    exact command and the last lines of the log.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y"]
+    if on_progress is not None:
+        cmd += ["-progress", "pipe:1", "-nostats"]
+    cmd += list(args)
+    log: deque[str] = deque(maxlen=200)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if on_progress else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, errors="replace")
+    import threading
+
+    def drain_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            log.append(line.rstrip("\n"))
+
+    t = threading.Thread(target=drain_stderr, daemon=True)
+    t.start()
+    if on_progress is not None:
+        assert proc.stdout is not None
+        block: dict[str, str] = {}
+        for line in proc.stdout:
+            key, _, value = line.strip().partition("=")
+            if not key:
+                continue
+            block[key] = value
+            if key == "progress":
+                on_progress(block)
+                block = {}
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        t.join(timeout=5)
+        raise FFmpegError(f"ffmpeg timed out after {timeout}s", command=cmd, returncode=-9,
+                          log_tail=tail("\n".join(log)), path=path) from None
+    t.join(timeout=5)
+    log_text = tail("\n".join(log))
+    if rc != 0:
+        last = log_text.splitlines()[-1] if log_text else "no output"
+        raise FFmpegError(f"ffmpeg failed (exit {rc}): {last}", command=cmd, returncode=rc,
+                          log_tail=log_text, path=path)
+    return log_text

@@ -1,0 +1,132 @@
+"""Probe a media file with PyAV into a ``Video``.
+
+Probing also decodes the first video frame: a header can look fine while the
+stream is garbage, and we would rather say so at ingest than half way through a job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.logging
+
+from vidlens.errors import CorruptMediaError, MediaLimitError, UnsupportedMediaError
+from vidlens.media.ffmpeg import tail
+from vidlens.types import StreamInfo, Video
+
+MAX_PIXELS = 8192 * 8192
+MAX_SIDE = 16384
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _log_text(logs: list[tuple[int, str, str]]) -> str:
+    return tail("\n".join(f"[{name}] {msg.strip()}" for _lvl, name, msg in logs))
+
+
+def open_container(path: str | Path) -> av.container.InputContainer:
+    """Open for reading, turning libav failures into clear one-line errors."""
+    p = str(path)
+    if not os.path.exists(p):
+        raise UnsupportedMediaError(f"no such file: {p}", path=p)
+    if os.path.isdir(p):
+        raise UnsupportedMediaError(f"expected a media file, got a directory: {p}", path=p)
+    size = os.path.getsize(p)
+    if size == 0:
+        raise CorruptMediaError(f"{Path(p).name}: expected a media file, got an empty (0-byte) file", path=p)
+    av.logging.set_level(av.logging.WARNING)
+    with av.logging.Capture() as logs:
+        try:
+            return av.open(p, metadata_errors="replace")
+        except av.error.InvalidDataError as exc:
+            raise UnsupportedMediaError(
+                f"{Path(p).name}: expected an audio/video container, but libav found no format it can read",
+                path=p, log_tail=_log_text(list(logs)) or str(exc)) from None
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(f"{Path(p).name}: cannot open: {exc.strerror or exc}", path=p,
+                                    log_tail=_log_text(list(logs))) from None
+
+
+def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = None) -> Video:
+    """Read a file's streams and timing, decode its first frame, and hash its content."""
+    p = str(path)
+    name = Path(p).name
+    container = open_container(p)
+    with container, av.logging.Capture() as logs:
+        vstreams = list(container.streams.video)
+        astreams = list(container.streams.audio)
+        if require_video and not vstreams:
+            kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
+            raise UnsupportedMediaError(f"{name}: expected a video stream, found {kinds}", path=p)
+        streams = tuple(_stream_info(s) for s in container.streams)
+        tags = {str(k): str(v) for k, v in (container.metadata or {}).items()}
+        if not vstreams:
+            tb = Fraction(1, 1_000_000)
+            dur = int(container.duration or 0)
+            return Video(id=sha256 or sha256_file(p), sha256=sha256 or sha256_file(p), uri=os.path.abspath(p),
+                         size_bytes=os.path.getsize(p), container=container.format.name, time_base=tb,
+                         duration=dur, fps=None, width=0, height=0, rotation=0, frame_count=None,
+                         has_audio=bool(astreams), streams=streams, tags=tags)
+        vs = vstreams[0]
+        cc = vs.codec_context
+        width, height = int(cc.width or 0), int(cc.height or 0)
+        if width <= 0 or height <= 0:
+            raise CorruptMediaError(f"{name}: video stream reports no picture size ({width}x{height})",
+                                    path=p, log_tail=_log_text(list(logs)))
+        if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+            raise MediaLimitError(
+                f"{name}: picture size {width}x{height} exceeds the limit of {MAX_SIDE} px a side "
+                f"and {MAX_PIXELS} pixels", path=p)
+        tb = Fraction(vs.time_base) if vs.time_base else Fraction(1, 1_000_000)
+        first = None
+        try:
+            for frame in container.decode(vs):
+                first = frame
+                break
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(f"{name}: the video stream does not decode: {exc.strerror or exc}",
+                                    path=p, log_tail=_log_text(list(logs))) from None
+        if first is None:
+            raise CorruptMediaError(f"{name}: the video stream holds no decodable frame", path=p,
+                                    log_tail=_log_text(list(logs)))
+        if vs.duration:
+            duration = int(vs.duration)
+        elif container.duration:
+            duration = int(Fraction(container.duration, 1_000_000) / tb)
+        else:
+            duration = 0
+        avg = Fraction(vs.average_rate) if vs.average_rate else None
+        base = Fraction(vs.base_rate) if vs.base_rate else None
+        fps = avg or base or (Fraction(vs.guessed_rate) if vs.guessed_rate else None)
+        vfr = bool(avg and base and abs(float(avg) - float(base)) / float(base) > 0.01)
+        digest = sha256 or sha256_file(p)
+        return Video(
+            id=digest, sha256=digest, uri=os.path.abspath(p), size_bytes=os.path.getsize(p),
+            container=container.format.name, time_base=tb, duration=duration, fps=fps,
+            width=width, height=height, rotation=int(getattr(first, "rotation", 0) or 0) % 360,
+            frame_count=int(vs.frames) or None, has_audio=bool(astreams), variable_frame_rate=vfr,
+            streams=streams, tags=tags,
+        )
+
+
+def _stream_info(s: av.stream.Stream) -> StreamInfo:
+    cc = s.codec_context
+    common = dict(index=s.index, kind=s.type, codec=(cc.name if cc else "unknown") or "unknown",
+                  time_base=Fraction(s.time_base) if s.time_base else Fraction(1, 1_000_000),
+                  language=s.language)
+    if s.type == "video":
+        return StreamInfo(**common, width=cc.width, height=cc.height,
+                          pix_fmt=cc.pix_fmt if cc.pix_fmt else None)
+    if s.type == "audio":
+        return StreamInfo(**common, sample_rate=cc.sample_rate, channels=cc.channels)
+    return StreamInfo(**common)
