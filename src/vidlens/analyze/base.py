@@ -54,7 +54,9 @@ class AnalyzerExample:
 class Analyzer(ABC):
     manifest: ClassVar[PluginManifest]
     Config: ClassVar[type[AnalyzerConfig]] = AnalyzerConfig
-    sampling: ClassVar[Sampling]
+    #: One sampling, several (each FrameSample's ``stream`` says which), or None for an analyzer that
+    #: reads no video frames (e.g. speech reads the audio stream itself) and gets an empty iterator.
+    sampling: ClassVar[Sampling | tuple[Sampling, ...] | None]
 
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
@@ -76,7 +78,7 @@ class Analyzer(ABC):
         blob = json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    def sampling_for(self, video: Video) -> Sampling:
+    def sampling_for(self, video: Video) -> Sampling | tuple[Sampling, ...] | None:
         """The sampling for this video; override when it depends on the video."""
         return self.sampling
 
