@@ -138,7 +138,7 @@ class UploadStore:
                             .where(video_uploads.c.video_id == res.video.id)).first() is None:
                 conn.execute(video_uploads.insert().values(video_id=res.video.id, original_name=display_name(client_name),
                                                            uploaded_by=principal.name, uploaded_at=time.time()))
-        if res.status == "duplicate" and Path(res.video.uri) != final.resolve() and not self._referenced(final):
+        if res.status == "duplicate" and not self._referenced(final):  # the library keeps the first copy
             final.unlink(missing_ok=True)
         return res
 
