@@ -20,16 +20,6 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's vidlens.toml or VIDLENS_* settings."""
-    for key in list(os.environ):
-        if key.startswith("VIDLENS_") and key not in ("VIDLENS_TEST_POSTGRES_URL", "VIDLENS_MEDIA_DIR",
-                                                      "VIDLENS_FFMPEG"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture(scope="session")
 def synth_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 4-shot synthetic H.264 clip (hard cuts at frames 30, 55, 90)."""
