@@ -112,9 +112,9 @@ class ShotDetectConfig(BaseModel):
         "dissolve; rejects exposure and lighting changes."))
     black_luma: float = Field(26.0, ge=0, le=255, description="A frame with mean luma below this ...")
     black_spread: float = Field(10.0, ge=0, description="... and luma standard deviation below this is black.")
-    black_tolerance: float = Field(0.5, ge=0, description=(
-        "A frame within this much mean luma of its black run's level is fully black; brighter frames next "
-        "to the run belong to the fade."))
+    fade_edge_step: float = Field(0.5, ge=0, description=(
+        "Inside a black run, a frame still belongs to the fade while mean luma changes by more than this "
+        "per frame (the darkest frames of a fade already count as black)."))
     fade_step: float = Field(0.05, ge=0, description=(
         "Least per-frame change of mean luma that still counts as fading."))
     dissolve_half_span: int = Field(6, ge=2, le=48, description=(
@@ -135,7 +135,6 @@ class ShotBoundaryDetector:
     """Streaming detector: ``push`` every decoded frame in order, then ``finish``."""
 
     SAMPLING: ClassVar[Sampling] = Sampling(fps=None, max_side=64, pix_fmt="yuv")
-    THUMB_FACTOR: ClassVar[int] = 2  # pooled frame -> luma thumbnail (another 2x2 pooling)
 
     def __init__(self, config: ShotDetectConfig | None = None) -> None:
         self.config = config or ShotDetectConfig()
@@ -171,29 +170,25 @@ class ShotBoundaryDetector:
             self._start(img.shape)
         elif img.shape != self._shape:  # resolution change mid-stream: resample to the first size
             img = _resample(img, self._shape)
-        v, y = self._features(img)
+        v, thumb = self._features(img)
         ring = self._ring
         assert ring is not None
-        n, R = self._n, self._ring_len
-        K = self._K
+        n, R, K, k = self._n, self._ring_len, self._K, self._k
         row = np.full(K, np.nan, np.float32)
         m = min(K, n)
         if m:
             prev = ring[(n - 1 - np.arange(m)) % R]
             row[:m] = np.abs(prev - v).mean(axis=1)
         self._pairs.append(row)
-        k = self._k
         self._span.append(np.nan)
         self._resid.append(np.nan)
         if n >= 2 * k:
             a = ring[(n - 2 * k) % R]
-            mid = ring[(n - k) % R]
             self._span[n - k] = float(np.abs(v - a).mean())
-            self._resid[n - k] = float(np.abs(mid - 0.5 * (a + v)).mean())
+            self._resid[n - k] = float(np.abs(ring[(n - k) % R] - 0.5 * (a + v)).mean())
         ring[n % R] = v
-        self._luma.append((float(y.mean()), float(y.std())))
-        th = y.reshape(y.shape[0] // 2, 2, y.shape[1] // 2, 2).mean(axis=(1, 3))
-        self._thumbs.append(th.ravel().astype(np.uint8))
+        self._luma.append((float(thumb.mean()), float(thumb.std())))
+        self._thumbs.append(thumb.ravel().astype(np.uint8))
         self._index.append(sample.index)
         self._n += 1
 
@@ -201,17 +196,18 @@ class ShotBoundaryDetector:
         self._shape = shape
         h, w, ch = shape[0] // 4 * 2, shape[1] // 4 * 2, shape[2]
         wts = np.array([1.0] + [self.config.chroma_weight] * (ch - 1), np.float32)
-        self._weights = wts / wts.mean()
+        self._weights = wts / wts.mean() / 4.0  # the 2x2 pooling below sums four pixels
         self._ring = np.zeros((self._ring_len, h * w * ch), np.float32)
 
     def _features(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled, chroma-weighted feature vector and the pooled luma plane."""
+        """Pooled, chroma-weighted feature vector, and the luma thumbnail (pooled 4x4)."""
         assert self._shape is not None and self._weights is not None
         h, w = self._shape[0] // 4 * 4, self._shape[1] // 4 * 4
-        ch = img.shape[2]
-        x = img[:h, :w].astype(np.float32).reshape(h // 2, 2, w // 2, 2, ch).mean(axis=(1, 3))
-        y = x[..., 0]
-        return (x * self._weights).ravel(), y
+        a = img[:h, :w].astype(np.float32)
+        p = a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]  # strided sums beat reshape().mean()
+        y = p[..., 0]
+        thumb = (y[0::2, 0::2] + y[1::2, 0::2] + y[0::2, 1::2] + y[1::2, 1::2]) * (1.0 / 16.0)
+        return (p * self._weights).ravel(), thumb
 
     # -- decision -------------------------------------------------------------
     def finish(self) -> list[Boundary]:
@@ -271,13 +267,13 @@ class ShotBoundaryDetector:
 
         for b0, b1 in _runs(black):
             fade_out = fade_in = None
-            flat = ym <= float(ym[b0: b1 + 1].min()) + c.black_tolerance
+            edge = c.fade_edge_step
             if b0 > 0 and not near_cut(b0):
                 s = b0 - 1
                 while s > 0 and ym[s - 1] > ym[s] + step and not black[s - 1]:
                     s -= 1
                 e = b0 - 1  # the last frames of a fade-out may already count as black
-                while e < b1 and not flat[e + 1]:
+                while e + 2 <= b1 and ym[e + 2] < ym[e + 1] - edge:
                     e += 1
                 if s < e:
                     fade_out = (s, e)
@@ -286,7 +282,7 @@ class ShotBoundaryDetector:
                 while e < T - 1 and ym[e + 1] > ym[e] + step and not black[e + 1]:
                     e += 1
                 s = b1 + 1  # likewise the first frames of a fade-in
-                while s - 1 > b0 and not flat[s - 1] and (fade_out is None or s - 1 > fade_out[1]):
+                while s - 2 >= b0 and ym[s - 1] > ym[s - 2] + edge and (fade_out is None or s - 1 > fade_out[1]):
                     s -= 1
                 if e > s:
                     fade_in = (s, e)
