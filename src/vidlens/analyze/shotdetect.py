@@ -116,15 +116,19 @@ class ShotDetectConfig(BaseModel):
         "Inside a black run, a frame still belongs to the fade while mean luma changes by more than this "
         "per frame (the darkest frames of a fade already count as black)."))
     fade_step: float = Field(0.05, ge=0, description=(
-        "Least per-frame change of mean luma that still counts as fading."))
+        "Least per-frame change of mean luma that still counts as fading (at least a quarter of the fade's "
+        "pace next to the black run is needed too, so slow changes within the shot do not extend it)."))
     dissolve_half_span: int = Field(6, ge=2, le=48, description=(
         "k of the linear-mix test F[t] ~ (F[t-k] + F[t+k]) / 2."))
     dissolve_linearity: float = Field(0.25, gt=0, lt=0.5, description=(
         "Largest residual of the linear-mix test, relative to |F[t+k] - F[t-k]|, inside a dissolve."))
     dissolve_min_span: float = Field(2.0, ge=0, description=(
         "Least |F[t+k] - F[t-k]| (0..255) for a frame to be tested as part of a dissolve."))
+    dissolve_ratio: float = Field(1.5, gt=0, description=(
+        "A dissolve needs the change across it to be this many times (+1) the larger of the local motion "
+        "level and the drift of the picture over the same number of frames next to it."))
     dissolve_min_frames: int = Field(3, ge=1, description="Shortest run of frames passing the linear-mix test.")
-    dissolve_min_coverage: float = Field(0.5, ge=0, le=1, description=(
+    dissolve_min_coverage: float = Field(0.45, ge=0, le=1, description=(
         "Least fraction of normalised luma-thumbnail cells that change by more than half a standard deviation "
         "across a dissolve; a title or logo fading over a shot, or a car driving through, changes only part "
         "of the picture."))
@@ -270,7 +274,8 @@ class ShotBoundaryDetector:
             edge = c.fade_edge_step
             if b0 > 0 and not near_cut(b0):
                 s = b0 - 1
-                while s > 0 and ym[s - 1] > ym[s] + step and not black[s - 1]:
+                pace = max(step, 0.25 * float(np.median(np.abs(np.diff(ym[max(0, b0 - 4): b0 + 1])))))
+                while s > 1 and ym[s - 2] > ym[s - 1] + pace and not black[s - 1]:  # s - 1 darkened too
                     s -= 1
                 e = b0 - 1  # the last frames of a fade-out may already count as black
                 while e + 2 <= b1 and ym[e + 2] < ym[e + 1] - edge:
@@ -279,13 +284,14 @@ class ShotBoundaryDetector:
                     fade_out = (s, e)
             if b1 < T - 1 and not near_cut(b1 + 1):
                 e = b1 + 1
-                while e < T - 1 and ym[e + 1] > ym[e] + step and not black[e + 1]:
+                pace = max(step, 0.25 * float(np.median(np.abs(np.diff(ym[b1: b1 + 5])))))
+                while e < T - 1 and ym[e + 1] > ym[e] + pace and not black[e + 1]:
                     e += 1
                 s = b1 + 1  # likewise the first frames of a fade-in
                 while s - 2 >= b0 and ym[s - 1] > ym[s - 2] + edge and (fade_out is None or s - 1 > fade_out[1]):
                     s -= 1
                 if e > s:
-                    fade_in = (s, e)
+                    fade_in = (s, e - 1)  # frame e is the first at full brightness
             peak = max(ym[fade_out[0]] if fade_out else 0.0, ym[fade_in[1]] if fade_in else 0.0)
             score = float(np.clip((peak - c.black_luma) / 64.0, 0.05, 1.0))
             if fade_out:
@@ -313,10 +319,11 @@ class ShotBoundaryDetector:
             if r1 - r0 + 1 < c.dissolve_min_frames:
                 continue
             level = 0.5 * float(np.median(d1[r0: r1 + 1]))
-            first, last = r0, r1 + 1  # widen to the frames that actually change
-            while first > 1 and d1[first - 1] >= level:
+            k = self._k
+            first, last = r0, r1 + 1  # widen to the frames that actually change, at most k each side
+            while first > max(1, r0 - k) and d1[first - 1] >= level:
                 first -= 1
-            while last < T - 1 and d1[last + 1] >= level:
+            while last < min(T - 1, r1 + k) and d1[last + 1] >= level:
                 last += 1
             last -= 1  # d1[last + 1] is the change into the first clean frame
             before, after = first - 1, last + 1
@@ -324,14 +331,24 @@ class ShotBoundaryDetector:
                 continue
             if any(first - 1 <= f <= last + 1 for f in cut_frames):
                 continue
-            total = float(np.abs(thumbs[after] - thumbs[before]).mean())
-            outside = max(motion[before], motion[after])
-            ratio = total / (outside + 1.0)
-            if total < c.min_cut_score or ratio < c.cut_ratio:
+            tb, ta = thumbs[before], thumbs[after]
+            total = float(np.abs(ta - tb).mean())
+            # Slow smooth motion also passes the linear-mix test; it drifts as much over the same span
+            # on either side of the run, a dissolve between two shots does not.
+            n = after - before
+            drifts = [float(np.abs(tb - thumbs[before - n]).mean())
+                      for _ in (0,) if before - n >= 0 and not any(before - n < f <= before for f in cut_frames)]
+            drifts += [float(np.abs(thumbs[after + n] - ta).mean())
+                       for _ in (0,) if after + n < T and not any(after < f <= after + n for f in cut_frames)]
+            if not drifts:  # no room to tell it from slow motion
                 continue
-            if _structure(thumbs[before], thumbs[after]) < c.min_structure_change:
+            drift = min(drifts)
+            ratio = total / (max(motion[before], motion[after], drift) + 1.0)
+            if total < c.min_cut_score or ratio < c.dissolve_ratio:
                 continue
-            if _coverage(thumbs[before], thumbs[after]) < c.dissolve_min_coverage:
+            if _structure(tb, ta) < c.min_structure_change or _coverage(tb, ta) < c.dissolve_min_coverage:
+                continue
+            if not _progresses(thumbs, before, after):
                 continue
             out.append(Boundary((first + last + 1) // 2, "dissolve", first, last, _confidence(ratio, c.cut_ratio)))
         return out
@@ -375,12 +392,33 @@ def _structure(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs((a - a.mean()) / sa - (b - b.mean()) / sb).mean())
 
 
+def _robust_z(a: np.ndarray) -> np.ndarray:
+    med = float(np.median(a))
+    return (a - med) / (1.4826 * float(np.median(np.abs(a - med))) + 1.0)
+
+
 def _coverage(a: np.ndarray, b: np.ndarray) -> float:
-    """Fraction of thumbnail cells whose normalised luma changes by more than half a standard deviation."""
-    sa, sb = float(a.std()), float(b.std())
-    if sa < 1.0 or sb < 1.0:
-        return 1.0
-    return float((np.abs((a - a.mean()) / sa - (b - b.mean()) / sb) > 0.5).mean())
+    """Fraction of thumbnail cells whose luma changes by more than half a (robust) standard deviation.
+
+    Median/MAD normalisation, so a bright object moving over a dark background, which changes
+    only the cells it covers, does not change the scale of every other cell.
+    """
+    return float((np.abs(_robust_z(a) - _robust_z(b)) > 0.5).mean())
+
+
+def _progresses(thumbs: np.ndarray, before: int, after: int) -> bool:
+    """Whether frames a quarter, half and three quarters into the span mix before into after, in order.
+
+    The mix weight is fitted by least squares on the luma thumbnails. A dissolve moves it steadily from
+    0 to 1; a flash or any other transient at either end of the span does not.
+    """
+    a = thumbs[before]
+    d = thumbs[after] - a
+    dd = float(d @ d)
+    if dd <= 0:
+        return False
+    alpha = [float((thumbs[int(round(before + f * (after - before)))] - a) @ d) / dd for f in (0.25, 0.5, 0.75)]
+    return alpha[0] < alpha[1] < alpha[2] and 0.2 <= alpha[1] <= 0.8
 
 
 def _confidence(ratio: float, threshold: float) -> float:
