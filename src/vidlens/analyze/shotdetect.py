@@ -72,7 +72,8 @@ from vidlens.errors import UsageError
 from vidlens.media.decode import Sampling
 from vidlens.types import FrameSample
 
-__all__ = ["Boundary", "ShotDetectConfig", "ShotBoundaryDetector", "detect_boundaries"]
+__all__ = ["Boundary", "ShotDetectConfig", "ShotBoundaryDetector", "ShotScore", "detect_boundaries", "score_boundaries",
+           "truth_units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,3 +444,76 @@ def _suppress(bounds: list[Boundary], min_gap: int) -> list[Boundary]:
             continue
         out.append(b)
     return out
+
+
+# -- evaluation against ground truth ----------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ShotScore:
+    """Matches of detected boundaries against ground truth (see :func:`score_boundaries`)."""
+
+    tp: int
+    fp: int
+    fn: int
+    cut_tp: int
+    cut_fp: int
+    cut_fn: int
+
+    @staticmethod
+    def f1(tp: int, fp: int, fn: int) -> float:
+        return 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+
+    @property
+    def all_f1(self) -> float:
+        return self.f1(self.tp, self.fp, self.fn)
+
+    @property
+    def cut_f1(self) -> float:
+        return self.f1(self.cut_tp, self.cut_fp, self.cut_fn)
+
+
+def truth_units(truth: dict) -> tuple[list[int], list[tuple[int, int]]]:
+    """Hard cuts and gradual ranges of one ``shots.json`` entry.
+
+    A fade-out and a fade-in separated only by a listed run of black frames are ONE shot change
+    (the detector reports one boundary for them), so they are merged into one range.
+    """
+    cuts = sorted(int(c) for c in truth.get("cuts", []))
+    gradual = sorted((int(g["frames"][0]), int(g["frames"][1])) for g in truth.get("gradual", []))
+    blacks = {(int(a), int(b)) for a, b in truth.get("black_frames", [])}
+    merged: list[tuple[int, int]] = []
+    for g in gradual:
+        if merged and (merged[-1][1] + 1, g[0] - 1) in blacks:
+            merged[-1] = (merged[-1][0], g[1])
+        else:
+            merged.append(g)
+    return cuts, merged
+
+
+def score_boundaries(found: Iterable[int], truth: dict, tolerance: int = 1) -> ShotScore:
+    """Count hits of detected boundary frames against one ground-truth entry.
+
+    A detection hits a hard cut within ``tolerance`` frames, and a gradual transition
+    ``[first, last]`` anywhere inside ``[first - tolerance, last + tolerance]``; each truth
+    and each detection matches at most once (nearest first). For the hard-cut score,
+    detections that hit a gradual transition are left out (they are right, just not cuts).
+    """
+    cuts, gradual = truth_units(truth)
+    det = sorted(set(int(f) for f in found))
+    units = [(c - tolerance, c + tolerance, c, True) for c in cuts] + \
+            [(a - tolerance, b + tolerance, (a + b) / 2, False) for a, b in gradual]
+    pairs = sorted((abs(d - u[2]) if u[3] else 0.0, di, ui)
+                   for di, d in enumerate(det) for ui, u in enumerate(units) if u[0] <= d <= u[1])
+    used_d: set[int] = set()
+    used_u: dict[int, int] = {}
+    for _dist, di, ui in pairs:
+        if di not in used_d and ui not in used_u:
+            used_d.add(di)
+            used_u[ui] = di
+    tp = len(used_u)
+    in_gradual = {di for ui, di in used_u.items() if not units[ui][3]}
+    in_gradual |= {di for di, d in enumerate(det) if di not in used_d
+                   and any(u[0] <= d <= u[1] for u in units if not u[3])}
+    cut_tp = sum(1 for ui in used_u if units[ui][3])
+    cut_fp = len(det) - len(in_gradual) - cut_tp
+    return ShotScore(tp=tp, fp=len(det) - tp, fn=len(units) - tp,
+                     cut_tp=cut_tp, cut_fp=cut_fp, cut_fn=len(cuts) - cut_tp)
