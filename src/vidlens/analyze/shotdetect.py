@@ -59,7 +59,6 @@ Frame numbers are the ``FrameSample.index`` values pushed (0-based decode order)
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -155,7 +154,8 @@ class ShotBoundaryDetector:
         self._pairs: list[np.ndarray] = []  # row t: distance of frame t to frames t-1 .. t-K
         self._span: list[float] = []  # linear-mix test, stored at the centre frame
         self._resid: list[float] = []
-        self._luma: list[tuple[float, float]] = []
+        self._luma: list[float] = []
+        self._back: list[np.ndarray] = []
         self._thumbs: list[np.ndarray] = []
         self._finished = False
 
@@ -179,11 +179,12 @@ class ShotBoundaryDetector:
         ring = self._ring
         assert ring is not None
         n, R, K, k = self._n, self._ring_len, self._K, self._k
-        row = np.full(K, np.nan, np.float32)
-        m = min(K, n)
-        if m:
-            prev = ring[(n - 1 - np.arange(m)) % R]
-            row[:m] = np.abs(prev - v).mean(axis=1)
+        if n >= K:
+            row = np.abs(ring[self._back[n % R]] - v).mean(axis=1)
+        else:
+            row = np.full(K, np.nan, np.float32)
+            if n:
+                row[:n] = np.abs(ring[self._back[n % R][:n]] - v).mean(axis=1)
         self._pairs.append(row)
         self._span.append(np.nan)
         self._resid.append(np.nan)
@@ -192,7 +193,7 @@ class ShotBoundaryDetector:
             self._span[n - k] = float(np.abs(v - a).mean())
             self._resid[n - k] = float(np.abs(ring[(n - k) % R] - 0.5 * (a + v)).mean())
         ring[n % R] = v
-        self._luma.append((float(thumb.mean()), float(thumb.std())))
+        self._luma.append(float(thumb.mean()))
         self._thumbs.append(thumb.ravel().astype(np.uint8))
         self._index.append(sample.index)
         self._n += 1
@@ -203,6 +204,8 @@ class ShotBoundaryDetector:
         wts = np.array([1.0] + [self.config.chroma_weight] * (ch - 1), np.float32)
         self._weights = wts / wts.mean() / 4.0  # the 2x2 pooling below sums four pixels
         self._ring = np.zeros((self._ring_len, h * w * ch), np.float32)
+        R = self._ring_len  # ring slots of the K previous frames, for each slot of the current one
+        self._back = [(slot - 1 - np.arange(self._K)) % R for slot in range(R)]
 
     def _features(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pooled, chroma-weighted feature vector, and the luma thumbnail (pooled 4x4)."""
@@ -224,10 +227,9 @@ class ShotBoundaryDetector:
         c = self.config
         pairs = np.vstack(self._pairs)  # (T, K): [t, j-1] = D(t, t-j)
         d1 = pairs[:, 0]
-        luma = np.asarray(self._luma, np.float64)
-        ym, ys = luma[:, 0], luma[:, 1]
-        black = (ym < c.black_luma) & (ys < c.black_spread)
+        ym = np.asarray(self._luma, np.float64)
         thumbs = np.vstack(self._thumbs).astype(np.float32)
+        black = (ym < c.black_luma) & (thumbs.std(axis=1) < c.black_spread)
         motion = _local_motion(d1, c.motion_window, c.motion_percentile)
 
         cuts = self._cuts(pairs, motion, thumbs, black)
@@ -379,10 +381,11 @@ def _local_motion(d1: np.ndarray, half: int, pct: float) -> np.ndarray:
     pad[half] = np.nan  # d1[0] is undefined
     win = sliding_window_view(pad, 2 * half + 1).copy()
     win[:, half - 1: half + 2] = np.nan
-    with warnings.catch_warnings():  # all-NaN windows (very short clips) are expected
-        warnings.simplefilter("ignore", RuntimeWarning)
-        m = np.nanpercentile(win, pct, axis=1)
-    return np.nan_to_num(m, nan=0.0)
+    count = np.isfinite(win).sum(axis=1)
+    ranked = np.sort(win, axis=1)  # NaN sorts last, so the valid values come first
+    pick = np.clip(np.round((count - 1) * pct / 100.0).astype(int), 0, None)
+    m = ranked[np.arange(len(win)), pick]
+    return np.where(count > 0, m, 0.0)
 
 
 def _structure(a: np.ndarray, b: np.ndarray) -> float:
