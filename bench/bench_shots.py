@@ -32,6 +32,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import av
@@ -40,6 +41,7 @@ from vidlens.analyze.shotdetect import ShotBoundaryDetector, ShotScore, detect_b
 from vidlens.media.decode import iter_frames
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.media.probe import probe
+from vidlens.types import Video
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / ".cache"
@@ -54,6 +56,11 @@ def decode_only(path: Path, threads: int) -> int:
         s.thread_type = "AUTO"
         s.codec_context.thread_count = threads
         return sum(1 for _ in c.decode(s))
+
+
+def ours(video: Video, threads: int) -> list[int]:
+    sampled = iter_frames(video, ShotBoundaryDetector.SAMPLING, threads=threads)
+    return [b.frame for b in detect_boundaries(sampled)]
 
 
 def pyscenedetect(path: Path) -> list[int]:
@@ -107,12 +114,11 @@ def run(media: Path, repeat: int, threads: int) -> dict:
         psd: list[int] = []
         samples = list(iter_frames(video, ShotBoundaryDetector.SAMPLING, threads=threads))
         for _ in range(repeat):  # interleaved, so load on a shared machine hits all of them alike
-            runs = {
-                "decode": lambda: decode_only(path, threads),
-                "ours": lambda: [b.frame for b in detect_boundaries(
-                    iter_frames(video, ShotBoundaryDetector.SAMPLING, threads=threads))],
-                "psd": lambda: pyscenedetect(path),
-                "det": lambda: detect_boundaries(samples),
+            runs: dict[str, Callable[[], object]] = {
+                "decode": partial(decode_only, path, threads),
+                "ours": partial(ours, video, threads),
+                "psd": partial(pyscenedetect, path),
+                "det": partial(detect_boundaries, samples),
             }
             for key, fn in runs.items():
                 wall, cpu, out = timed(fn)
@@ -120,9 +126,9 @@ def run(media: Path, repeat: int, threads: int) -> dict:
                 if key == "decode":
                     frames = int(out)  # type: ignore[call-overload]
                 elif key == "ours":
-                    found = out  # type: ignore[assignment]
+                    found = list(out)  # type: ignore[call-overload]
                 elif key == "psd":
-                    psd = out  # type: ignore[assignment]
+                    psd = list(out)  # type: ignore[call-overload]
         key = name.split(" @")[0]
         gt = truth.get(key)
         if gt is None and key.startswith("surveillance/"):
@@ -145,19 +151,35 @@ def _sum(scores: list[ShotScore]) -> ShotScore:
     return ShotScore(*(sum(getattr(s, f) for s in scores) for f in ("tp", "fp", "fn", "cut_tp", "cut_fp", "cut_fn")))
 
 
+SPEED_NOTE = (
+    "Speed. Wall: frames per second of the whole job (decode + sampling + detection). CPU: process "
+    "CPU seconds (all threads), which the other load on a shared machine disturbs less than wall time; "
+    "cost is VidLens's CPU time as a multiple of decode-only CPU time (PyAV, same threads, no "
+    "conversion). Detector: CPU ms per frame of `detect_boundaries` on frames decoded beforehand. "
+    "PySceneDetect 0.7.2 `detect(path, AdaptiveDetector())`: defaults, automatic downscale, OpenCV "
+    "backend; speed-up is its CPU (wall) time over VidLens's."
+)
+SPEED_HEADER = (
+    "| clip | size | frames | decode-only fps | VidLens fps | PySceneDetect fps | VidLens cost / decode "
+    "(CPU) | detector ms/frame | speed-up vs PySceneDetect, CPU (wall) |"
+)
+ACCURACY_NOTE = (
+    "Accuracy against `ground_truth/shots.json` (hit: within +-1 frame of a hard cut, or inside "
+    "[first-1, last+1] of a gradual transition; a fade-out + black + fade-in is one transition; hard-cut "
+    "F1 leaves out detections that hit a gradual transition). Surveillance clips are one static shot "
+    "each: every boundary is a false positive."
+)
+ACCURACY_HEADER = (
+    "| clip | truth (cuts / gradual) | VidLens F1 all | VidLens F1 hard cuts | PySceneDetect F1 all "
+    "| PySceneDetect F1 hard cuts | VidLens boundaries | PySceneDetect boundaries |"
+)
+
+
 def render(res: dict) -> str:
     rows = res["rows"]
-    out = [f"Measured {res['date']} on {res['machine']}; decoder threads {res['threads']}, best of "
-           f"{res['repeat']} interleaved runs. `python bench/bench_shots.py`.", "",
-           "Speed. Wall: frames per second of the whole job (decode + sampling + detection). CPU: process "
-           "CPU seconds (all threads), which the other load on a shared machine disturbs less than wall time; "
-           "cost is VidLens's CPU time as a multiple of decode-only CPU time (PyAV, same threads, no "
-           "conversion). Detector: CPU ms per frame of `detect_boundaries` on frames decoded beforehand. "
-           "PySceneDetect 0.7.2 `detect(path, AdaptiveDetector())`: defaults, automatic downscale, OpenCV "
-           "backend; speed-up is its CPU (wall) time over VidLens's.", "",
-           "| clip | size | frames | decode-only fps | VidLens fps | PySceneDetect fps | VidLens cost / decode "
-           "(CPU) | detector ms/frame | speed-up vs PySceneDetect, CPU (wall) |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    head = (f"Measured {res['date']} on {res['machine']}; decoder threads {res['threads']}, best of "
+            f"{res['repeat']} interleaved runs. `python bench/bench_shots.py`.")
+    out = [head, "", SPEED_NOTE, "", SPEED_HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         n = r["frames"]
         out.append(f"| {r['clip']} | {r['size']} | {n} | {n / r['decode_s']:.0f} | {n / r['ours_s']:.0f} | "
@@ -171,13 +193,7 @@ def render(res: dict) -> str:
                    f"{t['frames'] / t['ours_s']:.0f} | {t['frames'] / t['psd_s']:.0f} | "
                    f"**{t['ours_cpu'] / t['decode_cpu']:.2f}x** | | "
                    f"**{t['psd_cpu'] / t['ours_cpu']:.2f}x** ({t['psd_s'] / t['ours_s']:.2f}x) |")
-    out += ["", "Accuracy against `ground_truth/shots.json` (hit: within +-1 frame of a hard cut, or inside "
-            "[first-1, last+1] of a gradual transition; a fade-out + black + fade-in is one transition; hard-cut "
-            "F1 leaves out detections that hit a gradual transition). Surveillance clips are one static shot "
-            "each: every boundary is a false positive.", "",
-            "| clip | truth (cuts / gradual) | VidLens F1 all | VidLens F1 hard cuts | PySceneDetect F1 all "
-            "| PySceneDetect F1 hard cuts | VidLens boundaries | PySceneDetect boundaries |",
-            "|---|---|---:|---:|---:|---:|---|---|"]
+    out += ["", ACCURACY_NOTE, "", ACCURACY_HEADER, "|---|---|---:|---:|---:|---:|---|---|"]
     scored = [r for r in rows if r["truth"]]
     for r in scored:
         o, p = r["ours_score"], r["psd_score"]
@@ -208,7 +224,7 @@ def write_section(text: str, name: str = "shots") -> None:
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     block = f"{start}\n## Shot detection\n\n{text}{end}"
     doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\nFigures written by the scripts in `bench/`.\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     doc = pattern.sub(lambda _m: block, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + block + "\n"
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(doc)
