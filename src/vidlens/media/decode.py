@@ -363,17 +363,19 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
                                     path=video.uri) from None
 
 
-def frame_at(video: Video, pts: int, sampling: Sampling, *, threads: int = 2) -> FrameSample | None:
+def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
     """The first frame at or after ``pts`` (stream time base), found by seeking.
 
     For the rare frame a streaming pass did not keep (e.g. a keyframe for a
     shot shorter than the candidate interval); ``sampling.fps`` is ignored.
+    Decodes on one thread: closing a frame-threaded decoder that was left
+    mid-stream can deadlock in PyAV (it froze whole processes), and a few
+    frames from one keyframe gain nothing from threads.
     """
     container = open_container(video.uri)
     with container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        stream.codec_context.thread_count = threads
+        stream.codec_context.thread_count = 1
         tb = Fraction(stream.time_base) if stream.time_base else video.time_base
         try:
             container.seek(int(pts), stream=stream, backward=True, any_frame=False)
