@@ -56,6 +56,7 @@ def open_container(path: str | Path) -> av.container.InputContainer:
     if size == 0:
         raise CorruptMediaError(f"{Path(p).name}: expected a media file, got an empty (0-byte) file", path=p)
     av.logging.set_level(av.logging.WARNING)
+    av.logging.set_skip_repeated(False)  # else a second damaged file logs nothing and reads as foreign
     with av.logging.Capture() as logs:
         try:
             return av.open(p, metadata_errors="replace")
