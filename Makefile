@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh clone:
 #   make demo   - ingest the sample clips, detect shots, print a summary, write vidlens-report.html
+#   make serve  - then run the API, web UI and a worker on http://127.0.0.1:8000/ over the same data
 #   make test   - run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -7,7 +8,7 @@ PY     := $(VENV)/bin/python
 DATA   ?= vidlens-data
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: demo serve test venv clean
 
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,9 @@ venv: $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
 	$(VENV)/bin/vidlens demo --samples samples --data-dir $(DATA) --out vidlens-report.html
+
+serve: $(VENV)/.installed-base
+	$(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA)
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
