@@ -57,17 +57,39 @@ def add_transcripts(data_dir: Path, video_ids: list[str], texts: list[str]) -> l
     p = Platform.from_settings(load_settings(data_dir=data_dir))
     with p.store.tx() as conn:
         for i, vid in enumerate(video_ids):
-            segs = [{"text": t, "start_s": 2.0 * j, "end_s": 2.0 * j + 2.0}
-                    for j, t in enumerate(texts[i::len(video_ids)])]
-            conn.execute(results.insert().values(video_id=vid, analyzer="speech", version="ref", config_hash="ref",
-                                                 status="ok", data={"transcript": segs}, created_at=time.time()))
+            segs = [
+                {"text": t, "start_s": 2.0 * j, "end_s": 2.0 * j + 2.0}
+                for j, t in enumerate(texts[i :: len(video_ids)])
+            ]
+            conn.execute(
+                results.insert().values(
+                    video_id=vid,
+                    analyzer="speech",
+                    version="ref",
+                    config_hash="ref",
+                    status="ok",
+                    data={"transcript": segs},
+                    created_at=time.time(),
+                )
+            )
     p.close()
-    words = sorted({w for t in texts for w in t.lower().replace(",", "").replace(".", "").split() if len(w) > 3})
+    words = sorted(
+        {w for t in texts for w in t.lower().replace(",", "").replace(".", "").split() if len(w) > 3}
+    )
     return words
 
 
-async def client(url: str, key: str, deadline: float, video_ids: list[str], words: list[str],
-                 clips: list[bytes], lat: dict[str, list[float]], errors: list[str], rng: random.Random) -> None:
+async def client(
+    url: str,
+    key: str,
+    deadline: float,
+    video_ids: list[str],
+    words: list[str],
+    clips: list[bytes],
+    lat: dict[str, list[float]],
+    errors: list[str],
+    rng: random.Random,
+) -> None:
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
         while time.monotonic() < deadline:
             op = rng.choices(list(MIX), weights=list(MIX.values()))[0]
@@ -78,11 +100,20 @@ async def client(url: str, key: str, deadline: float, video_ids: list[str], word
                     r = await c.post("/api/videos", files={"file": (CLIPS[i], clips[i], "video/mp4")})
                 elif op == "read":
                     vid = rng.choice(video_ids)
-                    path = rng.choice([f"/api/videos/{vid}", f"/api/videos/{vid}/shots", f"/api/videos/{vid}/timeline",
-                                       f"/api/videos/{vid}/results/speech", "/api/videos"])
+                    path = rng.choice(
+                        [
+                            f"/api/videos/{vid}",
+                            f"/api/videos/{vid}/shots",
+                            f"/api/videos/{vid}/timeline",
+                            f"/api/videos/{vid}/results/speech",
+                            "/api/videos",
+                        ]
+                    )
                     r = await c.get(path)
                 else:
-                    r = await c.get("/api/search", params={"q": " ".join(rng.sample(words, rng.choice([1, 1, 2])))})
+                    r = await c.get(
+                        "/api/search", params={"q": " ".join(rng.sample(words, rng.choice([1, 1, 2])))}
+                    )
                 if r.status_code >= 300:
                     errors.append(f"{op} {r.status_code} {r.text[:200]}")
                     continue
@@ -92,14 +123,19 @@ async def client(url: str, key: str, deadline: float, video_ids: list[str], word
             lat[op].append(time.perf_counter() - t0)
 
 
-async def load(url: str, keys: list[str], seconds: float, video_ids: list[str], words: list[str],
-               clips: list[bytes]) -> tuple[dict[str, list[float]], list[str], float]:
+async def load(
+    url: str, keys: list[str], seconds: float, video_ids: list[str], words: list[str], clips: list[bytes]
+) -> tuple[dict[str, list[float]], list[str], float]:
     lat: dict[str, list[float]] = {op: [] for op in MIX}
     errors: list[str] = []
     t0 = time.monotonic()
     deadline = t0 + seconds
-    await asyncio.gather(*(client(url, k, deadline, video_ids, words, clips, lat, errors, random.Random(i))
-                           for i, k in enumerate(keys)))
+    await asyncio.gather(
+        *(
+            client(url, k, deadline, video_ids, words, clips, lat, errors, random.Random(i))
+            for i, k in enumerate(keys)
+        )
+    )
     return lat, errors, time.monotonic() - t0
 
 
@@ -111,7 +147,10 @@ def prepare(url: str, key: str, clips: list[bytes]) -> list[str]:
             r = c.post("/api/videos", files={"file": (name, data, "video/mp4")})
             r.raise_for_status()
             ids.append(r.json()["video_id"])
-            while (job := c.get(f"/api/jobs/{r.json()['job_id']}").json())["status"] not in ("succeeded", "failed"):
+            while (job := c.get(f"/api/jobs/{r.json()['job_id']}").json())["status"] not in (
+                "succeeded",
+                "failed",
+            ):
                 time.sleep(0.5)
             if job["status"] != "succeeded":
                 raise SystemExit(f"analysis of {name} failed: {job}")
@@ -135,20 +174,28 @@ def main() -> None:
             lat, errors, wall = asyncio.run(load(server.url, keys, args.seconds, video_ids, words, clips))
     total = sum(len(v) for v in lat.values())
     every = [x for v in lat.values() for x in v]
-    lines = [stamp(), "",
-             f"{args.clients} concurrent clients (asyncio + httpx, one API key each) against `vidlens serve` "
-             f"(SQLite, worker thread on) on loopback for {args.seconds:.0f} s, client and server on the same "
-             f"machine. Mix: {int(MIX['upload'] * 100)} % uploads (multipart, the {len(CLIPS)} sample clips, "
-             f"{min(map(len, clips)) // 1024}–{max(map(len, clips)) // 1024} KiB; after the first copy each "
-             "upload is streamed, hashed, probed and recognised as a duplicate), "
-             f"{int(MIX['read'] * 100)} % result reads (video, shots, timeline, speech result, library list), "
-             f"{int(MIX['search'] * 100)} % searches (one or two words over reference-transcript results).", "",
-             f"Requests answered: {total} ({total / wall:.0f}/s); errors: {len(errors)}.", "",
-             "| operation | requests | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|"]
+    lines = [
+        stamp(),
+        "",
+        f"{args.clients} concurrent clients (asyncio + httpx, one API key each) against `vidlens serve` "
+        f"(SQLite, worker thread on) on loopback for {args.seconds:.0f} s, client and server on the same "
+        f"machine. Mix: {int(MIX['upload'] * 100)} % uploads (multipart, the {len(CLIPS)} sample clips, "
+        f"{min(map(len, clips)) // 1024}–{max(map(len, clips)) // 1024} KiB; after the first copy each "
+        "upload is streamed, hashed, probed and recognised as a duplicate), "
+        f"{int(MIX['read'] * 100)} % result reads (video, shots, timeline, speech result, library list), "
+        f"{int(MIX['search'] * 100)} % searches (one or two words over reference-transcript results).",
+        "",
+        f"Requests answered: {total} ({total / wall:.0f}/s); errors: {len(errors)}.",
+        "",
+        "| operation | requests | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|",
+    ]
     for op, v in [*lat.items(), ("all", every)]:
         if v:
-            lines.append(f"| {op} | {len(v)} | {1000 * statistics.median(v):.0f} | {1000 * pct(v, 0.95):.0f} | "
-                         f"{1000 * max(v):.0f} |")
+            lines.append(
+                f"| {op} | {len(v)} | {1000 * statistics.median(v):.0f} | {1000 * pct(v, 0.95):.0f} | "
+                f"{1000 * max(v):.0f} |"
+            )
     if errors:
         lines += ["", "First errors:", *[f"- `{e}`" for e in errors[:5]]]
     write_section("serve", "\n".join(["## HTTP API under load", "", *lines]))

@@ -47,11 +47,13 @@ class Env:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
-    def upload(self, path: Path, role: str = "reviewer", name: str | None = None,
-               content_type: str = "video/mp4") -> dict:
+    def upload(
+        self, path: Path, role: str = "reviewer", name: str | None = None, content_type: str = "video/mp4"
+    ) -> dict:
         with open(path, "rb") as f:
-            r = self.client.post("/api/videos", files={"file": (name or path.name, f, content_type)},
-                                 headers=self.auth(role))
+            r = self.client.post(
+                "/api/videos", files={"file": (name or path.name, f, content_type)}, headers=self.auth(role)
+            )
         assert r.status_code == 201, r.text
         return r.json()
 
@@ -91,4 +93,3 @@ def env_factory(tmp_path: Path) -> Iterator[object]:
     for gen in made:
         for _ in gen:
             pass
-

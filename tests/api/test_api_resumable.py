@@ -9,15 +9,19 @@ from vidlens.media.probe import sha256_file
 
 def put(env, upload_id: str, data: bytes, start: int, total: int, role: str = "reviewer"):
     rng = f"bytes {start}-{start + len(data) - 1}/{total}"
-    return env.client.put(f"/api/uploads/{upload_id}", content=data,
-                          headers={**env.auth(role), "Content-Range": rng, "Content-Type": "application/octet-stream"})
+    return env.client.put(
+        f"/api/uploads/{upload_id}",
+        content=data,
+        headers={**env.auth(role), "Content-Range": rng, "Content-Type": "application/octet-stream"},
+    )
 
 
 def test_chunked_upload_with_a_resume(env, synth_clip: Path) -> None:
     data = synth_clip.read_bytes()
     total = len(data)
-    up = env.client.post("/api/uploads", json={"filename": "big clip.mp4", "size": total},
-                         headers=env.auth("reviewer"))
+    up = env.client.post(
+        "/api/uploads", json={"filename": "big clip.mp4", "size": total}, headers=env.auth("reviewer")
+    )
     assert up.status_code == 201
     uid = up.json()["id"]
     assert up.json()["offset"] == 0 and up.json()["chunk_bytes"] > 0
@@ -25,19 +29,22 @@ def test_chunked_upload_with_a_resume(env, synth_clip: Path) -> None:
     third = total // 3
     assert put(env, uid, data[:third], 0, total).json()["offset"] == third
     # a chunk that skips ahead is refused and says where to resume
-    gap = put(env, uid, data[third + 10:2 * third], third + 10, total)
+    gap = put(env, uid, data[third + 10 : 2 * third], third + 10, total)
     assert gap.status_code == 409 and gap.json()["error"]["details"]["offset"] == third
     # completing early is refused
     early = env.client.post(f"/api/uploads/{uid}/complete", headers=env.auth("reviewer"))
     assert early.status_code == 409
     # a chunk whose body is shorter than its Content-Range announced is refused and leaves offset alone
-    short = env.client.put(f"/api/uploads/{uid}", content=data[third:third + 5],
-                           headers={**env.auth("reviewer"), "Content-Range": f"bytes {third}-{third + 99}/{total}"})
+    short = env.client.put(
+        f"/api/uploads/{uid}",
+        content=data[third : third + 5],
+        headers={**env.auth("reviewer"), "Content-Range": f"bytes {third}-{third + 99}/{total}"},
+    )
     assert short.status_code == 400
     state = env.client.get(f"/api/uploads/{uid}", headers=env.auth("reviewer")).json()
     assert state["offset"] == third  # the client resumes from here
-    assert put(env, uid, data[third:2 * third], third, total).json()["offset"] == 2 * third
-    assert put(env, uid, data[2 * third:], 2 * third, total).json()["offset"] == total
+    assert put(env, uid, data[third : 2 * third], third, total).json()["offset"] == 2 * third
+    assert put(env, uid, data[2 * third :], 2 * third, total).json()["offset"] == total
 
     done = env.client.post(f"/api/uploads/{uid}/complete", headers=env.auth("reviewer"))
     assert done.status_code == 201
@@ -52,8 +59,9 @@ def test_chunked_upload_with_a_resume(env, synth_clip: Path) -> None:
 
 
 def test_uploads_are_private_to_their_owner_and_can_be_aborted(env) -> None:
-    uid = env.client.post("/api/uploads", json={"filename": "x.mp4", "size": 100},
-                          headers=env.auth("reviewer")).json()["id"]
+    uid = env.client.post(
+        "/api/uploads", json={"filename": "x.mp4", "size": 100}, headers=env.auth("reviewer")
+    ).json()["id"]
     env.accounts.add_user("other", "reviewer")
     other_key = env.accounts.create_key("other")[0]
     r = env.client.get(f"/api/uploads/{uid}", headers={"Authorization": f"Bearer {other_key}"})
@@ -72,8 +80,9 @@ def test_uploads_are_private_to_their_owner_and_can_be_aborted(env) -> None:
 
 def test_a_completed_upload_that_is_not_video_fails_cleanly(env) -> None:
     data = b"this is not a video at all" * 10
-    uid = env.client.post("/api/uploads", json={"filename": "x.mp4", "size": len(data)},
-                          headers=env.auth("reviewer")).json()["id"]
+    uid = env.client.post(
+        "/api/uploads", json={"filename": "x.mp4", "size": len(data)}, headers=env.auth("reviewer")
+    ).json()["id"]
     assert put(env, uid, data, 0, len(data)).status_code == 200
     r = env.client.post(f"/api/uploads/{uid}/complete", headers=env.auth("reviewer"))
     assert r.status_code in (415, 422)

@@ -13,5 +13,14 @@ def test_api_migration_matches_the_tables(env) -> None:
     diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("search_fts"))]
     assert diff == [], f"schema drift between api_0001 and vidlens/api/tables.py: {diff}"
     names = set(env.platform.store.metadata.tables)
-    assert {"users", "api_keys", "web_sessions", "api_audit", "review_items", "uploads", "video_uploads",
-            "search_entries", "search_sources"} <= names
+    assert {
+        "users",
+        "api_keys",
+        "web_sessions",
+        "api_audit",
+        "review_items",
+        "uploads",
+        "video_uploads",
+        "search_entries",
+        "search_sources",
+    } <= names

@@ -33,11 +33,17 @@ def test_serve_bootstraps_admin_serves_api_ui_and_runs_jobs(tmp_path: Path, synt
             r = c.post("/login", data={"username": "admin", "password": password, "csrf_token": token})
             csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', r.text).group(1)
             with open(synth_clip, "rb") as f:
-                up = c.post("/api/videos", files={"file": ("cuts.mp4", f, "video/mp4")},
-                            headers={"X-CSRF-Token": csrf})
+                up = c.post(
+                    "/api/videos",
+                    files={"file": ("cuts.mp4", f, "video/mp4")},
+                    headers={"X-CSRF-Token": csrf},
+                )
             assert up.status_code == 201, up.text
             deadline = time.monotonic() + 120
-            while (job := c.get(f"/api/jobs/{up.json()['job_id']}").json())["status"] not in ("succeeded", "failed"):
+            while (job := c.get(f"/api/jobs/{up.json()['job_id']}").json())["status"] not in (
+                "succeeded",
+                "failed",
+            ):
                 assert time.monotonic() < deadline, job
                 time.sleep(0.2)
             assert job["status"] == "succeeded"
@@ -54,11 +60,20 @@ def test_serve_takes_the_admin_password_from_the_environment(tmp_path: Path) -> 
         with httpx.Client(base_url=server.url, follow_redirects=True) as c:
             token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
             c.post("/login", data={"username": "admin", "password": "from-the-env-123", "csrf_token": token})
-            assert c.get("/api/me").json() == {"name": "admin", "role": "admin", "via": "session", "key_id": None}
+            assert c.get("/api/me").json() == {
+                "name": "admin",
+                "role": "admin",
+                "via": "session",
+                "key_id": None,
+            }
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None,
-            monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+def run_cli(
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
     if stdin is not None and monkeypatch is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = inner_main(args)
@@ -66,11 +81,16 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | No
     return code, out, err
 
 
-def test_users_and_keys_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_users_and_keys_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     d = ["--data-dir", str(tmp_path / "data")]
-    code, out, _ = run_cli(["users", "add", "carol", "--role", "reviewer", "--password-stdin", "--json", *d],
-                           capsys, "a-long-password\n", monkeypatch)
+    code, out, _ = run_cli(
+        ["users", "add", "carol", "--role", "reviewer", "--password-stdin", "--json", *d],
+        capsys,
+        "a-long-password\n",
+        monkeypatch,
+    )
     assert code == 0 and json.loads(out)["role"] == "reviewer"
     code, _, err = run_cli(["users", "add", "carol", "--role", "viewer", *d], capsys)
     assert code == 5 and "already exists" in err

@@ -64,7 +64,9 @@ def test_original_file_supports_range_requests(env, synth_clip: Path) -> None:
     size = synth_clip.stat().st_size
     assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{size}"
     assert part.content == synth_clip.read_bytes()[100:200]
-    bad = env.client.get(f"/api/videos/{vid}/file", headers={**env.auth("viewer"), "Range": f"bytes={size + 10}-"})
+    bad = env.client.get(
+        f"/api/videos/{vid}/file", headers={**env.auth("viewer"), "Range": f"bytes={size + 10}-"}
+    )
     assert bad.status_code == 416
 
 
@@ -73,7 +75,11 @@ def test_blobs_are_served_with_their_content_type(env, synth_clip: Path) -> None
     env.run_jobs()
     shot = env.client.get(f"/api/videos/{vid}/shots", headers=env.auth("viewer")).json()["shots"][0]
     r = env.client.get(f"/api/blobs/{shot['keyframe_blob']}", headers=env.auth("viewer"))
-    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content[:3] == b"\xff\xd8\xff"
+    assert (
+        r.status_code == 200
+        and r.headers["content-type"] == "image/jpeg"
+        and r.content[:3] == b"\xff\xd8\xff"
+    )
     assert "immutable" in r.headers["cache-control"]
     assert env.client.get(f"/api/blobs/{shot['keyframe_blob']}").status_code == 401
     gone = "ab/" + "ab" * 32 + ".jpg"
@@ -84,21 +90,47 @@ def test_timeline_reads_any_analyzers_timed_items(env, synth_clip: Path) -> None
     vid = env.upload(synth_clip)["video_id"]
     env.run_jobs()
     with env.platform.store.tx() as conn:
-        conn.execute(results.insert().values(
-            video_id=vid, analyzer="objects", version="1", config_hash="x", status="ok", created_at=time.time(),
-            data={"objects": [{"track_id": 1, "label": "person", "start_s": 0.4, "end_s": 2.0, "confidence": 0.9},
-                              {"track_id": 2, "label": "bicycle", "start_s": 1.0, "end_s": 3.5}],
-                  "counts": {"person": 1, "bicycle": 1}}))
-        conn.execute(results.insert().values(
-            video_id=vid, analyzer="speech", version="1", config_hash="x", status="ok", created_at=time.time(),
-            data={"transcript": [{"text": "hello there", "start_s": 0.0, "end_s": 1.2}],
-                  "speech_spans": [{"start_s": 0.0, "end_s": 1.3}], "language": "en"}))
+        conn.execute(
+            results.insert().values(
+                video_id=vid,
+                analyzer="objects",
+                version="1",
+                config_hash="x",
+                status="ok",
+                created_at=time.time(),
+                data={
+                    "objects": [
+                        {"track_id": 1, "label": "person", "start_s": 0.4, "end_s": 2.0, "confidence": 0.9},
+                        {"track_id": 2, "label": "bicycle", "start_s": 1.0, "end_s": 3.5},
+                    ],
+                    "counts": {"person": 1, "bicycle": 1},
+                },
+            )
+        )
+        conn.execute(
+            results.insert().values(
+                video_id=vid,
+                analyzer="speech",
+                version="1",
+                config_hash="x",
+                status="ok",
+                created_at=time.time(),
+                data={
+                    "transcript": [{"text": "hello there", "start_s": 0.0, "end_s": 1.2}],
+                    "speech_spans": [{"start_s": 0.0, "end_s": 1.3}],
+                    "language": "en",
+                },
+            )
+        )
     tl = env.client.get(f"/api/videos/{vid}/timeline", headers=env.auth("viewer")).json()
     assert len(tl["shots"]) >= 2
     by_name = {(t["analyzer"], t["name"]): t for t in tl["tracks"]}
     assert set(by_name) == {("objects", "objects"), ("speech", "transcript"), ("speech", "speech_spans")}
     objs = by_name[("objects", "objects")]["items"]
-    assert [(i["text"], i["start_s"], i["end_s"]) for i in objs] == [("person", 0.4, 2.0), ("bicycle", 1.0, 3.5)]
+    assert [(i["text"], i["start_s"], i["end_s"]) for i in objs] == [
+        ("person", 0.4, 2.0),
+        ("bicycle", 1.0, 3.5),
+    ]
     assert objs[0]["detail"]["confidence"] == 0.9
     assert by_name[("speech", "transcript")]["items"][0]["text"] == "hello there"
 
@@ -125,7 +157,10 @@ def test_jobs_cancel_and_retry(env, synth_clip: Path) -> None:
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     again = env.client.post(f"/api/jobs/{job_id}/cancel", headers=env.auth("reviewer"))
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
-    assert env.client.post(f"/api/jobs/{job_id}/retry", headers=env.auth("reviewer")).json()["status"] == "queued"
+    assert (
+        env.client.post(f"/api/jobs/{job_id}/retry", headers=env.auth("reviewer")).json()["status"]
+        == "queued"
+    )
     assert env.client.get("/api/jobs?status=bogus", headers=env.auth("viewer")).status_code == 400
     assert env.client.get("/api/jobs/99999", headers=env.auth("viewer")).status_code == 404
 
@@ -142,7 +177,9 @@ def test_unknown_video_and_route_use_the_error_shape(env) -> None:
 def test_every_api_write_is_audited(env, synth_clip: Path) -> None:
     vid = env.upload(synth_clip)["video_id"]
     env.client.post(f"/api/videos/{vid}/analyze", headers=env.auth("reviewer"))
-    env.client.post("/api/videos/" + "0" * 64 + "/analyze", headers=env.auth("reviewer"))  # 404, still audited
+    env.client.post(
+        "/api/videos/" + "0" * 64 + "/analyze", headers=env.auth("reviewer")
+    )  # 404, still audited
     env.client.post(f"/api/videos/{vid}/analyze", headers=env.auth("viewer"))  # 403, audited
     entries = env.client.get("/api/audit", headers=env.auth("admin")).json()["entries"]
     got = [(e["actor"], e["action"], e["status_code"]) for e in reversed(entries)]

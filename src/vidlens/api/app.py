@@ -38,9 +38,12 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
-                                  b"script-src 'self'; style-src 'self'; object-src 'none'; "
-                                  b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
+        b"script-src 'self'; style-src 'self'; object-src 'none'; "
+        b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
 ]
 
 
@@ -83,16 +86,26 @@ class EdgeMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if scope["method"] not in SAFE_METHODS and state.get("principal") is not None \
-                    and not state.get("recorded"):
+            if (
+                scope["method"] not in SAFE_METHODS
+                and state.get("principal") is not None
+                and not state.get("recorded")
+            ):
                 await run_in_threadpool(self._record, scope, state, status[0])
 
     def _record(self, scope: Scope, state: dict[str, Any], status_code: int) -> None:
         try:
             with self.services.platform.store.tx() as conn:
-                audit.record(conn, principal=state["principal"], method=scope["method"], path=scope["path"],
-                             action=state.get("action") or f"{scope['method'].lower()} {scope['path']}"[:64],
-                             subject=state.get("subject"), status_code=status_code, detail=state.get("detail"))
+                audit.record(
+                    conn,
+                    principal=state["principal"],
+                    method=scope["method"],
+                    path=scope["path"],
+                    action=state.get("action") or f"{scope['method'].lower()} {scope['path']}"[:64],
+                    subject=state.get("subject"),
+                    status_code=status_code,
+                    detail=state.get("detail"),
+                )
         except Exception:  # an audit failure must be loud in the log but cannot undo the answered request
             log.exception("could not record the audit entry for %s %s", scope["method"], scope["path"])
 
@@ -101,8 +114,9 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
-def _error_response(request: Request, status: int, body: dict[str, Any],
-                    headers: dict[str, str] | None = None) -> Response:
+def _error_response(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     if _wants_html(request):
         if status == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -127,17 +141,25 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error_response(request, exc.status_code,
-                               {"error": {"code": code, "message": str(exc.detail), "details": {}}},
-                               dict(exc.headers or {}))
+        return _error_response(
+            request,
+            exc.status_code,
+            {"error": {"code": code, "message": str(exc.detail), "details": {}}},
+            dict(exc.headers or {}),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         message = f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
-        return _error_response(request, 422, {"error": {"code": "validation_failed", "message": message,
-                                                        "details": {"errors": errors}}})
+        return _error_response(
+            request,
+            422,
+            {"error": {"code": "validation_failed", "message": message, "details": {"errors": errors}}},
+        )
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -146,15 +168,24 @@ def create_app(platform: Platform) -> FastAPI:
     from vidlens.ui import pages
 
     serve = platform.settings.serve
-    svc = Services(platform=platform, accounts=Accounts(platform.store),
-                   limiter=RateLimiter(serve.rate_limit_per_s, serve.rate_limit_burst),
-                   uploads=UploadStore(platform), search=SearchIndex(platform.store),
-                   review=ReviewQueue(platform.store), signer=TimestampSigner(session_secret(platform),
-                                                                               salt="vidlens.session"))
-    app = FastAPI(title="VidLens", version=__version__,
-                  description="Self-hosted video AI: upload, analyse, search and review video. "
-                              "Authenticate with `Authorization: Bearer vl_...` (see `vidlens keys create`).",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
+    svc = Services(
+        platform=platform,
+        accounts=Accounts(platform.store),
+        limiter=RateLimiter(serve.rate_limit_per_s, serve.rate_limit_burst),
+        uploads=UploadStore(platform),
+        search=SearchIndex(platform.store),
+        review=ReviewQueue(platform.store),
+        signer=TimestampSigner(session_secret(platform), salt="vidlens.session"),
+    )
+    app = FastAPI(
+        title="VidLens",
+        version=__version__,
+        description="Self-hosted video AI: upload, analyse, search and review video. "
+        "Authenticate with `Authorization: Bearer vl_...` (see `vidlens keys create`).",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     app.state.services = svc
     _install_error_handlers(app)
 
@@ -167,4 +198,3 @@ def create_app(platform: Platform) -> FastAPI:
     pages.install(app)
     app.add_middleware(EdgeMiddleware, services=svc)
     return app
-

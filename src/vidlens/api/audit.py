@@ -22,14 +22,34 @@ if TYPE_CHECKING:
 SCOPE_KEY = "vidlens.audit"
 
 
-def record(conn: sa.Connection, *, principal: Principal | None, method: str, path: str, action: str,
-           status_code: int, subject: str | None = None, detail: dict[str, Any] | None = None,
-           via: str | None = None, actor: str | None = None) -> None:
-    conn.execute(api_audit.insert().values(
-        at=time.time(), actor=principal.name if principal else actor, role=principal.role if principal else None,
-        via=via or (principal.via if principal else "anonymous"), key_id=principal.key_id if principal else None,
-        method=method, path=path[:2000], action=action[:64], subject=subject[:255] if subject else None,
-        status_code=status_code, detail=detail))
+def record(
+    conn: sa.Connection,
+    *,
+    principal: Principal | None,
+    method: str,
+    path: str,
+    action: str,
+    status_code: int,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+    via: str | None = None,
+    actor: str | None = None,
+) -> None:
+    conn.execute(
+        api_audit.insert().values(
+            at=time.time(),
+            actor=principal.name if principal else actor,
+            role=principal.role if principal else None,
+            via=via or (principal.via if principal else "anonymous"),
+            key_id=principal.key_id if principal else None,
+            method=method,
+            path=path[:2000],
+            action=action[:64],
+            subject=subject[:255] if subject else None,
+            status_code=status_code,
+            detail=detail,
+        )
+    )
 
 
 def note(request: Request, action: str, subject: str | None = None, **detail: Any) -> None:

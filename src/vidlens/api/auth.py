@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from vidlens.api.tables import api_keys, users, web_sessions
-from vidlens.errors import AuthError, ConflictError, NotFoundError, PermissionDeniedError, RateLimitedError, UsageError
+from vidlens.errors import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from vidlens.store.db import Store
@@ -49,8 +56,10 @@ class Principal:
 
     def require(self, role: str) -> Principal:
         if not self.has(role):
-            raise PermissionDeniedError(f"this needs the '{role}' role; {self.name} is a {self.role}",
-                                        details={"required": role, "role": self.role})
+            raise PermissionDeniedError(
+                f"this needs the '{role}' role; {self.name} is a {self.role}",
+                details={"required": role, "role": self.role},
+            )
         return self
 
     @property
@@ -68,7 +77,8 @@ def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
     return "scrypt${n}${r}${p}${salt}${digest}".format(
-        **_SCRYPT, salt=base64.b64encode(salt).decode(), digest=base64.b64encode(digest).decode())
+        **_SCRYPT, salt=base64.b64encode(salt).decode(), digest=base64.b64encode(digest).decode()
+    )
 
 
 def verify_password(password: str, stored: str | None) -> bool:
@@ -78,8 +88,14 @@ def verify_password(password: str, stored: str | None) -> bool:
         algo, n, r, p, salt, digest = stored.split("$")
         if algo != "scrypt":
             return False
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(base64.b64decode(digest)))
+        got = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(base64.b64decode(digest)),
+        )
     except ValueError:
         return False
     return hmac.compare_digest(got, base64.b64decode(digest))
@@ -93,7 +109,9 @@ def parse_duration(text: str) -> float:
     """``30d``, ``12h``, ``45m``, ``90s`` → seconds."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text or "")
     if not m:
-        raise UsageError(f"invalid duration '{text}': expected a number and a unit, like 30d, 12h, 45m or 90s")
+        raise UsageError(
+            f"invalid duration '{text}': expected a number and a unit, like 30d, 12h, 45m or 90s"
+        )
     return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
 
 
@@ -113,22 +131,35 @@ class Accounts:
         with self.store.tx() as conn:
             if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is not None:
                 raise ConflictError(f"user '{name}' already exists")
-            conn.execute(users.insert().values(name=name, role=role, created_at=time.time(), disabled=False,
-                                               password_hash=hash_password(password) if password else None))
+            conn.execute(
+                users.insert().values(
+                    name=name,
+                    role=role,
+                    created_at=time.time(),
+                    disabled=False,
+                    password_hash=hash_password(password) if password else None,
+                )
+            )
         return self.get_user(name)
 
     def get_user(self, name: str) -> dict[str, Any]:
         with self.store.read() as conn:
-            row = conn.execute(sa.select(users.c.id, users.c.name, users.c.role, users.c.disabled,
-                                         users.c.created_at).where(users.c.name == name)).first()
+            row = conn.execute(
+                sa.select(users.c.id, users.c.name, users.c.role, users.c.disabled, users.c.created_at).where(
+                    users.c.name == name
+                )
+            ).first()
         if row is None:
             raise NotFoundError(f"no user '{name}'")
         return dict(row._mapping)
 
     def list_users(self) -> list[dict[str, Any]]:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(users.c.id, users.c.name, users.c.role, users.c.disabled,
-                                          users.c.created_at).order_by(users.c.name)).all()
+            rows = conn.execute(
+                sa.select(
+                    users.c.id, users.c.name, users.c.role, users.c.disabled, users.c.created_at
+                ).order_by(users.c.name)
+            ).all()
         return [dict(r._mapping) for r in rows]
 
     def count_users(self) -> int:
@@ -139,8 +170,9 @@ class Accounts:
         if len(password) < 8:
             raise UsageError("password too short: use at least 8 characters")
         with self.store.tx() as conn:
-            res = conn.execute(users.update().where(users.c.name == name)
-                               .values(password_hash=hash_password(password)))
+            res = conn.execute(
+                users.update().where(users.c.name == name).values(password_hash=hash_password(password))
+            )
             if res.rowcount != 1:
                 raise NotFoundError(f"no user '{name}'")
 
@@ -154,22 +186,37 @@ class Accounts:
         return {"id": row.id, "name": row.name, "role": row.role}
 
     # -- API keys ----------------------------------------------------------------
-    def create_key(self, user: str, *, expires_in_s: float | None = None, name: str | None = None,
-                   ) -> tuple[str, dict[str, Any]]:
+    def create_key(
+        self,
+        user: str,
+        *,
+        expires_in_s: float | None = None,
+        name: str | None = None,
+    ) -> tuple[str, dict[str, Any]]:
         """Make a key for ``user``; returns the key (shown once) and its record."""
         u = self.get_user(user)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         now = time.time()
         with self.store.tx() as conn:
-            conn.execute(api_keys.insert().values(
-                user_id=u["id"], prefix=key[:11], key_hash=sha256_hex(key), name=name, created_at=now,
-                expires_at=now + expires_in_s if expires_in_s else None))
+            conn.execute(
+                api_keys.insert().values(
+                    user_id=u["id"],
+                    prefix=key[:11],
+                    key_hash=sha256_hex(key),
+                    name=name,
+                    created_at=now,
+                    expires_at=now + expires_in_s if expires_in_s else None,
+                )
+            )
             row = conn.execute(sa.select(api_keys).where(api_keys.c.key_hash == sha256_hex(key))).one()
         return key, self._key_record(row, u["name"])
 
     def list_keys(self, user: str | None = None) -> list[dict[str, Any]]:
-        q = (sa.select(api_keys, users.c.name.label("user")).join(users, users.c.id == api_keys.c.user_id)
-             .order_by(api_keys.c.id))
+        q = (
+            sa.select(api_keys, users.c.name.label("user"))
+            .join(users, users.c.id == api_keys.c.user_id)
+            .order_by(api_keys.c.id)
+        )
         if user:
             q = q.where(users.c.name == user)
         with self.store.read() as conn:
@@ -191,9 +238,18 @@ class Accounts:
         now = time.time()
         with self.store.read() as conn:
             row = conn.execute(
-                sa.select(api_keys.c.id, api_keys.c.expires_at, api_keys.c.revoked_at, users.c.id.label("uid"),
-                          users.c.name, users.c.role, users.c.disabled)
-                .join(users, users.c.id == api_keys.c.user_id).where(api_keys.c.key_hash == sha256_hex(key))).first()
+                sa.select(
+                    api_keys.c.id,
+                    api_keys.c.expires_at,
+                    api_keys.c.revoked_at,
+                    users.c.id.label("uid"),
+                    users.c.name,
+                    users.c.role,
+                    users.c.disabled,
+                )
+                .join(users, users.c.id == api_keys.c.user_id)
+                .where(api_keys.c.key_hash == sha256_hex(key))
+            ).first()
         if row is None:
             raise AuthError("invalid API key")
         if row.revoked_at is not None:
@@ -208,10 +264,23 @@ class Accounts:
     def _key_record(row: Any, user: str) -> dict[str, Any]:
         m = row._mapping
         now = time.time()
-        state = ("revoked" if m["revoked_at"] else
-                 "expired" if m["expires_at"] is not None and m["expires_at"] <= now else "active")
-        return {"id": m["id"], "user": user, "prefix": m["prefix"], "name": m["name"], "created_at": m["created_at"],
-                "expires_at": m["expires_at"], "revoked_at": m["revoked_at"], "state": state}
+        state = (
+            "revoked"
+            if m["revoked_at"]
+            else "expired"
+            if m["expires_at"] is not None and m["expires_at"] <= now
+            else "active"
+        )
+        return {
+            "id": m["id"],
+            "user": user,
+            "prefix": m["prefix"],
+            "name": m["name"],
+            "created_at": m["created_at"],
+            "expires_at": m["expires_at"],
+            "revoked_at": m["revoked_at"],
+            "state": state,
+        }
 
     # -- login sessions ----------------------------------------------------------
     def create_session(self, user_id: int, max_age_s: float) -> str:
@@ -219,18 +288,32 @@ class Accounts:
         now = time.time()
         with self.store.tx() as conn:
             conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
-            conn.execute(web_sessions.insert().values(id=sha256_hex(token), user_id=user_id,
-                                                      csrf_token=secrets.token_urlsafe(32), created_at=now,
-                                                      expires_at=now + max_age_s))
+            conn.execute(
+                web_sessions.insert().values(
+                    id=sha256_hex(token),
+                    user_id=user_id,
+                    csrf_token=secrets.token_urlsafe(32),
+                    created_at=now,
+                    expires_at=now + max_age_s,
+                )
+            )
         return token
 
     def resolve_session(self, token: str) -> Principal | None:
         sid = sha256_hex(token)
         with self.store.read() as conn:
             row = conn.execute(
-                sa.select(web_sessions.c.csrf_token, web_sessions.c.expires_at, users.c.id, users.c.name,
-                          users.c.role, users.c.disabled)
-                .join(users, users.c.id == web_sessions.c.user_id).where(web_sessions.c.id == sid)).first()
+                sa.select(
+                    web_sessions.c.csrf_token,
+                    web_sessions.c.expires_at,
+                    users.c.id,
+                    users.c.name,
+                    users.c.role,
+                    users.c.disabled,
+                )
+                .join(users, users.c.id == web_sessions.c.user_id)
+                .where(web_sessions.c.id == sid)
+            ).first()
         if row is None or row.expires_at <= time.time() or row.disabled:
             return None
         return Principal(row.id, row.name, row.role, "session", session_id=sid, csrf_token=row.csrf_token)
@@ -264,6 +347,9 @@ class RateLimiter:
             if tokens < 1.0:
                 self._buckets[bucket] = (tokens, now)
                 wait = (1.0 - tokens) / self.rate
-                raise RateLimitedError(f"rate limit exceeded: {self.rate:g} requests/s (burst {self.burst:.0f}); "
-                                       f"retry in {wait:.2f} s", details={"retry_after_s": round(wait, 3)})
+                raise RateLimitedError(
+                    f"rate limit exceeded: {self.rate:g} requests/s (burst {self.burst:.0f}); "
+                    f"retry in {wait:.2f} s",
+                    details={"retry_after_s": round(wait, 3)},
+                )
             self._buckets[bucket] = (tokens - 1.0, now)

@@ -47,7 +47,9 @@ class Services:
         if not cookie:
             return None
         try:
-            return self.signer.unsign(cookie, max_age=int(self.platform.settings.serve.session_max_age_s)).decode()
+            return self.signer.unsign(
+                cookie, max_age=int(self.platform.settings.serve.session_max_age_s)
+            ).decode()
         except BadSignature:
             return None
 

@@ -12,8 +12,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-TEXT_KEYS = ("text", "label", "name", "person", "identity", "title", "caption", "tag", "class", "category",
-             "speaker", "word", "kind")
+TEXT_KEYS = (
+    "text",
+    "label",
+    "name",
+    "person",
+    "identity",
+    "title",
+    "caption",
+    "tag",
+    "class",
+    "category",
+    "speaker",
+    "word",
+    "kind",
+)
 LIST_TEXT_KEYS = ("tags", "labels", "people", "keywords")
 MAX_ITEMS_PER_TRACK = 2000
 
@@ -26,7 +39,12 @@ class Track:
     truncated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"analyzer": self.analyzer, "name": self.name, "items": self.items, "truncated": self.truncated}
+        return {
+            "analyzer": self.analyzer,
+            "name": self.name,
+            "items": self.items,
+            "truncated": self.truncated,
+        }
 
 
 def _num(v: Any) -> float | None:
@@ -49,8 +67,11 @@ def _timed_lists(doc: Any, path: str = "") -> Iterator[tuple[str, list[dict[str,
     if isinstance(doc, dict):
         for k, v in doc.items():
             sub = f"{path}.{k}" if path else str(k)
-            if isinstance(v, list) and v and any(isinstance(x, dict) and _num(x.get("start_s")) is not None
-                                                 for x in v):
+            if (
+                isinstance(v, list)
+                and v
+                and any(isinstance(x, dict) and _num(x.get("start_s")) is not None for x in v)
+            ):
                 yield sub, [x for x in v if isinstance(x, dict) and _num(x.get("start_s")) is not None]
             else:
                 yield from _timed_lists(v, sub)
@@ -66,10 +87,19 @@ def tracks(analyzer: str, doc: dict[str, Any] | None) -> list[Track]:
         for it in items[:MAX_ITEMS_PER_TRACK]:
             start = _num(it["start_s"]) or 0.0
             end = _num(it.get("end_s"))
-            detail = {k: v for k, v in it.items()
-                      if k not in ("start_s", "end_s") and isinstance(v, (str, int, float, bool)) and v is not None}
-            t.items.append({"start_s": start, "end_s": max(start, end if end is not None else start),
-                            "text": item_text(it), "detail": detail})
+            detail = {
+                k: v
+                for k, v in it.items()
+                if k not in ("start_s", "end_s") and isinstance(v, (str, int, float, bool)) and v is not None
+            }
+            t.items.append(
+                {
+                    "start_s": start,
+                    "end_s": max(start, end if end is not None else start),
+                    "text": item_text(it),
+                    "detail": detail,
+                }
+            )
         t.truncated = len(items) > MAX_ITEMS_PER_TRACK
         out.append(t)
     return out
@@ -83,8 +113,13 @@ def search_entries(analyzer: str, doc: dict[str, Any] | None) -> Iterator[dict[s
             if text:
                 start = _num(it["start_s"])
                 end = _num(it.get("end_s"))
-                yield {"analyzer": analyzer, "kind": name[:64], "text": text[:4000], "start_s": start,
-                       "end_s": end if end is not None else start}
+                yield {
+                    "analyzer": analyzer,
+                    "kind": name[:64],
+                    "text": text[:4000],
+                    "start_s": start,
+                    "end_s": end if end is not None else start,
+                }
     if isinstance(doc, dict):
         for k in LIST_TEXT_KEYS:
             v = doc.get(k)
@@ -92,4 +127,10 @@ def search_entries(analyzer: str, doc: dict[str, Any] | None) -> Iterator[dict[s
                 for x in v:
                     text = x if isinstance(x, str) else item_text(x) if isinstance(x, dict) else None
                     if text:
-                        yield {"analyzer": analyzer, "kind": k, "text": text[:4000], "start_s": None, "end_s": None}
+                        yield {
+                            "analyzer": analyzer,
+                            "kind": k,
+                            "text": text[:4000],
+                            "start_s": None,
+                            "end_s": None,
+                        }

@@ -51,19 +51,27 @@ class SearchIndex:
         try:
             with self.store.tx() as conn:
                 exists = conn.exec_driver_sql(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (FTS_TABLE,)).first()
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (FTS_TABLE,)
+                ).first()
                 if exists is None:
-                    conn.exec_driver_sql(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-                                         "text, tokenize='unicode61 remove_diacritics 2')")
-                    conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}(rowid, text) SELECT id, text FROM search_entries")
+                    conn.exec_driver_sql(
+                        f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+                        "text, tokenize='unicode61 remove_diacritics 2')"
+                    )
+                    conn.exec_driver_sql(
+                        f"INSERT INTO {FTS_TABLE}(rowid, text) SELECT id, text FROM search_entries"
+                    )
         except sa.exc.OperationalError:  # this SQLite was built without FTS5
             return False
         return True
 
     def _pending(self, conn: sa.Connection) -> list[Any]:
         indexed = sa.select(search_sources.c.result_id)
-        return conn.execute(sa.select(results.c.id, results.c.video_id, results.c.analyzer, results.c.data)
-                            .where(results.c.status == "ok", results.c.id.not_in(indexed))).all()
+        return conn.execute(
+            sa.select(results.c.id, results.c.video_id, results.c.analyzer, results.c.data).where(
+                results.c.status == "ok", results.c.id.not_in(indexed)
+            )
+        ).all()
 
     def sync(self) -> int:
         """Index result documents not indexed yet; returns how many entries were added."""
@@ -76,20 +84,30 @@ class SearchIndex:
             for row in self._pending(conn):  # again, inside the write lock
                 entries = list(extract_entries(row.analyzer, row.data))
                 for e in entries:
-                    res = conn.execute(search_entries.insert().values(result_id=row.id, video_id=row.video_id, **e))
+                    res = conn.execute(
+                        search_entries.insert().values(result_id=row.id, video_id=row.video_id, **e)
+                    )
                     if fts:
-                        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (?, ?)",
-                                             (res.inserted_primary_key[0], e["text"]))
-                conn.execute(search_sources.insert().values(result_id=row.id, entries=len(entries),
-                                                            indexed_at=time.time()))
+                        conn.exec_driver_sql(
+                            f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (?, ?)",
+                            (res.inserted_primary_key[0], e["text"]),
+                        )
+                conn.execute(
+                    search_sources.insert().values(
+                        result_id=row.id, entries=len(entries), indexed_at=time.time()
+                    )
+                )
                 added += len(entries)
             if fts:  # entries of replaced results went with their result row; drop their FTS rows too
-                conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid NOT IN (SELECT id FROM search_entries)")
+                conn.exec_driver_sql(
+                    f"DELETE FROM {FTS_TABLE} WHERE rowid NOT IN (SELECT id FROM search_entries)"
+                )
         return added
 
     # -- querying ----------------------------------------------------------------
-    def search(self, q: str, *, video_id: str | None = None, analyzer: str | None = None,
-               limit: int = 50) -> dict[str, Any]:
+    def search(
+        self, q: str, *, video_id: str | None = None, analyzer: str | None = None, limit: int = 50
+    ) -> dict[str, Any]:
         words = _WORD.findall(q or "")
         if not words:
             raise UsageError("search needs at least one word (q=...)")
@@ -97,16 +115,28 @@ class SearchIndex:
             raise UsageError("search takes at most 16 words")
         self.sync()
         title = sa.func.coalesce(video_uploads.c.original_name, videos.c.filename).label("title")
-        cols = [search_entries.c.video_id, search_entries.c.analyzer, search_entries.c.kind, search_entries.c.text,
-                search_entries.c.start_s, search_entries.c.end_s, title]
-        q_ = (sa.select(*cols).select_from(search_entries.join(videos, videos.c.id == search_entries.c.video_id)
-                                           .outerjoin(video_uploads, video_uploads.c.video_id == videos.c.id)))
+        cols = [
+            search_entries.c.video_id,
+            search_entries.c.analyzer,
+            search_entries.c.kind,
+            search_entries.c.text,
+            search_entries.c.start_s,
+            search_entries.c.end_s,
+            title,
+        ]
+        q_ = sa.select(*cols).select_from(
+            search_entries.join(videos, videos.c.id == search_entries.c.video_id).outerjoin(
+                video_uploads, video_uploads.c.video_id == videos.c.id
+            )
+        )
         if self.fts:
             match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
             fts = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("rank"))
-            q_ = (q_.join(fts, fts.c.rowid == search_entries.c.id)
-                  .where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(match=match))
-                  .order_by(fts.c.rank, search_entries.c.video_id, search_entries.c.start_s))
+            q_ = (
+                q_.join(fts, fts.c.rowid == search_entries.c.id)
+                .where(sa.text(f"{FTS_TABLE} MATCH :match").bindparams(match=match))
+                .order_by(fts.c.rank, search_entries.c.video_id, search_entries.c.start_s)
+            )
             mode = "fts5"
         else:
             for w in words:

@@ -46,17 +46,37 @@ class ServerProcess:
 
 
 @contextmanager
-def running_server(data_dir: Path, *, env: dict[str, str] | None = None, timeout_s: float = 60.0,
-                   extra_args: list[str] | None = None) -> Iterator[ServerProcess]:
+def running_server(
+    data_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+    extra_args: list[str] | None = None,
+) -> Iterator[ServerProcess]:
     """Start ``vidlens serve`` on 127.0.0.1:<free port>, wait until healthy, stop it (SIGINT) after."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = data_dir / f"serve-{port}.log"
     child_env = {**os.environ, **(env or {}), "COLUMNS": "500", "NO_COLOR": "1"}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "vidlens", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--data-dir", str(data_dir), *(extra_args or [])],
-                                stdout=log, stderr=subprocess.STDOUT, env=child_env)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vidlens",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                *(extra_args or []),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+        )
     server = ServerProcess(f"http://127.0.0.1:{port}", data_dir, log_path, proc)
     try:
         deadline = time.monotonic() + timeout_s
@@ -70,7 +90,9 @@ def running_server(data_dir: Path, *, env: dict[str, str] | None = None, timeout
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                raise VidLensError(f"vidlens serve did not answer within {timeout_s:.0f} s: {server.log()[-2000:]}")
+                raise VidLensError(
+                    f"vidlens serve did not answer within {timeout_s:.0f} s: {server.log()[-2000:]}"
+                )
             time.sleep(0.2)
         yield server
     finally:

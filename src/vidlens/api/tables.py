@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from vidlens.store.schema import metadata
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(255), nullable=True, comment="scrypt; NULL = API keys only"),
@@ -21,7 +22,8 @@ users = sa.Table(
 )
 
 api_keys = sa.Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("prefix", sa.String(16), nullable=False, comment="first characters, shown to identify the key"),
@@ -34,7 +36,8 @@ api_keys = sa.Table(
 )
 
 web_sessions = sa.Table(
-    "web_sessions", metadata,
+    "web_sessions",
+    metadata,
     sa.Column("id", sa.String(64), primary_key=True, comment="sha256 of the session token"),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("csrf_token", sa.String(64), nullable=False),
@@ -43,7 +46,8 @@ web_sessions = sa.Table(
 )
 
 api_audit = sa.Table(
-    "api_audit", metadata,
+    "api_audit",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
     sa.Column("actor", sa.String(64), nullable=True),
@@ -59,11 +63,15 @@ api_audit = sa.Table(
 )
 
 review_items = sa.Table(
-    "review_items", metadata,
+    "review_items",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("subject", sa.String(255), nullable=False, comment="what is reviewed, e.g. video:<id> or match:<id>"),
-    sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=True,
-              index=True),
+    sa.Column(
+        "subject", sa.String(255), nullable=False, comment="what is reviewed, e.g. video:<id> or match:<id>"
+    ),
+    sa.Column(
+        "video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("source", sa.String(64), nullable=False, comment="domain that raised it"),
     sa.Column("reason", sa.Text, nullable=False),
@@ -82,7 +90,8 @@ review_items = sa.Table(
 )
 
 uploads = sa.Table(
-    "uploads", metadata,
+    "uploads",
+    metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("filename", sa.Text, nullable=False, comment="client-supplied name, for display only"),
@@ -95,7 +104,8 @@ uploads = sa.Table(
 )
 
 video_uploads = sa.Table(
-    "video_uploads", metadata,
+    "video_uploads",
+    metadata,
     sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("original_name", sa.Text, nullable=False, comment="client-supplied name, for display only"),
     sa.Column("uploaded_by", sa.String(64), nullable=True),
@@ -103,10 +113,12 @@ video_uploads = sa.Table(
 )
 
 search_entries = sa.Table(
-    "search_entries", metadata,
+    "search_entries",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("result_id", sa.Integer, sa.ForeignKey("results.id", ondelete="CASCADE"), nullable=False,
-              index=True),
+    sa.Column(
+        "result_id", sa.Integer, sa.ForeignKey("results.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     sa.Column("video_id", sa.String(64), nullable=False, index=True),
     sa.Column("analyzer", sa.String(128), nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
@@ -116,7 +128,8 @@ search_entries = sa.Table(
 )
 
 search_sources = sa.Table(
-    "search_sources", metadata,
+    "search_sources",
+    metadata,
     sa.Column("result_id", sa.Integer, sa.ForeignKey("results.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("entries", sa.Integer, nullable=False),
     sa.Column("indexed_at", sa.Float, nullable=False),

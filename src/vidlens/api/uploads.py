@@ -32,8 +32,16 @@ if TYPE_CHECKING:
     from vidlens.library import IngestResult
     from vidlens.platform import Platform
 
-ALLOWED_PART_TYPES = ("video/", "audio/", "image/gif", "application/octet-stream", "application/mp4",
-                      "application/x-matroska", "application/vnd.rn-realmedia", "application/x-mpegurl")
+ALLOWED_PART_TYPES = (
+    "video/",
+    "audio/",
+    "image/gif",
+    "application/octet-stream",
+    "application/mp4",
+    "application/x-matroska",
+    "application/vnd.rn-realmedia",
+    "application/x-mpegurl",
+)
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 _WRITE_BATCH = 1 << 20
 
@@ -58,8 +66,11 @@ def safe_suffix(client_name: str | None, allowed: list[str]) -> str:
 def check_part_type(content_type: str | None) -> None:
     ct = (content_type or "application/octet-stream").split(";")[0].strip().lower()
     if not ct.startswith(ALLOWED_PART_TYPES):
-        raise UnsupportedMediaError(f"uploaded file has content type '{ct}'; expected a video file "
-                                    "(video/*, or application/octet-stream)", details={"content_type": ct})
+        raise UnsupportedMediaError(
+            f"uploaded file has content type '{ct}'; expected a video file "
+            "(video/*, or application/octet-stream)",
+            details={"content_type": ct},
+        )
 
 
 @dataclass
@@ -82,8 +93,10 @@ class PartialFile:
         """Buffer ``data``; True when a batch is ready for ``flush`` (run it off the event loop)."""
         self.size += len(data)
         if self.size > self.limit:
-            raise UploadTooLargeError(f"upload exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
-                                      details={"limit_bytes": self.limit})
+            raise UploadTooLargeError(
+                f"upload exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
+                details={"limit_bytes": self.limit},
+            )
         self._buf.extend(data)
         return len(self._buf) >= _WRITE_BATCH
 
@@ -134,10 +147,20 @@ class UploadStore:
             raise res.error
         assert res.video is not None
         with self.platform.store.tx() as conn:
-            if conn.execute(sa.select(video_uploads.c.video_id)
-                            .where(video_uploads.c.video_id == res.video.id)).first() is None:
-                conn.execute(video_uploads.insert().values(video_id=res.video.id, original_name=display_name(client_name),
-                                                           uploaded_by=principal.name, uploaded_at=time.time()))
+            if (
+                conn.execute(
+                    sa.select(video_uploads.c.video_id).where(video_uploads.c.video_id == res.video.id)
+                ).first()
+                is None
+            ):
+                conn.execute(
+                    video_uploads.insert().values(
+                        video_id=res.video.id,
+                        original_name=display_name(client_name),
+                        uploaded_by=principal.name,
+                        uploaded_at=time.time(),
+                    )
+                )
         if res.status == "duplicate" and not self._referenced(final):  # the library keeps the first copy
             final.unlink(missing_ok=True)
         return res
@@ -146,7 +169,10 @@ class UploadStore:
         from vidlens.store.schema import videos
 
         with self.platform.store.read() as conn:
-            return conn.execute(sa.select(videos.c.id).where(videos.c.uri == str(path.resolve()))).first() is not None
+            return (
+                conn.execute(sa.select(videos.c.id).where(videos.c.uri == str(path.resolve()))).first()
+                is not None
+            )
 
     # -- resumable uploads -------------------------------------------------------
     def _lock(self, upload_id: str) -> threading.Lock:
@@ -157,16 +183,27 @@ class UploadStore:
         if size <= 0:
             raise UsageError("size must be a positive number of bytes")
         if size > self.limit:
-            raise UploadTooLargeError(f"upload of {size} bytes exceeds the limit of {self.limit} bytes "
-                                      "(serve.max_upload_bytes)", details={"limit_bytes": self.limit})
+            raise UploadTooLargeError(
+                f"upload of {size} bytes exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
+                details={"limit_bytes": self.limit},
+            )
         upload_id = secrets.token_hex(16)
         now = time.time()
         self.partial_dir.mkdir(parents=True, exist_ok=True)
         (self.partial_dir / f"{upload_id}.part").touch()
         with self.platform.store.tx() as conn:
-            conn.execute(uploads.insert().values(id=upload_id, user_id=principal.user_id, filename=display_name(filename),
-                                                 total_bytes=size, received_bytes=0, status="open", created_at=now,
-                                                 updated_at=now))
+            conn.execute(
+                uploads.insert().values(
+                    id=upload_id,
+                    user_id=principal.user_id,
+                    filename=display_name(filename),
+                    total_bytes=size,
+                    received_bytes=0,
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         return self.get(upload_id, principal)
 
     def get(self, upload_id: str, principal: Principal) -> dict[str, Any]:
@@ -181,15 +218,18 @@ class UploadStore:
         d["chunk_bytes"] = self.platform.settings.serve.upload_chunk_bytes
         return d
 
-    async def put_chunk(self, upload_id: str, principal: Principal, content_range: str | None,
-                        body: AsyncIterator[bytes]) -> dict[str, Any]:
+    async def put_chunk(
+        self, upload_id: str, principal: Principal, content_range: str | None, body: AsyncIterator[bytes]
+    ) -> dict[str, Any]:
         up = await to_thread.run_sync(self.get, upload_id, principal)
         m = _CONTENT_RANGE.match((content_range or "").strip())
         if not m:
             raise UsageError("Content-Range header required: 'bytes START-END/TOTAL'")
         start, end, total = (int(x) for x in m.groups())
         if total != up["total_bytes"] or end < start or end >= total:
-            raise UsageError(f"Content-Range {content_range!r} does not fit an upload of {up['total_bytes']} bytes")
+            raise UsageError(
+                f"Content-Range {content_range!r} does not fit an upload of {up['total_bytes']} bytes"
+            )
         lock = self._lock(upload_id)
         if not lock.acquire(blocking=False):
             raise ConflictError(f"another chunk of upload {upload_id} is being written; retry")
@@ -198,8 +238,11 @@ class UploadStore:
             if up["status"] != "open":
                 raise ConflictError(f"upload {upload_id} is {up['status']}")
             if start != up["received_bytes"]:
-                raise ConflictError(f"chunk starts at {start} but the upload has {up['received_bytes']} bytes; "
-                                    "resume from 'offset'", details={"offset": up["received_bytes"]})
+                raise ConflictError(
+                    f"chunk starts at {start} but the upload has {up['received_bytes']} bytes; "
+                    "resume from 'offset'",
+                    details={"offset": up["received_bytes"]},
+                )
             path = self.partial_dir / f"{upload_id}.part"
             expected = end - start + 1
             got = 0
@@ -216,8 +259,11 @@ class UploadStore:
                     fh.truncate(start)
                 raise UsageError(f"chunk body has {got} bytes but Content-Range announced {expected}")
             with self.platform.store.tx() as conn:
-                conn.execute(uploads.update().where(uploads.c.id == upload_id)
-                             .values(received_bytes=end + 1, updated_at=time.time()))
+                conn.execute(
+                    uploads.update()
+                    .where(uploads.c.id == upload_id)
+                    .values(received_bytes=end + 1, updated_at=time.time())
+                )
         finally:
             lock.release()
         return await to_thread.run_sync(self.get, upload_id, principal)
@@ -229,8 +275,10 @@ class UploadStore:
             if up["status"] != "open":
                 raise ConflictError(f"upload {upload_id} is {up['status']}")
             if up["received_bytes"] != up["total_bytes"]:
-                raise ConflictError(f"upload {upload_id} has {up['received_bytes']} of {up['total_bytes']} bytes",
-                                    details={"offset": up["received_bytes"]})
+                raise ConflictError(
+                    f"upload {upload_id} has {up['received_bytes']} of {up['total_bytes']} bytes",
+                    details={"offset": up["received_bytes"]},
+                )
             path = self.partial_dir / f"{upload_id}.part"
             h = hashlib.sha256()
             with open(path, "rb") as fh:
@@ -255,8 +303,11 @@ class UploadStore:
 
     def _set_status(self, upload_id: str, status: str, video_id: str | None = None) -> None:
         with self.platform.store.tx() as conn:
-            conn.execute(uploads.update().where(uploads.c.id == upload_id)
-                         .values(status=status, video_id=video_id, updated_at=time.time()))
+            conn.execute(
+                uploads.update()
+                .where(uploads.c.id == upload_id)
+                .values(status=status, video_id=video_id, updated_at=time.time())
+            )
 
 
 @dataclass
@@ -266,8 +317,9 @@ class MultipartUpload:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-async def receive_multipart(content_type: str, body: AsyncIterator[bytes], store: UploadStore,
-                            file_field: str = "file") -> MultipartUpload:
+async def receive_multipart(
+    content_type: str, body: AsyncIterator[bytes], store: UploadStore, file_field: str = "file"
+) -> MultipartUpload:
     """Stream a ``multipart/form-data`` body: the ``file_field`` part goes straight to a partial
     file in the data dir (never to memory or the system temp dir); small text fields are kept."""
     from python_multipart.exceptions import FormParserError
@@ -275,8 +327,11 @@ async def receive_multipart(content_type: str, body: AsyncIterator[bytes], store
 
     ctype, params = parse_options_header(content_type)
     if ctype != b"multipart/form-data" or b"boundary" not in params:
-        raise UnsupportedMediaError(f"expected a multipart/form-data body with a '{file_field}' part, "
-                                    f"got '{content_type or 'no content type'}'", details={"content_type": content_type})
+        raise UnsupportedMediaError(
+            f"expected a multipart/form-data body with a '{file_field}' part, "
+            f"got '{content_type or 'no content type'}'",
+            details={"content_type": content_type},
+        )
     out = MultipartUpload()
     part: dict[str, Any] = {}
     header = [b"", b""]
@@ -323,10 +378,18 @@ async def receive_multipart(content_type: str, body: AsyncIterator[bytes], store
         if not part.get("is_file") and part.get("name") and len(out.fields) < 32:
             out.fields[part["name"]] = bytes(part["data"]).decode("utf-8", "replace")
 
-    parser = MultipartParser(params[b"boundary"], {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end})
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         async for chunk in body:
             parser.write(chunk)

@@ -43,10 +43,15 @@ def _page_user(request: Request, role: str = "viewer") -> Principal:
     return principal.require(role)
 
 
-def _render(request: Request, name: str, user: Principal | None, status_code: int = 200,
-            **ctx: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"user": user, "csrf": user.csrf_token if user else None,
-                                                      "version": __version__, **ctx}, status_code=status_code)
+def _render(
+    request: Request, name: str, user: Principal | None, status_code: int = 200, **ctx: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"user": user, "csrf": user.csrf_token if user else None, "version": __version__, **ctx},
+        status_code=status_code,
+    )
 
 
 def render_error(request: Request, status: int, message: str) -> HTMLResponse:
@@ -67,8 +72,15 @@ def _safe_next(target: str | None) -> str:
 def _set_session(response: Response, request: Request, token: str) -> None:
     svc = services(request)
     serve = svc.platform.settings.serve
-    response.set_cookie(SESSION_COOKIE, svc.signer.sign(token).decode(), max_age=int(serve.session_max_age_s),
-                        httponly=True, samesite="lax", secure=serve.cookie_secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        svc.signer.sign(token).decode(),
+        max_age=int(serve.session_max_age_s),
+        httponly=True,
+        samesite="lax",
+        secure=serve.cookie_secure,
+        path="/",
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -82,8 +94,14 @@ def install(app: FastAPI) -> None:
     def login_form(request: Request, next: str = "/", error: str | None = None) -> Response:
         token = secrets.token_urlsafe(32)
         resp = _render(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=error)
-        resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
-                        secure=services(request).platform.settings.serve.cookie_secure)
+        resp.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path="/login",
+            secure=services(request).platform.settings.serve.cookie_secure,
+        )
         return resp
 
     @app.post("/login", include_in_schema=False)
@@ -95,12 +113,16 @@ def install(app: FastAPI) -> None:
         svc = services(request)
         target = _safe_next(str(form.get("next", "/")))
         try:
-            user = await run_in_threadpool(svc.accounts.authenticate, str(form.get("username", "")),
-                                           str(form.get("password", "")))
+            user = await run_in_threadpool(
+                svc.accounts.authenticate, str(form.get("username", "")), str(form.get("password", ""))
+            )
         except AuthError as exc:
-            return RedirectResponse(f"/login?next={quote(target)}&error={quote(exc.message)}", status_code=303)
-        token = await run_in_threadpool(svc.accounts.create_session, user["id"],
-                                        svc.platform.settings.serve.session_max_age_s)
+            return RedirectResponse(
+                f"/login?next={quote(target)}&error={quote(exc.message)}", status_code=303
+            )
+        token = await run_in_threadpool(
+            svc.accounts.create_session, user["id"], svc.platform.settings.serve.session_max_age_s
+        )
         resp = RedirectResponse(target, status_code=303)
         _set_session(resp, request, token)
         resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -118,14 +140,34 @@ def install(app: FastAPI) -> None:
         return resp
 
     @app.get("/", include_in_schema=False)
-    def library(request: Request, q: str | None = None, status: str | None = None,
-                min_duration_s: float | None = None, max_duration_s: float | None = None) -> Response:
+    def library(
+        request: Request,
+        q: str | None = None,
+        status: str | None = None,
+        min_duration_s: float | None = None,
+        max_duration_s: float | None = None,
+    ) -> Response:
         user = _page_user(request)
-        vids = catalog.list_videos(services(request).platform, q=q or None, status=status or None,
-                                   min_duration_s=min_duration_s, max_duration_s=max_duration_s, limit=200)
-        return _render(request, "library.html", user, videos=vids,
-                       filters={"q": q or "", "status": status or "", "min_duration_s": min_duration_s,
-                                "max_duration_s": max_duration_s})
+        vids = catalog.list_videos(
+            services(request).platform,
+            q=q or None,
+            status=status or None,
+            min_duration_s=min_duration_s,
+            max_duration_s=max_duration_s,
+            limit=200,
+        )
+        return _render(
+            request,
+            "library.html",
+            user,
+            videos=vids,
+            filters={
+                "q": q or "",
+                "status": status or "",
+                "min_duration_s": min_duration_s,
+                "max_duration_s": max_duration_s,
+            },
+        )
 
     @app.get("/videos/{video_id}", include_in_schema=False)
     def video_page(request: Request, video_id: str) -> Response:
@@ -135,7 +177,9 @@ def install(app: FastAPI) -> None:
         tl = catalog.timeline(svc.platform, video["id"])
         items = svc.review.list(None, video_id=video["id"])
         pending = [j for j in video["jobs"] if j["status"] in ("queued", "running")]
-        return _render(request, "video.html", user, video=video, timeline=tl, review_items=items, pending=pending)
+        return _render(
+            request, "video.html", user, video=video, timeline=tl, review_items=items, pending=pending
+        )
 
     @app.get("/review", include_in_schema=False)
     def review_page(request: Request, status: str = "open", kind: str | None = None) -> Response:
@@ -150,9 +194,17 @@ def install(app: FastAPI) -> None:
         user = _page_user(request, "reviewer")
         check_csrf(user, str(form.get("csrf_token", "")))
         svc = services(request)
-        await run_in_threadpool(lambda: svc.review.decide(
-            item_id, str(form.get("decision", "")), principal=user, reason=str(form.get("reason", "")),
-            label=str(form.get("label", "")) or None, method="POST", path=request.url.path))
+        await run_in_threadpool(
+            lambda: svc.review.decide(
+                item_id,
+                str(form.get("decision", "")),
+                principal=user,
+                reason=str(form.get("reason", "")),
+                label=str(form.get("label", "")) or None,
+                method="POST",
+                path=request.url.path,
+            )
+        )
         audit.mark_recorded(request)
         return RedirectResponse(_safe_next(str(form.get("back", "/review"))), status_code=303)
 

@@ -40,8 +40,9 @@ def list_users(_: Principal = Admin, svc: Services = Depends(services)) -> dict[
 
 
 @router.post("/users", status_code=201, summary="Create a user (admin)")
-def create_user(body: UserCreate, request: Request, _: Principal = Admin,
-                svc: Services = Depends(services)) -> dict[str, Any]:
+def create_user(
+    body: UserCreate, request: Request, _: Principal = Admin, svc: Services = Depends(services)
+) -> dict[str, Any]:
     user = svc.accounts.add_user(body.name, body.role, body.password)
     audit.note(request, "user.create", f"user:{user['name']}", role=user["role"])
     return user
@@ -52,26 +53,37 @@ def list_keys(principal: Principal = Viewer, svc: Services = Depends(services)) 
     return {"keys": svc.accounts.list_keys(None if principal.has("admin") else principal.name)}
 
 
-@router.post("/keys", status_code=201, summary="Create an API key (admin); the key is shown only in this answer")
-def create_key(body: KeyCreate, request: Request, principal: Principal = Admin,
-               svc: Services = Depends(services)) -> dict[str, Any]:
-    key, record = svc.accounts.create_key(body.user or principal.name, name=body.name,
-                                          expires_in_s=parse_duration(body.expires) if body.expires else None)
+@router.post(
+    "/keys", status_code=201, summary="Create an API key (admin); the key is shown only in this answer"
+)
+def create_key(
+    body: KeyCreate, request: Request, principal: Principal = Admin, svc: Services = Depends(services)
+) -> dict[str, Any]:
+    key, record = svc.accounts.create_key(
+        body.user or principal.name,
+        name=body.name,
+        expires_in_s=parse_duration(body.expires) if body.expires else None,
+    )
     audit.note(request, "key.create", f"key:{record['id']}", user=record["user"])
     return {"key": key, **record}
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key (admin)")
-def revoke_key(key_id: int, request: Request, _: Principal = Admin,
-               svc: Services = Depends(services)) -> dict[str, Any]:
+def revoke_key(
+    key_id: int, request: Request, _: Principal = Admin, svc: Services = Depends(services)
+) -> dict[str, Any]:
     record = svc.accounts.revoke_key(str(key_id))
     audit.note(request, "key.revoke", f"key:{key_id}", user=record["user"])
     return record
 
 
 @router.get("/audit", summary="The API audit trail, newest first (admin)")
-def get_audit(limit: int = Query(100, ge=1, le=1000), actor: str | None = None, _: Principal = Admin,
-              svc: Services = Depends(services)) -> dict[str, Any]:
+def get_audit(
+    limit: int = Query(100, ge=1, le=1000),
+    actor: str | None = None,
+    _: Principal = Admin,
+    svc: Services = Depends(services),
+) -> dict[str, Any]:
     with svc.platform.store.read() as conn:
         return {"entries": audit.list_audit(conn, limit=limit, actor=actor)}
 
@@ -82,8 +94,10 @@ def masked_settings(svc: Services) -> dict[str, Any]:
 
     def walk(obj: Any) -> Any:
         if isinstance(obj, dict):
-            return {k: ("********" if _SECRET_NAME.search(k) and v not in (None, "") else walk(v))
-                    for k, v in obj.items()}
+            return {
+                k: ("********" if _SECRET_NAME.search(k) and v not in (None, "") else walk(v))
+                for k, v in obj.items()
+            }
         if isinstance(obj, list):
             return [walk(v) for v in obj]
         return obj

@@ -11,9 +11,19 @@ from vidlens.errors import NotFoundError
 
 router = APIRouter(prefix="/api/blobs", tags=["blobs"])
 
-CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-                 ".gif": "image/gif", ".json": "application/json", ".vtt": "text/vtt", ".srt": "application/x-subrip",
-                 ".wav": "audio/wav", ".mp4": "video/mp4", ".npy": "application/octet-stream"}
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".json": "application/json",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".wav": "audio/wav",
+    ".mp4": "video/mp4",
+    ".npy": "application/octet-stream",
+}
 
 
 @router.get("/{key:path}", summary="A stored blob with its content type", response_class=FileResponse)
@@ -22,5 +32,8 @@ def get_blob(key: str, _: Principal = Viewer, svc: Services = Depends(services))
     if not path.is_file():
         raise NotFoundError(f"blob '{key}' not found")
     suffix = path.suffix.lower()
-    return FileResponse(path, media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
-                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return FileResponse(
+        path,
+        media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )

@@ -13,7 +13,12 @@ router = APIRouter(prefix="/api/search", tags=["search"])
 
 
 @router.get("", summary="Find words in stored analysis results; each hit has a video and a time span")
-def search(q: str = Query(..., min_length=1, max_length=500), video_id: str | None = None,
-                 analyzer: str | None = None, limit: int = Query(50, ge=1, le=500), _: Principal = Viewer,
-                 svc: Services = Depends(services)) -> dict[str, Any]:
+def search(
+    q: str = Query(..., min_length=1, max_length=500),
+    video_id: str | None = None,
+    analyzer: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    _: Principal = Viewer,
+    svc: Services = Depends(services),
+) -> dict[str, Any]:
     return svc.search.search(q, video_id=video_id, analyzer=analyzer, limit=limit)
