@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("VIDLENS_CHROMIUM", "/usr/bin/chromium"))
 ADMIN_PASSWORD = "browser-test-password"
 ANALYSIS_TIMEOUT_MS = 180_000
+PAGE_TIMEOUT_MS = 90_000  # generous: CI machines are shared; a deadline, not a timing
 # a function, not an expression string: the page's CSP forbids eval
 SEEKED_TO = (
     "(t) => { const p = document.getElementById('player');"
@@ -94,12 +95,12 @@ def test_upload_analyse_seek_and_review_in_chromium(
     assert len(api_shots) == n
 
     # click a later shot: the player seeks to its start and the playhead marks it active
-    pg.wait_for_function("() => document.getElementById('player').readyState >= 1", timeout=30_000)
+    pg.wait_for_function("() => document.getElementById('player').readyState >= 1", timeout=PAGE_TIMEOUT_MS)
     target = shots.nth(n - 1)
     start = float(target.get_attribute("data-start"))
     assert start > 0
     target.click()
-    pg.wait_for_function(SEEKED_TO, arg=start, timeout=30_000)
+    pg.wait_for_function(SEEKED_TO, arg=start, timeout=PAGE_TIMEOUT_MS)
     pg.wait_for_function("() => document.querySelector('#shot-strip .shot.active') !== null", timeout=10_000)
     assert pg.locator("#shot-strip .shot.active").get_attribute("data-index") == target.get_attribute(
         "data-index"
@@ -144,7 +145,7 @@ def test_upload_analyse_seek_and_review_in_chromium(
     # the review link seeks the player to the item's time
     pg.goto("/review?status=approved")
     pg.click(f"#review-{item_id} a")
-    pg.wait_for_function(SEEKED_TO, arg=start, timeout=30_000)
+    pg.wait_for_function(SEEKED_TO, arg=start, timeout=PAGE_TIMEOUT_MS)
     pg.screenshot(path=str(artifacts / "04-video-from-review.png"), full_page=True)
 
 
@@ -199,7 +200,7 @@ def test_jobs_page_follows_a_job_live_in_chromium(
     job_id = r.json()["job_id"]
     # no navigation here: the page notices the new job, then updates its row until it succeeds
     row = f'#jobs tr[data-job="{job_id}"]'
-    pg.wait_for_selector(row, timeout=30_000)
+    pg.wait_for_selector(row, timeout=PAGE_TIMEOUT_MS)
     pg.wait_for_selector(f"{row} .status.state-succeeded", timeout=ANALYSIS_TIMEOUT_MS)
     assert pg.locator(f"{row} .pct").inner_text() == "100%"
     assert pg.locator(f"{row} a").get_attribute("href") == f"/videos/{r.json()['video_id']}"
