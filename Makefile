@@ -1,7 +1,8 @@
 # Two commands do all set-up on a fresh clone:
-#   make demo   - ingest the sample clips, detect shots, print a summary, write vidlens-report.html
-#   make serve  - then run the API, web UI and a worker on http://127.0.0.1:8000/ over the same data
+#   make demo   - ingest the sample clips, analyse them, print a summary, write vidlens-report.html;
+#                 from a terminal it then serves the API and web UI on http://127.0.0.1:8000/
 #   make test   - run the whole test suite
+# (make serve serves the demo's data again later.)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -20,6 +21,9 @@ venv: $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
 	$(VENV)/bin/vidlens demo --samples samples --data-dir $(DATA) --out vidlens-report.html
+	@if [ -t 0 ] && [ -t 1 ] && [ -z "$${CI:-}" ]; then \
+	  $(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA); \
+	else echo "browse the library: make serve  (http://127.0.0.1:8000/)"; fi
 
 serve: $(VENV)/.installed-base
 	$(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA)
