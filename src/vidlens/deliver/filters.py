@@ -50,8 +50,10 @@ def pre_filters(src: SourceInfo, profile: Profile, *, force_cfr: bool = False) -
     return chain
 
 
-def scale_filter(width: int, height: int) -> str:
-    return f"scale={width}:{height}:flags=bicubic,setsar=1"
+def scale_filter(width: int, height: int, dar: Fraction | None = None) -> str:
+    """Scale to an even size; ``dar`` pins the display aspect when even rounding bent it a little."""
+    aspect = f"setdar={dar.numerator}/{dar.denominator}" if dar and dar != Fraction(width, height) else "setsar=1"
+    return f"scale={width}:{height}:flags=bicubic,{aspect}"
 
 
 def pixel_format(src: SourceInfo, profile: Profile) -> str:

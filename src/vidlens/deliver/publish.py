@@ -35,6 +35,7 @@ def staged_dir(outdir: str | Path, *, overwrite: bool = False) -> Iterator[Path]
         raise ConflictError(f"{out} is not empty and holds no earlier package output; pass --overwrite to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    stage.chmod(0o755)  # mkdtemp makes it private; published output is meant to be served
     try:
         yield stage
     except BaseException:
