@@ -57,3 +57,14 @@ def shared_media() -> Path:
     if not (root / "MANIFEST.md").is_file():
         pytest.skip(f"shared media corpus not found at {root} (set VIDLENS_MEDIA_DIR)")
     return root
+
+
+@pytest.fixture(scope="session")
+def clip_factory():
+    """``make_clip`` for tests that need a clip with particular properties."""
+    return make_clip
+
+
+@pytest.fixture(scope="session")
+def aigc_label() -> str:
+    return LABEL

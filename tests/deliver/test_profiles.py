@@ -50,7 +50,8 @@ def test_sizes_are_even_and_never_upscaled():
     assert fit_size(1921, 1081, 3840, 2160) == (1920, 1080)
     assert fit_size(3840, 2160, 1920, 1080) == (1920, 1080)
     assert fit_size(321, 241, 1920, 1080) == (320, 240)
-    assert fit_size(1080, 1920, 1920, 1080) == (606, 1080)  # portrait fits by height
+    assert fit_size(1080, 1920, 1920, 1080) == (1080, 1920)  # the box turns with the picture
+    assert fit_size(2160, 3840, 1920, 1080) == (1080, 1920)
     assert even(1) == 2
     assert output_fps(Fraction(60), 30) == 30
     assert output_fps(Fraction(60000, 1001), 30) == Fraction(30000, 1001)

@@ -23,7 +23,12 @@ def even(n: float) -> int:
 
 
 def fit_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
-    """Fit ``width x height`` inside the box keeping the aspect ratio; never upscale; even sides."""
+    """Fit ``width x height`` inside the box keeping the aspect ratio; never upscale; even sides.
+
+    The box follows the picture's orientation: a 1920x1080 cap lets portrait video be 1080x1920.
+    """
+    if height > width:
+        max_width, max_height = min(max_width, max_height), max(max_width, max_height)
     scale = min(1.0, max_width / width, max_height / height)
     return even(round(width * scale)), even(round(height * scale))
 

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vidlens.deliver.labels import metadata_args
 from vidlens.deliver.publish import staged_file
 from vidlens.errors import MediaError, UnsupportedMediaError, UsageError
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.media.probe import probe
 
 SILENCE_LUFS = -70.0
+MP4_SUFFIXES = {".mp4", ".m4a", ".mov"}
 # Output suffix -> audio encoder.
 AUDIO_ENCODERS = {".mp4": "aac", ".m4a": "aac", ".mov": "aac", ".mkv": "aac", ".ts": "aac", ".webm": "libopus",
                   ".wav": "pcm_s16le", ".flac": "flac", ".mp3": "libmp3lame", ".opus": "libopus"}
@@ -127,7 +129,8 @@ def normalize(source: str | Path, out: str | Path | None = None, target: Loudnes
         normalization = "linear"
     video = [] if out.suffix.lower() in (".wav", ".flac", ".mp3", ".opus", ".m4a") else ["-map", "0:v?", "-c:v", "copy"]
     with staged_file(out, overwrite=overwrite) as tmp:
-        log = run_ffmpeg(["-i", str(source), *video, "-map", "0:a:0", *audio, "-map_metadata", "0", str(tmp)],
+        muxer = "mp4" if out.suffix.lower() in MP4_SUFFIXES else out.suffix.lower().lstrip(".")
+        log = run_ffmpeg(["-i", str(source), *video, "-map", "0:a:0", *audio, *metadata_args(muxer), str(tmp)],
                          path=str(source))
         if not silent:
             normalization = _loudnorm_json(log).get("normalization_type", "linear")

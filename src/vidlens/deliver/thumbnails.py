@@ -10,6 +10,7 @@ from pathlib import Path
 from vidlens.deliver.filters import even
 from vidlens.deliver.publish import staged_dir
 from vidlens.deliver.source import SourceInfo, inspect_source
+from vidlens.deliver.transcode import check_complete, demuxed_duration
 from vidlens.errors import MediaError, UsageError
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.timebase import format_timecode
@@ -98,6 +99,7 @@ def thumbnails(source: str | Path, outdir: str | Path, *, poster_at: float | Non
         raise UsageError(f"preview must be webp or mp4, not '{preview}'")
     src = inspect_source(source)
     duration = src.video.duration_s
+    check_complete(src, demuxed_duration(source), str(source))
     if poster_at is not None and not 0 <= poster_at < max(duration, 0.001):
         raise UsageError(f"poster time {format_timecode(poster_at)} is outside the video (0 to {duration:.2f} s)")
     at = default_poster_time(duration) if poster_at is None else poster_at

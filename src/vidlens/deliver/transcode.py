@@ -79,6 +79,14 @@ def check_complete(src: SourceInfo, out_duration_s: float, path: str) -> None:
             f"{expected:.2f} s its header declares (truncated or damaged file)", path=path)
 
 
+def demuxed_duration(path: str | Path) -> float:
+    """Seconds of video packets actually present (demux only, no decode): cheap truncation check."""
+    last: dict[str, str] = {}
+    run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], on_progress=last.update,
+               path=str(path))
+    return int(last.get("out_time_us", "0") or 0) / 1e6
+
+
 def transcode(source: str | Path, out: str | Path, profile: Profile, *, on_progress: ProgressFn | None = None,
               overwrite: bool = False) -> TranscodeResult:
     """Encode ``source`` to ``out`` under ``profile``; the file appears only once complete."""
