@@ -7,7 +7,9 @@ import pytest
 from vidlens.deliver.labels import read_label
 from vidlens.deliver.ladder import PackageOptions, package
 from vidlens.deliver.verify import master_variants, video_segments
-from vidlens.errors import ConflictError, UsageError
+from pydantic import ValidationError
+
+from vidlens.errors import ConflictError
 
 FAST = {"speed": "ultrafast", "segment_seconds": 2.0}
 
@@ -76,10 +78,10 @@ def test_never_upscales_a_small_source(small_clip, tmp_path):
 
 
 def test_bad_options_and_occupied_folders(labelled_720p, tmp_path):
-    with pytest.raises(UsageError, match="at least one"):
-        package(labelled_720p, tmp_path / "x", PackageOptions(hls=False, dash=False))
-    with pytest.raises(UsageError, match="fMP4"):
-        package(labelled_720p, tmp_path / "x", PackageOptions(dash=True, segment_type="ts"))
+    with pytest.raises(ValidationError, match="at least one"):
+        PackageOptions(hls=False, dash=False)
+    with pytest.raises(ValidationError, match="fMP4"):
+        PackageOptions(dash=True, segment_type="ts")
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")

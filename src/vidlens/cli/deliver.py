@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def _ffmpeg_progress(label: str, source: Path, show: bool) -> Iterator[Callable[[dict[str, str]], None] | None]:
     """A rich progress bar fed by FFmpeg's ``-progress`` blocks (time encoded / source duration)."""
-    if not show:
+    if not show or not console.is_terminal:
         yield None
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -128,7 +128,8 @@ def package(
                               codec=codec, speed=speed, max_height=max_height, max_rungs=max_rungs)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UsageError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+        where = f"--{str(err['loc'][0]).replace('_', '-')}: " if err["loc"] else ""
+        raise UsageError(where + err["msg"].removeprefix("Value error, ")) from None
     with _ffmpeg_progress(f"package {source.name}", source, not json_out) as cb:
         r = run(source, outdir, opts, on_progress=cb, overwrite=overwrite)
     rungs = ", ".join(f"{x.name} {x.width}x{x.height} {x.video_kbps}k" for x in r.renditions)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidlens.deliver.filters import color_args, even, output_fps, pixel_format, pre_filters, scale_filter
 from vidlens.deliver.labels import carry_status, read_label, splice_udta, tag_box_from
@@ -24,7 +24,7 @@ from vidlens.deliver.profiles import Profile, encoder_args
 from vidlens.deliver.publish import staged_dir
 from vidlens.deliver.source import SourceInfo, inspect_source
 from vidlens.deliver.transcode import ProgressFn, check_complete
-from vidlens.errors import MediaError, UsageError
+from vidlens.errors import MediaError
 from vidlens.media.ffmpeg import run_ffmpeg
 
 # Short side in pixels -> H.264 video bitrate (kbit/s) at <= 30 fps.
@@ -49,6 +49,14 @@ class PackageOptions(BaseModel):
     max_fps: float = Field(default=60.0, gt=0, le=120)
     audio_bitrate_kbps: int = Field(default=128, ge=32, le=512)
     hdr: Literal["auto", "passthrough", "tonemap"] = "tonemap"
+
+    @model_validator(mode="after")
+    def _outputs(self) -> PackageOptions:
+        if not (self.hls or self.dash):
+            raise ValueError("choose at least one of HLS and DASH")
+        if self.dash and self.segment_type == "ts":
+            raise ValueError("DASH needs fMP4 segments; use segment_type 'fmp4' (it serves HLS as well)")
+        return self
 
 
 @dataclass(frozen=True)
@@ -106,10 +114,6 @@ def _profile(opts: PackageOptions, kbps: int) -> Profile:
 def build_command(src: SourceInfo, stage: Path, opts: PackageOptions,
                   rungs: list[Rung]) -> tuple[list[str], int, str]:
     """FFmpeg arguments for the whole ladder, the GOP in frames, and the output rate."""
-    if not (opts.hls or opts.dash):
-        raise UsageError("choose at least one of HLS and DASH")
-    if opts.dash and opts.segment_type == "ts":
-        raise UsageError("DASH needs fMP4 segments; use segment_type='fmp4' (it serves HLS as well)")
     base = _profile(opts, rungs[0].video_kbps)
     fps = output_fps(src.fps, opts.max_fps)
     gop = max(1, round(float(fps) * opts.segment_seconds))
