@@ -13,8 +13,8 @@ from vidlens.deliver.loudness import normalize
 from vidlens.deliver.profiles import PRESETS
 from vidlens.deliver.thumbnails import thumbnails
 from vidlens.deliver.transcode import transcode
-from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.errors import CorruptMediaError, MediaError, MediaLimitError, UnsupportedMediaError
+from vidlens.media.ffmpeg import run_ffmpeg
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,9 @@ def bad(clips, clip_factory, small_clip):
     files["truncated"] = clips / "truncated.mp4"
     files["truncated"].write_bytes(small_clip.read_bytes()[: small_clip.stat().st_size // 2])
     # moov first (faststart): the header promises 8 s, the data stops half way
-    whole = clip_factory(clips / "faststart.mp4", size="320x180", seconds=8.0, extra=["-movflags", "+faststart"])
+    whole = clip_factory(
+        clips / "faststart.mp4", size="320x180", seconds=8.0, extra=["-movflags", "+faststart"]
+    )
     files["dies_half_way"] = clips / "dies_half_way.mp4"
     files["dies_half_way"].write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     files["audio_only"] = clips / "audio_only.m4a"

@@ -22,15 +22,42 @@ def run_json(capsys, *argv: str) -> dict:
 
 def test_package_hls_and_dash_layout(labelled_720p, tmp_path, capsys):
     out = tmp_path / "out"
-    r = run_json(capsys, "package", str(labelled_720p), str(out), "--hls", "--speed", "ultrafast",
-                 "--segment-seconds", "2", "--max-rungs", "2")
+    r = run_json(
+        capsys,
+        "package",
+        str(labelled_720p),
+        str(out),
+        "--hls",
+        "--speed",
+        "ultrafast",
+        "--segment-seconds",
+        "2",
+        "--max-rungs",
+        "2",
+        "--player",
+    )
     assert (out / "master.m3u8").is_file() and not (out / "manifest.mpd").exists()
+    html = (out / "player.html").read_text()
+    assert (
+        'src="hls.min.js"' in html and "master.m3u8" in html and (out / "hls.min.js").stat().st_size > 100_000
+    )
     assert r["hls"] == "master.m3u8" and r["dash"] is None and len(r["renditions"]) == 2
-    r = run_json(capsys, "package", str(labelled_720p), str(out), "--dash", "--speed", "ultrafast",
-                 "--max-rungs", "1")
+    r = run_json(
+        capsys, "package", str(labelled_720p), str(out), "--dash", "--speed", "ultrafast", "--max-rungs", "1"
+    )
     assert (out / "manifest.mpd").is_file() and not (out / "master.m3u8").exists()  # replaced whole
-    run_json(capsys, "package", str(labelled_720p), str(out), "--hls", "--dash", "--speed", "ultrafast",
-             "--max-rungs", "1")
+    run_json(
+        capsys,
+        "package",
+        str(labelled_720p),
+        str(out),
+        "--hls",
+        "--dash",
+        "--speed",
+        "ultrafast",
+        "--max-rungs",
+        "1",
+    )
     assert (out / "manifest.mpd").is_file() and (out / "master.m3u8").is_file()
 
 
@@ -44,13 +71,18 @@ def test_package_errors_are_one_line_with_exit_codes(tmp_path, capsys):
     assert inner_main(["package", str(junk), str(tmp_path / "o")]) == 2
     assert "choose --hls, --dash or both" in capsys.readouterr().err
     assert inner_main(["package", str(junk), str(tmp_path / "o"), "--dash", "--segment-type", "ts"]) == 2
-    assert capsys.readouterr().err == "error: DASH needs fMP4 segments; use segment_type 'fmp4' (it serves HLS as well)\n"
+    assert (
+        capsys.readouterr().err
+        == "error: DASH needs fMP4 segments; use segment_type 'fmp4' (it serves HLS as well)\n"
+    )
 
 
 def test_transcode_loudness_thumbnails(small_clip, tmp_path, capsys):
     r = run_json(capsys, "transcode", str(small_clip), str(tmp_path / "a.webm"), "--profile", "web-vp9")
     assert r["encoder"] == "libvpx-vp9" and r["labels"]["AIGC"] == "carried"
-    assert inner_main(["transcode", str(small_clip), str(tmp_path / "a.webm"), "-p", "web-vp9"]) == 5  # exists
+    assert (
+        inner_main(["transcode", str(small_clip), str(tmp_path / "a.webm"), "-p", "web-vp9"]) == 5
+    )  # exists
     assert inner_main(["transcode", str(small_clip), str(tmp_path / "c.webm")]) == 2  # h264 in webm
     assert inner_main(["transcode", str(small_clip), str(tmp_path / "b.mp4"), "--profile", "nope"]) == 4
     capsys.readouterr()
@@ -72,7 +104,9 @@ def test_live_start_status_stop(small_clip, tmp_path, capsys):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data = tmp_path / "data"
-    r = run_json(capsys, "live", "start", "cam", "--rtmp-port", str(port), "--data-dir", str(data), "--rungs", "1")
+    r = run_json(
+        capsys, "live", "start", "cam", "--rtmp-port", str(port), "--data-dir", str(data), "--rungs", "1"
+    )
     pid = r["supervisor_pid"]
     pub = None
     try:
@@ -82,8 +116,9 @@ def test_live_start_status_stop(small_clip, tmp_path, capsys):
         state = {}
         while time.monotonic() < deadline:
             if pub is None or pub.poll() is not None:
-                pub = subprocess.Popen(publisher_command(small_clip, r["ingest_url"], time.time()),
-                                       stderr=subprocess.DEVNULL)
+                pub = subprocess.Popen(
+                    publisher_command(small_clip, r["ingest_url"], time.time()), stderr=subprocess.DEVNULL
+                )
             state = run_json(capsys, "live", "status", "cam", "--data-dir", str(data))["streams"][0]
             if state["state"] == "live":
                 break
@@ -98,6 +133,12 @@ def test_live_start_status_stop(small_clip, tmp_path, capsys):
         if pub is not None:
             pub.kill()
             pub.wait()
-        subprocess.run([sys.executable, "-c", f"import os,signal\ntry: os.kill({pid}, signal.SIGTERM)\n"
-                        "except ProcessLookupError: pass"], check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                (f"import os,signal\ntry: os.kill({pid}, signal.SIGTERM)\nexcept ProcessLookupError: pass"),
+            ],
+            check=False,
+        )
     assert inner_main(["live", "status", "nope", "--data-dir", str(data)]) == 4

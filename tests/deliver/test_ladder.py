@@ -1,14 +1,14 @@
 import io
+import itertools
 from pathlib import Path
 
 import av
 import pytest
+from pydantic import ValidationError
 
 from vidlens.deliver.labels import read_label
 from vidlens.deliver.ladder import PackageOptions, package
 from vidlens.deliver.verify import master_variants, video_segments
-from pydantic import ValidationError
-
 from vidlens.errors import ConflictError
 
 FAST = {"speed": "ultrafast", "segment_seconds": 2.0}
@@ -26,7 +26,7 @@ def assert_aligned(playlists: list[Path], segment_s: float) -> None:
     keyframes = [[k for s in segs for k in s.keyframes_s] for segs in per]
     assert all(k == keyframes[0] for k in keyframes), keyframes
     # a fixed GOP: the source's scene cuts (every 1.3 s) added no keyframes
-    gaps = {round(b - a, 3) for a, b in zip(keyframes[0], keyframes[0][1:])}
+    gaps = {round(b - a, 3) for a, b in itertools.pairwise(keyframes[0])}
     assert gaps == {segment_s}
 
 
@@ -36,7 +36,7 @@ def test_hls_fmp4_ladder_is_aligned_and_labelled(labelled_720p, tmp_path, aigc_l
     assert [x.name for x in r.renditions] == ["720p", "480p", "360p"]
     master = out / "master.m3u8"
     text = master.read_text()
-    assert "#EXT-X-STREAM-INF" in text and 'TYPE=AUDIO' in text and "RESOLUTION=1280x720" in text
+    assert "#EXT-X-STREAM-INF" in text and "TYPE=AUDIO" in text and "RESOLUTION=1280x720" in text
     variants = master_variants(master)
     assert len(variants) == 3
     assert_aligned(variants, 2.0)
@@ -94,7 +94,10 @@ def test_bad_options_and_occupied_folders(labelled_720p, tmp_path):
 @pytest.mark.slow
 def test_real_clip_with_scene_cuts_stays_aligned(shared_media, tmp_path):
     out = tmp_path / "bbb"
-    r = package(shared_media / "shots" / "blender_bbb_0_30.webm", out,
-                PackageOptions(max_rungs=3, speed="ultrafast", segment_seconds=4.0))
+    r = package(
+        shared_media / "shots" / "blender_bbb_0_30.webm",
+        out,
+        PackageOptions(max_rungs=3, speed="ultrafast", segment_seconds=4.0),
+    )
     assert [x.name for x in r.renditions] == ["720p", "480p", "360p"]
     assert_aligned(master_variants(out / "master.m3u8"), 4.0)

@@ -14,14 +14,17 @@ def test_presets_cover_every_codec_the_build_can_encode():
     assert {"libx264", "libx265", "libvpx-vp9"} <= available_encoders()
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"codec": "h264"}, "set crf or bitrate_kbps"),
-    ({"codec": "h264", "crf": 20, "bitrate_kbps": 3000}, "not both"),
-    ({"codec": "h264", "crf": 60}, "out of range for h264"),
-    ({"codec": "h264", "crf": 20, "hdr": "passthrough"}, "10-bit codec"),
-    ({"codec": "mpeg2", "crf": 20}, "codec"),
-    ({"codec": "h264", "crf": 20, "colour": "red"}, "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"codec": "h264"}, "set crf or bitrate_kbps"),
+        ({"codec": "h264", "crf": 20, "bitrate_kbps": 3000}, "not both"),
+        ({"codec": "h264", "crf": 60}, "out of range for h264"),
+        ({"codec": "h264", "crf": 20, "hdr": "passthrough"}, "10-bit codec"),
+        ({"codec": "mpeg2", "crf": 20}, "codec"),
+        ({"codec": "h264", "crf": 20, "colour": "red"}, "Extra inputs"),
+    ],
+)
 def test_profile_validation_rejects_bad_fields(fields, message):
     with pytest.raises(ValidationError, match=message):
         Profile(name="x", **fields)
@@ -59,15 +62,21 @@ def test_sizes_are_even_and_never_upscaled():
 
 
 def test_ladder_is_chosen_from_the_source_and_tops_out_at_2160p():
-    assert [r.name for r in choose_ladder(3840, 2160, max_rungs=6)] == ["2160p", "1440p", "1080p", "720p",
-                                                                       "480p", "360p"]
+    assert [r.name for r in choose_ladder(3840, 2160, max_rungs=6)] == [
+        "2160p",
+        "1440p",
+        "1080p",
+        "720p",
+        "480p",
+        "360p",
+    ]
     assert [r.name for r in choose_ladder(7680, 4320, max_rungs=2)] == ["2160p", "1440p"]
     rungs = choose_ladder(1280, 720)
     assert [(r.width, r.height) for r in rungs] == [(1280, 720), (852, 480), (640, 360)]
     assert all(r.width % 2 == 0 and r.height % 2 == 0 for r in rungs)
     assert rungs[0].video_kbps > rungs[1].video_kbps > rungs[2].video_kbps
     portrait = choose_ladder(720, 1280)
-    assert [(r.width, r.height) for r in portrait][0] == (720, 1280)
+    assert next((r.width, r.height) for r in portrait) == (720, 1280)
     tiny = choose_ladder(321, 241)
     assert [(r.width, r.height) for r in tiny] == [(320, 240)]  # below every rung: one, at source size
     assert choose_ladder(1920, 1080, codec="h265")[0].video_kbps < choose_ladder(1920, 1080)[0].video_kbps

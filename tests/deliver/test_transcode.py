@@ -1,3 +1,5 @@
+import itertools
+
 import av
 import pytest
 
@@ -28,8 +30,10 @@ def test_h264_transcode_carries_the_label_and_reports_progress(small_clip, tmp_p
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.parametrize("preset, suffix, codec", [("web-vp9", ".webm", "vp9"), ("web-av1", ".mp4", "av1"),
-                                                   ("web-h265", ".mkv", "hevc")])
+@pytest.mark.parametrize(
+    "preset, suffix, codec",
+    [("web-vp9", ".webm", "vp9"), ("web-av1", ".mp4", "av1"), ("web-h265", ".mkv", "hevc")],
+)
 def test_every_codec_encodes_where_the_build_has_it(small_clip, tmp_path, preset, suffix, codec, aigc_label):
     out = tmp_path / f"out{suffix}"
     r = transcode(small_clip, out, PRESETS[preset].model_copy(update={**FAST, "max_height": 180}))
@@ -43,7 +47,9 @@ def test_mpeg_ts_cannot_hold_the_label_and_says_so(small_clip, tmp_path):
 
 
 def test_odd_sizes_become_even_and_rotation_is_applied(clips, tmp_path, clip_factory):
-    odd = clip_factory(clips / "odd.mp4", size="321x241", audio=False, label=None, extra=["-pix_fmt", "yuv444p"])
+    odd = clip_factory(
+        clips / "odd.mp4", size="321x241", audio=False, label=None, extra=["-pix_fmt", "yuv444p"]
+    )
     r = transcode(odd, tmp_path / "odd.mp4", PRESETS["preview"])
     assert (r.width, r.height) == (320, 240)
     rotated = clips / "rotated.mp4"
@@ -51,16 +57,38 @@ def test_odd_sizes_become_even_and_rotation_is_applied(clips, tmp_path, clip_fac
     import subprocess
 
     from vidlens.media.ffmpeg import ffmpeg_exe
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-display_rotation", "90", "-i", str(rotated), "-c", "copy",
-                    str(clips / "rotated2.mp4")], check=True)
+
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-display_rotation",
+            "90",
+            "-i",
+            str(rotated),
+            "-c",
+            "copy",
+            str(clips / "rotated2.mp4"),
+        ],
+        check=True,
+    )
     r = transcode(clips / "rotated2.mp4", tmp_path / "rot.mp4", PRESETS["preview"])
     assert (r.width, r.height) == (180, 320)
     assert _video(tmp_path / "rot.mp4")[1:3] == (180, 320)
 
 
 def test_interlaced_input_is_deinterlaced(clips, tmp_path, clip_factory):
-    src = clip_factory(clips / "interlaced.mp4", size="320x240", rate=50, audio=False, label=None,
-                    vf="interlace", extra=["-flags", "+ildct+ilme", "-x264-params", "tff=1"])
+    src = clip_factory(
+        clips / "interlaced.mp4",
+        size="320x240",
+        rate=50,
+        audio=False,
+        label=None,
+        vf="interlace",
+        extra=["-flags", "+ildct+ilme", "-x264-params", "tff=1"],
+    )
     r = transcode(src, tmp_path / "prog.mp4", PRESETS["preview"])
     assert r.deinterlaced
     assert not _video(tmp_path / "prog.mp4")[3].interlaced_frame
@@ -68,10 +96,19 @@ def test_interlaced_input_is_deinterlaced(clips, tmp_path, clip_factory):
 
 def test_hdr_is_kept_or_tone_mapped_on_request(clips, tmp_path, clip_factory):
     src = clips / "hdr.mp4"
-    clip_factory(src, size="320x180", audio=False, label=None,
-              vf="setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc,format=yuv420p10le",
-              extra=["-c:v", "libx265", "-x265-params",
-                     "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc"])
+    clip_factory(
+        src,
+        size="320x180",
+        audio=False,
+        label=None,
+        vf="setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc,format=yuv420p10le",
+        extra=[
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc",
+        ],
+    )
     kept = transcode(src, tmp_path / "hdr.mp4", PRESETS["web-h265"].model_copy(update=FAST))
     sdr = transcode(src, tmp_path / "sdr.mp4", PRESETS["sdr-h264"].model_copy(update=FAST))
     assert kept.hdr == "pq kept" and sdr.hdr == "pq tone-mapped to sdr"
@@ -82,13 +119,19 @@ def test_hdr_is_kept_or_tone_mapped_on_request(clips, tmp_path, clip_factory):
 
 
 def test_variable_frame_rate_becomes_constant(clips, tmp_path, clip_factory):
-    src = clip_factory(clips / "vfr.mp4", size="320x180", audio=False, label=None,
-                    vf="setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'", extra=["-fps_mode", "vfr"])
+    src = clip_factory(
+        clips / "vfr.mp4",
+        size="320x180",
+        audio=False,
+        label=None,
+        vf="setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'",
+        extra=["-fps_mode", "vfr"],
+    )
     out = tmp_path / "cfr.mp4"
     transcode(src, out, PRESETS["preview"])
     with av.open(str(out)) as c:
         pts = [f.pts for f in c.decode(video=0)]
-    steps = {b - a for a, b in zip(pts, pts[1:])}
+    steps = {b - a for a, b in itertools.pairwise(pts)}
     assert len(steps) == 1
 
 

@@ -16,8 +16,9 @@ import typer
 from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, print_json
 from vidlens.errors import ConflictError, NotFoundError, UsageError
 
-live_app = typer.Typer(help="Live ingest (RTMP/SRT push, RTSP pull) to a low-latency HLS ladder.",
-                       no_args_is_help=True)
+live_app = typer.Typer(
+    help="Live ingest (RTMP/SRT push, RTSP pull) to a low-latency HLS ladder.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -30,22 +31,32 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _ffmpeg_progress(label: str, source: Path, show: bool) -> Iterator[Callable[[dict[str, str]], None] | None]:
+def _ffmpeg_progress(
+    label: str, source: Path, show: bool
+) -> Iterator[Callable[[dict[str, str]], None] | None]:
     """A rich progress bar fed by FFmpeg's ``-progress`` blocks (time encoded / source duration)."""
     if not show or not console.is_terminal:
         yield None
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from vidlens.errors import MediaError
     from vidlens.media.probe import probe
 
     try:
         total = max(probe(source, sha256="-").duration_s, 0.001)
-    except Exception:  # the real run reports the problem properly
+    except MediaError:  # the real run reports the problem properly
         total = 1.0
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=total, speed="")
 
         def update(block: dict[str, str]) -> None:
@@ -71,16 +82,28 @@ def _emit(result: Any, json_out: bool, lines: list[str]) -> None:
             console.print(line, highlight=False)
 
 
+def _rate(profile: dict[str, Any]) -> str:
+    return f"crf {profile['crf']}" if profile["crf"] is not None else f"{profile['bitrate_kbps']}k"
+
+
 def profiles(json_out: bool = JsonOption) -> None:
     """Built-in encoding profiles, and whether this FFmpeg build has an encoder for each."""
     from vidlens.deliver.profiles import ENCODERS, PRESETS, available_encoders
 
     have = available_encoders()
-    rows = [{**p.model_dump(), "encoder": next((e for e in ENCODERS[p.codec] if e in have), None)}
-            for p in PRESETS.values()]
-    _emit({"profiles": rows}, json_out,
-          [f"{r['name']:<16} {r['codec']:<5} {'crf ' + str(r['crf']) if r['crf'] is not None else str(r['bitrate_kbps']) + 'k':<9}"
-           f" <= {r['max_width']}x{r['max_height']} {r['audio_codec']} {r['encoder'] or 'NO ENCODER'}" for r in rows])
+    rows = [
+        {**p.model_dump(), "encoder": next((e for e in ENCODERS[p.codec] if e in have), None)}
+        for p in PRESETS.values()
+    ]
+    _emit(
+        {"profiles": rows},
+        json_out,
+        [
+            f"{r['name']:<16} {r['codec']:<5} {_rate(r):<9} <= {r['max_width']}x{r['max_height']} "
+            f"{r['audio_codec']} {r['encoder'] or 'NO ENCODER'}"
+            for r in rows
+        ],
+    )
 
 
 def transcode(
@@ -88,7 +111,9 @@ def transcode(
     out: Path = typer.Argument(..., help="Output file (.mp4, .mkv, .webm, .mov, .ts)."),
     profile: str = typer.Option("web-h264", "--profile", "-p", help="Profile name (see `vidlens profiles`)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Encode one file with a profile; the output appears only once complete."""
     from vidlens.deliver.profiles import get_profile
@@ -97,23 +122,40 @@ def transcode(
     prof = get_profile(profile)
     with _ffmpeg_progress(f"transcode {source.name}", source, not json_out) as cb:
         r = run(source, out, prof, on_progress=cb, overwrite=overwrite)
-    _emit(r, json_out, [f"{r.output}: {r.width}x{r.height} {r.encoder} {r.fps} fps, {r.duration_s} s, "
-                        f"{r.size_bytes} bytes, hdr {r.hdr}, AIGC label {r.labels['AIGC']}"])
+    _emit(
+        r,
+        json_out,
+        [
+            (
+                f"{r.output}: {r.width}x{r.height} {r.encoder} {r.fps} fps, {r.duration_s} s, "
+                f"{r.size_bytes} bytes, hdr {r.hdr}, AIGC label {r.labels['AIGC']}"
+            )
+        ],
+    )
 
 
 def package(
     source: Path = typer.Argument(..., help="Input video."),
-    outdir: Path = typer.Argument(..., help="Output folder (created; replaced only if it holds an earlier package)."),
+    outdir: Path = typer.Argument(
+        ..., help="Output folder (created; replaced only if it holds an earlier package)."
+    ),
     hls: bool = typer.Option(False, "--hls", help="Write OUTDIR/master.m3u8 and HLS renditions."),
-    dash: bool = typer.Option(False, "--dash", help="Write OUTDIR/manifest.mpd (with --hls: shared fMP4 segments)."),
+    dash: bool = typer.Option(
+        False, "--dash", help="Write OUTDIR/manifest.mpd (with --hls: shared fMP4 segments)."
+    ),
     segment_type: str = typer.Option("fmp4", "--segment-type", help="HLS segments: fmp4 or ts."),
     segment_seconds: float = typer.Option(4.0, "--segment-seconds", help="Segment (and GOP) length."),
     codec: str = typer.Option("h264", "--codec", help="h264 or h265."),
     speed: str = typer.Option("veryfast", "--speed", help="Encoder speed preset."),
     max_height: int = typer.Option(2160, "--max-height", help="Top rung cap (never above the source)."),
     max_rungs: int = typer.Option(4, "--max-rungs", help="How many renditions at most."),
+    player: bool = typer.Option(
+        False, "--player", help="Also write player.html + hls.js beside master.m3u8."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTDIR."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Package a video as an adaptive HLS and/or DASH ladder in one FFmpeg pass."""
     from pydantic import ValidationError
@@ -124,8 +166,17 @@ def package(
     if not (hls or dash):
         raise UsageError("choose --hls, --dash or both")
     try:
-        opts = PackageOptions(hls=hls, dash=dash, segment_type=segment_type, segment_seconds=segment_seconds,
-                              codec=codec, speed=speed, max_height=max_height, max_rungs=max_rungs)
+        opts = PackageOptions(
+            hls=hls,
+            dash=dash,
+            segment_type=segment_type,
+            segment_seconds=segment_seconds,
+            codec=codec,
+            speed=speed,
+            max_height=max_height,
+            max_rungs=max_rungs,
+            player=player,
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         where = f"--{str(err['loc'][0]).replace('_', '-')}: " if err["loc"] else ""
@@ -133,19 +184,29 @@ def package(
     with _ffmpeg_progress(f"package {source.name}", source, not json_out) as cb:
         r = run(source, outdir, opts, on_progress=cb, overwrite=overwrite)
     rungs = ", ".join(f"{x.name} {x.width}x{x.height} {x.video_kbps}k" for x in r.renditions)
-    _emit(r, json_out, [f"{r.outdir}: {' + '.join(m for m in (r.hls, r.dash) if m)}",
-                        f"renditions: {rungs}; GOP {r.gop_frames} frames at {r.fps} fps",
-                        f"AIGC label: {r.labels['AIGC']}"])
+    _emit(
+        r,
+        json_out,
+        [
+            f"{r.outdir}: {' + '.join(m for m in (r.hls, r.dash) if m)}",
+            f"renditions: {rungs}; GOP {r.gop_frames} frames at {r.fps} fps",
+            f"AIGC label: {r.labels['AIGC']}",
+        ],
+    )
 
 
 def loudness(
     source: Path = typer.Argument(..., help="Input media."),
     out: Path | None = typer.Argument(None, help="Normalised copy to write (omit to only measure)."),
-    target: float = typer.Option(None, "--target", help="Integrated loudness in LUFS (default -23, broadcast)."),
+    target: float = typer.Option(
+        None, "--target", help="Integrated loudness in LUFS (default -23, broadcast)."
+    ),
     preset: str = typer.Option("broadcast", "--preset", help="broadcast (-23 LUFS) or streaming (-14 LUFS)."),
     true_peak: float = typer.Option(-1.0, "--true-peak", help="Maximum true peak in dBTP."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Measure EBU R128 loudness and optionally normalise it (two-pass loudnorm)."""
     from pydantic import ValidationError
@@ -156,39 +217,66 @@ def loudness(
         raise UsageError(f"--preset must be one of {', '.join(TARGETS)}")
     base = TARGETS[preset]
     try:
-        tgt = LoudnessTarget(integrated=base.integrated if target is None else target, true_peak=true_peak,
-                             lra=base.lra)
+        tgt = LoudnessTarget(
+            integrated=base.integrated if target is None else target, true_peak=true_peak, lra=base.lra
+        )
     except ValidationError as exc:
         raise UsageError(f"bad loudness target: {exc.errors()[0]['msg']}") from None
     r = normalize(source, out, tgt, overwrite=overwrite)
 
     def fmt(m: Any) -> str:
-        return "n/a" if m is None else (f"{m.integrated:.1f} LUFS, true peak {m.true_peak:.1f} dBTP, "
-                                        f"LRA {m.lra:.1f} LU")
+        return (
+            "n/a"
+            if m is None
+            else (f"{m.integrated:.1f} LUFS, true peak {m.true_peak:.1f} dBTP, LRA {m.lra:.1f} LU")
+        )
 
-    _emit(r, json_out, [f"before: {fmt(r.before)}"] + ([f"after:  {fmt(r.after)} ({r.normalization}) -> {r.output}"]
-                                                        if r.output else []))
+    _emit(
+        r,
+        json_out,
+        [f"before: {fmt(r.before)}"]
+        + ([f"after:  {fmt(r.after)} ({r.normalization}) -> {r.output}"] if r.output else []),
+    )
 
 
 def thumbnails(
     source: Path = typer.Argument(..., help="Input video."),
     outdir: Path = typer.Argument(..., help="Output folder."),
-    poster_at: float | None = typer.Option(None, "--poster-at", help="Poster time in seconds (e.g. best keyframe)."),
+    poster_at: float | None = typer.Option(
+        None, "--poster-at", help="Poster time in seconds (e.g. best keyframe)."
+    ),
     interval: float | None = typer.Option(None, "--interval", help="Seconds between sprite tiles."),
     preview: str = typer.Option("webp", "--preview", help="Animated preview: webp, mp4 or none."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTDIR."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Poster frame, sprite sheets + WebVTT thumbnail track, and a short animated preview."""
     from vidlens.deliver.thumbnails import thumbnails as run
 
-    r = run(source, outdir, poster_at=poster_at, interval_s=interval,
-            preview=None if preview == "none" else preview, overwrite=overwrite)
-    _emit(r, json_out, [f"{r.outdir}: {r.poster} at {r.poster_time_s} s, {len(r.sprites)} sprite sheet(s), "
-                        f"{r.cues} cues in {r.vtt}, preview {r.preview or 'none'}"])
+    r = run(
+        source,
+        outdir,
+        poster_at=poster_at,
+        interval_s=interval,
+        preview=None if preview == "none" else preview,
+        overwrite=overwrite,
+    )
+    _emit(
+        r,
+        json_out,
+        [
+            (
+                f"{r.outdir}: {r.poster} at {r.poster_time_s} s, {len(r.sprites)} sprite sheet(s), "
+                f"{r.cues} cues in {r.vtt}, preview {r.preview or 'none'}"
+            )
+        ],
+    )
 
 
 # -- live ---------------------------------------------------------------------------------------
+
 
 @live_app.command("start")
 def live_start(
@@ -197,11 +285,15 @@ def live_start(
     srt_port: int | None = typer.Option(None, "--srt-port", help="Listen for an SRT push on this port."),
     rtsp: str | None = typer.Option(None, "--rtsp", help="Pull this rtsp:// URL (reconnects on drops)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    outdir: Path | None = typer.Option(None, "--out", help="HLS output folder (default DATA_DIR/live/NAME/)."),
+    outdir: Path | None = typer.Option(
+        None, "--out", help="HLS output folder (default DATA_DIR/live/NAME/)."
+    ),
     max_height: int = typer.Option(720, "--max-height", help="Top rung height."),
     rungs: int = typer.Option(3, "--rungs", help="Number of renditions."),
     segment_seconds: float = typer.Option(1.0, "--segment-seconds", help="Segment length."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Start a supervised live transcode in the background."""
     from pydantic import ValidationError
@@ -213,8 +305,16 @@ def live_start(
         raise UsageError("give exactly one of --rtmp-port, --srt-port, --rtsp")
     protocol = "rtmp" if rtmp_port else "srt" if srt_port else "rtsp"
     try:
-        opts = LiveOptions(name=name, protocol=protocol, port=rtmp_port or srt_port, url=rtsp, host=host,
-                           max_height=max_height, rungs=rungs, segment_seconds=segment_seconds)
+        opts = LiveOptions(
+            name=name,
+            protocol=protocol,
+            port=rtmp_port or srt_port,
+            url=rtsp,
+            host=host,
+            max_height=max_height,
+            rungs=rungs,
+            segment_seconds=segment_seconds,
+        )
     except ValidationError as exc:
         raise UsageError(f"bad live options: {exc.errors()[0]['msg']}") from None
     sdir = state_dir(_data_dir(data_dir, config))
@@ -226,19 +326,36 @@ def live_start(
             raise ConflictError(f"live stream '{name}' is already running (pid {old['supervisor_pid']})")
     out = (outdir or sdir / name).absolute()
     log = open(sdir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
-    proc = subprocess.Popen([sys.executable, "-m", "vidlens.deliver.live", opts.model_dump_json(), str(out),
-                             str(state_file)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vidlens.deliver.live", opts.model_dump_json(), str(out), str(state_file)],
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     log.close()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not state_file.exists():
         if proc.poll() is not None:
             raise UsageError(f"the live supervisor exited at once; see {sdir / (name + '.log')}")
         time.sleep(0.1)
-    result = {"name": name, "supervisor_pid": proc.pid, "ingest_url": opts.ingest_url,
-              "master": str(out / "master.m3u8"), "state_file": str(state_file)}
-    _emit(result, json_out, [f"live '{name}': push to {opts.ingest_url}; HLS at {out / 'master.m3u8'} "
-                             f"(supervisor pid {proc.pid})"])
+    result = {
+        "name": name,
+        "supervisor_pid": proc.pid,
+        "ingest_url": opts.ingest_url,
+        "master": str(out / "master.m3u8"),
+        "state_file": str(state_file),
+    }
+    _emit(
+        result,
+        json_out,
+        [
+            (
+                f"live '{name}': push to {opts.ingest_url}; HLS at {out / 'master.m3u8'} "
+                f"(supervisor pid {proc.pid})"
+            )
+        ],
+    )
 
 
 def _read_states(sdir: Path, name: str | None) -> list[dict[str, Any]]:
@@ -259,7 +376,9 @@ def _read_states(sdir: Path, name: str | None) -> list[dict[str, Any]]:
 @live_app.command("status")
 def live_status(
     name: str | None = typer.Argument(None, help="Stream name (default: all)."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """State, restarts and recent events of live streams."""
     from vidlens.deliver.live import state_dir
@@ -267,8 +386,10 @@ def live_status(
     states = _read_states(state_dir(_data_dir(data_dir, config)), name)
     lines = []
     for s in states:
-        lines.append(f"{s['name']}: {s['state']}, restarts {s['restarts']}, ingest {s['ingest_url']}, "
-                     f"last output {s.get('last_output_age_s')} s ago")
+        lines.append(
+            f"{s['name']}: {s['state']}, restarts {s['restarts']}, ingest {s['ingest_url']}, "
+            f"last output {s.get('last_output_age_s')} s ago"
+        )
         lines += [f"  {e['kind']}: {e['detail']}" for e in s.get("events", [])[-5:]]
     _emit({"streams": states}, json_out, lines or ["no live streams"])
 
@@ -276,7 +397,9 @@ def live_status(
 @live_app.command("stop")
 def live_stop(
     name: str = typer.Argument("main", help="Stream name."),
-    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Stop a live stream's supervisor (its FFmpeg finishes the playlist and exits)."""
     import os
@@ -292,5 +415,8 @@ def live_stop(
         deadline = time.monotonic() + 15
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-    _emit({"name": name, "stopped": True, "was_running": bool(pid)}, json_out,
-          [f"live '{name}' stopped" if pid else f"live '{name}' was not running"])
+    _emit(
+        {"name": name, "stopped": True, "was_running": bool(pid)},
+        json_out,
+        [f"live '{name}' stopped" if pid else f"live '{name}' was not running"],
+    )

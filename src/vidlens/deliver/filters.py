@@ -12,8 +12,10 @@ from fractions import Fraction
 from vidlens.deliver.profiles import Profile
 from vidlens.deliver.source import SourceInfo
 
-TONEMAP_SDR = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
-               "zscale=t=bt709:m=bt709:r=tv")
+TONEMAP_SDR = (
+    "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+    "zscale=t=bt709:m=bt709:r=tv"
+)
 DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 
 
@@ -57,7 +59,9 @@ def pre_filters(src: SourceInfo, profile: Profile, *, force_cfr: bool = False) -
 
 def scale_filter(width: int, height: int, dar: Fraction | None = None) -> str:
     """Scale to an even size; ``dar`` pins the display aspect when even rounding bent it a little."""
-    aspect = f"setdar={dar.numerator}/{dar.denominator}" if dar and dar != Fraction(width, height) else "setsar=1"
+    aspect = (
+        f"setdar={dar.numerator}/{dar.denominator}" if dar and dar != Fraction(width, height) else "setsar=1"
+    )
     return f"scale={width}:{height}:flags=bicubic,{aspect}"
 
 
@@ -68,10 +72,23 @@ def pixel_format(src: SourceInfo, profile: Profile) -> str:
 def color_args(src: SourceInfo, profile: Profile, spec: str = ":v") -> list[str]:
     """Colour tags for the encoder: HDR kept as is, or BT.709 after tone-mapping."""
     if profile.keeps_hdr(src.hdr):
-        return [f"-color_primaries{spec}", "bt2020", f"-color_trc{spec}", src.color_transfer,
-                f"-colorspace{spec}", "bt2020nc"]
+        return [
+            f"-color_primaries{spec}",
+            "bt2020",
+            f"-color_trc{spec}",
+            src.color_transfer,
+            f"-colorspace{spec}",
+            "bt2020nc",
+        ]
     if src.hdr:
-        return [f"-color_primaries{spec}", "bt709", f"-color_trc{spec}", "bt709", f"-colorspace{spec}", "bt709"]
+        return [
+            f"-color_primaries{spec}",
+            "bt709",
+            f"-color_trc{spec}",
+            "bt709",
+            f"-colorspace{spec}",
+            "bt709",
+        ]
     return []
 
 

@@ -50,9 +50,9 @@ def _boxes(data: bytes, start: int, end: int) -> list[tuple[int, int, bytes]]:
     out = []
     pos = start
     while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if size == 1:
-            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
         elif size == 0:
             size = end - pos
         if size < 8 or pos + size > end:
@@ -68,16 +68,33 @@ def _moov_udta(path: Path) -> bytes | None:
         if kind == b"moov":
             for cpos, csize, ckind in _boxes(data, pos + 8, pos + size):
                 if ckind == b"udta":
-                    return data[cpos:cpos + csize]
+                    return data[cpos : cpos + csize]
     return None
 
 
 def tag_box_from(source: str | Path, scratch: Path) -> bytes:
     """Let FFmpeg write the source's global tags into a one-frame MP4 and return its ``udta`` box."""
     tiny = scratch / "tags.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "color=c=black:s=16x16:r=1:d=1", "-i", str(source), "-map", "0:v",
-                "-map_metadata", "1", "-c:v", "png", "-movflags", "+use_metadata_tags", str(tiny)],
-               path=str(source))
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=16x16:r=1:d=1",
+            "-i",
+            str(source),
+            "-map",
+            "0:v",
+            "-map_metadata",
+            "1",
+            "-c:v",
+            "png",
+            "-movflags",
+            "+use_metadata_tags",
+            str(tiny),
+        ],
+        path=str(source),
+    )
     try:
         box = _moov_udta(tiny)
     finally:
@@ -97,9 +114,9 @@ def splice_udta(init_segment: Path, udta: bytes) -> None:
     parts: list[bytes] = []
     for pos, size, kind in _boxes(data, 0, len(data)):
         if kind != b"moov":
-            parts.append(data[pos:pos + size])
+            parts.append(data[pos : pos + size])
             continue
-        children = [data[c:c + s] for c, s, k in _boxes(data, pos + 8, pos + size) if k != b"udta"]
+        children = [data[c : c + s] for c, s, k in _boxes(data, pos + 8, pos + size) if k != b"udta"]
         body = b"".join(children) + udta
         parts.append(struct.pack(">I4s", 8 + len(body), b"moov") + body)
     tmp = init_segment.with_suffix(init_segment.suffix + ".tmp")

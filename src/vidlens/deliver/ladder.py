@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import time
-from fractions import Fraction
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidlens.deliver.filters import color_args, even, output_fps, pixel_format, pre_filters, scale_filter
 from vidlens.deliver.labels import carry_status, read_label, splice_udta, tag_box_from
+from vidlens.deliver.player import install_player
 from vidlens.deliver.profiles import Profile, encoder_args
 from vidlens.deliver.publish import staged_dir
 from vidlens.deliver.source import SourceInfo, inspect_source
@@ -29,7 +30,12 @@ from vidlens.media.ffmpeg import run_ffmpeg
 
 # Short side in pixels -> H.264 video bitrate (kbit/s) at <= 30 fps.
 LADDER: tuple[tuple[int, int], ...] = (
-    (2160, 14000), (1440, 8000), (1080, 5000), (720, 2800), (480, 1200), (360, 700),
+    (2160, 14000),
+    (1440, 8000),
+    (1080, 5000),
+    (720, 2800),
+    (480, 1200),
+    (360, 700),
 )
 CODEC_BITRATE_FACTOR = {"h264": 1.0, "h265": 0.65}
 HIGH_FPS_FACTOR = 1.5
@@ -49,6 +55,7 @@ class PackageOptions(BaseModel):
     max_fps: float = Field(default=60.0, gt=0, le=120)
     audio_bitrate_kbps: int = Field(default=128, ge=32, le=512)
     hdr: Literal["auto", "passthrough", "tonemap"] = "tonemap"
+    player: bool = False  # also write player.html + hls.js (HLS only)
 
     @model_validator(mode="after")
     def _outputs(self) -> PackageOptions:
@@ -86,8 +93,15 @@ class PackageResult:
         return asdict(self)
 
 
-def choose_ladder(width: int, height: int, *, codec: str = "h264", fps: float = 30.0, max_height: int = 2160,
-                  max_rungs: int = 4) -> list[Rung]:
+def choose_ladder(
+    width: int,
+    height: int,
+    *,
+    codec: str = "h264",
+    fps: float = 30.0,
+    max_height: int = 2160,
+    max_rungs: int = 4,
+) -> list[Rung]:
     """Rungs from the source size down, never upscaled: short sides from ``LADDER`` that fit.
 
     A source smaller than every rung gets one rendition at its own (even) size.
@@ -107,12 +121,20 @@ def choose_ladder(width: int, height: int, *, codec: str = "h264", fps: float = 
 
 
 def _profile(opts: PackageOptions, kbps: int) -> Profile:
-    return Profile(name="ladder", codec=opts.codec, bitrate_kbps=kbps, speed=opts.speed, max_fps=opts.max_fps,
-                   hdr=opts.hdr, audio_bitrate_kbps=opts.audio_bitrate_kbps)
+    return Profile(
+        name="ladder",
+        codec=opts.codec,
+        bitrate_kbps=kbps,
+        speed=opts.speed,
+        max_fps=opts.max_fps,
+        hdr=opts.hdr,
+        audio_bitrate_kbps=opts.audio_bitrate_kbps,
+    )
 
 
-def build_command(src: SourceInfo, stage: Path, opts: PackageOptions,
-                  rungs: list[Rung]) -> tuple[list[str], int, str]:
+def build_command(
+    src: SourceInfo, stage: Path, opts: PackageOptions, rungs: list[Rung]
+) -> tuple[list[str], int, str]:
     """FFmpeg arguments for the whole ladder, the GOP in frames, and the output rate."""
     base = _profile(opts, rungs[0].video_kbps)
     fps = output_fps(src.fps, opts.max_fps)
@@ -128,17 +150,38 @@ def build_command(src: SourceInfo, stage: Path, opts: PackageOptions,
         args += ["-map", f"[v{i}]"]
     has_audio = src.audio_rate is not None
     if has_audio:
-        args += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{opts.audio_bitrate_kbps}k", "-ac", "2",
-                 "-ar", str(min(src.audio_rate or 48000, 48000))]
+        args += [
+            "-map",
+            "0:a:0",
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{opts.audio_bitrate_kbps}k",
+            "-ac",
+            "2",
+            "-ar",
+            str(min(src.audio_rate or 48000, 48000)),
+        ]
     for i, r in enumerate(rungs):
         args += encoder_args(_profile(opts, r.video_kbps), gop=gop, spec=f":v:{i}")
     args += ["-force_key_frames:v", f"expr:eq(mod(n,{gop}),0)", *color_args(src, base), "-map_metadata", "0"]
     if opts.dash:
-        args += ["-f", "dash", "-seg_duration", f"{opts.segment_seconds:g}", "-use_template", "1",
-                 "-use_timeline", "1", "-adaptation_sets",
-                 "id=0,streams=v" + (" id=1,streams=a" if has_audio else ""),
-                 "-init_seg_name", "init-$RepresentationID$.m4s",
-                 "-media_seg_name", "chunk-$RepresentationID$-$Number%05d$.m4s"]
+        args += [
+            "-f",
+            "dash",
+            "-seg_duration",
+            f"{opts.segment_seconds:g}",
+            "-use_template",
+            "1",
+            "-use_timeline",
+            "1",
+            "-adaptation_sets",
+            "id=0,streams=v" + (" id=1,streams=a" if has_audio else ""),
+            "-init_seg_name",
+            "init-$RepresentationID$.m4s",
+            "-media_seg_name",
+            "chunk-$RepresentationID$-$Number%05d$.m4s",
+        ]
         if opts.hls:
             args += ["-hls_playlist", "1", "-hls_master_name", "master.m3u8"]
         args.append(str(stage / "manifest.mpd"))
@@ -147,13 +190,31 @@ def build_command(src: SourceInfo, stage: Path, opts: PackageOptions,
         vmap = [f"v:{i},name:{r.name}" + (",agroup:audio" if has_audio else "") for i, r in enumerate(rungs)]
         if has_audio:
             vmap.insert(0, "a:0,agroup:audio,name:audio,default:yes")
-        args += ["-f", "hls", "-hls_time", f"{opts.segment_seconds:g}", "-hls_playlist_type", "vod",
-                 "-hls_flags", "independent_segments",
-                 "-hls_segment_type", "fmp4" if opts.segment_type == "fmp4" else "mpegts",
-                 "-master_pl_name", "master.m3u8", "-var_stream_map", " ".join(vmap),
-                 "-hls_segment_filename", str(stage / "%v" / f"seg_%05d.{ext}")]
+        args += [
+            "-f",
+            "hls",
+            "-hls_time",
+            f"{opts.segment_seconds:g}",
+            "-hls_playlist_type",
+            "vod",
+            "-hls_flags",
+            "independent_segments",
+            "-hls_segment_type",
+            "fmp4" if opts.segment_type == "fmp4" else "mpegts",
+            "-master_pl_name",
+            "master.m3u8",
+            "-var_stream_map",
+            " ".join(vmap),
+            "-hls_segment_filename",
+            str(stage / "%v" / f"seg_%05d.{ext}"),
+        ]
         if opts.segment_type == "fmp4":
-            args += ["-hls_fmp4_init_filename", "init.mp4", "-hls_segment_options", "movflags=+use_metadata_tags"]
+            args += [
+                "-hls_fmp4_init_filename",
+                "init.mp4",
+                "-hls_segment_options",
+                "movflags=+use_metadata_tags",
+            ]
         args.append(str(stage / "%v" / "index.m3u8"))
     return args, gop, f"{fps.numerator}/{fps.denominator}" if fps.denominator != 1 else str(fps.numerator)
 
@@ -182,15 +243,27 @@ def _label_status(stage: Path, opts: PackageOptions, label: str | None, source: 
     return status
 
 
-def package(source: str | Path, outdir: str | Path, opts: PackageOptions | None = None, *,
-            on_progress: ProgressFn | None = None, overwrite: bool = False) -> PackageResult:
+def package(
+    source: str | Path,
+    outdir: str | Path,
+    opts: PackageOptions | None = None,
+    *,
+    on_progress: ProgressFn | None = None,
+    overwrite: bool = False,
+) -> PackageResult:
     """Package ``source`` into ``outdir`` (``master.m3u8`` and/or ``manifest.mpd`` plus segments)."""
     opts = opts or PackageOptions()
     t0 = time.perf_counter()
     src = inspect_source(source)
     w, h = src.display_size
-    rungs = choose_ladder(w, h, codec=opts.codec, fps=float(output_fps(src.fps, opts.max_fps)),
-                          max_height=opts.max_height, max_rungs=opts.max_rungs)
+    rungs = choose_ladder(
+        w,
+        h,
+        codec=opts.codec,
+        fps=float(output_fps(src.fps, opts.max_fps)),
+        max_height=opts.max_height,
+        max_rungs=opts.max_rungs,
+    )
     label = read_label(source)
     last: dict[str, str] = {}
 
@@ -208,12 +281,22 @@ def package(source: str | Path, outdir: str | Path, opts: PackageOptions | None 
             if not (stage / manifest).is_file():
                 raise MediaError(f"FFmpeg finished but wrote no {manifest}", path=str(source))
         labels = _label_status(stage, opts, label, str(source))
+        if opts.player and opts.hls:
+            install_player(stage)
     return PackageResult(
-        outdir=str(Path(outdir).absolute()), hls="master.m3u8" if opts.hls else None,
-        dash="manifest.mpd" if opts.dash else None, segment_type=opts.segment_type,
-        segment_seconds=opts.segment_seconds, gop_frames=gop, fps=fps, renditions=rungs,
-        audio=src.audio_rate is not None, duration_s=round(out_s, 3), wall_s=round(time.perf_counter() - t0, 3),
-        labels={"AIGC": labels})
+        outdir=str(Path(outdir).absolute()),
+        hls="master.m3u8" if opts.hls else None,
+        dash="manifest.mpd" if opts.dash else None,
+        segment_type=opts.segment_type,
+        segment_seconds=opts.segment_seconds,
+        gop_frames=gop,
+        fps=fps,
+        renditions=rungs,
+        audio=src.audio_rate is not None,
+        duration_s=round(out_s, 3),
+        wall_s=round(time.perf_counter() - t0, 3),
+        labels={"AIGC": labels},
+    )
 
 
 def hls_playlist_entries(playlist: Path) -> list[tuple[float, str]]:

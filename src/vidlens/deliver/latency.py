@@ -26,21 +26,35 @@ from vidlens.media.ffmpeg import ffmpeg_exe
 BITS = 24
 REF_W, REF_H = 1280, 720
 BLOCK_W, BLOCK_H = REF_W // 32, REF_H // 18
-FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
-                   "/usr/share/fonts/dejavu/DejaVuSans.ttf", "/System/Library/Fonts/Supplemental/Arial.ttf")
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+)
 
 
-def stamp_filter(base_epoch: float) -> str:
-    """Scale to 1280x720, set pts to wall-clock seconds since ``base_epoch``, burn the clock in."""
+def stamp_filter(base_epoch: float, fps: int = 30) -> str:
+    """720p at ``fps``, pts set to wall-clock seconds since ``base_epoch``, the clock burnt in."""
     base_us = int(base_epoch * 1e6)
-    parts = [f"scale={REF_W}:{REF_H},setsar=1", f"setpts='(RTCTIME-{base_us})/(TB*1000000)'",
-             f"drawbox=x=0:y=0:w={BITS * BLOCK_W}:h={BLOCK_H}:color=black:t=fill"]
-    parts += [f"drawbox=x={i * BLOCK_W}:y=0:w={BLOCK_W}:h={BLOCK_H}:color=white:t=fill"
-              f":enable='mod(floor(t*1000/{2 ** i})\\,2)'" for i in range(BITS)]
+    parts = [
+        f"fps={fps}",
+        f"scale={REF_W}:{REF_H},setsar=1",
+        "settb=AVTB",
+        f"setpts='(RTCTIME-{base_us})/(TB*1000000)'",
+        f"drawbox=x=0:y=0:w={BITS * BLOCK_W}:h={BLOCK_H}:color=black:t=fill",
+    ]
+    parts += [
+        f"drawbox=x={i * BLOCK_W}:y=0:w={BLOCK_W}:h={BLOCK_H}:color=white:t=fill"
+        f":enable='mod(floor(t*1000/{2**i})\\,2)'"
+        for i in range(BITS)
+    ]
     font = next((f for f in FONT_CANDIDATES if Path(f).is_file()), None)
     if font:
-        parts.append(f"drawtext=fontfile={font}:text='%{{localtime\\:%T}}':x=20:y={BLOCK_H + 10}:fontsize=48"
-                     ":fontcolor=white:box=1:boxcolor=black")
+        parts.append(
+            f"drawtext=fontfile={font}:text='%{{localtime\\:%T}}':x=20:y={BLOCK_H + 10}:fontsize=48"
+            ":fontcolor=white:box=1:boxcolor=black"
+        )
     return ",".join(parts)
 
 
@@ -48,10 +62,43 @@ def publisher_command(clip: str | Path, url: str, base_epoch: float) -> list[str
     """FFmpeg pushing ``clip`` in a loop at real-time speed, clock-stamped, to an RTMP or SRT URL."""
     fmt = "flv" if url.startswith("rtmp") else "mpegts"
     target = url if fmt == "flv" else f"{url}?mode=caller&latency=120000"
-    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1",
-            "-i", str(clip), "-map", "0:v:0", "-map", "0:a:0?", "-vf", stamp_filter(base_epoch),
-            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-f", fmt, target]
+    return [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-re",
+        "-stream_loop",
+        "-1",
+        "-i",
+        str(clip),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-vf",
+        stamp_filter(base_epoch),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-tune",
+        "zerolatency",
+        "-g",
+        "30",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-ar",
+        "48000",
+        "-f",
+        fmt,
+        target,
+    ]
 
 
 def read_stamp(gray: np.ndarray) -> int:
@@ -89,8 +136,9 @@ def _segment_stamps(playlist: Path, uri: str) -> tuple[int, int]:
     return stamps[0], stamps[-1]
 
 
-def measure_latency(playlist: str | Path, base_epoch: float, *, segments: int = 5,
-                    timeout_s: float = 60.0) -> LatencyResult:
+def measure_latency(
+    playlist: str | Path, base_epoch: float, *, segments: int = 5, timeout_s: float = 60.0
+) -> LatencyResult:
     """Watch a live media playlist and time its next ``segments`` new segments against their stamps."""
     playlist = Path(playlist)
     deadline = time.monotonic() + timeout_s
@@ -119,5 +167,9 @@ def measure_latency(playlist: str | Path, base_epoch: float, *, segments: int = 
         time.sleep(0.02)
     if not firsts:
         raise TimeoutError(f"no new segment in {playlist} within {timeout_s:g} s")
-    return LatencyResult(len(firsts), round(statistics.median(firsts), 3), round(statistics.median(lasts), 3),
-                         [round(x, 3) for x in firsts])
+    return LatencyResult(
+        len(firsts),
+        round(statistics.median(firsts), 3),
+        round(statistics.median(lasts), 3),
+        [round(x, 3) for x in firsts],
+    )

@@ -19,16 +19,20 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidlens.deliver.ladder import LADDER
+from vidlens.deliver.player import install_player
 from vidlens.errors import UsageError
 from vidlens.media.ffmpeg import ffmpeg_exe, tail
 
-GARBAGE_PATTERNS = re.compile(r"error while decoding|Invalid data found|non-existing PPS|corrupt|"
-                              r"decode_slice_header error|missing picture", re.I)
+GARBAGE_PATTERNS = re.compile(
+    r"error while decoding|Invalid data found|non-existing PPS|corrupt|"
+    r"decode_slice_header error|missing picture",
+    re.IGNORECASE,
+)
 
 
 class LiveOptions(BaseModel):
@@ -81,34 +85,103 @@ def live_command(opts: LiveOptions, outdir: Path) -> list[str]:
     elif opts.protocol == "srt":
         inp = ["-i", f"{opts.ingest_url}?mode=listener&latency=120000"]
     else:
-        inp = ["-rtsp_transport", "tcp", "-timeout", str(int(opts.stall_timeout_s * 1e6)), "-i", opts.ingest_url]
+        inp = [
+            "-rtsp_transport",
+            "tcp",
+            "-timeout",
+            str(int(opts.stall_timeout_s * 1e6)),
+            "-i",
+            opts.ingest_url,
+        ]
     heights = opts.heights()
     n = len(heights)
     gop = max(1, round(opts.fps * opts.segment_seconds))
     graph = [f"[0:v]fps={opts.fps},split={n}" + "".join(f"[s{i}]" for i in range(n))]
     # Size unknown until the push arrives: keep its aspect, never upscale, even width.
     graph += [f"[s{i}]scale=-2:'min({h},ih)',setsar=1,format=yuv420p[v{i}]" for i, h in enumerate(heights)]
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats",
-            "-fflags", "+genpts+discardcorrupt", "-analyzeduration", "1000000", "-probesize", "1000000",
-            *inp, "-filter_complex", ";".join(graph)]
+    args = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        "-fflags",
+        "+genpts+discardcorrupt",
+        "-analyzeduration",
+        "1000000",
+        "-probesize",
+        "1000000",
+        *inp,
+        "-filter_complex",
+        ";".join(graph),
+    ]
     for i in range(n):
         args += ["-map", f"[v{i}]"]
-    args += ["-map", "0:a:0?", "-c:a", "aac", "-b:a", f"{opts.audio_bitrate_kbps}k", "-ac", "2", "-ar", "48000"]
+    args += [
+        "-map",
+        "0:a:0?",
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{opts.audio_bitrate_kbps}k",
+        "-ac",
+        "2",
+        "-ar",
+        "48000",
+    ]
     for i, h in enumerate(heights):
         kb = next((k for hh, k in LADDER if hh == h), 800)
-        args += [f"-c:v:{i}", "libx264", f"-preset:v:{i}", opts.speed, f"-tune:v:{i}", "zerolatency",
-                 f"-b:v:{i}", f"{kb}k", f"-maxrate:v:{i}", f"{int(kb * 1.1)}k", f"-bufsize:v:{i}", f"{kb}k",
-                 f"-g:v:{i}", str(gop), f"-keyint_min:v:{i}", str(gop), f"-sc_threshold:v:{i}", "0"]
+        args += [
+            f"-c:v:{i}",
+            "libx264",
+            f"-preset:v:{i}",
+            opts.speed,
+            f"-tune:v:{i}",
+            "zerolatency",
+            f"-b:v:{i}",
+            f"{kb}k",
+            f"-maxrate:v:{i}",
+            f"{int(kb * 1.1)}k",
+            f"-bufsize:v:{i}",
+            f"{kb}k",
+            f"-g:v:{i}",
+            str(gop),
+            f"-keyint_min:v:{i}",
+            str(gop),
+            f"-sc_threshold:v:{i}",
+            "0",
+        ]
     vmap = [f"v:{i},name:{h}p,agroup:audio" for i, h in enumerate(heights)]
     vmap.insert(0, "a:0,agroup:audio,name:audio,default:yes")
-    args += ["-force_key_frames:v", f"expr:gte(t,n_forced*{opts.segment_seconds:g})", "-map_metadata", "0",
-             "-f", "hls", "-hls_time", f"{opts.segment_seconds:g}", "-hls_list_size", str(opts.list_size),
-             "-hls_flags", "delete_segments+independent_segments+temp_file+append_list+discont_start"
-             "+program_date_time",
-             "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
-             "-hls_segment_options", "movflags=+use_metadata_tags",
-             "-master_pl_name", "master.m3u8", "-var_stream_map", " ".join(vmap),
-             "-hls_segment_filename", str(outdir / "%v" / "seg_%06d.m4s"), str(outdir / "%v" / "index.m3u8")]
+    args += [
+        "-force_key_frames:v",
+        f"expr:gte(t,n_forced*{opts.segment_seconds:g})",
+        "-map_metadata",
+        "0",
+        "-f",
+        "hls",
+        "-hls_time",
+        f"{opts.segment_seconds:g}",
+        "-hls_list_size",
+        str(opts.list_size),
+        "-hls_flags",
+        ("delete_segments+independent_segments+temp_file+append_list+discont_start+program_date_time"),
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_fmp4_init_filename",
+        "init.mp4",
+        "-hls_segment_options",
+        "movflags=+use_metadata_tags",
+        "-master_pl_name",
+        "master.m3u8",
+        "-var_stream_map",
+        " ".join(vmap),
+        "-hls_segment_filename",
+        str(outdir / "%v" / "seg_%06d.m4s"),
+        str(outdir / "%v" / "index.m3u8"),
+    ]
     return args
 
 
@@ -156,6 +229,7 @@ class StreamSupervisor:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         self.outdir.mkdir(parents=True, exist_ok=True)
+        install_player(self.outdir)
         self._spawn()
         self._watchdog = threading.Thread(target=self._watch, name=f"live-{self.opts.name}", daemon=True)
         self._watchdog.start()
@@ -168,7 +242,7 @@ class StreamSupervisor:
         self._state = "stopped"
         self._event("stopped")
 
-    def __enter__(self) -> StreamSupervisor:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -181,8 +255,16 @@ class StreamSupervisor:
 
     def status(self) -> LiveStatus:
         age = None if self._last_advance is None else round(time.monotonic() - self._last_advance, 3)
-        return LiveStatus(self.opts.name, self._state, self.opts.ingest_url, str(self.outdir), self.pid,
-                          self._restarts, age, list(self._events[-20:]))
+        return LiveStatus(
+            self.opts.name,
+            self._state,
+            self.opts.ingest_url,
+            str(self.outdir),
+            self.pid,
+            self._restarts,
+            age,
+            list(self._events[-20:]),
+        )
 
     # -- internals ---------------------------------------------------------------------------
     def _event(self, kind: str, detail: str = "", log_tail: str = "") -> None:
@@ -194,8 +276,14 @@ class StreamSupervisor:
         self._garbage = 0
         self._last_out_us = -1
         self._last_advance = None
-        self._proc = subprocess.Popen(live_command(self.opts, self.outdir), stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+        self._proc = subprocess.Popen(
+            live_command(self.opts, self.outdir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
         self._state = "waiting"
         self._event("started", f"pid {self._proc.pid} listening on {self.opts.ingest_url}")
         proc = self._proc
@@ -242,8 +330,10 @@ class StreamSupervisor:
             reason = None
             if rc is not None:
                 reason = ("exited", f"ffmpeg exited with code {rc}")
-            elif self._last_advance is not None and \
-                    time.monotonic() - self._last_advance > self.opts.stall_timeout_s:
+            elif (
+                self._last_advance is not None
+                and time.monotonic() - self._last_advance > self.opts.stall_timeout_s
+            ):
                 reason = ("stalled", f"no new media for {self.opts.stall_timeout_s:g} s")
             elif self._garbage >= self.opts.garbage_errors:
                 reason = ("garbage", f"{self._garbage} decode errors")
@@ -263,6 +353,7 @@ class StreamSupervisor:
 
 
 # -- state files for ``vidlens live start|stop|status`` -------------------------------------------
+
 
 def state_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "live"
@@ -295,15 +386,19 @@ def run_forever(opts: LiveOptions, outdir: Path, state_file: Path) -> None:
     sup.start()
     try:
         while not stop.wait(0.5):
-            write_state(state_file, {"supervisor_pid": os.getpid(), "options": opts.model_dump(),
-                                     **sup.status().to_dict()})
+            write_state(
+                state_file,
+                {"supervisor_pid": os.getpid(), "options": opts.model_dump(), **sup.status().to_dict()},
+            )
     finally:
         sup.stop()
-        write_state(state_file, {"supervisor_pid": None, "options": opts.model_dump(), **sup.status().to_dict()})
+        write_state(
+            state_file, {"supervisor_pid": None, "options": opts.model_dump(), **sup.status().to_dict()}
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m vidlens.deliver.live OPTIONS_JSON OUTDIR STATE_FILE`` (what ``vidlens live start`` spawns)."""
+    """``python -m vidlens.deliver.live OPTIONS_JSON OUTDIR STATE_FILE``, what ``vidlens live start`` runs."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -73,17 +73,37 @@ class Profile(BaseModel):
         return self.hdr == "passthrough" or self.codec in TEN_BIT_CODECS
 
 
-PRESETS: dict[str, Profile] = {p.name: p for p in (
-    Profile(name="web-h264", codec="h264", crf=23, max_height=1080, max_width=1920, loudness_target=-14),
-    Profile(name="web-h265", codec="h265", crf=26, max_height=2160, loudness_target=-14),
-    Profile(name="web-vp9", codec="vp9", crf=32, audio_codec="opus", loudness_target=-14),
-    Profile(name="web-av1", codec="av1", crf=35, audio_codec="opus", loudness_target=-14),
-    Profile(name="broadcast-h264", codec="h264", bitrate_kbps=8000, max_height=1080, max_width=1920,
-            max_fps=60, audio_bitrate_kbps=192, hdr="tonemap", loudness_target=-23),
-    Profile(name="sdr-h264", codec="h264", crf=21, hdr="tonemap"),
-    Profile(name="preview", codec="h264", crf=28, speed="veryfast", max_height=480, max_width=854,
-            max_fps=30, audio_bitrate_kbps=96),
-)}
+PRESETS: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(name="web-h264", codec="h264", crf=23, max_height=1080, max_width=1920, loudness_target=-14),
+        Profile(name="web-h265", codec="h265", crf=26, max_height=2160, loudness_target=-14),
+        Profile(name="web-vp9", codec="vp9", crf=32, audio_codec="opus", loudness_target=-14),
+        Profile(name="web-av1", codec="av1", crf=35, audio_codec="opus", loudness_target=-14),
+        Profile(
+            name="broadcast-h264",
+            codec="h264",
+            bitrate_kbps=8000,
+            max_height=1080,
+            max_width=1920,
+            max_fps=60,
+            audio_bitrate_kbps=192,
+            hdr="tonemap",
+            loudness_target=-23,
+        ),
+        Profile(name="sdr-h264", codec="h264", crf=21, hdr="tonemap"),
+        Profile(
+            name="preview",
+            codec="h264",
+            crf=28,
+            speed="veryfast",
+            max_height=480,
+            max_width=854,
+            max_fps=30,
+            audio_bitrate_kbps=96,
+        ),
+    )
+}
 
 
 def get_profile(name: str, extra: dict[str, dict] | None = None) -> Profile:
@@ -102,9 +122,10 @@ def get_profile(name: str, extra: dict[str, dict] | None = None) -> Profile:
 @lru_cache(maxsize=1)
 def available_encoders() -> frozenset[str]:
     """Encoder names this FFmpeg build offers (``ffmpeg -encoders``)."""
-    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True,
-                         check=False).stdout
-    return frozenset(m.group(1) for m in re.finditer(r"^\s*[VAS][A-Z.]{5}\s+(\S+)", out, re.M))
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True, check=False
+    ).stdout
+    return frozenset(m.group(1) for m in re.finditer(r"^\s*[VAS][A-Z.]{5}\s+(\S+)", out, re.MULTILINE))
 
 
 def encoder_for(codec: str) -> str:
@@ -113,8 +134,9 @@ def encoder_for(codec: str) -> str:
     for name in ENCODERS[codec]:
         if name in have:
             return name
-    raise UnsupportedMediaError(f"this FFmpeg build has no encoder for {codec} "
-                                f"(looked for {', '.join(ENCODERS[codec])})")
+    raise UnsupportedMediaError(
+        f"this FFmpeg build has no encoder for {codec} (looked for {', '.join(ENCODERS[codec])})"
+    )
 
 
 def encoder_args(profile: Profile, *, gop: int | None = None, spec: str = ":v") -> list[str]:
@@ -128,11 +150,25 @@ def encoder_args(profile: Profile, *, gop: int | None = None, spec: str = ":v") 
             args += [f"-crf{spec}", str(profile.crf)]
     else:
         kb = profile.bitrate_kbps
-        args += [f"-b{spec}", f"{kb}k", f"-maxrate{spec}", f"{int(kb * 1.1)}k", f"-bufsize{spec}", f"{kb * 2}k"]
+        args += [
+            f"-b{spec}",
+            f"{kb}k",
+            f"-maxrate{spec}",
+            f"{int(kb * 1.1)}k",
+            f"-bufsize{spec}",
+            f"{kb * 2}k",
+        ]
     if enc in ("libx264", "libx265"):
         args += [f"-preset{spec}", profile.speed]
     elif enc == "libvpx-vp9":
-        args += [f"-deadline{spec}", "good", f"-cpu-used{spec}", str(_VPX_CPU[profile.speed]), f"-row-mt{spec}", "1"]
+        args += [
+            f"-deadline{spec}",
+            "good",
+            f"-cpu-used{spec}",
+            str(_VPX_CPU[profile.speed]),
+            f"-row-mt{spec}",
+            "1",
+        ]
     elif enc == "libsvtav1":
         args += [f"-preset{spec}", str(_SVT_PRESET[profile.speed])]
     elif enc == "libaom-av1":
@@ -159,5 +195,13 @@ def audio_args(profile: Profile, source_rate: int | None) -> list[str]:
         return ["-c:a", "copy"]
     enc = "libopus" if profile.audio_codec == "opus" else "aac"
     rate = 48000 if enc == "libopus" else min(source_rate, 48000)
-    return ["-c:a", enc, "-b:a", f"{profile.audio_bitrate_kbps}k", "-ac", str(profile.audio_channels),
-            "-ar", str(rate)]
+    return [
+        "-c:a",
+        enc,
+        "-b:a",
+        f"{profile.audio_bitrate_kbps}k",
+        "-ac",
+        str(profile.audio_channels),
+        "-ar",
+        str(rate),
+    ]

@@ -32,7 +32,9 @@ def staged_dir(outdir: str | Path, *, overwrite: bool = False) -> Iterator[Path]
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
     if out.exists() and not overwrite and not _replaceable(out):
-        raise ConflictError(f"{out} is not empty and holds no earlier package output; pass --overwrite to replace it")
+        raise ConflictError(
+            f"{out} is not empty and holds no earlier package output; pass --overwrite to replace it"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     stage.chmod(0o755)  # mkdtemp makes it private; published output is meant to be served

@@ -82,8 +82,9 @@ def inspect_source(path: str | Path) -> SourceInfo:
             video=video,
             interlaced=interlaced,
             color_transfer=_name(frame.color_trc if frame.color_trc else cc.color_trc, _TRC_NAMES),
-            color_primaries=_name(frame.color_primaries if frame.color_primaries else cc.color_primaries,
-                                  _PRIM_NAMES),
+            color_primaries=_name(
+                frame.color_primaries if frame.color_primaries else cc.color_primaries, _PRIM_NAMES
+            ),
             pix_fmt=frame.format.name,
             sample_aspect=sar if sar > 0 else Fraction(1),
             audio_rate=audio.codec_context.sample_rate if audio else None,

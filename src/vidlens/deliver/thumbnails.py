@@ -43,12 +43,19 @@ def default_poster_time(duration_s: float) -> float:
 
 
 def _vtt_time(seconds: float) -> str:
-    ms = int(round(seconds * 1000))
+    ms = round(seconds * 1000)
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
 
 
-def sprite_vtt(duration_s: float, interval_s: float, tile_w: int, tile_h: int, sprite_names: list[str],
-               columns: int = SPRITE_COLUMNS, rows: int = SPRITE_ROWS) -> tuple[str, int]:
+def sprite_vtt(
+    duration_s: float,
+    interval_s: float,
+    tile_w: int,
+    tile_h: int,
+    sprite_names: list[str],
+    columns: int = SPRITE_COLUMNS,
+    rows: int = SPRITE_ROWS,
+) -> tuple[str, int]:
     """WebVTT thumbnail track: one cue per tile, ``sheet.jpg#xywh=x,y,w,h``."""
     per_sheet = columns * rows
     cues = max(1, math.ceil(round(duration_s / interval_s, 2)))
@@ -60,36 +67,75 @@ def sprite_vtt(duration_s: float, interval_s: float, tile_w: int, tile_h: int, s
         x, y = (k % columns) * tile_w, (k // columns) * tile_h
         start = i * interval_s
         end = duration_s if i == cues - 1 else (i + 1) * interval_s
-        lines += [f"{_vtt_time(start)} --> {_vtt_time(end)}", f"{sprite_names[sheet]}#xywh={x},{y},{tile_w},{tile_h}", ""]
+        lines += [
+            f"{_vtt_time(start)} --> {_vtt_time(end)}",
+            f"{sprite_names[sheet]}#xywh={x},{y},{tile_w},{tile_h}",
+            "",
+        ]
     return "\n".join(lines), (len(lines) - 2) // 3
 
 
 def write_poster(src: SourceInfo, out: Path, at_s: float, max_width: int = 1280) -> None:
-    w, h = src.display_size
+    w, _h = src.display_size
     width = even(min(w, max_width))
-    run_ffmpeg(["-ss", f"{at_s:.3f}", "-i", src.video.uri, "-frames:v", "1", "-vf",
-                f"scale={width}:-2,setsar=1", "-q:v", "3", str(out)], path=src.video.uri)
+    run_ffmpeg(
+        [
+            "-ss",
+            f"{at_s:.3f}",
+            "-i",
+            src.video.uri,
+            "-frames:v",
+            "1",
+            "-vf",
+            f"scale={width}:-2,setsar=1",
+            "-q:v",
+            "3",
+            str(out),
+        ],
+        path=src.video.uri,
+    )
     if not out.is_file():
         raise MediaError(f"no frame at {at_s:.3f} s for the poster", path=src.video.uri)
 
 
-def write_preview(src: SourceInfo, out: Path, start_s: float, seconds: float = 3.0, width: int = 320,
-                  fps: int = 12) -> None:
+def write_preview(
+    src: SourceInfo, out: Path, start_s: float, seconds: float = 3.0, width: int = 320, fps: int = 12
+) -> None:
     """Animated preview: looping WebP, or a muted H.264 MP4."""
     vf = f"fps={fps},scale={even(width)}:-2:flags=lanczos,setsar=1"
     if out.suffix == ".webp":
         codec = ["-c:v", "libwebp_anim", "-loop", "0", "-quality", "70", "-an"]
     else:
-        codec = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-pix_fmt", "yuv420p", "-an",
-                 "-movflags", "+faststart"]
+        codec = [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "28",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            "-movflags",
+            "+faststart",
+        ]
         vf += ",format=yuv420p"
-    run_ffmpeg(["-ss", f"{start_s:.3f}", "-t", f"{seconds:g}", "-i", src.video.uri, "-vf", vf, *codec, str(out)],
-               path=src.video.uri)
+    run_ffmpeg(
+        ["-ss", f"{start_s:.3f}", "-t", f"{seconds:g}", "-i", src.video.uri, "-vf", vf, *codec, str(out)],
+        path=src.video.uri,
+    )
 
 
-def thumbnails(source: str | Path, outdir: str | Path, *, poster_at: float | None = None,
-               interval_s: float | None = None, tile_width: int = 160, preview: str | None = "webp",
-               overwrite: bool = False) -> ThumbnailResult:
+def thumbnails(
+    source: str | Path,
+    outdir: str | Path,
+    *,
+    poster_at: float | None = None,
+    interval_s: float | None = None,
+    tile_width: int = 160,
+    preview: str | None = "webp",
+    overwrite: bool = False,
+) -> ThumbnailResult:
     """Write ``poster.jpg``, ``sprite_NNN.jpg`` + ``thumbnails.vtt`` and ``preview.webp|mp4`` into ``outdir``.
 
     ``poster_at`` takes a preferred time (for example the best keyframe found by analysis).
@@ -101,7 +147,9 @@ def thumbnails(source: str | Path, outdir: str | Path, *, poster_at: float | Non
     duration = src.video.duration_s
     check_complete(src, demuxed_duration(source), str(source))
     if poster_at is not None and not 0 <= poster_at < max(duration, 0.001):
-        raise UsageError(f"poster time {format_timecode(poster_at)} is outside the video (0 to {duration:.2f} s)")
+        raise UsageError(
+            f"poster time {format_timecode(poster_at)} is outside the video (0 to {duration:.2f} s)"
+        )
     at = default_poster_time(duration) if poster_at is None else poster_at
     if interval_s is None:  # ~100 tiles for short clips, never denser than one a second
         interval_s = max(1.0, round(duration / 100, 1))
@@ -110,9 +158,21 @@ def thumbnails(source: str | Path, outdir: str | Path, *, poster_at: float | Non
     th = even(tw * h / w)
     with staged_dir(outdir, overwrite=overwrite) as stage:
         write_poster(src, stage / "poster.jpg", at)
-        run_ffmpeg(["-i", src.video.uri, "-an", "-vf",
-                    f"fps=1/{interval_s:g},scale={tw}:{th},setsar=1,tile={SPRITE_COLUMNS}x{SPRITE_ROWS}",
-                    "-q:v", "4", "-fps_mode", "passthrough", str(stage / "sprite_%03d.jpg")], path=src.video.uri)
+        run_ffmpeg(
+            [
+                "-i",
+                src.video.uri,
+                "-an",
+                "-vf",
+                f"fps=1/{interval_s:g},scale={tw}:{th},setsar=1,tile={SPRITE_COLUMNS}x{SPRITE_ROWS}",
+                "-q:v",
+                "4",
+                "-fps_mode",
+                "passthrough",
+                str(stage / "sprite_%03d.jpg"),
+            ],
+            path=src.video.uri,
+        )
         sprites = sorted(p.name for p in stage.glob("sprite_*.jpg"))
         if not sprites:
             raise MediaError("FFmpeg wrote no sprite sheet", path=src.video.uri)
@@ -123,7 +183,16 @@ def thumbnails(source: str | Path, outdir: str | Path, *, poster_at: float | Non
             preview_name = f"preview.{preview}"
             seconds = min(3.0, max(duration - at, 0.5))
             write_preview(src, stage / preview_name, max(0.0, min(at, duration - seconds)), seconds)
-    return ThumbnailResult(outdir=str(Path(outdir).absolute()), poster="poster.jpg", poster_time_s=at,
-                           sprites=sprites, vtt="thumbnails.vtt", tile_width=tw, tile_height=th,
-                           interval_s=interval_s, cues=cues, preview=preview_name,
-                           wall_s=round(time.perf_counter() - t0, 3))
+    return ThumbnailResult(
+        outdir=str(Path(outdir).absolute()),
+        poster="poster.jpg",
+        poster_time_s=at,
+        sprites=sprites,
+        vtt="thumbnails.vtt",
+        tile_width=tw,
+        tile_height=th,
+        interval_s=interval_s,
+        cues=cues,
+        preview=preview_name,
+        wall_s=round(time.perf_counter() - t0, 3),
+    )

@@ -57,10 +57,14 @@ def container_for(out: Path, profile: Profile) -> str:
         raise UsageError(f"unsupported output type '{out.suffix}' (use one of {', '.join(CONTAINERS)})")
     muxer, vcodecs, acodecs = spec
     if profile.codec not in vcodecs:
-        raise UsageError(f"a {out.suffix} file cannot hold {profile.codec} video (it takes {', '.join(sorted(vcodecs))})")
+        raise UsageError(
+            f"a {out.suffix} file cannot hold {profile.codec} video (it takes {', '.join(sorted(vcodecs))})"
+        )
     if profile.audio_codec not in ("none", "copy") and profile.audio_codec not in acodecs:
-        raise UsageError(f"a {out.suffix} file cannot hold {profile.audio_codec} audio "
-                         f"(it takes {', '.join(sorted(acodecs))})")
+        raise UsageError(
+            f"a {out.suffix} file cannot hold {profile.audio_codec} audio "
+            f"(it takes {', '.join(sorted(acodecs))})"
+        )
     return muxer
 
 
@@ -76,19 +80,30 @@ def check_complete(src: SourceInfo, out_duration_s: float, path: str) -> None:
     if expected > 1 and out_duration_s < expected * MIN_DURATION_RATIO:
         raise CorruptMediaError(
             f"{Path(path).name}: the input ends early: decoded {out_duration_s:.2f} s of the "
-            f"{expected:.2f} s its header declares (truncated or damaged file)", path=path)
+            f"{expected:.2f} s its header declares (truncated or damaged file)",
+            path=path,
+        )
 
 
 def demuxed_duration(path: str | Path) -> float:
     """Seconds of video packets actually present (demux only, no decode): cheap truncation check."""
     last: dict[str, str] = {}
-    run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], on_progress=last.update,
-               path=str(path))
+    run_ffmpeg(
+        ["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+        on_progress=last.update,
+        path=str(path),
+    )
     return int(last.get("out_time_us", "0") or 0) / 1e6
 
 
-def transcode(source: str | Path, out: str | Path, profile: Profile, *, on_progress: ProgressFn | None = None,
-              overwrite: bool = False) -> TranscodeResult:
+def transcode(
+    source: str | Path,
+    out: str | Path,
+    profile: Profile,
+    *,
+    on_progress: ProgressFn | None = None,
+    overwrite: bool = False,
+) -> TranscodeResult:
     """Encode ``source`` to ``out`` under ``profile``; the file appears only once complete."""
     t0 = time.perf_counter()
     out = Path(out)
@@ -96,15 +111,37 @@ def transcode(source: str | Path, out: str | Path, profile: Profile, *, on_progr
     src = inspect_source(source)
     vf, (w, h) = video_chain(src, profile)
     label = read_label(source)
-    args = ["-i", str(source), "-map", "0:v:0", "-map", "0:a:0?", "-vf", vf,
-            *encoder_args(profile), *color_args(src, profile), *audio_args(profile, src.audio_rate),
-            *metadata_args(muxer, faststart=True), "-f", muxer]
+    args = [
+        "-i",
+        str(source),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-vf",
+        vf,
+        *encoder_args(profile),
+        *color_args(src, profile),
+        *audio_args(profile, src.audio_rate),
+        *metadata_args(muxer, faststart=True),
+        "-f",
+        muxer,
+    ]
     with staged_file(out, overwrite=overwrite) as tmp:
         run_ffmpeg([*args, str(tmp)], on_progress=on_progress, path=str(source))
         result = probe(tmp, sha256="-")
         check_complete(src, result.duration_s, str(source))
     return TranscodeResult(
-        output=str(out.absolute()), profile=profile.name, encoder=encoder_for(profile.codec), width=w, height=h,
-        fps=str(result.fps), duration_s=round(result.duration_s, 3), size_bytes=out.stat().st_size,
-        hdr=hdr_outcome(src, profile), deinterlaced=src.interlaced, wall_s=round(time.perf_counter() - t0, 3),
-        labels={"AIGC": carry_status(muxer, label)})
+        output=str(out.absolute()),
+        profile=profile.name,
+        encoder=encoder_for(profile.codec),
+        width=w,
+        height=h,
+        fps=str(result.fps),
+        duration_s=round(result.duration_s, 3),
+        size_bytes=out.stat().st_size,
+        hdr=hdr_outcome(src, profile),
+        deinterlaced=src.interlaced,
+        wall_s=round(time.perf_counter() - t0, 3),
+        labels={"AIGC": carry_status(muxer, label)},
+    )
