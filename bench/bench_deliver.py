@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -33,45 +32,11 @@ from vidlens.deliver.transcode import transcode
 from vidlens.deliver.verify import master_variants
 from vidlens.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 
-REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, media_dir, write_section  # noqa: E402
+
 CLIP = "shots/blender_bbb_0_30.webm"
 SPEED = "veryfast"
-
-
-def media_dir() -> Path:
-    d = Path(os.environ.get("VIDLENS_MEDIA_DIR", REPO.parent / "shared" / "media"))
-    if not (d / "MANIFEST.md").is_file():
-        raise SystemExit(f"media corpus not found at {d}; set VIDLENS_MEDIA_DIR")
-    return d
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-
-
-def write_section(name: str, body: str) -> None:
-    BENCHMARKS_MD.parent.mkdir(parents=True, exist_ok=True)
-    text = (
-        BENCHMARKS_MD.read_text()
-        if BENCHMARKS_MD.exists()
-        else "# Benchmarks\n\nFigures written by `bench/*.py`.\n"
-    )
-    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    text = (
-        pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    )
-    BENCHMARKS_MD.write_text(text)
 
 
 def child_cpu() -> float:

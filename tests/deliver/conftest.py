@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from vidlens.media.ffmpeg import run_ffmpeg
 
-REPO = Path(__file__).resolve().parents[2]
 LABEL = '{"Label":"1","ContentProducer":"vidlens-tests","ProduceID":"t-1"}'
 
 
@@ -64,14 +62,6 @@ def labelled_720p(clips: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_clip(clips: Path) -> Path:
     return make_clip(clips / "small.mp4")
-
-
-@pytest.fixture(scope="session")
-def shared_media() -> Path:
-    root = Path(os.environ.get("VIDLENS_MEDIA_DIR", REPO.parent / "shared" / "media"))
-    if not (root / "MANIFEST.md").is_file():
-        pytest.skip(f"shared media corpus not found at {root} (set VIDLENS_MEDIA_DIR)")
-    return root
 
 
 @pytest.fixture(scope="session")
