@@ -27,6 +27,9 @@ def test_h264_transcode_carries_the_label_and_reports_progress(small_clip, tmp_p
     assert (r.width, r.height, r.encoder) == (640, 360, "libx264")
     assert abs(r.duration_s - 4.0) < 0.1
     assert blocks and blocks[-1]["progress"] == "end"
+    # web presets aim at -14 LUFS: measured before, normalised in the same encode, measured after
+    assert r.loudness["target"] == -14 and r.loudness["before"]["integrated"] < -20
+    assert abs(r.loudness["after"]["integrated"] + 14) < 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
@@ -44,6 +47,7 @@ def test_every_codec_encodes_where_the_build_has_it(small_clip, tmp_path, preset
 def test_mpeg_ts_cannot_hold_the_label_and_says_so(small_clip, tmp_path):
     r = transcode(small_clip, tmp_path / "out.ts", PRESETS["preview"])
     assert r.labels["AIGC"].startswith("not carried")
+    assert r.loudness is None  # the preview preset sets no loudness target
 
 
 def test_odd_sizes_become_even_and_rotation_is_applied(clips, tmp_path, clip_factory):

@@ -37,12 +37,13 @@ def metadata_args(muxer: str, *, faststart: bool = False) -> list[str]:
     return args
 
 
-def carry_status(muxer: str, label: str | None) -> str:
+def carry_status(muxer: str, label: str | None, written: str | None = None) -> str:
+    """How the label fared; ``written`` is what was read back from the output (when it can hold tags)."""
     if label is None:
         return "absent in source"
-    if muxer in TAGGED_CONTAINERS:
-        return "carried"
-    return f"not carried: {muxer} has no container-level tags"
+    if muxer not in TAGGED_CONTAINERS:
+        return f"not carried: {muxer} has no container-level tags"
+    return "carried" if written == label else "not carried: lost while writing"
 
 
 def _boxes(data: bytes, start: int, end: int) -> list[tuple[int, int, bytes]]:

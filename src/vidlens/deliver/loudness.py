@@ -121,6 +121,21 @@ def measure(path: str | Path, target: LoudnessTarget | None = None) -> tuple[Lou
     ), raw
 
 
+def second_pass(before: LoudnessMeasure, raw: dict[str, str], target: LoudnessTarget) -> str | None:
+    """The linear ``loudnorm`` filter for a measured source; None when it is silent (nothing to gain)."""
+    if before.integrated < SILENCE_LUFS:
+        return None
+    # loudnorm only applies one linear gain when the source's range fits the target's: widen the
+    # range target rather than squeeze a programme's dynamics (EBU R128 sets no LRA limit).
+    lra = min(50.0, max(target.lra, before.lra + 0.1))
+    return (
+        f"loudnorm=I={target.integrated}:TP={target.true_peak}:LRA={lra:g}"
+        f":measured_I={raw['input_i']}:measured_TP={raw['input_tp']}:measured_LRA={raw['input_lra']}"
+        f":measured_thresh={raw['input_thresh']}:offset={raw['target_offset']}:linear=true"
+        ":print_format=json"
+    )
+
+
 def normalize(
     source: str | Path,
     out: str | Path | None = None,
@@ -141,20 +156,12 @@ def normalize(
     if encoder is None:
         raise UsageError(f"unsupported output type '{out.suffix}' (use one of {', '.join(AUDIO_ENCODERS)})")
     rate = _audio_rate(source)
-    silent = before.integrated < SILENCE_LUFS
-    if silent:
+    second = second_pass(before, raw, target)
+    silent = second is None
+    if second is None:
         audio = ["-c:a", "copy"]
         normalization = "none (silent)"
     else:
-        # loudnorm only applies one linear gain when the source's range fits the target's: widen the
-        # range target rather than squeeze a programme's dynamics (EBU R128 sets no LRA limit).
-        lra = min(50.0, max(target.lra, before.lra + 0.1))
-        second = (
-            f"loudnorm=I={target.integrated}:TP={target.true_peak}:LRA={lra:g}"
-            f":measured_I={raw['input_i']}:measured_TP={raw['input_tp']}:measured_LRA={raw['input_lra']}"
-            f":measured_thresh={raw['input_thresh']}:offset={raw['target_offset']}:linear=true"
-            ":print_format=json"
-        )
         audio = ["-af", second, "-ar", str(rate), "-c:a", encoder]
         if encoder in ("aac", "libopus", "libmp3lame"):
             audio += ["-b:a", "192k"]

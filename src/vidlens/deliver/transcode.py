@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vidlens.deliver.filters import color_args, video_chain
 from vidlens.deliver.labels import carry_status, metadata_args, read_label
+from vidlens.deliver.loudness import LoudnessMeasure, LoudnessTarget, measure, second_pass
 from vidlens.deliver.profiles import Profile, audio_args, encoder_args, encoder_for
 from vidlens.deliver.publish import staged_file
 from vidlens.deliver.source import SourceInfo, inspect_source
@@ -45,6 +46,7 @@ class TranscodeResult:
     deinterlaced: bool
     wall_s: float
     labels: dict[str, str] = field(default_factory=dict)
+    loudness: dict | None = None  # when the profile has a loudness target: target, before, after
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +113,7 @@ def transcode(
     src = inspect_source(source)
     vf, (w, h) = video_chain(src, profile)
     label = read_label(source)
+    loud_filter, loud_before, loud_target = _loudness_plan(source, src, profile)
     args = [
         "-i",
         str(source),
@@ -123,6 +126,7 @@ def transcode(
         *encoder_args(profile),
         *color_args(src, profile),
         *audio_args(profile, src.audio_rate),
+        *(["-af", loud_filter] if loud_filter else []),
         *metadata_args(muxer, faststart=True),
         "-f",
         muxer,
@@ -131,6 +135,15 @@ def transcode(
         run_ffmpeg([*args, str(tmp)], on_progress=on_progress, path=str(source))
         result = probe(tmp, sha256="-")
         check_complete(src, result.duration_s, str(source))
+        written = read_label(tmp)
+        loudness = None
+        if loud_target is not None and loud_before is not None:
+            after = measure(tmp, loud_target)[0] if loud_filter else None
+            loudness = {
+                "target": loud_target.integrated,
+                "before": loud_before.to_dict(),
+                "after": after.to_dict() if after else None,
+            }
     return TranscodeResult(
         output=str(out.absolute()),
         profile=profile.name,
@@ -143,5 +156,17 @@ def transcode(
         hdr=hdr_outcome(src, profile),
         deinterlaced=src.interlaced,
         wall_s=round(time.perf_counter() - t0, 3),
-        labels={"AIGC": carry_status(muxer, label)},
+        labels={"AIGC": carry_status(muxer, label, written)},
+        loudness=loudness,
     )
+
+
+def _loudness_plan(
+    source: str | Path, src: SourceInfo, profile: Profile
+) -> tuple[str | None, LoudnessMeasure | None, LoudnessTarget | None]:
+    """Measure the source when the profile names a loudness target; the filter that reaches it."""
+    if profile.loudness_target is None or src.audio_rate is None or profile.audio_codec in ("none", "copy"):
+        return None, None, None
+    target = LoudnessTarget(integrated=profile.loudness_target)
+    before, raw = measure(source, target)
+    return second_pass(before, raw, target), before, target
