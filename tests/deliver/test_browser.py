@@ -37,13 +37,13 @@ def chromium() -> str:
 class _Handler(SimpleHTTPRequestHandler):
     beacons: queue.Queue[dict]
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.beacons.put(json.loads(body or b"{}"))
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -57,6 +57,7 @@ def publish(procs: list[subprocess.Popen], clip: Path, url: str, base: float) ->
             p.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
             return p
+        time.sleep(0.5)  # back off before reconnecting
     raise AssertionError(f"publisher could not connect to {url}")
 
 
@@ -110,6 +111,21 @@ def test_srt_push_is_transcoded(small_clip, tmp_path, publishers):
         lat = measure_latency(out / "480p" / "index.m3u8", base, segments=2, timeout_s=90)
         assert 0 < lat.last_frame_s < 30
         assert [v.parent.name for v in master_variants(out / "master.m3u8")] == ["480p", "360p"]
+
+
+def test_a_push_without_audio_continues_video_only(clip_factory, clips, tmp_path, publishers):
+    silent = clip_factory(clips / "no_audio.mp4", audio=False)
+    opts = LiveOptions(name="mute", protocol="rtmp", port=free_port(), rungs=2, max_height=480)
+    out = tmp_path / "mute"
+    with StreamSupervisor(opts, out) as sup:
+        base = time.time()
+        publish(publishers, silent, opts.ingest_url, base)  # reconnects, as encoders do
+        lat = measure_latency(out / "480p" / "index.m3u8", base, segments=2, timeout_s=90)
+        assert 0 < lat.last_frame_s < 30
+        assert "video-only" in kinds(sup)
+        master = (out / "master.m3u8").read_text()
+        assert "TYPE=AUDIO" not in master and master.count("#EXT-X-STREAM-INF") == 2
+    assert "-map" in live_command(opts, out) and "a:0" not in " ".join(live_command(opts, out, audio=False))
 
 
 def test_supervisor_restarts_after_garbage_and_stalls(small_clip, tmp_path, publishers):

@@ -190,7 +190,7 @@ def package(
         [
             f"{r.outdir}: {' + '.join(m for m in (r.hls, r.dash) if m)}",
             f"renditions: {rungs}; GOP {r.gop_frames} frames at {r.fps} fps",
-            f"AIGC label: {r.labels['AIGC']}",
+            "AIGC label: " + "; ".join(f"{k} {v}" for k, v in r.labels["AIGC"].items()),
         ],
     )
 

@@ -78,8 +78,16 @@ class LiveOptions(BaseModel):
         return [h for h, _ in LADDER if h <= self.max_height][: self.rungs] or [self.max_height]
 
 
-def live_command(opts: LiveOptions, outdir: Path) -> list[str]:
-    """The FFmpeg command: ingest, decode once, split, encode each rung, segment to HLS."""
+# FFmpeg's hls muxer when var_stream_map names an audio stream the push does not have.
+NO_AUDIO = "Unable to map stream at a:"
+
+
+def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[str]:
+    """The FFmpeg command: ingest, decode once, split, encode each rung, segment to HLS.
+
+    ``audio=False`` for a push found to carry no audio: the variant map may not name a stream
+    that never arrives, and which streams a push carries is only known once it has connected.
+    """
     if opts.protocol == "rtmp":
         inp = ["-listen", "1", "-i", opts.ingest_url]
     elif opts.protocol == "srt":
@@ -119,18 +127,19 @@ def live_command(opts: LiveOptions, outdir: Path) -> list[str]:
     ]
     for i in range(n):
         args += ["-map", f"[v{i}]"]
-    args += [
-        "-map",
-        "0:a:0?",
-        "-c:a",
-        "aac",
-        "-b:a",
-        f"{opts.audio_bitrate_kbps}k",
-        "-ac",
-        "2",
-        "-ar",
-        "48000",
-    ]
+    if audio:
+        args += [
+            "-map",
+            "0:a:0?",
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{opts.audio_bitrate_kbps}k",
+            "-ac",
+            "2",
+            "-ar",
+            "48000",
+        ]
     for i, h in enumerate(heights):
         kb = next((k for hh, k in LADDER if hh == h), 800)
         args += [
@@ -153,8 +162,9 @@ def live_command(opts: LiveOptions, outdir: Path) -> list[str]:
             f"-sc_threshold:v:{i}",
             "0",
         ]
-    vmap = [f"v:{i},name:{h}p,agroup:audio" for i, h in enumerate(heights)]
-    vmap.insert(0, "a:0,agroup:audio,name:audio,default:yes")
+    vmap = [f"v:{i},name:{h}p" + (",agroup:audio" if audio else "") for i, h in enumerate(heights)]
+    if audio:
+        vmap.insert(0, "a:0,agroup:audio,name:audio,default:yes")
     args += [
         "-force_key_frames:v",
         f"expr:gte(t,n_forced*{opts.segment_seconds:g})",
@@ -188,7 +198,7 @@ def live_command(opts: LiveOptions, outdir: Path) -> list[str]:
 @dataclass
 class LiveEvent:
     at: float
-    kind: str  # started | exited | stalled | garbage | stopped
+    kind: str  # started | exited | stalled | garbage | video-only | stopped
     detail: str = ""
     log_tail: str = ""
 
@@ -219,6 +229,8 @@ class StreamSupervisor:
         self._stop = threading.Event()
         self._log: deque[str] = deque(maxlen=200)
         self._garbage = 0
+        self._audio = True  # until a push turns out to have none
+        self._no_audio = False
         self._last_out_us = -1
         self._last_advance: float | None = None
         self._events: list[LiveEvent] = []
@@ -274,10 +286,11 @@ class StreamSupervisor:
     def _spawn(self) -> None:
         self._log.clear()
         self._garbage = 0
+        self._no_audio = False
         self._last_out_us = -1
         self._last_advance = None
         self._proc = subprocess.Popen(
-            live_command(self.opts, self.outdir),
+            live_command(self.opts, self.outdir, audio=self._audio),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -305,8 +318,12 @@ class StreamSupervisor:
         assert proc.stderr is not None
         for line in proc.stderr:
             self._log.append(line.rstrip("\n"))
-            if GARBAGE_PATTERNS.search(line) and proc is self._proc:
+            if proc is not self._proc:
+                continue
+            if GARBAGE_PATTERNS.search(line):
                 self._garbage += 1
+            elif NO_AUDIO in line:
+                self._no_audio = True
 
     def _kill(self, graceful: bool) -> None:
         proc = self._proc
@@ -343,6 +360,9 @@ class StreamSupervisor:
                 self._kill(graceful=False)
             time.sleep(0.1)  # let the log reader drain the last lines
             self._event(reason[0], reason[1], tail("\n".join(self._log), 12))
+            if self._no_audio and self._audio:
+                self._audio = False
+                self._event("video-only", "the push carries no audio: the ladder continues without it")
             if self._stop.is_set():
                 break
             self._state = "restarting"
