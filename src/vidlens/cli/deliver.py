@@ -82,6 +82,26 @@ def _emit(result: Any, json_out: bool, lines: list[str]) -> None:
             console.print(line, highlight=False)
 
 
+BackgroundOption = typer.Option(
+    False, "--background", help="Queue a durable job for `vidlens worker` instead of running now."
+)
+
+
+def _queue(
+    kind: str, payload: dict[str, Any], json_out: bool, data_dir: Path | None, config: Path | None
+) -> None:
+    """Record a job (progress, result, or FFmpeg's command and log tail on failure) and say its id."""
+    from vidlens.cli.common import open_platform
+
+    platform = open_platform(data_dir, config)
+    job = platform.jobs.enqueue(kind, payload)
+    _emit(
+        {"job_id": job.id, "kind": kind, "status": job.status},
+        json_out,
+        [f"queued job {job.id} ({kind}); `vidlens worker` runs it, `vidlens jobs show {job.id}` follows it"],
+    )
+
+
 def _rate(profile: dict[str, Any]) -> str:
     return f"crf {profile['crf']}" if profile["crf"] is not None else f"{profile['bitrate_kbps']}k"
 
@@ -111,6 +131,7 @@ def transcode(
     out: Path = typer.Argument(..., help="Output file (.mp4, .mkv, .webm, .mov, .ts)."),
     profile: str = typer.Option("web-h264", "--profile", "-p", help="Profile name (see `vidlens profiles`)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+    background: bool = BackgroundOption,
     json_out: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
     config: Path | None = ConfigOption,
@@ -120,6 +141,10 @@ def transcode(
     from vidlens.deliver.transcode import transcode as run
 
     prof = get_profile(profile)
+    if background:
+        payload = {"source": str(source.absolute()), "out": str(out.absolute()), "profile": prof.name}
+        _queue("deliver.transcode", {**payload, "overwrite": overwrite}, json_out, data_dir, config)
+        return
     with _ffmpeg_progress(f"transcode {source.name}", source, not json_out) as cb:
         r = run(source, out, prof, on_progress=cb, overwrite=overwrite)
     _emit(
@@ -153,6 +178,7 @@ def package(
         False, "--player", help="Also write player.html + hls.js beside master.m3u8."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTDIR."),
+    background: bool = BackgroundOption,
     json_out: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
     config: Path | None = ConfigOption,
@@ -181,6 +207,17 @@ def package(
         err = exc.errors()[0]
         where = f"--{str(err['loc'][0]).replace('_', '-')}: " if err["loc"] else ""
         raise UsageError(where + err["msg"].removeprefix("Value error, ")) from None
+    if background:
+        payload = {"source": str(source.absolute()), "outdir": str(outdir.absolute())}
+        opts_json = opts.model_dump(mode="json")
+        _queue(
+            "deliver.package",
+            {**payload, "options": opts_json, "overwrite": overwrite},
+            json_out,
+            data_dir,
+            config,
+        )
+        return
     with _ffmpeg_progress(f"package {source.name}", source, not json_out) as cb:
         r = run(source, outdir, opts, on_progress=cb, overwrite=overwrite)
     rungs = ", ".join(f"{x.name} {x.width}x{x.height} {x.video_kbps}k" for x in r.renditions)
@@ -204,6 +241,7 @@ def loudness(
     preset: str = typer.Option("broadcast", "--preset", help="broadcast (-23 LUFS) or streaming (-14 LUFS)."),
     true_peak: float = typer.Option(-1.0, "--true-peak", help="Maximum true peak in dBTP."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+    background: bool = BackgroundOption,
     json_out: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
     config: Path | None = ConfigOption,
@@ -222,6 +260,17 @@ def loudness(
         )
     except ValidationError as exc:
         raise UsageError(f"bad loudness target: {exc.errors()[0]['msg']}") from None
+    if background:
+        payload = {"source": str(source.absolute()), "out": str(out.absolute()) if out else None}
+        target_json = tgt.model_dump(mode="json")
+        _queue(
+            "deliver.loudness",
+            {**payload, "target": target_json, "overwrite": overwrite},
+            json_out,
+            data_dir,
+            config,
+        )
+        return
     r = normalize(source, out, tgt, overwrite=overwrite)
 
     def fmt(m: Any) -> str:

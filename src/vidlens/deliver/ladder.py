@@ -274,9 +274,9 @@ def package(
 
     with staged_dir(outdir, overwrite=overwrite) as stage:
         args, gop, fps = build_command(src, stage, opts, rungs)
-        run_ffmpeg(args, on_progress=progress, path=str(source))
+        log = run_ffmpeg(args, on_progress=progress, path=str(source))
         out_s = int(last.get("out_time_us", "0") or 0) / 1e6
-        check_complete(src, out_s, str(source))
+        check_complete(src, out_s, str(source), log)
         for manifest in (["master.m3u8"] if opts.hls else []) + (["manifest.mpd"] if opts.dash else []):
             if not (stage / manifest).is_file():
                 raise MediaError(f"FFmpeg finished but wrote no {manifest}", path=str(source))

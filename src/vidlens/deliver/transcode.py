@@ -76,14 +76,18 @@ def hdr_outcome(src: SourceInfo, profile: Profile) -> str:
     return f"{src.hdr} kept" if profile.keeps_hdr(src.hdr) else f"{src.hdr} tone-mapped to sdr"
 
 
-def check_complete(src: SourceInfo, out_duration_s: float, path: str) -> None:
-    """Raise when the output is much shorter than the source: FFmpeg hit a truncated input."""
+def check_complete(src: SourceInfo, out_duration_s: float, path: str, log_tail: str = "") -> None:
+    """Raise when the output is much shorter than the source: FFmpeg hit a truncated input.
+
+    ``log_tail``: what FFmpeg said on the run (it exits 0 at a truncated input, but says why).
+    """
     expected = src.video.duration_s
     if expected > 1 and out_duration_s < expected * MIN_DURATION_RATIO:
         raise CorruptMediaError(
             f"{Path(path).name}: the input ends early: decoded {out_duration_s:.2f} s of the "
             f"{expected:.2f} s its header declares (truncated or damaged file)",
             path=path,
+            log_tail=log_tail,
         )
 
 
@@ -132,9 +136,9 @@ def transcode(
         muxer,
     ]
     with staged_file(out, overwrite=overwrite) as tmp:
-        run_ffmpeg([*args, str(tmp)], on_progress=on_progress, path=str(source))
+        log = run_ffmpeg([*args, str(tmp)], on_progress=on_progress, path=str(source))
         result = probe(tmp, sha256="-")
-        check_complete(src, result.duration_s, str(source))
+        check_complete(src, result.duration_s, str(source), log)
         written = read_label(tmp)
         loudness = None
         if loud_target is not None and loud_before is not None:
