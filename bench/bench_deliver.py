@@ -301,7 +301,8 @@ def main() -> None:
             "made by lanczos "
             "upscaling inside the bench; every profile at its `veryfast` speed mapping: x264/x265 "
             "`veryfast`, "
-            "libvpx-vp9 `cpu-used 6`, SVT-AV1 preset 10; audio re-encoded, its loudness measured before, normalised to -14 LUFS in the same encode, and measured after):"
+            "libvpx-vp9 `cpu-used 6`, SVT-AV1 preset 10; audio re-encoded, its loudness measured "
+            "before, normalised to -14 LUFS in the same encode, and measured after):"
         ),
         "",
         "| profile | input | x real time (wall) | x real time per CPU-second | wall (s) | kbit/s |",
