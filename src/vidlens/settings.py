@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from vidlens.deliver.settings import DeliverSettings
 from vidlens.errors import ConfigError
 
 CONFIG_FILE_ENV = "VIDLENS_CONFIG"
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
     shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
+    deliver: DeliverSettings = Field(default_factory=DeliverSettings, description="Delivery: extra encoding profiles.")
     plugins: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-plugin configuration, keyed by plugin name; validated by the plugin.")
 

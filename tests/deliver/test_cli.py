@@ -120,7 +120,8 @@ def test_live_start_status_stop(small_clip, tmp_path, capsys):
                     publisher_command(small_clip, r["ingest_url"], time.time()), stderr=subprocess.DEVNULL
                 )
             state = run_json(capsys, "live", "status", "cam", "--data-dir", str(data))["streams"][0]
-            if state["state"] == "live":
+            # media flowing, and the first segment done (the master playlist follows it)
+            if state["state"] == "live" and (data / "live" / "cam" / "master.m3u8").is_file():
                 break
             time.sleep(1)
         assert state["state"] == "live" and state["supervisor_pid"] == pid

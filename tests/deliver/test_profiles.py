@@ -80,3 +80,28 @@ def test_ladder_is_chosen_from_the_source_and_tops_out_at_2160p():
     tiny = choose_ladder(321, 241)
     assert [(r.width, r.height) for r in tiny] == [(320, 240)]  # below every rung: one, at source size
     assert choose_ladder(1920, 1080, codec="h265")[0].video_kbps < choose_ladder(1920, 1080)[0].video_kbps
+
+
+def test_profiles_declared_in_config_are_checked_and_used(small_clip, tmp_path, capsys):
+    import json
+
+    from vidlens.cli.app import inner_main
+    from vidlens.settings import load_settings
+
+    good = tmp_path / "good.toml"
+    good.write_text(
+        '[deliver.profiles.tiny-vp9]\ncodec = "vp9"\ncrf = 40\nmax_height = 144\naudio_codec = "opus"\nspeed = "ultrafast"\n'
+    )
+    assert inner_main(["profiles", "--json", "--config", str(good)]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["profiles"]}
+    assert rows["tiny-vp9"]["origin"] == "config" and rows["web-h264"]["origin"] == "built-in"
+    out = tmp_path / "tiny.webm"
+    argv = ["transcode", str(small_clip), str(out), "-p", "tiny-vp9", "--json", "--config", str(good)]
+    assert inner_main(argv) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert (r["profile"], r["encoder"], r["height"]) == ("tiny-vp9", "libvpx-vp9", 144)
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[deliver.profiles.no-rate]\ncodec = "h264"\n')
+    with pytest.raises(ConfigError, match="profile 'no-rate': set crf or bitrate_kbps"):
+        load_settings(config_file=bad)

@@ -9,12 +9,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, print_json
 from vidlens.errors import ConflictError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from vidlens.settings import Settings
 
 live_app = typer.Typer(
     help="Live ingest (RTMP/SRT push, RTSP pull) to a low-latency HLS ladder.", no_args_is_help=True
@@ -67,11 +70,15 @@ def _ffmpeg_progress(
         yield update
 
 
-def _data_dir(data_dir: Path | None, config: Path | None) -> Path:
+def _settings(data_dir: Path | None, config: Path | None) -> Settings:
     from vidlens.settings import load_settings
 
     flags: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
-    return Path(load_settings(config_file=config, **flags).data_dir)
+    return load_settings(config_file=config, **flags)
+
+
+def _data_dir(data_dir: Path | None, config: Path | None) -> Path:
+    return Path(_settings(data_dir, config).data_dir)
 
 
 def _emit(result: Any, json_out: bool, lines: list[str]) -> None:
@@ -106,21 +113,27 @@ def _rate(profile: dict[str, Any]) -> str:
     return f"crf {profile['crf']}" if profile["crf"] is not None else f"{profile['bitrate_kbps']}k"
 
 
-def profiles(json_out: bool = JsonOption) -> None:
-    """Built-in encoding profiles, and whether this FFmpeg build has an encoder for each."""
-    from vidlens.deliver.profiles import ENCODERS, PRESETS, available_encoders
+def profiles(
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption
+) -> None:
+    """Encoding profiles (built-in and from configuration), and the encoder this FFmpeg has for each."""
+    from vidlens.deliver.profiles import ENCODERS, PRESETS, available_encoders, get_profile
 
     have = available_encoders()
-    rows = [
-        {**p.model_dump(), "encoder": next((e for e in ENCODERS[p.codec] if e in have), None)}
-        for p in PRESETS.values()
-    ]
+    extra = _settings(data_dir, config).deliver.profiles
+    names = [*PRESETS, *(n for n in extra if n not in PRESETS)]
+    rows = []
+    for name in names:
+        p = get_profile(name, extra)
+        origin = "config" if name in extra else "built-in"
+        encoder = next((e for e in ENCODERS[p.codec] if e in have), None)
+        rows.append({**p.model_dump(), "origin": origin, "encoder": encoder})
     _emit(
         {"profiles": rows},
         json_out,
         [
             f"{r['name']:<16} {r['codec']:<5} {_rate(r):<9} <= {r['max_width']}x{r['max_height']} "
-            f"{r['audio_codec']} {r['encoder'] or 'NO ENCODER'}"
+            f"{r['audio_codec']} {r['encoder'] or 'NO ENCODER'} ({r['origin']})"
             for r in rows
         ],
     )
@@ -140,9 +153,9 @@ def transcode(
     from vidlens.deliver.profiles import get_profile
     from vidlens.deliver.transcode import transcode as run
 
-    prof = get_profile(profile)
+    prof = get_profile(profile, _settings(data_dir, config).deliver.profiles)
     if background:
-        payload = {"source": str(source.absolute()), "out": str(out.absolute()), "profile": prof.name}
+        payload = {"source": str(source.absolute()), "out": str(out.absolute()), "profile": prof.model_dump()}
         _queue("deliver.transcode", {**payload, "overwrite": overwrite}, json_out, data_dir, config)
         return
     with _ffmpeg_progress(f"transcode {source.name}", source, not json_out) as cb:

@@ -36,15 +36,15 @@ def _progress(source: str, ctx: StepContext) -> ProgressFn:
 
 @step("deliver.transcode")
 def transcode_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
-    """Payload: ``source``, ``out``, ``profile`` (a name), optional ``overwrite``."""
-    from vidlens.deliver.profiles import get_profile
+    """Payload: ``source``, ``out``, ``profile`` (``Profile`` fields, as resolved when queued), ``overwrite``."""
+    from vidlens.deliver.profiles import Profile
     from vidlens.deliver.transcode import transcode
 
     p = ctx.job.payload
     r = transcode(
         p["source"],
         Path(p["out"]),
-        get_profile(p["profile"]),
+        Profile(**p["profile"]),
         on_progress=_progress(p["source"], ctx),
         overwrite=bool(p.get("overwrite")),
     )
