@@ -69,3 +69,30 @@ def test_vtt_spans_several_sheets():
     assert n == 250
     assert "b.jpg#xywh=0,0,100,50" in vtt and "c.jpg#xywh=900,400,100,50" not in vtt
     assert vtt.count("c.jpg") == 50
+
+
+def test_poster_is_the_best_keyframe_once_the_library_has_analysed_the_video(small_clip, tmp_path, capsys):
+    import json
+    from fractions import Fraction
+
+    from vidlens.cli.app import inner_main
+    from vidlens.cli.common import open_platform
+
+    data = tmp_path / "data"
+    argv = ["thumbnails", str(small_clip), str(tmp_path / "t0"), "--preview", "none", "--json"]
+    assert inner_main([*argv, "--data-dir", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out)["poster_origin"] == "default"
+    assert not data.exists()  # looking for analysis created no library
+
+    assert inner_main(["ingest", str(small_clip), "--json", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    library = open_platform(data).library
+    shots = library.shots(library.get_video(str(small_clip)).id)
+    assert len(shots) >= 3  # the clip changes scene every 1.3 s
+    longest = max(shots, key=lambda s: s["end_pts"] - s["start_pts"])
+    want = float(longest["keyframe_pts"] * Fraction(longest["time_base"]))
+
+    argv[2] = str(tmp_path / "t1")
+    assert inner_main([*argv, "--data-dir", str(data)]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["poster_origin"] == "analysis" and abs(r["poster_time_s"] - want) < 0.01

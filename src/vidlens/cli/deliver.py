@@ -314,13 +314,21 @@ def thumbnails(
     data_dir: Path | None = DataDirOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Poster frame, sprite sheets + WebVTT thumbnail track, and a short animated preview."""
+    """Poster frame, sprite sheets + WebVTT thumbnail track, and a short animated preview.
+
+    Without --poster-at, a video already analysed in the library gets its best keyframe as poster.
+    """
     from vidlens.deliver.thumbnails import thumbnails as run
 
+    origin = "given"
+    if poster_at is None and source.is_file():
+        poster_at = _analysis_poster(source, data_dir, config)
+        origin = "analysis"
     r = run(
         source,
         outdir,
         poster_at=poster_at,
+        poster_origin=origin,
         interval_s=interval,
         preview=None if preview == "none" else preview,
         overwrite=overwrite,
@@ -335,6 +343,22 @@ def thumbnails(
             )
         ],
     )
+
+
+def _analysis_poster(source: Path, data_dir: Path | None, config: Path | None) -> float | None:
+    """The best keyframe from shot analysis when this file is in the library (never creates one)."""
+    from vidlens.cli.common import open_platform
+    from vidlens.deliver.thumbnails import poster_from_shots
+
+    settings = _settings(data_dir, config)
+    if settings.database_url is None and not (Path(settings.data_dir) / "vidlens.db").is_file():
+        return None
+    library = open_platform(data_dir, config).library
+    try:
+        video = library.get_video(str(source))
+    except NotFoundError:
+        return None
+    return poster_from_shots(library.shots(video.id))
 
 
 # -- live ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from vidlens.deliver.filters import even
@@ -24,6 +25,7 @@ class ThumbnailResult:
     outdir: str
     poster: str
     poster_time_s: float
+    poster_origin: str  # "given" (poster_at), "analysis" (best keyframe), or "default" (10 % in)
     sprites: list[str]
     vtt: str
     tile_width: int
@@ -35,6 +37,18 @@ class ThumbnailResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def poster_from_shots(shots: list[dict]) -> float | None:
+    """The keyframe of the longest shot (as stored by shot analysis), in seconds; None without shots.
+
+    The longest shot is the one the video dwells on, and its keyframe is the frame analysis
+    picked as most representative of it.
+    """
+    if not shots:
+        return None
+    best = max(shots, key=lambda s: s["end_pts"] - s["start_pts"])
+    return round(float(best["keyframe_pts"] * Fraction(best["time_base"])), 3)
 
 
 def default_poster_time(duration_s: float) -> float:
@@ -131,6 +145,7 @@ def thumbnails(
     outdir: str | Path,
     *,
     poster_at: float | None = None,
+    poster_origin: str = "given",
     interval_s: float | None = None,
     tile_width: int = 160,
     preview: str | None = "webp",
@@ -138,7 +153,8 @@ def thumbnails(
 ) -> ThumbnailResult:
     """Write ``poster.jpg``, ``sprite_NNN.jpg`` + ``thumbnails.vtt`` and ``preview.webp|mp4`` into ``outdir``.
 
-    ``poster_at`` takes a preferred time (for example the best keyframe found by analysis).
+    ``poster_at`` takes a preferred time (for example the best keyframe found by analysis, then
+    ``poster_origin="analysis"``); without it the poster is taken 10 % in.
     """
     t0 = time.perf_counter()
     if preview not in (None, "webp", "mp4"):
@@ -187,6 +203,7 @@ def thumbnails(
         outdir=str(Path(outdir).absolute()),
         poster="poster.jpg",
         poster_time_s=at,
+        poster_origin="default" if poster_at is None else poster_origin,
         sprites=sprites,
         vtt="thumbnails.vtt",
         tile_width=tw,
