@@ -90,7 +90,8 @@ def test_profiles_declared_in_config_are_checked_and_used(small_clip, tmp_path, 
 
     good = tmp_path / "good.toml"
     good.write_text(
-        '[deliver.profiles.tiny-vp9]\ncodec = "vp9"\ncrf = 40\nmax_height = 144\naudio_codec = "opus"\nspeed = "ultrafast"\n'
+        '[deliver.profiles.tiny-vp9]\ncodec = "vp9"\ncrf = 40\nmax_height = 144\n'
+        'audio_codec = "opus"\nspeed = "ultrafast"\n'
     )
     assert inner_main(["profiles", "--json", "--config", str(good)]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["profiles"]}

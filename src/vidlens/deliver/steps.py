@@ -36,7 +36,7 @@ def _progress(source: str, ctx: StepContext) -> ProgressFn:
 
 @step("deliver.transcode")
 def transcode_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
-    """Payload: ``source``, ``out``, ``profile`` (``Profile`` fields, as resolved when queued), ``overwrite``."""
+    """Payload: ``source``, ``out``, ``profile`` (resolved ``Profile`` fields), optional ``overwrite``."""
     from vidlens.deliver.profiles import Profile
     from vidlens.deliver.transcode import transcode
 
