@@ -47,13 +47,13 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
-def play(folder: Path, want_s: float = 2.0, timeout_s: float = 90.0) -> dict:
+def play(folder: Path, want_s: float = 2.0, timeout_s: float = 90.0, query: str = "") -> dict:
     """Open ``player.html`` from ``folder`` in headless Chromium; the beacon once ``want_s`` has played."""
     beacons: queue.Queue[dict] = queue.Queue()
     handler = type("Handler", (_Handler,), {"beacons": beacons})
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/player.html?beacon=/beacon"
+    url = f"http://127.0.0.1:{server.server_address[1]}/player.html?beacon=/beacon{query}"
     browser = subprocess.Popen(
         [
             chromium(),
@@ -110,3 +110,35 @@ def test_shared_clip_ladder_with_dash_plays_in_chromium(shared_media, tmp_path):
     got = play(served, want_s=3.0)
     assert got.get("state") == "playing" and got["played"] >= 3.0, got
     assert got["height"] in (720, 480)
+
+
+@pytest.mark.timeout(180)
+def test_a_live_push_plays_in_chromium(small_clip, tmp_path):
+    """RTMP push -> supervisor -> 1 s fMP4 segments -> hls.js low-latency mode plays the live window."""
+    import socket
+
+    from vidlens.deliver.latency import publisher_command
+    from vidlens.deliver.live import LiveOptions, StreamSupervisor
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    opts = LiveOptions(name="web", protocol="rtmp", port=port, rungs=2, max_height=480)
+    out = tmp_path / "live"
+    pub = None
+    with StreamSupervisor(opts, out):
+        try:
+            deadline = time.monotonic() + 60
+            while not (out / "master.m3u8").is_file() and time.monotonic() < deadline:
+                if pub is None or pub.poll() is not None:  # reconnect until the listener takes it
+                    pub = subprocess.Popen(
+                        publisher_command(small_clip, opts.ingest_url, time.time()), stderr=subprocess.DEVNULL
+                    )
+                time.sleep(0.5)
+            got = play(out, want_s=3.0, query="&live")
+        finally:
+            if pub is not None:
+                pub.kill()
+                pub.wait()
+    assert got.get("state") == "playing" and got["played"] >= 3.0, got
+    assert got["height"] in (480, 360)
