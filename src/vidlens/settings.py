@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from vidlens.api.settings import ServeSettings
+from vidlens.deliver.settings import DeliverSettings
 from vidlens.errors import ConfigError
 
 CONFIG_FILE_ENV = "VIDLENS_CONFIG"
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
     shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
     serve: ServeSettings = Field(default_factory=ServeSettings, description="HTTP API and web UI (`vidlens serve`).")
+    deliver: DeliverSettings = Field(default_factory=DeliverSettings, description="Delivery: extra encoding profiles.")
     plugins: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-plugin configuration, keyed by plugin name; validated by the plugin.")
 
