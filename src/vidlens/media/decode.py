@@ -23,11 +23,10 @@ from fractions import Fraction
 from typing import Any, Literal, TypeVar
 
 import av
-import av.logging
 import numpy as np
 
 from vidlens.errors import CorruptMediaError, MediaError, UsageError
-from vidlens.media.ffmpeg import tail
+from vidlens.media.ffmpeg import diagnose
 from vidlens.media.probe import open_container
 from vidlens.types import FrameSample, Video
 
@@ -270,7 +269,7 @@ class FrameFanout:
     def _decode(self) -> None:
         v = self.video
         container = open_container(v.uri)
-        with container, av.logging.Capture() as logs:
+        with container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = self.threads
@@ -319,10 +318,10 @@ class FrameFanout:
             except av.error.FFmpegError as exc:
                 if index == 0:
                     raise CorruptMediaError(f"{v.uri}: video does not decode: {exc.strerror or exc}",
-                                            path=v.uri, log_tail=tail("\n".join(m for *_x, m in logs)))
+                                            path=v.uri, log_tail=diagnose(v.uri))
                 raise CorruptMediaError(
                     f"{v.uri}: decoding failed after {index} frames: {exc.strerror or exc}",
-                    path=v.uri, log_tail=tail("\n".join(m for *_x, m in logs))) from None
+                    path=v.uri, log_tail=diagnose(v.uri)) from None
             if index == 0:
                 raise MediaError(f"{v.uri}: no frame decoded", path=v.uri)
 
