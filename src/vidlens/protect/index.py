@@ -38,7 +38,7 @@ EXHAUSTIVE_LIMIT = 20_000_000  # query codes × anchors below which a full scan 
 @dataclass(frozen=True)
 class Candidate:
     ref: int           # position in ``BinaryIndex.refs``
-    hits: int          # query frames with a near anchor
+    hits: int          # min(query frames, distinct anchors) within the radius
     best: int          # smallest distance seen
 
 
@@ -142,13 +142,17 @@ class BinaryIndex:
         reps = counts[qi]
         slots = slot_of[np.repeat(starts[qi], reps) + _ranges(reps)]
         frame = frames[slots // codes.shape[1]]
-        ref = self.ref[np.repeat(ai, reps)]
-        dist = np.repeat(d, reps)
-        key = np.unique(ref.astype(np.int64) * (len(codes) + 1) + frame)
-        per_ref = np.bincount((key // (len(codes) + 1)).astype(np.int64), minlength=len(self.refs))
-        best = np.full(len(self.refs), 255, dtype=np.int64)
-        np.minimum.at(best, ref.astype(np.int64), dist.astype(np.int64))
-        found = [Candidate(int(r), int(per_ref[r]), int(best[r])) for r in np.flatnonzero(per_ref >= min_hits)]
+        anchor = np.repeat(ai, reps)
+        ref = self.ref[anchor].astype(np.int64)
+        dist = np.repeat(d, reps).astype(np.int64)
+        # a copy hits many query frames AND many anchors; a static query near one stray anchor hits one
+        n_refs = len(self.refs)
+        frames_hit = np.bincount(np.unique(ref * (len(codes) + 1) + frame) // (len(codes) + 1), minlength=n_refs)
+        anchors_hit = np.bincount(self.ref[np.unique(anchor)].astype(np.int64), minlength=n_refs)
+        score = np.minimum(frames_hit, anchors_hit)
+        best = np.full(n_refs, 255, dtype=np.int64)
+        np.minimum.at(best, ref, dist)
+        found = [Candidate(int(r), int(score[r]), int(best[r])) for r in np.flatnonzero(score >= min_hits)]
         return sorted(found, key=lambda c: (-c.hits, c.best))[:limit]
 
     # -- persistence ----------------------------------------------------------

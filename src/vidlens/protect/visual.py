@@ -139,10 +139,11 @@ def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, 
         bottom = np.where((brow < h - 1)[:, None], (cy[np.clip(brow, 0, h - 2)][:, xs + bw] -
                                                     cy[np.clip(brow, 0, h - 2)][:, xs]) / bw, 0.0)
         sides = np.stack([left, right, top, bottom])
-        inner = (sides > 0).sum(axis=0)
-        # the weakest present side decides: one strong static line is not a box
-        weakest = np.where(sides > 0, sides, np.inf).min(axis=0)
-        score = np.where(inner >= 2, weakest, 0.0)
+        present = np.stack([np.broadcast_to(m, left.shape) for m in (
+            (xs >= 1)[None, :], (rcol < w - 1)[None, :], (ys >= 1)[:, None], (brow < h - 1)[:, None])])
+        # the weakest side inside the frame decides: one strong static line is not a box
+        weakest = np.where(present, sides, np.inf).min(axis=0)
+        score = np.where(present.sum(axis=0) >= 2, weakest, 0.0)
         i = np.unravel_index(int(np.argmax(score)), score.shape)
         val = float(score[i])
         if best is None or val > best[0]:
