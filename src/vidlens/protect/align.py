@@ -2,7 +2,7 @@
 
 Close frame pairs (query i, reference j) vote in a Hough space of
 ``reference_time = speed · query_time + offset`` for speeds 0.75–1.25; the
-strongest (speed, offset) line is refined by least squares, the query frames on
+strongest (speed, offset) line is refined (vote, then least squares), the query frames on
 it are split into runs wherever the copy pauses for more than ``gap_s``, and each
 dense run becomes a ``Segment``. The run's pairs are removed and the search
 repeats, so one upload can carry several copies of one work.
@@ -134,22 +134,28 @@ def align_pairs(qt_all: np.ndarray, rt_all: np.ndarray, qi: np.ndarray, rj: np.n
 def _refine(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, a: float, b: float) -> tuple[float, float]:
     """Fine speed and offset: the line through most (weighted) pairs within 0.25 s.
 
-    A vote count, not least squares, so a few stray pairs cannot tilt the line;
-    speeds are tried nearest-to-real-time first and only replaced by one with 10 % more support
-    (a short or static stretch fits several speeds about equally well).
+    A vote count, not least squares, so a few stray pairs cannot tilt the line. Real
+    time wins when it is in reach and within 10 % of the best support (a short or
+    static stretch fits several speeds about equally well).
     """
     if len(qt) == 0:
         return a, b
-    fine = a + np.arange(-0.05, 0.0501, 0.005)
-    fine = fine[np.argsort(np.abs(fine - 1.0), kind="stable")]
-    best = (-1.0, a, b)
-    for na in fine:
-        res = rt - na * qt
-        nb = float(np.median(res))
-        score = float((w * (np.abs(res - nb) <= 0.25)).sum())
-        if score > best[0] * 1.1 + 1e-9:
-            best = (score, float(na), nb)
-    return round(best[1], 3), best[2]
+    fine = np.round(a + np.arange(-0.05, 0.0501, 0.005), 3)
+    res = rt[None, :] - fine[:, None] * qt[None, :]
+    nb = np.median(res, axis=1)
+    score = (w[None, :] * (np.abs(res - nb[:, None]) <= 0.25)).sum(axis=1)
+    k = int(np.argmax(score))
+    real = np.flatnonzero(fine == 1.0)
+    if len(real) and score[real[0]] >= 0.9 * score[k]:
+        return 1.0, float(nb[real[0]])
+    # several speeds fit a short stretch about equally: a weighted least-squares line through
+    # the winner's pairs settles it, kept inside the range that was searched
+    on = np.abs(res[k] - nb[k]) <= 0.25
+    if on.sum() >= 2 and np.ptp(qt[on]) > 0:
+        slope, _ = np.polyfit(qt[on], rt[on], 1, w=np.sqrt(w[on]))
+        na = float(np.clip(round(slope, 3), fine[0], fine[-1]))
+        return na, float(np.median(rt[on] - na * qt[on]))
+    return float(fine[k]), float(nb[k])
 
 
 def _runs(times: np.ndarray, gap: float) -> list[np.ndarray]:

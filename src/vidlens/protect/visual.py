@@ -59,7 +59,7 @@ def _low_frequencies(count: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array([p[0] for p in sel]), np.array([p[1] for p in sel])
 
 
-_DCT = _dct_matrix(GRID)[:12]
+_DCT32 = _dct_matrix(GRID)[:12].astype(np.float32)
 _FU, _FV = _low_frequencies(64)
 _ODD_V = (_FV % 2 == 1)
 _BIT_WEIGHTS = (np.uint64(1) << np.arange(64, dtype=np.uint64))
@@ -170,16 +170,16 @@ def thumbnails(integral: np.ndarray, region: tuple[float, float, float, float]) 
     xs[1:] = np.maximum(xs[1:], xs[:-1] + 1)
     ys = np.clip(ys, 0, integral.shape[1] - 1)
     xs = np.clip(xs, 0, integral.shape[2] - 1)
-    a, b = ys[:-1], ys[1:]
-    c, d = xs[:-1], xs[1:]
-    s = (integral[:, b][:, :, d] - integral[:, a][:, :, d] - integral[:, b][:, :, c] + integral[:, a][:, :, c])
-    area = np.maximum((b - a)[:, None] * (d - c)[None, :], 1)
-    return s / area
+    a, b = ys[:-1, None], ys[1:, None]
+    c, d = xs[None, :-1], xs[None, 1:]
+    s = integral[:, b, d] - integral[:, a, d] - integral[:, b, c] + integral[:, a, c]
+    area = np.maximum((b - a) * (d - c), 1)
+    return s.astype(np.float32) / area
 
 
 def codes_from_thumbnails(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(T, G, G) → plain codes, mirrored codes (T,) uint64, and per-frame contrast (T,)."""
-    coef = np.einsum("uy,tyx,vx->tuv", _DCT, thumbs, _DCT, optimize=True)[:, _FU, _FV]
+    coef = (_DCT32 @ thumbs @ _DCT32.T)[:, _FU, _FV]
     mirrored = np.where(_ODD_V, -coef, coef)
     plain = pack_bits(coef > np.median(coef, axis=1, keepdims=True))
     flip = pack_bits(mirrored > np.median(mirrored, axis=1, keepdims=True))
@@ -190,8 +190,9 @@ def _chunk_codes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, 
     box = content_box(frames)
     inset = inset_box(frames, box)
     t, h, w = frames.shape
-    integral = np.zeros((t, h + 1, w + 1), dtype=np.float64)
-    integral[:, 1:, 1:] = frames.astype(np.float64).cumsum(axis=1).cumsum(axis=2)
+    integral = np.zeros((t, h + 1, w + 1), dtype=np.int32)  # exact: at most 255 * 160 * 160
+    np.cumsum(frames, axis=1, dtype=np.int32, out=integral[:, 1:, 1:])
+    np.cumsum(integral[:, 1:, 1:], axis=2, out=integral[:, 1:, 1:])
     codes = np.zeros((t, len(VARIANTS)), dtype=np.uint64)
     cache: dict[tuple[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for slot, (region, scale, mirror) in enumerate(VARIANTS):
@@ -220,7 +221,8 @@ class VisualFingerprinter(Fingerprinter):
         return Sampling(fps=self.rate, max_side=self.max_side, pix_fmt="gray")
 
     def fingerprint(self, video: Video) -> Fingerprint:
-        return self.from_frames(iter_frames(video, self.sampling(), threads=self.threads), video.duration_s)
+        frames = iter_frames(video, self.sampling(), threads=self.threads, skip_nonref=True)
+        return self.from_frames(frames, video.duration_s)
 
     def from_frames(self, frames: Iterator[FrameSample], duration_s: float) -> Fingerprint:
         """Fingerprint a stream of grey samples (also usable as a ``FrameFanout`` consumer)."""
