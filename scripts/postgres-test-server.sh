@@ -4,7 +4,7 @@
 set -euo pipefail
 cmd=${1:-start}
 dir=${2:-${TMPDIR:-/tmp}/vidlens-pg}
-port=${VIDLENS_PG_PORT:-54329}
+port_file="$dir/port"
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -20,6 +20,11 @@ fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then useradd -r -m postgres; fi
 mkdir -p "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
+if [ -n "${VIDLENS_PG_PORT:-}" ]; then port=$VIDLENS_PG_PORT
+elif [ -f "$port_file" ]; then port=$(cat "$port_file")
+else port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
+echo "$port" > "$port_file"
 if [ ! -f "$dir/data/PG_VERSION" ]; then
   as_pg "$bindir/initdb" -D "$dir/data" -U vidlens --auth=trust -E UTF8 >/dev/null
 fi
