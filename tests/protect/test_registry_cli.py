@@ -53,9 +53,12 @@ def test_register_then_match_gives_timecoded_segments(capsys: pytest.CaptureFixt
     assert best["reference_start_s"] == pytest.approx(2, abs=0.5)
     assert best["reference_end_s"] == pytest.approx(6, abs=0.6)
     assert 0 < best["score"] <= 1
-    # the human table names the policy decision
-    code, _, err = cli(capsys, "match", str(clips["copy"]), "--data-dir", str(d))
+    # the human table names the policy decision; the HTML report puts the copy on the upload's timeline
+    page = d / "match.html"
+    code, _, err = cli(capsys, "match", str(clips["copy"]), "--html", str(page), "--data-dir", str(d))
     assert code == 0 and "block" in err and "Fractal" in err
+    text = page.read_text()
+    assert "copied works" in text and "Fractal (block)" in text and "Studio A" in text
     # matches are stored
     p = open_store(d)
     try:

@@ -51,6 +51,8 @@ def register_work(
 
 def match(
     video: Path = typer.Argument(..., help="The upload to check."),
+    html_out: Path | None = typer.Option(None, "--html", help="Also write an HTML report with the copied "
+                                                               "stretches on the upload's timeline."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Find registered works copied in VIDEO, with timecodes; matches are stored."""
@@ -58,7 +60,15 @@ def match(
 
     from vidlens.protect.matcher import Matcher
 
-    found = Matcher(_registry(data_dir, config)).match_file(video)
+    registry = _registry(data_dir, config)
+    found = Matcher(registry).match_file(video)
+    if html_out is not None:
+        from vidlens.media.probe import probe
+        from vidlens.protect.matcher import report_document
+        from vidlens.report.analysis import write_analysis_report
+
+        write_analysis_report(report_document(probe(video, require_video=False), found), html_out,
+                              blobs=registry.blobs)
     if json_out:
         print_json({"matches": [m.to_dict() for m in found]})
         return

@@ -27,6 +27,8 @@ from vidlens.protect.index import BinaryIndex, HotIndex, LandmarkIndex
 from vidlens.protect.registry import Registry, Work, check_media, fingerprints
 from vidlens.protect.tables import index_checkpoints, matches
 from vidlens.protect.visual import VisualFingerprinter
+from vidlens.timebase import format_timecode
+from vidlens.types import Video
 
 MIN_SCORE = 0.3
 MIN_SEGMENT_S = 1.0
@@ -145,6 +147,20 @@ class Matcher:
                  "reference_start_s": m.segment.reference_start_s, "reference_end_s": m.segment.reference_end_s,
                  "score": m.segment.score, "kind": m.kind, "decision": m.decision,
                  "hints": dict(m.segment.hints), "created_at": now} for m in found])
+
+
+def report_document(video: Video, found: list[Match]) -> dict[str, Any]:
+    """An analysis-report document whose one lane shows the upload's copied stretches."""
+    spans = [{"start_s": m.segment.query_start_s, "end_s": m.segment.query_end_s,
+              "label": f"{m.work.title} ({m.decision})",
+              "title": f"{m.work.title} by {m.work.owner} {format_timecode(m.segment.reference_start_s)}–"
+                       f"{format_timecode(m.segment.reference_end_s)}, score {m.segment.score:.2f}, {m.kind}"}
+             for m in found]
+    return {"schema": "vidlens.protect.match", "version": 1,
+            "video": {"uri": video.uri, "duration_s": video.duration_s, "width": video.width,
+                      "height": video.height},
+            "matches": [m.to_dict() | {"decision": m.decision, "kind": m.kind} for m in found],
+            "extra_lanes": {"copied works": spans}}
 
 
 def _overlap(a: Segment, b: Segment) -> float:
