@@ -56,8 +56,6 @@ def match(
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Find registered works copied in VIDEO, with timecodes; matches are stored."""
-    from rich.table import Table
-
     from vidlens.protect.matcher import Matcher
 
     registry = _registry(data_dir, config)
@@ -75,17 +73,19 @@ def match(
     if not found:
         console.print(f"no match: {video.name} copies no registered work")
         return
-    t = Table(title=f"{len(found)} match(es) in {video.name}")
-    for col in ("work", "title", "upload", "work span", "score", "signal", "how", "decision"):
-        t.add_column(col)
+    console.print(f"{len(found)} match(es) in {video.name}:", highlight=False)
     for m in found:
         s = m.segment
-        how = ", ".join(k if v is True else f"{k} {v}" for k, v in s.hints.items() if v and k != "audio") or "-"
-        t.add_row(m.work.id[:12], m.work.title,
-                  f"{format_timecode(s.query_start_s)}–{format_timecode(s.query_end_s)}",
-                  f"{format_timecode(s.reference_start_s)}–{format_timecode(s.reference_end_s)}",
-                  f"{s.score:.2f}", m.kind, how, m.decision)
-    console.print(t)
+        how = ", ".join(k if v is True else f"{k} {v}" for k, v in s.hints.items() if v and k != "audio")
+        console.print(f"  upload {_tc(s.query_start_s)}–{_tc(s.query_end_s)} copies [bold]{m.work.title}[/bold] "
+                      f"{_tc(s.reference_start_s)}–{_tc(s.reference_end_s)} (work {m.work.id[:8]}, score "
+                      f"{s.score:.2f}, {m.kind}{', ' + how if how else ''}) → {m.decision}", highlight=False)
+
+
+def _tc(seconds: float) -> str:
+    """Timecode without the hours when there are none, so a match fits one terminal line."""
+    tc = format_timecode(seconds)
+    return tc[3:] if tc.startswith("00:") else tc
 
 
 @registry_app.command("list")
