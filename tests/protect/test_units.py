@@ -52,6 +52,19 @@ def test_content_box_trims_letterbox_and_pillarbox() -> None:
     assert content_box(frames) == (12, 78, 20, 160)
     dark = np.zeros((5, 90, 160), np.uint8)
     assert content_box(dark) == (0, 90, 0, 160)  # nothing left: keep the whole frame
+    # bars of two colours (windowboxing) trim too
+    frames[:, :12, 20:] = 40
+    assert content_box(frames) == (12, 78, 20, 160)
+
+
+def test_content_box_keeps_a_still_smooth_stretch_of_picture() -> None:
+    """Blurred asphalt under a fixed camera is flat-ish and still, but it is picture, not a bar."""
+    frames = _smooth_frames(10, 90, 160)
+    frames[:, :, :50] = np.clip(120 + RNG.normal(0, 3, (90, 50)), 0, 255).astype(np.uint8)[None]
+    assert content_box(frames) == (0, 90, 0, 160)
+    shaded = _smooth_frames(10, 90, 160)
+    shaded[:, :, :50] = np.linspace(100, 130, 50).astype(np.uint8)[None, None, :]  # flat columns, shaded
+    assert content_box(shaded) == (0, 90, 0, 160)
 
 
 def test_inset_box_finds_picture_in_picture() -> None:

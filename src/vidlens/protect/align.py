@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlens.protect.fingerprint import Fingerprint, Segment
-from vidlens.protect.visual import VARIANTS, hamming
+from vidlens.protect.visual import CANON, VARIANTS, hamming
 
 SPEEDS = np.round(np.arange(0.75, 1.2501, 0.05), 3)
 
@@ -23,7 +23,7 @@ SPEEDS = np.round(np.arange(0.75, 1.2501, 0.05), 3)
 @dataclass(frozen=True)
 class AlignParams:
     max_dist: int = 14          # a frame pair closer than this (of 64 bits) is a hit
-    top_k: int = 6              # hits kept per query frame (static shots match many frames)
+    top_k: int = 32             # hits kept per query frame (static shots match many frames)
     bin_s: float = 0.5          # offset histogram bin
     tol_s: float = 0.6          # distance from the line that still counts as on it
     gap_s: float = 2.0          # a pause longer than this splits a segment
@@ -201,10 +201,10 @@ def _hints(variants: list[int], speed: float) -> dict[str, object]:
         return {}
     counts = np.bincount(np.asarray(variants), minlength=len(VARIANTS))
     top = int(np.argmax(counts))
-    region, scale, mirror = VARIANTS[top] if top < len(VARIANTS) else ("content", 0.8, False)
+    region, scale, mirror = VARIANTS[top] if top < len(VARIANTS) else ("content", CANON, False)
     hints: dict[str, object] = {"mirrored": bool(mirror), "picture_in_picture": region == "inset"}
-    if region == "content" and scale > 0.8:
-        hints["cropped_pct"] = int(round((1 - 0.8 / scale) * 100))
+    if region == "content" and scale > CANON:
+        hints["cropped_pct"] = int(round((1 - CANON / scale) * 100))
     if abs(speed - 1.0) >= 0.04:
         hints["speed"] = round(speed, 3)
     return hints

@@ -35,12 +35,15 @@ MAX_SIDE = 160
 GRID = 32
 CHUNK = 150
 MIN_STD = 4.0
-# Variant slots: (region, scale, mirrored)
+BAR_SHADE = 6.0  # grey levels a letterbox/pillarbox bar may vary across its lines
+BAR_NOISE = 2.0  # spatial std of a bar line; still asphalt or sky under blur measures 2.5 and up
+CANON = 0.8  # the canonical code covers the centre of the content box, this fraction of each side
+# Variant slots: (region, scale, mirrored); the larger content scales undo a 10 % or 20 % crop
 VARIANTS: tuple[tuple[str, float, bool], ...] = (
-    ("content", 0.8, False), ("content", 0.8, True),
-    ("content", 0.9, False), ("content", 0.9, True),
-    ("content", 1.0, False), ("content", 1.0, True),
-    ("inset", 0.8, False), ("inset", 0.8, True),
+    ("content", CANON, False), ("content", CANON, True),
+    ("content", round(CANON / 0.9, 4), False), ("content", round(CANON / 0.9, 4), True),
+    ("content", round(CANON / 0.8, 4), False), ("content", round(CANON / 0.8, 4), True),
+    ("inset", CANON, False), ("inset", CANON, True),
 )
 
 
@@ -78,18 +81,15 @@ def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1) after trimming bars that stay flat across ``frames`` (T, H, W)."""
     f = frames.astype(np.float32)
-    _, h, w = f.shape
 
-    def flat(axis_keep: int) -> np.ndarray:
+    def flat(g: np.ndarray, axis_keep: int) -> tuple[np.ndarray, np.ndarray]:
         other = 2 if axis_keep == 1 else 1
-        spatial = f.std(axis=other).max(axis=0)
-        mean = f.mean(axis=other)
+        spatial = g.std(axis=other).max(axis=0)
+        mean = g.mean(axis=other)
         temporal = mean.max(axis=0) - mean.min(axis=0)
-        return (spatial < 6.0) & (temporal < 10.0)
+        return (spatial < BAR_NOISE) & (temporal < 10.0), mean.mean(axis=0)
 
-    rows, cols = flat(1), flat(2)
-
-    def trim(mask: np.ndarray) -> tuple[int, int]:
+    def trim(mask: np.ndarray, level: np.ndarray) -> tuple[int, int]:
         n = len(mask)
         lo = 0
         while lo < n and mask[lo]:
@@ -97,12 +97,19 @@ def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
         hi = n
         while hi > lo and mask[hi - 1]:
             hi -= 1
+        # a bar is one colour from edge to edge; a still, smooth stretch of picture (a wall, the
+        # sky under blur) shades across its lines and stays
+        if lo and np.ptp(level[:lo]) > BAR_SHADE:
+            lo = 0
+        if hi < n and np.ptp(level[hi:]) > BAR_SHADE:
+            hi = n
         if hi - lo < max(8, n // 4):
             return 0, n
         return lo, hi
 
-    y0, y1 = trim(rows)
-    x0, x1 = trim(cols)
+    # pillars first, then the rows between them: windowboxed bars of two colours still trim
+    x0, x1 = trim(*flat(f, 2))
+    y0, y1 = trim(*flat(f[:, :, x0:x1], 1))
     return y0, y1, x0, x1
 
 
@@ -202,7 +209,7 @@ def _chunk_codes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, 
             cache[key] = codes_from_thumbnails(thumbnails(integral, _scaled(src, scale)))
         plain, flip, _ = cache[key]
         codes[:, slot] = flip if mirror else plain
-    contrast = cache[("content", 0.8)][2]
+    contrast = cache[("content", CANON)][2]
     return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None}
 
 
