@@ -78,10 +78,14 @@ def test_unrelated_uploads_match_nothing_and_kept_sound_still_matches(capsys: py
         code, out, err = cli(capsys, "match", str(clips[name]), "--json", "--data-dir", str(d))
         assert code == 0, err
         assert json.loads(out) == {"matches": []}, name
-    code, out, _ = cli(capsys, "match", str(clips["same_sound"]), "--json", "--data-dir", str(d))
-    found = json.loads(out)["matches"]
-    assert found and all(m["work_id"] == work_id for m in found)
-    assert max(m["query_end_s"] - m["query_start_s"] for m in found) >= 3.0
+    for name in ("same_sound", "audio_only"):  # the picture replaced or gone, the tune kept
+        code, out, _ = cli(capsys, "match", str(clips[name]), "--json", "--data-dir", str(d))
+        found = json.loads(out)["matches"]
+        assert found and all(m["work_id"] == work_id for m in found), name
+        assert max(m["query_end_s"] - m["query_start_s"] for m in found) >= 3.0, name
+    # too short to say anything: a clear error, not a guess
+    code, out, err = cli(capsys, "match", str(clips["tiny"]), "--json", "--data-dir", str(d))
+    assert code == 10 and out == "" and "at least 1 s" in err
 
 
 def test_certificate_verifies_offline_and_tampering_is_detected(capsys: pytest.CaptureFixture[str],

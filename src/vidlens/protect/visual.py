@@ -38,11 +38,11 @@ MIN_STD = 4.0
 BAR_SHADE = 6.0  # grey levels a letterbox/pillarbox bar may vary across its lines
 BAR_NOISE = 2.0  # spatial std of a bar line; still asphalt or sky under blur measures 2.5 and up
 CANON = 0.8  # the canonical code covers the centre of the content box, this fraction of each side
-# Variant slots: (region, scale, mirrored); the larger content scales undo a 10 % or 20 % crop
+# Variant slots: (region, scale, mirrored); the larger content scales undo a 10-20 % crop
 VARIANTS: tuple[tuple[str, float, bool], ...] = (
     ("content", CANON, False), ("content", CANON, True),
-    ("content", round(CANON / 0.9, 4), False), ("content", round(CANON / 0.9, 4), True),
-    ("content", round(CANON / 0.8, 4), False), ("content", round(CANON / 0.8, 4), True),
+    ("content", 0.9, False), ("content", 0.9, True),
+    ("content", 1.0, False), ("content", 1.0, True),
     ("inset", CANON, False), ("inset", CANON, True),
 )
 
