@@ -75,7 +75,7 @@ def test_inset_box_finds_picture_in_picture() -> None:
     assert box is not None
     y0, y1, x0, x1 = box
     assert abs(y0 - 36) <= 2 and abs(y1 - 81) <= 2 and abs(x0 - 70) <= 2 and abs(x1 - 150) <= 2
-    assert VARIANTS[6][0] == "inset"
+    assert VARIANTS[6][0] == "inset" and VARIANTS[8][1] < VARIANTS[0][1]
 
 
 def test_alignment_recovers_two_copies_and_a_speed_change() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlens.protect.fingerprint import Fingerprint, Segment
-from vidlens.protect.visual import CANON, VARIANTS, hamming
+from vidlens.protect.visual import CANON, REF_SLOT, VARIANTS, hamming
 
 SPEEDS = np.round(np.arange(0.75, 1.2501, 0.05), 3)
 
@@ -40,19 +40,19 @@ def frame_pairs(query: Fingerprint, reference: Fingerprint, params: AlignParams 
                 block: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Close pairs: (query index, reference index, distance, winning variant)."""
     qc, qv = query.arrays["codes"], query.arrays["valid"]
-    rc, rv = reference.arrays["codes"][:, 0], reference.arrays["valid"]
+    rc, rv = reference.arrays["codes"][:, REF_SLOT].T, reference.arrays["valid"]  # (V, Nr)
     out_i, out_j, out_d, out_v = [], [], [], []
     r_ok = np.flatnonzero(rv)
     if len(r_ok) == 0:
         return (np.zeros(0, int),) * 2 + (np.zeros(0, np.uint8), np.zeros(0, int))  # type: ignore[return-value]
-    rcodes = rc[r_ok]
+    rcodes = rc[:, r_ok]
     k = min(params.top_k, len(r_ok))
     for start in range(0, len(qc), block):
         idx = np.arange(start, min(start + block, len(qc)))
         idx = idx[qv[idx]]
         if len(idx) == 0:
             continue
-        d = hamming(qc[idx][:, :, None], rcodes[None, None, :])  # (b, V, Nr)
+        d = hamming(qc[idx][:, :, None], rcodes[None, :, :])  # (b, V, Nr)
         var = d.argmin(axis=1)
         dmin = np.take_along_axis(d, var[:, None, :], axis=1)[:, 0, :]
         top = np.argpartition(dmin, k - 1, axis=1)[:, :k] if k < dmin.shape[1] else \

@@ -1,7 +1,7 @@
 """Candidate retrieval over many references' binary codes.
 
-``BinaryIndex`` keeps one canonical 64-bit code per reference per second (the
-"anchors") and finds the anchors within a Hamming radius of any query code.
+``BinaryIndex`` keeps two 64-bit codes (canonical and centre) per reference per
+second (the "anchors") and finds the anchors within a Hamming radius of any query code.
 Small indexes are scanned exhaustively; large ones use multi-index hashing
 (Norouzi et al.): the code is cut into four 16-bit chunks, each with a table
 sorted by chunk value, and any anchor sharing one exact chunk with a query code
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
-from vidlens.protect.visual import hamming
+from vidlens.protect.visual import ANCHOR_SLOTS, hamming
 
 INDEX_FORMAT = "vidlens-protect-index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 CHUNKS = 4
 EXHAUSTIVE_LIMIT = 20_000_000  # query codes × anchors below which a full scan is cheaper
 
@@ -73,7 +73,7 @@ class BinaryIndex:
     @classmethod
     def build(cls, entries: Sequence[tuple[str, Fingerprint]], *, anchor_rate: float = 1.0,
               checkpoint: str = "") -> BinaryIndex:
-        """Index the canonical codes of each reference at ``anchor_rate`` per second."""
+        """Index each reference's canonical and centre codes at ``anchor_rate`` per second."""
         codes, ref, times = [], [], []
         for pos, (_ref_id, fp) in enumerate(entries):
             t = fp.arrays["times"]
@@ -82,9 +82,10 @@ class BinaryIndex:
             keep = np.zeros(len(t), dtype=bool)
             keep[::step] = True
             keep &= valid
-            codes.append(fp.arrays["codes"][keep, 0])
-            ref.append(np.full(int(keep.sum()), pos, dtype=np.uint32))
-            times.append(t[keep])
+            for slot in ANCHOR_SLOTS:
+                codes.append(fp.arrays["codes"][keep, slot])
+                ref.append(np.full(int(keep.sum()), pos, dtype=np.uint32))
+                times.append(t[keep])
         if not codes:
             return cls(np.zeros(0, np.uint64), np.zeros(0, np.uint32), np.zeros(0, np.float32), [],
                        checkpoint=checkpoint)

@@ -12,11 +12,12 @@ Per sampled frame (5 per second, grey, at most 160 px a side, from the single de
    thresholded at their median: a 64-bit code. Mirroring the picture only flips
    the sign of odd horizontal frequencies, so the mirrored code costs no pixels.
 
-Every frame stores ``V = 8`` codes: the canonical one (centre 80 % of the content
+Every frame stores ``V = 10`` codes: the canonical one (centre 80 % of the content
 box, which drops corner logos and caption bars) and the variants a copy may need:
-mirrored, centre 90 % and 100 % (the copy was cropped 10–20 %), and the inset box.
-References are indexed by the canonical code only; queries try all variants,
-so their cost grows, not the index.
+mirrored, centre 90 % and 100 % (the copy was cropped 10–20 %), the inset box, and
+the centre 55 % (plain and mirrored) for copies with large overlays at the edges.
+References are indexed by their canonical and centre codes; queries try all
+variants, each against the reference code it stands for (``REF_SLOT``).
 """
 
 from __future__ import annotations
@@ -38,13 +39,20 @@ MIN_STD = 4.0
 BAR_SHADE = 6.0  # grey levels a letterbox/pillarbox bar may vary across its lines
 BAR_NOISE = 2.0  # spatial std of a bar line; still asphalt or sky under blur measures 2.5 and up
 CANON = 0.8  # the canonical code covers the centre of the content box, this fraction of each side
+CENTRE = 0.55  # the centre code: clear of corner logos and the bottom caption band
 # Variant slots: (region, scale, mirrored); the larger content scales undo a 10-20 % crop
 VARIANTS: tuple[tuple[str, float, bool], ...] = (
     ("content", CANON, False), ("content", CANON, True),
     ("content", 0.9, False), ("content", 0.9, True),
     ("content", 1.0, False), ("content", 1.0, True),
     ("inset", CANON, False), ("inset", CANON, True),
+    ("content", CENTRE, False), ("content", CENTRE, True),
 )
+# The reference slot each query slot is compared with: every variant tries to rebuild the
+# canonical code, except the centre ones, compared centre to centre: they keep a match when logos
+# and caption bands cover the picture's edges.
+REF_SLOT = np.array([0, 0, 0, 0, 0, 0, 0, 0, 8, 8])
+ANCHOR_SLOTS = (0, 8)  # reference codes the index holds
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -217,7 +225,7 @@ class VisualFingerprinter(Fingerprinter):
     """Per-frame 64-bit DCT codes at 5 fps with crop/mirror/inset variants."""
 
     name = "visual"
-    version = 1
+    version = 2
 
     def __init__(self, rate: float = RATE, max_side: int = MAX_SIDE, threads: int = 2) -> None:
         self.rate = rate
