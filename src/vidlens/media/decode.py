@@ -338,8 +338,8 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2,
                 skip_nonref: bool = False) -> Iterator[FrameSample]:
     """Single-consumer convenience: yield frames as ``sampling`` asks, in this thread.
 
-    ``skip_nonref`` lets the decoder drop frames nothing refers to (most B-frames): about twice
-    as fast on H.264 for consumers that sample a few frames a second and only need nearby ones.
+    ``skip_nonref`` lets the decoder drop frames nothing refers to (most B-frames), so less is
+    decoded, for consumers that sample a few frames a second and can take a neighbouring frame.
     """
     container = open_container(video.uri)
     conv: _Converter | None = None
