@@ -36,8 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from vidlens.media.ffmpeg import run_ffmpeg  # noqa: E402
-from vidlens.media.probe import probe  # noqa: E402
+from vidlens.media.ffmpeg import run_ffmpeg
+from vidlens.media.probe import probe
 
 MEDIA = Path(os.environ.get("VIDLENS_MEDIA_DIR", REPO.parent / "shared" / "media"))
 CACHE = REPO / "bench" / ".cache" / "protect"
@@ -114,8 +114,8 @@ def build_queries() -> list[Query]:
             if name == "pip_half":
                 bg = MEDIA / FILLER[1]
                 _encode(["-ss", str(start), "-t", str(length), "-i", str(src), "-stream_loop", "-1", "-i", str(bg),
-                         "-filter_complex", f"[1:v]scale=640:360,setsar=1[b];[0:v]scale=320:180,setsar=1[p];"
-                         f"[b][p]overlay=x=280:y=150:shortest=1[v]", "-map", "[v]", "-an", "-crf", str(crf)], out)
+                         "-filter_complex", "[1:v]scale=640:360,setsar=1[b];[0:v]scale=320:180,setsar=1[p];"
+                         "[b][p]overlay=x=280:y=150:shortest=1[v]", "-map", "[v]", "-an", "-crf", str(crf)], out)
             elif name == "embedded":
                 a, b = MEDIA / FILLER[0], MEDIA / FILLER[2 if ri % 2 else 1]
                 norm = "scale=640:360,setsar=1,fps=25,format=yuv420p"
@@ -348,7 +348,7 @@ def scale_test() -> dict[str, float]:
     found = bool(mc) and index.refs[mc[0].ref] == "real"
     return {"hours": hours, "per_s": per_s, "anchors": len(index), "build_s": build_s,
             "query_ms": 1000 * float(np.median(mruns)), "variants": int(mq.arrays["codes"].shape[1]),
-            "query_frames": int(len(mq.arrays["times"])), "true_work_ranked_first": found,
+            "query_frames": len(mq.arrays["times"]), "true_work_ranked_first": found,
             "short_query_ms": 1000 * float(np.median(runs)), "short_found": bool(cands) and
             index.refs[cands[0].ref] == "real", "index_mib": (codes.nbytes + refs.nbytes + times.nbytes +
                                                              4 * 4 * len(codes)) / 2**20}
@@ -373,7 +373,7 @@ def write_section(text: str) -> None:
     body = f"{start}\n{text.rstrip()}\n{end}"
     doc = path.read_text() if path.is_file() else "# Benchmarks\n"
     if start in doc and end in doc:
-        doc = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: body, doc, flags=re.S)
+        doc = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: body, doc, flags=re.DOTALL)
     else:
         doc = doc.rstrip() + "\n\n" + body + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

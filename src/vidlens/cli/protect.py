@@ -85,7 +85,7 @@ def match(
 def _tc(seconds: float) -> str:
     """Timecode without the hours when there are none, so a match fits one terminal line."""
     tc = format_timecode(seconds)
-    return tc[3:] if tc.startswith("00:") else tc
+    return tc.removeprefix("00:")
 
 
 @registry_app.command("list")
