@@ -333,8 +333,13 @@ class _Failed:
         self.error = error
 
 
-def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterator[FrameSample]:
-    """Single-consumer convenience: yield frames as ``sampling`` asks, in this thread."""
+def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2,
+                skip_nonref: bool = False) -> Iterator[FrameSample]:
+    """Single-consumer convenience: yield frames as ``sampling`` asks, in this thread.
+
+    ``skip_nonref`` lets the decoder drop frames nothing refers to (most B-frames), so less is
+    decoded, for consumers that sample a few frames a second and can take a neighbouring frame.
+    """
     container = open_container(video.uri)
     conv: _Converter | None = None
     clock = _Clock(sampling.fps)
@@ -342,6 +347,8 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         stream.codec_context.thread_count = threads
+        if skip_nonref:
+            stream.codec_context.skip_frame = "NONREF"
         tb = Fraction(stream.time_base) if stream.time_base else video.time_base
         nominal = int(round(1 / (video.fps * tb))) if video.fps and tb else 1
         last_pts: int | None = None

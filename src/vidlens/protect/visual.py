@@ -1,0 +1,323 @@
+"""Visual fingerprint: 64-bit DCT codes at a fixed time rate, with query-side variants.
+
+Per sampled frame (5 per second, grey, at most 160 px a side, from the single decode):
+
+1. The *content box* is found per 30 s chunk: rows and columns that stay flat for
+   the whole chunk (black or coloured letterbox/pillarbox bars) are trimmed.
+2. A *picture-in-picture box* is looked for: a rectangle with the frame's aspect,
+   0.3–0.75 of its size, whose four sides are persistent straight edges in the
+   time-averaged gradient (an inset's border stays put while its content moves).
+3. A region is reduced to a 32×32 thumbnail (box means from one integral image),
+   transformed with a 2-D DCT, and its 64 lowest non-DC frequencies are
+   thresholded at their median: a 64-bit code. Mirroring the picture only flips
+   the sign of odd horizontal frequencies, so the mirrored code costs no pixels.
+
+Every frame stores ``V = 10`` codes: the canonical one (centre 80 % of the content
+box, which drops corner logos and caption bars) and the variants a copy may need:
+mirrored, centre 90 % and 100 % (the copy was cropped 10–20 %), the inset box, and
+the centre 55 % (plain and mirrored) for copies with large overlays at the edges.
+References are indexed by their canonical and centre codes; queries try all
+variants, each against the reference code it stands for (``REF_SLOT``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from vidlens.errors import MediaError
+from vidlens.media.decode import Sampling, iter_frames
+from vidlens.protect.fingerprint import CorruptFingerprintError, Example, Fingerprint, Fingerprinter, Segment
+from vidlens.types import FrameSample, Video
+
+RATE = 5.0
+MAX_SIDE = 160
+GRID = 32
+CHUNK = 150
+MIN_STD = 4.0
+BAR_SHADE = 6.0  # grey levels a letterbox/pillarbox bar may vary across its lines
+BAR_NOISE = 2.0  # spatial std of a bar line; still asphalt or sky under blur measures 2.5 and up
+CANON = 0.8  # the canonical code covers the centre of the content box, this fraction of each side
+CENTRE = 0.55  # the centre code: clear of corner logos and the bottom caption band
+# Variant slots: (region, scale, mirrored); the larger content scales undo a 10-20 % crop
+VARIANTS: tuple[tuple[str, float, bool], ...] = (
+    ("content", CANON, False), ("content", CANON, True),
+    ("content", 0.9, False), ("content", 0.9, True),
+    ("content", 1.0, False), ("content", 1.0, True),
+    ("inset", CANON, False), ("inset", CANON, True),
+    ("content", CENTRE, False), ("content", CENTRE, True),
+)
+# The reference slot each query slot is compared with: every variant tries to rebuild the
+# canonical code, except the centre ones, compared centre to centre: they keep a match when logos
+# and caption bands cover the picture's edges.
+REF_SLOT = np.array([0, 0, 0, 0, 0, 0, 0, 0, 8, 8])
+ANCHOR_SLOTS = (0, 8)  # reference codes the index holds
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    x = np.arange(n)[None, :]
+    m = np.cos(np.pi * (2 * x + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    m[0] /= np.sqrt(2.0)
+    return m
+
+
+def _low_frequencies(count: int) -> tuple[np.ndarray, np.ndarray]:
+    pairs = sorted(((u, v) for u in range(12) for v in range(12) if (u, v) != (0, 0)),
+                   key=lambda p: (p[0] + p[1], p[0]))
+    sel = pairs[:count]
+    return np.array([p[0] for p in sel]), np.array([p[1] for p in sel])
+
+
+_DCT32 = _dct_matrix(GRID)[:12].astype(np.float32)
+_FU, _FV = _low_frequencies(64)
+_ODD_V = (_FV % 2 == 1)
+_BIT_WEIGHTS = (np.uint64(1) << np.arange(64, dtype=np.uint64))
+
+
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """(..., 64) bool → (...,) uint64."""
+    return (bits.astype(np.uint64) * _BIT_WEIGHTS).sum(axis=-1, dtype=np.uint64)
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bit distance between broadcastable uint64 arrays."""
+    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.uint8)
+
+
+def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) after trimming bars that stay flat across ``frames`` (T, H, W)."""
+    f = frames.astype(np.float32)
+
+    def flat(g: np.ndarray, axis_keep: int) -> tuple[np.ndarray, np.ndarray]:
+        other = 2 if axis_keep == 1 else 1
+        spatial = g.std(axis=other).max(axis=0)
+        mean = g.mean(axis=other)
+        temporal = mean.max(axis=0) - mean.min(axis=0)
+        return (spatial < BAR_NOISE) & (temporal < 10.0), mean.mean(axis=0)
+
+    def trim(mask: np.ndarray, level: np.ndarray) -> tuple[int, int]:
+        n = len(mask)
+        lo = 0
+        while lo < n and mask[lo]:
+            lo += 1
+        hi = n
+        while hi > lo and mask[hi - 1]:
+            hi -= 1
+        # a bar is one colour from edge to edge; a still, smooth stretch of picture (a wall, the
+        # sky under blur) shades across its lines and stays
+        if lo and np.ptp(level[:lo]) > BAR_SHADE:
+            lo = 0
+        if hi < n and np.ptp(level[hi:]) > BAR_SHADE:
+            hi = n
+        if hi - lo < max(8, n // 4):
+            return 0, n
+        return lo, hi
+
+    # pillars first, then the rows between them: windowboxed bars of two colours still trim
+    x0, x1 = trim(*flat(f, 2))
+    y0, y1 = trim(*flat(f[:, :, x0:x1], 1))
+    return y0, y1, x0, x1
+
+
+def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The strongest picture-in-picture rectangle inside ``box``, or None when no side stands out."""
+    y0, y1, x0, x1 = box
+    f = frames[:, y0:y1, x0:x1].astype(np.float32)
+    _, h, w = f.shape
+    if h < 24 or w < 24 or len(f) < 2:
+        return None
+    gx = np.abs(np.diff(f, axis=2)).mean(axis=0)  # (h, w-1): edge between x and x+1
+    gy = np.abs(np.diff(f, axis=1)).mean(axis=0)  # (h-1, w)
+    # a ridge: stronger than the same gradient two pixels to either side
+    rx = np.clip(gx - np.maximum(np.roll(gx, 2, axis=1), np.roll(gx, -2, axis=1)), 0, None)
+    ry = np.clip(gy - np.maximum(np.roll(gy, 2, axis=0), np.roll(gy, -2, axis=0)), 0, None)
+    cx = np.vstack([np.zeros((1, rx.shape[1])), np.cumsum(rx, axis=0)])  # (h+1, w-1)
+    cy = np.hstack([np.zeros((ry.shape[0], 1)), np.cumsum(ry, axis=1)])  # (h-1, w+1)
+    best: tuple[float, tuple[int, int, int, int]] | None = None
+    for s in np.arange(0.3, 0.76, 0.02):
+        bh, bw = int(round(h * s)), int(round(w * s))
+        if bh < 12 or bw < 12:
+            continue
+        ys = np.arange(0, h - bh + 1)
+        xs = np.arange(0, w - bw + 1)
+        # side strengths for every (top-left) position; a side on the frame border scores 0
+        left = np.where(xs[None, :] >= 1, (cx[ys + bh][:, np.clip(xs - 1, 0, None)] -
+                                           cx[ys][:, np.clip(xs - 1, 0, None)]) / bh, 0.0)
+        rcol = xs + bw - 1
+        right = np.where((rcol < w - 1)[None, :], (cx[ys + bh][:, np.clip(rcol, 0, w - 2)] -
+                                                   cx[ys][:, np.clip(rcol, 0, w - 2)]) / bh, 0.0)
+        top = np.where((ys >= 1)[:, None], (cy[np.clip(ys - 1, 0, None)][:, xs + bw] -
+                                            cy[np.clip(ys - 1, 0, None)][:, xs]) / bw, 0.0)
+        brow = ys + bh - 1
+        bottom = np.where((brow < h - 1)[:, None], (cy[np.clip(brow, 0, h - 2)][:, xs + bw] -
+                                                    cy[np.clip(brow, 0, h - 2)][:, xs]) / bw, 0.0)
+        sides = np.stack([left, right, top, bottom])
+        present = np.stack([np.broadcast_to(m, left.shape) for m in (
+            (xs >= 1)[None, :], (rcol < w - 1)[None, :], (ys >= 1)[:, None], (brow < h - 1)[:, None])])
+        # the weakest side inside the frame decides: one strong static line is not a box
+        weakest = np.where(present, sides, np.inf).min(axis=0)
+        score = np.where(present.sum(axis=0) >= 2, weakest, 0.0)
+        i = np.unravel_index(int(np.argmax(score)), score.shape)
+        val = float(score[i])
+        if best is None or val > best[0]:
+            by, bx = int(ys[i[0]]), int(xs[i[1]])
+            best = (val, (y0 + by, y0 + by + bh, x0 + bx, x0 + bx + bw))
+    if best is None or best[0] < 6.0:
+        return None
+    return best[1]
+
+
+def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[float, float, float, float]:
+    y0, y1, x0, x1 = box
+    cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
+    hh, hw = (y1 - y0) * scale / 2, (x1 - x0) * scale / 2
+    return cy - hh, cy + hh, cx - hw, cx + hw
+
+
+def thumbnails(integral: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:
+    """(T, GRID, GRID) box means of ``region`` from integral images (T, H+1, W+1)."""
+    y0, y1, x0, x1 = region
+    ys = np.round(np.linspace(y0, y1, GRID + 1)).astype(int)
+    xs = np.round(np.linspace(x0, x1, GRID + 1)).astype(int)
+    ys[1:] = np.maximum(ys[1:], ys[:-1] + 1)
+    xs[1:] = np.maximum(xs[1:], xs[:-1] + 1)
+    ys = np.clip(ys, 0, integral.shape[1] - 1)
+    xs = np.clip(xs, 0, integral.shape[2] - 1)
+    a, b = ys[:-1, None], ys[1:, None]
+    c, d = xs[None, :-1], xs[None, 1:]
+    s = integral[:, b, d] - integral[:, a, d] - integral[:, b, c] + integral[:, a, c]
+    area = np.maximum((b - a) * (d - c), 1)
+    return s.astype(np.float32) / area
+
+
+def codes_from_thumbnails(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(T, G, G) → plain codes, mirrored codes (T,) uint64, and per-frame contrast (T,)."""
+    coef = (_DCT32 @ thumbs @ _DCT32.T)[:, _FU, _FV]
+    mirrored = np.where(_ODD_V, -coef, coef)
+    plain = pack_bits(coef > np.median(coef, axis=1, keepdims=True))
+    flip = pack_bits(mirrored > np.median(mirrored, axis=1, keepdims=True))
+    return plain, flip, thumbs.reshape(len(thumbs), -1).std(axis=1)
+
+
+def _chunk_codes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    box = content_box(frames)
+    inset = inset_box(frames, box)
+    t, h, w = frames.shape
+    integral = np.zeros((t, h + 1, w + 1), dtype=np.int32)  # exact: at most 255 * 160 * 160
+    np.cumsum(frames, axis=1, dtype=np.int32, out=integral[:, 1:, 1:])
+    np.cumsum(integral[:, 1:, 1:], axis=2, out=integral[:, 1:, 1:])
+    codes = np.zeros((t, len(VARIANTS)), dtype=np.uint64)
+    cache: dict[tuple[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for slot, (region, scale, mirror) in enumerate(VARIANTS):
+        src = inset if (region == "inset" and inset is not None) else box
+        key = (region if src is inset else "content", scale)
+        if key not in cache:
+            cache[key] = codes_from_thumbnails(thumbnails(integral, _scaled(src, scale)))
+        plain, flip, _ = cache[key]
+        codes[:, slot] = flip if mirror else plain
+    contrast = cache[("content", CANON)][2]
+    return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None}
+
+
+class VisualFingerprinter(Fingerprinter):
+    """Per-frame 64-bit DCT codes at 5 fps with crop/mirror/inset variants."""
+
+    name = "visual"
+    version = 2
+
+    def __init__(self, rate: float = RATE, max_side: int = MAX_SIDE, threads: int = 2) -> None:
+        self.rate = rate
+        self.max_side = max_side
+        self.threads = threads
+
+    def sampling(self) -> Sampling:
+        return Sampling(fps=self.rate, max_side=self.max_side, pix_fmt="gray")
+
+    def fingerprint(self, video: Video) -> Fingerprint:
+        frames = iter_frames(video, self.sampling(), threads=self.threads, skip_nonref=True)
+        return self.from_frames(frames, video.duration_s)
+
+    def from_frames(self, frames: Iterator[FrameSample], duration_s: float) -> Fingerprint:
+        """Fingerprint a stream of grey samples (also usable as a ``FrameFanout`` consumer)."""
+        times: list[float] = []
+        code_parts: list[np.ndarray] = []
+        valid_parts: list[np.ndarray] = []
+        boxes: list[dict[str, object]] = []
+        buf: list[np.ndarray] = []
+        shape: tuple[int, ...] | None = None
+
+        def flush() -> None:
+            if buf:
+                c, v, info = _chunk_codes(np.stack(buf))
+                code_parts.append(c)
+                valid_parts.append(v)
+                boxes.append(info)
+                buf.clear()
+
+        for sample in frames:
+            img = sample.image
+            if shape is None:
+                shape = img.shape
+            elif img.shape != shape:  # mid-stream resolution change: resample to the first size
+                img = _resize_nearest(img, shape)
+            buf.append(img)
+            times.append(sample.t)
+            if len(buf) >= CHUNK:
+                flush()
+        flush()
+        if not times:
+            raise MediaError("no frame could be sampled for the visual fingerprint")
+        codes = np.concatenate(code_parts)
+        valid = np.concatenate(valid_parts)
+        t = np.asarray(times, dtype=np.float32)
+        t -= t[0]
+        return Fingerprint(
+            kind=self.name, version=self.version, duration_s=max(float(duration_s), float(t[-1]) + 1 / self.rate),
+            arrays={"times": t, "codes": codes, "valid": valid},
+            meta={"rate": self.rate, "variants": [list(v) for v in VARIANTS], "chunks": boxes,
+                  "empty": not bool(valid.any())})
+
+    def validate(self, value: Fingerprint) -> Fingerprint:
+        self._check_kind(value)
+        a = value.arrays
+        for name, dtype in (("times", np.float32), ("codes", np.uint64), ("valid", np.bool_)):
+            if name not in a or a[name].dtype != dtype:
+                raise CorruptFingerprintError(f"visual fingerprint: array '{name}' missing or not {np.dtype(dtype)}")
+        n = len(a["times"])
+        if a["codes"].shape != (n, len(VARIANTS)) or a["valid"].shape != (n,):
+            raise CorruptFingerprintError("visual fingerprint: array lengths disagree")
+        if n and (not np.all(np.isfinite(a["times"])) or np.any(np.diff(a["times"]) < 0)):
+            raise CorruptFingerprintError("visual fingerprint: frame times are not finite and increasing")
+        return value
+
+    def compare(self, query: Fingerprint, reference: Fingerprint) -> list[Segment]:
+        from vidlens.protect.align import align_visual
+
+        return align_visual(self.validate(query), self.validate(reference))
+
+    @classmethod
+    def index_cls(cls) -> type:
+        from vidlens.protect.index import BinaryIndex
+
+        return BinaryIndex
+
+    @classmethod
+    def examples(cls) -> list[Example]:
+        src = "testsrc2=size=320x240:rate=25:duration={d}"
+        other = "mandelbrot=size=320x240:rate=25,trim=duration={d}"
+        return [
+            Example("identical", f"{src},format=yuv420p[v]", f"{src},format=yuv420p[v]", True),
+            Example("mirrored and blurred", f"{src},format=yuv420p[v]",
+                    f"{src},hflip,boxblur=2,format=yuv420p[v]", True),
+            Example("letterboxed at 180p", f"{src},format=yuv420p[v]",
+                    f"{src},scale=240:135,pad=240:180:0:22,format=yuv420p[v]", True),
+            Example("unrelated picture", f"{src},format=yuv420p[v]", f"{other},format=yuv420p[v]", False),
+        ]
+
+
+def _resize_nearest(img: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    ys = (np.arange(shape[0]) * img.shape[0] // shape[0]).clip(0, img.shape[0] - 1)
+    xs = (np.arange(shape[1]) * img.shape[1] // shape[1]).clip(0, img.shape[1] - 1)
+    return img[ys][:, xs]

@@ -1,0 +1,141 @@
+"""Pieces of the visual fingerprint, the aligner and the index, on arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vidlens.protect.align import AlignParams, align_pairs
+from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
+from vidlens.protect.index import BinaryIndex, HotIndex
+from vidlens.protect.visual import (
+    VARIANTS,
+    codes_from_thumbnails,
+    content_box,
+    hamming,
+    inset_box,
+    pack_bits,
+)
+
+RNG = np.random.default_rng(3)
+
+
+def _smooth_frames(t: int, h: int, w: int) -> np.ndarray:
+    """Blocky random pictures whose block edges move from frame to frame, as content does."""
+    base = RNG.random((t, h // 8 + 2, w // 8 + 2)) * 200 + 20
+    big = np.kron(base, np.ones((1, 8, 8)))
+    dy, dx = RNG.integers(0, 8, t), RNG.integers(0, 8, t)
+    return np.stack([big[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(t)]).astype(np.uint8)
+
+
+def test_pack_and_hamming() -> None:
+    bits = np.zeros((2, 64), bool)
+    bits[1, [0, 5, 63]] = True
+    codes = pack_bits(bits)
+    assert codes[0] == 0 and codes[1] == (1 | 1 << 5 | 1 << 63)
+    assert hamming(codes[0], codes[1]) == 3
+
+
+def test_mirrored_code_equals_code_of_mirrored_picture() -> None:
+    thumbs = RNG.random((4, 32, 32)) * 255
+    plain, flip, _ = codes_from_thumbnails(thumbs)
+    plain_of_mirror, _, _ = codes_from_thumbnails(thumbs[:, :, ::-1])
+    assert np.all(hamming(flip, plain_of_mirror) <= 1)
+    assert np.all(hamming(plain, flip) > 8)  # mirroring a random picture does change the code
+
+
+def test_content_box_trims_letterbox_and_pillarbox() -> None:
+    frames = _smooth_frames(10, 90, 160)
+    frames[:, :12] = 16
+    frames[:, -12:] = 16
+    frames[:, :, :20] = 0
+    assert content_box(frames) == (12, 78, 20, 160)
+    dark = np.zeros((5, 90, 160), np.uint8)
+    assert content_box(dark) == (0, 90, 0, 160)  # nothing left: keep the whole frame
+    # bars of two colours (windowboxing) trim too
+    frames[:, :12, 20:] = 40
+    assert content_box(frames) == (12, 78, 20, 160)
+
+
+def test_content_box_keeps_a_still_smooth_stretch_of_picture() -> None:
+    """Blurred asphalt under a fixed camera is flat-ish and still, but it is picture, not a bar."""
+    frames = _smooth_frames(10, 90, 160)
+    frames[:, :, :50] = np.clip(120 + RNG.normal(0, 3, (90, 50)), 0, 255).astype(np.uint8)[None]
+    assert content_box(frames) == (0, 90, 0, 160)
+    shaded = _smooth_frames(10, 90, 160)
+    shaded[:, :, :50] = np.linspace(100, 130, 50).astype(np.uint8)[None, None, :]  # flat columns, shaded
+    assert content_box(shaded) == (0, 90, 0, 160)
+
+
+def test_inset_box_finds_picture_in_picture() -> None:
+    frames = _smooth_frames(20, 90, 160)
+    inset = _smooth_frames(20, 45, 80) // 2 + 100
+    frames[:, 36:81, 70:150] = inset
+    box = inset_box(frames, (0, 90, 0, 160))
+    assert box is not None
+    y0, y1, x0, x1 = box
+    assert abs(y0 - 36) <= 2 and abs(y1 - 81) <= 2 and abs(x0 - 70) <= 2 and abs(x1 - 150) <= 2
+    assert VARIANTS[6][0] == "inset" and VARIANTS[8][1] < VARIANTS[0][1]
+
+
+def test_alignment_recovers_two_copies_and_a_speed_change() -> None:
+    rate = 5.0
+    qt = np.arange(0, 40, 1 / rate)
+    rt = np.arange(0, 60, 1 / rate)
+    pairs_i, pairs_j = [], []
+    for i, t in enumerate(qt):
+        if 5 <= t < 15:  # query 5-15 s = reference 20-30 s
+            pairs_i.append(i)
+            pairs_j.append(int(round((t + 15) * rate)))
+        if 25 <= t < 33:  # query 25-33 s = reference 2-12 s played 1.25x faster
+            pairs_i.append(i)
+            pairs_j.append(int(round((2 + (t - 25) * 1.25) * rate)))
+    noise_i = RNG.integers(0, len(qt), 40)
+    noise_j = RNG.integers(0, len(rt), 40)
+    qi = np.concatenate([pairs_i, noise_i])
+    rj = np.concatenate([pairs_j, noise_j])
+    dist = np.concatenate([np.full(len(pairs_i), 4.0), np.full(40, 13.0)])
+    segs = align_pairs(qt, rt, qi, rj, dist, np.zeros(len(qi), int), np.ones(len(qt), bool), 40.0, 60.0, rate,
+                       AlignParams())
+    assert len(segs) == 2, segs
+    a, b = segs
+    assert a.query_start_s == pytest.approx(5, abs=0.25) and a.query_end_s == pytest.approx(15, abs=0.3)
+    assert a.reference_start_s == pytest.approx(20, abs=0.3) and a.speed == 1.0
+    assert b.query_start_s == pytest.approx(25, abs=0.25) and b.speed == pytest.approx(1.25, abs=0.03)
+    assert b.reference_end_s == pytest.approx(12, abs=0.5)
+
+
+def _fp(codes: np.ndarray) -> Fingerprint:
+    n = len(codes)
+    return Fingerprint("visual", 1, n / 5, {"times": (np.arange(n) / 5).astype(np.float32),
+                                            "codes": np.repeat(codes[:, None], len(VARIANTS), axis=1),
+                                            "valid": np.ones(n, bool)}, {"rate": 5.0})
+
+
+def test_multi_index_search_agrees_with_a_full_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    codes = RNG.integers(0, 2**64 - 1, 50_000, dtype=np.uint64, endpoint=True)
+    index = BinaryIndex(codes, np.zeros(len(codes), np.uint32), np.zeros(len(codes), np.float32), ["a"])
+    q = codes[:200] ^ np.uint64(0b1011)  # 3 bits away: within reach of multi-index hashing's guarantee
+    full = index.search(q, 3)
+    monkeypatch.setattr("vidlens.protect.index.EXHAUSTIVE_LIMIT", 0)
+    mih = index.search(q, 3)
+    assert sorted(zip(*full[:2], strict=True)) == sorted(zip(*mih[:2], strict=True))
+    assert len(full[0]) >= 200
+
+
+def test_index_round_trip_refuses_damage_and_hot_swaps() -> None:
+    a = _fp(RNG.integers(0, 2**64 - 1, 100, dtype=np.uint64, endpoint=True))
+    b = _fp(RNG.integers(0, 2**64 - 1, 100, dtype=np.uint64, endpoint=True))
+    idx = BinaryIndex.build([("a", a), ("b", b)], checkpoint="c1")
+    back = BinaryIndex.from_bytes(idx.to_bytes())
+    assert back.refs == ["a", "b"] and back.checkpoint == "c1" and np.array_equal(back.codes, idx.codes)
+    assert back.refs[back.candidates(b)[0].ref] == "b"
+    data = idx.to_bytes()
+    with pytest.raises(CorruptFingerprintError):
+        BinaryIndex.from_bytes(data[:-100])
+    state = {"checkpoint": "c1"}
+    hot = HotIndex(lambda: (state["checkpoint"],
+                            lambda: BinaryIndex.build([("a", a)], checkpoint=state["checkpoint"])))
+    assert hot.get() is hot.get() and hot.loads == 1
+    state["checkpoint"] = "c2"
+    assert hot.get().checkpoint == "c2" and hot.loads == 2
