@@ -134,6 +134,7 @@ class FrameSample:
     image: np.ndarray
     pix_fmt: str
     shot_index: int | None = None
+    stream: int = 0  # which of the consumer's samplings this sample serves
 
     @property
     def t(self) -> float:

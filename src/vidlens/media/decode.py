@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, TypeVar
@@ -133,24 +133,32 @@ def _orient(img: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(img, k=turns)) if turns else img
 
 
-class _Consumer:
-    def __init__(self, name: str, sampling: Sampling, queue_size: int) -> None:
-        self.name = name
-        self.sampling = sampling
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-        self.next_due: float = -math.inf
-        self.alive = True
+class _Clock:
+    """Decides which frames a rate-limited sampling takes (by timestamp, so VFR works)."""
+
+    def __init__(self, fps: float | None) -> None:
+        self.fps = fps
+        self.next_due = -math.inf
 
     def due(self, t: float) -> bool:
-        if self.sampling.fps is None:
+        if self.fps is None:
             return True
         if t + 1e-9 >= self.next_due:
-            period = 1.0 / self.sampling.fps
+            period = 1.0 / self.fps
             self.next_due = (self.next_due + period) if self.next_due > -math.inf else t + period
             if self.next_due <= t:  # fell behind after a timestamp jump
                 self.next_due = t + period
             return True
         return False
+
+
+class _Consumer:
+    def __init__(self, name: str, samplings: tuple[Sampling, ...], queue_size: int) -> None:
+        self.name = name
+        self.samplings = samplings
+        self.clocks = [_Clock(s.fps) for s in samplings]
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.alive = True
 
 
 class FrameFanout:
@@ -171,11 +179,15 @@ class FrameFanout:
         self._stop = threading.Event()
         self.frames_decoded = 0
 
-    def subscribe(self, name: str, sampling: Sampling,
+    def subscribe(self, name: str, sampling: Sampling | Sequence[Sampling],
                   fn: Callable[[Iterator[FrameSample]], R]) -> None:
+        """Add a consumer. With several samplings, each sample's ``stream`` says which one it serves."""
         if any(c.name == name for c, _ in self._consumers):
             raise UsageError(f"consumer '{name}' subscribed twice")
-        self._consumers.append((_Consumer(name, sampling, self.queue_size), fn))
+        samplings = (sampling,) if isinstance(sampling, Sampling) else tuple(sampling)
+        if not samplings:
+            raise UsageError(f"consumer '{name}' asked for no sampling")
+        self._consumers.append((_Consumer(name, samplings, self.queue_size), fn))
 
     def run(self) -> dict[str, Any]:
         """Decode, feed all consumers, and return each one's result (or the exception it raised).
@@ -261,7 +273,6 @@ class FrameFanout:
             tb = Fraction(stream.time_base) if stream.time_base else v.time_base
             nominal = int(round(1 / (v.fps * tb))) if v.fps and tb else 1
             converters: dict[tuple[Any, ...], _Converter] = {}
-            keys: dict[str, tuple[Any, ...]] = {}
             last_pts: int | None = None
             index = 0
             try:
@@ -278,22 +289,22 @@ class FrameFanout:
                     t = float(pts * tb)
                     cache: dict[tuple[Any, ...], np.ndarray] = {}
                     for consumer, _fn in self._consumers:
-                        if not consumer.alive or not consumer.due(t):
+                        if not consumer.alive:
                             continue
-                        s = consumer.sampling
-                        key = keys.get(consumer.name)
-                        if key is None:
+                        for stream_no, (s, clock) in enumerate(zip(consumer.samplings, consumer.clocks)):
+                            if not clock.due(t):
+                                continue
                             key = (s.max_side, s.pix_fmt, s.upright)
-                            keys[consumer.name] = key
                             if key not in converters:
                                 converters[key] = _Converter(s, frame.width, frame.height)
-                        img = cache.get(key)
-                        if img is None:
-                            img = converters[key](frame)
-                            if s.upright and v.rotation:
-                                img = _orient(img, v.rotation)
-                            cache[key] = img
-                        self._put(consumer, FrameSample(v.id, index, int(pts), tb, img, s.pix_fmt))
+                            img = cache.get(key)
+                            if img is None:
+                                img = converters[key](frame)
+                                if s.upright and v.rotation:
+                                    img = _orient(img, v.rotation)
+                                cache[key] = img
+                            self._put(consumer, FrameSample(v.id, index, int(pts), tb, img, s.pix_fmt,
+                                                            stream=stream_no))
                     index += 1
                     self.frames_decoded = index
                     if self.on_frame is not None:
@@ -322,7 +333,7 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
     """Single-consumer convenience: yield frames as ``sampling`` asks, in this thread."""
     container = open_container(video.uri)
     conv: _Converter | None = None
-    holder = _Consumer("iter", sampling, 1)
+    clock = _Clock(sampling.fps)
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -334,7 +345,7 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
             for index, frame in enumerate(container.decode(stream)):
                 pts = frame.pts if frame.pts is not None else (0 if last_pts is None else last_pts + nominal)
                 last_pts = pts
-                if not holder.due(float(pts * tb)):
+                if not clock.due(float(pts * tb)):
                     continue
                 if conv is None:
                     conv = _Converter(sampling, frame.width, frame.height)
@@ -347,7 +358,8 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
                                     path=video.uri) from None
 
 
-def run_consumers(video: Video, consumers: Mapping[str, tuple[Sampling, Callable[[Iterator[FrameSample]], Any]]],
+def run_consumers(video: Video,
+                  consumers: Mapping[str, tuple[Sampling | Sequence[Sampling], Callable[[Iterator[FrameSample]], Any]]],
                   **kwargs: Any) -> dict[str, Any]:
     """Functional form of ``FrameFanout``: ``{name: (sampling, fn)}`` → ``{name: result}``."""
     fan = FrameFanout(video, **kwargs)

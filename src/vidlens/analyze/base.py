@@ -1,0 +1,91 @@
+"""The analyzer seam.
+
+An analyzer declares how it wants frames sampled and consumes them as a stream
+from the single decode. It returns a JSON-able document; the runner caches it by
+(content sha256, analyzer@version, config hash) and stores it. One failing analyzer
+marks its own result failed and never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from vidlens.blobs.local import BlobStore
+from vidlens.errors import ConfigError
+from vidlens.media.decode import Sampling
+from vidlens.plugins import PluginManifest
+from vidlens.types import FrameSample, Video
+
+
+class AnalyzerConfig(BaseModel):
+    """Base of every analyzer's config: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class AnalysisContext:
+    """What an analyzer may use besides its frames."""
+
+    video: Video
+    blobs: BlobStore | None = None
+    progress: Callable[[float], None] = lambda _f: None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnalyzerExample:
+    """A self-checking example: ``make(dir)`` writes a clip, ``check(doc)`` asserts on the result."""
+
+    name: str
+    make: Callable[[Path], Path]
+    check: Callable[[dict[str, Any]], None]
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+class Analyzer(ABC):
+    manifest: ClassVar[PluginManifest]
+    Config: ClassVar[type[AnalyzerConfig]] = AnalyzerConfig
+    #: One sampling, several (each FrameSample's ``stream`` says which), or None for an analyzer that
+    #: reads no video frames (e.g. speech reads the audio stream itself) and gets an empty iterator.
+    sampling: ClassVar[Sampling | tuple[Sampling, ...] | None]
+
+    def __init__(self, config: AnalyzerConfig | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> Analyzer:
+        try:
+            return cls(cls.Config(**(raw or {})))
+        except ValidationError as exc:
+            from vidlens.settings import format_validation_error
+
+            raise ConfigError(format_validation_error(exc, f"config of analyzer '{cls.manifest.name}'")) from None
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def sampling_for(self, video: Video) -> Sampling | tuple[Sampling, ...] | None:
+        """The sampling for this video; override when it depends on the video."""
+        return self.sampling
+
+    @abstractmethod
+    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
+        """Consume the frames and return a JSON-able document."""
+
+    @classmethod
+    def examples(cls) -> list[AnalyzerExample]:
+        return []

@@ -1,0 +1,149 @@
+"""One validated settings model.
+
+Precedence: defaults < ``vidlens.toml`` < ``VIDLENS_*`` environment < explicit flags.
+Unknown keys are errors everywhere (a typo must never be silently ignored), and every
+field carries a description that ``vidlens config schema`` publishes.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from vidlens.errors import ConfigError
+
+CONFIG_FILE_ENV = "VIDLENS_CONFIG"
+DEFAULT_CONFIG_NAME = "vidlens.toml"
+
+
+class MediaSettings(BaseModel):
+    """Safety limits applied when media is ingested."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_file_bytes: int = Field(64 * 1024**3, gt=0, description="Largest file accepted for ingest, in bytes.")
+    max_width: int = Field(16384, gt=0, description="Largest picture width accepted, in pixels.")
+    max_height: int = Field(16384, gt=0, description="Largest picture height accepted, in pixels.")
+    max_duration_s: float = Field(24 * 3600, gt=0, description="Longest duration accepted, in seconds.")
+    extensions: list[str] = Field(
+        default_factory=lambda: [".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts",
+                                 ".mpg", ".mpeg", ".gif", ".wmv", ".3gp", ".ogv"],
+        description="File extensions picked up when ingesting a folder (files named explicitly are always tried).")
+
+
+class JobSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lease_s: float = Field(30.0, gt=0, description="A claimed job is reclaimed if its worker misses heartbeats this long.")
+    heartbeat_s: float = Field(5.0, gt=0, description="How often a running job renews its lease.")
+    max_attempts: int = Field(3, ge=1, description="Attempts before a job is marked failed.")
+    backoff_s: float = Field(2.0, ge=0, description="Base of the exponential retry backoff, in seconds.")
+    poll_s: float = Field(0.5, gt=0, description="How often an idle worker looks for new jobs.")
+
+
+class ShotSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    thumbnail_width: int = Field(320, ge=32, le=1920, description="Width of the per-shot thumbnail JPEG.")
+    min_shot_s: float = Field(0.4, ge=0, description="Shorter shots are merged into their neighbour.")
+
+
+class Settings(BaseSettings):
+    """Everything VidLens can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDLENS_", env_nested_delimiter="__", extra="forbid",
+                                      validate_default=True)
+
+    data_dir: Path = Field(Path("vidlens-data"), description="Directory holding the database and blobs.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL. Default: SQLite file 'vidlens.db' in data_dir. "
+                          "PostgreSQL: postgresql+psycopg://user:pass@host/db")
+    workers: int = Field(max(1, min(4, os.cpu_count() or 1)), ge=1, le=256,
+                         description="Worker processes the local runner starts.")
+    decode_threads: int = Field(2, ge=1, le=64, description="Decoder threads per video.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log verbosity.")
+    media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
+    jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
+    shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
+    plugins: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-plugin configuration, keyed by plugin name; validated by the plugin.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and "://" not in v:
+            raise ValueError("must be an SQLAlchemy URL such as sqlite:///path.db or postgresql+psycopg://...")
+        return v
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'vidlens.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by ``_config_file`` (set by ``load_settings``)."""
+
+    path: Path | None = None
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        p = _TomlSource.path
+        if p is None:
+            return {}
+        try:
+            with open(p, "rb") as f:
+                return tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+
+
+def _find_config(config_file: Path | str | None) -> Path | None:
+    if config_file is not None:
+        return Path(config_file)
+    env = os.environ.get(CONFIG_FILE_ENV)
+    if env:
+        return Path(env)
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def format_validation_error(exc: ValidationError, source: str = "settings") -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict) else "{...}"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{loc}: unknown key (value {shown}); see `vidlens config schema` for valid keys")
+        else:
+            lines.append(f"{loc}: {err['msg']} (got {shown})")
+    return f"invalid {source}:\n  " + "\n  ".join(lines)
+
+
+def load_settings(config_file: Path | str | None = None, **flags: Any) -> Settings:
+    """Build settings from defaults, the TOML file, the environment and ``flags``."""
+    _TomlSource.path = _find_config(config_file)
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        source = f"settings (config file {_TomlSource.path})" if _TomlSource.path else "settings"
+        raise ConfigError(format_validation_error(exc, source)) from None
+    finally:
+        _TomlSource.path = None

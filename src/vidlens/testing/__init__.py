@@ -1,0 +1,1 @@
+"""Helpers for tests and plugin examples: synthetic clips made with PyAV."""
