@@ -13,5 +13,5 @@ _AUDIO = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=1"
 def make_sample(path: Path, codec_args: list[str], *, video: bool = True, audio: bool = True) -> Path:
     """Encode one second of test pattern and/or tone into ``path`` with ``codec_args``."""
     inputs = (_VIDEO if video else []) + (_AUDIO if audio else [])
-    run_ffmpeg([*inputs, *codec_args, "-shortest", str(path)], path=str(path))
+    run_ffmpeg([*inputs, *codec_args, "-metadata", "title=keep-me", "-shortest", str(path)], path=str(path))
     return path
