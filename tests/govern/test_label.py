@@ -55,7 +55,7 @@ def test_missing_fields_are_each_reported() -> None:
     (b"\xff\xfe{}", "bad_encoding"),
     ("not json", "not_json"),
     ("[1, 2]", "not_object"),
-    ("[" * 100_000 + "]" * 100_000, "not_json"),
+    ("[" * 30_000 + "]" * 30_000, "not_json"),
     ('{"Label": NaN}', "not_json"),
     (b"x" * 200_000, "oversized"),
 ])
