@@ -1,0 +1,89 @@
+"""``vidlens label|watermark|triage|audit``: AI-generated content labels (GB 45438-2025)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from vidlens.cli.common import DataDirOption, JsonOption, console, print_json
+
+label_app = typer.Typer(help="Read, write, verify and burn AI-generated content labels (GB 45438-2025).",
+                        no_args_is_help=True)
+watermark_app = typer.Typer(help="Invisible video watermark: embed and detect a 64-bit payload.", no_args_is_help=True)
+audit_app = typer.Typer(help="Tamper-evident audit log of labelling and triage decisions.", no_args_is_help=True)
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    if data_dir is not None:
+        return data_dir
+    from vidlens.settings import load_settings
+
+    return load_settings().data_dir
+
+
+def _show(obj: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        print_json(obj)
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+@label_app.command("write")
+def label_write(
+    src: Path = typer.Argument(..., help="Input file (video, audio or image)."),
+    dst: Path = typer.Argument(..., help="Output file (may equal the input: replaced atomically)."),
+    label: str = typer.Option(..., "--label", help="1 = AI-generated, 2 = possibly, 3 = suspected."),
+    producer: str = typer.Option(..., "--producer", help="27-character TC260 provider code of the producer."),
+    produce_id: str = typer.Option(..., "--produce-id", help="The producer's unique id for this content."),
+    propagator: str = typer.Option(None, "--propagator", help="Propagator code (default: the producer's)."),
+    propagate_id: str = typer.Option(None, "--propagate-id", help="Propagation id (default: the produce id)."),
+    sign: bool = typer.Option(True, "--sign/--no-sign", help="Put an Ed25519 signature in ReservedCode1."),
+    data_dir: Path = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Write the implicit AIGC label into the file's metadata without re-encoding."""
+    from vidlens.govern.label import new_label
+    from vidlens.govern.service import label_file
+
+    new = new_label(label, producer, produce_id, propagator=propagator, propagate_id=propagate_id)
+    report = label_file(src, dst, new, data_dir=_data_dir(data_dir) if sign else None, sign=sign)
+    _show(report.to_dict(), as_json, [f"wrote label {report.label.Label if report.label else '?'} "
+                                      f"({report.format}) to {dst}"])
+
+
+@label_app.command("read")
+def label_read(file: Path = typer.Argument(..., help="File to inspect."), as_json: bool = JsonOption) -> None:
+    """Print the seven label fields and every problem found."""
+    from vidlens.govern.implicit import read_label
+
+    report = read_label(file)
+    d = report.to_dict()
+    lines = [f"{k}: {d[k]}" for k in ("Label", "ContentProducer", "ProduceID", "ReservedCode1",
+                                      "ContentPropagator", "PropagateID", "ReservedCode2")]
+    lines += [f"problem [{p['code']}]: {p['message']}" for p in d["problems"]]
+    _show(d, as_json, lines)
+
+
+@label_app.command("verify")
+def label_verify(file: Path = typer.Argument(...), data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
+    """Check ReservedCode1/2 signatures against the file's content; exit 1 unless valid."""
+    from vidlens.govern.service import verify_file
+
+    out = verify_file(file, _data_dir(data_dir))
+    lines = [f"{c['role']}: {c['status']} (key {c['key_id']})" for c in out["checks"]]
+    lines.append("verified" if out["verified"] else "NOT verified")
+    _show(out, as_json, lines)
+    if not out["verified"]:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(label_app, name="label")
+    app.add_typer(watermark_app, name="watermark")
+    app.add_typer(audit_app, name="audit")
+
+
+__all__ = ["console", "register"]
