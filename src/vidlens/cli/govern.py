@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from vidlens.cli.common import DataDirOption, JsonOption, console, print_json
+from vidlens.errors import NotFoundError, UsageError
 
 label_app = typer.Typer(help="Read, write, verify and burn AI-generated content labels (GB 45438-2025).",
                         no_args_is_help=True)
@@ -78,6 +79,45 @@ def label_verify(file: Path = typer.Argument(...), data_dir: Path = DataDirOptio
     _show(out, as_json, lines)
     if not out["verified"]:
         raise typer.Exit(1)
+
+
+@watermark_app.command("embed")
+def watermark_embed(
+    src: Path = typer.Argument(..., help="Input video."),
+    dst: Path = typer.Argument(..., help="Output video (H.264; audio copied)."),
+    payload: str = typer.Option(..., "--payload", help="64-bit payload as 16 hex digits."),
+    crf: int = typer.Option(17, "--crf", help="x264 quality of the re-encode."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-encode the video with the invisible watermark in every frame."""
+    from vidlens.govern.watermark import embed_video, parse_payload
+
+    bits = parse_payload(payload)
+    if src.resolve() == dst.resolve():
+        raise UsageError("watermark embed writes a new file: OUT must differ from IN")
+    info = embed_video(src, dst, bits, crf=crf)
+    _show({"path": str(dst), "payload": payload.lower(), **info}, as_json,
+          [f"embedded {payload.lower()} into {info['frames']} frames -> {dst}"])
+
+
+@watermark_app.command("detect")
+def watermark_detect(
+    file: Path = typer.Argument(..., help="Video to examine."),
+    seconds: float = typer.Option(30.0, "--seconds", help="How much of the start to read."),
+    imwatermark: bool = typer.Option(True, "--imwatermark/--no-imwatermark",
+                                     help="Also look for the public imwatermark dwtDct marks."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Look for our 64-bit watermark (and imwatermark's); ``payload`` is 16 hex digits or null."""
+    from vidlens.govern.service import detect_watermarks
+
+    if not file.is_file():
+        raise NotFoundError(f"no such file: {file}")
+    out = detect_watermarks(file, max_seconds=seconds, imwatermark=imwatermark)
+    lines = [f"watermark: {'found ' + out['payload'] if out['found'] else 'not found'} (sync z={out['z']})"]
+    if "imwatermark" in out:
+        lines.append(f"imwatermark dwtDct: {', '.join(out['imwatermark']['marks']) or 'none'}")
+    _show(out, as_json, lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vidlens.errors import UsageError
+from vidlens.errors import MediaError, UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
 from vidlens.govern.label import AigcLabel, is_provider_code
@@ -47,4 +47,37 @@ def verify_file(path: Path, data_dir: Path) -> dict[str, Any]:
     signed = [c for c in checks if c.status != "absent"]
     out.update(content_hash=content_hash, checks=[c.to_dict() for c in checks],
                verified=bool(signed) and all(c.status == "valid" for c in signed))
+    return out
+
+
+def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: bool = True,
+                      imwatermark_frames: int = 8) -> dict[str, Any]:
+    """Our 64-bit mark and the public imwatermark dwtDct marks, from one decode of the video."""
+    import av
+
+    from vidlens.govern import imwm, watermark
+
+    acc = watermark.Accumulator()
+    bgr_frames = []
+    rate = 1.0
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"cannot open {path}: {exc}", path=str(path)) from exc
+    with container:
+        if not container.streams.video:
+            raise UsageError(f"{path.name} has no video stream")
+        vs = container.streams.video[0]
+        vs.thread_type = "AUTO"
+        rate = float(vs.average_rate or 25)
+        every = max(1, int(rate * max_seconds / max(imwatermark_frames, 1)))
+        for i, frame in enumerate(container.decode(vs)):
+            if frame.time is not None and frame.time > max_seconds:
+                break
+            acc.add(frame.to_ndarray(format="gray"))
+            if imwatermark and i % every == 0 and len(bgr_frames) < imwatermark_frames:
+                bgr_frames.append(frame.to_ndarray(format="bgr24"))
+    out: dict[str, Any] = watermark.detect_mean(acc.mean(), acc.count).to_dict()
+    if imwatermark:
+        out["imwatermark"] = imwm.detect_frames(bgr_frames)
     return out
