@@ -81,6 +81,28 @@ def label_verify(file: Path = typer.Argument(...), data_dir: Path = DataDirOptio
         raise typer.Exit(1)
 
 
+@label_app.command("burn")
+def label_burn(
+    src: Path = typer.Argument(..., help="Input video."),
+    dst: Path = typer.Argument(..., help="Output video (H.264; audio and tags copied)."),
+    text: str = typer.Option(None, "--text", help="Label text (default by --lang)."),
+    lang: str = typer.Option("zh", "--lang", help="zh: 「AI生成」, en: 'AI-generated'."),
+    seconds: float = typer.Option(3.0, "--seconds", help="How long each label shows (at least 2)."),
+    position: str = typer.Option("top-left", "--position", help="top-left, top-right, top-center or bottom-left."),
+    end: bool = typer.Option(False, "--end", help="Also label the last seconds."),
+    middle: bool = typer.Option(False, "--middle", help="Also label the middle."),
+    data_dir: Path = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Burn a visible AI-generated label into the opening frames (ink height >= 5 % of the short side)."""
+    from vidlens.govern.service import burn_file
+
+    out = burn_file(src, dst, data_dir=_data_dir(data_dir), text=text, lang=lang, seconds=seconds,
+                    position=position, end=end, middle=middle)
+    _show(out, as_json, [f"burned '{out['text']}' (ink {out['ink_ratio']:.1%} of the short side) "
+                         f"for {out['windows']} -> {dst}"])
+
+
 @watermark_app.command("embed")
 def watermark_embed(
     src: Path = typer.Argument(..., help="Input video."),

@@ -81,3 +81,36 @@ def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: boo
     if imwatermark:
         out["imwatermark"] = imwm.detect_frames(bgr_frames)
     return out
+
+
+def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) -> dict[str, Any]:
+    """Burn the visible label into a temporary file, carry the implicit label over, then move it into place.
+
+    The picture changes, so a signature made over the old content would no longer
+    verify: the carried label is re-signed with this installation's key when the
+    source label was signed, and its reserved codes are cleared otherwise.
+    """
+    import os
+    import tempfile
+
+    from vidlens.govern import explicit
+
+    if src.resolve() == dst.resolve():
+        raise UsageError("label burn re-encodes: OUT must differ from IN")
+    old = read_label(src).label
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        info = explicit.burn(src, tmp, **options)
+        if old is not None:
+            carried = old.replace(ReservedCode1="", ReservedCode2="")
+            if old.ReservedCode1 and data_dir is not None:
+                carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
+                                         integrity.load_or_create_key(data_dir), "producer")
+            write_label(tmp, tmp, carried)
+            info["implicit_label"] = carried.to_dict()
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"path": str(dst), **info}
