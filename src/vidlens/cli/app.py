@@ -69,7 +69,7 @@ _register_all()
 def inner_main(argv: Sequence[str]) -> int:
     """Run the CLI in-process and return its exit code (used by tests)."""
     try:
-        rc = app(args=list(argv), prog_name="vidlens", standalone_mode=False)  # typer.Exit(n) comes back as n
+        rv = app(args=list(argv), prog_name="vidlens", standalone_mode=False)
     except VidLensError as exc:
         if state.debug:
             raise
@@ -93,7 +93,7 @@ def inner_main(argv: Sequence[str]) -> int:
             raise
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         return 1
-    return rc if isinstance(rc, int) else 0
+    return rv if isinstance(rv, int) else 0
 
 
 def main() -> None:
