@@ -93,6 +93,7 @@ def test_cli_embed_detect(marked: tuple[Path, Path], tmp_path: Path, capsys: pyt
     assert inner_main(["watermark", "embed", str(marked[0]), str(out), "--payload", "xyz"]) == 2
 
 
+@pytest.mark.skipif(not imwm.available(), reason="invisible-watermark not installed (pip install --no-deps)")
 def test_imwatermark_marks_are_found_only_where_embedded(tmp_path: Path) -> None:
     src = tmp_path / "big.mp4"
     run_ffmpeg(["-f", "lavfi", "-i", "mandelbrot=s=512x384:r=10,trim=duration=1", "-c:v", "libx264", "-crf", "12",
@@ -112,8 +113,8 @@ def _bgr(path: Path) -> list[np.ndarray]:
 
 
 @pytest.mark.slow
-def test_real_clip_survives_the_issue_attacks(media_dir: Path, tmp_path: Path) -> None:
-    src = media_dir / "shots" / "blender_caminandes_10s.mp4"
+def test_real_clip_survives_the_issue_attacks(shared_media: Path, tmp_path: Path) -> None:
+    src = shared_media / "shots" / "blender_caminandes_10s.mp4"
     out = tmp_path / "marked.mp4"
     watermark.embed_video(src, out, bytes.fromhex(PAYLOAD), preset="veryfast")
     assert _psnr(src, out) >= 40.0

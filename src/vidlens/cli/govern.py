@@ -138,7 +138,7 @@ def watermark_detect(
     out = detect_watermarks(file, max_seconds=seconds, imwatermark=imwatermark)
     lines = [f"watermark: {'found ' + out['payload'] if out['found'] else 'not found'} (sync z={out['z']})"]
     if "imwatermark" in out:
-        lines.append(f"imwatermark dwtDct: {', '.join(out['imwatermark']['marks']) or 'none'}")
+        lines.append(f"imwatermark dwtDct: {', '.join(out['imwatermark'].get('marks') or []) or 'none'}")
     _show(out, as_json, lines)
 
 

@@ -42,6 +42,13 @@ def _max_dct() -> Any:
     return module.EmbedMaxDct
 
 
+def available() -> bool:
+    """Whether the optional ``invisible-watermark`` package is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("imwatermark") is not None
+
+
 def decode_bits(bgr: np.ndarray, length: int) -> list[int]:
     """What ``WatermarkDecoder('bits', length).decode(bgr, 'dwtDct')`` returns."""
     return [int(b) for b in _max_dct()(watermarks=[], wmLen=length).decode(bgr)]
