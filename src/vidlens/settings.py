@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from vidlens.errors import ConfigError
+from vidlens.govern.settings import GovernSettings
 
 CONFIG_FILE_ENV = "VIDLENS_CONFIG"
 DEFAULT_CONFIG_NAME = "vidlens.toml"
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
     shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
+    govern: GovernSettings = Field(default_factory=GovernSettings, description="AIGC labels and audit log.")
     plugins: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-plugin configuration, keyed by plugin name; validated by the plugin.")
 

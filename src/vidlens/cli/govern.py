@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from vidlens.cli.common import DataDirOption, JsonOption, console, print_json
+from vidlens.cli.common import DataDirOption, JsonOption, print_json
 from vidlens.errors import NotFoundError, UsageError
 
 label_app = typer.Typer(help="Read, write, verify and burn AI-generated content labels (GB 45438-2025).",
@@ -22,6 +22,18 @@ def _data_dir(data_dir: Path | None) -> Path:
     from vidlens.settings import load_settings
 
     return load_settings().data_dir
+
+
+def _audit(data_dir: Path | None, action: str, subject: Path | str, detail: dict[str, Any]) -> None:
+    """Record a labelling decision in the data directory's hash-chained audit log."""
+    from vidlens.cli.common import open_platform
+    from vidlens.govern import audit
+
+    platform = open_platform(data_dir)
+    try:
+        audit.append(platform, action, str(subject), detail)
+    finally:
+        platform.close()
 
 
 def _show(obj: dict[str, Any], as_json: bool, lines: list[str]) -> None:
@@ -51,6 +63,7 @@ def label_write(
 
     new = new_label(label, producer, produce_id, propagator=propagator, propagate_id=propagate_id)
     report = label_file(src, dst, new, data_dir=_data_dir(data_dir) if sign else None, sign=sign)
+    _audit(data_dir, "label.write", dst, {"source": str(src), "label": report.label.to_dict() if report.label else None})
     _show(report.to_dict(), as_json, [f"wrote label {report.label.Label if report.label else '?'} "
                                       f"({report.format}) to {dst}"])
 
@@ -99,6 +112,8 @@ def label_burn(
 
     out = burn_file(src, dst, data_dir=_data_dir(data_dir), text=text, lang=lang, seconds=seconds,
                     position=position, end=end, middle=middle)
+    _audit(data_dir, "label.burn", dst, {"source": str(src), "text": out["text"], "windows": out["windows"],
+                                         "ink_ratio": out["ink_ratio"]})
     _show(out, as_json, [f"burned '{out['text']}' (ink {out['ink_ratio']:.1%} of the short side) "
                          f"for {out['windows']} -> {dst}"])
 
@@ -118,6 +133,7 @@ def watermark_embed(
     if src.resolve() == dst.resolve():
         raise UsageError("watermark embed writes a new file: OUT must differ from IN")
     info = embed_video(src, dst, bits, crf=crf)
+    _audit(None, "watermark.embed", dst, {"source": str(src), "payload": payload.lower()})
     _show({"path": str(dst), "payload": payload.lower(), **info}, as_json,
           [f"embedded {payload.lower()} into {info['frames']} frames -> {dst}"])
 
@@ -142,10 +158,91 @@ def watermark_detect(
     _show(out, as_json, lines)
 
 
+def triage_command(
+    video: Path = typer.Argument(..., help="Uploaded file to classify."),
+    declared_ai: bool = typer.Option(False, "--declared-ai", help="The uploader declared the content AI-generated."),
+    traces: bool = typer.Option(True, "--traces/--no-traces", help="Look for watermarks when there is no label."),
+    write: Path = typer.Option(None, "--write", help="Write the propagation elements into this output file."),
+    propagator: str = typer.Option(None, "--propagator", help="This platform's TC260 code (default: settings)."),
+    propagate_id: str = typer.Option(None, "--propagate-id", help="This platform's id for the content."),
+    data_dir: Path = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Classify an upload as confirmed / possibly / suspected / none (Art. 6) with its evidence."""
+    import uuid
+
+    from vidlens.govern.service import propagate_file
+    from vidlens.govern.triage import triage
+    from vidlens.settings import load_settings
+
+    if not video.is_file():
+        raise NotFoundError(f"no such file: {video}")
+    result = triage(video, declared_ai=declared_ai, traces=traces)
+    if write is not None:
+        if result["label"] is None:
+            raise UsageError("verdict is 'none': there is nothing to write (no --write for unlabelled content)")
+        settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+        code = propagator or settings.govern.propagator_code
+        if not code:
+            raise UsageError("--write needs --propagator or govern.propagator_code in the settings")
+        pid = propagate_id or uuid.uuid4().hex[:20]
+        report = propagate_file(video, write, label=result["label"], propagator=code, propagate_id=pid,
+                                data_dir=settings.data_dir)
+        result["written"] = {"path": str(write), "label": report.label.to_dict() if report.label else None}
+    _audit(data_dir, "triage", video, result)
+    lines = [f"verdict: {result['verdict']}"] + [f"evidence: {e['kind']}" for e in result["evidence"]]
+    _show(result, as_json, lines)
+
+
+@audit_app.command("list")
+def audit_list(limit: int = typer.Option(20, "--limit"), action: str = typer.Option(None, "--action"),
+               data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
+    """Show the newest audit-log entries."""
+    from vidlens.cli.common import open_platform
+    from vidlens.govern import audit
+
+    platform = open_platform(data_dir)
+    try:
+        rows = audit.entries(platform, limit=limit, action=action)
+    finally:
+        platform.close()
+    _show({"entries": rows}, as_json, [f"{r['seq']:>6} {r['at']:.0f} {r['action']:16} {r['subject']}" for r in rows])
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
+    """Recompute the audit log's hash chain; exit 1 if any entry was edited, removed or reordered."""
+    from vidlens.cli.common import open_platform
+    from vidlens.govern import audit
+
+    platform = open_platform(data_dir)
+    try:
+        report = audit.verify(platform)
+    finally:
+        platform.close()
+    _show(report.to_dict(), as_json, [f"{report.checked} entries, chain {'intact' if report.ok else 'BROKEN'}",
+                                      *report.problems])
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("prune")
+def audit_prune(data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
+    """Drop entries older than govern.audit_retention_days (at least 183); the prune is logged."""
+    from vidlens.cli.common import open_platform
+    from vidlens.govern import audit
+
+    platform = open_platform(data_dir)
+    try:
+        dropped = audit.prune(platform)
+    finally:
+        platform.close()
+    _show({"dropped": dropped}, as_json, [f"dropped {dropped} entries"])
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(label_app, name="label")
     app.add_typer(watermark_app, name="watermark")
     app.add_typer(audit_app, name="audit")
+    app.command("triage")(triage_command)
 
-
-__all__ = ["console", "register"]
