@@ -22,6 +22,12 @@ PRODUCER = "001191110102MAD55U9H0F10002"
 PROPAGATOR = "002291440300MA5FAKE0XY20001"
 
 
+@pytest.fixture
+def platform(platform_factory, database_url: str) -> Platform:  # type: ignore[no-untyped-def]
+    """The audit log must behave the same on SQLite and PostgreSQL."""
+    return platform_factory(database_url)
+
+
 def _fill(platform: Platform, n: int = 5) -> None:
     for i in range(n):
         audit.append(platform, "label.write", f"clip-{i}.mp4", {"label": "1", "i": i})
