@@ -207,6 +207,7 @@ class Detection:
     offset: tuple[int, int]
     frames: int
     bit_confidence: float
+    raw_payload: str  # the decoder's best guess even when the CRC fails (for bit-accuracy figures)
 
     def to_dict(self) -> dict[str, Any]:
         return {"found": self.found, "payload": self.payload, "z": round(self.z, 2), "chip_px": round(self.chip_px, 3),
@@ -268,12 +269,10 @@ def detect_mean(mean: np.ndarray, frames: int, key: bytes = DEFAULT_KEY) -> Dete
     chips = response[::DETECT_CHIP, ::DETECT_CHIP][:N, :N]
     soft = chips[lay.data_index] * lay.scramble
     confidence = float(np.abs(soft).mean() / (np.std(soft) + 1e-12))
-    payload: str | None = None
-    if z >= Z_FOUND:
-        bits, crc_ok = ecc.decode(soft / (np.std(soft) + 1e-12), PAYLOAD_BITS)
-        if crc_ok:
-            payload = np.packbits(bits).tobytes().hex()
-    return Detection(payload is not None, payload, z, chip, (dy, dx), frames, confidence)
+    bits, crc_ok = ecc.decode(soft / (np.std(soft) + 1e-12), PAYLOAD_BITS)
+    raw = np.packbits(bits).tobytes().hex()
+    payload = raw if crc_ok and z >= Z_FOUND else None
+    return Detection(payload is not None, payload, z, chip, (dy, dx), frames, confidence, raw)
 
 
 def detect_frames(frames: Iterable[np.ndarray], key: bytes = DEFAULT_KEY) -> Detection:

@@ -145,4 +145,4 @@ class FlvCodec(LabelCodec):
     def examples(self, directory: Path) -> list[Path]:
         from vidlens.govern.codecs.samples import make_sample
 
-        return [make_sample(directory / "sample.flv", ["-c:v", "libx264", "-c:a", "aac"])]
+        return [make_sample(directory / "sample.flv", ["-c:v", "libx264", "-c:a", "aac", "-ar", "44100"])]
