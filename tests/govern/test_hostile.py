@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vidlens.errors import NotFoundError, PermissionDeniedError, UnsupportedMediaError
+from vidlens.errors import CorruptMediaError, NotFoundError, PermissionDeniedError, UnsupportedMediaError
 from vidlens.govern.codecs.mp4 import Mp4Codec
 from vidlens.govern.codecs.png import PngCodec
 from vidlens.govern.codecs.riff import RiffCodec
@@ -138,7 +138,7 @@ def test_failed_write_leaves_original_and_no_temp(tmp_path: Path) -> None:
     target.write_bytes(b"original contents")
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(src.read_bytes()[:-50])  # truncated: top-level boxes no longer cover the file
-    with pytest.raises(Exception):
+    with pytest.raises(CorruptMediaError):
         write_label(broken, target, LABEL)
     assert target.read_bytes() == b"original contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4", "made", "target.mp4"]

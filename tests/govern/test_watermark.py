@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_mark_alone_stays_above_40_db_and_is_static(marked: tuple[Path, Path]) -
         assert 10 * np.log10(255**2 / np.mean(delta**2)) >= 40.0
         deltas.append(delta)
     # the same pattern on every frame (no flicker): frame-to-frame sign agreement of the mark is near total
-    agree = [np.mean(np.sign(a[a != 0]) == np.sign(b[a != 0])) for a, b in zip(deltas, deltas[1:])]
+    agree = [np.mean(np.sign(a[a != 0]) == np.sign(b[a != 0])) for a, b in itertools.pairwise(deltas)]
     assert min(agree) > 0.9
 
 

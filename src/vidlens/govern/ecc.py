@@ -26,7 +26,7 @@ def crc16(bits: np.ndarray) -> np.ndarray:
 
 
 def _parity(x: int) -> int:
-    return bin(x).count("1") & 1
+    return x.bit_count() & 1
 
 
 # For each (state, input bit): next state and the two output bits.

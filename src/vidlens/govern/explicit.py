@@ -48,7 +48,8 @@ def find_cjk_font() -> Path:
         if Path(candidate).is_file():
             return Path(candidate)
     if shutil.which("fc-match"):
-        out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True)
+        out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
+                             check=False)
         if out.returncode == 0 and out.stdout.strip() and Path(out.stdout.strip()).is_file():
             return Path(out.stdout.strip())
     raise ConfigError("no CJK font found: install Debian's fonts-noto-cjk or set VIDLENS_CJK_FONT")

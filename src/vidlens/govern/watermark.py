@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -233,7 +233,10 @@ def _fold(img: np.ndarray) -> np.ndarray:
 
 
 def candidate_chips(width: int, height: int, step: float = 0.004) -> np.ndarray:
-    """Chip sizes to try: from a 0.4× rescale up to a 1.6× one, plus crops up to 40 %."""
+    """Chip sizes to try, relative to the expected size at this resolution (a uniform rescale keeps the ratio).
+
+    0.6× to 1.7× covers crops of up to 40 % and odd rescales; 0.4 % steps keep the fold coherent across a frame.
+    """
     base = chip_size(width, height)
     lo, hi = max(2.2, base * 0.6), base * 1.7
     return np.exp(np.arange(np.log(lo), np.log(hi), step))
@@ -282,8 +285,7 @@ def detect_frames(frames: Iterable[np.ndarray], key: bytes = DEFAULT_KEY) -> Det
     return detect_mean(acc.mean(), acc.count, key)
 
 
-def luma_frames(path: Path, *, max_seconds: float = 30.0, max_frames: int = 900,
-                on_frame: Callable[[int], None] | None = None) -> Iterable[np.ndarray]:
+def luma_frames(path: Path, *, max_seconds: float = 30.0, max_frames: int = 900) -> Iterable[np.ndarray]:
     """Full-resolution luma of the first ``max_seconds`` of a video."""
     import av
 
@@ -299,8 +301,6 @@ def luma_frames(path: Path, *, max_seconds: float = 30.0, max_frames: int = 900,
         for i, frame in enumerate(container.decode(vs)):
             if i >= max_frames or (frame.time is not None and frame.time > max_seconds):
                 break
-            if on_frame:
-                on_frame(i)
             yield frame.to_ndarray(format="gray")
 
 

@@ -36,7 +36,7 @@ def xmp_packet(value: str) -> bytes:
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f'<rdf:Description rdf:about="" xmlns:TC260="{NAMESPACE}" TC260:AIGC="{escaped}"/>'
         '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def xmp_with_label(packet: bytes, value: str) -> bytes:
