@@ -70,6 +70,12 @@ def read_label(path: str | Path) -> LabelReport:
     return LabelReport(str(p), codec.name, label, problems, len(result.found), [f.where for f in result.found])
 
 
+def _writable(path: Path) -> bool:
+    """Writable for this user and not marked read-only: a file or folder without write bits is left alone
+    even by a user (such as root) whom the system would let through."""
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
 def write_label(src: str | Path, dst: str | Path, label: AigcLabel) -> LabelReport:
     """Write ``label`` as the only implicit label of ``src`` into ``dst`` (which may equal ``src``)."""
     s, d = Path(src), Path(dst)
@@ -79,7 +85,7 @@ def write_label(src: str | Path, dst: str | Path, label: AigcLabel) -> LabelRepo
     directory = d.resolve().parent
     if not directory.is_dir():
         raise NotFoundError(f"output directory does not exist: {directory}")
-    if (d.exists() and not os.access(d, os.W_OK)) or not os.access(directory, os.W_OK):
+    if (d.exists() and not _writable(d)) or not _writable(directory):
         raise PermissionDeniedError(f"cannot write {d}: read-only file or directory")
     value = label.to_json()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{d.name}.", suffix=".tmp" + d.suffix, dir=directory)
