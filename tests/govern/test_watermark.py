@@ -94,7 +94,6 @@ def test_cli_embed_detect(marked: tuple[Path, Path], tmp_path: Path, capsys: pyt
     assert inner_main(["watermark", "embed", str(marked[0]), str(out), "--payload", "xyz"]) == 2
 
 
-@pytest.mark.skipif(not imwm.available(), reason="invisible-watermark not installed (pip install --no-deps)")
 def test_imwatermark_marks_are_found_only_where_embedded(tmp_path: Path) -> None:
     src = tmp_path / "big.mp4"
     run_ffmpeg(["-f", "lavfi", "-i", "mandelbrot=s=512x384:r=10,trim=duration=1", "-c:v", "libx264", "-crf", "12",
@@ -131,3 +130,14 @@ def test_real_clip_survives_the_issue_attacks(shared_media: Path, tmp_path: Path
         run_ffmpeg(["-i", str(out), *args, str(attacked)])
         result = detect_watermarks(attacked, imwatermark=False)
         assert result["payload"] == PAYLOAD, name
+
+
+def test_dwtdct_matches_the_reference_package_bit_for_bit() -> None:
+    import cv2
+
+    data = Path(__file__).parent / "data"
+    plain = cv2.imread(str(data / "imwatermark_none.png"))
+    reference = cv2.imread(str(data / "imwatermark_sdxl.png"))
+    assert np.array_equal(imwm.embed_bits(plain, imwm.SDXL_BITS), reference)
+    assert imwm.detect_frames([reference])["marks"] == ["stable-diffusion-xl"]
+    assert not imwm.detect_frames([plain])["found"]

@@ -75,12 +75,11 @@ def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: boo
             if frame.time is not None and frame.time > max_seconds:
                 break
             acc.add(frame.to_ndarray(format="gray"))
-            if imwatermark and imwm.available() and i % every == 0 and len(bgr_frames) < imwatermark_frames:
+            if imwatermark and i % every == 0 and len(bgr_frames) < imwatermark_frames:
                 bgr_frames.append(frame.to_ndarray(format="bgr24"))
     out: dict[str, Any] = watermark.detect_mean(acc.mean(), acc.count).to_dict()
     if imwatermark:
-        out["imwatermark"] = (imwm.detect_frames(bgr_frames) if imwm.available()
-                              else {"found": None, "error": "invisible-watermark is not installed"})
+        out["imwatermark"] = imwm.detect_frames(bgr_frames)
     return out
 
 
