@@ -94,6 +94,22 @@ def label_verify(file: Path = typer.Argument(...), data_dir: Path = DataDirOptio
         raise typer.Exit(1)
 
 
+@label_app.command("c2pa")
+def label_c2pa(file: Path = typer.Argument(..., help="File to inspect."), as_json: bool = JsonOption) -> None:
+    """Read the C2PA manifest store: digitalSourceType values and AI-generation assertions."""
+    from vidlens.govern.provenance import read_c2pa
+
+    out = read_c2pa(file)
+    lines = [f"C2PA manifest: {'found' if out['found'] else 'none'}"]
+    lines += [f"digitalSourceType: {t}" for t in out["digital_source_types"]]
+    if out["found"]:
+        lines.append(f"AI-generated per C2PA: {'yes' if out['ai'] else 'no'}")
+        lines += [f"validation failure: {code}" for code in out["validation_failures"]]
+    if out["problem"]:
+        lines.append(f"problem: {out['problem']}")
+    _show(out, as_json, lines)
+
+
 @label_app.command("burn")
 def label_burn(
     src: Path = typer.Argument(..., help="Input video."),

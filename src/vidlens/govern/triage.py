@@ -3,8 +3,9 @@
 1. An implicit label in the metadata → its own value (Label "1" confirmed, "2"
    possibly, "3" suspected).
 2. No label, but the uploader declared AI content → possibly.
-3. No label, no declaration, but synthesis traces (our watermark, a public
-   imwatermark mark, or an explicit label found by OCR) → suspected.
+3. No label, no declaration, but synthesis traces (a C2PA manifest asserting a
+   synthetic digitalSourceType, our watermark, a public imwatermark mark, or an
+   explicit label found by OCR) → suspected.
 4. Otherwise none.
 
 In cases 1–3 the platform writes the propagation elements into the metadata.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vidlens.errors import UnsupportedMediaError
+from vidlens.errors import ConfigError, UnsupportedMediaError, UsageError
 from vidlens.govern.explicit import Ocr, detect_explicit_label
 from vidlens.govern.implicit import read_label
 
@@ -46,10 +47,21 @@ def triage(path: Path, *, declared_ai: bool = False, ocr: Ocr | None = None, tra
 
 
 def _traces(path: Path, ocr: Ocr | None) -> list[dict[str, Any]]:
+    from vidlens.govern.provenance import read_c2pa
     from vidlens.govern.service import detect_watermarks
 
     found: list[dict[str, Any]] = []
-    marks = detect_watermarks(path)
+    try:
+        manifest = read_c2pa(path)
+    except ConfigError:
+        manifest = {"ai": False}
+    if manifest["ai"]:
+        found.append({"kind": "c2pa", "ai_assertions": manifest["ai_assertions"],
+                      "validation_failures": manifest["validation_failures"], "signer": manifest["signer"]})
+    try:
+        marks = detect_watermarks(path)
+    except UsageError:  # no video stream (audio, some images): nothing to look for
+        marks = {"found": False}
     if marks["found"]:
         found.append({"kind": "watermark", "payload": marks["payload"], "z": marks["z"]})
     im = marks.get("imwatermark") or {}
