@@ -110,6 +110,25 @@ def label_c2pa(file: Path = typer.Argument(..., help="File to inspect."), as_jso
     _show(out, as_json, lines)
 
 
+@label_app.command("explicit")
+def label_explicit(file: Path = typer.Argument(..., help="Video to inspect."),
+                   seconds: float = typer.Option(3.0, "--seconds", help="How much of the opening to read."),
+                   as_json: bool = JsonOption) -> None:
+    """Find a visible AI-generated label in the opening frames with OCR and check its duration and height."""
+    from vidlens.govern.explicit import detect_explicit_label
+    from vidlens.govern.ocr import rapid_ocr
+
+    if not file.is_file():
+        raise NotFoundError(f"no such file: {file}")
+    report = detect_explicit_label(file, rapid_ocr(), window_s=seconds)
+    lines = [f"explicit label: {repr(report.text) + ' found' if report.found else 'not found'}"]
+    if report.found:
+        lines.append(f"seen {report.first_t:.2f}-{report.last_t:.2f} s, text height {report.height_ratio:.1%} "
+                     f"of the short side: {'compliant' if report.compliant else 'NOT compliant'}")
+    lines += [f"problem: {p}" for p in report.problems if report.found]
+    _show(report.to_dict(), as_json, lines)
+
+
 @label_app.command("burn")
 def label_burn(
     src: Path = typer.Argument(..., help="Input video."),
@@ -177,7 +196,9 @@ def watermark_detect(
 def triage_command(
     video: Path = typer.Argument(..., help="Uploaded file to classify."),
     declared_ai: bool = typer.Option(False, "--declared-ai", help="The uploader declared the content AI-generated."),
-    traces: bool = typer.Option(True, "--traces/--no-traces", help="Look for watermarks when there is no label."),
+    traces: bool = typer.Option(True, "--traces/--no-traces",
+                                help="Look for C2PA, watermarks and a visible label when there is no label."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Look for a visible AI label with OCR (needs rapidocr)."),
     write: Path = typer.Option(None, "--write", help="Write the propagation elements into this output file."),
     propagator: str = typer.Option(None, "--propagator", help="This platform's TC260 code (default: settings)."),
     propagate_id: str = typer.Option(None, "--propagate-id", help="This platform's id for the content."),
@@ -193,7 +214,12 @@ def triage_command(
 
     if not video.is_file():
         raise NotFoundError(f"no such file: {video}")
-    result = triage(video, declared_ai=declared_ai, traces=traces)
+    engine = None
+    if traces and ocr:
+        from vidlens.govern.ocr import rapid_ocr
+
+        engine = rapid_ocr()
+    result = triage(video, declared_ai=declared_ai, traces=traces, ocr=engine)
     if write is not None:
         if result["label"] is None:
             raise UsageError("verdict is 'none': there is nothing to write (no --write for unlabelled content)")

@@ -12,6 +12,7 @@ bottom caption area of the usual short-video apps.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -168,14 +169,18 @@ class TextBox:
 
 
 Ocr = Callable[[np.ndarray], Sequence[TextBox]]
-_AI = ("AI", "人工智能")
+# "AI" as a word (OCR often reads the I as l, 1 or |), or glued to the generated element
+_AI = re.compile(r"(?<![A-Z])A[IL1|](?![A-Z])|人工智能")
+_AI_GLUED = re.compile(r"(?<![A-Z])A[IL1|](?=GENERATED|SYNTHES|生成|合成)")
 _GENERATED = ("生成", "合成", "GENERATED", "SYNTHES")
 
 
 def is_label_text(text: str) -> bool:
     """Both elements the standard asks for: an AI element and a generated/synthesised element."""
-    upper = text.upper().replace(" ", "")
-    return any(a in upper for a in _AI) and any(g in upper for g in _GENERATED)
+    upper = text.upper()
+    compact = upper.replace(" ", "")
+    has_ai = bool(_AI.search(upper) or _AI_GLUED.search(compact))
+    return has_ai and any(g in compact for g in _GENERATED)
 
 
 @dataclass
@@ -208,6 +213,8 @@ def detect_explicit_label(video: Path, ocr: Ocr, *, window_s: float = 3.0, fps: 
     short = 0
     last_sample = -1.0
     with av.open(str(video)) as c:
+        if not c.streams.video:
+            raise UsageError(f"{video.name} has no video stream: no explicit label to look for")
         vs = c.streams.video[0]
         for frame in c.decode(vs):
             t = float(frame.time or 0.0)

@@ -68,7 +68,10 @@ def _traces(path: Path, ocr: Ocr | None) -> list[dict[str, Any]]:
     if im.get("found"):
         found.append({"kind": "imwatermark", "marks": im["marks"], "agreement": im["agreement"]})
     if ocr is not None:
-        explicit = detect_explicit_label(path, ocr)
-        if explicit.found:
+        try:
+            explicit = detect_explicit_label(path, ocr)
+        except UsageError:  # no video stream
+            explicit = None
+        if explicit is not None and explicit.found:
             found.append({"kind": "explicit_label", **explicit.to_dict()})
     return found
