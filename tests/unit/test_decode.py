@@ -114,3 +114,24 @@ def test_rotation_is_applied_for_upright_consumers(tmp_path: Path) -> None:
     assert frame.image.shape[:2] == (80, 40)
     raw = next(iter_frames(v, Sampling(pix_fmt="rgb24", upright=False)))
     assert raw.image.shape[:2] == (40, 80)
+
+
+def test_mid_stream_resolution_change_keeps_aspect_and_bounds(tmp_path: Path) -> None:
+    """Live captures switch resolution mid-stream: every sample keeps its own aspect within max_side."""
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    ts = []
+    for name, (w, h), seed in (("wide", (320, 180), 3), ("square", (96, 96), 4)):
+        frames, _, _ = render_scenes([Scene(20, seed)], w, h)
+        mp4 = write_video(tmp_path / f"{name}.mp4", frames, fps=25)
+        ts.append(tmp_path / f"{name}.ts")
+        run_ffmpeg(["-i", str(mp4), "-c", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "mpegts", str(ts[-1])])
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(p.read_bytes() for p in ts))
+    v = probe(joined)
+    rgb = [f.image.shape for f in iter_frames(v, Sampling(max_side=64, pix_fmt="rgb24"))]
+    assert rgb == [(36, 64, 3)] * 20 + [(64, 64, 3)] * 20
+    fanned = run_consumers(v, {"y": (Sampling(max_side=64, pix_fmt="yuv"),
+                                     lambda fr: [f.image.shape for f in fr])})["y"]
+    assert len(fanned) == 40 and all(max(s[:2]) <= 64 for s in fanned)
+    assert fanned[0][1] / fanned[0][0] > 1.5 and fanned[-1][0] == fanned[-1][1]

@@ -82,10 +82,13 @@ def _stride_for(width: int, height: int, max_side: int | None) -> int:
 class _Converter:
     """Converts one decoded frame for one (size, format) key, caching per frame."""
 
-    def __init__(self, sampling: Sampling, width: int, height: int) -> None:
+    def __init__(self, sampling: Sampling, frame: av.VideoFrame) -> None:
+        width, height = frame.width, frame.height
+        self.source = (width, height, frame.format.name)
         self.sampling = sampling
         self.stride = _stride_for(width, height, sampling.max_side)
         self.size = target_size(width, height, sampling.max_side)
+        self._chroma_index: tuple[np.ndarray, np.ndarray] | None = None  # fixed per (format, size)
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
         fmt = self.sampling.pix_fmt
@@ -104,8 +107,7 @@ class _Converter:
         img = frame.reformat(width=w, height=h, format=fmt).to_ndarray()
         return img
 
-    @staticmethod
-    def _yuv_fast(frame: av.VideoFrame, y: np.ndarray, k: int) -> np.ndarray:
+    def _yuv_fast(self, frame: av.VideoFrame, y: np.ndarray, k: int) -> np.ndarray:
         name = frame.format.name
         if name == "gray":
             c = np.full_like(y, 128)
@@ -118,13 +120,15 @@ class _Converter:
             u, v = _plane(frame, 1), _plane(frame, 2)
             sx = 2 if name.startswith(("yuv420", "yuvj420", "yuv422", "yuvj422")) else 1
             sy = 2 if name.startswith(("yuv420", "yuvj420")) else 1
-        rows = (np.arange(y.shape[0]) * k) // sy
-        cols = (np.arange(y.shape[1]) * k) // sx
-        rows = np.minimum(rows, u.shape[0] - 1)
-        cols = np.minimum(cols, u.shape[1] - 1)
-        uu = u[rows[:, None], cols[None, :]]
-        vv = v[rows[:, None], cols[None, :]]
-        return np.stack([y, uu, vv], axis=-1)
+        if self._chroma_index is None:
+            rows = np.minimum((np.arange(y.shape[0]) * k) // sy, u.shape[0] - 1)
+            cols = np.minimum((np.arange(y.shape[1]) * k) // sx, u.shape[1] - 1)
+            self._chroma_index = (rows[:, None], cols[None, :])
+        out = np.empty((*y.shape, 3), np.uint8)
+        out[..., 0] = y
+        out[..., 1] = u[self._chroma_index]
+        out[..., 2] = v[self._chroma_index]
+        return out
 
 
 def _orient(img: np.ndarray, rotation: int) -> np.ndarray:
@@ -294,9 +298,10 @@ class FrameFanout:
                         for stream_no, (s, clock) in enumerate(zip(consumer.samplings, consumer.clocks)):
                             if not clock.due(t):
                                 continue
-                            key = (s.max_side, s.pix_fmt, s.upright)
+                            key = (s.max_side, s.pix_fmt, s.upright, frame.width, frame.height,
+                                   frame.format.name)
                             if key not in converters:
-                                converters[key] = _Converter(s, frame.width, frame.height)
+                                converters[key] = _Converter(s, frame)
                             img = cache.get(key)
                             if img is None:
                                 img = converters[key](frame)
@@ -347,8 +352,8 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
                 last_pts = pts
                 if not clock.due(float(pts * tb)):
                     continue
-                if conv is None:
-                    conv = _Converter(sampling, frame.width, frame.height)
+                if conv is None or conv.source != (frame.width, frame.height, frame.format.name):
+                    conv = _Converter(sampling, frame)
                 img = conv(frame)
                 if sampling.upright and video.rotation:
                     img = _orient(img, video.rotation)
@@ -375,7 +380,7 @@ def frame_at(video: Video, pts: int, sampling: Sampling, *, threads: int = 2) ->
             for frame in container.decode(stream):
                 if frame.pts is None or frame.pts < pts:
                     continue
-                img = _Converter(sampling, frame.width, frame.height)(frame)
+                img = _Converter(sampling, frame)(frame)
                 if sampling.upright and video.rotation:
                     img = _orient(img, video.rotation)
                 return FrameSample(video.id, -1, int(frame.pts), tb, img, sampling.pix_fmt)

@@ -64,7 +64,7 @@ def render_video(platform: Platform, video: dict[str, Any]) -> str:
                     f"{e(s['transition_in'])}</figcaption></figure>")
     return (f'<section><h2>{e(video["filename"])}</h2>'
             f'<div class="meta">{video["width"]}x{video["height"]} · {format_timecode(duration)} · '
-            f'{len(shots)} shots · id {e(video["id"][:16])}</div>'
+            f'{len(shots)} shot{"s" if len(shots) != 1 else ""} · id {e(video["id"][:16])}</div>'
             f'<div class="timeline">{"".join(bars)}</div><div class="strip">{"".join(figs)}</div></section>')
 
 
