@@ -247,7 +247,7 @@ def bench_explicit(media: Path, clips: list[Path], work: Path) -> list[str]:
     per_file = (time.perf_counter() - t0) / max(len(corpus), 1)
     return ["### Explicit label detection (OCR: PP-OCRv6 small via RapidOCR, opening 3 s at 4 frames/s)", "",
             "| set | files | detected | rate |", "|---|---|---|---|",
-            f"| labels burned by `label burn` (zh "AI生成" and en "AI-generated", 3 s, top-left) on {len(clips)} clips | {total} | "
+            f"| labels burned by `label burn` (zh \"AI生成\" and en \"AI-generated\", 3 s, top-left) on {len(clips)} clips | {total} | "
             f"{hits} (compliant: {compliant}) | recall {hits / total:.2f} |",
             f"| unlabelled shared corpus (every video file) | {len(corpus)} | {len(alarms)} | "
             f"false alarms {len(alarms) / max(len(corpus), 1):.2f} |", "",
