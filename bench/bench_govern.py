@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +72,40 @@ def quality(ref: Path, test: Path) -> tuple[float, float]:
     return psnr, ssim
 
 
-def embed_imwatermark(src: Path, dst: Path, bits: list[int]) -> float:
-    """imwatermark dwtDct on every frame, same x264 settings as ours; returns seconds spent."""
+class RivaGan:
+    """imwatermark's rivaGan (32 bits) on ONNX Runtime, without torch: the two ONNX files ship in the
+    invisible-watermark wheel (``pip install --no-deps invisible-watermark`` for this benchmark only)."""
+
+    def __init__(self) -> None:
+        import importlib.util
+
+        import onnxruntime
+
+        spec = importlib.util.find_spec("imwatermark")
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("invisible-watermark is not installed")
+        models = Path(next(iter(spec.submodule_search_locations)))
+        self.encoder = onnxruntime.InferenceSession(str(models / "rivagan_encoder.onnx"))
+        self.decoder = onnxruntime.InferenceSession(str(models / "rivagan_decoder.onnx"))
+
+    @staticmethod
+    def _tensor(bgr: np.ndarray) -> np.ndarray:
+        return (bgr.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None, :, None]
+
+    def embed(self, bgr: np.ndarray, bits: list[int]) -> np.ndarray:
+        data = np.array([bits], np.float32)
+        out = self.encoder.run(None, {"frame": self._tensor(bgr), "data": data})[0]
+        return ((np.clip(out, -1, 1)[0, :, 0].transpose(1, 2, 0) + 1.0) * 127.5).astype(np.uint8)
+
+    def decode(self, bgr: np.ndarray, length: int) -> list[int]:
+        out = self.decoder.run(None, {"frame": self._tensor(bgr)})[0][0]
+        return [int(v > 0.52) for v in out[:length]]
+
+
+def embed_frames(src: Path, dst: Path, mark: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Mark every frame (BGR) with ``mark``, same x264 settings as ours; returns seconds spent."""
     import av
 
-    from vidlens.govern import imwm
     from vidlens.media.ffmpeg import ffmpeg_exe
 
     t0 = time.perf_counter()
@@ -88,26 +118,25 @@ def embed_imwatermark(src: Path, dst: Path, bits: list[int]) -> float:
                                  "-pix_fmt", "yuv420p", str(dst)], stdin=subprocess.PIPE)
         assert proc.stdin is not None
         for frame in c.decode(vs):
-            bgr = frame.to_ndarray(format="bgr24")
-            marked = np.clip(imwm.embed_bits(bgr, bits), 0, 255).astype(np.uint8)
+            marked = np.clip(mark(frame.to_ndarray(format="bgr24")), 0, 255).astype(np.uint8)
             proc.stdin.write(marked.tobytes())
         proc.stdin.close()
         proc.wait()
     return time.perf_counter() - t0
 
 
-def detect_imwatermark(path: Path, bits: list[int], frames: int = 12) -> tuple[float, bool]:
+def detect_votes(path: Path, bits: list[int], decode: Callable[[np.ndarray, int], list[int]],
+                 min_pixels: int = 0, frames: int = 12) -> tuple[float, bool]:
+    """Decode ``frames`` evenly spaced frames and vote per bit: (bit accuracy, exact match)."""
     import av
-
-    from vidlens.govern import imwm
 
     with av.open(str(path)) as c:
         vs = c.streams.video[0]
         total = vs.frames or 200
         step = max(1, total // frames)
-        decoded = [imwm.decode_bits(f.to_ndarray(format="bgr24"), len(bits))
+        decoded = [decode(f.to_ndarray(format="bgr24"), len(bits))
                    for i, f in enumerate(c.decode(vs)) if i % step == 0 and i // step < frames
-                   and f.width * f.height >= imwm.MIN_PIXELS]
+                   and f.width * f.height >= min_pixels]
     if not decoded:
         return float("nan"), False
     vote = (np.mean(decoded, axis=0) > 0.5).astype(int)
@@ -121,62 +150,88 @@ def bit_accuracy(hex_a: str, hex_b: str) -> float:
 
 
 def bench_watermark(clips: list[Path], work: Path) -> list[str]:
-    from vidlens.govern import watermark
+    from vidlens.govern import imwm, watermark
 
     bits = [int(b) for b in np.unpackbits(np.frombuffer(PAYLOAD, np.uint8))]
-    results: dict[str, dict[str, list[float]]] = {name: {"ours_acc": [], "ours_det": [], "im_acc": [], "im_det": []}
-                                                  for name in ATTACKS}
-    quality_rows, speed = [], {"embed": [], "detect": [], "im_embed": [], "dur": []}
+    riva_bits = bits[:32]
+    try:
+        riva: RivaGan | None = RivaGan()
+    except (ImportError, RuntimeError) as exc:
+        print(f"rivaGan skipped: {exc}", flush=True)
+        riva = None
+    keys = ("ours_acc", "ours_det", "im_acc", "im_det", "rv_acc", "rv_det")
+    results: dict[str, dict[str, list[float]]] = {name: {k: [] for k in keys} for name in ATTACKS}
+    quality_rows, speed = [], {"embed": [], "detect": [], "im_embed": [], "rv_embed": [], "dur": []}
     for clip in clips:
-        ours, theirs = work / f"{clip.stem}_ours.mp4", work / f"{clip.stem}_im.mp4"
+        ours, theirs, rv = (work / f"{clip.stem}_{tag}.mp4" for tag in ("ours", "im", "rv"))
         t0 = time.perf_counter()
         watermark.embed_video(clip, ours, PAYLOAD)
         speed["embed"].append(time.perf_counter() - t0)
-        speed["im_embed"].append(embed_imwatermark(clip, theirs, bits))
+        speed["im_embed"].append(embed_frames(clip, theirs, lambda f: imwm.embed_bits(f, bits)))
+        if riva is not None:
+            speed["rv_embed"].append(embed_frames(clip, rv, lambda f: riva.embed(f, riva_bits)))
         dur = duration(clip)
         speed["dur"].append(dur)
-        quality_rows.append((clip.name, *quality(clip, ours), *quality(clip, theirs)))
+        rv_quality = quality(clip, rv) if riva is not None else (float("nan"), float("nan"))
+        quality_rows.append((clip.name, *quality(clip, ours), *quality(clip, theirs), *rv_quality))
         for name, args in ATTACKS.items():
-            attacked_ours, attacked_im = work / "a_ours.mp4", work / "a_im.mp4"
-            if args:
-                ffmpeg("-i", str(ours), *args, "-an", str(attacked_ours))
-                ffmpeg("-i", str(theirs), *args, "-an", str(attacked_im))
-            else:
-                attacked_ours, attacked_im = ours, theirs
+            attacked = {tag: work / f"a_{tag}.mp4" for tag in ("ours", "im", "rv")}
+            sources = {"ours": ours, "im": theirs, "rv": rv}
+            for tag, src in sources.items():
+                if tag == "rv" and riva is None:
+                    continue
+                if args:
+                    ffmpeg("-i", str(src), *args, "-an", str(attacked[tag]))
+                else:
+                    attacked[tag] = src
             t0 = time.perf_counter()
-            found = watermark.detect_video(attacked_ours)
+            found = watermark.detect_video(attacked["ours"])
             if not args:
                 speed["detect"].append(time.perf_counter() - t0)
             r = results[name]
             r["ours_acc"].append(bit_accuracy(found.raw_payload, PAYLOAD.hex()))
             r["ours_det"].append(float(found.payload == PAYLOAD.hex()))
-            acc, det = detect_imwatermark(attacked_im, bits)
+            acc, det = detect_votes(attacked["im"], bits, imwm.decode_bits, imwm.MIN_PIXELS)
             r["im_acc"].append(acc)
             r["im_det"].append(float(det))
+            racc, rdet = detect_votes(attacked["rv"], riva_bits, riva.decode) if riva else (float("nan"), False)
+            r["rv_acc"].append(racc)
+            r["rv_det"].append(float(rdet))
             print(f"{clip.name:34} {name:58} ours {found.payload == PAYLOAD.hex()!s:5} "
-                  f"acc {r['ours_acc'][-1]:.3f} | imwatermark {det!s:5} acc {acc:.3f}", flush=True)
+                  f"acc {r['ours_acc'][-1]:.3f} | imwatermark {det!s:5} acc {acc:.3f} | "
+                  f"rivaGan {rdet!s:5} acc {racc:.3f}", flush=True)
     n = len(clips)
-    lines = [f"### Watermark robustness ({n} real clips, 64-bit payload, same frames for both)", "",
-             "| attack | ours: bit accuracy | ours: detected | imwatermark dwtDct: bit accuracy | "
-             "imwatermark: detected | detection ratio ours / imwatermark |", "|---|---|---|---|---|---|"]
+    lines = [f"### Watermark robustness ({n} real clips, same frames for all three)", "",
+             "Ours and imwatermark dwtDct carry 64 bits; rivaGan carries 32 (all it supports).", "",
+             "| attack | ours: bit accuracy | ours: detected | dwtDct: bit accuracy | dwtDct: detected | "
+             "rivaGan: bit accuracy | rivaGan: detected | detections ours / dwtDct | detections ours / rivaGan |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def ratio(a: float, b: float, who: str) -> str:
+        return "n/a (0 vs 0)" if not a and not b else (f"∞ ({who} 0)" if not b else f"{a / b:.2f}")
+
     for name, r in results.items():
-        ours_det, im_det = sum(r["ours_det"]), sum(r["im_det"])
-        ratio = "n/a (0 vs 0)" if not ours_det and not im_det else (
-            "∞ (imwatermark 0)" if not im_det else f"{ours_det / im_det:.2f}")
-        lines.append(f"| {name} | {np.mean(r['ours_acc']):.3f} | {int(ours_det)}/{n} | {np.nanmean(r['im_acc']):.3f} "
-                     f"| {int(im_det)}/{n} | {ratio} |")
+        o, i, v = sum(r["ours_det"]), sum(r["im_det"]), sum(r["rv_det"])
+        lines.append(f"| {name} | {np.mean(r['ours_acc']):.3f} | {int(o)}/{n} | {np.nanmean(r['im_acc']):.3f} "
+                     f"| {int(i)}/{n} | {np.nanmean(r['rv_acc']):.3f} | {int(v)}/{n} | {ratio(o, i, 'dwtDct')} "
+                     f"| {ratio(o, v, 'rivaGan')} |")
     lines += ["", "imwatermark refuses frames under 256×256 pixels; where every frame is smaller its accuracy is "
               "shown as nan. imwatermark dwtDct is run through `govern.imwm`, a NumPy port that reproduces "
               "invisible-watermark 0.2.0 bit for bit."]
     lines += ["", "### Quality (marked and re-encoded at CRF 17 vs the source; luma)", "",
-              "| clip | ours PSNR dB | ours SSIM | imwatermark PSNR dB | imwatermark SSIM |", "|---|---|---|---|---|"]
-    lines += [f"| {c} | {p:.2f} | {s:.4f} | {ip:.2f} | {iss:.4f} |" for c, p, s, ip, iss in quality_rows]
+              "| clip | ours PSNR dB | ours SSIM | dwtDct PSNR dB | dwtDct SSIM | rivaGan PSNR dB | rivaGan SSIM |",
+              "|---|---|---|---|---|---|---|"]
+    lines += [f"| {c} | {p:.2f} | {s:.4f} | {ip:.2f} | {iss:.4f} | {rp:.2f} | {rs:.4f} |"
+              for c, p, s, ip, iss, rp, rs in quality_rows]
     dur = sum(speed["dur"])
     lines += ["", "### Speed (whole clips, 1 process)", "",
               f"- ours, embed (decode + mark + x264 CRF 17 medium): {dur / sum(speed['embed']):.1f}× real time",
               f"- ours, detect (full-resolution luma of the whole clip + search): "
               f"{dur / sum(speed['detect']):.1f}× real time",
               f"- imwatermark dwtDct, embed every frame (+ x264 CRF 17): {dur / sum(speed['im_embed']):.1f}× real time"]
+    if speed["rv_embed"]:
+        lines.append(f"- rivaGan (ONNX Runtime), embed every frame (+ x264 CRF 17): "
+                     f"{dur / sum(speed['rv_embed']):.1f}× real time")
     return lines
 
 
