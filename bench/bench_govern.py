@@ -240,7 +240,7 @@ def bench_watermark(clips: list[Path], work: Path, riva_clips: int) -> list[str]
               f"- imwatermark dwtDct, embed every frame (+ x264 CRF 17): {dur / sum(speed['im_embed']):.1f}× real time"]
     if speed["rv_embed"]:
         lines.append(f"- rivaGan (ONNX Runtime), embed every frame (+ x264 CRF 17): "
-                     f"{sum(speed['rv_dur']) / sum(speed['rv_embed']):.1f}× real time")
+                     f"{sum(speed['rv_dur']) / sum(speed['rv_embed']):.3f}× real time")
     return lines
 
 
