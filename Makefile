@@ -1,13 +1,15 @@
 # Two commands do all set-up on a fresh clone:
-#   make demo   - ingest the sample clips, detect shots, print a summary, write vidlens-report.html
+#   make demo   - ingest the sample clips, analyse them, print a summary, write vidlens-report.html;
+#                 from a terminal it then serves the API and web UI on http://127.0.0.1:8000/
 #   make test   - run the whole test suite
+# (make serve serves the demo's data again later.)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 DATA   ?= vidlens-data
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: demo serve test venv clean
 
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,12 @@ venv: $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
 	$(VENV)/bin/vidlens demo --samples samples --data-dir $(DATA) --out vidlens-report.html
+	@if [ -t 0 ] && [ -t 1 ] && [ -z "$${CI:-}" ]; then \
+	  $(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA); \
+	else echo "browse the library: make serve  (http://127.0.0.1:8000/)"; fi
+
+serve: $(VENV)/.installed-base
+	$(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA)
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from vidlens.api.settings import ServeSettings
+from vidlens.deliver.settings import DeliverSettings
 from vidlens.errors import ConfigError
 from vidlens.govern.settings import GovernSettings
 
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
     shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
     govern: GovernSettings = Field(default_factory=GovernSettings, description="AIGC labels and audit log.")
+    serve: ServeSettings = Field(default_factory=ServeSettings, description="HTTP API and web UI (`vidlens serve`).")
+    deliver: DeliverSettings = Field(default_factory=DeliverSettings, description="Delivery: extra encoding profiles.")
     plugins: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-plugin configuration, keyed by plugin name; validated by the plugin.")
 

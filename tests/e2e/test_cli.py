@@ -75,3 +75,10 @@ def test_plugins_list(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "plugins", "list", "--json")
     names = {p["name"] for p in json.loads(out)["plugins"]}
     assert code == 0 and "shots" in names
+
+
+@pytest.mark.parametrize("args", [["shots"], ["--bogus"], ["jobs", "show"]])
+def test_usage_errors_print_usage_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert "Usage:" in err and "unexpected" not in err and "Traceback" not in err

@@ -23,11 +23,10 @@ from fractions import Fraction
 from typing import Any, Literal, TypeVar
 
 import av
-import av.logging
 import numpy as np
 
 from vidlens.errors import CorruptMediaError, MediaError, UsageError
-from vidlens.media.ffmpeg import tail
+from vidlens.media.ffmpeg import diagnose
 from vidlens.media.probe import open_container
 from vidlens.types import FrameSample, Video
 
@@ -270,7 +269,7 @@ class FrameFanout:
     def _decode(self) -> None:
         v = self.video
         container = open_container(v.uri)
-        with container, av.logging.Capture() as logs:
+        with container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = self.threads
@@ -319,10 +318,10 @@ class FrameFanout:
             except av.error.FFmpegError as exc:
                 if index == 0:
                     raise CorruptMediaError(f"{v.uri}: video does not decode: {exc.strerror or exc}",
-                                            path=v.uri, log_tail=tail("\n".join(m for *_x, m in logs)))
+                                            path=v.uri, log_tail=diagnose(v.uri))
                 raise CorruptMediaError(
                     f"{v.uri}: decoding failed after {index} frames: {exc.strerror or exc}",
-                    path=v.uri, log_tail=tail("\n".join(m for *_x, m in logs))) from None
+                    path=v.uri, log_tail=diagnose(v.uri)) from None
             if index == 0:
                 raise MediaError(f"{v.uri}: no frame decoded", path=v.uri)
 
@@ -363,17 +362,19 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
                                     path=video.uri) from None
 
 
-def frame_at(video: Video, pts: int, sampling: Sampling, *, threads: int = 2) -> FrameSample | None:
+def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
     """The first frame at or after ``pts`` (stream time base), found by seeking.
 
     For the rare frame a streaming pass did not keep (e.g. a keyframe for a
     shot shorter than the candidate interval); ``sampling.fps`` is ignored.
+    Decodes on one thread: closing a frame-threaded decoder that was left
+    mid-stream can deadlock in PyAV (it froze whole processes), and a few
+    frames from one keyframe gain nothing from threads.
     """
     container = open_container(video.uri)
     with container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        stream.codec_context.thread_count = threads
+        stream.codec_context.thread_count = 1
         tb = Fraction(stream.time_base) if stream.time_base else video.time_base
         try:
             container.seek(int(pts), stream=stream, backward=True, any_frame=False)

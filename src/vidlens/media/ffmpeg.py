@@ -8,6 +8,7 @@ point ``VIDLENS_FFMPEG`` at their own build.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections import deque
@@ -41,6 +42,32 @@ def ffmpeg_exe() -> str:
 
 def tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+_BOILERPLATE = ("Error opening input", "Exiting with exit code", "Error while decoding stream", "Conversion failed")
+
+
+def diagnose(path: str | Path, *, timeout: float = 60.0) -> str:
+    """FFmpeg's own account of what is wrong with a file: its error lines, addresses stripped.
+
+    Used after PyAV has failed, instead of PyAV's log capture: routing libav's log through
+    Python deadlocks with frame-threaded decoding (PyAV issues #751, #909), so VidLens keeps
+    libav quiet in-process and asks the CLI once, only when something went wrong.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-xerror", "-i", str(path),
+           "-map", "0:v:0?", "-f", "null", "-"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr or b""
+    else:
+        err = out.stderr
+    lines = []
+    for line in err.decode("utf-8", "replace").splitlines():
+        line = re.sub(r"^\[(\S+) @ 0x[0-9a-f]+\]", r"[\1]", line.strip())
+        if line and not any(b in line for b in _BOILERPLATE) and not line.startswith("Error opening input file"):
+            lines.append(line)
+    return tail("\n".join(dict.fromkeys(lines)))
 
 
 def run_ffmpeg(

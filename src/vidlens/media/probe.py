@@ -15,8 +15,13 @@ import av
 import av.logging
 
 from vidlens.errors import CorruptMediaError, MediaLimitError, UnsupportedMediaError
-from vidlens.media.ffmpeg import tail
+from vidlens.media.ffmpeg import diagnose
 from vidlens.types import StreamInfo, Video
+
+# libav logs to nowhere in-process. PyAV's Python log callback deadlocks with frame-threaded
+# decoding (PyAV #751, #909); on failure ``diagnose`` asks the FFmpeg CLI for the log instead.
+av.logging.set_level(None)
+av.logging.set_libav_level(-8)  # AV_LOG_QUIET
 
 MAX_PIXELS = 8192 * 8192
 MAX_SIDE = 16384
@@ -28,10 +33,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-def _log_text(logs: list[tuple[int, str, str]]) -> str:
-    return tail("\n".join(f"[{name}] {msg.strip()}" for _lvl, name, msg in logs))
 
 
 def _looks_like_text(path: str) -> bool:
@@ -55,22 +56,20 @@ def open_container(path: str | Path) -> av.container.InputContainer:
     size = os.path.getsize(p)
     if size == 0:
         raise CorruptMediaError(f"{Path(p).name}: expected a media file, got an empty (0-byte) file", path=p)
-    av.logging.set_level(av.logging.WARNING)
-    with av.logging.Capture() as logs:
-        try:
-            return av.open(p, metadata_errors="replace")
-        except av.error.InvalidDataError as exc:
-            log = _log_text(list(logs))
-            if log and not _looks_like_text(p):  # a demuxer took the file and choked on it: damaged, not foreign
-                last = log.splitlines()[-1].split("] ", 1)[-1]
-                raise CorruptMediaError(f"{Path(p).name}: damaged or truncated media ({last})",
-                                        path=p, log_tail=log) from None
-            raise UnsupportedMediaError(
-                f"{Path(p).name}: expected an audio/video container, but libav found no format it can read",
-                path=p, log_tail=str(exc)) from None
-        except av.error.FFmpegError as exc:
-            raise CorruptMediaError(f"{Path(p).name}: cannot open: {exc.strerror or exc}", path=p,
-                                    log_tail=_log_text(list(logs))) from None
+    try:
+        return av.open(p, metadata_errors="replace")
+    except av.error.InvalidDataError as exc:
+        log = diagnose(p)
+        if log and not _looks_like_text(p):  # a demuxer took the file and choked on it: damaged, not foreign
+            last = log.splitlines()[-1].split("] ", 1)[-1]
+            raise CorruptMediaError(f"{Path(p).name}: damaged or truncated media ({last})",
+                                    path=p, log_tail=log) from None
+        raise UnsupportedMediaError(
+            f"{Path(p).name}: expected an audio/video container, but libav found no format it can read",
+            path=p, log_tail=log or str(exc)) from None
+    except av.error.FFmpegError as exc:
+        raise CorruptMediaError(f"{Path(p).name}: cannot open: {exc.strerror or exc}", path=p,
+                                log_tail=diagnose(p)) from None
 
 
 def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = None) -> Video:
@@ -78,7 +77,7 @@ def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = 
     p = str(path)
     name = Path(p).name
     container = open_container(p)
-    with container, av.logging.Capture() as logs:
+    with container:
         vstreams = list(container.streams.video)
         astreams = list(container.streams.audio)
         if require_video and not vstreams:
@@ -98,7 +97,7 @@ def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = 
         width, height = int(cc.width or 0), int(cc.height or 0)
         if width <= 0 or height <= 0:
             raise CorruptMediaError(f"{name}: video stream reports no picture size ({width}x{height})",
-                                    path=p, log_tail=_log_text(list(logs)))
+                                    path=p, log_tail=diagnose(p))
         if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
             raise MediaLimitError(
                 f"{name}: picture size {width}x{height} exceeds the limit of {MAX_SIDE} px a side "
@@ -111,10 +110,10 @@ def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = 
                 break
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(f"{name}: the video stream does not decode: {exc.strerror or exc}",
-                                    path=p, log_tail=_log_text(list(logs))) from None
+                                    path=p, log_tail=diagnose(p)) from None
         if first is None:
             raise CorruptMediaError(f"{name}: the video stream holds no decodable frame", path=p,
-                                    log_tail=_log_text(list(logs)))
+                                    log_tail=diagnose(p))
         if vs.duration:
             duration = int(vs.duration)
         elif container.duration:

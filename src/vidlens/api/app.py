@@ -1,0 +1,200 @@
+"""``create_app(platform)``: the FastAPI application serving the JSON API and the web UI.
+
+One router per domain keeps the surface easy to extend: a domain adds its router with
+``app.include_router``; errors from anywhere become ``{"error": {"code", "message",
+"details"}}`` with the status of their ``VidLensError`` class.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from itsdangerous import TimestampSigner
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vidlens import __version__
+from vidlens.api import audit
+from vidlens.api.auth import Accounts, RateLimiter
+from vidlens.api.deps import SAFE_METHODS, Services
+from vidlens.api.review import ReviewQueue
+from vidlens.api.search import SearchIndex
+from vidlens.api.uploads import UploadStore
+from vidlens.errors import AuthError, RateLimitedError, VidLensError
+
+if TYPE_CHECKING:
+    from vidlens.platform import Platform
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
+        b"script-src 'self'; style-src 'self'; object-src 'none'; "
+        b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+]
+
+
+def session_secret(platform: Platform) -> str:
+    """``serve.session_secret``, else a random key kept (mode 0600) in the data dir across restarts."""
+    configured = platform.settings.serve.session_secret
+    if configured is not None:
+        return configured.get_secret_value()
+    path = platform.data_dir / "serve.secret"
+    if not path.is_file():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class EdgeMiddleware:
+    """Adds security headers to every answer, and records each write in the audit table."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault(audit.SCOPE_KEY, {})
+        status = [500]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in names)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if (
+                scope["method"] not in SAFE_METHODS
+                and state.get("principal") is not None
+                and not state.get("recorded")
+            ):
+                await run_in_threadpool(self._record, scope, state, status[0])
+
+    def _record(self, scope: Scope, state: dict[str, Any], status_code: int) -> None:
+        try:
+            with self.services.platform.store.tx() as conn:
+                audit.record(
+                    conn,
+                    principal=state["principal"],
+                    method=scope["method"],
+                    path=scope["path"],
+                    action=state.get("action") or f"{scope['method'].lower()} {scope['path']}"[:64],
+                    subject=state.get("subject"),
+                    status_code=status_code,
+                    detail=state.get("detail"),
+                )
+        except Exception:  # an audit failure must be loud in the log but cannot undo the answered request
+            log.exception("could not record the audit entry for %s %s", scope["method"], scope["path"])
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def _error_response(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if _wants_html(request):
+        if status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        from vidlens.ui.pages import render_error
+
+        return render_error(request, status, body["error"]["message"])
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VidLensError)
+    async def vidlens_error(request: Request, exc: VidLensError) -> Response:
+        headers = {}
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(max(1, round(exc.details.get("retry_after_s", 1))))
+        if isinstance(exc, AuthError):
+            headers["WWW-Authenticate"] = 'Bearer realm="vidlens"'
+        if exc.http_status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
+        return _error_response(request, exc.http_status, exc.to_dict(), headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error_response(
+            request,
+            exc.status_code,
+            {"error": {"code": code, "message": str(exc.detail), "details": {}}},
+            dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        message = f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
+        return _error_response(
+            request,
+            422,
+            {"error": {"code": "validation_failed", "message": message, "details": {"errors": errors}}},
+        )
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """The app for one platform; all state hangs off ``app.state.services``."""
+    from vidlens.api.routes import admin, blobs, jobs, review, search, uploads, videos
+    from vidlens.ui import pages
+
+    serve = platform.settings.serve
+    svc = Services(
+        platform=platform,
+        accounts=Accounts(platform.store),
+        limiter=RateLimiter(serve.rate_limit_per_s, serve.rate_limit_burst),
+        uploads=UploadStore(platform),
+        search=SearchIndex(platform.store),
+        review=ReviewQueue(platform.store),
+        signer=TimestampSigner(session_secret(platform), salt="vidlens.session"),
+    )
+    app = FastAPI(
+        title="VidLens",
+        version=__version__,
+        description="Self-hosted video AI: upload, analyse, search and review video. "
+        "Authenticate with `Authorization: Bearer vl_...` (see `vidlens keys create`).",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = svc
+    _install_error_handlers(app)
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness; no authentication")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    for module in (videos, uploads, jobs, blobs, search, review, admin):
+        app.include_router(module.router)
+    pages.install(app)
+    app.add_middleware(EdgeMiddleware, services=svc)
+    return app

@@ -1,0 +1,39 @@
+"""Blobs (keyframes, thumbnails): content-addressed, so they are cached for good."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+
+from vidlens.api.auth import Principal
+from vidlens.api.deps import Services, Viewer, services
+from vidlens.errors import NotFoundError
+
+router = APIRouter(prefix="/api/blobs", tags=["blobs"])
+
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".json": "application/json",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".wav": "audio/wav",
+    ".mp4": "video/mp4",
+    ".npy": "application/octet-stream",
+}
+
+
+@router.get("/{key:path}", summary="A stored blob with its content type", response_class=FileResponse)
+def get_blob(key: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
+    path = svc.platform.blobs.path(key)  # validates the key: 'xx/<sha256>[.ext]', nothing else
+    if not path.is_file():
+        raise NotFoundError(f"blob '{key}' not found")
+    suffix = path.suffix.lower()
+    return FileResponse(
+        path,
+        media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )

@@ -1,0 +1,184 @@
+"""Videos: upload, list, details, the original file (with Range), shots, results, timeline."""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from vidlens.api import audit, catalog
+from vidlens.api.auth import Principal
+from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.uploads import receive_multipart
+from vidlens.errors import NotFoundError, UsageError
+
+router = APIRouter(prefix="/api/videos", tags=["videos"])
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The video file."}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Upload a video (multipart field 'file'); analysis is queued",
+    openapi_extra=_UPLOAD_BODY,
+    responses={
+        413: {"description": "Larger than serve.max_upload_bytes"},
+        415: {"description": "Not multipart, or the file is not a video"},
+    },
+)
+async def upload_video(
+    request: Request, principal: Principal = Reviewer, svc: Services = Depends(services)
+) -> dict[str, Any]:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > svc.uploads.limit + 64 * 1024:
+        from vidlens.api.uploads import UploadTooLargeError
+
+        raise UploadTooLargeError(
+            f"upload of {length} bytes exceeds the limit of {svc.uploads.limit} bytes "
+            "(serve.max_upload_bytes)",
+            details={"limit_bytes": svc.uploads.limit},
+        )
+    received = await receive_multipart(request.headers.get("content-type", ""), request.stream(), svc.uploads)
+    assert received.partial is not None
+    t0 = time.perf_counter()
+    res = await run_in_threadpool(
+        svc.uploads.finish,
+        received.partial.path,
+        received.partial.sha.hexdigest(),
+        received.filename or "upload",
+        principal,
+    )
+    assert res.video is not None
+    audit.note(
+        request, "video.upload", f"video:{res.video.id}", status=res.status, bytes=received.partial.size
+    )
+    return {
+        "video_id": res.video.id,
+        "status": res.status,
+        "job_id": res.job_id,
+        "title": (await run_in_threadpool(catalog.get_video, svc.platform, res.video.id))["title"],
+        "bytes": received.partial.size,
+        "ingest_s": round(time.perf_counter() - t0, 3),
+    }
+
+
+@router.get("", summary="List videos, newest first, with title, thumbnail and analysis state")
+def list_videos(
+    q: str | None = Query(None, max_length=200, description="Substring of the title or file name"),
+    min_duration_s: float | None = Query(None, ge=0),
+    max_duration_s: float | None = Query(None, ge=0),
+    status: str | None = Query(None, description="State of the latest analysis job"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    _: Principal = Viewer,
+    svc: Services = Depends(services),
+) -> dict[str, Any]:
+    return {
+        "videos": catalog.list_videos(
+            svc.platform,
+            q=q,
+            min_duration_s=min_duration_s,
+            max_duration_s=max_duration_s,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+    }
+
+
+@router.get("/{video_id}", summary="One video: probe, title, analyzers run, jobs")
+def get_video(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    return catalog.get_video(svc.platform, video_id)
+
+
+@router.get(
+    "/{video_id}/file",
+    summary="The original file; supports HTTP Range so players can seek",
+    response_class=FileResponse,
+)
+def video_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
+    video = svc.platform.library.get_video(video_id)
+    path = Path(video.uri)
+    if not path.is_file():
+        raise NotFoundError(f"the file of video {video.id[:12]} is no longer on disk")
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/{video_id}/shots", summary="Shots with times, keyframe and thumbnail blob keys")
+def get_shots(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    video = svc.platform.library.get_video(video_id)
+    return {"video_id": video.id, "shots": catalog.video_shots(svc.platform, video.id)}
+
+
+@router.get("/{video_id}/results", summary="Analyzers with a stored result for this video")
+def list_results(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    video = svc.platform.library.get_video(video_id)
+    rows = catalog.latest_results(svc.platform, video.id)
+    return {
+        "video_id": video.id,
+        "results": [
+            {k: r[k] for k in ("analyzer", "version", "status", "created_at", "error")} for r in rows.values()
+        ],
+    }
+
+
+@router.get("/{video_id}/results/{analyzer}", summary="The newest result document of one analyzer")
+def get_result(
+    video_id: str, analyzer: str, _: Principal = Viewer, svc: Services = Depends(services)
+) -> dict[str, Any]:
+    video = svc.platform.library.get_video(video_id)
+    row = svc.platform.library.result(video.id, analyzer)
+    if row is None:
+        raise NotFoundError(f"no '{analyzer}' result for video {video.id[:12]}")
+    return {
+        k: row[k]
+        for k in ("video_id", "analyzer", "version", "config_hash", "status", "created_at", "error", "data")
+    }
+
+
+@router.get("/{video_id}/timeline", summary="Shots and every time-stamped item of every stored analysis")
+def get_timeline(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    return catalog.timeline(svc.platform, video_id)
+
+
+@router.post("/{video_id}/analyze", status_code=202, summary="Queue analysis again (all or named analyzers)")
+def reanalyze(
+    video_id: str,
+    request: Request,
+    analyzers: list[str] | None = Query(None),
+    principal: Principal = Reviewer,
+    svc: Services = Depends(services),
+) -> dict[str, Any]:
+    video = svc.platform.library.get_video(video_id)
+    known = {p.manifest.name for p in svc.platform.plugins.of_kind("analyzer")}
+    unknown = sorted(set(analyzers or []) - known)
+    if unknown:
+        raise UsageError(f"unknown analyzer(s) {', '.join(unknown)}; installed: {', '.join(sorted(known))}")
+    payload: dict[str, Any] = {"video_id": video.id}
+    if analyzers:
+        payload["analyzers"] = analyzers
+    job = svc.platform.jobs.enqueue("analyze", payload, video_id=video.id)
+    audit.note(request, "video.analyze", f"video:{video.id}", job_id=job.id, analyzers=analyzers)
+    return job.to_dict()

@@ -1,0 +1,411 @@
+"""Uploads: streamed to disk under ``<data_dir>/uploads/`` and named by content, never by the client.
+
+A file arrives in ``uploads/.partial/<random>.part`` (multipart in one request, or chunk by
+chunk with ``Content-Range`` for the resumable API), is hashed while it is written, then
+renamed to ``uploads/<sha256><ext>``, where ``ext`` is taken from the client's name only
+when it is a known media extension. The client's name is kept as a display title and
+nothing else. Bytes past the limit are never written: the request fails with 413.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import threading
+import time
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import sqlalchemy as sa
+from anyio import to_thread
+
+from vidlens.api.tables import uploads, video_uploads
+from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, UsageError, VidLensError
+
+if TYPE_CHECKING:
+    from vidlens.api.auth import Principal
+    from vidlens.library import IngestResult
+    from vidlens.platform import Platform
+
+ALLOWED_PART_TYPES = (
+    "video/",
+    "audio/",
+    "image/gif",
+    "application/octet-stream",
+    "application/mp4",
+    "application/x-matroska",
+    "application/vnd.rn-realmedia",
+    "application/x-mpegurl",
+)
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+_WRITE_BATCH = 1 << 20
+
+
+class UploadTooLargeError(VidLensError):
+    http_status = 413
+    code = "payload_too_large"
+
+
+def display_name(client_name: str | None) -> str:
+    """The client's file name reduced to a title: last path component, no control characters."""
+    name = re.split(r"[\\/]", client_name or "")[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return name[:255] or "upload"
+
+
+def safe_suffix(client_name: str | None, allowed: list[str]) -> str:
+    suffix = Path(display_name(client_name)).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) and suffix in allowed else ".bin"
+
+
+def check_part_type(content_type: str | None) -> None:
+    ct = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+    if not ct.startswith(ALLOWED_PART_TYPES):
+        raise UnsupportedMediaError(
+            f"uploaded file has content type '{ct}'; expected a video file "
+            "(video/*, or application/octet-stream)",
+            details={"content_type": ct},
+        )
+
+
+@dataclass
+class PartialFile:
+    """A file being written under ``uploads/.partial`` while its sha256 is computed."""
+
+    path: Path
+    limit: int
+    size: int = 0
+    sha: Any = field(default_factory=hashlib.sha256)
+    _buf: bytearray = field(default_factory=bytearray)
+    _fh: BinaryIO | None = None
+
+    def open(self, mode: str = "wb") -> PartialFile:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, mode)  # noqa: SIM115 - closed by close()
+        return self
+
+    def feed(self, data: bytes) -> bool:
+        """Buffer ``data``; True when a batch is ready for ``flush`` (run it off the event loop)."""
+        self.size += len(data)
+        if self.size > self.limit:
+            raise UploadTooLargeError(
+                f"upload exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
+                details={"limit_bytes": self.limit},
+            )
+        self._buf.extend(data)
+        return len(self._buf) >= _WRITE_BATCH
+
+    def flush(self) -> None:
+        if self._buf and self._fh is not None:
+            self.sha.update(self._buf)
+            self._fh.write(self._buf)
+            self._buf.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self.path.unlink(missing_ok=True)
+
+
+class UploadStore:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.root = platform.data_dir / "uploads"
+        self.partial_dir = self.root / ".partial"
+        self.limit = min(platform.settings.serve.max_upload_bytes, platform.settings.media.max_file_bytes)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def new_partial(self) -> PartialFile:
+        return PartialFile(self.partial_dir / f"{secrets.token_hex(16)}.part", self.limit).open()
+
+    # -- finishing ---------------------------------------------------------------
+    def finish(self, partial_path: Path, digest: str, client_name: str, principal: Principal) -> IngestResult:
+        """Move the file to its content name, ingest it (queues analysis), remember the title."""
+        suffix = safe_suffix(client_name, self.platform.settings.media.extensions)
+        final = self.root / f"{digest}{suffix}"
+        if final.exists():
+            partial_path.unlink(missing_ok=True)
+        else:
+            os.replace(partial_path, final)
+        res = self.platform.library.ingest_file(final)
+        if res.error is not None:
+            if not self._referenced(final):
+                final.unlink(missing_ok=True)
+            raise res.error
+        assert res.video is not None
+        with self.platform.store.tx() as conn:
+            if (
+                conn.execute(
+                    sa.select(video_uploads.c.video_id).where(video_uploads.c.video_id == res.video.id)
+                ).first()
+                is None
+            ):
+                conn.execute(
+                    video_uploads.insert().values(
+                        video_id=res.video.id,
+                        original_name=display_name(client_name),
+                        uploaded_by=principal.name,
+                        uploaded_at=time.time(),
+                    )
+                )
+        if res.status == "duplicate" and not self._referenced(final):  # the library keeps the first copy
+            final.unlink(missing_ok=True)
+        return res
+
+    def _referenced(self, path: Path) -> bool:
+        from vidlens.store.schema import videos
+
+        with self.platform.store.read() as conn:
+            return (
+                conn.execute(sa.select(videos.c.id).where(videos.c.uri == str(path.resolve()))).first()
+                is not None
+            )
+
+    # -- resumable uploads -------------------------------------------------------
+    def _lock(self, upload_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(upload_id, threading.Lock())
+
+    def create(self, principal: Principal, filename: str, size: int) -> dict[str, Any]:
+        if size <= 0:
+            raise UsageError("size must be a positive number of bytes")
+        if size > self.limit:
+            raise UploadTooLargeError(
+                f"upload of {size} bytes exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
+                details={"limit_bytes": self.limit},
+            )
+        upload_id = secrets.token_hex(16)
+        now = time.time()
+        self.partial_dir.mkdir(parents=True, exist_ok=True)
+        (self.partial_dir / f"{upload_id}.part").touch()
+        with self.platform.store.tx() as conn:
+            conn.execute(
+                uploads.insert().values(
+                    id=upload_id,
+                    user_id=principal.user_id,
+                    filename=display_name(filename),
+                    total_bytes=size,
+                    received_bytes=0,
+                    status="open",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return self.get(upload_id, principal)
+
+    def get(self, upload_id: str, principal: Principal) -> dict[str, Any]:
+        if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
+            raise NotFoundError(f"no upload '{upload_id}'")
+        with self.platform.store.read() as conn:
+            row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
+        if row is None or (row.user_id != principal.user_id and not principal.has("admin")):
+            raise NotFoundError(f"no upload '{upload_id}'")
+        d = dict(row._mapping)
+        d["offset"] = d["received_bytes"]
+        d["chunk_bytes"] = self.platform.settings.serve.upload_chunk_bytes
+        return d
+
+    async def put_chunk(
+        self, upload_id: str, principal: Principal, content_range: str | None, body: AsyncIterator[bytes]
+    ) -> dict[str, Any]:
+        up = await to_thread.run_sync(self.get, upload_id, principal)
+        m = _CONTENT_RANGE.match((content_range or "").strip())
+        if not m:
+            raise UsageError("Content-Range header required: 'bytes START-END/TOTAL'")
+        start, end, total = (int(x) for x in m.groups())
+        if total != up["total_bytes"] or end < start or end >= total:
+            raise UsageError(
+                f"Content-Range {content_range!r} does not fit an upload of {up['total_bytes']} bytes"
+            )
+        lock = self._lock(upload_id)
+        if not lock.acquire(blocking=False):
+            raise ConflictError(f"another chunk of upload {upload_id} is being written; retry")
+        try:
+            up = await to_thread.run_sync(self.get, upload_id, principal)
+            if up["status"] != "open":
+                raise ConflictError(f"upload {upload_id} is {up['status']}")
+            if start != up["received_bytes"]:
+                raise ConflictError(
+                    f"chunk starts at {start} but the upload has {up['received_bytes']} bytes; "
+                    "resume from 'offset'",
+                    details={"offset": up["received_bytes"]},
+                )
+            path = self.partial_dir / f"{upload_id}.part"
+            expected = end - start + 1
+            got = 0
+            with open(path, "r+b") as fh:
+                fh.seek(start)
+                fh.truncate()
+                async for chunk in body:
+                    got += len(chunk)
+                    if got > expected:
+                        break
+                    await to_thread.run_sync(fh.write, chunk)
+            if got != expected:
+                with open(path, "r+b") as fh:
+                    fh.truncate(start)
+                raise UsageError(f"chunk body has {got} bytes but Content-Range announced {expected}")
+            with self.platform.store.tx() as conn:
+                conn.execute(
+                    uploads.update()
+                    .where(uploads.c.id == upload_id)
+                    .values(received_bytes=end + 1, updated_at=time.time())
+                )
+        finally:
+            lock.release()
+        return await to_thread.run_sync(self.get, upload_id, principal)
+
+    def complete(self, upload_id: str, principal: Principal) -> tuple[dict[str, Any], IngestResult]:
+        lock = self._lock(upload_id)
+        with lock:
+            up = self.get(upload_id, principal)
+            if up["status"] != "open":
+                raise ConflictError(f"upload {upload_id} is {up['status']}")
+            if up["received_bytes"] != up["total_bytes"]:
+                raise ConflictError(
+                    f"upload {upload_id} has {up['received_bytes']} of {up['total_bytes']} bytes",
+                    details={"offset": up["received_bytes"]},
+                )
+            path = self.partial_dir / f"{upload_id}.part"
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    h.update(block)
+            try:
+                res = self.finish(path, h.hexdigest(), up["filename"], principal)
+            except VidLensError:
+                self._set_status(upload_id, "failed")
+                raise
+            self._set_status(upload_id, "complete", res.video.id if res.video else None)
+        return self.get(upload_id, principal), res
+
+    def abort(self, upload_id: str, principal: Principal) -> dict[str, Any]:
+        with self._lock(upload_id):
+            up = self.get(upload_id, principal)
+            if up["status"] != "open":
+                raise ConflictError(f"upload {upload_id} is {up['status']}")
+            (self.partial_dir / f"{upload_id}.part").unlink(missing_ok=True)
+            self._set_status(upload_id, "aborted")
+        return self.get(upload_id, principal)
+
+    def _set_status(self, upload_id: str, status: str, video_id: str | None = None) -> None:
+        with self.platform.store.tx() as conn:
+            conn.execute(
+                uploads.update()
+                .where(uploads.c.id == upload_id)
+                .values(status=status, video_id=video_id, updated_at=time.time())
+            )
+
+
+@dataclass
+class MultipartUpload:
+    partial: PartialFile | None = None
+    filename: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+async def receive_multipart(
+    content_type: str, body: AsyncIterator[bytes], store: UploadStore, file_field: str = "file"
+) -> MultipartUpload:
+    """Stream a ``multipart/form-data`` body: the ``file_field`` part goes straight to a partial
+    file in the data dir (never to memory or the system temp dir); small text fields are kept."""
+    from python_multipart.exceptions import FormParserError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    ctype, params = parse_options_header(content_type)
+    if ctype != b"multipart/form-data" or b"boundary" not in params:
+        raise UnsupportedMediaError(
+            f"expected a multipart/form-data body with a '{file_field}' part, "
+            f"got '{content_type or 'no content type'}'",
+            details={"content_type": content_type},
+        )
+    out = MultipartUpload()
+    part: dict[str, Any] = {}
+    header = [b"", b""]
+    pending: list[bytes] = []
+    small_limit = 64 * 1024
+
+    def on_part_begin() -> None:
+        part.clear()
+        part.update(headers={}, data=bytearray(), is_file=False)
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header[0] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header[1] += data[start:end]
+
+    def on_header_end() -> None:
+        part["headers"][header[0].lower()] = header[1]
+        header[0], header[1] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, opts = parse_options_header(part["headers"].get(b"content-disposition", b""))
+        name = opts.get(b"name", b"").decode("utf-8", "replace")
+        part["name"] = name
+        if name == file_field and b"filename" in opts:
+            if out.partial is not None:
+                raise UsageError(f"only one '{file_field}' part is accepted per request")
+            check_part_type(part["headers"].get(b"content-type", b"").decode("latin-1"))
+            out.filename = opts[b"filename"].decode("utf-8", "replace")
+            out.partial = store.new_partial()
+            part["is_file"] = True
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if part.get("is_file"):
+            assert out.partial is not None
+            if out.partial.feed(data[start:end]):
+                pending.append(b"")
+        else:
+            part["data"].extend(data[start:end])
+            if len(part["data"]) > small_limit:
+                raise UsageError(f"form field '{part.get('name')}' is larger than {small_limit} bytes")
+
+    def on_part_end() -> None:
+        if not part.get("is_file") and part.get("name") and len(out.fields) < 32:
+            out.fields[part["name"]] = bytes(part["data"]).decode("utf-8", "replace")
+
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+            if pending and out.partial is not None:
+                pending.clear()
+                await to_thread.run_sync(out.partial.flush)
+        parser.finalize()
+        if out.partial is None:
+            raise UsageError(f"no '{file_field}' file part in the form")
+        await to_thread.run_sync(out.partial.close)
+    except FormParserError as exc:
+        if out.partial is not None:
+            out.partial.discard()
+        raise UsageError(f"malformed multipart body: {exc}") from None
+    except BaseException:
+        if out.partial is not None:
+            out.partial.discard()
+        raise
+    return out

@@ -1,0 +1,253 @@
+"""``vidlens serve`` (API + web UI + a background worker in one process), ``users`` and ``keys``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+
+if TYPE_CHECKING:
+    from vidlens.platform import Platform
+
+ADMIN_PASSWORD_ENV = "VIDLENS_ADMIN_PASSWORD"
+
+users_app = typer.Typer(
+    help="Users of the web UI and API (roles: viewer < reviewer < admin).", no_args_is_help=True
+)
+keys_app = typer.Typer(help="API keys (sent as 'Authorization: Bearer vl_...').", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(keys_app, name="keys")
+
+
+def bootstrap_admin(platform: Platform) -> str | None:
+    """With no users yet, create ``admin``; returns the password when it was generated here."""
+    from vidlens.api.auth import Accounts
+
+    accounts = Accounts(platform.store)
+    if accounts.count_users() > 0:
+        return None
+    given = os.environ.get(ADMIN_PASSWORD_ENV)
+    password = given or secrets.token_urlsafe(12)
+    accounts.add_user("admin", "admin", password)
+    return None if given else password
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port."),
+    worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="Process queued jobs in a background thread (serve.worker must be true too).",
+    ),
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Run the HTTP API and web UI, with a job worker, until interrupted."""
+    import uvicorn
+
+    from vidlens.api.app import create_app
+    from vidlens.jobs.worker import Worker
+
+    platform = open_platform(data_dir, config)
+    password = bootstrap_admin(platform)
+    if password is not None:
+        console.print(
+            f"created user [bold]admin[/bold] with password [bold]{password}[/bold] "
+            "(shown once; change it with `vidlens users passwd admin --password-stdin`)",
+            highlight=False,
+        )
+    app = create_app(platform)
+    stop = threading.Event()
+    thread = None
+    if worker and platform.settings.serve.worker:
+        w = Worker(platform)
+        thread = threading.Thread(target=w.run, args=(stop,), name="vidlens-worker", daemon=True)
+        thread.start()
+    console.print(
+        f"VidLens on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json)", highlight=False
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=platform.settings.log_level,
+            access_log=platform.settings.log_level == "debug",
+            lifespan="off",
+        )
+    )
+    try:
+        server.run()
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=30)
+        platform.close()
+
+
+def _audit_cli(platform: Platform, command: str, action: str, subject: str, **detail: object) -> None:
+    """CLI account changes go to the same audit table as API writes (actor: the OS user)."""
+    import getpass
+
+    from vidlens.api import audit
+
+    with platform.store.tx() as conn:
+        audit.record(
+            conn,
+            principal=None,
+            via="cli",
+            actor=getpass.getuser(),
+            method="CLI",
+            path=command,
+            action=action,
+            subject=subject,
+            status_code=0,
+            detail=detail or None,
+        )
+
+
+def _read_password(password_stdin: bool) -> str | None:
+    if not password_stdin:
+        return None
+    from vidlens.errors import UsageError
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("--password-stdin given but no password was read from standard input")
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="User name."),
+    role: str = typer.Option("viewer", "--role", help="viewer, reviewer or admin."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of standard input."
+    ),
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Add a user (without a password the user can only use API keys)."""
+    from vidlens.api.auth import Accounts
+
+    platform = open_platform(data_dir, config)
+    user = Accounts(platform.store).add_user(name, role, _read_password(password_stdin))
+    _audit_cli(platform, "vidlens users add", "user.create", f"user:{name}", role=role)
+    print_json(user) if json_out else console.print(f"user {user['name']} added ({user['role']})")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str = typer.Argument(..., help="User name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from stdin."),
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Set a user's password."""
+    from vidlens.api.auth import Accounts
+    from vidlens.errors import UsageError
+
+    password = _read_password(password_stdin)
+    if password is None:
+        raise UsageError("give the new password on standard input with --password-stdin")
+    platform = open_platform(data_dir, config)
+    Accounts(platform.store).set_password(name, password)
+    _audit_cli(platform, "vidlens users passwd", "user.passwd", f"user:{name}")
+    console.print(f"password of {name} changed")
+
+
+@users_app.command("list")
+def users_list(
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption
+) -> None:
+    """List users."""
+    from vidlens.api.auth import Accounts
+
+    users = Accounts(open_platform(data_dir, config).store).list_users()
+    if json_out:
+        print_json({"users": users})
+        return
+    for u in users:
+        console.print(
+            f"{u['name']:<24} {u['role']:<9}{' (disabled)' if u['disabled'] else ''}", highlight=False
+        )
+
+
+@keys_app.command("create")
+def keys_create(
+    user: str = typer.Option(..., "--user", help="Owner of the key; it acts with the owner's role."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="Lifetime such as 30d, 12h, 45m (default: never)."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A note to recognise the key by."),
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Create an API key. The key is printed once on stdout; only its hash is stored."""
+    from vidlens.api.auth import Accounts, parse_duration
+
+    platform = open_platform(data_dir, config)
+    key, record = Accounts(platform.store).create_key(
+        user, name=name, expires_in_s=parse_duration(expires) if expires else None
+    )
+    _audit_cli(
+        platform, "vidlens keys create", "key.create", f"key:{record['id']}", user=user, expires=expires
+    )
+    if json_out:
+        print_json({"key": key, **record})
+        return
+    console.print(
+        f"key {record['id']} for {record['user']} ({record['prefix']}…); it will not be shown again:"
+    )
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(
+    user: str | None = typer.Option(None, "--user"),
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """List API keys (prefix, owner, state); never the keys themselves."""
+    from vidlens.api.auth import Accounts
+
+    keys = Accounts(open_platform(data_dir, config).store).list_keys(user)
+    if json_out:
+        print_json({"keys": keys})
+        return
+    for k in keys:
+        console.print(
+            f"{k['id']:>4}  {k['prefix']}…  {k['user']:<20} {k['state']:<8} {k['name'] or ''}",
+            highlight=False,
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: str = typer.Argument(..., help="Numeric id or shown prefix (vl_xxxxxxxx)."),
+    json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Revoke an API key at once."""
+    from vidlens.api.auth import Accounts
+
+    platform = open_platform(data_dir, config)
+    record = Accounts(platform.store).revoke_key(key)
+    _audit_cli(platform, "vidlens keys revoke", "key.revoke", f"key:{record['id']}")
+    print_json(record) if json_out else console.print(f"key {record['id']} ({record['prefix']}…) revoked")

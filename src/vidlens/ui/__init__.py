@@ -1,0 +1,1 @@
+"""Web UI: Jinja2 templates, static CSS/JS and the page routes (``pages.install``)."""

@@ -1,0 +1,144 @@
+"""Packaged ladders play in headless Chromium through the bundled player (hls.js over MSE).
+
+The package folder is served over HTTP; ``player.html?beacon=/beacon`` posts how far playback
+got, so the test waits for real playback rather than for the page to load. Needs a Chromium
+binary (Debian package ``chromium``; another one can be named in ``VIDLENS_CHROMIUM``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from vidlens.deliver.ladder import PackageOptions, package
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def chromium() -> str:
+    exe = os.environ.get("VIDLENS_CHROMIUM") or next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
+    )
+    if exe is None:
+        pytest.fail("no Chromium found: install the 'chromium' package or set VIDLENS_CHROMIUM")
+    return exe
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    beacons: queue.Queue[dict]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.beacons.put(json.loads(body or b"{}"))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def play(folder: Path, want_s: float = 2.0, timeout_s: float = 90.0, query: str = "") -> dict:
+    """Open ``player.html`` from ``folder`` in headless Chromium; the beacon once ``want_s`` has played."""
+    beacons: queue.Queue[dict] = queue.Queue()
+    handler = type("Handler", (_Handler,), {"beacons": beacons})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/player.html?beacon=/beacon{query}"
+    browser = subprocess.Popen(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--mute-audio",
+            "--no-first-run",
+            "--autoplay-policy=no-user-gesture-required",
+            f"--user-data-dir={folder.parent / 'chromium-profile'}",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    last: dict = {}
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                last = beacons.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if last.get("state", "").startswith("error") or last.get("played", 0) >= want_s:
+                return last
+        return last
+    finally:
+        browser.kill()
+        browser.wait()
+        server.shutdown()
+        server.server_close()
+
+
+def test_hls_ladder_of_a_sample_plays_in_chromium(tmp_path):
+    """MPEG-1 video with MP2 audio: re-encoded to H.264/AAC, one rung, fMP4 segments."""
+    served = tmp_path / "pkg"
+    package(REPO / "samples" / "bbaf2n.mpg", served, PackageOptions(speed="ultrafast", player=True))
+    got = play(served)
+    assert got.get("state") == "playing" and got["played"] >= 2.0, got
+    assert (got["width"], got["height"]) == (360, 288)
+
+
+@pytest.mark.slow
+def test_shared_clip_ladder_with_dash_plays_in_chromium(shared_media, tmp_path):
+    """The HLS side of a combined HLS + DASH package (shared CMAF segments) plays too."""
+    served = tmp_path / "pkg"
+    r = package(
+        shared_media / "shots" / "blender_bbb_0_30.webm",
+        served,
+        PackageOptions(hls=True, dash=True, speed="ultrafast", max_rungs=2, player=True),
+    )
+    assert [x.name for x in r.renditions] == ["720p", "480p"]
+    assert (served / "manifest.mpd").is_file()
+    got = play(served, want_s=3.0)
+    assert got.get("state") == "playing" and got["played"] >= 3.0, got
+    assert got["height"] in (720, 480)
+
+
+@pytest.mark.timeout(180)
+def test_a_live_push_plays_in_chromium(small_clip, tmp_path):
+    """RTMP push -> supervisor -> 1 s fMP4 segments -> hls.js low-latency mode plays the live window."""
+    import socket
+
+    from vidlens.deliver.latency import publisher_command
+    from vidlens.deliver.live import LiveOptions, StreamSupervisor
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    opts = LiveOptions(name="web", protocol="rtmp", port=port, rungs=2, max_height=480)
+    out = tmp_path / "live"
+    pub = None
+    with StreamSupervisor(opts, out):
+        try:
+            deadline = time.monotonic() + 60
+            while not (out / "master.m3u8").is_file() and time.monotonic() < deadline:
+                if pub is None or pub.poll() is not None:  # reconnect until the listener takes it
+                    pub = subprocess.Popen(
+                        publisher_command(small_clip, opts.ingest_url, time.time()), stderr=subprocess.DEVNULL
+                    )
+                time.sleep(0.5)
+            got = play(out, want_s=3.0, query="&live")
+        finally:
+            if pub is not None:
+                pub.kill()
+                pub.wait()
+    assert got.get("state") == "playing" and got["played"] >= 3.0, got
+    assert got["height"] in (480, 360)
