@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from vidlens.api.settings import ServeSettings
 from vidlens.deliver.settings import DeliverSettings
 from vidlens.errors import ConfigError
+from vidlens.govern.settings import GovernSettings
 
 CONFIG_FILE_ENV = "VIDLENS_CONFIG"
 DEFAULT_CONFIG_NAME = "vidlens.toml"
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
     shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
+    govern: GovernSettings = Field(default_factory=GovernSettings, description="AIGC labels and audit log.")
     serve: ServeSettings = Field(default_factory=ServeSettings, description="HTTP API and web UI (`vidlens serve`).")
     deliver: DeliverSettings = Field(default_factory=DeliverSettings, description="Delivery: extra encoding profiles.")
     plugins: dict[str, dict[str, Any]] = Field(

@@ -1,0 +1,84 @@
+"""The per-format seam: one ``LabelCodec`` per container family.
+
+A codec finds every stored ``AIGC`` value in a file (never raising on hostile
+bytes: defects become ``Problem``s), writes a new value into a copy of the file
+without re-encoding, and says how to hash the file's content so that the label's
+own bytes are excluded (the input of the ReservedCode signatures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from vidlens.govern.label import Problem
+
+MAX_DEPTH = 16
+
+
+@dataclass(slots=True)
+class Found:
+    """One stored label value and where it sits in the file (for the report)."""
+
+    raw: bytes
+    where: str
+
+
+@dataclass(slots=True)
+class ReadResult:
+    found: list[Found] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def corrupt(self, message: str) -> None:
+        self.problems.append(Problem("corrupt_container", message))
+
+
+class LabelCodec(ABC):
+    """A container family that can carry the implicit label."""
+
+    name: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def sniff(self, head: bytes) -> bool:
+        """True if the first bytes (up to 64) look like this format."""
+
+    @abstractmethod
+    def read(self, f: BinaryIO, size: int) -> ReadResult:
+        """Every ``AIGC`` value in the file; hostile input is reported, never raised."""
+
+    @abstractmethod
+    def write(self, src: Path, dst: Path, value: str) -> None:
+        """Write ``src`` to ``dst`` with ``value`` as the only label; no re-encoding."""
+
+    @abstractmethod
+    def examples(self, directory: Path) -> list[Path]:
+        """Make small valid sample files of this format (for the contract tests)."""
+
+    def content_hash(self, path: Path) -> str:
+        """SHA-256 of the demuxed packets of every stream, in stream order.
+
+        Packets carry the coded audio/video and none of the container's tags, so the
+        hash survives any relabelling or lossless remux but not an edit of the content.
+        """
+        import av
+
+        digests: dict[int, hashlib._Hash] = {}
+        with av.open(str(path)) as container:
+            for packet in container.demux():
+                if packet.size == 0:
+                    continue
+                digests.setdefault(packet.stream.index, hashlib.sha256()).update(bytes(packet))
+        total = hashlib.sha256()
+        for index in sorted(digests):
+            total.update(digests[index].digest())
+        return total.hexdigest()
+
+
+def read_exact(f: BinaryIO, n: int) -> bytes | None:
+    """``n`` bytes, or None at a short read (a truncated file)."""
+    data = f.read(n)
+    return data if len(data) == n else None

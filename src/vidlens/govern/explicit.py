@@ -1,0 +1,240 @@
+"""The explicit (visible) label: burn 「AI生成」 into the opening frames, and find one with OCR.
+
+GB 45438-2025 5.4: a text prompt with an "AI" and a "generated/synthesised"
+element at the opening frames, for at least 2 s, whose text height is at least 5 %
+of the frame's short side. We size the font by the rendered glyphs' *ink* height
+(measured on the rendered mask), never by the nominal font size, because a CJK
+font's em box is much taller than its ink. The default place is the upper left,
+below the status/search bar and clear of the right-hand button column and the
+bottom caption area of the usual short-video apps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vidlens.errors import ConfigError, UsageError
+
+DEFAULT_TEXT = {"zh": "AI生成", "en": "AI-generated"}
+MIN_RATIO = 0.05  # the standard's minimum ink height / short side
+TARGET_RATIO = 0.06  # what we aim for, leaving margin for scaling
+MIN_SECONDS = 2.0
+Position = Literal["top-left", "top-right", "bottom-left", "top-center"]
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
+
+def find_cjk_font() -> Path:
+    """``VIDLENS_CJK_FONT``, else an installed Noto CJK / WenQuanYi font, else fc-match's answer."""
+    override = os.environ.get("VIDLENS_CJK_FONT")
+    if override:
+        if not Path(override).is_file():
+            raise ConfigError(f"VIDLENS_CJK_FONT points at '{override}', which is not a file")
+        return Path(override)
+    for candidate in _FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    if shutil.which("fc-match"):
+        out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
+                             check=False)
+        if out.returncode == 0 and out.stdout.strip() and Path(out.stdout.strip()).is_file():
+            return Path(out.stdout.strip())
+    raise ConfigError("no CJK font found: install Debian's fonts-noto-cjk or set VIDLENS_CJK_FONT")
+
+
+@dataclass(frozen=True)
+class RenderedLabel:
+    image: Any  # PIL RGBA image: text plus a translucent backing box
+    ink_height: int  # pixel rows that hold glyph ink
+    font_size: int
+
+
+def _ink_rows(font: Any, text: str) -> int:
+    from PIL import Image, ImageDraw
+
+    left, top, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    ImageDraw.Draw(mask).text((2 - left, 2 - top), text, font=font, fill=255)
+    rows = np.nonzero(np.asarray(mask).max(axis=1) > 127)[0]
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
+
+
+def render_label(text: str, width: int, height: int, *, ratio: float = TARGET_RATIO,
+                 font_path: Path | None = None) -> RenderedLabel:
+    """Render ``text`` so its ink height is at least ``ratio`` of the short side."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    if not text.strip():
+        raise UsageError("the explicit label text is empty")
+    path = font_path or find_cjk_font()
+    target = int(np.ceil(ratio * min(width, height)))
+    size = max(8, target)
+    font = ImageFont.truetype(str(path), size)
+    while _ink_rows(font, text) < target and size < 4 * target + 16:
+        size += 1
+        font = ImageFont.truetype(str(path), size)
+    ink = _ink_rows(font, text)
+    left, top, right, bottom = font.getbbox(text)
+    pad = max(2, size // 4)
+    image = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 110))
+    draw = ImageDraw.Draw(image)
+    draw.text((pad - left, pad - top), text, font=font, fill=(255, 255, 255, 255),
+              stroke_width=max(1, size // 24), stroke_fill=(0, 0, 0, 255))
+    return RenderedLabel(image, ink, size)
+
+
+def place(position: Position, frame: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """Top-left corner of the label box; margins keep it off app chrome (status bar, side buttons)."""
+    w, h = frame
+    bw, bh = box
+    mx, my = int(0.04 * w), int(0.08 * h)
+    if position == "top-left":
+        return mx, my
+    if position == "top-right":
+        return w - bw - int(0.18 * w), my
+    if position == "top-center":
+        return (w - bw) // 2, my
+    if position == "bottom-left":
+        return mx, h - bh - int(0.25 * h)
+    raise UsageError(f"unknown label position {position!r}")
+
+
+def windows(duration: float, seconds: float, *, end: bool, middle: bool) -> list[tuple[float, float]]:
+    """Time windows to show the label: always the opening, optionally the middle and the end."""
+    if seconds < MIN_SECONDS:
+        raise UsageError(f"the label must show for at least {MIN_SECONDS} s, got {seconds}")
+    out = [(0.0, min(seconds, duration) if duration > 0 else seconds)]
+    if middle and duration > 3 * seconds:
+        mid = duration / 2
+        out.append((mid - seconds / 2, mid + seconds / 2))
+    if end and duration > 2 * seconds:
+        out.append((duration - seconds, duration + 1))
+    return out
+
+
+def burn(src: Path, dst: Path, *, text: str | None = None, lang: str = "zh", seconds: float = 3.0,
+         position: Position = "top-left", end: bool = False, middle: bool = False, crf: int = 18,
+         font_path: Path | None = None) -> dict[str, Any]:
+    """Re-encode the video with the label drawn over the chosen windows; audio and tags copied."""
+    import av
+
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    if lang not in DEFAULT_TEXT and text is None:
+        raise UsageError(f"lang must be one of {sorted(DEFAULT_TEXT)}")
+    label_text = text if text is not None else DEFAULT_TEXT[lang]
+    with av.open(str(src)) as c:
+        if not c.streams.video:
+            raise UsageError(f"{src.name} has no video stream")
+        vs = c.streams.video[0]
+        width, height = vs.codec_context.width, vs.codec_context.height
+        duration = float(c.duration / 1_000_000) if c.duration else 0.0
+    rendered = render_label(label_text, width, height, font_path=font_path)
+    x, y = place(position, (width, height), rendered.image.size)
+    spans = windows(duration, seconds, end=end, middle=middle)
+    enable = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in spans)
+    with tempfile.TemporaryDirectory(prefix="vidlens-label-") as tmp:
+        overlay = Path(tmp) / "label.png"
+        rendered.image.save(overlay)
+        run_ffmpeg(["-i", str(src), "-i", str(overlay), "-filter_complex",
+                    f"[0:v][1:v]overlay=x={x}:y={y}:enable='{enable}':eof_action=repeat[v]",
+                    "-map", "[v]", "-map", "0:a?", "-map_metadata", "0", "-c:v", "libx264", "-crf", str(crf),
+                    "-pix_fmt", "yuv420p", "-c:a", "copy", str(dst)], path=str(src))
+    return {"text": label_text, "ink_height": rendered.ink_height, "ink_ratio": rendered.ink_height / min(width, height),
+            "font_size": rendered.font_size, "box": [x, y, *rendered.image.size], "windows": spans}
+
+
+# -- detection: the OCR engine is pluggable ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextBox:
+    """One OCR hit: text and its box (x0, y0, x1, y1) in frame pixels."""
+
+    text: str
+    box: tuple[float, float, float, float]
+
+
+Ocr = Callable[[np.ndarray], Sequence[TextBox]]
+# "AI" as a word (OCR often reads the I as l, 1 or |), or glued to the generated element
+_AI = re.compile(r"(?<![A-Z])A[IL1|](?![A-Z])|人工智能")
+_AI_GLUED = re.compile(r"(?<![A-Z])A[IL1|](?=GENERATED|SYNTHES|生成|合成)")
+_GENERATED = ("生成", "合成", "GENERATED", "SYNTHES")
+
+
+def is_label_text(text: str) -> bool:
+    """Both elements the standard asks for: an AI element and a generated/synthesised element."""
+    upper = text.upper()
+    compact = upper.replace(" ", "")
+    has_ai = bool(_AI.search(upper) or _AI_GLUED.search(compact))
+    return has_ai and any(g in compact for g in _GENERATED)
+
+
+@dataclass
+class ExplicitLabelReport:
+    found: bool
+    text: str | None = None
+    first_t: float | None = None
+    last_t: float | None = None
+    height_ratio: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def compliant(self) -> bool:
+        return self.found and not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"found": self.found, "text": self.text, "first_t": self.first_t, "last_t": self.last_t,
+                "height_ratio": self.height_ratio, "compliant": self.compliant, "problems": self.problems}
+
+
+def detect_explicit_label(video: Path, ocr: Ocr, *, window_s: float = 3.0, fps: float = 4.0) -> ExplicitLabelReport:
+    """Run ``ocr`` over the opening ``window_s`` and check text, duration (≥ 2 s) and height (≥ 5 %).
+
+    ``ocr`` takes an RGB frame and returns ``TextBox``es; box height is used as the
+    text height (an OCR line box is close to the ink height of CJK text).
+    """
+    import av
+
+    hits: list[tuple[float, TextBox]] = []
+    short = 0
+    last_sample = -1.0
+    with av.open(str(video)) as c:
+        if not c.streams.video:
+            raise UsageError(f"{video.name} has no video stream: no explicit label to look for")
+        vs = c.streams.video[0]
+        for frame in c.decode(vs):
+            t = float(frame.time or 0.0)
+            if t > window_s:
+                break
+            if t - last_sample < 1.0 / fps - 1e-6:
+                continue
+            last_sample = t
+            rgb = frame.to_ndarray(format="rgb24")
+            short = min(rgb.shape[:2])
+            hits += [(t, box) for box in ocr(rgb) if is_label_text(box.text)]
+    if not hits:
+        return ExplicitLabelReport(False, problems=["no explicit AI-generated label in the opening frames"])
+    times = [t for t, _ in hits]
+    ratio = min((b.box[3] - b.box[1]) / short for _, b in hits)
+    report = ExplicitLabelReport(True, hits[0][1].text, min(times), max(times), round(ratio, 4))
+    if min(times) > 0.5:
+        report.problems.append(f"label first seen at {min(times):.2f} s, not in the opening frames")
+    if max(times) - min(times) + 1.0 / fps < MIN_SECONDS:
+        report.problems.append(f"label visible for about {max(times) - min(times) + 1.0 / fps:.2f} s (< 2 s)")
+    if ratio < MIN_RATIO:
+        report.problems.append(f"text height {ratio:.1%} of the short side (< 5 %)")
+    return report

@@ -1,0 +1,116 @@
+"""Signed labelling and verification of files: what the CLI and triage call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vidlens.errors import MediaError, UsageError
+from vidlens.govern import integrity
+from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
+from vidlens.govern.label import AigcLabel, is_provider_code
+
+
+def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None, sign: bool = True) -> LabelReport:
+    """Write ``label`` (signed as producer when ``sign``) into ``dst``."""
+    if sign:
+        if data_dir is None:
+            raise UsageError("signing needs a data directory for the key (or pass --no-sign)")
+        key = integrity.load_or_create_key(data_dir)
+        label = integrity.sign(label, codec_for(src).content_hash(src), key, "producer")
+    return write_label(src, dst, label)
+
+
+def propagate_file(src: Path, dst: Path, *, label: str, propagator: str, propagate_id: str,
+                   data_dir: Path, sign: bool = True) -> LabelReport:
+    """Write the propagation elements (Art. 6) over whatever producer fields the file has."""
+    if not is_provider_code(propagator):
+        raise UsageError(f"propagator {propagator!r} is not a 27-character TC260 provider code")
+    current = read_label(src).label or AigcLabel()
+    new = current.replace(Label=label, ContentPropagator=propagator, PropagateID=propagate_id, ReservedCode2="")
+    if sign:
+        key = integrity.load_or_create_key(data_dir)
+        new = integrity.sign(new, codec_for(src).content_hash(src), key, "propagator")
+    return write_label(src, dst, new)
+
+
+def verify_file(path: Path, data_dir: Path) -> dict[str, Any]:
+    """The label report plus the status of both signatures against the file's content."""
+    report = read_label(path)
+    out: dict[str, Any] = report.to_dict()
+    if report.label is None:
+        out.update(verified=False, checks=[])
+        return out
+    content_hash = codec_for(path).content_hash(path)
+    keys = integrity.trusted_keys(data_dir)
+    checks = [integrity.check(report.label, content_hash, keys, role) for role in ("producer", "propagator")]
+    signed = [c for c in checks if c.status != "absent"]
+    out.update(content_hash=content_hash, checks=[c.to_dict() for c in checks],
+               verified=bool(signed) and all(c.status == "valid" for c in signed))
+    return out
+
+
+def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: bool = True,
+                      imwatermark_frames: int = 8) -> dict[str, Any]:
+    """Our 64-bit mark and the public imwatermark dwtDct marks, from one decode of the video."""
+    import av
+
+    from vidlens.govern import imwm, watermark
+
+    acc = watermark.Accumulator()
+    bgr_frames = []
+    rate = 1.0
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"cannot open {path}: {exc}", path=str(path)) from exc
+    with container:
+        if not container.streams.video:
+            raise UsageError(f"{path.name} has no video stream")
+        vs = container.streams.video[0]
+        vs.thread_type = "AUTO"
+        rate = float(vs.average_rate or 25)
+        every = max(1, int(rate * max_seconds / max(imwatermark_frames, 1)))
+        for i, frame in enumerate(container.decode(vs)):
+            if frame.time is not None and frame.time > max_seconds:
+                break
+            acc.add(frame.to_ndarray(format="gray"))
+            if imwatermark and i % every == 0 and len(bgr_frames) < imwatermark_frames:
+                bgr_frames.append(frame.to_ndarray(format="bgr24"))
+    out: dict[str, Any] = watermark.detect_mean(acc.mean(), acc.count).to_dict()
+    if imwatermark:
+        out["imwatermark"] = imwm.detect_frames(bgr_frames)
+    return out
+
+
+def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) -> dict[str, Any]:
+    """Burn the visible label into a temporary file, carry the implicit label over, then move it into place.
+
+    The picture changes, so a signature made over the old content would no longer
+    verify: the carried label is re-signed with this installation's key when the
+    source label was signed, and its reserved codes are cleared otherwise.
+    """
+    import os
+    import tempfile
+
+    from vidlens.govern import explicit
+
+    if src.resolve() == dst.resolve():
+        raise UsageError("label burn re-encodes: OUT must differ from IN")
+    old = read_label(src).label
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        info = explicit.burn(src, tmp, **options)
+        if old is not None:
+            carried = old.replace(ReservedCode1="", ReservedCode2="")
+            if old.ReservedCode1 and data_dir is not None:
+                carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
+                                         integrity.load_or_create_key(data_dir), "producer")
+            write_label(tmp, tmp, carried)
+            info["implicit_label"] = carried.to_dict()
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"path": str(dst), **info}
