@@ -6,6 +6,8 @@ Measures, in one run on this machine:
   (base detecting the language itself) side by side, with speed as x real time
   (audio seconds / wall seconds, whole analyzer: decode + VAD + Whisper; models
   loaded before timing);
+* the same utterances joined into one file with pauses (long-form path: speech
+  packed into 30 s windows);
 * Silero VAD speed on all that audio;
 * technical cues: black frames found on shots/pyscenedetect_testvideo.mp4 against
   its black_frames ground truth (frame-level precision/recall), and the technical
@@ -24,6 +26,7 @@ import os
 import platform
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,6 +88,35 @@ def asr(media: Path, refs: dict[str, dict]) -> tuple[list[str], dict[str, dict]]
     return rows, totals
 
 
+def long_form(media: Path, refs: dict[str, dict], tmp: Path) -> dict[str, dict]:
+    """All clips in one file, 2 s of silence between them: a talk-show-like timeline with pauses."""
+    import wave
+
+    import numpy as np
+
+    rels = [r for r in sorted(refs) if (media / r).is_file()]
+    gap = np.zeros(32000, np.float32)
+    audio = np.concatenate([x for r in rels for x in (load_audio(media / r), gap)])
+    path = tmp / "long_form.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    video = probe(path, require_video=False)
+    reference = " ".join(refs[r]["text"] for r in rels)
+    out = {}
+    for m in ("tiny.en", "base"):
+        a = SpeechAnalyzer.from_dict({"model": m})
+        t0 = time.perf_counter()
+        doc = a.analyze(AnalysisContext(video=video), iter(()))
+        wall = time.perf_counter() - t0
+        e, n = wer(reference, " ".join(s["text"] for s in doc["transcript"]))
+        out[m] = {"wer": e / n, "xrt": video.duration_s / wall, "seconds": video.duration_s,
+                  "speech_s": doc["speech_s"], "segments": len(doc["transcript"])}
+    return out
+
+
 def vad_speed(media: Path, refs: dict[str, dict]) -> tuple[float, float]:
     import numpy as np
 
@@ -135,7 +167,10 @@ def main() -> None:
     args = ap.parse_args()
     refs = {k: v for k, v in json.loads((args.media / "ground_truth/transcripts.json").read_text()).items()
             if not k.startswith("_")}
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
     rows, totals = asr(args.media, refs)
+    with tempfile.TemporaryDirectory() as tmp:
+        lf = long_form(args.media, refs, Path(tmp))
     audio_s, vad_s = vad_speed(args.media, refs)
     bf = black_frames(args.media)
     summary = [f"| {m} | {t['n']} | {t['words']} | **{100 * t['err'] / max(1, t['words']):.1f} %** | "
@@ -143,7 +178,8 @@ def main() -> None:
     text = "\n".join([
         "## Speech and technical cues (`bench/bench_speech.py`)",
         "",
-        f"Measured {dt.date.today().isoformat()} on {machine()}. Whisper on CPU, int8, 2 threads, greedy decoding "
+        f"Measured {dt.date.today().isoformat()} on {machine()} (load average {load} when the run began: the "
+        "cores were shared with other work, so speeds are lower bounds). Whisper on CPU, int8, 2 threads, greedy decoding "
         "(`beam_size=1, temperature=0, condition_on_previous_text=False`), Silero VAD in front. Speed is audio seconds "
         "per wall second for the whole speech analyzer (audio decode + VAD + Whisper), models loaded before timing. "
         "WER is normalised (case, punctuation, digits spelled out) and summed over all clips.",
@@ -151,6 +187,10 @@ def main() -> None:
         "| model | clips | reference words | WER | speed (× real time) | language = en |",
         "|---|---|---|---|---|---|",
         *summary,
+        "",
+        f"Long form: the same {len(refs)} utterances in one {lf['base']['seconds']:.0f} s file with 2 s pauses "
+        f"({lf['base']['speech_s']:.0f} s of detected speech, packed into 30 s Whisper windows): "
+        + "; ".join(f"{m} WER {100 * r['wer']:.1f} % at {r['xrt']:.1f}× real time" for m, r in lf.items()) + ".",
         "",
         f"Base detects the language itself (no language given); tiny.en is English-only. "
         f"Silero VAD: {audio_s:.1f} s of audio in {vad_s * 1000:.0f} ms = {audio_s / vad_s:.0f}× real time (1 thread).",

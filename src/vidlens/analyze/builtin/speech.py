@@ -3,8 +3,9 @@
 Audio is read straight from the file (no video frames), downmixed to 16 kHz mono.
 Silero VAD runs first: a file with no audio, or a silent track, ends there with an
 empty transcript and Whisper is never loaded. Whisper then sees only the speech
-spans (grouped into windows of at most 30 s), so music beds and long silences cost
-nothing and cannot be hallucinated into text.
+spans, packed back to back into windows of at most 30 s (timestamps are mapped
+back), so music beds and long silences cost nothing and cannot be hallucinated
+into text.
 
 Model choice (``model="auto"``): English goes to Whisper tiny.en, the fast path;
 anything else to multilingual Whisper base. With no ``language`` given, base
@@ -15,8 +16,10 @@ fallback can make a repetitive passage ten times slower.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +36,7 @@ from vidlens.types import FrameSample
 
 _ASSET = Path(__file__).parent / "data" / "jfk.opus"
 MAX_WINDOW_S = 30.0
+PACK_GAP_S = 1.0
 
 
 class SpeechConfig(AnalyzerConfig):
@@ -50,14 +54,54 @@ class SpeechConfig(AnalyzerConfig):
     subtitles: bool = Field(True, description="Store WebVTT and SRT files as blobs.")
 
 
-def _windows(spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> list[tuple[float, float]]:
-    """Group consecutive speech spans into windows of at most ``max_s`` (a longer single span stays whole)."""
-    out: list[tuple[float, float]] = []
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Speech spans packed back to back (with a short gap) into one Whisper input."""
+
+    spans: tuple[tuple[float, float], ...]
+    packed_starts: tuple[float, ...]
+
+    def audio(self, audio: np.ndarray) -> np.ndarray:
+        gap = np.zeros(int(PACK_GAP_S * RATE), np.float32)
+        parts = []
+        for s, e in self.spans:
+            parts += [audio[int(s * RATE):int(math.ceil(e * RATE))], gap]
+        return np.concatenate(parts[:-1])
+
+    def to_source(self, t: float, is_end: bool) -> float:
+        """Map a time in the packed audio back to the file (a time in a gap snaps to the nearest speech edge)."""
+        i = max(0, bisect.bisect_right(self.packed_starts, t) - 1)
+        s, e = self.spans[i]
+        offset = t - self.packed_starts[i]
+        if offset > e - s and not is_end and i + 1 < len(self.spans):
+            return self.spans[i + 1][0]
+        return s + min(max(offset, 0.0), e - s)
+
+
+def _pack(spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> list[_Window]:
+    """Group speech spans, in order, into windows of at most ``max_s`` of packed audio.
+
+    Whisper always encodes 30 s, so sparse speech packed together costs a fraction of
+    transcribing each span (or each stretch of the timeline) on its own. A span longer
+    than ``max_s`` gets a window to itself and Whisper walks through it.
+    """
+    groups: list[list[tuple[float, float]]] = []
+    length = 0.0
     for s, e in spans:
-        if out and e - out[-1][0] <= max_s:
-            out[-1] = (out[-1][0], e)
+        add = (e - s) + (PACK_GAP_S if groups and groups[-1] else 0.0)
+        if groups and length + add <= max_s:
+            groups[-1].append((s, e))
+            length += add
         else:
-            out.append((s, e))
+            groups.append([(s, e)])
+            length = e - s
+    out = []
+    for g in groups:
+        starts, t = [], 0.0
+        for s, e in g:
+            starts.append(t)
+            t += (e - s) + PACK_GAP_S
+        out.append(_Window(tuple(g), tuple(starts)))
     return out
 
 
@@ -108,7 +152,7 @@ class SpeechAnalyzer(Analyzer):
             return doc
         model, name, language, prob = self._choose_model(ctx, audio, spans)
         doc.update(model=name, language=language, language_probability=prob)
-        windows = _windows(spans)
+        windows = _pack(spans)
         doc["transcript"] = self._run(model, audio, windows, language, "transcribe", ctx, 0.1, 0.8)
         if cfg.translate and language != "en":
             base = model if name == "base" else self._load("base", ctx)
@@ -145,29 +189,25 @@ class SpeechAnalyzer(Analyzer):
             return self._load("tiny.en", ctx), "tiny.en", "en", round(float(prob), 4)
         return base, "base", detected, round(float(prob), 4)
 
-    def _run(self, model: Any, audio: np.ndarray, windows: list[tuple[float, float]], language: str,
+    def _run(self, model: Any, audio: np.ndarray, windows: list[_Window], language: str,
              task: str, ctx: AnalysisContext, p0: float, p_span: float) -> list[dict[str, Any]]:
         out_lang = "en" if task == "translate" else language
         segments: list[dict[str, Any]] = []
-        total = sum(e - s for s, e in windows) or 1.0
-        done = 0.0
-        for ws, we in windows:
-            chunk = audio[int(ws * RATE):int(math.ceil(we * RATE))]
+        for n, window in enumerate(windows, 1):
             segs, _info = model.transcribe(
-                chunk, language=language, task=task,
+                window.audio(audio), language=language, task=task,
                 beam_size=self.config.beam_size, best_of=1, temperature=0.0,
                 condition_on_previous_text=False, vad_filter=False, without_timestamps=False)
             for seg in segs:
                 text = seg.text.strip()
                 if not text:
                     continue
-                start = round(ws + min(max(seg.start, 0.0), we - ws), 3)
-                end = round(ws + min(max(seg.end, 0.0), we - ws), 3)
+                start = round(window.to_source(seg.start, is_end=False), 3)
+                end = round(window.to_source(seg.end, is_end=True), 3)
                 segments.append({"text": text, "start_s": start, "end_s": max(end, start), "language": out_lang,
                                  "confidence": round(math.exp(seg.avg_logprob), 4),
                                  "no_speech_prob": round(seg.no_speech_prob, 4)})
-            done += we - ws
-            ctx.progress(p0 + p_span * done / total)
+            ctx.progress(p0 + p_span * n / len(windows))
         return segments
 
     @classmethod
