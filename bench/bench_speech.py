@@ -139,7 +139,7 @@ def black_frames(media: Path) -> dict[str, float]:
     wall = time.perf_counter() - t0
     fps, n = float(gt["fps"]), int(gt["frames"])
     truth = {i for a_, b in gt["black_frames"] for i in range(a_, b + 1)}
-    spans = [(c["start_s"], c["end_s"]) for c in doc["cues"] if c["type"] == "black"]
+    spans = [(c["start_s"], c["end_s"]) for c in doc["cues"] if c["kind"] == "black"]
     found = {i for i in range(n) if any(s <= (i + 0.5) / fps < e for s, e in spans)}
     tp = len(truth & found)
     return {"precision": tp / max(1, len(found)), "recall": tp / max(1, len(truth)), "spans": len(spans),

@@ -62,7 +62,7 @@ def test_black_frames_match_ground_truth(shared_media: Path) -> None:
     gt = json.loads((shared_media / "ground_truth/shots.json").read_text())[rel]
     doc = run_analyzer(TechnicalAnalyzer(), shared_media / rel)
     fps = float(gt["fps"])
-    spans = [(c["start_s"], c["end_s"]) for c in doc["cues"] if c["type"] == "black"]
+    spans = [(c["start_s"], c["end_s"]) for c in doc["cues"] if c["kind"] == "black"]
     truth = {i for a, b in gt["black_frames"] for i in range(a, b + 1)}
     found = {i for i in range(gt["frames"]) if any(s <= (i + 0.5) / fps < e for s, e in spans)}
     assert len(spans) == len(gt["black_frames"])
@@ -71,5 +71,5 @@ def test_black_frames_match_ground_truth(shared_media: Path) -> None:
 
 def test_scrolling_test_pattern_is_colour_bars(shared_media: Path) -> None:
     doc = run_analyzer(TechnicalAnalyzer(), shared_media / "text/moviepy_timecode_testpattern.mp4")
-    bars = [c for c in doc["cues"] if c["type"] == "color_bars"]
+    bars = [c for c in doc["cues"] if c["kind"] == "color_bars"]
     assert len(bars) == 1 and bars[0]["start_s"] == 0 and bars[0]["end_s"] > 15.5

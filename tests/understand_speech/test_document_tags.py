@@ -34,7 +34,7 @@ RESULTS = {
         {"text": "The garden needs water. Water the garden daily.", "start_s": 0.5, "end_s": 4.0, "language": "en"},
         {"text": "Cars park by the garden.", "start_s": 9.0, "end_s": 11.0, "language": "en"}],
         "language": "en", "subtitles": {"vtt": "ab/" + "c" * 64 + ".vtt"}},
-    "technical": {"cues": [{"type": "black", "start_s": 0.0, "end_s": 0.5, "details": {}}],
+    "technical": {"cues": [{"kind": "black", "start_s": 0.0, "end_s": 0.5, "details": {}}],
                   "picture_stats": [{"start_s": 0, "end_s": 8, "luma": 0.1, "saturation": 0.3, "sky": 0, "vegetation": 0},
                                     {"start_s": 8, "end_s": 20, "luma": 0.5, "saturation": 0.4, "sky": 0.3,
                                      "vegetation": 0.1}]},
@@ -120,5 +120,5 @@ def test_document_from_real_analyzers(tmp_path: Path) -> None:
     _validate(doc)
     assert "ask not what your country" in " ".join(s["text"] for s in doc["transcript"]).lower()
     assert {"kind": "topic", "tag": "country"}.items() <= next(t for t in doc["tags"] if t["tag"] == "country").items()
-    frozen = [c for c in doc["cues"] if c["type"] == "frozen"]  # the example's picture is one grey still
+    frozen = [c for c in doc["cues"] if c["kind"] == "frozen"]  # the example's picture is one grey still
     assert frozen and all(c["shot_index"] == 0 for c in doc["cues"])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidlens.analyze.subtitles import to_srt, to_vtt
+from vidlens.analyze.subtitles import to_srt, to_webvtt
 from vidlens.errors import UsageError
 
 SEGS = [
@@ -12,7 +12,7 @@ SEGS = [
 
 
 def test_vtt_header_times_order_and_escaping() -> None:
-    vtt = to_vtt(SEGS)
+    vtt = to_webvtt(SEGS)
     assert vtt.startswith("WEBVTT\n\n")
     blocks = vtt.strip().split("\n\n")[1:]
     assert blocks[0] == "00:00:00.000 --> 00:00:01.234\nfirst line wrapped"
@@ -29,13 +29,13 @@ def test_srt_numbering_comma_times_and_arrow_in_text() -> None:
 
 
 def test_empty_cues_are_dropped_and_zero_length_gets_a_millisecond() -> None:
-    vtt = to_vtt([{"text": "   ", "start_s": 0, "end_s": 1}, {"text": "x", "start_s": 2, "end_s": 2}])
+    vtt = to_webvtt([{"text": "   ", "start_s": 0, "end_s": 1}, {"text": "x", "start_s": 2, "end_s": 2}])
     assert vtt.count("-->") == 1 and "00:00:02.000 --> 00:00:02.001" in vtt
-    assert to_srt([]) == "" and to_vtt([]) == "WEBVTT\n"
+    assert to_srt([]) == "" and to_webvtt([]) == "WEBVTT\n"
 
 
 @pytest.mark.parametrize("seg", [{"text": "x", "start_s": 2, "end_s": 1}, {"text": "x", "start_s": "a", "end_s": 1},
                                  {"start_s": 0, "end_s": 1}])
 def test_bad_segments_raise_usage_error(seg: dict) -> None:
     with pytest.raises(UsageError, match="segment 0"):
-        to_vtt([seg])
+        to_webvtt([seg])

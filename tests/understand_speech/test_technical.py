@@ -45,7 +45,7 @@ def test_cue_clip_with_six_channel_digital_silence(tmp_path: Path) -> None:
                 "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)])
     doc = run_analyzer(TechnicalAnalyzer(), clip)
     assert doc["audio"] == "digital_silence"
-    silence = [c for c in doc["cues"] if c["type"] == "silence"]
+    silence = [c for c in doc["cues"] if c["kind"] == "silence"]
     assert len(silence) == 1 and silence[0]["start_s"] == 0 and silence[0]["end_s"] > 2.8
 
 
@@ -54,9 +54,9 @@ def test_pillarbox_and_statistics(tmp_path: Path) -> None:
     run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=240x240:r=25:d=3", "-vf", "pad=426:240:93:0:black",
                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)])
     doc = run_analyzer(TechnicalAnalyzer(), clip)
-    boxes = [c for c in doc["cues"] if c["type"] == "pillarbox"]
+    boxes = [c for c in doc["cues"] if c["kind"] == "pillarbox"]
     assert len(boxes) == 1 and 0.18 < boxes[0]["details"]["left_share"] < 0.25, doc["cues"]
-    assert not [c for c in doc["cues"] if c["type"] in ("letterbox", "black", "frozen")]
+    assert not [c for c in doc["cues"] if c["kind"] in ("letterbox", "black", "frozen")]
     stats = doc["picture_stats"]
     assert len(stats) == 2 and all(0 < s["luma"] < 1 and 0 < s["saturation"] < 1 for s in stats)
 
@@ -65,7 +65,7 @@ def test_cues_are_sorted_and_have_spans(tmp_path: Path) -> None:
     doc = run_analyzer(TechnicalAnalyzer.from_dict({"fps": 4}), _make_cue_clip(tmp_path))
     cues = doc["cues"]
     assert [c["start_s"] for c in cues] == sorted(c["start_s"] for c in cues)
-    assert {c["type"] for c in cues} == {"color_bars", "black", "silence", "frozen"}
+    assert {c["kind"] for c in cues} == {"color_bars", "black", "silence", "frozen"}
     assert all(0 <= c["start_s"] < c["end_s"] <= 10.01 for c in cues)
     assert doc["sample_fps"] == 4 and 38 <= doc["samples"] <= 42
 

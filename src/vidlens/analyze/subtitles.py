@@ -40,7 +40,7 @@ def _cues(segments: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, str
     return out
 
 
-def to_vtt(segments: Iterable[Mapping[str, Any]]) -> str:
+def to_webvtt(segments: Iterable[Mapping[str, Any]]) -> str:
     """A WebVTT document (``WEBVTT`` header, ``HH:MM:SS.mmm`` times, HTML-escaped text)."""
     lines = ["WEBVTT", ""]
     for start, end, text in _cues(segments):

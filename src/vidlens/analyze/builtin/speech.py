@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
-from vidlens.analyze.subtitles import to_srt, to_vtt
+from vidlens.analyze.subtitles import to_srt, to_webvtt
 from vidlens.media.audio import load_audio
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.models.vad import RATE, SileroVad, VadParams, speech_spans
@@ -158,10 +158,10 @@ class SpeechAnalyzer(Analyzer):
             base = model if name == "base" else self._load("base", ctx)
             doc["translation"] = self._run(base, audio, windows, language, "translate", ctx, 0.8, 0.2)
         if cfg.subtitles and ctx.blobs is not None and doc["transcript"]:
-            subs = {"vtt": ctx.blobs.put_bytes(to_vtt(doc["transcript"]).encode(), ".vtt"),
+            subs = {"vtt": ctx.blobs.put_bytes(to_webvtt(doc["transcript"]).encode(), ".vtt"),
                     "srt": ctx.blobs.put_bytes(to_srt(doc["transcript"]).encode(), ".srt")}
             if doc["translation"]:
-                subs["vtt_en"] = ctx.blobs.put_bytes(to_vtt(doc["translation"]).encode(), ".vtt")
+                subs["vtt_en"] = ctx.blobs.put_bytes(to_webvtt(doc["translation"]).encode(), ".vtt")
                 subs["srt_en"] = ctx.blobs.put_bytes(to_srt(doc["translation"]).encode(), ".srt")
             doc["subtitles"] = subs
         return doc

@@ -157,7 +157,7 @@ class TechnicalAnalyzer(Analyzer):
         cues += self._borders(samples, end_s)
         silence, audio = self._silence(ctx.video) if ctx.video.has_audio else ([], "none")
         cues += silence
-        cues.sort(key=lambda c: (c["start_s"], c["type"]))
+        cues.sort(key=lambda c: (c["start_s"], c["kind"]))
         timeline = [{"start_s": round(b * cfg.stats_bin_s, 3), "end_s": round(min((b + 1) * cfg.stats_bin_s, end_s), 3),
                      **{k: round(float(v), 4) for k, v in zip(("luma", "saturation", "sky", "vegetation"),
                                                                np.mean(vals, axis=0), strict=True)}}
@@ -191,7 +191,7 @@ class TechnicalAnalyzer(Analyzer):
         for i, j in _runs([x.black for x in s]):
             a, b = s[i].t, _span_end(s, j, end_s)
             if b - a >= self.config.min_black_s:
-                out.append({"type": "black", "start_s": round(a, 3), "end_s": round(b, 3), "details": {"frames_sampled": j - i}})
+                out.append({"kind": "black", "start_s": round(a, 3), "end_s": round(b, 3), "details": {"frames_sampled": j - i}})
         return out
 
     def _frozen(self, s: list[_Sample], end_s: float) -> list[dict[str, Any]]:
@@ -201,7 +201,7 @@ class TechnicalAnalyzer(Analyzer):
             a, b = s[i - 1].t if i > 0 else s[i].t, _span_end(s, j, end_s)
             if b - a >= self.config.min_freeze_s:
                 mean_diff = float(np.mean([x.diff for x in s[i:j]]))
-                out.append({"type": "frozen", "start_s": round(a, 3), "end_s": round(b, 3),
+                out.append({"kind": "frozen", "start_s": round(a, 3), "end_s": round(b, 3),
                             "details": {"mean_luma_change": round(mean_diff, 3)}})
         return out
 
@@ -210,7 +210,7 @@ class TechnicalAnalyzer(Analyzer):
         for i, j in _runs([x.bars for x in s]):
             a, b = s[i].t, _span_end(s, j, end_s)
             if b - a >= self.config.min_bars_s:
-                out.append({"type": "color_bars", "start_s": round(a, 3), "end_s": round(b, 3),
+                out.append({"kind": "color_bars", "start_s": round(a, 3), "end_s": round(b, 3),
                             "details": {"frames_sampled": j - i}})
         return out
 
@@ -238,7 +238,7 @@ class TechnicalAnalyzer(Analyzer):
                     n = getattr(s[i], side)
                     lo, hi = (int(np.median([flags[k][e] for k in range(i, j)])) for e in (0, 1))  # type: ignore[index]
                     names = ("top", "bottom") if kind == "letterbox" else ("left", "right")
-                    out.append({"type": kind, "start_s": round(a, 3), "end_s": round(b, 3),
+                    out.append({"kind": kind, "start_s": round(a, 3), "end_s": round(b, 3),
                                 "details": {f"{names[0]}_share": round(lo / n, 4), f"{names[1]}_share": round(hi / n, 4)}})
                 i = j
         return out
@@ -255,7 +255,7 @@ class TechnicalAnalyzer(Analyzer):
         quiet = list(db < cfg.silence_db)
         for i, j in _runs(quiet):
             if (j - i) * win >= cfg.min_silence_s:
-                out.append({"type": "silence", "start_s": round(i * win, 3), "end_s": round(j * win, 3),
+                out.append({"kind": "silence", "start_s": round(i * win, 3), "end_s": round(j * win, 3),
                             "details": {"max_db": round(float(db[i:j].max()), 1)}})
         digital = bool(db.size) and float(db.max()) <= -100
         return out, "digital_silence" if digital else "present"
@@ -278,7 +278,7 @@ def _make_cue_clip(directory: Path) -> Path:
 
 
 def _check_cue_clip(doc: dict[str, Any]) -> None:
-    by = {t: [c for c in doc["cues"] if c["type"] == t] for t in ("color_bars", "black", "silence", "frozen")}
+    by = {t: [c for c in doc["cues"] if c["kind"] == t] for t in ("color_bars", "black", "silence", "frozen")}
     assert len(by["color_bars"]) == 1 and by["color_bars"][0]["start_s"] < 0.2 and 1.7 < by["color_bars"][0]["end_s"] < 2.3
     assert len(by["black"]) == 1 and 1.8 < by["black"][0]["start_s"] < 2.2 and 3.8 < by["black"][0]["end_s"] < 4.3
     assert len(by["silence"]) == 1 and 2.8 < by["silence"][0]["start_s"] < 3.3 and by["silence"][0]["end_s"] > 9.5
@@ -295,9 +295,9 @@ def _make_letterbox_clip(directory: Path) -> Path:
 
 
 def _check_letterbox(doc: dict[str, Any]) -> None:
-    boxes = [c for c in doc["cues"] if c["type"] == "letterbox"]
+    boxes = [c for c in doc["cues"] if c["kind"] == "letterbox"]
     assert len(boxes) == 1, doc["cues"]
     d = boxes[0]["details"]
     assert 0.18 < d["top_share"] < 0.25 and 0.18 < d["bottom_share"] < 0.25, d
-    assert not [c for c in doc["cues"] if c["type"] == "pillarbox"]
+    assert not [c for c in doc["cues"] if c["kind"] == "pillarbox"]
     assert doc["audio"] == "none"
