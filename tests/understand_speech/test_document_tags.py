@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import copy
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from vidlens.analyze.builtin.speech import SpeechAnalyzer, _make_speech_clip
+from vidlens.analyze.builtin.tags import derive_tags, keywords
+from vidlens.analyze.builtin.technical import TechnicalAnalyzer
+from vidlens.analyze.document import build_document, document_schema
+from vidlens.media.probe import probe
+from vidlens.types import Video
+
+from .conftest import run_analyzer
+
+VIDEO = Video(id="a" * 64, sha256="a" * 64, uri="clip.mp4", size_bytes=10, container="mp4",
+              time_base=Fraction(1, 1000), duration=20_000, fps=Fraction(25), width=640, height=360,
+              rotation=0, frame_count=500, has_audio=True)
+SHOTS = [{"index": 0, "start_s": 0.0, "end_s": 8.0, "transition_in": "start"},
+         {"index": 1, "start_s": 8.0, "end_s": 20.0, "transition_in": "cut", "span": {"x": 1}}]
+RESULTS = {
+    "objects": {"objects": [
+        {"track_id": 2, "label": "car", "start_s": 9.0, "end_s": 15.0, "confidence": 0.8, "best_box": [0, 0, 1, 1]},
+        {"track_id": 1, "label": "person", "start_s": 1.0, "end_s": 6.0, "confidence": 0.9},
+        {"track_id": 3, "label": "dog", "start_s": 2.0, "end_s": 2.4, "confidence": 0.5}]},
+    "faces": {"people": [{"person_id": "p1", "spans": [{"start_s": 1.0, "end_s": 5.0}, {"start_s": 12, "end_s": 14}],
+                          "faces": 9, "identity": None, "thumbnail_blob": None}]},
+    "ocr": {"texts": [{"text": "OPEN 24 HOURS", "start_s": 10.0, "end_s": 12.0}]},
+    "speech": {"transcript": [
+        {"text": "The garden needs water. Water the garden daily.", "start_s": 0.5, "end_s": 4.0, "language": "en"},
+        {"text": "Cars park by the garden.", "start_s": 9.0, "end_s": 11.0, "language": "en"}],
+        "language": "en", "subtitles": {"vtt": "ab/" + "c" * 64 + ".vtt"}},
+    "technical": {"cues": [{"kind": "black", "start_s": 0.0, "end_s": 0.5, "details": {}}],
+                  "picture_stats": [{"start_s": 0, "end_s": 8, "luma": 0.1, "saturation": 0.3, "sky": 0, "vegetation": 0},
+                                    {"start_s": 8, "end_s": 20, "luma": 0.5, "saturation": 0.4, "sky": 0.3,
+                                     "vegetation": 0.1}]},
+    "nsfw": {"moderation": {"adult": 0.01, "flagged": False}},
+}
+
+
+def _validate(doc: dict) -> None:
+    jsonschema.validate(doc, document_schema(), cls=jsonschema.Draft202012Validator)
+    json.dumps(doc)
+
+
+def test_nothing_at_all_still_gives_a_complete_document() -> None:
+    doc = build_document(VIDEO, [], {}, {})
+    _validate(doc)
+    assert doc["schema"] == "vidlens.analysis" and doc["version"] == 1
+    for key in ("shots", "transcript", "people", "objects", "texts", "tags", "cues", "translation", "scene_labels"):
+        assert doc[key] == [], key
+    assert doc["moderation"] is None and doc["errors"] == {} and doc["video"]["id"] == "a" * 64
+
+
+def test_full_document_validates_sorts_and_attaches_shots() -> None:
+    before = copy.deepcopy(RESULTS)
+    doc = build_document(VIDEO, SHOTS, RESULTS, {"scene": {"code": "model_error", "message": "missing"}})
+    _validate(doc)
+    assert RESULTS == before  # inputs are not mutated
+    assert [o["label"] for o in doc["objects"]] == ["person", "dog", "car"]
+    assert [o["shot_index"] for o in doc["objects"]] == [0, 0, 1]
+    assert [sp["shot_index"] for sp in doc["people"][0]["spans"]] == [0, 1]
+    assert doc["texts"][0]["shot_index"] == 1 and doc["texts"][0]["source"] == "ocr"
+    assert doc["language"] == "en" and doc["subtitles"]["vtt"].endswith(".vtt")
+    assert doc["moderation"] == {"adult": 0.01, "flagged": False}
+    assert doc["errors"]["scene"]["code"] == "model_error" and "scene" in doc["analyzers"]
+    assert "span" not in doc["shots"][1]
+
+
+def test_schema_rejects_a_broken_document() -> None:
+    doc = build_document(VIDEO, SHOTS, RESULTS, {})
+    bad = copy.deepcopy(doc)
+    del bad["transcript"][0]["language"]
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(bad)
+    bad = copy.deepcopy(doc)
+    bad["tags"][0]["evidence"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(bad)
+
+
+def test_malformed_result_is_reported_not_fatal() -> None:
+    doc = build_document(VIDEO, SHOTS, {"ocr": {"texts": "not a list"}, "objects": RESULTS["objects"]}, {})
+    _validate(doc)
+    assert doc["texts"] == [] and doc["errors"]["document.texts"]["code"] == "bad_result"
+    assert len(doc["objects"]) == 3
+
+
+def test_tags_are_explainable_per_video_and_per_shot() -> None:
+    tags = derive_tags(RESULTS, SHOTS)
+    assert all(t["evidence"] and 0 <= t["confidence"] <= 1 for t in tags)
+    video = {(t["kind"], t["tag"]) for t in tags if t["scope"] == "video"}
+    assert {("object", "car"), ("object", "person"), ("people", "person"), ("text", "on-screen text"),
+            ("speech", "speech"), ("language", "language:en"), ("topic", "garden"), ("topic", "water")} <= video
+    assert ("object", "dog") not in video  # 0.4 s, one track: too little evidence
+    shot0 = {(t["kind"], t["tag"]) for t in tags if t["shot_index"] == 0}
+    shot1 = {(t["kind"], t["tag"]) for t in tags if t["shot_index"] == 1}
+    assert ("object", "person") in shot0 and ("object", "car") not in shot0
+    assert ("object", "car") in shot1 and ("text", "on-screen text") in shot1
+    assert ("style", "dark / night") in shot0 and ("style", "outdoor") in shot1
+    assert ("topic", "garden") in shot1 and ("topic", "water") not in shot1
+    garden = next(t for t in tags if t["tag"] == "garden" and t["scope"] == "video")
+    assert "3 time(s)" in garden["evidence"][0]
+
+
+def test_keywords_skip_stopwords_and_singletons() -> None:
+    assert keywords(["The the the cat and the cat sat", "a dog"]) == [("cat", 2)]
+
+
+def test_document_from_real_analyzers(tmp_path: Path) -> None:
+    clip = _make_speech_clip(tmp_path)
+    video = probe(clip)
+    results = {"speech": run_analyzer(SpeechAnalyzer.from_dict({"language": "en"}), clip, tmp_path / "blobs"),
+               "technical": run_analyzer(TechnicalAnalyzer(), clip)}
+    doc = build_document(video, [{"index": 0, "start_s": 0.0, "end_s": video.duration_s}], results, {})
+    _validate(doc)
+    assert "ask not what your country" in " ".join(s["text"] for s in doc["transcript"]).lower()
+    assert {"kind": "topic", "tag": "country"}.items() <= next(t for t in doc["tags"] if t["tag"] == "country").items()
+    frozen = [c for c in doc["cues"] if c["kind"] == "frozen"]  # the example's picture is one grey still
+    assert frozen and all(c["shot_index"] == 0 for c in doc["cues"])
