@@ -6,7 +6,9 @@ against a constant-velocity prediction, with a centroid-distance fallback for
 small fast objects. As in ByteTrack, confident detections are matched first and
 weak ones may only extend existing tracks, never start new ones. A track ends
 after ``max_gap`` samples without a match, and ``cut()`` ends every track at a
-shot change, so a track never spans a time gap or a cut.
+shot change, so a track never spans a time gap or a cut. With appearance features
+(e.g. face embeddings), a pair whose cosine similarity is below ``feature_min`` never
+matches, which catches cuts between look-alike framings that the boxes alone miss.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class TrackState:
     hits: int = 1
     misses: int = 0
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    feature: np.ndarray | None = None  # running unit-length appearance vector, when features are given
     data: dict[str, Any] = field(default_factory=dict)
 
     def predicted(self) -> np.ndarray:
@@ -76,18 +79,23 @@ class Tracker:
     """Greedy per-label association; see the module docstring."""
 
     def __init__(self, *, high_conf: float = 0.4, iou_min: float = 0.15, centroid_max: float = 1.0,
-                 max_gap: int = 3, min_hits: int = 2) -> None:
+                 max_gap: int = 3, min_hits: int = 2, feature_min: float = 0.3) -> None:
         self.high_conf = high_conf
         self.iou_min = iou_min
         self.centroid_max = centroid_max
         self.max_gap = max_gap
         self.min_hits = min_hits
+        self.feature_min = feature_min
         self.live: list[TrackState] = []
         self.done: list[TrackState] = []
         self._next_id = 1
 
-    def update(self, t: float, dets: Detections) -> list[tuple[TrackState, int]]:
-        """Feed one sample's detections; returns (track, detection index) for every matched or new track."""
+    def update(self, t: float, dets: Detections,
+               features: np.ndarray | None = None) -> list[tuple[TrackState, int]]:
+        """Feed one sample's detections (and optional unit-length appearance ``features``, one row each).
+
+        Returns (track, detection index) for every matched or new track.
+        """
         matched: list[tuple[TrackState, int]] = []
         used_tracks: set[int] = set()
         used_dets: set[int] = set()
@@ -98,10 +106,14 @@ class Tracker:
                 idx = [i for i in pool if dets.class_name[i] == label]
                 cand = [tr for tr in self.live if tr.label == label and tr.id not in used_tracks]
                 sim = _similarity(cand, dets.xyxy[idx], self.iou_min, self.centroid_max)
+                if features is not None:
+                    for ti, tr in enumerate(cand):
+                        if tr.feature is not None:
+                            sim[ti, features[idx] @ tr.feature < self.feature_min] = 0.0
                 while sim.size and sim.max() > 0:
                     ti, di = np.unravel_index(int(sim.argmax()), sim.shape)
                     tr, d = cand[ti], idx[di]
-                    self._extend(tr, t, dets.xyxy[d], float(conf[d]))
+                    self._extend(tr, t, dets.xyxy[d], float(conf[d]), None if features is None else features[d])
                     used_tracks.add(tr.id)
                     used_dets.add(d)
                     matched.append((tr, d))
@@ -116,6 +128,7 @@ class Tracker:
         for i in range(len(dets)):
             if i not in used_dets and conf[i] >= self.high_conf:
                 tr = self._start(t, str(dets.class_name[i]), dets.xyxy[i], float(conf[i]))
+                tr.feature = None if features is None else features[i].copy()
                 matched.append((tr, i))
         return matched
 
@@ -140,8 +153,11 @@ class Tracker:
         return tr
 
     @staticmethod
-    def _extend(tr: TrackState, t: float, box: np.ndarray, conf: float) -> None:
+    def _extend(tr: TrackState, t: float, box: np.ndarray, conf: float, feature: np.ndarray | None) -> None:
         steps = tr.misses + 1
+        if feature is not None:
+            f = feature if tr.feature is None else 0.7 * tr.feature + 0.3 * feature
+            tr.feature = f / max(float(np.linalg.norm(f)), 1e-12)
         tr.velocity = 0.5 * tr.velocity + 0.5 * (box - tr.box) / steps
         tr.box = box.astype(np.float32).copy()
         tr.last_t = t

@@ -69,3 +69,10 @@ def check_people_objects(doc: dict[str, Any]) -> None:
         assert 0 <= o["start_s"] < o["end_s"] <= 3.5, o
         x1, y1, x2, y2 = o["best_box"]
         assert 0 <= x1 < x2 <= 360 and 0 <= y1 < y2 <= 480, o
+
+
+def check_two_people(doc: dict[str, Any]) -> None:
+    assert doc["count"] == 2, [(p["person_id"], p["spans"], p["faces"]) for p in doc["people"]]
+    for p in doc["people"]:
+        assert p["spans"] and p["spans"][0]["start_s"] < 0.6 and p["spans"][-1]["end_s"] > 2.4, p["spans"]
+        assert len(p["embedding"]) == 128 and p["identity"] is None

@@ -85,13 +85,14 @@ class ObjectsAnalyzer(Analyzer):
             ctx.progress(min(1.0, fs.t / duration))
         tracks = tracker.finish()
         period = 1.0 / cfg.fps
+        end = max(ctx.video.duration_s, max((tr.last_t for tr in tracks), default=0.0))
         objects = []
         for n, tr in enumerate(tracks, 1):
             objects.append({
                 "track_id": n,
                 "label": tr.label,
                 "start_s": round(tr.start_t, 3),
-                "end_s": round(tr.last_t + period, 3),
+                "end_s": round(min(tr.last_t + period, end), 3),
                 "best_box": [round(float(v) * scale, 1) for v in tr.best_box],
                 "best_t": round(tr.best_t, 3),
                 "confidence": round(tr.best_conf, 3),
