@@ -69,6 +69,19 @@ class Video:
             return self.height, self.width
         return self.width, self.height
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Video:
+        """Inverse of ``to_dict`` (the stored probe document)."""
+        return cls(
+            id=d["id"], sha256=d["sha256"], uri=d["uri"], size_bytes=int(d["size_bytes"]),
+            container=d["container"], time_base=Fraction(d["time_base"]), duration=int(d["duration"]),
+            fps=Fraction(d["fps"]) if d.get("fps") else None, width=int(d["width"]), height=int(d["height"]),
+            rotation=int(d.get("rotation", 0)), frame_count=d.get("frame_count"), has_audio=bool(d["has_audio"]),
+            variable_frame_rate=bool(d.get("variable_frame_rate", False)),
+            streams=tuple(StreamInfo(**{**s, "time_base": Fraction(s["time_base"])}) for s in d.get("streams", [])),
+            tags=dict(d.get("tags", {})),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -69,7 +69,7 @@ _register_all()
 def inner_main(argv: Sequence[str]) -> int:
     """Run the CLI in-process and return its exit code (used by tests)."""
     try:
-        app(args=list(argv), prog_name="vidlens", standalone_mode=False)
+        rv = app(args=list(argv), prog_name="vidlens", standalone_mode=False)
     except VidLensError as exc:
         if state.debug:
             raise
@@ -93,7 +93,7 @@ def inner_main(argv: Sequence[str]) -> int:
             raise
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         return 1
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 def main() -> None:

@@ -34,6 +34,17 @@ def _log_text(logs: list[tuple[int, str, str]]) -> str:
     return tail("\n".join(f"[{name}] {msg.strip()}" for _lvl, name, msg in logs))
 
 
+def _looks_like_text(path: str) -> bool:
+    """True for files whose first bytes are printable text (a misnamed document, not media)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.95 * max(1, len(text))
+
+
 def open_container(path: str | Path) -> av.container.InputContainer:
     """Open for reading, turning libav failures into clear one-line errors."""
     p = str(path)
@@ -49,9 +60,14 @@ def open_container(path: str | Path) -> av.container.InputContainer:
         try:
             return av.open(p, metadata_errors="replace")
         except av.error.InvalidDataError as exc:
+            log = _log_text(list(logs))
+            if log and not _looks_like_text(p):  # a demuxer took the file and choked on it: damaged, not foreign
+                last = log.splitlines()[-1].split("] ", 1)[-1]
+                raise CorruptMediaError(f"{Path(p).name}: damaged or truncated media ({last})",
+                                        path=p, log_tail=log) from None
             raise UnsupportedMediaError(
                 f"{Path(p).name}: expected an audio/video container, but libav found no format it can read",
-                path=p, log_tail=_log_text(list(logs)) or str(exc)) from None
+                path=p, log_tail=str(exc)) from None
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(f"{Path(p).name}: cannot open: {exc.strerror or exc}", path=p,
                                     log_tail=_log_text(list(logs))) from None

@@ -1,0 +1,3 @@
+from vidlens.cli.app import main
+
+main()

@@ -1,0 +1,163 @@
+"""Shot detection analyzer: boundaries, then one keyframe and one thumbnail per shot.
+
+Two samplings come from the same decode: every frame as a tiny YUV image for the
+boundary detector, and about two frames a second at keyframe size as keyframe
+candidates, kept as JPEG bytes so memory stays small on long videos. A shot's
+keyframe is the sharpest candidate in the middle half of the shot.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from pydantic import Field
+
+from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
+from vidlens.analyze.shotdetect import Boundary, ShotBoundaryDetector, ShotDetectConfig
+from vidlens.media.decode import Sampling
+from vidlens.plugins import PluginManifest
+from vidlens.timebase import TimeRange
+from vidlens.types import FrameSample, Shot, Video
+
+
+class ShotConfig(AnalyzerConfig):
+    detector: ShotDetectConfig = Field(default_factory=ShotDetectConfig, description="Boundary detector tunables.")
+    keyframe_side: int = Field(640, ge=64, le=1920, description="Longer side of stored keyframes, in pixels.")
+    thumbnail_side: int = Field(320, ge=32, le=1280, description="Longer side of stored thumbnails, in pixels.")
+    candidates_per_s: float = Field(2.0, gt=0, le=30, description="Keyframe candidates kept per second.")
+    min_shot_frames: int = Field(3, ge=1, description="Shorter shots are merged into the previous one.")
+
+
+@dataclass
+class _Candidate:
+    index: int
+    pts: int
+    sharpness: float
+    jpeg: bytes
+
+
+def _sharpness(rgb: np.ndarray) -> float:
+    g = rgb.mean(axis=2, dtype=np.float32)
+    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
+
+
+def _jpeg(rgb: np.ndarray, max_side: int | None = None, quality: int = 85) -> bytes:
+    img = Image.fromarray(rgb)
+    if max_side and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=quality, optimize=True)
+    return buf.getvalue()
+
+
+class ShotDetector(Analyzer):
+    manifest = PluginManifest(name="shots", version="1.0", kind="analyzer",
+                              summary="Hard cuts, fades and dissolves; a keyframe and thumbnail per shot.")
+    Config = ShotConfig
+    config: ShotConfig
+
+    @property
+    def sampling(self) -> tuple[Sampling, ...]:  # type: ignore[override]
+        return (ShotBoundaryDetector.SAMPLING,
+                Sampling(fps=self.config.candidates_per_s, max_side=self.config.keyframe_side, pix_fmt="rgb24"))
+
+    def sampling_for(self, video: Video) -> tuple[Sampling, ...]:
+        return self.sampling
+
+    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
+        detector = ShotBoundaryDetector(self.config.detector)
+        candidates: list[_Candidate] = []
+        last: FrameSample | None = None
+        time_base: Fraction = ctx.video.time_base
+        pts_of: list[int] = []
+        for sample in frames:
+            if sample.stream == 0:
+                detector.push(sample)
+                pts_of.append(sample.pts)
+                time_base = sample.time_base
+                last = sample
+            else:
+                candidates.append(_Candidate(sample.index, sample.pts, _sharpness(sample.image),
+                                             _jpeg(sample.image)))
+        if last is None:
+            return {"frames": 0, "shots": [], "boundaries": []}
+        boundaries = self._merge_short(detector.finish(), len(pts_of))
+        shots = self._shots(ctx.video, boundaries, pts_of, time_base)
+        out = []
+        for shot in shots:
+            entry = shot.to_dict()
+            cand = self._pick(candidates, shot)
+            if cand is not None and ctx.blobs is not None:
+                entry["keyframe_frame"], entry["keyframe_pts"] = cand.index, cand.pts
+                entry["keyframe_blob"] = ctx.blobs.put_bytes(cand.jpeg, ".jpg")
+                thumb = np.asarray(Image.open(io.BytesIO(cand.jpeg)).convert("RGB"))
+                entry["thumbnail_blob"] = ctx.blobs.put_bytes(_jpeg(thumb, self.config.thumbnail_side, 80), ".jpg")
+            elif cand is not None:
+                entry["keyframe_frame"], entry["keyframe_pts"] = cand.index, cand.pts
+            out.append(entry)
+        return {
+            "frames": len(pts_of),
+            "time_base": str(time_base),
+            "shots": out,
+            "boundaries": [{"frame": b.frame, "kind": b.kind, "start_frame": b.start_frame,
+                            "end_frame": b.end_frame, "score": round(b.score, 4)} for b in boundaries],
+        }
+
+    def _merge_short(self, boundaries: list[Boundary], n_frames: int) -> list[Boundary]:
+        kept: list[Boundary] = []
+        prev = 0
+        for b in sorted(boundaries, key=lambda b: b.frame):
+            if b.frame <= 0 or b.frame >= n_frames:
+                continue
+            if b.frame - prev < self.config.min_shot_frames and b.kind == "cut":
+                continue
+            kept.append(b)
+            prev = b.frame
+        return kept
+
+    @staticmethod
+    def _shots(video: Video, boundaries: list[Boundary], pts_of: list[int], tb: Fraction) -> list[Shot]:
+        n = len(pts_of)
+        starts = [0] + [b.frame for b in boundaries]
+        kinds = ["start"] + [b.kind for b in boundaries]
+        ends = starts[1:] + [n]
+        step = (pts_of[-1] - pts_of[0]) // max(1, n - 1) if n > 1 else 1
+        shots = []
+        for i, (s, e, kind) in enumerate(zip(starts, ends, kinds)):
+            start_pts = pts_of[s]
+            end_pts = pts_of[e] if e < n else pts_of[-1] + max(1, step)
+            mid = (s + e - 1) // 2
+            shots.append(Shot(video.id, i, TimeRange(start_pts, max(start_pts, end_pts), tb), s, e,
+                              pts_of[mid], mid, kind))
+        return shots
+
+    @staticmethod
+    def _pick(candidates: list[_Candidate], shot: Shot) -> _Candidate | None:
+        inside = [c for c in candidates if shot.start_frame <= c.index < shot.end_frame]
+        if not inside:
+            return None
+        length = shot.end_frame - shot.start_frame
+        lo, hi = shot.start_frame + length // 4, shot.start_frame + (3 * length) // 4
+        middle = [c for c in inside if lo <= c.index <= hi] or inside
+        return max(middle, key=lambda c: c.sharpness)
+
+    @classmethod
+    def examples(cls) -> list[AnalyzerExample]:
+        from vidlens.testing.synth import make_cut_clip
+
+        def make(d: Any) -> Any:
+            return make_cut_clip(d / "cuts.mp4")[0]
+
+        def check(doc: dict[str, Any]) -> None:
+            starts = [s["start_frame"] for s in doc["shots"]]
+            assert starts == [0, 30, 55, 90], f"expected shots starting at 0, 30, 55, 90; got {starts}"
+            assert doc["frames"] == 110
+            assert all(s["end_frame"] > s["start_frame"] for s in doc["shots"])
+
+        return [AnalyzerExample("four scenes joined by hard cuts", make, check)]

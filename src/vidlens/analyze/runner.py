@@ -1,0 +1,170 @@
+"""Run analyzers over a video: one decode, every analyzer concurrently, results cached.
+
+The cache key is (content sha256, analyzer name@version, config hash): asking
+again for the same analysis of the same bytes is free. A failing analyzer stores
+its error and the others finish normally.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from vidlens.analyze.base import AnalysisContext, Analyzer
+from vidlens.errors import VidLensError
+from vidlens.media.decode import FrameFanout
+from vidlens.store.schema import results, shots
+from vidlens.types import FrameSample, Video
+
+if TYPE_CHECKING:
+    from vidlens.platform import Platform
+
+OK, FAILED = "ok", "failed"
+
+
+@dataclass
+class AnalyzerOutcome:
+    name: str
+    version: str
+    status: str  # ok | failed
+    cached: bool
+    seconds: float
+    document: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class AnalysisOutcome:
+    video: Video
+    analyzers: dict[str, AnalyzerOutcome] = field(default_factory=dict)
+    decode_seconds: float = 0.0
+    frames: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "video_id": self.video.id,
+            "frames": self.frames,
+            "decode_seconds": round(self.decode_seconds, 3),
+            "analyzers": {n: {"status": o.status, "cached": o.cached, "seconds": round(o.seconds, 3),
+                              **({"error": o.error} if o.error else {})} for n, o in self.analyzers.items()},
+        }
+
+
+def _error_doc(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, VidLensError):
+        return {"code": exc.code, "message": exc.message, "details": exc.details}
+    return {"code": "internal", "message": f"{type(exc).__name__}: {exc}"}
+
+
+class AnalysisRunner:
+    def __init__(self, platform: Platform, analyzers: list[str] | None = None) -> None:
+        self.platform = platform
+        registered = {p.manifest.name: p for p in platform.plugins.of_kind("analyzer")}
+        names = analyzers or sorted(registered)
+        self.analyzers: list[Analyzer] = []
+        for name in names:
+            plugin = platform.plugins.get(name, kind="analyzer")
+            cls: type[Analyzer] = plugin.cls
+            self.analyzers.append(cls.from_dict(platform.settings.plugins.get(name)))
+
+    def run(self, video: Video, *, progress: Callable[[float], None] | None = None,
+            cancelled: Callable[[], bool] | None = None, force: bool = False) -> AnalysisOutcome:
+        outcome = AnalysisOutcome(video)
+        todo: list[Analyzer] = []
+        for a in self.analyzers:
+            cached = None if force else self._cached(video, a)
+            if cached is not None:
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, True, 0.0, cached)
+            else:
+                todo.append(a)
+        if not todo:
+            return outcome
+        ctx = AnalysisContext(video=video, blobs=self.platform.blobs)
+        duration = max(video.duration_s, 1e-6)
+        fan = FrameFanout(video, threads=self.platform.settings.decode_threads)
+        last_report = [0.0]
+
+        def on_frame(index: int, t: float) -> None:
+            if cancelled is not None and index % 50 == 0 and cancelled():
+                fan.stop()
+            if progress is not None and t - last_report[0] >= max(0.5, duration / 200):
+                last_report[0] = t
+                progress(min(0.99, t / duration))
+
+        fan.on_frame = on_frame
+        timings: dict[str, float] = {}
+        frameless: list[Analyzer] = []
+        for a in todo:
+            sampling = a.sampling_for(video)
+            if sampling is None:
+                frameless.append(a)
+                continue
+            fan.subscribe(a.name, sampling, self._timed(a, ctx, timings))
+        t0 = time.perf_counter()
+        docs: dict[str, Any] = {}
+        if fan._consumers:  # noqa: SLF001 - only frame-based analyzers need a decode
+            try:
+                docs = fan.run()
+            except VidLensError as exc:  # the decode itself failed: every frame analyzer fails with it
+                docs = {a.name: exc for a in todo if a not in frameless}
+        outcome.decode_seconds = time.perf_counter() - t0
+        outcome.frames = fan.frames_decoded
+        for a in frameless:
+            docs[a.name] = self._timed(a, ctx, timings)(iter(()))
+        for a in todo:
+            doc = docs.get(a.name)
+            if isinstance(doc, BaseException):
+                err = _error_doc(doc)
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, FAILED, False,
+                                                            timings.get(a.name, 0.0), error=err)
+                self._store(video, a, FAILED, None, err)
+            else:
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, False,
+                                                            timings.get(a.name, 0.0), doc)
+                self._store(video, a, OK, doc, None)
+        if progress is not None:
+            progress(1.0)
+        return outcome
+
+    @staticmethod
+    def _timed(a: Analyzer, ctx: AnalysisContext,
+               timings: dict[str, float]) -> Callable[[Iterator[FrameSample]], Any]:
+        def call(frames: Iterator[FrameSample]) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return a.analyze(ctx, frames)
+            except BaseException as exc:  # stored as this analyzer's failure
+                return exc
+            finally:
+                timings[a.name] = time.perf_counter() - t0
+
+        return call
+
+    def _cached(self, video: Video, a: Analyzer) -> dict[str, Any] | None:
+        with self.platform.store.read() as conn:
+            row = conn.execute(sa.select(results.c.data).where(
+                results.c.video_id == video.id, results.c.analyzer == a.name,
+                results.c.version == a.manifest.version, results.c.config_hash == a.config_hash(),
+                results.c.status == OK)).first()
+        return row[0] if row is not None else None
+
+    def _store(self, video: Video, a: Analyzer, status: str, doc: dict[str, Any] | None,
+               err: dict[str, Any] | None) -> None:
+        key = dict(video_id=video.id, analyzer=a.name, version=a.manifest.version, config_hash=a.config_hash())
+        with self.platform.store.tx() as conn:
+            conn.execute(results.delete().where(*(getattr(results.c, k) == v for k, v in key.items())))
+            conn.execute(results.insert().values(**key, status=status, data=doc, error=err, created_at=time.time()))
+            if a.name == "shots" and doc is not None:
+                conn.execute(shots.delete().where(shots.c.video_id == video.id))
+                rows = [dict(video_id=video.id, idx=s["index"], start_frame=s["start_frame"],
+                             end_frame=s["end_frame"], start_pts=s["span"]["start"], end_pts=s["span"]["end"],
+                             time_base=s["span"]["time_base"], keyframe_frame=s["keyframe_frame"],
+                             keyframe_pts=s["keyframe_pts"], transition_in=s["transition_in"],
+                             keyframe_blob=s.get("keyframe_blob"), thumbnail_blob=s.get("thumbnail_blob"))
+                        for s in doc["shots"]]
+                if rows:
+                    conn.execute(shots.insert(), rows)

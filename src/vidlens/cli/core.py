@@ -1,0 +1,354 @@
+"""Core commands: ingest, info, shots, jobs, worker, plugins, config, report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.timebase import format_timecode
+
+if TYPE_CHECKING:
+    from vidlens.platform import Platform
+    from vidlens.types import Video
+
+jobs_app = typer.Typer(help="Inspect and steer the durable job queue.", no_args_is_help=True)
+plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+config_app = typer.Typer(help="Validate and show the configuration.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(info)
+    app.command()(shots)
+    app.command()(worker)
+    app.command()(report)
+    app.command()(demo)
+    app.add_typer(jobs_app, name="jobs")
+    app.add_typer(plugins_app, name="plugins")
+    app.add_typer(config_app, name="config")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def _process_queue(platform: Platform, show: bool) -> None:
+    """Run every queued job in this process, with a progress bar per job."""
+    from vidlens.jobs.worker import Worker
+
+    w = Worker(platform)
+    queue = platform.jobs
+    with _progress() as bar:
+        while True:
+            job = queue.claim(w.worker_id, w.kinds)
+            if job is None:
+                return
+            name = job.payload.get("video_id", "")[:12]
+            task = bar.add_task(f"{job.kind} {name}", total=1.0, visible=show)
+            step = w.steps[job.kind]
+            from vidlens.jobs.steps import StepContext
+
+            def report(f: float, _m: str | None, task: Any = task) -> None:
+                bar.update(task, completed=f)
+
+            try:
+                result = step(platform, StepContext(job=job, report=report, cancelled=lambda: False))
+            except Exception as exc:
+                queue.fail(job.id, w.worker_id, exc)
+            else:
+                queue.complete(job.id, w.worker_id, result)
+            bar.update(task, completed=1.0, visible=False)
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Video files or folders (searched recursively)."),
+    analyze: bool = typer.Option(True, "--analyze/--no-analyze", help="Queue analysis (shots, ...) for each video."),
+    background: bool = typer.Option(False, "--background",
+                                    help="Only queue the analysis for running workers (`vidlens worker`)."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Add videos to the library. Identical content is recognised and stored once."""
+    platform = open_platform(data_dir, config)
+    counts = {"added": 0, "duplicate": 0, "failed": 0}
+
+    def show(res: Any) -> None:
+        counts[res.status] += 1
+        if json_out:
+            return
+        if res.status == "failed":
+            console.print(f"[red]failed[/red]    {res.path}: {res.error.message}", highlight=False)
+        else:
+            v = res.video
+            console.print(f"[green]{res.status:<9}[/green] {res.path} -> {v.id[:12]} "
+                          f"({v.width}x{v.height}, {v.duration_s:.1f}s)", highlight=False)
+
+    results = platform.library.ingest(paths, analyze=analyze, on_result=show)
+    if analyze and not background:
+        _process_queue(platform, show=not json_out)
+    if json_out:
+        print_json({"results": [r.to_dict() for r in results], "counts": counts})
+    else:
+        console.print(f"{counts['added']} added, {counts['duplicate']} duplicate, {counts['failed']} failed")
+    if counts["failed"]:
+        raise typer.Exit(code=10)
+
+
+def _video_from_ref(platform: Platform, ref: str, *, record: bool = True) -> Video:
+    """A library video by id/prefix, or a file path (probed, and recorded when ``record``)."""
+    from vidlens.errors import NotFoundError
+
+    if Path(ref).is_file():
+        if record:
+            res = platform.library.ingest_file(ref, analyze=False)
+            if res.error is not None:
+                raise res.error
+            assert res.video is not None
+            return res.video
+        from vidlens.media.probe import probe
+
+        return probe(ref)
+    try:
+        return platform.library.get_video(ref)
+    except NotFoundError:
+        raise NotFoundError(f"'{ref}' is neither a file nor a video in the library") from None
+
+
+def info(
+    video: str = typer.Argument(..., help="A file path or a library video id."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Probe a video: container, streams, duration, frame rate, rotation, content hash."""
+    from vidlens.media.probe import probe
+
+    if Path(video).is_file():
+        v = probe(video)
+    else:
+        v = open_platform(data_dir, config).library.get_video(video)
+    if json_out:
+        print_json(v.to_dict())
+        return
+    t = Table(show_header=False, box=None)
+    for k, val in [("file", v.uri), ("sha256", v.sha256), ("container", v.container),
+                   ("duration", format_timecode(v.duration_s)), ("size", f"{v.width}x{v.height}"),
+                   ("fps", f"{float(v.fps):.3f} ({v.fps})" if v.fps else "unknown"),
+                   ("variable frame rate", "yes" if v.variable_frame_rate else "no"),
+                   ("rotation", f"{v.rotation}°"), ("frames", str(v.frame_count or "unknown")),
+                   ("audio", "yes" if v.has_audio else "no")]:
+        t.add_row(f"[bold]{k}[/bold]", val)
+    for s in v.streams:
+        extra = f"{s.width}x{s.height} {s.pix_fmt}" if s.kind == "video" else (
+            f"{s.sample_rate} Hz, {s.channels} ch" if s.kind == "audio" else "")
+        t.add_row(f"[bold]stream {s.index}[/bold]", f"{s.kind} {s.codec} {extra}".strip())
+    console.print(t)
+
+
+def shots(
+    video: str = typer.Argument(..., help="A file path or a library video id."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+    force: bool = typer.Option(False, "--force", help="Ignore cached results and analyse again."),
+) -> None:
+    """Detect shots (cuts, fades, dissolves) with a keyframe and thumbnail each."""
+    from vidlens.analyze.runner import AnalysisRunner
+
+    platform = open_platform(data_dir, config)
+    v = _video_from_ref(platform, video)
+    runner = AnalysisRunner(platform, analyzers=["shots"])
+    with _progress() as bar:
+        task = bar.add_task(f"shots {Path(v.uri).name}", total=1.0, visible=not json_out)
+        outcome = runner.run(v, progress=lambda f: bar.update(task, completed=f), force=force)
+    res = outcome.analyzers["shots"]
+    if res.status != "ok":
+        from vidlens.errors import JobError
+
+        raise JobError(f"shot detection failed: {res.error['message'] if res.error else 'unknown error'}")
+    doc = res.document or {}
+    if json_out:
+        print_json({"video_id": v.id, "file": v.uri, "frames": doc.get("frames"), "fps": str(v.fps),
+                    "cached": res.cached, "shots": doc.get("shots", []), "boundaries": doc.get("boundaries", [])})
+        return
+    t = Table(title=f"{len(doc['shots'])} shots in {Path(v.uri).name}")
+    for col in ("#", "start", "end", "frames", "in", "keyframe"):
+        t.add_column(col)
+    for s in doc["shots"]:
+        t.add_row(str(s["index"]), format_timecode(s["start_s"]), format_timecode(s["end_s"]),
+                  f"{s['start_frame']}-{s['end_frame'] - 1}", s["transition_in"], str(s["keyframe_frame"]))
+    console.print(t)
+
+
+def worker(
+    processes: int = typer.Option(None, "--processes", "-n", help="Worker processes (default: settings.workers)."),
+    imports: list[str] = typer.Option([], "--import", help="Extra module(s) of job steps to import."),
+    once: bool = typer.Option(False, "--once", help="Process queued jobs in this process and exit when idle."),
+    data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Run workers that process queued jobs until interrupted (Ctrl-C)."""
+    from vidlens.jobs.worker import Worker
+
+    platform = open_platform(data_dir, config)
+    stop = threading.Event()
+    if once or processes == 1:
+        w = Worker(platform, import_modules=imports)
+        console.print(f"worker {w.worker_id} processing jobs ({', '.join(w.kinds)})")
+        try:
+            n = w.run(stop, idle_exit=once)
+        except KeyboardInterrupt:
+            return
+        console.print(f"{n} job(s) processed")
+        return
+    from vidlens.jobs.runner import LocalRunner
+
+    runner = LocalRunner(platform.settings, platform.jobs, import_modules=imports)
+    n = processes or platform.settings.workers
+    console.print(f"{n} worker process(es) started; Ctrl-C to stop")
+    try:
+        runner.serve(stop, processes=n)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: str | None = typer.Option(None, "--status", help="queued, running, succeeded, failed or cancelled."),
+    limit: int = typer.Option(50, "--limit"),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """List jobs, newest first."""
+    jobs = open_platform(data_dir, config).jobs.list(status=status, limit=limit)
+    if json_out:
+        print_json({"jobs": [j.to_dict() for j in jobs]})
+        return
+    t = Table()
+    for col in ("id", "kind", "status", "attempts", "progress", "video", "error"):
+        t.add_column(col)
+    for j in jobs:
+        t.add_row(str(j.id), j.kind, j.status, f"{j.attempts}/{j.max_attempts}", f"{j.progress:.0%}",
+                  (j.video_id or "")[:12], (j.error_message or "")[:60])
+    console.print(t)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: int, json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,
+              config: Path | None = ConfigOption) -> None:
+    """Show one job with its error details."""
+    job = open_platform(data_dir, config).jobs.get(job_id)
+    if json_out:
+        print_json(job.to_dict())
+    else:
+        console.print_json(json.dumps(job.to_dict(), default=str))
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: int, json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,
+               config: Path | None = ConfigOption) -> None:
+    """Queue a failed or cancelled job again."""
+    job = open_platform(data_dir, config).jobs.retry(job_id)
+    print_json(job.to_dict()) if json_out else console.print(f"job {job.id} queued again")
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: int, json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,
+                config: Path | None = ConfigOption) -> None:
+    """Cancel a queued job, or ask a running one to stop."""
+    job = open_platform(data_dir, config).jobs.cancel(job_id)
+    print_json(job.to_dict()) if json_out else console.print(f"job {job.id}: {job.status}"
+                                                             + (" (cancel requested)" if job.status == "running" else ""))
+
+
+@plugins_app.command("list")
+def plugins_list(json_out: bool = JsonOption) -> None:
+    """List installed plugins (built-ins register the same way as third-party ones)."""
+    from vidlens.plugins import PluginRegistry
+
+    reg = PluginRegistry.discover()
+    if json_out:
+        print_json({"plugins": [dict(p.manifest.to_dict(), entry_point=p.entry_point) for p in reg]})
+        return
+    t = Table()
+    for col in ("name", "kind", "version", "licence", "summary"):
+        t.add_column(col)
+    for p in reg:
+        m = p.manifest
+        t.add_row(m.name, m.kind, m.version, m.license, m.summary)
+    console.print(t)
+
+
+@config_app.command("validate")
+def config_validate(config: Path | None = ConfigOption) -> None:
+    """Check the configuration; print each problem as key path, value and message."""
+    from vidlens.settings import load_settings
+
+    load_settings(config_file=config)
+    console.print("configuration is valid")
+
+
+@config_app.command("show")
+def config_show(config: Path | None = ConfigOption, json_out: bool = JsonOption) -> None:
+    """Print the effective configuration (after file, environment and defaults)."""
+    from vidlens.settings import load_settings
+
+    s = load_settings(config_file=config).model_dump(mode="json")
+    if json_out:
+        print_json(s)
+    else:
+        console.print_json(json.dumps(s))
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration (every field described)."""
+    from vidlens.settings import Settings
+
+    print_json(Settings.model_json_schema())
+
+
+def report(
+    out: Path = typer.Option(Path("vidlens-report.html"), "--out", "-o", help="HTML file to write."),
+    data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Write a self-contained HTML report: each video with its shots and keyframe strip."""
+    from vidlens.report.html import write_report
+
+    platform = open_platform(data_dir, config)
+    path = write_report(platform, out)
+    console.print(f"report written to {path}")
+
+
+def demo(
+    samples: Path = typer.Option(Path("samples"), "--samples", help="Folder of sample clips to ingest."),
+    out: Path = typer.Option(Path("vidlens-report.html"), "--out", "-o", help="HTML report to write."),
+    data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Ingest the sample clips, detect shots, print a summary and write the HTML report."""
+    from vidlens.report.html import write_report
+
+    platform = open_platform(data_dir, config)
+    results = platform.library.ingest([samples], analyze=True)
+    if not results:
+        from vidlens.errors import UsageError
+
+        raise UsageError(f"no sample clips found in {samples}")
+    _process_queue(platform, show=True)
+    t = Table(title="VidLens demo: shots per video")
+    for col in ("video", "duration", "size", "shots", "transitions"):
+        t.add_column(col)
+    for r in results:
+        if r.video is None:
+            t.add_row(Path(r.path).name, "-", "-", "-", f"failed: {r.error.message if r.error else ''}")
+            continue
+        rows = platform.library.shots(r.video.id)
+        kinds: dict[str, int] = {}
+        for s in rows[1:]:
+            kinds[s["transition_in"]] = kinds.get(s["transition_in"], 0) + 1
+        t.add_row(Path(r.path).name, format_timecode(r.video.duration_s), f"{r.video.width}x{r.video.height}",
+                  str(len(rows)), ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-")
+    console.print(t)
+    path = write_report(platform, out)
+    console.print(f"report: {path.resolve()}")

