@@ -1,8 +1,7 @@
-"""Fixtures for the vision analyzers: the shared media corpus and a one-video runner."""
+"""Fixtures for the vision analyzers: a one-video runner (the media corpus fixture is shared)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,16 +12,6 @@ from vidlens.analyze.base import AnalysisContext, Analyzer
 from vidlens.blobs.local import LocalBlobStore
 from vidlens.media.decode import FrameFanout
 from vidlens.media.probe import probe
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def media_dir() -> Path:
-    root = Path(os.environ.get("VIDLENS_MEDIA_DIR", REPO.parent / "shared" / "media"))
-    if not (root / "MANIFEST.md").is_file():
-        pytest.skip(f"shared media corpus not found at {root} (set VIDLENS_MEDIA_DIR)")
-    return root
 
 
 def analyze_file(analyzer: Analyzer, path: Path, blobs: LocalBlobStore | None = None) -> dict[str, Any]:

@@ -108,13 +108,13 @@ def _concat(paths: list[Path], out: Path) -> Path:
     ("faces/intel_asl_book.mkv", 1), ("faces/intel_face-demographics-walking-and-pause.gif", 3),
     ("faces/intel_head-pose-face-detection-female-and-male.gif", 2), ("av_speech_grid/bbaf2n.mpg", 1),
 ])
-def test_people_counts_on_real_clips(media_dir: Path, clip: str, people: int) -> None:
-    assert analyze_file(FacesAnalyzer(), media_dir / clip)["count"] == people
+def test_people_counts_on_real_clips(shared_media: Path, clip: str, people: int) -> None:
+    assert analyze_file(FacesAnalyzer(), shared_media / clip)["count"] == people
 
 
 @pytest.mark.slow
-def test_same_speaker_in_two_shots_is_one_person(media_dir: Path, tmp_path: Path) -> None:
-    g = media_dir / "av_speech_grid"
+def test_same_speaker_in_two_shots_is_one_person(shared_media: Path, tmp_path: Path) -> None:
+    g = shared_media / "av_speech_grid"
     clip = _concat([g / "bbaf2n.mpg", g / "swiz3n.mpg", g / "bbaf2n.mpg"], tmp_path / "abc.mp4")
     doc = analyze_file(FacesAnalyzer(), clip)
     assert doc["count"] == 2, [(p["spans"], p["tracks"]) for p in doc["people"]]

@@ -44,8 +44,8 @@ def test_own_model_missing_names_the_slot(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_vtest_finds_many_pedestrians(media_dir: Path) -> None:
-    doc = analyze_file(ObjectsAnalyzer.from_dict({"fps": 1}), media_dir / "surveillance" / "opencv_vtest.avi")
+def test_vtest_finds_many_pedestrians(shared_media: Path) -> None:
+    doc = analyze_file(ObjectsAnalyzer.from_dict({"fps": 1}), shared_media / "surveillance" / "opencv_vtest.avi")
     assert doc["counts"].get("person", 0) >= 5
     assert doc["peak_concurrent"]["person"] >= 3
     assert all(o["end_s"] <= 80.5 for o in doc["objects"])
