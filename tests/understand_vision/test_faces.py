@@ -120,3 +120,10 @@ def test_same_speaker_in_two_shots_is_one_person(shared_media: Path, tmp_path: P
     assert doc["count"] == 2, [(p["spans"], p["tracks"]) for p in doc["people"]]
     first = doc["people"][0]
     assert len(first["spans"]) == 2 and first["spans"][0]["start_s"] == 0.0 and first["spans"][1]["start_s"] >= 5.9
+
+
+def test_corrupt_recognizer_fails_the_analysis_with_the_slot(tmp_path: Path) -> None:
+    bad = tmp_path / "sface.onnx"
+    bad.write_bytes(b"\x07" * 5000)
+    with pytest.raises(ModelError, match="faces.recognizer"):
+        analyze_file(FacesAnalyzer.from_dict({"recognizer_model": str(bad)}), make_two_faces_clip(tmp_path))

@@ -49,3 +49,20 @@ def test_vtest_finds_many_pedestrians(shared_media: Path) -> None:
     assert doc["counts"].get("person", 0) >= 5
     assert doc["peak_concurrent"]["person"] >= 3
     assert all(o["end_s"] <= 80.5 for o in doc["objects"])
+
+
+def test_registry_rejects_a_swapped_packaged_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from vidlens.models import catalog
+    from vidlens.models.registry import locate
+
+    wrong = dataclasses.replace(catalog.COCO_NAMES, sha256="0" * 64)
+    with pytest.raises(ModelError, match="objects.labels.*sha256 mismatch"):
+        locate(wrong)
+    missing = dataclasses.replace(catalog.COCO_NAMES, relpath="cfgs/nothing.names")
+    with pytest.raises(ModelError, match="objects.labels.*missing"):
+        locate(missing)
+    absent = dataclasses.replace(catalog.COCO_NAMES, package="no_such_package_here")
+    with pytest.raises(ModelError, match="not installed"):
+        locate(absent)

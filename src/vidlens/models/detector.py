@@ -65,6 +65,10 @@ def _finish(xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray, names: li
 class ObjectDetector(ABC):
     names: list[str]
 
+    def load(self) -> ObjectDetector:
+        """Load the model now, so a bad file fails before the first frame, not on every frame."""
+        return self
+
     @abstractmethod
     def detect(self, bgr: np.ndarray, conf: float, iou: float) -> Detections:
         """Boxes in ``bgr``'s pixel coordinates."""
@@ -80,6 +84,11 @@ class DarknetYolo(ObjectDetector):
         self.input_size = (input_size // 32) * 32
         self.threads = threads
         self._key = f"{self.weights}@{self.input_size}"
+
+    def load(self) -> ObjectDetector:
+        with borrow(SLOT, self._key, self._load):
+            pass
+        return self
 
     def _load(self):  # noqa: ANN202 - cv2.dnn.Net
         import cv2
@@ -166,5 +175,5 @@ class OnnxYolo(ObjectDetector):
 def load_detector(model: str | None, labels: list[str] | None, input_size: int, threads: int) -> ObjectDetector:
     """The configured detector: the packaged YOLOv4-tiny, or the user's ONNX file."""
     if model is None:
-        return DarknetYolo(input_size, threads)
-    return OnnxYolo(model, labels, input_size, threads)
+        return DarknetYolo(input_size, threads).load()
+    return OnnxYolo(model, labels, input_size, threads).load()

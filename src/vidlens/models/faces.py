@@ -53,6 +53,14 @@ class FaceModels:
 
         return cv2.FaceRecognizerSF.create(str(self.rec_path), "")
 
+    def load(self) -> FaceModels:
+        """Load both models now, so a bad file fails before the first frame, not on every frame."""
+        with borrow(catalog.YUNET.slot, f"{self.det_path}@{self.confidence}", self._new_detector):
+            pass
+        with borrow(catalog.SFACE.slot, str(self.rec_path), self._new_recognizer):
+            pass
+        return self
+
     def detect(self, bgr: np.ndarray) -> list[Face]:
         import cv2
 

@@ -76,3 +76,20 @@ def check_two_people(doc: dict[str, Any]) -> None:
     for p in doc["people"]:
         assert p["spans"] and p["spans"][0]["start_s"] < 0.6 and p["spans"][-1]["end_s"] > 2.4, p["spans"]
         assert len(p["embedding"]) == 128 and p["identity"] is None
+
+
+def make_caption_clip(d: Path) -> Path:
+    """4 s: a static lower caption throughout; the headline changes at 2 s."""
+    first = text_frame([("BREAKING NEWS 2026", (40, 40), 40), ("Live from the harbour", (40, 290), 28)])
+    second = text_frame([("Hello World 42", (40, 40), 40), ("Live from the harbour", (40, 290), 28)])
+    return write_video(d / "captions.mp4", [first] * 20 + [second] * 20, 10)
+
+
+def check_caption_texts(doc: dict[str, Any]) -> None:
+    by_text = {t["text"]: t for t in doc["texts"]}
+    assert set(by_text) == {"BREAKING NEWS 2026", "Hello World 42", "Live from the harbour"}, doc["texts"]
+    assert by_text["Live from the harbour"]["start_s"] == 0.0 and by_text["Live from the harbour"]["end_s"] == 4.0
+    assert by_text["BREAKING NEWS 2026"]["end_s"] == 2.0 and by_text["Hello World 42"]["start_s"] == 2.0
+    x1, y1, x2, y2 = by_text["Live from the harbour"]["box"]
+    assert 30 <= x1 < x2 <= 400 and 270 <= y1 < y2 <= 340
+    assert doc["frames"]["read"] == 2, doc["frames"]  # unchanged frames reuse the last reading

@@ -89,7 +89,8 @@ class FacesAnalyzer(Analyzer):
         from vidlens.models.faces import FaceModels
 
         c = self.config
-        return FaceModels(c.detector_model, c.recognizer_model, confidence=c.detect_confidence, threads=c.threads)
+        return FaceModels(c.detector_model, c.recognizer_model, confidence=c.detect_confidence,
+                          threads=c.threads).load()
 
     def load_gallery(self) -> Gallery | None:
         if self.config.gallery is None:
