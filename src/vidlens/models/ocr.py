@@ -95,14 +95,23 @@ class OcrEngine:
         return np.concatenate([q.min(axis=1), q.max(axis=1)], axis=1)
 
     def read(self, bgr: np.ndarray) -> list[TextLine]:
+        """Text lines in ``bgr`` (a frame or a crop of one), boxes in ``bgr``'s pixels."""
+        import cv2
+
+        # The detector misses text that fills a tight crop: a replicated border of 32+ pixels, up to
+        # a multiple of 32 (the detector's stride, so it does not resize), restores the context.
+        h, w = bgr.shape[:2]
+        ph, pw = -(-(h + 64) // 32) * 32 - h, -(-(w + 64) // 32) * 32 - w
+        top, left = ph // 2, pw // 2
+        padded = cv2.copyMakeBorder(bgr, top, ph - top, left, pw - left, cv2.BORDER_REPLICATE)
         # OCR objects are not thread-safe (they keep per-call state), so each thread borrows one
         with borrow("ocr", f"{self._key}|{self.det_max_side}", lambda: self._new(self.det_max_side)) as engine:
-            out = engine(bgr)
+            out = engine(padded)
         if not getattr(out, "txts", None):
             return []
         lines = []
         for text, quad, score in zip(out.txts, out.boxes, out.scores):
             text = " ".join(str(text).split())
             if text and float(score) >= self.min_score:
-                lines.append(TextLine(text, np.asarray(quad, np.float32).reshape(4, 2), float(score)))
+                lines.append(TextLine(text, np.asarray(quad, np.float32).reshape(4, 2) - (left, top), float(score)))
         return lines
