@@ -358,6 +358,33 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2) -> Iterat
                                     path=video.uri) from None
 
 
+def frame_at(video: Video, pts: int, sampling: Sampling, *, threads: int = 2) -> FrameSample | None:
+    """The first frame at or after ``pts`` (stream time base), found by seeking.
+
+    For the rare frame a streaming pass did not keep (e.g. a keyframe for a
+    shot shorter than the candidate interval); ``sampling.fps`` is ignored.
+    """
+    container = open_container(video.uri)
+    with container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = threads
+        tb = Fraction(stream.time_base) if stream.time_base else video.time_base
+        try:
+            container.seek(int(pts), stream=stream, backward=True, any_frame=False)
+            for frame in container.decode(stream):
+                if frame.pts is None or frame.pts < pts:
+                    continue
+                img = _Converter(sampling, frame.width, frame.height)(frame)
+                if sampling.upright and video.rotation:
+                    img = _orient(img, video.rotation)
+                return FrameSample(video.id, -1, int(frame.pts), tb, img, sampling.pix_fmt)
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(f"{video.uri}: seeking to pts {pts} failed: {exc.strerror or exc}",
+                                    path=video.uri) from None
+    return None
+
+
 def run_consumers(video: Video,
                   consumers: Mapping[str, tuple[Sampling | Sequence[Sampling], Callable[[Iterator[FrameSample]], Any]]],
                   **kwargs: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
 from vidlens.analyze.shotdetect import Boundary, ShotBoundaryDetector, ShotDetectConfig
-from vidlens.media.decode import Sampling
+from vidlens.media.decode import Sampling, frame_at
 from vidlens.plugins import PluginManifest
 from vidlens.timebase import TimeRange
 from vidlens.types import FrameSample, Shot, Video
@@ -92,7 +92,7 @@ class ShotDetector(Analyzer):
         out = []
         for shot in shots:
             entry = shot.to_dict()
-            cand = self._pick(candidates, shot)
+            cand = self._pick(candidates, shot) or self._grab(ctx.video, shot)
             if cand is not None and ctx.blobs is not None:
                 entry["keyframe_frame"], entry["keyframe_pts"] = cand.index, cand.pts
                 entry["keyframe_blob"] = ctx.blobs.put_bytes(cand.jpeg, ".jpg")
@@ -136,6 +136,14 @@ class ShotDetector(Analyzer):
             shots.append(Shot(video.id, i, TimeRange(start_pts, max(start_pts, end_pts), tb), s, e,
                               pts_of[mid], mid, kind))
         return shots
+
+    def _grab(self, video: Video, shot: Shot) -> _Candidate | None:
+        """Seek for the middle frame of a shot too short to hold a sampled candidate."""
+        sampling = Sampling(max_side=self.config.keyframe_side, pix_fmt="rgb24")
+        sample = frame_at(video, shot.keyframe_pts, sampling)
+        if sample is None:
+            return None
+        return _Candidate(shot.keyframe_frame, sample.pts, _sharpness(sample.image), _jpeg(sample.image))
 
     @staticmethod
     def _pick(candidates: list[_Candidate], shot: Shot) -> _Candidate | None:

@@ -1,0 +1,89 @@
+"""``vidlens analyze``: every analyzer over one decode per video, stored, exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(analyze)
+
+
+def analyze(
+    videos: list[str] = typer.Argument(..., help="File paths or library video ids."),
+    analyzers: str | None = typer.Option(None, "--analyzers", "-a",
+                                         help="Comma-separated analyzer names (default: all installed)."),
+    force: bool = typer.Option(False, "--force", help="Ignore cached results and analyse again."),
+    html_out: Path | None = typer.Option(None, "--html", help="Write the HTML report (file, or folder for several)."),
+    vtt: Path | None = typer.Option(None, "--vtt", help="Write WebVTT subtitles (file, or folder for several)."),
+    srt: Path | None = typer.Option(None, "--srt", help="Write SRT subtitles (file, or folder for several)."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Analyse videos: shots, objects, people, on-screen text, speech, cues, tags. Prints or exports the document."""
+    from vidlens.analyze.document import build_document
+    from vidlens.analyze.runner import AnalysisRunner
+    from vidlens.cli.core import _video_from_ref
+
+    platform = open_platform(data_dir, config)
+    names = [n.strip() for n in analyzers.split(",") if n.strip()] if analyzers else None
+    runner = AnalysisRunner(platform, analyzers=names)
+    several = len(videos) > 1
+    docs: list[dict[str, Any]] = []
+    failed = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
+        for ref in videos:
+            video = _video_from_ref(platform, ref)
+            name = Path(video.uri).name
+            overall = bar.add_task(f"{name}", total=1.0)
+            per = {a.name: bar.add_task(f"  {a.name}", total=1.0) for a in runner.analyzers}
+            outcome = runner.run(video, progress=lambda f, t=overall: bar.update(t, completed=f), force=force)
+            for n, t in per.items():
+                o = outcome.analyzers.get(n)
+                bar.update(t, completed=1.0, description=f"  {n} {'cached' if o and o.cached else ''}"
+                           f"{'FAILED' if o and o.status != 'ok' else ''}")
+            shots = (outcome.analyzers["shots"].document or {}).get("shots", []) if "shots" in outcome.analyzers else []
+            results = {n: o.document for n, o in outcome.analyzers.items() if o.status == "ok" and o.document}
+            errors = {n: o.error for n, o in outcome.analyzers.items() if o.error}
+            failed += bool(errors)
+            doc = build_document(video, shots, results, errors)
+            docs.append(doc)
+            _exports(platform, doc, html_out, vtt, srt, several, name)
+            for t in (overall, *per.values()):
+                bar.remove_task(t)
+            if not json_out:
+                console.print(f"[green]analysed[/green] {name}: {len(doc.get('shots', []))} shots, "
+                              f"{len(doc.get('people', []))} people, {len(doc.get('objects', []))} object tracks, "
+                              f"{len(doc.get('texts', []))} texts, {len(doc.get('transcript', []))} speech segments"
+                              + (f" [red]({len(errors)} analyzer(s) failed: {', '.join(errors)})[/red]" if errors else ""),
+                              highlight=False)
+    if json_out:
+        print_json(docs[0] if len(docs) == 1 else {"documents": docs})
+    if failed:
+        raise typer.Exit(code=12)
+
+
+def _target(base: Path, several: bool, name: str, suffix: str) -> Path:
+    return base / (Path(name).stem + suffix) if several or base.is_dir() else base
+
+
+def _exports(platform: Any, doc: dict[str, Any], html_out: Path | None, vtt: Path | None, srt: Path | None,
+             several: bool, name: str) -> None:
+    if html_out is not None:
+        from vidlens.report.analysis import write_analysis_report
+
+        write_analysis_report(doc, _target(html_out, several, name, ".html"), blobs=platform.blobs)
+    if vtt is not None or srt is not None:
+        from vidlens.analyze.subtitles import to_srt, to_webvtt
+
+        segments = doc.get("transcript", [])
+        if vtt is not None:
+            _target(vtt, several, name, ".vtt").write_text(to_webvtt(segments), encoding="utf-8")
+        if srt is not None:
+            _target(srt, several, name, ".srt").write_text(to_srt(segments), encoding="utf-8")
