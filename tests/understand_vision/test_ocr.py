@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidlens.analyze.builtin._vision_examples import text_frame
+from vidlens.analyze.builtin.ocr import OcrAnalyzer, same_text
+from vidlens.analyze.textgate import gate_result, regions_changed
+from vidlens.errors import ModelError
+from vidlens.testing.synth import write_video
+
+from .conftest import analyze_file
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+@pytest.mark.parametrize("example", OcrAnalyzer.examples(), ids=lambda e: e.name)
+def test_examples(example, tmp_path: Path) -> None:
+    example.check(analyze_file(OcrAnalyzer.from_dict(example.config), example.make(tmp_path)))
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Live from the harbour", "Live from the harbour", True),
+    ("Live from the harbour", "Live from the harb0ur", True),
+    ("www.bcastell", "www.bcastell.com", True),
+    ("00:00:01:12", "00:00:01:13", False),
+    ("SCORE 2-1", "SCORE 2-2", False),
+    ("Hello", "Goodbye", False),
+])
+def test_same_text(a: str, b: str, same: bool) -> None:
+    assert same_text(a, b) is same
+
+
+def test_gate_sees_a_changed_digit_but_not_noise() -> None:
+    rng = np.random.default_rng(0)
+    one = text_frame([("00:00:01:12", (200, 150), 40)])[:, :, ::-1]
+    two = text_frame([("00:00:01:13", (200, 150), 40)])[:, :, ::-1]
+    noisy = np.clip(one.astype(np.int16) + rng.integers(-3, 4, one.shape), 0, 255).astype(np.uint8)
+    box = np.array([[190, 140, 470, 200]], np.float32)
+    g1, g2, g3 = gate_result(one, box), gate_result(two, box), gate_result(noisy, box)
+    assert regions_changed(g1, g2)
+    assert not regions_changed(g1, g3)
+    assert regions_changed(None, g1)
+
+
+def test_blank_video_reads_nothing_and_never_runs_full_ocr(tmp_path: Path) -> None:
+    frames = [np.full((120, 160, 3), 90, np.uint8)] * 30
+    doc = analyze_file(OcrAnalyzer(), write_video(tmp_path / "blank.mp4", frames, 10))
+    assert doc["texts"] == [] and doc["frames"]["read"] == 0 and doc["frames"]["samples"] == 3
+
+
+def test_without_gate_every_sample_is_read(tmp_path: Path) -> None:
+    frame = text_frame([("STATIC TITLE", (40, 40), 40)])
+    doc = analyze_file(OcrAnalyzer.from_dict({"gate": False}), write_video(tmp_path / "s.mp4", [frame] * 30, 10))
+    assert doc["frames"]["read"] == 3
+    assert [(t["text"], t["start_s"], t["end_s"], t["samples"]) for t in doc["texts"]] == [("STATIC TITLE", 0.0, 3.0, 3)]
+
+
+@pytest.mark.skipif(not CJK_FONT.is_file(), reason="needs a CJK font (Debian fonts-noto-cjk)")
+def test_reads_chinese(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (640, 360), (20, 30, 40))
+    draw = ImageDraw.Draw(img)
+    draw.text((40, 60), "今天天气很好", fill=(240, 240, 240), font=ImageFont.truetype(str(CJK_FONT), 40))
+    draw.text((40, 200), "Weather report", fill=(240, 240, 240), font=ImageFont.truetype(str(CJK_FONT), 36))
+    doc = analyze_file(OcrAnalyzer(), write_video(tmp_path / "zh.mp4", [np.asarray(img)] * 20, 10))
+    got = {t["text"]: t["language"] for t in doc["texts"]}
+    assert got == {"今天天气很好": "zh", "Weather report": "en"}
+
+
+def test_corrupt_own_model_names_the_slot(tmp_path: Path) -> None:
+    bad = tmp_path / "det.onnx"
+    bad.write_bytes(b"\x01" * 5000)
+    frame = text_frame([("X Y Z", (40, 40), 40)])
+    with pytest.raises(ModelError, match="ocr"):
+        analyze_file(OcrAnalyzer.from_dict({"detector_model": str(bad)}),
+                     write_video(tmp_path / "s.mp4", [frame] * 10, 10))
+
+
+def _cer(ref: str, hyp: str) -> float:
+    import difflib
+
+    sm = difflib.SequenceMatcher(None, ref, hyp, autojunk=False)
+    edits = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in sm.get_opcodes() if op != "equal")
+    return edits / max(len(ref), 1)
+
+
+@pytest.mark.slow
+def test_timecode_pattern(shared_media: Path) -> None:
+    gt = json.loads((shared_media / "ground_truth" / "ocr.json").read_text())["text/moviepy_timecode_testpattern.mp4"]
+    doc = analyze_file(OcrAnalyzer(), shared_media / "text" / "moviepy_timecode_testpattern.mp4")
+    static = [t for t in doc["texts"] if t["text"] == gt["static_text"]]
+    assert len(static) == 1 and static[0]["start_s"] == 0.0 and static[0]["end_s"] == 16.0
+    codes = [t for t in doc["texts"] if t["text"].startswith("00:00:")]
+    assert len(codes) >= 14
+    for t in codes:  # sampled at whole seconds: frame n = 25 * s reads 00:00:SS:00
+        expected = f"00:00:{int(round(t['start_s'])):02d}:00"
+        assert _cer(expected, t["text"]) <= 0.1, (expected, t)
+
+
+@pytest.mark.slow
+def test_static_watermark_is_one_item_read_a_few_times(shared_media: Path) -> None:
+    doc = analyze_file(OcrAnalyzer(), shared_media / "shots" / "pyscenedetect_testvideo.mp4")
+    texts = {t["text"] for t in doc["texts"]}
+    assert "Copyright © 2013 Brandon Castellano" in texts and "www.bcastell.com" in texts
+    copyright_items = [t for t in doc["texts"] if "Castellano" in t["text"]]
+    assert len(copyright_items) <= 2 and max(t["end_s"] - t["start_s"] for t in copyright_items) > 15
+    assert doc["frames"]["read"] < doc["frames"]["samples"] / 2  # the static watermark is read a few times only
