@@ -103,7 +103,7 @@ class Library:
         if os.path.isfile(p) and os.path.getsize(p) > self.limits.max_file_bytes:
             raise MediaLimitError(f"{Path(p).name}: {os.path.getsize(p)} bytes exceeds the ingest limit of "
                                   f"{self.limits.max_file_bytes} bytes (media.max_file_bytes)", path=p)
-        video = probe(p)
+        video = probe(p, require_video=False)  # audio-only files are analysed too (speech, tags)
         if video.width > self.limits.max_width or video.height > self.limits.max_height:
             raise MediaLimitError(f"{Path(p).name}: picture {video.width}x{video.height} exceeds the limit "
                                   f"{self.limits.max_width}x{self.limits.max_height} (media.max_width/max_height)",

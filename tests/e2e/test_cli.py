@@ -82,3 +82,17 @@ def test_usage_errors_print_usage_and_exit_2(capsys: pytest.CaptureFixture[str],
     code, _, err = run(capsys, *args)
     assert code == 2
     assert "Usage:" in err and "unexpected" not in err and "Traceback" not in err
+
+
+def test_audio_only_files_are_analysed_but_have_no_shots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    wav = tmp_path / "tone.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=2", str(wav)])
+    code, out, _ = run(capsys, "analyze", str(wav), "--analyzers", "shots,technical", "--json",
+                       "--data-dir", str(tmp_path / "d"))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["video"]["width"] == 0 and doc["shots"] == [] and doc["transcript"] == []
+    code, _, err = run(capsys, "shots", str(wav), "--data-dir", str(tmp_path / "d"))
+    assert code != 0 and "audio only" in err

@@ -103,6 +103,8 @@ class AnalysisRunner:
             if sampling is None:
                 frameless.append(a)
                 continue
+            if not video.width:  # audio-only: nothing to see, so picture analyzers are not run
+                continue
             fan.subscribe(a.name, sampling, self._timed(a, ctx, timings))
         t0 = time.perf_counter()
         docs: dict[str, Any] = {}
@@ -116,7 +118,9 @@ class AnalysisRunner:
         for a in frameless:
             docs[a.name] = self._timed(a, ctx, timings)(iter(()))
         for a in todo:
-            doc = docs.get(a.name)
+            if a.name not in docs:  # a picture analyzer on an audio-only file
+                continue
+            doc = docs[a.name]
             if isinstance(doc, BaseException):
                 err = _error_doc(doc)
                 outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, FAILED, False,

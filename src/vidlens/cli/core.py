@@ -160,6 +160,10 @@ def shots(
 
     platform = open_platform(data_dir, config)
     v = _video_from_ref(platform, video)
+    if not v.width:
+        from vidlens.errors import UnsupportedMediaError
+
+        raise UnsupportedMediaError(f"{Path(v.uri).name}: expected a video stream, found audio only", path=v.uri)
     runner = AnalysisRunner(platform, analyzers=["shots"])
     with _progress() as bar:
         task = bar.add_task(f"shots {Path(v.uri).name}", total=1.0, visible=not json_out)
