@@ -39,11 +39,12 @@ def test_upload_ingests_queues_and_analyses(env, synth_clip: Path) -> None:
     detail = env.client.get(f"/api/videos/{vid}", headers=env.auth("viewer")).json()
     assert detail["title"] == "My Holiday.mp4" and detail["uploaded_by"] == "reviewer"
     assert "uri" not in detail  # no server paths leak
-    assert [a["analyzer"] for a in detail["analyzers"]] == ["shots"]
+    installed = sorted(p.manifest.name for p in env.platform.plugins.of_kind("analyzer"))
+    assert sorted(a["analyzer"] for a in detail["analyzers"]) == installed and "shots" in installed
 
     doc = env.client.get(f"/api/videos/{vid}/results/shots", headers=env.auth("viewer")).json()
     assert doc["status"] == "ok" and len(doc["data"]["shots"]) == len(shots)
-    missing = env.client.get(f"/api/videos/{vid}/results/ocr", headers=env.auth("viewer"))
+    missing = env.client.get(f"/api/videos/{vid}/results/no-such-analyzer", headers=env.auth("viewer"))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
@@ -125,7 +126,7 @@ def test_timeline_reads_any_analyzers_timed_items(env, synth_clip: Path) -> None
     tl = env.client.get(f"/api/videos/{vid}/timeline", headers=env.auth("viewer")).json()
     assert len(tl["shots"]) >= 2
     by_name = {(t["analyzer"], t["name"]): t for t in tl["tracks"]}
-    assert set(by_name) == {("objects", "objects"), ("speech", "transcript"), ("speech", "speech_spans")}
+    assert {("objects", "objects"), ("speech", "transcript"), ("speech", "speech_spans")} <= set(by_name)
     objs = by_name[("objects", "objects")]["items"]
     assert [(i["text"], i["start_s"], i["end_s"]) for i in objs] == [
         ("person", 0.4, 2.0),
