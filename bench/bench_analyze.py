@@ -42,6 +42,7 @@ if mode == "decode":
 else:
     d = tempfile.mkdtemp()
     p = Platform.from_settings(load_settings(data_dir=Path(d) / "data"))
+    v = p.library.ingest_file(path, analyze=False).video
     from vidlens.analyze.runner import AnalysisRunner
     t0 = time.perf_counter()
     r = AnalysisRunner(p)
