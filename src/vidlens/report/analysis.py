@@ -127,8 +127,9 @@ def render_analysis(doc: dict[str, Any], *, blobs: BlobStore | None = None, out_
         for p in people)
     rows = "".join(f'<tr data-t="{s["start_s"]:.3f}"><td>{format_timecode(s["start_s"])}</td>'
                    f'<td>{e(str(s.get("language", "")))}</td><td>{e(s["text"])}</td></tr>' for s in transcript)
+    video_tags = [t for t in doc.get("tags") or [] if t.get("scope", "video") == "video"]  # per-shot tags repeat
     tags = "".join(f'<span class="chip" title="{e("; ".join(map(str, t.get("evidence", []))))}">'
-                   f'{e(str(t.get("tag", t.get("name", ""))))}</span>' for t in doc.get("tags") or [])
+                   f'{e(str(t.get("tag", t.get("name", ""))))}</span>' for t in video_tags)
     errors = "".join(f'<li class="err">{e(k)}: {e(str(v.get("message", v)))}</li>'
                      for k, v in (doc.get("errors") or {}).items())
     title = Path(str(video.get("uri", "video"))).name
