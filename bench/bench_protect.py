@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform as pyplatform
-import re
 import sys
 import tempfile
 import time
@@ -35,6 +33,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench"))
+from common import machine, write_section  # noqa: E402
 
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.media.probe import probe
@@ -355,29 +355,8 @@ def scale_test() -> dict[str, float]:
 
 
 # -- report -------------------------------------------------------------------
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}, Python {pyplatform.python_version()}"
 
 
-def write_section(text: str) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    start, end = "<!-- bench:protect:start -->", "<!-- bench:protect:end -->"
-    body = f"{start}\n{text.rstrip()}\n{end}"
-    doc = path.read_text() if path.is_file() else "# Benchmarks\n"
-    if start in doc and end in doc:
-        doc = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: body, doc, flags=re.DOTALL)
-    else:
-        doc = doc.rstrip() + "\n\n" + body + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(doc)
 
 
 def main() -> None:
@@ -461,7 +440,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("## Protect: copy detection\n\n" + text)
+        write_section("protect", "## Protect: copy detection\n\n" + text)
 
 
 if __name__ == "__main__":

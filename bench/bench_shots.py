@@ -27,8 +27,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -43,9 +41,9 @@ from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.media.probe import probe
 from vidlens.types import Video
 
-REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / "bench" / ".cache"
-DOCS = REPO / "docs" / "benchmarks.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CACHE, REPO, machine, write_section  # noqa: E402
+
 HD_SOURCE = "shots/blender_bbb_0_30.webm"
 VIDEO_EXT = {".mp4", ".webm", ".mkv", ".avi", ".gif", ".mov", ".mpg"}
 
@@ -87,16 +85,6 @@ def make_1080p(media: Path) -> Path:
     return out
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
 
 
 def run(media: Path, repeat: int, threads: int) -> dict:
@@ -220,14 +208,6 @@ def _fmt(frames: list[int]) -> str:
     return "[" + ", ".join(map(str, frames)) + "]" if len(frames) <= 12 else f"{len(frames)} boundaries"
 
 
-def write_section(text: str, name: str = "shots") -> None:
-    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
-    block = f"{start}\n## Shot detection\n\n{text}{end}"
-    doc = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\nFigures written by the scripts in `bench/`.\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    doc = pattern.sub(lambda _m: block, doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(doc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(run(args.media, args.repeat, args.threads))
     print(text)
     if not args.no_docs:
-        write_section(text)
+        write_section("shots", "## Shot detection\n\n" + text)
     return 0
 
 

@@ -23,8 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
-import re
 import sys
 import tempfile
 import time
@@ -32,6 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench"))
+from common import machine, write_section  # noqa: E402
 
 from vidlens.analyze.base import AnalysisContext  # noqa: E402
 from vidlens.analyze.builtin.speech import SpeechAnalyzer  # noqa: E402
@@ -42,19 +42,8 @@ from vidlens.media.decode import iter_frames  # noqa: E402
 from vidlens.media.probe import probe  # noqa: E402
 from vidlens.models.vad import SileroVad  # noqa: E402
 
-START, END = "<!-- bench:speech:start -->", "<!-- bench:speech:end -->"
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
 
 
 def asr(media: Path, refs: dict[str, dict]) -> tuple[list[str], dict[str, dict]]:
@@ -148,17 +137,6 @@ def black_frames(media: Path) -> dict[str, float]:
             "truth_list": ", ".join(f"{a_ / fps:.2f}–{(b + 1) / fps:.2f}" for a_, b in gt["black_frames"])}
 
 
-def write_section(text: str) -> Path:
-    doc = REPO / "docs" / "benchmarks.md"
-    doc.parent.mkdir(exist_ok=True)
-    body = doc.read_text() if doc.exists() else "# Benchmarks\n\nFigures measured by the scripts in `bench/`.\n"
-    block = f"{START}\n{text.rstrip()}\n{END}"
-    if START in body and END in body:
-        body = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, body, flags=re.S)
-    else:
-        body = body.rstrip() + "\n\n" + block + "\n"
-    doc.write_text(body)
-    return doc
 
 
 def main() -> None:
@@ -209,7 +187,8 @@ def main() -> None:
         "",
         "</details>",
     ])
-    path = write_section(text)
+    write_section("speech", text)
+    path = REPO / "docs" / "benchmarks.md"
     print(text)
     print(f"\nwritten to {path}")
 
