@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vidlens.errors import MediaError, UsageError
+from vidlens.errors import UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
 from vidlens.govern.label import AigcLabel, is_provider_code
@@ -53,17 +53,15 @@ def verify_file(path: Path, data_dir: Path) -> dict[str, Any]:
 def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: bool = True,
                       imwatermark_frames: int = 8) -> dict[str, Any]:
     """Our 64-bit mark and the public imwatermark dwtDct marks, from one decode of the video."""
-    import av
 
     from vidlens.govern import imwm, watermark
 
     acc = watermark.Accumulator()
     bgr_frames = []
     rate = 1.0
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot open {path}: {exc}", path=str(path)) from exc
+    from vidlens.media.probe import open_container
+
+    container = open_container(path)  # clear damaged/foreign-file errors, like every other reader
     with container:
         if not container.streams.video:
             raise UsageError(f"{path.name} has no video stream")

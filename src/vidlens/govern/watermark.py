@@ -287,12 +287,10 @@ def detect_frames(frames: Iterable[np.ndarray], key: bytes = DEFAULT_KEY) -> Det
 
 def luma_frames(path: Path, *, max_seconds: float = 30.0, max_frames: int = 900) -> Iterable[np.ndarray]:
     """Full-resolution luma of the first ``max_seconds`` of a video."""
-    import av
 
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot open {path}: {exc}", path=str(path)) from exc
+    from vidlens.media.probe import open_container
+
+    container = open_container(path)  # clear damaged/foreign-file errors, like every other reader
     with container:
         if not container.streams.video:
             raise UsageError(f"{path.name} has no video stream")
