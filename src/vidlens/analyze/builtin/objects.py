@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -28,14 +28,17 @@ MAX_ERRORS = 20
 
 class ObjectsConfig(AnalyzerConfig):
     fps: float = Field(2.0, gt=0, le=30, description="samples per second sent to the detector")
-    input_size: int = Field(416, ge=128, le=1280, description="detector input side (pixels)")
+    detector: Literal["nanodet", "yolov4-tiny"] = Field(
+        "yolov4-tiny", description="packaged detector (docs/benchmarks.md, section objects, compares them)")
+    input_size: int = Field(416, ge=128, le=1280,
+                            description="detector input side in pixels (NanoDet-m is fixed at 416)")
     confidence: float = Field(0.25, gt=0, lt=1, description="lowest detection score kept (weak boxes only extend tracks)")
     track_confidence: float = Field(0.4, gt=0, lt=1, description="score a box needs to start a track")
     nms_iou: float = Field(0.45, gt=0, lt=1)
     classes: list[str] | None = Field(None, description="keep only these labels (default: all)")
     min_track_samples: int = Field(2, ge=1, description="samples a track needs to be reported")
     max_gap_samples: int = Field(3, ge=0, description="missed samples after which a track ends")
-    model: str | None = Field(None, description="path of an own YOLO-style ONNX detector (default: YOLOv4-tiny)")
+    model: str | None = Field(None, description="path of an own YOLO-style ONNX detector (replaces `detector`)")
     labels: list[str] | None = Field(None, description="class names of the own model (default: COCO-80)")
     threads: int = Field(1, ge=1, le=64, description="inference threads")
 
@@ -44,7 +47,7 @@ class ObjectsAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
         name="objects", version="1.0.0", kind="analyzer",
         summary="COCO objects (people, vehicles, animals ...) tracked per shot, with counts and spans",
-        license="Apache-2.0", models=("objects.detector: YOLOv4-tiny (public domain)",), extras=("analysis",))
+        license="Apache-2.0", models=("objects.detector: NanoDet-m 416 (Apache-2.0) or YOLOv4-tiny (public domain)",), extras=("analysis",))
     Config: ClassVar[type[AnalyzerConfig]] = ObjectsConfig
     sampling: ClassVar[Sampling] = Sampling(fps=2.0, max_side=416, pix_fmt="bgr24")
     config: ObjectsConfig
@@ -56,7 +59,7 @@ class ObjectsAnalyzer(Analyzer):
         from vidlens.models.detector import load_detector
 
         cfg = self.config
-        det = load_detector(cfg.model, cfg.labels, cfg.input_size, cfg.threads)
+        det = load_detector(cfg.detector, cfg.model, cfg.labels, cfg.input_size, cfg.threads)
         keep = set(cfg.classes) if cfg.classes else None
         tracker = Tracker(high_conf=cfg.track_confidence, max_gap=cfg.max_gap_samples,
                           min_hits=cfg.min_track_samples)
@@ -111,7 +114,7 @@ class ObjectsAnalyzer(Analyzer):
             "sampled_frames": samples,
             "sample_fps": cfg.fps,
             "frame_size": list(ctx.video.display_size),
-            "model": "yolov4-tiny" if cfg.model is None else Path(cfg.model).name,
+            "model": cfg.detector if cfg.model is None else Path(cfg.model).name,
             "errors": errors,
         }
 
