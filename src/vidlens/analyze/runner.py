@@ -36,6 +36,7 @@ class AnalyzerOutcome:
     seconds: float
     document: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    cpu_seconds: float = 0.0  # CPU time of the analyzer's own thread (models run single-threaded in it)
 
 
 @dataclass
@@ -53,7 +54,7 @@ class AnalysisOutcome:
             "decode_seconds": round(self.decode_seconds, 3),
             "load_seconds": round(self.load_seconds, 3),
             "analyzers": {n: {"status": o.status, "cached": o.cached, "seconds": round(o.seconds, 3),
-                              **({"error": o.error} if o.error else {})} for n, o in self.analyzers.items()},
+                              "cpu_seconds": round(o.cpu_seconds, 3), **({"error": o.error} if o.error else {})} for n, o in self.analyzers.items()},
         }
 
 
@@ -108,7 +109,7 @@ class AnalysisRunner:
                 progress(min(0.99, t / duration))
 
         fan.on_frame = on_frame
-        timings: dict[str, float] = {}
+        timings: dict[str, tuple[float, float]] = {}
         frameless: list[threading.Thread] = []
         for a in todo:
             if a.name in docs:
@@ -140,8 +141,8 @@ class AnalysisRunner:
             progress(1.0)
         return outcome
 
-    def _record(self, video: Video, todo: list[Analyzer], docs: dict[str, Any], timings: dict[str, float],
-                outcome: AnalysisOutcome) -> None:
+    def _record(self, video: Video, todo: list[Analyzer], docs: dict[str, Any],
+                timings: dict[str, tuple[float, float]], outcome: AnalysisOutcome) -> None:
         """Store each analyzer's document, or its error, and note it in ``outcome``."""
         for a in todo:
             if a.name not in docs:  # a picture analyzer on an audio-only file
@@ -149,25 +150,27 @@ class AnalysisRunner:
             doc = docs[a.name]
             if isinstance(doc, BaseException):
                 err = _error_doc(doc)
-                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, FAILED, False,
-                                                            timings.get(a.name, 0.0), error=err)
+                wall, cpu = timings.get(a.name, (0.0, 0.0))
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, FAILED, False, wall,
+                                                            error=err, cpu_seconds=cpu)
                 self._store(video, a, FAILED, None, err)
             else:
-                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, False,
-                                                            timings.get(a.name, 0.0), doc)
+                wall, cpu = timings.get(a.name, (0.0, 0.0))
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, False, wall, doc,
+                                                            cpu_seconds=cpu)
                 self._store(video, a, OK, doc, None)
 
     @staticmethod
     def _timed(a: Analyzer, ctx: AnalysisContext,
-               timings: dict[str, float]) -> Callable[[Iterator[FrameSample]], Any]:
+               timings: dict[str, tuple[float, float]]) -> Callable[[Iterator[FrameSample]], Any]:
         def call(frames: Iterator[FrameSample]) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return a.analyze(ctx, frames)
             except BaseException as exc:  # stored as this analyzer's failure
                 return exc
             finally:
-                timings[a.name] = time.perf_counter() - t0
+                timings[a.name] = (time.perf_counter() - t0, time.thread_time() - c0)
 
         return call
 
