@@ -140,7 +140,7 @@ def score_clip(doc: dict[str, Any], items: list[dict[str, Any]], instants: list[
     return scores, len(extra)
 
 
-def ocr_section(media: Path, root: Path) -> tuple[list[str], float]:
+def ocr_section(media: Path, root: Path) -> list[str]:
     gt = json.loads((media / "ground_truth" / "ocr.json").read_text())
     clips = [c for c in gt if not c.startswith("_")]
     analysis = Analysis(root / "ocr", ["ocr"])
@@ -187,7 +187,7 @@ def ocr_section(media: Path, root: Path) -> tuple[list[str], float]:
         f"strict {total_strict / max(total_strict_chars, 1):.1%}; mean of the {len(per_item)} items' CERs "
         f"{sum(per_item) / max(len(per_item), 1):.1%}.",
     ]
-    return lines, overall
+    return lines
 
 
 # --- faces -------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def faces_section(media: Path, root: Path) -> list[str]:
 def main() -> None:
     media = media_dir()
     with tempfile.TemporaryDirectory() as tmp:
-        ocr_lines, overall = ocr_section(media, Path(tmp))
+        ocr_lines = ocr_section(media, Path(tmp))
         face_lines = faces_section(media, Path(tmp))
     body = ["## Accuracy: on-screen text and people", "", stamp(), "", "### OCR character error rate", "",
             *ocr_lines, "", "### People by face", "", *face_lines]
