@@ -10,6 +10,7 @@ from vidlens.analyze.builtin._vision_examples import text_frame
 from vidlens.analyze.builtin.ocr import OcrAnalyzer, same_text
 from vidlens.analyze.textgate import gate_result, regions_changed
 from vidlens.errors import ModelError
+from vidlens.models.ocr import OcrEngine, TextLine
 from vidlens.testing.synth import write_video
 
 from .conftest import analyze_file
@@ -112,3 +113,43 @@ def test_static_watermark_is_one_item_read_a_few_times(shared_media: Path) -> No
     copyright_items = [t for t in doc["texts"] if "Castellano" in t["text"]]
     assert len(copyright_items) <= 2 and max(t["end_s"] - t["start_s"] for t in copyright_items) > 15
     assert doc["frames"]["read"] < doc["frames"]["samples"] / 2  # the static watermark is read a few times only
+
+
+def _stacked_title() -> np.ndarray:
+    import cv2
+
+    img = np.full((360, 640, 3), 40, np.uint8)
+    cv2.putText(img, "BIG BUCK", (110, 150), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (255, 255, 255), 14)
+    cv2.putText(img, "BUNNY", (150, 230), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (255, 255, 255), 14)
+    cv2.putText(img, "OK", (40, 340), cv2.FONT_HERSHEY_SIMPLEX, 2.5, (255, 255, 255), 10)
+    return img
+
+
+def _read_box(engine: OcrEngine, img: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[str, float]]:
+    """The box recognised as one line (as the detector gives two touching title lines), then split if stacked."""
+    from vidlens.models.runtime import borrow
+
+    x1, y1, x2, y2 = box
+    with borrow("ocr", f"{engine._key}|{engine.det_max_side}",  # noqa: SLF001
+                lambda: engine._new(engine.det_max_side)) as rapid:  # noqa: SLF001
+        out = rapid(np.ascontiguousarray(img[y1:y2, x1:x2]), use_det=False, use_cls=False, use_rec=True)
+        quad = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32)
+        whole = TextLine(out.txts[0], quad, float(out.scores[0]))
+        return [(ln.text, ln.score) for ln in engine._split_stacked(rapid, img, whole)]  # noqa: SLF001
+
+
+def test_two_stacked_lines_read_as_one_box_are_split() -> None:
+    engine = OcrEngine().load()
+    img = _stacked_title()
+    lines = _read_box(engine, img, (97, 63, 577, 252))
+    assert [t for t, _ in lines] == ["BIG BUCK", "BUNNY"], lines
+    assert [t for t, _ in _read_box(engine, img, (30, 270, 160, 350))] == ["OK"]  # one short line stays whole
+    # a full reading afterwards still detects (the rec-only calls must not leave detection off)
+    assert {ln.text for ln in engine.read(img)} >= {"BUNNY", "OK"}
+
+
+@pytest.mark.slow
+def test_big_buck_bunny_title_reads_both_lines(shared_media: Path) -> None:
+    doc = analyze_file(OcrAnalyzer(), shared_media / "shots" / "blender_bbb_0_30.webm")
+    texts = {"".join(t["text"].split()).casefold() for t in doc["texts"]}
+    assert {"bigbuck", "bunny", "presents"} <= texts, texts

@@ -104,14 +104,41 @@ class OcrEngine:
         ph, pw = -(-(h + 64) // 32) * 32 - h, -(-(w + 64) // 32) * 32 - w
         top, left = ph // 2, pw // 2
         padded = cv2.copyMakeBorder(bgr, top, ph - top, left, pw - left, cv2.BORDER_REPLICATE)
-        # OCR objects are not thread-safe (they keep per-call state), so each thread borrows one
+        # OCR objects are not thread-safe (they keep per-call state, the use_* flags included, hence
+        # passed on every call), so each thread borrows one
         with borrow("ocr", f"{self._key}|{self.det_max_side}", lambda: self._new(self.det_max_side)) as engine:
-            out = engine(padded)
-        if not getattr(out, "txts", None):
-            return []
-        lines = []
-        for text, quad, score in zip(out.txts, out.boxes, out.scores):
-            text = " ".join(str(text).split())
-            if text and float(score) >= self.min_score:
-                lines.append(TextLine(text, np.asarray(quad, np.float32).reshape(4, 2) - (left, top), float(score)))
+            out = engine(padded, use_det=True, use_cls=False, use_rec=True)
+            if not getattr(out, "txts", None):
+                return []
+            lines = []
+            for text, quad, score in zip(out.txts, out.boxes, out.scores):
+                text = " ".join(str(text).split())
+                if text and float(score) >= self.min_score:
+                    line = TextLine(text, np.asarray(quad, np.float32).reshape(4, 2), float(score))
+                    lines += [TextLine(ln.text, ln.quad - (left, top), ln.score)
+                              for ln in self._split_stacked(engine, padded, line)]
         return lines
+
+    def _split_stacked(self, engine, image: np.ndarray, line: TextLine) -> list[TextLine]:  # noqa: ANN001
+        """Two stacked lines the detector joined (large titles whose letters touch), read as two.
+
+        A box less than 3 times as wide as it is high is rarely one line of text; its upper and lower
+        halves are recognised apart (two recogniser calls, no detection) and kept only when both
+        read with a higher score than the whole box did.
+        """
+        x1, y1, x2, y2 = (int(round(v)) for v in line.xyxy)
+        x1, y1 = max(0, x1), max(0, y1)
+        x2, y2 = min(image.shape[1], x2), min(image.shape[0], y2)
+        if x2 - x1 < 8 or y2 - y1 < 16 or x2 - x1 >= 3 * (y2 - y1):
+            return [line]
+        mid = (y1 + y2) // 2
+        halves = []
+        for a, b in ((y1, mid), (mid, y2)):
+            out = engine(np.ascontiguousarray(image[a:b, x1:x2]), use_det=False, use_cls=False, use_rec=True)
+            text = " ".join(str((getattr(out, "txts", None) or ("",))[0]).split())
+            score = float((getattr(out, "scores", None) or (0.0,))[0])
+            if not text or score <= max(line.score, self.min_score):
+                return [line]
+            quad = np.array([[x1, a], [x2, a], [x2, b], [x1, b]], np.float32)
+            halves.append(TextLine(text, quad, score))
+        return halves
