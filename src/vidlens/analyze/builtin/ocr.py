@@ -1,6 +1,6 @@
 """On-screen text (Chinese and English), each text once with its time span and box.
 
-Cost is bounded three ways: frames are sampled (1 fps by default); a cheap gate
+Cost is bounded three ways: frames are sampled (one every 2 s by default); a cheap gate
 (``vidlens.analyze.textgate``: the text detector alone at low resolution) skips
 frames without text and frames whose text regions did not change since the last
 reading (that reading is carried forward); and the full reading runs on the crop
@@ -32,7 +32,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 class OcrConfig(AnalyzerConfig):
-    fps: float = Field(1.0, gt=0, le=10, description="samples per second")
+    fps: float = Field(0.5, gt=0, le=10, description="samples per second")
     max_side: int = Field(1280, ge=320, le=3840, description="longest side of the frames read")
     det_max_side: int = Field(960, ge=320, le=2048, description="longest side the text detector sees when reading")
     gate_side: int = Field(480, ge=160, le=1280, description="longest side the gate's text detector sees")
@@ -96,18 +96,25 @@ class OcrAnalyzer(Analyzer):
         license="Apache-2.0", models=("ocr.detector/recognizer: PP-OCRv6 small (Apache-2.0)",),
         extras=("analysis",))
     Config: ClassVar[type[AnalyzerConfig]] = OcrConfig
-    sampling: ClassVar[Sampling] = Sampling(fps=1.0, max_side=1280, pix_fmt="bgr24")
+    sampling: ClassVar[Sampling] = Sampling(fps=0.5, max_side=1280, pix_fmt="bgr24")
     config: OcrConfig
 
     def sampling_for(self, video: Video) -> Sampling:
         return Sampling(fps=self.config.fps, max_side=self.config.max_side, pix_fmt="bgr24")
 
-    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
+    def _engine(self):  # noqa: ANN202 - vidlens.models.ocr.OcrEngine
         from vidlens.models.ocr import OcrEngine
 
         cfg = self.config
-        engine = OcrEngine(cfg.detector_model, cfg.recognizer_model, det_max_side=cfg.det_max_side,
-                           gate_side=cfg.gate_side, min_score=cfg.min_score, threads=cfg.threads).load()
+        return OcrEngine(cfg.detector_model, cfg.recognizer_model, det_max_side=cfg.det_max_side,
+                         gate_side=cfg.gate_side, min_score=cfg.min_score, threads=cfg.threads).load()
+
+    def prepare(self) -> None:
+        self._engine()
+
+    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
+        cfg = self.config
+        engine = self._engine()
         period = 1.0 / cfg.fps
         open_items: list[_Item] = []
         done: list[_Item] = []
