@@ -69,6 +69,8 @@ def test_missing_or_corrupt_model_names_the_slot(tmp_path: Path) -> None:
     junk.write_bytes(b"\1" * 4096)
     with pytest.raises(ModelError, match="nsfw.classifier.*not a loadable ONNX model"):
         NsfwModel.load(str(junk))
+    with pytest.raises(ModelError, match="nsfw.classifier"):  # before any frame is decoded
+        NsfwAnalyzer.from_dict({"model": str(junk)}).prepare()
     scene = locate(catalog.EFFICIENTNET_LITE0)  # loadable, but the wrong input for this slot
     with pytest.raises(ModelError, match="nsfw.classifier.*224x224x3"):
         NsfwModel.load(str(scene))

@@ -43,6 +43,8 @@ def test_missing_or_corrupt_model_names_the_slot(tmp_path: Path) -> None:
     junk.write_bytes(b"\1" * 4096)
     with pytest.raises(ModelError, match="scene.classifier.*not a loadable ONNX model"):
         SceneModel.load(str(junk))
+    with pytest.raises(ModelError, match="scene.classifier"):  # before any frame is decoded
+        SceneAnalyzer.from_dict({"model": str(junk)}).prepare()
     with pytest.raises(ModelError, match="scene.labels.*does not exist"):
         SceneModel.load(labels=str(tmp_path / "labels.txt"))
     short = tmp_path / "few.txt"

@@ -21,6 +21,7 @@ from pydantic import Field
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
 from vidlens.analyze.keyframes import keyframes, sample_ends
 from vidlens.media.decode import Sampling
+from vidlens.models.classify import SceneModel
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
 
@@ -58,11 +59,15 @@ class SceneAnalyzer(Analyzer):
     def sampling_for(self, video: Video) -> Sampling:
         return Sampling(fps=max(self.config.cut_fps, self.config.fps), max_side=456, pix_fmt="rgb24")
 
-    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
-        from vidlens.models.classify import SceneModel
+    def _model(self) -> SceneModel:
+        return SceneModel.load(self.config.model, self.config.labels, self.config.threads)
 
+    def prepare(self) -> None:
+        self._model()
+
+    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
         cfg = self.config
-        model = SceneModel.load(cfg.model, cfg.labels, cfg.threads)
+        model = self._model()
         every = 1.0 / cfg.fps
         duration = max(ctx.video.duration_s, 1e-6)
         samples: list[dict[str, Any]] = []
