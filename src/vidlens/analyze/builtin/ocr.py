@@ -4,7 +4,9 @@ Cost is bounded three ways: frames are sampled (one every 2 s by default); a che
 (``vidlens.analyze.textgate``: the text detector alone at low resolution) skips
 frames without text and frames whose text regions did not change since the last
 reading (that reading is carried forward); and the full reading runs on the crop
-around the found regions, not the whole frame, when they cover little of it. Readings of the same
+around the found regions, not the whole frame, when they cover little of it. When the gate's boxes
+are clean single lines, they are recognised directly (no second detection), a
+fifth of the cost. Readings of the same
 text at about the same place in consecutive samples merge into one item.
 """
 
@@ -39,6 +41,8 @@ class OcrConfig(AnalyzerConfig):
     min_score: float = Field(0.6, gt=0, lt=1, description="lowest recognition score kept")
     min_chars: int = Field(2, ge=1, description="shorter readings are dropped as noise")
     gate: bool = Field(True, description="skip frames without text and unchanged text (off: read every sample)")
+    quick_score: float = Field(0.9, gt=0, le=1, description="read the gate's line boxes with the recogniser alone when "
+                               "every line scores at least this (1.0: always run the full reading)")
     max_gap_samples: int = Field(1, ge=0, description="samples a text may be missing and still continue")
     detector_model: str | None = Field(None, description="own PP-OCR detection ONNX file")
     recognizer_model: str | None = Field(None, description="own PP-OCR recognition ONNX file")
@@ -120,7 +124,7 @@ class OcrAnalyzer(Analyzer):
         done: list[_Item] = []
         last_gate: GateResult | None = None
         last_lines: list[tuple[str, np.ndarray, float]] = []
-        stats = Counter(samples=0, gated_in=0, read=0, reused=0)
+        stats = Counter(samples=0, gated_in=0, read=0, quick_read=0, reused=0)
         errors: list[dict[str, Any]] = []
         scale = 1.0
         duration = max(ctx.video.duration_s, 1e-6)
@@ -137,11 +141,18 @@ class OcrAnalyzer(Analyzer):
                     lines = last_lines
                     stats["reused"] += 1
                 else:
-                    x1, y1, x2, y2 = _crop_for(gate, h, w) if gate is not None else (0, 0, w, h)
-                    found = engine.read(np.ascontiguousarray(img[y1:y2, x1:x2]))
-                    lines = [(ln.text, ln.xyxy + np.array([x1, y1, x1, y1], np.float32), ln.score)
+                    quick = (engine.read_boxes(img, gate.boxes, cfg.quick_score)
+                             if gate is not None and cfg.quick_score < 1 else None)
+                    if quick is not None:
+                        found, offset = quick, np.zeros(4, np.float32)
+                        stats["quick_read"] += 1
+                    else:
+                        x1, y1, x2, y2 = _crop_for(gate, h, w) if gate is not None else (0, 0, w, h)
+                        found = engine.read(np.ascontiguousarray(img[y1:y2, x1:x2]))
+                        offset = np.array([x1, y1, x1, y1], np.float32)
+                        stats["read"] += 1
+                    lines = [(ln.text, ln.xyxy + offset, ln.score)
                              for ln in found if len(ln.text.replace(" ", "")) >= cfg.min_chars]
-                    stats["read"] += 1
                 if gate is not None and len(gate.boxes):
                     stats["gated_in"] += 1
                 last_gate, last_lines = gate, lines
@@ -198,4 +209,4 @@ class OcrAnalyzer(Analyzer):
     def examples(cls) -> list[AnalyzerExample]:
         from vidlens.analyze.builtin._vision_examples import check_caption_texts, make_caption_clip
 
-        return [AnalyzerExample("captions", make_caption_clip, check_caption_texts)]
+        return [AnalyzerExample("captions", make_caption_clip, check_caption_texts, config={"fps": 1.0})]
