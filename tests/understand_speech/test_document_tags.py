@@ -38,7 +38,20 @@ RESULTS = {
                   "picture_stats": [{"start_s": 0, "end_s": 8, "luma": 0.1, "saturation": 0.3, "sky": 0, "vegetation": 0},
                                     {"start_s": 8, "end_s": 20, "luma": 0.5, "saturation": 0.4, "sky": 0.3,
                                      "vegetation": 0.1}]},
-    "nsfw": {"moderation": {"adult": 0.01, "flagged": False}},
+    "nsfw": {"moderation": {"model": "open_nsfw", "threshold": 0.8, "max": 0.91, "max_t": 10.0, "mean": 0.3125,
+                            "samples": [{"t": 0.0, "score": 0.01}, {"t": 2.0, "score": 0.02},
+                                        {"t": 8.0, "score": 0.3}, {"t": 10.0, "score": 0.91}],
+                            "flagged": [{"start_s": 10.0, "end_s": 12.0, "max_score": 0.91, "samples": 1}]}},
+    "scene": {"scene": {"model": "efficientnet-lite0", "embedding_dim": 1280, "embedding_dtype": "float16",
+                        "samples": [{"t": 0.0, "cut": False, "embedding_blob": None,
+                                     "labels": [{"label": "valley", "score": 0.6}, {"label": "alp", "score": 0.2}]},
+                                    {"t": 2.0, "cut": False, "embedding_blob": None,
+                                     "labels": [{"label": "alp", "score": 0.5}, {"label": "valley", "score": 0.3}]},
+                                    {"t": 8.0, "cut": True, "embedding_blob": None,
+                                     "labels": [{"label": "minibus", "score": 0.7}]}]},
+              "scene_labels": [{"label": "valley", "start_s": 0.0, "end_s": 4.0, "confidence": 0.6, "samples": 2},
+                               {"label": "alp", "start_s": 2.0, "end_s": 4.0, "confidence": 0.5, "samples": 1},
+                               {"label": "minibus", "start_s": 8.0, "end_s": 10.0, "confidence": 0.7, "samples": 1}]},
 }
 
 
@@ -53,7 +66,8 @@ def test_nothing_at_all_still_gives_a_complete_document() -> None:
     assert doc["schema"] == "vidlens.analysis" and doc["version"] == 1
     for key in ("shots", "transcript", "people", "objects", "texts", "tags", "cues", "translation", "scene_labels"):
         assert doc[key] == [], key
-    assert doc["moderation"] is None and doc["errors"] == {} and doc["video"]["id"] == "a" * 64
+    assert doc["moderation"] is None and doc["scene"] is None
+    assert doc["errors"] == {} and doc["video"]["id"] == "a" * 64
 
 
 def test_full_document_validates_sorts_and_attaches_shots() -> None:
@@ -66,7 +80,13 @@ def test_full_document_validates_sorts_and_attaches_shots() -> None:
     assert [sp["shot_index"] for sp in doc["people"][0]["spans"]] == [0, 1]
     assert doc["texts"][0]["shot_index"] == 1 and doc["texts"][0]["source"] == "ocr"
     assert doc["language"] == "en" and doc["subtitles"]["vtt"].endswith(".vtt")
-    assert doc["moderation"] == {"adult": 0.01, "flagged": False}
+    assert doc["moderation"]["shots"] == [{"shot_index": 0, "max": 0.02, "mean": 0.015, "samples": 2},
+                                          {"shot_index": 1, "max": 0.91, "mean": 0.605, "samples": 2}]
+    assert doc["moderation"]["flagged"] == RESULTS["nsfw"]["moderation"]["flagged"]
+    assert doc["scene"]["shots"] == [
+        {"shot_index": 0, "samples": 2, "labels": [{"label": "valley", "score": 0.45}, {"label": "alp", "score": 0.35}]},
+        {"shot_index": 1, "samples": 1, "labels": [{"label": "minibus", "score": 0.7}]}]
+    assert [x["shot_index"] for x in doc["scene_labels"]] == [0, 0, 1]
     assert doc["errors"]["scene"]["code"] == "model_error" and "scene" in doc["analyzers"]
     assert "span" not in doc["shots"][1]
 
@@ -79,6 +99,18 @@ def test_schema_rejects_a_broken_document() -> None:
         _validate(bad)
     bad = copy.deepcopy(doc)
     bad["tags"][0]["evidence"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(bad)
+    bad = copy.deepcopy(doc)
+    bad["moderation"]["samples"][0]["score"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(bad)
+    bad = copy.deepcopy(doc)
+    del bad["scene"]["shots"][0]["labels"][0]["score"]
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(bad)
+    bad = copy.deepcopy(doc)
+    del bad["scene"]
     with pytest.raises(jsonschema.ValidationError):
         _validate(bad)
 
@@ -107,6 +139,22 @@ def test_tags_are_explainable_per_video_and_per_shot() -> None:
     assert "3 time(s)" in garden["evidence"][0]
 
 
+def test_moderation_and_scene_tags_carry_evidence() -> None:
+    tags = derive_tags(RESULTS, SHOTS)
+    nsfw = [t for t in tags if t["tag"] == "nsfw"]
+    assert [(t["kind"], t["scope"], t["shot_index"], t["confidence"]) for t in nsfw] == [
+        ("moderation", "video", None, 0.91), ("moderation", "shot", 1, 0.91)]
+    assert "score 0.91 at 0:10.0 (threshold 0.80); 1 of 4 sample(s)" in nsfw[0]["evidence"][0]
+    scene = {(t["scope"], t["shot_index"], t["tag"]): t for t in tags if t["kind"] == "scene"}
+    assert set(scene) == {("video", None, "minibus"), ("video", None, "valley"), ("video", None, "alp"),
+                          ("shot", 0, "valley"), ("shot", 0, "alp"), ("shot", 1, "minibus")}
+    assert scene[("video", None, "valley")]["evidence"] == [
+        "image classifier label 'valley', best score 0.60 over 2 sample(s), first at 0:00.0"]
+    calm = copy.deepcopy(RESULTS)
+    calm["nsfw"]["moderation"]["threshold"] = 0.95
+    assert not [t for t in derive_tags(calm, SHOTS) if t["kind"] == "moderation"]
+
+
 def test_keywords_skip_stopwords_and_singletons() -> None:
     assert keywords(["The the the cat and the cat sat", "a dog"]) == [("cat", 2)]
 
@@ -122,3 +170,14 @@ def test_document_from_real_analyzers(tmp_path: Path) -> None:
     assert {"kind": "topic", "tag": "country"}.items() <= next(t for t in doc["tags"] if t["tag"] == "country").items()
     frozen = [c for c in doc["cues"] if c["kind"] == "frozen"]  # the example's picture is one grey still
     assert frozen and all(c["shot_index"] == 0 for c in doc["cues"])
+
+
+def test_report_shows_nsfw_per_shot_and_scene_labels() -> None:
+    from vidlens.report.analysis import render_analysis
+
+    results = copy.deepcopy(RESULTS)
+    results["scene"]["scene"]["samples"][2]["labels"][0]["label"] = "<b>bus</b>"
+    page = render_analysis(build_document(VIDEO, SHOTS, results, {}))
+    assert "nsfw 0.02</span>" in page and '<span class="err">nsfw 0.91</span>' in page
+    assert "valley 0.45, alp 0.35" in page and "&lt;b&gt;bus&lt;/b&gt; 0.70" in page and "<b>bus</b>" not in page
+    assert "<b>nsfw flagged</b>" in page and "<b>scene</b>" in page

@@ -51,6 +51,18 @@ class AnalyzerExample:
     config: dict[str, Any] = field(default_factory=dict)
 
 
+def sample_rate(fps: float, min_samples: int, duration_s: float, ceiling: float = 5.0) -> float:
+    """``fps``, raised for short videos so they still get ``min_samples`` looks (at most ``ceiling`` fps).
+
+    Tracking and clustering need a few samples per appearance: one look a second is
+    plenty for a film, but a 4-second clip would get four. The extra cost is bounded
+    by ``min_samples`` per video.
+    """
+    if duration_s <= 0:
+        return fps
+    return max(fps, min(ceiling, min_samples / duration_s))
+
+
 class Analyzer(ABC):
     manifest: ClassVar[PluginManifest]
     Config: ClassVar[type[AnalyzerConfig]] = AnalyzerConfig
@@ -81,6 +93,14 @@ class Analyzer(ABC):
     def sampling_for(self, video: Video) -> Sampling | tuple[Sampling, ...] | None:
         """The sampling for this video; override when it depends on the video."""
         return self.sampling
+
+    def prepare(self) -> None:
+        """Load models now, before the decode starts (the runner calls this once per run).
+
+        Models are cached per process, so a worker pays the load once, not per video; a bad
+        model file fails here, before any frame is decoded; and load time is not counted as
+        analysis time. The default needs nothing.
+        """
 
     @abstractmethod
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:

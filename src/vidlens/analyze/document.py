@@ -1,12 +1,14 @@
 """The versioned analysis document: one JSON object per video, the interface outside tools read.
 
 Assembly gathers items from whichever analyzers produced them (by field name:
-``transcript``, ``people``, ``objects``, ``texts``, ``cues``, ``moderation`` ...),
+``transcript``, ``people``, ``objects``, ``texts``, ``cues``, ``moderation``, ``scene`` ...),
 so a missing or failed analyzer leaves its lists empty and its error under
 ``errors`` instead of breaking the document. Every time-stamped item gets the
 ``shot_index`` of the shot its start falls in, lists are sorted by time, and tags
-are derived last from everything else. ``document_schema.json`` next to this file
-is the JSON Schema of the result; bump ``VERSION`` on any incompatible change.
+are derived last from everything else. The ``moderation`` and ``scene`` sections get
+per-shot summaries of their samples here, where the shots are known.
+``document_schema.json`` next to this file is the JSON Schema of the result; bump
+``VERSION`` on any incompatible change.
 """
 
 from __future__ import annotations
@@ -92,6 +94,40 @@ def _sort_key(item: Mapping[str, Any]) -> tuple[float, str]:
     return (float(t) if isinstance(t, int | float) else float("inf"), json.dumps(item, sort_keys=True, default=str))
 
 
+def _moderation(results: Mapping[str, Any], shot_of: _ShotIndex) -> dict[str, Any] | None:
+    """The moderation section with per-shot maximum and mean scores added."""
+    mod = _first(results, "moderation")
+    if not isinstance(mod, dict) or not isinstance(mod.get("samples"), list):
+        return mod
+    by_shot: dict[int, list[float]] = {}
+    for x in mod["samples"]:
+        if isinstance(x, dict) and isinstance(x.get("score"), int | float) and (i := shot_of(x.get("t"))) is not None:
+            by_shot.setdefault(i, []).append(float(x["score"]))
+    mod["shots"] = [{"shot_index": i, "max": max(v), "mean": round(sum(v) / len(v), 4), "samples": len(v)}
+                    for i, v in sorted(by_shot.items())]
+    return mod
+
+
+def _scene(results: Mapping[str, Any], shot_of: _ShotIndex, top: int = 5) -> dict[str, Any] | None:
+    """The scene section with each shot's labels: mean score over its samples (a missing label counts 0)."""
+    scene = _first(results, "scene")
+    if not isinstance(scene, dict) or not isinstance(scene.get("samples"), list):
+        return scene
+    by_shot: dict[int, list[dict[str, float]]] = {}
+    for x in scene["samples"]:
+        if isinstance(x, dict) and (i := shot_of(x.get("t"))) is not None:
+            by_shot.setdefault(i, []).append({str(y["label"]): float(y["score"]) for y in x.get("labels") or []
+                                              if isinstance(y, dict) and "label" in y and "score" in y})
+    shots = []
+    for i, rows in sorted(by_shot.items()):
+        names = {k for r in rows for k in r}
+        mean = sorted(((sum(r.get(k, 0.0) for r in rows) / len(rows), k) for k in names), key=lambda m: (-m[0], m[1]))
+        shots.append({"shot_index": i, "samples": len(rows),
+                      "labels": [{"label": k, "score": round(v, 4)} for v, k in mean[:top]]})
+    scene["shots"] = shots
+    return scene
+
+
 def build_document(video: Video, shots: list[dict], results: dict[str, dict], errors: dict[str, dict]) -> dict:
     """Assemble the analysis document from shots, analyzer results (by analyzer name) and analyzer errors."""
     errs: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (errors or {}).items()}
@@ -132,6 +168,7 @@ def build_document(video: Video, shots: list[dict], results: dict[str, dict], er
         "scene_labels": lists["scene_labels"],
         "tags": tags,
         "cues": lists["cues"],
-        "moderation": _first(results, "moderation"),
+        "moderation": _moderation(results, shot_of),
+        "scene": _scene(results, shot_of),
         "errors": errs,
     }

@@ -7,6 +7,7 @@ its error and the others finish normally.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class AnalyzerOutcome:
     seconds: float
     document: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    cpu_seconds: float = 0.0  # CPU time of the analyzer's own thread (models run single-threaded in it)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class AnalysisOutcome:
     video: Video
     analyzers: dict[str, AnalyzerOutcome] = field(default_factory=dict)
     decode_seconds: float = 0.0
+    load_seconds: float = 0.0
     frames: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -49,8 +52,9 @@ class AnalysisOutcome:
             "video_id": self.video.id,
             "frames": self.frames,
             "decode_seconds": round(self.decode_seconds, 3),
+            "load_seconds": round(self.load_seconds, 3),
             "analyzers": {n: {"status": o.status, "cached": o.cached, "seconds": round(o.seconds, 3),
-                              **({"error": o.error} if o.error else {})} for n, o in self.analyzers.items()},
+                              "cpu_seconds": round(o.cpu_seconds, 3), **({"error": o.error} if o.error else {})} for n, o in self.analyzers.items()},
         }
 
 
@@ -81,7 +85,16 @@ class AnalysisRunner:
                 outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, True, 0.0, cached)
             else:
                 todo.append(a)
-        if not todo:
+        t_load = time.perf_counter()
+        docs: dict[str, Any] = {}
+        for a in list(todo):
+            try:
+                a.prepare()
+            except BaseException as exc:  # a model that does not load fails its analyzer only
+                docs[a.name] = exc
+        outcome.load_seconds = time.perf_counter() - t_load
+        if len(docs) == len(todo):
+            self._record(video, todo, docs, {}, outcome)
             return outcome
         ctx = AnalysisContext(video=video, blobs=self.platform.blobs)
         duration = max(video.duration_s, 1e-6)
@@ -96,55 +109,68 @@ class AnalysisRunner:
                 progress(min(0.99, t / duration))
 
         fan.on_frame = on_frame
-        timings: dict[str, float] = {}
-        frameless: list[Analyzer] = []
+        timings: dict[str, tuple[float, float]] = {}
+        frameless: list[threading.Thread] = []
         for a in todo:
+            if a.name in docs:
+                continue
             sampling = a.sampling_for(video)
-            if sampling is None:
-                frameless.append(a)
+            if sampling is None:  # reads no frames (speech): runs beside the decode, not after it
+                call = self._timed(a, ctx, timings)
+                frameless.append(threading.Thread(
+                    target=lambda a=a, call=call: docs.__setitem__(a.name, call(iter(()))),
+                    name=f"vidlens-{a.name}", daemon=True))
                 continue
             if not video.width:  # audio-only: nothing to see, so picture analyzers are not run
                 continue
             fan.subscribe(a.name, sampling, self._timed(a, ctx, timings))
+        for t in frameless:
+            t.start()
         t0 = time.perf_counter()
-        docs: dict[str, Any] = {}
         if fan._consumers:  # noqa: SLF001 - only frame-based analyzers need a decode
             try:
-                docs = fan.run()
+                docs.update(fan.run())
             except VidLensError as exc:  # the decode itself failed: every frame analyzer fails with it
-                docs = {a.name: exc for a in todo if a not in frameless}
+                docs.update({c.name: exc for c, _ in fan._consumers})  # noqa: SLF001
         outcome.decode_seconds = time.perf_counter() - t0
         outcome.frames = fan.frames_decoded
-        for a in frameless:
-            docs[a.name] = self._timed(a, ctx, timings)(iter(()))
+        for t in frameless:
+            t.join()
+        self._record(video, todo, docs, timings, outcome)
+        if progress is not None:
+            progress(1.0)
+        return outcome
+
+    def _record(self, video: Video, todo: list[Analyzer], docs: dict[str, Any],
+                timings: dict[str, tuple[float, float]], outcome: AnalysisOutcome) -> None:
+        """Store each analyzer's document, or its error, and note it in ``outcome``."""
         for a in todo:
             if a.name not in docs:  # a picture analyzer on an audio-only file
                 continue
             doc = docs[a.name]
             if isinstance(doc, BaseException):
                 err = _error_doc(doc)
-                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, FAILED, False,
-                                                            timings.get(a.name, 0.0), error=err)
+                wall, cpu = timings.get(a.name, (0.0, 0.0))
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, FAILED, False, wall,
+                                                            error=err, cpu_seconds=cpu)
                 self._store(video, a, FAILED, None, err)
             else:
-                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, False,
-                                                            timings.get(a.name, 0.0), doc)
+                wall, cpu = timings.get(a.name, (0.0, 0.0))
+                outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, False, wall, doc,
+                                                            cpu_seconds=cpu)
                 self._store(video, a, OK, doc, None)
-        if progress is not None:
-            progress(1.0)
-        return outcome
 
     @staticmethod
     def _timed(a: Analyzer, ctx: AnalysisContext,
-               timings: dict[str, float]) -> Callable[[Iterator[FrameSample]], Any]:
+               timings: dict[str, tuple[float, float]]) -> Callable[[Iterator[FrameSample]], Any]:
         def call(frames: Iterator[FrameSample]) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return a.analyze(ctx, frames)
             except BaseException as exc:  # stored as this analyzer's failure
                 return exc
             finally:
-                timings[a.name] = time.perf_counter() - t0
+                timings[a.name] = (time.perf_counter() - t0, time.thread_time() - c0)
 
         return call
 

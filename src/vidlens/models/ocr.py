@@ -30,6 +30,9 @@ class TextLine:
         return np.array([*self.quad.min(axis=0), *self.quad.max(axis=0)], np.float32)
 
 
+GATE_BOX_THRESH = 0.6
+
+
 class OcrEngine:
     """Detect and read text lines in a BGR image."""
 
@@ -85,9 +88,13 @@ class OcrEngine:
         return self
 
     def find_text(self, bgr: np.ndarray) -> np.ndarray:
-        """Text boxes (K, 4) found by the detector alone at ``gate_side`` resolution: the cheap gate."""
+        """Text boxes (K, 4) found by the detector alone at ``gate_side`` resolution: the cheap gate.
+
+        Boxes need a mean text probability of 0.6 (PaddleOCR's own default; RapidOCR's 0.5 lets
+        foliage and fur through at this resolution, each costing a full reading for nothing).
+        """
         with borrow("ocr", f"{self._key}|{self.gate_side}", lambda: self._new(self.gate_side)) as engine:
-            out = engine(bgr, use_rec=False)
+            out = engine(bgr, use_det=True, use_cls=False, use_rec=False, box_thresh=GATE_BOX_THRESH)
         quads = getattr(out, "boxes", None)
         if quads is None or len(quads) == 0:
             return np.zeros((0, 4), np.float32)
@@ -104,14 +111,66 @@ class OcrEngine:
         ph, pw = -(-(h + 64) // 32) * 32 - h, -(-(w + 64) // 32) * 32 - w
         top, left = ph // 2, pw // 2
         padded = cv2.copyMakeBorder(bgr, top, ph - top, left, pw - left, cv2.BORDER_REPLICATE)
-        # OCR objects are not thread-safe (they keep per-call state), so each thread borrows one
+        # OCR objects are not thread-safe (they keep per-call state, the use_* flags included, hence
+        # passed on every call), so each thread borrows one
         with borrow("ocr", f"{self._key}|{self.det_max_side}", lambda: self._new(self.det_max_side)) as engine:
-            out = engine(padded)
-        if not getattr(out, "txts", None):
-            return []
-        lines = []
-        for text, quad, score in zip(out.txts, out.boxes, out.scores):
-            text = " ".join(str(text).split())
-            if text and float(score) >= self.min_score:
-                lines.append(TextLine(text, np.asarray(quad, np.float32).reshape(4, 2) - (left, top), float(score)))
+            out = engine(padded, use_det=True, use_cls=False, use_rec=True)
+            if not getattr(out, "txts", None):
+                return []
+            lines = []
+            for text, quad, score in zip(out.txts, out.boxes, out.scores):
+                text = " ".join(str(text).split())
+                if text and float(score) >= self.min_score:
+                    line = TextLine(text, np.asarray(quad, np.float32).reshape(4, 2), float(score))
+                    lines += [TextLine(ln.text, ln.quad - (left, top), ln.score)
+                              for ln in self._split_stacked(engine, padded, line)]
         return lines
+
+    def read_boxes(self, bgr: np.ndarray, boxes: np.ndarray, min_score: float) -> list[TextLine] | None:
+        """Read each of the gate's ``boxes`` with the recogniser alone (no second detection), or None.
+
+        The gate's low-resolution detector already placed the lines; recognising those crops of the
+        full frame costs a fifth of a full reading. Only single lines read with confidence count:
+        a box that is not line-shaped, or any reading under ``min_score``, returns None and the
+        caller falls back to a full reading.
+        """
+        h, w = bgr.shape[:2]
+        lines = []
+        with borrow("ocr", f"{self._key}|{self.det_max_side}", lambda: self._new(self.det_max_side)) as engine:
+            for x1, y1, x2, y2 in boxes:
+                bh = y2 - y1
+                if bh < 4 or x2 - x1 < 3 * bh:
+                    return None
+                m = 0.1 * bh
+                a, b, c, d = int(max(0, x1 - m)), int(max(0, y1 - m)), int(min(w, x2 + m)), int(min(h, y2 + m))
+                out = engine(np.ascontiguousarray(bgr[b:d, a:c]), use_det=False, use_cls=False, use_rec=True)
+                text = " ".join(str((getattr(out, "txts", None) or ("",))[0]).split())
+                score = float((getattr(out, "scores", None) or (0.0,))[0])
+                if not text or score < min_score:
+                    return None
+                lines.append(TextLine(text, np.array([[a, b], [c, b], [c, d], [a, d]], np.float32), score))
+        return lines
+
+    def _split_stacked(self, engine, image: np.ndarray, line: TextLine) -> list[TextLine]:  # noqa: ANN001
+        """Two stacked lines the detector joined (large titles whose letters touch), read as two.
+
+        A box less than 3 times as wide as it is high is rarely one line of text; its upper and lower
+        halves are recognised apart (two recogniser calls, no detection) and kept only when both
+        read with a higher score than the whole box did.
+        """
+        x1, y1, x2, y2 = (int(round(v)) for v in line.xyxy)
+        x1, y1 = max(0, x1), max(0, y1)
+        x2, y2 = min(image.shape[1], x2), min(image.shape[0], y2)
+        if x2 - x1 < 8 or y2 - y1 < 16 or x2 - x1 >= 3 * (y2 - y1):
+            return [line]
+        mid = (y1 + y2) // 2
+        halves = []
+        for a, b in ((y1, mid), (mid, y2)):
+            out = engine(np.ascontiguousarray(image[a:b, x1:x2]), use_det=False, use_cls=False, use_rec=True)
+            text = " ".join(str((getattr(out, "txts", None) or ("",))[0]).split())
+            score = float((getattr(out, "scores", None) or (0.0,))[0])
+            if not text or score <= max(line.score, self.min_score):
+                return [line]
+            quad = np.array([[x1, a], [x2, a], [x2, b], [x1, b]], np.float32)
+            halves.append(TextLine(text, quad, score))
+        return halves

@@ -113,13 +113,24 @@ def render_analysis(doc: dict[str, Any], *, blobs: BlobStore | None = None, out_
     if cues:
         lanes.append(_lane("technical", [_span(c["start_s"], c["end_s"], duration, c.get("kind", ""), "#888",
                                                c.get("kind", "")) for c in cues]))
+    scene_labels = doc.get("scene_labels") or []
+    if scene_labels:
+        lanes.append(_lane("scene", [_span(x["start_s"], x["end_s"], duration, x["label"], "#a080ff",
+                                           f"{x['label']} ({float(x.get('confidence') or 0):.2f})")
+                                     for x in scene_labels if "start_s" in x and "end_s" in x]))
+    moderation = doc.get("moderation") or {}
+    if moderation.get("flagged"):
+        lanes.append(_lane("nsfw flagged", [_span(f["start_s"], f["end_s"], duration, f"{f['max_score']:.2f}", "#e05555",
+                                                  f"nsfw score up to {f['max_score']:.2f}") for f in moderation["flagged"]]))
     for lane_name, items in (doc.get("extra_lanes") or {}).items():
         lanes.append(_lane(lane_name, [_span(i["start_s"], i["end_s"], duration, i.get("label", ""), "#e05555",
                                              i.get("title", i.get("label", ""))) for i in items]))
+    notes = _shot_notes(doc)
     strip = "".join(
         f'<figure data-t="{s["start_s"]:.3f}">'
         + (f'<img src="{u}" alt="shot {s["index"]}">' if (u := _uri(blobs, s.get("thumbnail_blob"))) else "")
-        + f'<figcaption>#{s["index"]} {format_timecode(s["start_s"])}</figcaption></figure>' for s in shots)
+        + f'<figcaption>#{s["index"]} {format_timecode(s["start_s"])}{notes.get(s["index"], "")}</figcaption></figure>'
+        for s in shots)
     faces = "".join(
         f'<figure data-t="{(p.get("spans") or [{"start_s": 0}])[0]["start_s"]:.3f}">'
         + (f'<img src="{u}" alt="face">' if (u := _uri(blobs, p.get("thumbnail_blob"))) else "")
@@ -147,6 +158,21 @@ def render_analysis(doc: dict[str, Any], *, blobs: BlobStore | None = None, out_
         + (f"<h2>Transcript</h2><table>{rows}</table>" if rows else "")
         + (f"<h2>Errors</h2><ul>{errors}</ul>" if errors else "")
         + f'<script type="application/json" id="doc">{_safe_json(doc)}</script><script>{_JS}</script></body></html>')
+
+
+def _shot_notes(doc: dict[str, Any]) -> dict[int, str]:
+    """Per shot, escaped caption lines: its NSFW score (max) and its top scene labels."""
+    e = html.escape
+    notes: dict[int, str] = {}
+    moderation = doc.get("moderation") or {}
+    threshold = float(moderation.get("threshold") or 1.0)
+    for row in moderation.get("shots") or []:
+        cls = ' class="err"' if float(row["max"]) >= threshold else ""
+        notes[row["shot_index"]] = f'<br><span{cls}>nsfw {float(row["max"]):.2f}</span>'
+    for row in (doc.get("scene") or {}).get("shots") or []:
+        labels = ", ".join(f'{x["label"]} {float(x["score"]):.2f}' for x in row["labels"][:2])
+        notes[row["shot_index"]] = notes.get(row["shot_index"], "") + f"<br>{e(labels)}"
+    return notes
 
 
 def _safe_json(doc: dict[str, Any]) -> str:

@@ -29,17 +29,22 @@ def sample_photo(name: str) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def pan_clip(path: Path, photo: np.ndarray, *, size: tuple[int, int], seconds: float = 3.0, fps: int = 10,
-             pan: int = 24) -> Path:
-    """A clip of ``photo`` scaled to ``size`` (w, h), panning ``pan`` pixels left to right."""
+def pan_frames(photo: np.ndarray, *, size: tuple[int, int], seconds: float = 3.0, fps: int = 10,
+               pan: int = 24) -> list[np.ndarray]:
+    """Frames of ``photo`` scaled to ``size`` (w, h), panning ``pan`` pixels left to right."""
     from PIL import Image
 
     w, h = size
     big = np.asarray(Image.fromarray(photo).resize((w + pan, h + pan * h // w), Image.Resampling.BILINEAR))
     n = int(seconds * fps)
-    frames = [np.ascontiguousarray(big[: h, int(i * pan / max(n - 1, 1)): int(i * pan / max(n - 1, 1)) + w])
-              for i in range(n)]
-    return write_video(path, frames, fps)
+    return [np.ascontiguousarray(big[: h, int(i * pan / max(n - 1, 1)): int(i * pan / max(n - 1, 1)) + w])
+            for i in range(n)]
+
+
+def pan_clip(path: Path, photo: np.ndarray, *, size: tuple[int, int], seconds: float = 3.0, fps: int = 10,
+             pan: int = 24) -> Path:
+    """A clip of ``photo`` scaled to ``size`` (w, h), panning ``pan`` pixels left to right."""
+    return write_video(path, pan_frames(photo, size=size, seconds=seconds, fps=fps, pan=pan), fps)
 
 
 def text_frame(lines: list[tuple[str, tuple[int, int], int]], size: tuple[int, int] = (640, 360)) -> np.ndarray:
@@ -92,4 +97,56 @@ def check_caption_texts(doc: dict[str, Any]) -> None:
     assert by_text["BREAKING NEWS 2026"]["end_s"] == 2.0 and by_text["Hello World 42"]["start_s"] == 2.0
     x1, y1, x2, y2 = by_text["Live from the harbour"]["box"]
     assert 30 <= x1 < x2 <= 400 and 270 <= y1 < y2 <= 340
-    assert doc["frames"]["read"] == 2, doc["frames"]  # unchanged frames reuse the last reading
+    f = doc["frames"]  # sampled once a second: the two unchanged frames reuse the last reading
+    assert f["samples"] == 4 and f["read"] + f["quick_read"] == 2 and f["reused"] == 2, f
+
+
+def make_two_photo_clip(d: Path) -> Path:
+    """6 s at 10 fps: the bus-stop photo for 3.1 s, a hard cut, then the two men talking."""
+    bus = pan_frames(sample_photo("bus"), size=(360, 480), seconds=3.1)
+    men = pan_frames(sample_photo("zidane"), size=(640, 360), seconds=2.9)
+    return write_video(d / "bus_then_men.mp4", [_fit(f, (480, 360)) for f in bus + men], 10)
+
+
+def _fit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``rgb`` letterboxed (black bars) into a ``size`` (w, h) frame, aspect kept."""
+    from PIL import Image
+
+    w, h = size
+    s = min(w / rgb.shape[1], h / rgb.shape[0])
+    img = np.asarray(Image.fromarray(rgb).resize((int(rgb.shape[1] * s) // 2 * 2, int(rgb.shape[0] * s) // 2 * 2)))
+    out = np.zeros((h, w, 3), np.uint8)
+    y, x = (h - img.shape[0]) // 2, (w - img.shape[1]) // 2
+    out[y:y + img.shape[0], x:x + img.shape[1]] = img
+    return out
+
+
+def _sample_times_with_cut(doc_samples: list[dict[str, Any]]) -> list[float]:
+    times = [s["t"] for s in doc_samples]
+    assert times[:2] == [0.0, 2.0] and any(3.0 <= t <= 3.6 for t in times), times  # 0.5 fps + first after the cut
+    assert len(times) == 4, times
+    return times
+
+
+def check_safe_moderation(doc: dict[str, Any]) -> None:
+    mod = doc["moderation"]
+    _sample_times_with_cut(mod["samples"])
+    assert all(0.0 <= s["score"] < 0.2 for s in mod["samples"]), mod["samples"]
+    assert mod["max"] < 0.2 and mod["flagged"] == [] and mod["model"] == "open_nsfw", mod
+
+
+BUS_LABELS = {"minibus", "police van", "trolleybus", "school bus", "passenger car", "streetcar", "moving van"}
+MEN_LABELS = {"suit", "Windsor tie", "bow tie", "academic gown", "bridegroom"}
+
+
+def check_scene_labels(doc: dict[str, Any]) -> None:
+    samples = doc["scene"]["samples"]
+    _sample_times_with_cut(samples)
+    tops = [s["labels"][0]["label"] for s in samples]
+    assert tops[0] in BUS_LABELS and tops[1] in BUS_LABELS, tops
+    assert tops[2] in MEN_LABELS and tops[3] in MEN_LABELS, tops
+    for s in samples:
+        scores = [x["score"] for x in s["labels"]]
+        assert len(scores) == 5 and scores == sorted(scores, reverse=True) and sum(scores) <= 1.0001, s
+        assert s["embedding_blob"] is None or s["embedding_blob"].endswith(".npy")
+    assert doc["scene"]["embedding_dim"] == 1280

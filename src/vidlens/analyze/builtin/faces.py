@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
+from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample, sample_rate
 from vidlens.analyze.people import FaceTrackSummary, Gallery, cluster_tracks, merge_spans
 from vidlens.analyze.tracking import CutDetector, Tracker
 from vidlens.media.decode import Sampling
@@ -28,7 +28,8 @@ MAX_ERRORS = 20
 
 
 class FacesConfig(AnalyzerConfig):
-    fps: float = Field(2.0, gt=0, le=30, description="samples per second")
+    fps: float = Field(1.0, gt=0, le=30, description="samples per second")
+    min_samples: int = Field(10, ge=1, le=100, description="short videos are sampled faster to get at least this many looks")
     max_side: int = Field(640, ge=160, le=1920, description="longest side of the frames searched for faces")
     min_face_px: int = Field(10, ge=6, description="smallest face side kept (pixels of the sampled frame)")
     detect_confidence: float = Field(0.7, gt=0, lt=1)
@@ -79,11 +80,14 @@ class FacesAnalyzer(Analyzer):
         license="Apache-2.0", models=("faces.detector: YuNet (MIT)", "faces.recognizer: SFace (Apache-2.0)"),
         extras=("analysis",))
     Config: ClassVar[type[AnalyzerConfig]] = FacesConfig
-    sampling: ClassVar[Sampling] = Sampling(fps=2.0, max_side=640, pix_fmt="bgr24")
+    sampling: ClassVar[Sampling] = Sampling(fps=1.0, max_side=640, pix_fmt="bgr24")
     config: FacesConfig
 
     def sampling_for(self, video: Video) -> Sampling:
-        return Sampling(fps=self.config.fps, max_side=self.config.max_side, pix_fmt="bgr24")
+        return Sampling(fps=self.fps_for(video), max_side=self.config.max_side, pix_fmt="bgr24")
+
+    def fps_for(self, video: Video) -> float:
+        return sample_rate(self.config.fps, self.config.min_samples, video.duration_s)
 
     def _models(self):  # noqa: ANN202
         from vidlens.models.faces import FaceModels
@@ -91,6 +95,9 @@ class FacesAnalyzer(Analyzer):
         c = self.config
         return FaceModels(c.detector_model, c.recognizer_model, confidence=c.detect_confidence,
                           threads=c.threads).load()
+
+    def prepare(self) -> None:
+        self._models()
 
     def load_gallery(self) -> Gallery | None:
         if self.config.gallery is None:
@@ -153,7 +160,8 @@ class FacesAnalyzer(Analyzer):
         tracks = tracker.finish()
         summaries = [FaceTrackSummary(_unit(tr.data["emb"]), tuple(tr.data["times"])) for tr in tracks]
         labels = cluster_tracks(summaries, cfg.cluster_threshold)
-        period = 1.0 / cfg.fps
+        fps = self.fps_for(ctx.video)
+        period = 1.0 / fps
         end = max(ctx.video.duration_s, max((tr.last_t for tr in tracks), default=0.0))
         people = []
         for pid in range(max(labels, default=-1) + 1):
@@ -183,7 +191,7 @@ class FacesAnalyzer(Analyzer):
             "people": people,
             "count": len(people),
             "sampled_frames": samples,
-            "sample_fps": cfg.fps,
+            "sample_fps": round(fps, 3),
             "gallery": None if gallery is None else {"names": gallery.names, "warnings": gallery.warnings},
             "errors": errors,
         }

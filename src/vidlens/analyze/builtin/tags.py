@@ -7,7 +7,8 @@ This runs after every analyzer, inside document assembly, and never fails the
 document: results it cannot read are simply not used.
 
 Tag kinds: ``object``, ``people``, ``text``, ``speech``, ``language``, ``topic``,
-``style`` and ``scene``.
+``style``, ``scene`` and ``moderation`` (``nsfw`` when a content-moderation score
+reaches its threshold).
 """
 
 from __future__ import annotations
@@ -119,6 +120,34 @@ def _scene_labels(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [x for x in labels if isinstance(x.get("label"), str)]
 
 
+def _moderation(results: Mapping[str, Any]) -> tuple[list[tuple[float, float]], float, str] | None:
+    """(t, score) samples, threshold and model of the first moderation result, if any."""
+    for name in sorted(results):
+        mod = results[name].get("moderation") if isinstance(results[name], Mapping) else None
+        if isinstance(mod, Mapping) and isinstance(mod.get("samples"), list) and \
+                isinstance(mod.get("threshold"), int | float):
+            pts = [(float(x["t"]), float(x["score"])) for x in mod["samples"]
+                   if isinstance(x, Mapping) and isinstance(x.get("t"), int | float)
+                   and isinstance(x.get("score"), int | float)]
+            return pts, float(mod["threshold"]), str(mod.get("model") or name)
+    return None
+
+
+def _nsfw_tag(mod: tuple[list[tuple[float, float]], float, str] | None, shot: dict[str, Any] | None,
+              window: tuple[float, float] | None) -> list[dict[str, Any]]:
+    if mod is None:
+        return []
+    pts, threshold, model = mod
+    here = [(t, sc) for t, sc in pts if window is None or window[0] <= t < window[1]]
+    above = [(t, sc) for t, sc in here if sc >= threshold]
+    if not above:
+        return []
+    t, top = max(above, key=lambda p: p[1])
+    return [_tag("nsfw", "moderation", top, [
+        f"{model} content-moderation score {top:.2f} at {_fmt(t)} (threshold {threshold:.2f}); "
+        f"{len(above)} of {len(here)} sample(s) at or above it"], shot)]
+
+
 def derive_tags(results: dict[str, dict], shots: list[dict]) -> list[dict]:
     """Video-level then shot-level tags, each with its evidence; deterministic order."""
     objects = [(o, sp) for o in _items(results, "objects") if isinstance(o.get("label"), str) and (sp := _span(o))]
@@ -129,12 +158,15 @@ def derive_tags(results: dict[str, dict], shots: list[dict]) -> list[dict]:
     english += [(s, sp) for s, sp in ((x, _span(x)) for x in _items(results, "translation")) if sp]
     stats = [r for r in _items(results, "picture_stats") if _span(r)]
     tags = _level(objects, people, texts, transcript, english, stats, _scene_labels(results), None)
+    moderation = _moderation(results)
+    tags += _nsfw_tag(moderation, None, None)
     video_topics = {t["tag"] for t in tags if t["kind"] == "topic"}
     for shot in shots:
         window = _span(shot)
         if window is not None:
             tags += _level(objects, people, texts, transcript, english, stats, _scene_labels(results), shot,
                            window, video_topics)
+            tags += _nsfw_tag(moderation, shot, window)
     return tags
 
 
@@ -185,13 +217,21 @@ def _level(objects: list, people: list, texts: list, transcript: list, english: 
         out.append(_tag(w, "topic", min(0.9, 0.4 + 0.1 * n), [f"'{w}' said {n} time(s) in the transcript"], shot))
     for tag, conf, why in _style(stats, window):
         out.append(_tag(tag, "style", conf, [why + " (picture statistics)"], shot))
-    best: dict[str, float] = {}
+    best: dict[str, tuple[float, float | None, int]] = {}
     for x in scenes:
         sp = _span(x)
         if shot is not None and x.get("shot_index") != shot.get("index") and not (sp is not None and inside(sp)):
             continue
         score = float(x.get("confidence", x.get("score", 0.5)) or 0.0)
-        best[x["label"]] = max(best.get(x["label"], 0.0), score)
-    for label, score in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:5]:
-        out.append(_tag(label, "scene", score, [f"scene classifier label '{label}' (score {score:.2f})"], shot))
+        n = int(x.get("samples") or 1)
+        prev = best.get(x["label"])
+        first = sp[0] if sp else None
+        if prev is not None:
+            score, n = max(prev[0], score), prev[2] + n
+            first = prev[1] if first is None or (prev[1] is not None and prev[1] < first) else first
+        best[x["label"]] = (score, first, n)
+    for label, (score, first, n) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:5]:
+        when = f", first at {_fmt(first)}" if first is not None else ""
+        out.append(_tag(label, "scene", score, [
+            f"image classifier label '{label}', best score {score:.2f} over {n} sample(s){when}"], shot))
     return out

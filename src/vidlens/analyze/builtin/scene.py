@@ -1,0 +1,125 @@
+"""Scene: ImageNet labels and an image embedding per keyframe (EfficientNet-Lite0).
+
+One 224-px view of at most ``fps`` frames a second, plus the first frame after each
+cut, goes through EfficientNet-Lite0. Each sample keeps its top-5 labels and its
+1280-d pooled feature, stored as a float16 ``.npy`` blob so the JSON stays small
+(useful for similarity search and near-duplicate shots). Labels scoring at least
+``label_confidence`` become ``scene_labels`` spans, which feed the tags; per-shot
+label summaries are added when the document is assembled. ImageNet names objects
+more than places ("minibus", "suit", "valley"), so read them as coarse hints.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
+from vidlens.analyze.keyframes import keyframes, sample_ends
+from vidlens.media.decode import Sampling
+from vidlens.models.classify import SceneModel
+from vidlens.plugins import PluginManifest
+from vidlens.types import FrameSample, Video
+
+MAX_ERRORS = 20
+TOP_K = 5
+
+
+class SceneConfig(AnalyzerConfig):
+    fps: float = Field(0.5, gt=0, le=2, description="frames classified per second (plus the first after each cut)")
+    cut_fps: float = Field(2.0, gt=0, le=10, description="frames per second checked for cuts (cheap)")
+    label_confidence: float = Field(0.3, gt=0, lt=1, description="probability a label needs to become a scene label")
+    embeddings: bool = Field(True, description="store each sample's feature vector as a float16 .npy blob")
+    model: str | None = Field(None, description="own ONNX classifier (input 3x224x224; outputs logits[, features])")
+    labels: str | None = Field(None, description="class names of the own model, one a line (default: ImageNet-1k)")
+    threads: int = Field(1, ge=1, le=64, description="inference threads")
+
+
+def npy_bytes(vector: np.ndarray) -> bytes:
+    """A float16 ``.npy`` file of ``vector``."""
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(vector, np.float16), allow_pickle=False)
+    return buf.getvalue()
+
+
+class SceneAnalyzer(Analyzer):
+    manifest: ClassVar[PluginManifest] = PluginManifest(
+        name="scene", version="1.0.0", kind="analyzer",
+        summary="ImageNet labels and a 1280-d image embedding per keyframe (EfficientNet-Lite0)",
+        license="Apache-2.0", models=("scene.classifier: EfficientNet-Lite0 (Apache-2.0)",
+                                      "scene.labels: ImageNet-1k names (MIT)"), extras=("analysis",))
+    Config: ClassVar[type[AnalyzerConfig]] = SceneConfig
+    sampling: ClassVar[Sampling] = Sampling(fps=2.0, max_side=456, pix_fmt="rgb24")
+    config: SceneConfig
+
+    def sampling_for(self, video: Video) -> Sampling:
+        return Sampling(fps=max(self.config.cut_fps, self.config.fps), max_side=456, pix_fmt="rgb24")
+
+    def _model(self) -> SceneModel:
+        return SceneModel.load(self.config.model, self.config.labels, self.config.threads)
+
+    def prepare(self) -> None:
+        self._model()
+
+    def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
+        cfg = self.config
+        model = self._model()
+        every = 1.0 / cfg.fps
+        duration = max(ctx.video.duration_s, 1e-6)
+        samples: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        dim = None
+        for kf in keyframes(frames, every):
+            t = kf.sample.t
+            try:
+                probs, feats = model.run([kf.sample.image])
+            except Exception as exc:  # one bad frame must not lose the video
+                if len(errors) < MAX_ERRORS:
+                    errors.append({"t": round(t, 3), "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            top = np.argsort(-probs[0])[:TOP_K]
+            blob = None
+            if feats is not None:
+                dim = int(feats.shape[1])
+                if cfg.embeddings and ctx.blobs is not None:
+                    blob = ctx.blobs.put_bytes(npy_bytes(feats[0]), ".npy")
+            samples.append({"t": round(t, 3), "cut": kf.cut,
+                            "labels": [{"label": model.labels[i], "score": round(float(probs[0, i]), 4)} for i in top],
+                            "embedding_blob": blob})
+            ctx.progress(min(1.0, t / duration))
+        ends = sample_ends([s["t"] for s in samples], every, ctx.video.duration_s)
+        return {
+            "scene": {"model": model.name, "embedding_dim": dim, "embedding_dtype": "float16", "samples": samples},
+            "scene_labels": _label_spans(samples, ends, cfg.label_confidence),
+            "scored_frames": len(samples),
+            "sample_fps": cfg.fps,
+            "errors": errors,
+        }
+
+    @classmethod
+    def examples(cls) -> list[AnalyzerExample]:
+        from vidlens.analyze.builtin._vision_examples import check_scene_labels, make_two_photo_clip
+
+        return [AnalyzerExample("bus-then-two-men", make_two_photo_clip, check_scene_labels)]
+
+
+def _label_spans(samples: list[dict[str, Any]], ends: list[float], floor: float) -> list[dict[str, Any]]:
+    """Each label at or above ``floor`` over consecutive samples, as one span with its best score."""
+    open_: dict[str, dict[str, Any]] = {}
+    spans: list[dict[str, Any]] = []
+    for i, s in enumerate(samples):
+        here = {x["label"]: x["score"] for x in s["labels"] if x["score"] >= floor}
+        for label in [k for k in open_ if k not in here]:
+            spans.append(open_.pop(label))
+        for label, score in here.items():
+            span = open_.setdefault(label, {"label": label, "start_s": s["t"], "end_s": s["t"],
+                                            "confidence": 0.0, "samples": 0})
+            span["end_s"] = round(ends[i], 3)
+            span["confidence"] = max(span["confidence"], score)
+            span["samples"] += 1
+    spans.extend(open_.values())
+    return sorted(spans, key=lambda x: (x["start_s"], -x["confidence"], x["label"]))

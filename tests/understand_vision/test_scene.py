@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidlens.analyze.builtin.scene import SceneAnalyzer
+from vidlens.errors import ModelError
+from vidlens.models import catalog
+from vidlens.models.classify import SceneModel
+from vidlens.models.registry import locate
+
+from .conftest import analyze_file
+
+
+@pytest.mark.parametrize("example", SceneAnalyzer.examples(), ids=lambda e: e.name)
+def test_examples(example, tmp_path: Path) -> None:
+    example.check(analyze_file(SceneAnalyzer.from_dict(example.config), example.make(tmp_path)))
+
+
+def test_embeddings_are_float16_blobs_and_labels_become_spans(run_analyzer, tmp_path: Path) -> None:
+    clip = SceneAnalyzer.examples()[0].make(tmp_path)
+    doc = run_analyzer(SceneAnalyzer(), clip)
+    samples = doc["scene"]["samples"]
+    vecs = [np.load(run_analyzer.blobs.open(s["embedding_blob"]), allow_pickle=False) for s in samples]
+    assert all(v.dtype == np.float16 and v.shape == (1280,) for v in vecs)
+    unit = [v.astype(np.float32) / np.linalg.norm(v.astype(np.float32)) for v in vecs]
+    assert float(unit[0] @ unit[1]) > float(unit[1] @ unit[2])  # same photo closer than across the cut
+    by_label = {x["label"]: x for x in doc["scene_labels"]}
+    assert by_label["minibus"]["start_s"] == 0.0 and by_label["minibus"]["samples"] == 2
+    assert by_label["minibus"]["end_s"] == samples[2]["t"]  # ends where the next sample (after the cut) starts
+    assert all(x["confidence"] >= 0.3 for x in doc["scene_labels"])
+    plain = run_analyzer(SceneAnalyzer.from_dict({"embeddings": False}), clip)
+    assert all(s["embedding_blob"] is None for s in plain["scene"]["samples"])
+
+
+def test_missing_or_corrupt_model_names_the_slot(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="scene.classifier.*does not exist"):
+        SceneModel.load(str(tmp_path / "nope.onnx"))
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\1" * 4096)
+    with pytest.raises(ModelError, match="scene.classifier.*not a loadable ONNX model"):
+        SceneModel.load(str(junk))
+    with pytest.raises(ModelError, match="scene.classifier"):  # before any frame is decoded
+        SceneAnalyzer.from_dict({"model": str(junk)}).prepare()
+    with pytest.raises(ModelError, match="scene.labels.*does not exist"):
+        SceneModel.load(labels=str(tmp_path / "labels.txt"))
+    short = tmp_path / "few.txt"
+    short.write_text("cat\ndog\n")
+    with pytest.raises(ModelError, match="scene.classifier.*1000 classes do not match the 2 labels"):
+        SceneModel.load(labels=str(short))
+    with pytest.raises(ModelError, match="scene.classifier.*sha256 mismatch"):
+        locate(dataclasses.replace(catalog.EFFICIENTNET_LITE0, sha256="0" * 64))
+
+
+@pytest.mark.slow
+def test_real_clip_labels_per_sample(shared_media: Path) -> None:
+    doc = analyze_file(SceneAnalyzer.from_dict({"embeddings": False}),
+                       shared_media / "shots" / "blender_bbb_0_30.webm")
+    samples = doc["scene"]["samples"]
+    times = [s["t"] for s in samples]
+    assert all(b - a <= 2.0 + 1e-6 for a, b in zip(times, times[1:])) and len(times) >= 15, times
+    bird = next(s for s in samples if 15.5 <= s["t"] <= 16.5)  # the bird on a branch, frame checked by eye
+    assert bird["labels"][0]["label"] == "king penguin" and bird["labels"][0]["score"] > 0.5
+    assert {"label": "king penguin", "start_s": bird["t"]}.items() <= next(
+        x for x in doc["scene_labels"] if x["label"] == "king penguin").items()
