@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -76,7 +76,9 @@ class AnalysisRunner:
             self.analyzers.append(cls.from_dict(platform.settings.plugins.get(name)))
 
     def run(self, video: Video, *, progress: Callable[[float], None] | None = None,
-            cancelled: Callable[[], bool] | None = None, force: bool = False) -> AnalysisOutcome:
+            cancelled: Callable[[], bool] | None = None, force: bool = False,
+            analyzer_progress: Callable[[str, float], None] | None = None) -> AnalysisOutcome:
+        """Analyse ``video``. ``progress`` follows the decode; ``analyzer_progress(name, fraction)`` each analyzer."""
         outcome = AnalysisOutcome(video)
         todo: list[Analyzer] = []
         for a in self.analyzers:
@@ -116,14 +118,14 @@ class AnalysisRunner:
                 continue
             sampling = a.sampling_for(video)
             if sampling is None:  # reads no frames (speech): runs beside the decode, not after it
-                call = self._timed(a, ctx, timings)
+                call = self._timed(a, ctx, timings, analyzer_progress)
                 frameless.append(threading.Thread(
                     target=lambda a=a, call=call: docs.__setitem__(a.name, call(iter(()))),
                     name=f"vidlens-{a.name}", daemon=True))
                 continue
             if not video.width:  # audio-only: nothing to see, so picture analyzers are not run
                 continue
-            fan.subscribe(a.name, sampling, self._timed(a, ctx, timings))
+            fan.subscribe(a.name, sampling, self._timed(a, ctx, timings, analyzer_progress))
         for t in frameless:
             t.start()
         t0 = time.perf_counter()
@@ -161,8 +163,11 @@ class AnalysisRunner:
                 self._store(video, a, OK, doc, None)
 
     @staticmethod
-    def _timed(a: Analyzer, ctx: AnalysisContext,
-               timings: dict[str, tuple[float, float]]) -> Callable[[Iterator[FrameSample]], Any]:
+    def _timed(a: Analyzer, ctx: AnalysisContext, timings: dict[str, tuple[float, float]],
+               report: Callable[[str, float], None] | None = None) -> Callable[[Iterator[FrameSample]], Any]:
+        if report is not None:
+            ctx = replace(ctx, progress=lambda f: report(a.name, f))
+
         def call(frames: Iterator[FrameSample]) -> Any:
             t0, c0 = time.perf_counter(), time.thread_time()
             try:

@@ -43,7 +43,8 @@ def analyze(
             name = Path(video.uri).name
             overall = bar.add_task(f"{name}", total=1.0)
             per = {a.name: bar.add_task(f"  {a.name}", total=1.0) for a in runner.analyzers}
-            outcome = runner.run(video, progress=lambda f, t=overall: bar.update(t, completed=f), force=force)
+            outcome = runner.run(video, progress=lambda f, t=overall: bar.update(t, completed=f), force=force,
+                                 analyzer_progress=lambda n, f, per=per: bar.update(per[n], completed=f))
             for n, t in per.items():
                 o = outcome.analyzers.get(n)
                 bar.update(t, completed=1.0, description=f"  {n} {'cached' if o and o.cached else ''}"

@@ -76,12 +76,15 @@ class ShotDetector(Analyzer):
         last: FrameSample | None = None
         time_base: Fraction = ctx.video.time_base
         pts_of: list[int] = []
+        duration = max(ctx.video.duration_s, 1e-6)
         for sample in frames:
             if sample.stream == 0:
                 detector.push(sample)
                 pts_of.append(sample.pts)
                 time_base = sample.time_base
                 last = sample
+                if len(pts_of) % 25 == 0:
+                    ctx.progress(min(1.0, sample.t / duration))
             else:
                 candidates.append(_Candidate(sample.index, sample.pts, _sharpness(sample.image),
                                              _jpeg(sample.image)))

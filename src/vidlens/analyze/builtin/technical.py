@@ -147,8 +147,11 @@ class TechnicalAnalyzer(Analyzer):
         samples: list[_Sample] = []
         stats: dict[int, list[np.ndarray]] = {}
         prev: np.ndarray | None = None
+        duration = max(ctx.video.duration_s, 1e-6)
         for f in frames:
             samples.append(self._measure(f, prev))
+            if len(samples) % 8 == 0:
+                ctx.progress(min(1.0, f.t / duration))
             y = f.image[..., 0]
             prev = y.astype(np.int16)
             stats.setdefault(int(f.t // cfg.stats_bin_s), []).append(self._picture_stats(f.image))
