@@ -29,7 +29,7 @@ MAX_ERRORS = 20
 
 class FacesConfig(AnalyzerConfig):
     fps: float = Field(1.0, gt=0, le=30, description="samples per second")
-    min_samples: int = Field(10, ge=1, le=100, description="short videos are sampled faster to get at least this many looks")
+    min_samples: int = Field(20, ge=1, le=100, description="short videos are sampled faster to get at least this many looks")
     max_side: int = Field(640, ge=160, le=1920, description="longest side of the frames searched for faces")
     min_face_px: int = Field(10, ge=6, description="smallest face side kept (pixels of the sampled frame)")
     detect_confidence: float = Field(0.7, gt=0, lt=1)
