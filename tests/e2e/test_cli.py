@@ -65,6 +65,12 @@ def test_config_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     bad.write_text("[jobs]\nlease = 3\n")
     code, _, err = run(capsys, "config", "validate", "--config", str(bad))
     assert code == 3 and "jobs.lease: unknown key" in err
+    (tmp_path / "plugin.toml").write_text('[plugins.shots]\nbogus = 1\n')
+    code, _, err = run(capsys, "config", "validate", "--config", str(tmp_path / "plugin.toml"))
+    assert code == 3 and "analyzer 'shots'" in err and "bogus: unknown key" in err
+    (tmp_path / "name.toml").write_text('[plugins.shotz]\nfps = 1\n')
+    code, _, err = run(capsys, "config", "validate", "--config", str(tmp_path / "name.toml"))
+    assert code != 0 and "no plugin named 'shotz'" in err
     code, out, _ = run(capsys, "config", "schema")
     assert code == 0 and "data_dir" in json.loads(out)["properties"]
     code, out, _ = run(capsys, "config", "show", "--json")

@@ -286,10 +286,16 @@ def plugins_list(json_out: bool = JsonOption) -> None:
 
 @config_app.command("validate")
 def config_validate(config: Path | None = ConfigOption) -> None:
-    """Check the configuration; print each problem as key path, value and message."""
+    """Check the configuration, each plugin's section included; print each problem as key path, value and message."""
+    from vidlens.plugins import PluginRegistry
     from vidlens.settings import load_settings
 
-    load_settings(config_file=config)
+    settings = load_settings(config_file=config)
+    registry = PluginRegistry.discover()
+    for name, raw in settings.plugins.items():
+        cls = registry.get(name).cls  # an unknown plugin name is an error too
+        if hasattr(cls, "from_dict"):
+            cls.from_dict(raw)
     console.print("configuration is valid")
 
 
