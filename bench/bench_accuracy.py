@@ -145,6 +145,7 @@ def ocr_section(media: Path, root: Path) -> list[str]:
     clips = [c for c in gt if not c.startswith("_")]
     analysis = Analysis(root / "ocr", ["ocr"])
     rows, per_item, total, total_chars, total_strict, total_strict_chars = [], [], 0, 0, 0, 0
+    unsampled: list[str] = []
     for clip in clips:
         doc = analysis.run(media / clip, "ocr")
         instants = sample_instants(media / clip, float(doc["sample_fps"]))
@@ -158,6 +159,10 @@ def ocr_section(media: Path, root: Path) -> list[str]:
                 merged[key] = sum(s[key] for s in codes)
             scores = [scores[0], merged]
         for s in scores:
+            if s["instants"] == 0:  # on screen only between two samples: no CER to give, say so
+                unsampled.append(s["text"])
+                rows.append(f"| {Path(clip).name} | {s['text']} | 0 | | | not sampled | | — |")
+                continue
             total += s["edits"]
             total_chars += s["chars"]
             total_strict += s["strict_edits"]
@@ -185,7 +190,9 @@ def ocr_section(media: Path, root: Path) -> list[str]:
         "|---|---|---|---|---|---|---|---|", *rows, "",
         f"Overall: {total} edits over {total_chars} characters = **CER {overall:.1%}** (goal ≤ {CER_GOAL:.0%}); "
         f"strict {total_strict / max(total_strict_chars, 1):.1%}; mean of the {len(per_item)} items' CERs "
-        f"{sum(per_item) / max(len(per_item), 1):.1%}.",
+        f"{sum(per_item) / max(len(per_item), 1):.1%}."
+        + (f" Not sampled (on screen only between two samples, so not in the figures): {', '.join(unsampled)}."
+           if unsampled else ""),
     ]
     return lines
 
