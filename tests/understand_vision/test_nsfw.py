@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidlens.analyze.base import AnalysisContext
 from vidlens.analyze.builtin.nsfw import NsfwAnalyzer
 from vidlens.analyze.builtin._vision_examples import make_two_photo_clip, sample_photo
 from vidlens.errors import ModelError
@@ -70,7 +71,7 @@ def test_missing_or_corrupt_model_names_the_slot(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="nsfw.classifier.*not a loadable ONNX model"):
         NsfwModel.load(str(junk))
     with pytest.raises(ModelError, match="nsfw.classifier"):  # before any frame is decoded
-        NsfwAnalyzer.from_dict({"model": str(junk)}).prepare()
+        NsfwAnalyzer.from_dict({"model": str(junk)}).prepare(AnalysisContext(video=None))
     scene = locate(catalog.EFFICIENTNET_LITE0)  # loadable, but the wrong input for this slot
     with pytest.raises(ModelError, match="nsfw.classifier.*224x224x3"):
         NsfwModel.load(str(scene))

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidlens.analyze.base import AnalysisContext
 from vidlens.analyze.builtin.scene import SceneAnalyzer
 from vidlens.errors import ModelError
 from vidlens.models import catalog
@@ -44,7 +45,7 @@ def test_missing_or_corrupt_model_names_the_slot(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="scene.classifier.*not a loadable ONNX model"):
         SceneModel.load(str(junk))
     with pytest.raises(ModelError, match="scene.classifier"):  # before any frame is decoded
-        SceneAnalyzer.from_dict({"model": str(junk)}).prepare()
+        SceneAnalyzer.from_dict({"model": str(junk)}).prepare(AnalysisContext(video=None))
     with pytest.raises(ModelError, match="scene.labels.*does not exist"):
         SceneModel.load(labels=str(tmp_path / "labels.txt"))
     short = tmp_path / "few.txt"

@@ -94,7 +94,7 @@ class Analyzer(ABC):
         """The sampling for this video; override when it depends on the video."""
         return self.sampling
 
-    def prepare(self) -> None:
+    def prepare(self, ctx: AnalysisContext) -> None:
         """Load models now, before the decode starts (the runner calls this once per run).
 
         Models are cached per process, so a worker pays the load once, not per video; a bad

@@ -87,18 +87,18 @@ class AnalysisRunner:
                 outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, True, 0.0, cached)
             else:
                 todo.append(a)
+        ctx = AnalysisContext(video=video, blobs=self.platform.blobs)
         t_load = time.perf_counter()
         docs: dict[str, Any] = {}
         for a in list(todo):
             try:
-                a.prepare()
+                a.prepare(ctx)
             except BaseException as exc:  # a model that does not load fails its analyzer only
                 docs[a.name] = exc
         outcome.load_seconds = time.perf_counter() - t_load
         if len(docs) == len(todo):
             self._record(video, todo, docs, {}, outcome)
             return outcome
-        ctx = AnalysisContext(video=video, blobs=self.platform.blobs)
         duration = max(video.duration_s, 1e-6)
         fan = FrameFanout(video, threads=self.platform.settings.decode_threads)
         last_report = [0.0]

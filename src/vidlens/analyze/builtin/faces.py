@@ -96,7 +96,7 @@ class FacesAnalyzer(Analyzer):
         return FaceModels(c.detector_model, c.recognizer_model, confidence=c.detect_confidence,
                           threads=c.threads).load()
 
-    def prepare(self) -> None:
+    def prepare(self, ctx: AnalysisContext) -> None:
         self._models()
 
     def load_gallery(self) -> Gallery | None:

@@ -47,7 +47,7 @@ class NsfwAnalyzer(Analyzer):
     def _model(self) -> NsfwModel:
         return NsfwModel.load(self.config.model, self.config.threads)
 
-    def prepare(self) -> None:
+    def prepare(self, ctx: AnalysisContext) -> None:
         self._model()
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:

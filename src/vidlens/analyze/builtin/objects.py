@@ -69,7 +69,7 @@ class ObjectsAnalyzer(Analyzer):
         cfg = self.config
         return load_detector(cfg.detector, cfg.model, cfg.labels, cfg.input_size, cfg.threads)
 
-    def prepare(self) -> None:
+    def prepare(self, ctx: AnalysisContext) -> None:
         self._detector()
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:

@@ -113,7 +113,7 @@ class OcrAnalyzer(Analyzer):
         return OcrEngine(cfg.detector_model, cfg.recognizer_model, det_max_side=cfg.det_max_side,
                          gate_side=cfg.gate_side, min_score=cfg.min_score, threads=cfg.threads).load()
 
-    def prepare(self) -> None:
+    def prepare(self, ctx: AnalysisContext) -> None:
         self._engine()
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class SceneAnalyzer(Analyzer):
     def _model(self) -> SceneModel:
         return SceneModel.load(self.config.model, self.config.labels, self.config.threads)
 
-    def prepare(self) -> None:
+    def prepare(self, ctx: AnalysisContext) -> None:
         self._model()
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:

@@ -129,6 +129,22 @@ class SpeechAnalyzer(Analyzer):
     config: SpeechConfig
     sampling = None
 
+    def prepare(self, ctx: AnalysisContext) -> None:
+        """The VAD and the Whisper models this config may use, when there is audio to hear."""
+        if not ctx.video.has_audio:
+            return
+        cfg = self.config
+        SileroVad(cfg.vad_model_path, threads=1)
+        lang = cfg.language.lower() if cfg.language else None
+        if cfg.model != "auto":
+            names: tuple[str, ...] = (cfg.model,)
+        elif lang is None:  # base detects the language; tiny.en takes English
+            names = ("base", "tiny.en")
+        else:
+            names = ("tiny.en",) if lang == "en" else ("base",)
+        for name in names:
+            self._load(name, ctx)
+
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
         for _ in frames:  # audio-only: the runner hands an empty iterator
             pass
