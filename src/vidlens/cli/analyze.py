@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.errors import VidLensError
 
 
 def register(app: typer.Typer) -> None:
@@ -36,10 +37,18 @@ def analyze(
     several = len(videos) > 1
     docs: list[dict[str, Any]] = []
     failed = 0
+    unreadable: list[tuple[str, VidLensError]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
         for ref in videos:
-            video = _video_from_ref(platform, ref)
+            try:
+                video = _video_from_ref(platform, ref)
+            except VidLensError as exc:
+                if not several:
+                    raise
+                unreadable.append((ref, exc))  # one bad file in a batch: say so, go on with the others
+                console.print(f"[red]skipped[/red] {ref}: {exc.message}", highlight=False, markup=True)
+                continue
             name = Path(video.uri).name
             overall = bar.add_task(f"{name}", total=1.0)
             per = {a.name: bar.add_task(f"  {a.name}", total=1.0) for a in runner.analyzers}
@@ -65,7 +74,10 @@ def analyze(
                               + (f" [red]({len(errors)} analyzer(s) failed: {', '.join(errors)})[/red]" if errors else ""),
                               highlight=False)
     if json_out:
-        print_json(docs[0] if len(docs) == 1 else {"documents": docs})
+        print_json(docs[0] if not several else
+                   {"documents": docs, "skipped": [{"video": r, "error": e.code, "message": e.message} for r, e in unreadable]})
+    if unreadable:
+        raise typer.Exit(code=unreadable[0][1].exit_code)
     if failed:
         raise typer.Exit(code=12)
 
