@@ -61,7 +61,7 @@ def analyze(analyzer: ObjectsAnalyzer, path: Path) -> tuple[dict[str, Any], floa
     ctx = AnalysisContext(video=video)
     fan = FrameFanout(video)
     fan.subscribe(analyzer.name, analyzer.sampling_for(video), lambda frames: analyzer.analyze(ctx, frames))
-    analyzer.prepare()  # model load, as the runner does before decoding
+    analyzer.prepare(ctx)  # model load, as the runner does before decoding
     t0 = time.perf_counter()
     result = fan.run()[analyzer.name]
     if isinstance(result, BaseException):
