@@ -149,12 +149,13 @@ class TechnicalAnalyzer(Analyzer):
         prev: np.ndarray | None = None
         duration = max(ctx.video.duration_s, 1e-6)
         for f in frames:
-            samples.append(self._measure(f, prev))
+            rgb = yuv_to_rgb(f.image)  # once per sample: colour bars and picture statistics both need it
+            samples.append(self._measure(f, rgb, prev))
             if len(samples) % 8 == 0:
                 ctx.progress(min(1.0, f.t / duration))
             y = f.image[..., 0]
             prev = y.astype(np.int16)
-            stats.setdefault(int(f.t // cfg.stats_bin_s), []).append(self._picture_stats(f.image))
+            stats.setdefault(int(f.t // cfg.stats_bin_s), []).append(self._picture_stats(f.image, rgb))
         end_s = ctx.video.duration_s
         cues = self._black(samples, end_s) + self._frozen(samples, end_s) + self._bars(samples, end_s)
         cues += self._borders(samples, end_s)
@@ -168,19 +169,18 @@ class TechnicalAnalyzer(Analyzer):
         return {"cues": cues, "picture_stats": timeline, "audio": audio, "samples": len(samples),
                 "sample_fps": cfg.fps}
 
-    def _measure(self, f: FrameSample, prev: np.ndarray | None) -> _Sample:
+    def _measure(self, f: FrameSample, rgb: np.ndarray, prev: np.ndarray | None) -> _Sample:
         cfg = self.config
         y = f.image[..., 0]
         black = float((y <= cfg.black_pixel_luma).mean()) >= cfg.black_ratio
         diff = None if prev is None or prev.shape != y.shape else float(np.abs(y.astype(np.int16) - prev).mean())
         rows = _dark_edges(y.mean(axis=1), cfg.border_luma)
         cols = _dark_edges(y.mean(axis=0), cfg.border_luma)
-        bars = False if black else is_color_bars(yuv_to_rgb(f.image))
+        bars = False if black else is_color_bars(rgb)
         return _Sample(f.t, black, diff, bars, rows, cols, y.shape[0], y.shape[1])
 
     @staticmethod
-    def _picture_stats(yuv: np.ndarray) -> np.ndarray:
-        rgb = yuv_to_rgb(yuv)
+    def _picture_stats(yuv: np.ndarray, rgb: np.ndarray) -> np.ndarray:
         mx, mn = rgb.max(axis=-1), rgb.min(axis=-1)
         sat = np.where(mx > 0, (mx - mn) / np.maximum(mx, 1), 0)
         r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
