@@ -153,3 +153,22 @@ def test_big_buck_bunny_title_reads_both_lines(shared_media: Path) -> None:
     doc = analyze_file(OcrAnalyzer(), shared_media / "shots" / "blender_bbb_0_30.webm")
     texts = {"".join(t["text"].split()).casefold() for t in doc["texts"]}
     assert {"bigbuck", "bunny", "presents"} <= texts, texts
+
+
+def test_gate_drops_weak_texture_blocks_and_keeps_a_big_title(shared_media: Path) -> None:
+    from vidlens.media.decode import Sampling, frame_at
+    from vidlens.media.probe import probe
+    from vidlens.models.ocr import OcrEngine
+
+    video = probe(shared_media / "shots" / "blender_bbb_0_30.webm")
+    engine = OcrEngine().load()
+
+    def boxes_at(t: float) -> np.ndarray:
+        fs = frame_at(video, int(t / float(video.time_base)), Sampling(max_side=1280, pix_fmt="bgr24"))
+        assert fs is not None
+        return engine.find_text(fs.image)
+
+    # 20 s: fur and foliage, once a box over most of the frame; 26 s: the two-line "Big Buck BUNNY" title
+    assert all((b[2] - b[0]) * (b[3] - b[1]) < 0.2 * 1280 * 720 for b in boxes_at(20.0))
+    title = boxes_at(26.0)
+    assert len(title) >= 1 and max((b[2] - b[0]) * (b[3] - b[1]) for b in title) > 0.1 * 1280 * 720

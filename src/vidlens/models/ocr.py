@@ -31,6 +31,7 @@ class TextLine:
 
 
 GATE_BOX_THRESH = 0.6
+BLOCK_MIN_SCORE = 0.8
 
 
 class OcrEngine:
@@ -91,7 +92,9 @@ class OcrEngine:
         """Text boxes (K, 4) found by the detector alone at ``gate_side`` resolution: the cheap gate.
 
         Boxes need a mean text probability of 0.6 (PaddleOCR's own default; RapidOCR's 0.5 lets
-        foliage and fur through at this resolution, each costing a full reading for nothing).
+        foliage and fur through at this resolution, each costing a full reading for nothing). A box
+        that covers over a fifth of the picture, is not line-shaped and is only weakly text-like is
+        texture too (a big title block scores high): it is dropped.
         """
         with borrow("ocr", f"{self._key}|{self.gate_side}", lambda: self._new(self.gate_side)) as engine:
             out = engine(bgr, use_det=True, use_cls=False, use_rec=False, box_thresh=GATE_BOX_THRESH)
@@ -99,7 +102,11 @@ class OcrEngine:
         if quads is None or len(quads) == 0:
             return np.zeros((0, 4), np.float32)
         q = np.asarray(quads, np.float32).reshape(-1, 4, 2)
-        return np.concatenate([q.min(axis=1), q.max(axis=1)], axis=1)
+        boxes = np.concatenate([q.min(axis=1), q.max(axis=1)], axis=1)
+        scores = np.asarray(getattr(out, "scores", None) or [1.0] * len(boxes), np.float32)
+        w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        texture = (w * h > 0.2 * bgr.shape[0] * bgr.shape[1]) & (w < 3 * h) & (scores < BLOCK_MIN_SCORE)
+        return boxes[~texture]
 
     def read(self, bgr: np.ndarray) -> list[TextLine]:
         """Text lines in ``bgr`` (a frame or a crop of one), boxes in ``bgr``'s pixels."""
