@@ -132,7 +132,8 @@ def main() -> None:
              "Whole default analysis (every installed analyzer, one decode, analyzers concurrent), each file in a "
              "fresh process; × real time = media duration / wall time of the analysis (model loading excluded "
              "and shown apart). The per-analyzer columns are the CPU seconds of each analyzer's own thread "
-             "(its models run single-threaded in it); 'run CPU s' is the CPU time of the whole process "
+             "(its models run single-threaded in it, except Whisper, which has threads of its own, so the speech "
+             "column is the voice-activity detector and glue only); 'run CPU s' is the CPU time of the whole process "
              "during the run, decoding threads and model loading included.", "",
              "| file | size | duration | decode-only × rt | analysis × rt | model load s | peak RSS MiB | run CPU s | "
              + " | ".join(f"{n} CPU s" for n in names) + " |",
