@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh clone:
-#   make demo   - ingest the sample clips, analyse them, print a summary, write vidlens-report.html;
+#   make demo   - ingest the sample clips, analyse them, print a summary, write vidlens-report.html
+#                 (with an analysis page per clip in vidlens-report-videos/);
 #                 from a terminal it then serves the API and web UI on http://127.0.0.1:8000/
 #   make test   - run the whole test suite
 # (make serve serves the demo's data again later.)
@@ -34,4 +35,4 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DATA) vidlens-report.html test-artifacts
+	rm -rf $(VENV) $(DATA) vidlens-report.html vidlens-report-videos test-artifacts

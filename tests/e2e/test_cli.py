@@ -117,3 +117,25 @@ def test_a_bad_file_in_a_batch_is_skipped_with_its_error_and_the_rest_analysed(
     assert code == 10 and "notes.align" in err
     code, _, err = run(capsys, "analyze", str(junk), "--data-dir", str(tmp_path / "d"))  # alone: the error itself
     assert code == 10 and "no format it can read" in err
+
+
+@pytest.mark.slow
+def test_demo_writes_the_library_report_linking_an_analysis_page_per_clip(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, samples: Path) -> None:
+    import html
+    import re
+    import shutil
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(samples / "bbaf2n.mpg", clips)  # 3 s, one speaker: people, speech and tags
+    out = tmp_path / "site" / "report.html"
+    code, _, _ = run(capsys, "demo", "--samples", str(clips), "--data-dir", str(tmp_path / "d"), "--out", str(out))
+    assert code == 0
+    links = re.findall(r'href="([^"]+)">full analysis', out.read_text())
+    assert len(links) == 1
+    page = (out.parent / links[0]).read_text()
+    assert "<h2>People</h2>" in page and "<h2>Transcript</h2>" in page and "<h2>Tags</h2>" in page
+    code, out_json, _ = run(capsys, "analyze", str(clips / "bbaf2n.mpg"), "--json", "--data-dir", str(tmp_path / "d"))
+    transcript = [seg["text"] for seg in json.loads(out_json)["transcript"]]  # cached: the demo's own results
+    assert code == 0 and transcript and all(html.escape(t) in page for t in transcript)

@@ -172,3 +172,12 @@ def build_document(video: Video, shots: list[dict], results: dict[str, dict], er
         "scene": _scene(results, shot_of),
         "errors": errs,
     }
+
+
+def document_from_outcome(outcome: Any) -> dict[str, Any]:
+    """The document for an ``AnalysisOutcome`` (fresh or cached results alike)."""
+    a = outcome.analyzers
+    shots = (a["shots"].document or {}).get("shots", []) if "shots" in a else []
+    results = {n: o.document for n, o in a.items() if o.status == "ok" and o.document}
+    errors = {n: o.error for n, o in a.items() if o.error}
+    return build_document(outcome.video, shots, results, errors)

@@ -27,7 +27,7 @@ def analyze(
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Analyse videos: shots, objects, people, on-screen text, speech, cues, tags. Prints or exports the document."""
-    from vidlens.analyze.document import build_document
+    from vidlens.analyze.document import document_from_outcome
     from vidlens.analyze.runner import AnalysisRunner
     from vidlens.cli.core import _video_from_ref
 
@@ -58,11 +58,8 @@ def analyze(
                 o = outcome.analyzers.get(n)
                 bar.update(t, completed=1.0, description=f"  {n} {'cached' if o and o.cached else ''}"
                            f"{'FAILED' if o and o.status != 'ok' else ''}")
-            shots = (outcome.analyzers["shots"].document or {}).get("shots", []) if "shots" in outcome.analyzers else []
-            results = {n: o.document for n, o in outcome.analyzers.items() if o.status == "ok" and o.document}
-            errors = {n: o.error for n, o in outcome.analyzers.items() if o.error}
-            failed += bool(errors)
-            doc = build_document(video, shots, results, errors)
+            doc = document_from_outcome(outcome)
+            failed += bool(doc["errors"])
             docs.append(doc)
             _exports(platform, doc, html_out, vtt, srt, several, name)
             for t in (overall, *per.values()):

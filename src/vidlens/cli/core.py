@@ -336,7 +336,10 @@ def demo(
     out: Path = typer.Option(Path("vidlens-report.html"), "--out", "-o", help="HTML report to write."),
     data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
-    """Ingest the sample clips, detect shots, print a summary and write the HTML report."""
+    """Ingest and analyse the sample clips, print a summary, write the library report and one analysis page per clip."""
+    from vidlens.analyze.document import document_from_outcome
+    from vidlens.analyze.runner import AnalysisRunner
+    from vidlens.report.analysis import write_analysis_report
     from vidlens.report.html import write_report
 
     platform = open_platform(data_dir, config)
@@ -360,5 +363,13 @@ def demo(
         t.add_row(Path(r.path).name, format_timecode(r.video.duration_s), f"{r.video.width}x{r.video.height}",
                   str(len(rows)), ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-")
     console.print(t)
-    path = write_report(platform, out)
-    console.print(f"report: {path.resolve()}")
+    pages = out.parent / (out.stem + "-videos")  # the analysis pages, linked from the library report
+    runner = AnalysisRunner(platform)  # results are cached: this builds the documents without decoding again
+    links: dict[str, str] = {}
+    for r in results:
+        if r.video is not None:
+            page = pages / f"{Path(r.path).stem}-{r.video.id[:8]}.html"
+            write_analysis_report(document_from_outcome(runner.run(r.video)), page, blobs=platform.blobs)
+            links[r.video.id] = f"{pages.name}/{page.name}"
+    path = write_report(platform, out, links)
+    console.print(f"report: {path.resolve()} (analysis of each clip in {pages.resolve()}/)")

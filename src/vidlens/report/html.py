@@ -43,7 +43,7 @@ def _data_uri(platform: Platform, key: str | None) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
-def render_video(platform: Platform, video: dict[str, Any]) -> str:
+def render_video(platform: Platform, video: dict[str, Any], link: str | None = None) -> str:
     e = html.escape
     shots = platform.library.shots(video["id"])
     duration = max(float(video["duration_s"]), 1e-6)
@@ -62,15 +62,18 @@ def render_video(platform: Platform, video: dict[str, Any]) -> str:
         img = f'<img src="{uri}" alt="shot {s["idx"]} keyframe">' if uri else "<div>(no keyframe)</div>"
         figs.append(f"<figure>{img}<figcaption>#{s['idx']} {format_timecode(start)}<br>"
                     f"{e(s['transition_in'])}</figcaption></figure>")
-    return (f'<section><h2>{e(video["filename"])}</h2>'
+    title = e(video["filename"]) + (f' · <a href="{e(link)}">full analysis</a>' if link else "")
+    return (f'<section><h2>{title}</h2>'
             f'<div class="meta">{video["width"]}x{video["height"]} · {format_timecode(duration)} · '
             f'{len(shots)} shot{"s" if len(shots) != 1 else ""} · id {e(video["id"][:16])}</div>'
             f'<div class="timeline">{"".join(bars)}</div><div class="strip">{"".join(figs)}</div></section>')
 
 
-def write_report(platform: Platform, out: Path) -> Path:
+def write_report(platform: Platform, out: Path, links: dict[str, str] | None = None) -> Path:
+    """The library page: every video's shot timeline and keyframes, linked to ``links[video_id]`` pages."""
     videos = platform.library.list_videos(limit=10_000)
-    sections = "".join(render_video(platform, v) for v in videos) or "<p>No videos yet.</p>"
+    links = links or {}
+    sections = "".join(render_video(platform, v, links.get(v["id"])) for v in videos) or "<p>No videos yet.</p>"
     legend = "".join(f'<span style="background:{c}"></span>{k}' for k, c in _COLORS.items() if k != "start")
     page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>VidLens report</title>"
             f"<style>{_CSS}</style><h1>VidLens report</h1>"
