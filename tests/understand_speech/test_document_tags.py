@@ -181,3 +181,20 @@ def test_report_shows_nsfw_per_shot_and_scene_labels() -> None:
     assert "nsfw 0.02</span>" in page and '<span class="err">nsfw 0.91</span>' in page
     assert "valley 0.45, alp 0.35" in page and "&lt;b&gt;bus&lt;/b&gt; 0.70" in page and "<b>bus</b>" not in page
     assert "<b>nsfw flagged</b>" in page and "<b>scene</b>" in page
+
+
+def test_report_puts_overlapping_timeline_items_on_rows_of_their_own() -> None:
+    import re
+
+    from vidlens.report.analysis import render_analysis
+
+    results = copy.deepcopy(RESULTS)
+    results["ocr"] = {"texts": [
+        {"text": "Big Buck", "start_s": 26.0, "end_s": 30.0, "box": [300, 96, 1000, 279], "confidence": 0.99},
+        {"text": "BUNNY", "start_s": 26.0, "end_s": 30.0, "box": [300, 279, 1000, 462], "confidence": 1.0},
+        {"text": "THE END", "start_s": 31.0, "end_s": 33.0, "box": [300, 96, 1000, 279], "confidence": 0.99}]}
+    page = render_analysis(build_document(VIDEO, SHOTS, results, {}))
+    lane = page[page.index("<b>on-screen text</b>"):].split("</div></div>", 1)[0]
+    tops = {label: int(top) for top, label in re.findall(r'top:(\d+)px;[^>]*>([^<]+)</span>', lane)}
+    assert tops["Big Buck"] != tops["BUNNY"] and tops["THE END"] == min(tops.values())
+    assert 'style="height:42px"' in lane  # two rows

@@ -26,7 +26,7 @@ video{max-width:100%;max-height:50vh;background:#000;display:block}
 .lanes{margin-top:1rem} .lane{display:flex;align-items:center;margin:3px 0}
 .lane b{width:110px;flex:0 0 110px;font-size:.8rem;color:#bbb;font-weight:500}
 .track{position:relative;flex:1;height:22px;background:#222;border-radius:3px}
-.track span{position:absolute;top:2px;height:18px;border-radius:2px;cursor:pointer;overflow:hidden;
+.track span{position:absolute;height:18px;border-radius:2px;cursor:pointer;overflow:hidden;
  font-size:.65rem;line-height:18px;color:#000;padding:0 2px;white-space:nowrap;min-width:3px}
 .track span:hover{outline:2px solid #fff}
 .cursor{position:absolute;top:0;bottom:0;width:2px;background:#f33;pointer-events:none}
@@ -59,16 +59,28 @@ def _uri(blobs: BlobStore | None, key: str | None) -> str | None:
         return None
 
 
-def _span(start: float, end: float, duration: float, label: str, color: str, title: str) -> str:
+def _span(start: float, end: float, duration: float, label: str, color: str, title: str) -> tuple[float, float, str]:
+    """One timeline item: its span (for row stacking) and its HTML (the row is filled in by ``_lane``)."""
     left = 100 * max(0.0, start) / duration
     width = max(0.3, 100 * max(0.0, end - start) / duration)
     e = html.escape
-    return (f'<span data-t="{start:.3f}" style="left:{left:.3f}%;width:{width:.3f}%;background:{color}" '
-            f'title="{e(title)}">{e(label)}</span>')
+    return (left, left + width, f'<span data-t="{start:.3f}" style="left:{left:.3f}%;width:{width:.3f}%;'
+            f'top:{{top}}px;background:{color}" title="{e(title)}">{e(label)}</span>')
 
 
-def _lane(name: str, spans: list[str]) -> str:
-    return f'<div class="lane"><b>{html.escape(name)}</b><div class="track">{"".join(spans)}</div></div>'
+def _lane(name: str, spans: list[tuple[float, float, str]]) -> str:
+    """A lane whose overlapping items (two lines of a title, crossing tracks) go on rows of their own."""
+    row_ends: list[float] = []
+    items = []
+    for left, right, markup in sorted(spans, key=lambda x: x[0]):
+        row = next((r for r, end in enumerate(row_ends) if end <= left), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(right)
+        row_ends[row] = right
+        items.append(markup.replace("{top}", str(2 + 20 * row)))
+    height = 22 + 20 * max(0, len(row_ends) - 1)
+    return (f'<div class="lane"><b>{html.escape(name)}</b>'
+            f'<div class="track" style="height:{height}px">{"".join(items)}</div></div>')
 
 
 def render_analysis(doc: dict[str, Any], *, blobs: BlobStore | None = None, out_dir: Path | None = None) -> str:
