@@ -64,7 +64,8 @@ def _span(start: float, end: float, duration: float, label: str, color: str, tit
     left = 100 * max(0.0, start) / duration
     width = max(0.3, 100 * max(0.0, end - start) / duration)
     e = html.escape
-    return (left, left + width, f'<span data-t="{start:.3f}" style="left:{left:.3f}%;width:{width:.3f}%;'
+    right = 100 * max(start, end) / duration  # the true end: a drawn minimum width must not push items to a new row
+    return (left, right, f'<span data-t="{start:.3f}" style="left:{left:.3f}%;width:{width:.3f}%;'
             f'top:{{top}}px;background:{color}" title="{e(title)}">{e(label)}</span>')
 
 
@@ -73,7 +74,7 @@ def _lane(name: str, spans: list[tuple[float, float, str]]) -> str:
     row_ends: list[float] = []
     items = []
     for left, right, markup in sorted(spans, key=lambda x: x[0]):
-        row = next((r for r, end in enumerate(row_ends) if end <= left), len(row_ends))
+        row = next((r for r, end in enumerate(row_ends) if end <= left + 1e-9), len(row_ends))
         if row == len(row_ends):
             row_ends.append(right)
         row_ends[row] = right
