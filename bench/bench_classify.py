@@ -98,7 +98,7 @@ def main() -> None:
         all_s.append(s_ms)
         ours = nsfw.scores(frames)
         worst = max(worst, max(abs(float(o) - reference.classify(f).nsfw) for o, f in zip(ours, frames)))
-        (nw, nc, nk), (sw, sc, sk) = run_analyzer(NsfwAnalyzer(), path), run_analyzer(SceneAnalyzer(), path)
+        (nw, nc, _), (sw, sc, _) = run_analyzer(NsfwAnalyzer(), path), run_analyzer(SceneAnalyzer(), path)
         d = video.duration_s
         rows.append(f"| {rel} | {video.width}x{video.height} | {d:.1f} | {len(frames)} | {n_ms:.1f} | {s_ms:.1f} | "
                     f"{d / nw:.0f}x ({nc / d * 1000:.0f}) | {d / sw:.0f}x ({sc / d * 1000:.0f}) |")

