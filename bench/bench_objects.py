@@ -1,4 +1,4 @@
-"""Objects analyzer: NanoDet-m 416 against YOLOv4-tiny on the surveillance clips of the media corpus.
+"""Objects analyzer: YOLOv4-tiny (int8, and float32 as in Darknet) against NanoDet-m 416 on the surveillance clips.
 
 For every clip in ``surveillance/`` and each packaged detector, the objects analyzer runs with its
 default settings (only ``detector`` changes) and the bench reports distinct person and car tracks,
@@ -7,7 +7,7 @@ the peak number of persons tracked at once, and the detector's cost: median mill
 CPU share that cost takes of a 10x-real-time budget on 2 cores at the default sampling rate.
 Frames reach the detector at most 416 px on the long side, so the cost does not grow with the
 source resolution. The peak counts are checked against what the corpus MANIFEST says is in
-each clip. A contact sheet (one sampled frame per clip, boxes of both detectors at the
+each clip. A contact sheet (one sampled frame per clip, boxes of the int8 YOLO and NanoDet at the
 track-start score) goes to docs/img/objects-check.jpg for a visual check.
 
 Usage: ``python bench/bench_objects.py [--media DIR] [--no-docs]``
@@ -89,7 +89,7 @@ def per_sample(frames: list[np.ndarray], cfg: Any) -> tuple[dict[str, list[float
 
 
 def tile(name: str, img: np.ndarray, cfg: Any) -> np.ndarray:
-    """The frame with both detectors' boxes at the score that starts a track."""
+    """The frame with the int8 YOLO's and NanoDet's boxes at the score that starts a track."""
     out = img.copy()
     cv2.rectangle(out, (0, 0), (out.shape[1], 16), (0, 0, 0), -1)
     cv2.putText(out, name, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
@@ -112,7 +112,7 @@ def contact_sheet(tiles: list[np.ndarray], cols: int = 2) -> np.ndarray:
         h = max(t.shape[0] for t in row)
         rows.append(np.hstack([cv2.copyMakeBorder(t, 0, h - t.shape[0], 0, 0, cv2.BORDER_CONSTANT) for t in row]))
     legend = np.zeros((20, rows[0].shape[1], 3), np.uint8)
-    cv2.putText(legend, "green (thick): NanoDet-m 416   red (thin): YOLOv4-tiny   boxes with score >= track_confidence",
+    cv2.putText(legend, "green (thick): NanoDet-m 416   red (thin): YOLOv4-tiny int8   boxes with score >= track_confidence",
                 (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1)
     return np.vstack([legend, *rows])
 
@@ -178,7 +178,7 @@ def main() -> None:
                        f"({right[d][0] / max(right[d][1], 1):.0%}) | {med:.1f} | {cfg.fps * med:.0f} ms "
                        f"({cfg.fps * med / BUDGET_MS:.0%}) | {gated:.0f} ms ({gated / BUDGET_MS:.0%}) |")
     body = "\n".join([
-        "## Objects: NanoDet-m 416 vs YOLOv4-tiny (`bench/bench_objects.py`)",
+        "## Objects: YOLOv4-tiny int8 and float32 vs NanoDet-m 416 (`bench/bench_objects.py`)",
         "",
         stamp(),
         "",
@@ -189,7 +189,7 @@ def main() -> None:
         "MANIFEST description. Persons/sample: mean number of person boxes scoring at least `track_confidence` (0.4);",
         "where MANIFEST's count holds for the whole clip, how many samples fall in its range (every sample detected,\n"
         "no motion gate). ms/detection: median per",
-        "`detect` call on the clip's sampled frames, pre- and post-processing included, the two detectors alternating",
+        "`detect` call on the clip's sampled frames, pre- and post-processing included, the detectors alternating",
         "frame by frame. × rt: whole objects analysis (decode + detection + tracking) against the clip duration.",
         "The machine is shared with other jobs, so timings move by tens of percent between runs.",
         "",
@@ -211,7 +211,8 @@ def main() -> None:
         *[f"| {d} | " + " | ".join(f"{sweep[d, t][0]}/{sweep[d, t][1]}, {one_by_one[d, t]}" for t in SWEEP) + " |"
           for d in DETECTORS],
         "",
-        "Visual check (one sampled frame per clip, both detectors' boxes): ![objects check](img/objects-check.jpg)",
+        "Visual check (one sampled frame per clip, boxes of the default YOLOv4-tiny int8 and of NanoDet): "
+        "![objects check](img/objects-check.jpg)",
     ])
     print(body)
     if not args.no_docs:

