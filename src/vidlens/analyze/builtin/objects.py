@@ -54,7 +54,9 @@ class ObjectsAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
         name="objects", version="1.0.0", kind="analyzer",
         summary="COCO objects (people, vehicles, animals ...) tracked per shot, with counts and spans",
-        license="Apache-2.0", models=("objects.detector: NanoDet-m 416 (Apache-2.0) or YOLOv4-tiny (public domain)",), extras=("analysis",))
+        license="Apache-2.0",
+        models=("objects.detector: YOLOv4-tiny int8 or float32 (public domain), or NanoDet-m 416 (Apache-2.0)",),
+        extras=("analysis",))
     Config: ClassVar[type[AnalyzerConfig]] = ObjectsConfig
     sampling: ClassVar[Sampling] = Sampling(fps=1.0, max_side=416, pix_fmt="bgr24")
     config: ObjectsConfig
