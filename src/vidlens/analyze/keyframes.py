@@ -8,11 +8,15 @@ after a cut (so a short shot is never skipped).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from vidlens.analyze.tracking import CutDetector
 from vidlens.types import FrameSample
+
+MAX_ERRORS = 20
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -36,3 +40,20 @@ def sample_ends(times: list[float], every_s: float, duration: float) -> list[flo
     """Where each kept sample's window ends: the next sample, or ``every_s`` later within the video."""
     ends = times[1:] + [max(times[-1], min(duration, times[-1] + every_s))] if times else []
     return [max(e, t) for t, e in zip(times, ends)]
+
+
+def classify_keyframes(frames: Iterator[FrameSample], every_s: float, duration_s: float,
+                       fn: Callable[[Keyframe], R], progress: Callable[[float], None]
+                       ) -> tuple[list[tuple[Keyframe, R]], list[dict[str, Any]]]:
+    """``fn`` on every keyframe: its results, and the frames it failed on (one bad frame must not lose the video)."""
+    results: list[tuple[Keyframe, R]] = []
+    errors: list[dict[str, Any]] = []
+    for kf in keyframes(frames, every_s):
+        try:
+            results.append((kf, fn(kf)))
+        except Exception as exc:  # recorded per frame, the others go on
+            if len(errors) < MAX_ERRORS:
+                errors.append({"t": round(kf.sample.t, 3), "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        progress(min(1.0, kf.sample.t / max(duration_s, 1e-6)))
+    return results, errors

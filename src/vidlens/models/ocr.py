@@ -150,9 +150,7 @@ class OcrEngine:
                     return None
                 m = 0.1 * bh
                 a, b, c, d = int(max(0, x1 - m)), int(max(0, y1 - m)), int(min(w, x2 + m)), int(min(h, y2 + m))
-                out = engine(np.ascontiguousarray(bgr[b:d, a:c]), use_det=False, use_cls=False, use_rec=True)
-                text = " ".join(str((getattr(out, "txts", None) or ("",))[0]).split())
-                score = float((getattr(out, "scores", None) or (0.0,))[0])
+                text, score = _recognise(engine, bgr[b:d, a:c])
                 if not text or score < min_score:
                     return None
                 lines.append(TextLine(text, np.array([[a, b], [c, b], [c, d], [a, d]], np.float32), score))
@@ -173,11 +171,17 @@ class OcrEngine:
         mid = (y1 + y2) // 2
         halves = []
         for a, b in ((y1, mid), (mid, y2)):
-            out = engine(np.ascontiguousarray(image[a:b, x1:x2]), use_det=False, use_cls=False, use_rec=True)
-            text = " ".join(str((getattr(out, "txts", None) or ("",))[0]).split())
-            score = float((getattr(out, "scores", None) or (0.0,))[0])
+            text, score = _recognise(engine, image[a:b, x1:x2])
             if not text or score <= max(line.score, self.min_score):
                 return [line]
             quad = np.array([[x1, a], [x2, a], [x2, b], [x1, b]], np.float32)
             halves.append(TextLine(text, quad, score))
         return halves
+
+
+def _recognise(engine, crop: np.ndarray) -> tuple[str, float]:  # noqa: ANN001 - rapidocr.RapidOCR
+    """The recogniser alone on one line image: its text (whitespace normalised) and score."""
+    out = engine(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True)
+    text = " ".join(str((getattr(out, "txts", None) or ("",))[0]).split())
+    return text, float((getattr(out, "scores", None) or (0.0,))[0])
+

@@ -15,13 +15,11 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
-from vidlens.analyze.keyframes import keyframes, sample_ends
+from vidlens.analyze.keyframes import classify_keyframes, sample_ends
 from vidlens.media.decode import Sampling
 from vidlens.models.classify import NsfwModel
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
-
-MAX_ERRORS = 20
 
 
 class NsfwConfig(AnalyzerConfig):
@@ -54,19 +52,9 @@ class NsfwAnalyzer(Analyzer):
         cfg = self.config
         model = self._model()
         every = 1.0 / cfg.fps
-        duration = max(ctx.video.duration_s, 1e-6)
-        samples: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        for kf in keyframes(frames, every):
-            t = kf.sample.t
-            try:
-                score = float(model.scores([kf.sample.image])[0])
-            except Exception as exc:  # one bad frame must not lose the video
-                if len(errors) < MAX_ERRORS:
-                    errors.append({"t": round(t, 3), "error": f"{type(exc).__name__}: {exc}"})
-                continue
-            samples.append({"t": round(t, 3), "score": round(score, 4)})
-            ctx.progress(min(1.0, t / duration))
+        scored, errors = classify_keyframes(frames, every, ctx.video.duration_s,
+                                            lambda kf: float(model.scores([kf.sample.image])[0]), ctx.progress)
+        samples = [{"t": round(kf.sample.t, 3), "score": round(score, 4)} for kf, score in scored]
         ends = sample_ends([s["t"] for s in samples], every, ctx.video.duration_s)
         scores = [s["score"] for s in samples]
         top = max(range(len(samples)), key=lambda i: scores[i], default=None)

@@ -19,13 +19,12 @@ import numpy as np
 from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
-from vidlens.analyze.keyframes import keyframes, sample_ends
+from vidlens.analyze.keyframes import Keyframe, classify_keyframes, sample_ends
 from vidlens.media.decode import Sampling
 from vidlens.models.classify import SceneModel
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
 
-MAX_ERRORS = 20
 TOP_K = 5
 
 
@@ -69,28 +68,24 @@ class SceneAnalyzer(Analyzer):
         cfg = self.config
         model = self._model()
         every = 1.0 / cfg.fps
-        duration = max(ctx.video.duration_s, 1e-6)
-        samples: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        dim = None
-        for kf in keyframes(frames, every):
-            t = kf.sample.t
-            try:
-                probs, feats = model.run([kf.sample.image])
-            except Exception as exc:  # one bad frame must not lose the video
-                if len(errors) < MAX_ERRORS:
-                    errors.append({"t": round(t, 3), "error": f"{type(exc).__name__}: {exc}"})
-                continue
-            top = np.argsort(-probs[0])[:TOP_K]
+        dims: set[int] = set()
+
+        def classify(kf: Keyframe) -> dict[str, Any]:
+            """One sample's top labels; its embedding goes to a blob at once (only the key is kept)."""
+            probs, feats = model.run([kf.sample.image])
             blob = None
             if feats is not None:
-                dim = int(feats.shape[1])
+                dims.add(int(feats.shape[1]))
                 if cfg.embeddings and ctx.blobs is not None:
                     blob = ctx.blobs.put_bytes(npy_bytes(feats[0]), ".npy")
-            samples.append({"t": round(t, 3), "cut": kf.cut,
-                            "labels": [{"label": model.labels[i], "score": round(float(probs[0, i]), 4)} for i in top],
-                            "embedding_blob": blob})
-            ctx.progress(min(1.0, t / duration))
+            top = np.argsort(-probs[0])[:TOP_K]
+            return {"t": round(kf.sample.t, 3), "cut": kf.cut,
+                    "labels": [{"label": model.labels[i], "score": round(float(probs[0, i]), 4)} for i in top],
+                    "embedding_blob": blob}
+
+        classified, errors = classify_keyframes(frames, every, ctx.video.duration_s, classify, ctx.progress)
+        samples = [sample for _kf, sample in classified]
+        dim = next(iter(dims), None)
         ends = sample_ends([s["t"] for s in samples], every, ctx.video.duration_s)
         return {
             "scene": {"model": model.name, "embedding_dim": dim, "embedding_dtype": "float16", "samples": samples},
