@@ -43,8 +43,18 @@ class _Candidate:
 
 
 def _sharpness(rgb: np.ndarray) -> float:
-    g = rgb.mean(axis=2, dtype=np.float32)
-    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
+    """Mean absolute vertical plus horizontal gradient of the grey picture.
+
+    Grey is the channel sum (exact in float32) divided by three: the values of
+    ``rgb.mean(axis=2, dtype=np.float32)``, without numpy's slow reduction over a 3-wide axis.
+    """
+    g = rgb[..., 0].astype(np.float32)
+    g += rgb[..., 1]
+    g += rgb[..., 2]
+    g /= 3
+    dy = np.subtract(g[1:], g[:-1])
+    dx = np.subtract(g[:, 1:], g[:, :-1])
+    return float(np.abs(dy, out=dy).mean() + np.abs(dx, out=dx).mean())
 
 
 def _jpeg(rgb: np.ndarray, max_side: int | None = None, quality: int = 85) -> bytes:

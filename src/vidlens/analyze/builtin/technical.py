@@ -60,13 +60,24 @@ class _Sample:
     width: int
 
 
-def yuv_to_rgb(yuv: np.ndarray) -> np.ndarray:
-    """BT.601 limited-range YUV (H, W, 3) uint8 to RGB float32 in [0, 255]."""
+def rgb_planes(yuv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BT.601 limited-range YUV (H, W, 3) uint8 to R, G, B float32 planes in [0, 255].
+
+    Separate contiguous planes: the per-pixel max/min and channel comparisons that use them
+    are single passes on planes, but slow reductions over a 3-wide last axis.
+    """
     y = (yuv[..., 0].astype(np.float32) - 16.0) * 1.164
     u = yuv[..., 1].astype(np.float32) - 128.0
     v = yuv[..., 2].astype(np.float32) - 128.0
-    rgb = np.stack([y + 1.596 * v, y - 0.392 * u - 0.813 * v, y + 2.017 * u], axis=-1)
-    return np.clip(rgb, 0, 255)
+    r = np.clip(y + 1.596 * v, 0, 255)
+    g = np.clip(y - 0.392 * u - 0.813 * v, 0, 255)
+    b = np.clip(y + 2.017 * u, 0, 255)
+    return r, g, b
+
+
+def _bars_band(h: int) -> slice:
+    """Rows 5-40 % down the frame, where SMPTE, EBU and HD bars all are."""
+    return slice(int(h * 0.05), max(int(h * 0.40), int(h * 0.05) + 2))
 
 
 def is_color_bars(rgb: np.ndarray) -> bool:
@@ -79,19 +90,44 @@ def is_color_bars(rgb: np.ndarray) -> bool:
     pictures with those colours rarely do, while captions or a clock over the bars do not
     break the test.
     """
-    h, w = rgb.shape[:2]
-    band = rgb[int(h * 0.05):max(int(h * 0.40), int(h * 0.05) + 2)]
+    return _band_is_bars(rgb[_bars_band(rgb.shape[0])])
+
+
+def _may_be_bars(band: np.ndarray, min_run: int) -> bool:
+    """Cheap necessary condition of :func:`_band_is_bars`: each bar colour fits enough columns.
+
+    A column's median is over 96 in a channel only if at least half its pixels are (and at most
+    96 only if at most half are), so counting pixels over 96 bounds which colours the column
+    medians can have, without the medians. Most pictures lack one of the seven and stop here.
+    """
+    twice = 2 * (band > 96).sum(axis=0)  # (W, 3)
+    n = band.shape[0]
+    bits = np.array([4, 2, 1])
+    can_on = (twice >= n) @ bits  # channels whose median may be over 96
+    can_off = (twice <= n) @ bits  # ... or at most 96
+    codes = np.array(_BARS)[:, None]
+    fits = ((codes & ~can_on) == 0) & ((~codes & 7 & ~can_off) == 0)  # (7, W)
+    return bool((fits.sum(axis=1) >= min_run).all())
+
+
+def _band_is_bars(band: np.ndarray) -> bool:
+    """The test of :func:`is_color_bars` on its band of rows."""
+    w = band.shape[1]
+    min_run = max(2, int(w * 0.04))
+    if not _may_be_bars(band, min_run):
+        return False
     col = np.median(band, axis=0)
-    flat = (np.abs(band - col[None]).max(axis=2) < 30).mean(axis=0) >= 0.6
+    d = np.abs(band - col[None])
+    flat = (np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]) < 30).mean(axis=0) >= 0.6
     code = ((col > 96).astype(np.int32) * np.array([4, 2, 1])).sum(axis=1)
     code[~flat] = -1
+    codes: list[int] = code.tolist()  # the run scan below is Python: plain ints, not numpy scalars
     runs: list[int] = []
-    min_run = max(2, int(w * 0.04))
     start = 0
     for i in range(1, w + 1):
-        if i == w or code[i] != code[start]:
-            if i - start >= min_run and code[start] >= 0 and (not runs or runs[-1] != code[start]):
-                runs.append(int(code[start]))
+        if i == w or codes[i] != codes[start]:
+            if i - start >= min_run and codes[start] >= 0 and (not runs or runs[-1] != codes[start]):
+                runs.append(codes[start])
             start = i
     if len(runs) > 1 and runs[0] == runs[-1]:
         runs.pop()
@@ -100,9 +136,8 @@ def is_color_bars(rgb: np.ndarray) -> bool:
     return len(runs) >= n and any(tuple(ring[i:i + n]) == _BARS for i in range(len(runs)))
 
 
-def _dark_edges(mean_line: np.ndarray, limit: int) -> tuple[int, int]:
-    """How many lines at each end have a mean luma under ``limit``."""
-    dark = mean_line < limit
+def _dark_edges(dark: np.ndarray) -> tuple[int, int]:
+    """How many lines at each end are dark (``dark``: one flag per line)."""
     if dark.all():
         return len(dark), 0
     first = int(np.argmin(dark))
@@ -149,13 +184,13 @@ class TechnicalAnalyzer(Analyzer):
         prev: np.ndarray | None = None
         duration = max(ctx.video.duration_s, 1e-6)
         for f in frames:
-            rgb = yuv_to_rgb(f.image)  # once per sample: colour bars and picture statistics both need it
-            samples.append(self._measure(f, rgb, prev))
+            y = np.ascontiguousarray(f.image[..., 0])
+            rgb = rgb_planes(f.image)  # once per sample: colour bars and picture statistics both need it
+            samples.append(self._measure(f.t, y, rgb, prev))
             if len(samples) % 8 == 0:
                 ctx.progress(min(1.0, f.t / duration))
-            y = f.image[..., 0]
             prev = y.astype(np.int16)
-            stats.setdefault(int(f.t // cfg.stats_bin_s), []).append(self._picture_stats(f.image, rgb))
+            stats.setdefault(int(f.t // cfg.stats_bin_s), []).append(self._picture_stats(y, rgb))
         end_s = ctx.video.duration_s
         cues = self._black(samples, end_s) + self._frozen(samples, end_s) + self._bars(samples, end_s)
         cues += self._borders(samples, end_s)
@@ -169,25 +204,31 @@ class TechnicalAnalyzer(Analyzer):
         return {"cues": cues, "picture_stats": timeline, "audio": audio, "samples": len(samples),
                 "sample_fps": cfg.fps}
 
-    def _measure(self, f: FrameSample, rgb: np.ndarray, prev: np.ndarray | None) -> _Sample:
+    def _measure(self, t: float, y: np.ndarray, rgb: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 prev: np.ndarray | None) -> _Sample:
+        """Per-sample cues from the luma plane ``y`` (uint8) and the RGB planes."""
         cfg = self.config
-        y = f.image[..., 0]
-        black = float((y <= cfg.black_pixel_luma).mean()) >= cfg.black_ratio
-        diff = None if prev is None or prev.shape != y.shape else float(np.abs(y.astype(np.int16) - prev).mean())
-        rows = _dark_edges(y.mean(axis=1), cfg.border_luma)
-        cols = _dark_edges(y.mean(axis=0), cfg.border_luma)
-        bars = False if black else is_color_bars(rgb)
-        return _Sample(f.t, black, diff, bars, rows, cols, y.shape[0], y.shape[1])
+        h, w = y.shape
+        black = bool(np.count_nonzero(y <= cfg.black_pixel_luma) / y.size >= cfg.black_ratio)
+        diff = None if prev is None or prev.shape != y.shape else int(np.abs(y - prev).sum()) / y.size
+        # integer line sums against limit * length: the same test as mean < limit, without float means
+        rows = _dark_edges(y.sum(axis=1, dtype=np.int64) < cfg.border_luma * w)
+        cols = _dark_edges(y.sum(axis=0, dtype=np.int64) < cfg.border_luma * h)
+        bars = False if black else _band_is_bars(np.stack([c[_bars_band(h)] for c in rgb], axis=-1))
+        return _Sample(t, black, diff, bars, rows, cols, h, w)
 
     @staticmethod
-    def _picture_stats(yuv: np.ndarray, rgb: np.ndarray) -> np.ndarray:
-        mx, mn = rgb.max(axis=-1), rgb.min(axis=-1)
-        sat = np.where(mx > 0, (mx - mn) / np.maximum(mx, 1), 0)
-        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-        top = slice(0, max(1, yuv.shape[0] // 3))
-        sky = (b[top] > r[top] + 15) & (b[top] > g[top]) & (b[top] > 100)
+    def _picture_stats(y: np.ndarray, rgb: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+        r, g, b = rgb
+        mx = np.maximum(np.maximum(r, g), b)
+        sat = mx - np.minimum(np.minimum(r, g), b)
+        sat /= np.maximum(mx, 1)  # all channels are >= 0, so a black pixel (mx == 0) reads 0 / 1 = 0
+        top = slice(0, max(1, y.shape[0] // 3))
+        bt = b[top]
+        sky = (bt > r[top] + 15) & (bt > g[top]) & (bt > 100)
         veg = (g > r + 10) & (g > b + 10) & (g > 50)
-        return np.array([yuv[..., 0].mean() / 255.0, sat.mean(), sky.mean(), veg.mean()])
+        return np.array([int(y.sum(dtype=np.int64)) / y.size / 255.0, sat.mean(),
+                         np.count_nonzero(sky) / sky.size, np.count_nonzero(veg) / veg.size])
 
     def _black(self, s: list[_Sample], end_s: float) -> list[dict[str, Any]]:
         out = []
