@@ -1,17 +1,16 @@
 """Whole-image classifiers: open_nsfw (content moderation) and EfficientNet-Lite0 (ImageNet scene labels).
 
 Both run in onnxruntime on one 224-px crop per frame; the pre-processing is done
-here in NumPy/OpenCV so the runtime needs neither the packages that ship the
-models nor torch. open_nsfw was trained on images resized with Pillow's bilinear
-filter and JPEG re-encoded, and its score moves by up to 0.1 when another
-resampler is used, so ``pil_bilinear`` reproduces Pillow's fixed-point filter
-exactly and the JPEG round-trip uses the same libjpeg settings (quality 75, 4:2:0).
+here with Pillow and OpenCV so the runtime needs neither the packages that ship
+the models nor torch. open_nsfw was trained on images resized with Pillow's
+bilinear filter and JPEG re-encoded, and its score moves by up to 0.1 when another
+resampler is used, so the resize is Pillow's own and the JPEG round-trip uses the
+same libjpeg settings (quality 75, 4:2:0).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,46 +24,15 @@ from vidlens.models.runtime import onnx_session
 NSFW_SLOT = "nsfw.classifier"
 SCENE_SLOT = "scene.classifier"
 NSFW_MEAN_BGR = np.array([104, 117, 123], np.float32)
-_PRECISION_BITS = 32 - 8 - 2  # Pillow's fixed-point precision for 8-bit images
-
-
-@lru_cache(maxsize=32)
-def _bilinear_taps(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pillow's bilinear taps for one axis: (out, k) input indices and fixed-point weights."""
-    scale = size_in / size_out
-    filterscale = max(scale, 1.0)
-    support = filterscale
-    ksize = int(np.ceil(support)) * 2 + 1
-    idx = np.zeros((size_out, ksize), np.int64)
-    wts = np.zeros((size_out, ksize), np.int64)
-    for xx in range(size_out):
-        center = (xx + 0.5) * scale
-        xmin = max(int(center - support + 0.5), 0)
-        xmax = min(int(center + support + 0.5), size_in) - xmin
-        x = np.arange(xmax)
-        w = np.clip(1.0 - np.abs((x + xmin - center + 0.5) / filterscale), 0.0, None)
-        if w.sum() != 0.0:
-            w = w / w.sum()
-        idx[xx, :xmax] = xmin + x
-        wts[xx, :xmax] = (w * (1 << _PRECISION_BITS) + 0.5).astype(np.int64)
-    return idx, wts
-
-
-def _resample_axis(img: np.ndarray, size_out: int, axis: int) -> np.ndarray:
-    idx, wts = _bilinear_taps(img.shape[axis], size_out)
-    src = np.moveaxis(img, axis, 0).astype(np.int64)
-    acc = np.full((size_out,) + src.shape[1:], 1 << (_PRECISION_BITS - 1), np.int64)
-    extra = (slice(None),) + (None,) * (src.ndim - 1)
-    for k in range(idx.shape[1]):
-        acc += src[idx[:, k]] * wts[:, k][extra]
-    return np.moveaxis(np.clip(acc >> _PRECISION_BITS, 0, 255).astype(np.uint8), 0, axis)
 
 
 def pil_bilinear(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize an (H, W, C) uint8 image to ``size`` (w, h) exactly as Pillow's ``Image.resize(BILINEAR)``."""
-    w, h = size
-    out = img if img.shape[1] == w else _resample_axis(img, w, 1)
-    return out if out.shape[0] == h else _resample_axis(out, h, 0)
+    """Resize an (H, W, C) uint8 image to ``size`` (w, h) with Pillow's bilinear filter, which the models saw."""
+    from PIL import Image
+
+    if img.shape[1] == size[0] and img.shape[0] == size[1]:
+        return img
+    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).resize(size, Image.Resampling.BILINEAR))
 
 
 def nsfw_input(rgb: np.ndarray) -> np.ndarray:
