@@ -176,12 +176,14 @@ class CutDetector:
         self._prev: np.ndarray | None = None
 
     def __call__(self, image: np.ndarray) -> bool:
-        gray = image if image.ndim == 2 else image.mean(axis=2)
-        h, w = gray.shape[:2]
+        h, w = image.shape[:2]
         ys = (np.arange(9) * h) // 9
         xs = (np.arange(16) * w) // 16
-        thumb = np.add.reduceat(np.add.reduceat(gray.astype(np.float32), ys, axis=0), xs, axis=1)
+        # block sums in exact integers first, channels averaged last: no full-size float copy of the frame
+        sums = np.add.reduceat(np.add.reduceat(image, ys, axis=0, dtype=np.int64), xs, axis=1)
+        if sums.ndim == 3:
+            sums = sums.sum(axis=2) / image.shape[2]
         counts = np.outer(np.diff(np.append(ys, h)), np.diff(np.append(xs, w)))
-        thumb = thumb / counts
+        thumb = sums / counts
         prev, self._prev = self._prev, thumb
         return prev is not None and float(np.abs(thumb - prev).mean()) > self.threshold
