@@ -44,13 +44,16 @@ def sample_ends(times: list[float], every_s: float, duration: float) -> list[flo
 
 def classify_keyframes(frames: Iterator[FrameSample], every_s: float, duration_s: float,
                        fn: Callable[[Keyframe], R], progress: Callable[[float], None]
-                       ) -> tuple[list[tuple[Keyframe, R]], list[dict[str, Any]]]:
-    """``fn`` on every keyframe: its results, and the frames it failed on (one bad frame must not lose the video)."""
-    results: list[tuple[Keyframe, R]] = []
+                       ) -> tuple[list[R], list[dict[str, Any]]]:
+    """``fn`` on every keyframe: its results, and the frames it failed on (one bad frame must not lose the video).
+
+    Only ``fn``'s results are kept, never the frames, so memory does not grow with the video's length.
+    """
+    results: list[R] = []
     errors: list[dict[str, Any]] = []
     for kf in keyframes(frames, every_s):
         try:
-            results.append((kf, fn(kf)))
+            results.append(fn(kf))
         except Exception as exc:  # recorded per frame, the others go on
             if len(errors) < MAX_ERRORS:
                 errors.append({"t": round(kf.sample.t, 3), "error": f"{type(exc).__name__}: {exc}"})

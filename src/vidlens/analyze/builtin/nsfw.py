@@ -52,9 +52,10 @@ class NsfwAnalyzer(Analyzer):
         cfg = self.config
         model = self._model()
         every = 1.0 / cfg.fps
-        scored, errors = classify_keyframes(frames, every, ctx.video.duration_s,
-                                            lambda kf: float(model.scores([kf.sample.image])[0]), ctx.progress)
-        samples = [{"t": round(kf.sample.t, 3), "score": round(score, 4)} for kf, score in scored]
+        samples, errors = classify_keyframes(
+            frames, every, ctx.video.duration_s,
+            lambda kf: {"t": round(kf.sample.t, 3), "score": round(float(model.scores([kf.sample.image])[0]), 4)},
+            ctx.progress)
         ends = sample_ends([s["t"] for s in samples], every, ctx.video.duration_s)
         scores = [s["score"] for s in samples]
         top = max(range(len(samples)), key=lambda i: scores[i], default=None)

@@ -83,8 +83,7 @@ class SceneAnalyzer(Analyzer):
                     "labels": [{"label": model.labels[i], "score": round(float(probs[0, i]), 4)} for i in top],
                     "embedding_blob": blob}
 
-        classified, errors = classify_keyframes(frames, every, ctx.video.duration_s, classify, ctx.progress)
-        samples = [sample for _kf, sample in classified]
+        samples, errors = classify_keyframes(frames, every, ctx.video.duration_s, classify, ctx.progress)
         dim = next(iter(dims), None)
         ends = sample_ends([s["t"] for s in samples], every, ctx.video.duration_s)
         return {

@@ -2,12 +2,15 @@
 
 Two samplings come from the same decode: every frame as a tiny YUV image for the
 boundary detector, and about two frames a second at keyframe size as keyframe
-candidates, kept as JPEG bytes so memory stays small on long videos. A shot's
-keyframe is the sharpest candidate in the middle half of the shot.
+candidates, kept as JPEG bytes. A shot's keyframe is the sharpest candidate in the
+middle half of the shot. Shots are known only at the end, so the candidates wait;
+past ``MAX_JPEGS`` of them (about 8 minutes of video) the less sharp of each
+neighbouring pair drops its picture, so memory stays bounded on a day-long file.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,12 +37,47 @@ class ShotConfig(AnalyzerConfig):
     min_shot_frames: int = Field(3, ge=1, description="Shorter shots are merged into the previous one.")
 
 
+MAX_JPEGS = 1024  # keyframe candidates held as pictures (about 60 MB at 640 px)
+
+
 @dataclass
 class _Candidate:
     index: int
     pts: int
     sharpness: float
-    jpeg: bytes
+    jpeg: bytes | None  # None: thinned out (see the module docstring)
+
+
+class _Candidates:
+    """Keyframe candidates in frame order, at most ``limit`` of them with their picture."""
+
+    def __init__(self, limit: int = MAX_JPEGS) -> None:
+        self.limit = limit
+        self.items: list[_Candidate] = []
+        self._indexes: list[int] = []
+        self._pictures = 0
+
+    def add(self, c: _Candidate) -> None:
+        self.items.append(c)
+        self._indexes.append(c.index)
+        self._pictures += 1
+        if self._pictures > self.limit:
+            held = [x for x in self.items if x.jpeg is not None]
+            for a, b in zip(held[0::2], held[1::2]):
+                (b if b.sharpness < a.sharpness else a).jpeg = None
+                self._pictures -= 1
+
+    def pick(self, shot: Shot) -> _Candidate | None:
+        """The sharpest held candidate in the middle half of ``shot`` (else anywhere in it), or None."""
+        lo_i = bisect.bisect_left(self._indexes, shot.start_frame)
+        hi_i = bisect.bisect_left(self._indexes, shot.end_frame)
+        inside = [c for c in self.items[lo_i:hi_i] if c.jpeg is not None]
+        if not inside:
+            return None
+        length = shot.end_frame - shot.start_frame
+        lo, hi = shot.start_frame + length // 4, shot.start_frame + (3 * length) // 4
+        middle = [c for c in inside if lo <= c.index <= hi] or inside
+        return max(middle, key=lambda c: c.sharpness)
 
 
 def _sharpness(rgb: np.ndarray) -> float:
@@ -82,7 +120,7 @@ class ShotDetector(Analyzer):
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
         detector = ShotBoundaryDetector(self.config.detector)
-        candidates: list[_Candidate] = []
+        candidates = _Candidates()
         last: FrameSample | None = None
         time_base: Fraction = ctx.video.time_base
         pts_of: list[int] = []
@@ -96,8 +134,7 @@ class ShotDetector(Analyzer):
                 if len(pts_of) % 25 == 0:
                     ctx.progress(min(1.0, sample.t / duration))
             else:
-                candidates.append(_Candidate(sample.index, sample.pts, _sharpness(sample.image),
-                                             _jpeg(sample.image)))
+                candidates.add(_Candidate(sample.index, sample.pts, _sharpness(sample.image), _jpeg(sample.image)))
         if last is None:
             return {"frames": 0, "shots": [], "boundaries": []}
         boundaries = self._merge_short(detector.finish(), len(pts_of))
@@ -105,7 +142,7 @@ class ShotDetector(Analyzer):
         out = []
         for shot in shots:
             entry = shot.to_dict()
-            cand = self._pick(candidates, shot) or self._grab(ctx.video, shot)
+            cand = candidates.pick(shot) or self._grab(ctx.video, shot)
             if cand is not None and ctx.blobs is not None:
                 entry["keyframe_frame"], entry["keyframe_pts"] = cand.index, cand.pts
                 entry["keyframe_blob"] = ctx.blobs.put_bytes(cand.jpeg, ".jpg")
@@ -157,16 +194,6 @@ class ShotDetector(Analyzer):
         if sample is None:
             return None
         return _Candidate(shot.keyframe_frame, sample.pts, _sharpness(sample.image), _jpeg(sample.image))
-
-    @staticmethod
-    def _pick(candidates: list[_Candidate], shot: Shot) -> _Candidate | None:
-        inside = [c for c in candidates if shot.start_frame <= c.index < shot.end_frame]
-        if not inside:
-            return None
-        length = shot.end_frame - shot.start_frame
-        lo, hi = shot.start_frame + length // 4, shot.start_frame + (3 * length) // 4
-        middle = [c for c in inside if lo <= c.index <= hi] or inside
-        return max(middle, key=lambda c: c.sharpness)
 
     @classmethod
     def examples(cls) -> list[AnalyzerExample]:
