@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from vidlens.analyze.builtin.speech import SpeechAnalyzer, _make_speech_clip, _make_tone_clip, _pack
+from vidlens.analyze.builtin.speech import SpeechAnalyzer, _make_speech_clip, _make_tone_clip, _pack, _span_audio
 from vidlens.blobs.local import LocalBlobStore
 from vidlens.errors import ConfigError
 
@@ -53,5 +53,9 @@ def test_packing_groups_spans_and_maps_times_back() -> None:
     import numpy as np
 
     audio = np.arange(16000 * 20, dtype=np.float32)
-    packed = w.audio(audio)
+    chunks = [audio[i:i + 7000] for i in range(0, audio.size, 7000)]  # spans cross chunk borders
+    span_audio = _span_audio(chunks, list(w.spans))
+    assert [a.size for a in span_audio.values()] == [2 * 16000, 4 * 16000]
+    packed = w.audio(span_audio)
     assert packed.size == 16000 * 7 and packed[0] == 16000 and packed[3 * 16000] == 160000
+    assert np.array_equal(packed[3 * 16000:], audio[160000:224000])

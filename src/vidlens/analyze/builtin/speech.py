@@ -1,11 +1,12 @@
 """Speech: voice activity, transcription, language, English translation, subtitles.
 
 Audio is read straight from the file (no video frames), downmixed to 16 kHz mono.
-Silero VAD runs first: a file with no audio, or a silent track, ends there with an
-empty transcript and Whisper is never loaded. Whisper then sees only the speech
-spans, packed back to back into windows of at most 30 s (timestamps are mapped
-back), so music beds and long silences cost nothing and cannot be hallucinated
-into text.
+Silero VAD runs first, on the audio as it streams in: a file with no audio, or a
+silent track, ends there with an empty transcript and Whisper is never loaded.
+A second read then keeps only the speech spans (so memory follows the amount of
+speech, not the length of the file), and Whisper sees those spans packed back to
+back into windows of at most 30 s (timestamps are mapped back), so music beds and
+long silences cost nothing and cannot be hallucinated into text.
 
 Model choice (``model="auto"``): English goes to Whisper tiny.en, the fast path;
 anything else to multilingual Whisper base. With no ``language`` given, base
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +29,7 @@ from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
 from vidlens.analyze.subtitles import to_srt, to_webvtt
-from vidlens.media.audio import load_audio
+from vidlens.media.audio import iter_audio
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.models.vad import RATE, SileroVad, VadParams, speech_spans
 from vidlens.plugins import PluginManifest
@@ -61,11 +62,12 @@ class _Window:
     spans: tuple[tuple[float, float], ...]
     packed_starts: tuple[float, ...]
 
-    def audio(self, audio: np.ndarray) -> np.ndarray:
+    def audio(self, span_audio: dict[tuple[float, float], np.ndarray]) -> np.ndarray:
+        """The window's spans (samples from :func:`_span_audio`) joined by short pauses."""
         gap = np.zeros(int(PACK_GAP_S * RATE), np.float32)
         parts = []
-        for s, e in self.spans:
-            parts += [audio[int(s * RATE):int(math.ceil(e * RATE))], gap]
+        for span in self.spans:
+            parts += [span_audio[span], gap]
         return np.concatenate(parts[:-1])
 
     def to_source(self, t: float, is_end: bool) -> float:
@@ -105,11 +107,42 @@ def _pack(spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> list
     return out
 
 
-def _speech_sample(audio: np.ndarray, spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> np.ndarray:
+def _bounds(span: tuple[float, float]) -> tuple[int, int]:
+    return int(span[0] * RATE), int(math.ceil(span[1] * RATE))
+
+
+def _vad_pass(path: str, vad: SileroVad) -> tuple[np.ndarray, int]:
+    """Speech probabilities over the whole track, read in chunks, and its length in samples."""
+    vad.reset()
+    probs, n = [], 0
+    for chunk in iter_audio(path, RATE, chunk_s=30.0):
+        probs.append(vad.feed(chunk))
+        n += chunk.size
+    probs.append(vad.finish())
+    return np.concatenate(probs), n
+
+
+def _span_audio(chunks: Iterable[np.ndarray],
+                spans: list[tuple[float, float]]) -> dict[tuple[float, float], np.ndarray]:
+    """The samples of each speech span, collected from consecutive ``chunks`` of the track."""
+    parts: dict[tuple[float, float], list[np.ndarray]] = {span: [] for span in spans}
+    offset = 0
+    for chunk in chunks:
+        end = offset + chunk.size
+        for span in spans:
+            a, b = _bounds(span)
+            if a < end and b > offset:  # copies: a slice would keep the whole chunk alive
+                parts[span].append(chunk[max(a, offset) - offset:min(b, end) - offset].copy())
+        offset = end
+    return {span: np.concatenate(p) if p else np.zeros(0, np.float32) for span, p in parts.items()}
+
+
+def _speech_sample(span_audio: dict[tuple[float, float], np.ndarray], spans: list[tuple[float, float]],
+                   max_s: float = MAX_WINDOW_S) -> np.ndarray:
     """Up to ``max_s`` seconds of speech only, for language detection."""
     parts, have = [], 0
-    for s, e in spans:
-        part = audio[int(s * RATE):int(e * RATE)][: int(max_s * RATE) - have]
+    for span in spans:
+        part = span_audio[span][: int(max_s * RATE) - have]
         parts.append(part)
         have += part.size
         if have >= max_s * RATE:
@@ -152,20 +185,20 @@ class SpeechAnalyzer(Analyzer):
         doc: dict[str, Any] = {"transcript": [], "language": None, "language_probability": None,
                                "model": None, "speech_spans": [], "speech_s": 0.0, "translation": [],
                                "subtitles": None, "audio": "none"}
-        audio = load_audio(ctx.video.uri, RATE) if ctx.video.has_audio else np.zeros(0, np.float32)
-        if audio.size == 0:
+        if not ctx.video.has_audio:
             return doc
-        duration = audio.size / RATE
+        probs, n = _vad_pass(ctx.video.uri, SileroVad(cfg.vad_model_path, threads=1))
+        if n == 0:
+            return doc
         doc["audio"] = "present"
-        vad = SileroVad(cfg.vad_model_path, threads=1)
-        spans = speech_spans(vad.probabilities(audio), duration,
-                             VadParams(threshold=cfg.vad_threshold, min_silence_s=cfg.min_silence_s))
+        spans = speech_spans(probs, n / RATE, VadParams(threshold=cfg.vad_threshold, min_silence_s=cfg.min_silence_s))
         doc["speech_spans"] = [{"start_s": s, "end_s": e} for s, e in spans]
         doc["speech_s"] = round(float(sum(e - s for s, e in spans)), 3)
         ctx.progress(0.1)
         if not spans:
             doc["audio"] = "no_speech"
             return doc
+        audio = _span_audio(iter_audio(ctx.video.uri, RATE, chunk_s=30.0), spans)
         model, name, language, prob = self._choose_model(ctx, audio, spans)
         doc.update(model=name, language=language, language_probability=prob)
         windows = _pack(spans)
@@ -191,7 +224,7 @@ class SpeechAnalyzer(Analyzer):
         return load_whisper(name, threads=self.config.threads, override=self.config.model_path,
                             data_dir=data_dir)
 
-    def _choose_model(self, ctx: AnalysisContext, audio: np.ndarray,
+    def _choose_model(self, ctx: AnalysisContext, audio: dict[tuple[float, float], np.ndarray],
                       spans: list[tuple[float, float]]) -> tuple[Any, str, str, float | None]:
         cfg = self.config
         lang = cfg.language.lower() if cfg.language else None
@@ -205,7 +238,7 @@ class SpeechAnalyzer(Analyzer):
             return self._load("tiny.en", ctx), "tiny.en", "en", round(float(prob), 4)
         return base, "base", detected, round(float(prob), 4)
 
-    def _run(self, model: Any, audio: np.ndarray, windows: list[_Window], language: str,
+    def _run(self, model: Any, audio: dict[tuple[float, float], np.ndarray], windows: list[_Window], language: str,
              task: str, ctx: AnalysisContext, p0: float, p_span: float) -> list[dict[str, Any]]:
         out_lang = "en" if task == "translate" else language
         segments: list[dict[str, Any]] = []
