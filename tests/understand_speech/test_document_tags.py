@@ -198,3 +198,22 @@ def test_report_puts_overlapping_timeline_items_on_rows_of_their_own() -> None:
     tops = {label: int(top) for top, label in re.findall(r'top:(\d+)px;[^>]*>([^<]+)</span>', lane)}
     assert tops["Big Buck"] != tops["BUNNY"] and tops["THE END"] == min(tops.values())
     assert 'style="height:42px"' in lane  # two rows
+
+
+def test_each_shot_counts_its_objects_at_once_not_by_track() -> None:
+    from vidlens.report.analysis import render_analysis
+
+    results = copy.deepcopy(RESULTS)
+    results["objects"]["objects"] += [  # one person's track broken in two, and a second person beside them
+        {"track_id": 4, "label": "person", "start_s": 9.0, "end_s": 12.0, "confidence": 0.9},
+        {"track_id": 5, "label": "person", "start_s": 12.0, "end_s": 16.0, "confidence": 0.9},
+        {"track_id": 6, "label": "person", "start_s": 10.0, "end_s": 18.0, "confidence": 0.7}]
+    doc = build_document(VIDEO, SHOTS, results, {})
+    _validate(doc)
+    assert doc["shots"][0]["objects"] == [{"label": "dog", "peak": 1, "tracks": 1},
+                                          {"label": "person", "peak": 1, "tracks": 1}]
+    assert doc["shots"][1]["objects"] == [{"label": "person", "peak": 2, "tracks": 3},
+                                          {"label": "car", "peak": 1, "tracks": 1}]
+    video_person = next(t for t in doc["tags"] if t["tag"] == "person" and t["kind"] == "object" and t["scope"] == "video")
+    assert "4 'person' track(s) from the object detector, up to 2 at once" in video_person["evidence"][0]
+    assert "2 person · 1 car" in render_analysis(doc)

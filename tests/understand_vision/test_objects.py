@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from vidlens.analyze.builtin.objects import ObjectsAnalyzer
+from vidlens.analyze.document import build_document
 from vidlens.errors import ConfigError, ModelError
+from vidlens.media.probe import probe
 
 from .conftest import analyze_file
 
@@ -109,6 +111,11 @@ def test_vtest_finds_many_pedestrians(shared_media: Path) -> None:
     assert doc["counts"].get("person", 0) >= 5
     assert doc["peak_concurrent"]["person"] >= 3
     assert all(o["end_s"] <= 80.5 for o in doc["objects"])
+    # the shot's count is people at once (5 to 15 walk in view), not its many track pieces
+    video = probe(shared_media / "surveillance" / "opencv_vtest.avi")
+    full = build_document(video, [{"index": 0, "start_s": 0.0, "end_s": video.duration_s}], {"objects": doc}, {})
+    person = next(o for o in full["shots"][0]["objects"] if o["label"] == "person")
+    assert 5 <= person["peak"] <= 15 and person["tracks"] >= 2 * person["peak"], person
 
 
 def test_registry_rejects_a_swapped_packaged_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlens.analyze.builtin.tags import derive_tags
+from vidlens.analyze.tracking import peak_concurrent
 from vidlens.types import Video
 
 SCHEMA = "vidlens.analysis"
@@ -128,6 +129,20 @@ def _scene(results: Mapping[str, Any], shot_of: _ShotIndex, top: int = 5) -> dic
     return scene
 
 
+def _shot_objects(shots: list[dict[str, Any]], objects: list[dict[str, Any]]) -> None:
+    """Each shot's objects as "3 person, 1 car": per label the most tracks at once, and the tracks."""
+    spans: dict[int, dict[str, list[tuple[float, float]]]] = {}
+    for o in objects:
+        if isinstance(o.get("shot_index"), int) and isinstance(o.get("start_s"), int | float) \
+                and isinstance(o.get("end_s"), int | float):
+            spans.setdefault(o["shot_index"], {}).setdefault(str(o.get("label")), []).append(
+                (float(o["start_s"]), float(o["end_s"])))
+    for shot in shots:
+        by_label = spans.get(shot["index"], {})
+        rows = [{"label": label, "peak": peak_concurrent(sp), "tracks": len(sp)} for label, sp in by_label.items()]
+        shot["objects"] = sorted((r for r in rows if r["peak"] > 0), key=lambda r: (-r["peak"], r["label"]))
+
+
 def build_document(video: Video, shots: list[dict], results: dict[str, dict], errors: dict[str, dict]) -> dict:
     """Assemble the analysis document from shots, analyzer results (by analyzer name) and analyzer errors."""
     errs: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (errors or {}).items()}
@@ -145,6 +160,7 @@ def build_document(video: Video, shots: list[dict], results: dict[str, dict], er
             elif "shot_index" not in item:
                 item["shot_index"] = shot_of(item.get("start_s"))
         lists[key] = sorted(items, key=_sort_key)
+    _shot_objects(clean_shots, lists["objects"])
     try:
         tags = derive_tags(results, clean_shots)
     except Exception as exc:  # tags are a summary: never let them cost the document

@@ -174,14 +174,18 @@ def render_analysis(doc: dict[str, Any], *, blobs: BlobStore | None = None, out_
 
 
 def _shot_notes(doc: dict[str, Any]) -> dict[int, str]:
-    """Per shot, escaped caption lines: its NSFW score (max) and its top scene labels."""
+    """Per shot, escaped caption lines: its objects ("2 person · 1 car"), NSFW score (max) and top scene labels."""
     e = html.escape
     notes: dict[int, str] = {}
+    for shot in doc.get("shots") or []:
+        if shot.get("objects"):
+            counts = " · ".join(f'{int(o["peak"])} {o["label"]}' for o in shot["objects"][:3])
+            notes[shot["index"]] = f"<br>{e(counts)}"
     moderation = doc.get("moderation") or {}
     threshold = float(moderation.get("threshold") or 1.0)
     for row in moderation.get("shots") or []:
         cls = ' class="err"' if float(row["max"]) >= threshold else ""
-        notes[row["shot_index"]] = f'<br><span{cls}>nsfw {float(row["max"]):.2f}</span>'
+        notes[row["shot_index"]] = notes.get(row["shot_index"], "") + f'<br><span{cls}>nsfw {float(row["max"]):.2f}</span>'
     for row in (doc.get("scene") or {}).get("shots") or []:
         labels = ", ".join(f'{x["label"]} {float(x["score"]):.2f}' for x in row["labels"][:2])
         notes[row["shot_index"]] = notes.get(row["shot_index"], "") + f"<br>{e(labels)}"

@@ -18,6 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vidlens.analyze.tracking import peak_concurrent
+
 # Short English stopword list (function words, pronouns, auxiliaries, fillers): enough for
 # "frequent content words" on transcripts; not a linguistic resource.
 _STOPWORDS = frozenset("""
@@ -188,8 +190,10 @@ def _level(objects: list, people: list, texts: list, transcript: list, english: 
             continue
         conf = max(float(o.get("confidence") or 0.5) for o, _ in tracks)
         first = min(sp[0] for _, sp in tracks)
+        peak = peak_concurrent([sp for _, sp in tracks])
         out.append(_tag(label, "object", conf, [
-            f"{len(tracks)} '{label}' track(s) from the object detector, {seen:.1f} s in view, first at {_fmt(first)}"], shot))
+            f"{len(tracks)} '{label}' track(s) from the object detector, up to {peak} at once, {seen:.1f} s in view, "
+            f"first at {_fmt(first)}"], shot))
     present = [(p, [sp for sp in sps if inside(sp)]) for p, sps in people]
     present = [(p, sps) for p, sps in present if sps]
     if present:
