@@ -1,36 +1,32 @@
 """The OCR engine behind explicit-label detection: PP-OCRv6 (Chinese + English) through RapidOCR.
 
-The detector and recogniser ONNX files ship inside the ``rapidocr`` wheel; they are
-named explicitly so nothing is ever downloaded. Labels are upright text, so the
-angle classifier is off.
+The detector and recogniser ONNX files ship inside the ``rapidocr`` wheel and are
+checked by the model registry (the same float32 files and sha256 as the OCR
+analyzer's slots), then named explicitly so nothing is ever downloaded. Labels are
+upright text, so the angle classifier is off.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from vidlens.errors import ConfigError
 from vidlens.govern.explicit import Ocr, TextBox
-
-MODELS = ("PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx")
+from vidlens.models import catalog
+from vidlens.models.registry import locate
 
 
 def rapid_ocr(*, threads: int = 1, min_score: float = 0.5) -> Ocr:
     """An ``Ocr`` callable (RGB frame → text boxes) backed by RapidOCR's bundled models."""
     try:
-        import rapidocr
         from rapidocr import RapidOCR
     except ImportError as exc:
         raise ConfigError("explicit-label detection needs rapidocr and onnxruntime (pip install 'vidlens[govern]')"
                           ) from exc
-    models = Path(rapidocr.__file__).parent / "models"
-    det, rec = (models / name for name in MODELS)
-    if not (det.is_file() and rec.is_file()):
-        raise ConfigError(f"rapidocr's bundled models are missing under {models} (reinstall rapidocr==3.10.0)")
+    det, rec = locate(catalog.OCR_DET), locate(catalog.OCR_REC)  # ModelError naming the slot when missing or corrupt
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)
     engine = RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False, "Global.text_score": min_score,
                               "Det.model_path": str(det), "Rec.model_path": str(rec),
