@@ -208,6 +208,12 @@ def test_each_shot_counts_its_objects_at_once_not_by_track() -> None:
         {"track_id": 4, "label": "person", "start_s": 9.0, "end_s": 12.0, "confidence": 0.9},
         {"track_id": 5, "label": "person", "start_s": 12.0, "end_s": 16.0, "confidence": 0.9},
         {"track_id": 6, "label": "person", "start_s": 10.0, "end_s": 18.0, "confidence": 0.7}]
+    # what the detector matched at each sample: never more than two people at once in shot 1
+    live = [(1.0, {"person": 1}), (2.0, {"dog": 1, "person": 1}), (5.0, {"person": 1}),
+            (9.0, {"car": 1, "person": 1}), (11.0, {"car": 1, "person": 2}), (12.0, {"car": 1, "person": 2}),
+            (13.0, {"car": 1, "person": 2}), (16.0, {"person": 1})]
+    results["objects"]["live"] = [{"t": t, "counts": c} for t, c in live]
+    results["objects"]["peak_concurrent"] = {"car": 1, "dog": 1, "person": 2}
     doc = build_document(VIDEO, SHOTS, results, {})
     _validate(doc)
     assert doc["shots"][0]["objects"] == [{"label": "dog", "peak": 1, "tracks": 1},

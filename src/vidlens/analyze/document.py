@@ -16,13 +16,13 @@ from __future__ import annotations
 import bisect
 import copy
 import json
+from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from vidlens.analyze.builtin.tags import derive_tags
-from vidlens.analyze.tracking import peak_concurrent
 from vidlens.types import Video
 
 SCHEMA = "vidlens.analysis"
@@ -129,18 +129,30 @@ def _scene(results: Mapping[str, Any], shot_of: _ShotIndex, top: int = 5) -> dic
     return scene
 
 
-def _shot_objects(shots: list[dict[str, Any]], objects: list[dict[str, Any]]) -> None:
-    """Each shot's objects as "3 person, 1 car": per label the most tracks at once, and the tracks."""
-    spans: dict[int, dict[str, list[tuple[float, float]]]] = {}
+def _shot_objects(shots: list[dict[str, Any]], objects: list[dict[str, Any]], results: Mapping[str, Any]) -> None:
+    """Each shot's objects as "3 person, 1 car": per label the most tracks matched at one sample, and its tracks.
+
+    Counted from the detector's per-sample matches, not from track spans: a track broken
+    into pieces, or one that missed a few samples, does not add to the count.
+    """
+    tracks: dict[int, Counter[str]] = {}
     for o in objects:
-        if isinstance(o.get("shot_index"), int) and isinstance(o.get("start_s"), int | float) \
-                and isinstance(o.get("end_s"), int | float):
-            spans.setdefault(o["shot_index"], {}).setdefault(str(o.get("label")), []).append(
-                (float(o["start_s"]), float(o["end_s"])))
+        if isinstance(o.get("shot_index"), int):
+            tracks.setdefault(o["shot_index"], Counter())[str(o.get("label"))] += 1
+    found = results.get("objects")
+    live = found.get("live") if isinstance(found, Mapping) else None
+    live = [x for x in live or [] if isinstance(x, Mapping) and isinstance(x.get("t"), int | float)
+            and isinstance(x.get("counts"), Mapping)]
     for shot in shots:
-        by_label = spans.get(shot["index"], {})
-        rows = [{"label": label, "peak": peak_concurrent(sp), "tracks": len(sp)} for label, sp in by_label.items()]
-        shot["objects"] = sorted((r for r in rows if r["peak"] > 0), key=lambda r: (-r["peak"], r["label"]))
+        start, end = float(shot["start_s"]), float(shot["end_s"])
+        peak: Counter[str] = Counter()
+        for x in live:
+            if start <= x["t"] < end:
+                for label, k in x["counts"].items():
+                    peak[label] = max(peak[label], int(k))
+        here = tracks.get(shot["index"], Counter())
+        rows = [{"label": label, "peak": max(1, peak[label]), "tracks": n} for label, n in here.items()]
+        shot["objects"] = sorted(rows, key=lambda r: (-r["peak"], r["label"]))
 
 
 def build_document(video: Video, shots: list[dict], results: dict[str, dict], errors: dict[str, dict]) -> dict:
@@ -160,7 +172,7 @@ def build_document(video: Video, shots: list[dict], results: dict[str, dict], er
             elif "shot_index" not in item:
                 item["shot_index"] = shot_of(item.get("start_s"))
         lists[key] = sorted(items, key=_sort_key)
-    _shot_objects(clean_shots, lists["objects"])
+    _shot_objects(clean_shots, lists["objects"], results)
     try:
         tags = derive_tags(results, clean_shots)
     except Exception as exc:  # tags are a summary: never let them cost the document

@@ -75,20 +75,6 @@ def _similarity(tracks: list[TrackState], boxes: np.ndarray, iou_min: float, cen
     return np.where(sim > 0, sim, fallback)
 
 
-def peak_concurrent(spans: list[tuple[float, float]]) -> int:
-    """Most half-open ``[start, end)`` spans alive at one time.
-
-    Unlike a count of tracks, this does not grow when one object's track breaks into
-    pieces (sparse sampling, occlusion): the pieces follow each other, they do not overlap.
-    """
-    events = sorted([(a, 1) for a, b in spans if b > a] + [(b, -1) for a, b in spans if b > a])
-    alive = peak = 0
-    for _t, step in events:  # at equal times the end (-1) sorts before the start (+1)
-        alive += step
-        peak = max(peak, alive)
-    return peak
-
-
 class Tracker:
     """Greedy per-label association; see the module docstring."""
 

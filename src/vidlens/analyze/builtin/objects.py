@@ -52,7 +52,7 @@ class ObjectsConfig(AnalyzerConfig):
 
 class ObjectsAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
-        name="objects", version="1.0.0", kind="analyzer",
+        name="objects", version="1.1.0", kind="analyzer",
         summary="COCO objects (people, vehicles, animals ...) tracked per shot, with counts and spans",
         license="Apache-2.0",
         models=("objects.detector: YOLOv4-tiny int8 or float32 (public domain), or NanoDet-m 416 (Apache-2.0)",),
@@ -139,6 +139,8 @@ class ObjectsAnalyzer(Analyzer):
             "objects": objects,
             "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
             "peak_concurrent": {k: peak[k] for k in sorted(counts)},
+            # confirmed tracks matched at each sample that had any: what "N at once" per shot is counted from
+            "live": [{"t": round(t, 3), "counts": dict(sorted(c.items()))} for t, c in live_by_t if c],
             "sampled_frames": samples,
             "detected_frames": detected,
             "sample_fps": round(fps, 3),

@@ -18,8 +18,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vidlens.analyze.tracking import peak_concurrent
-
 # Short English stopword list (function words, pronouns, auxiliaries, fillers): enough for
 # "frequent content words" on transcripts; not a linguistic resource.
 _STOPWORDS = frozenset("""
@@ -159,22 +157,30 @@ def derive_tags(results: dict[str, dict], shots: list[dict]) -> list[dict]:
     english = [(s, sp) for s, sp in transcript if s.get("language") in ("en", None)]
     english += [(s, sp) for s, sp in ((x, _span(x)) for x in _items(results, "translation")) if sp]
     stats = [r for r in _items(results, "picture_stats") if _span(r)]
-    tags = _level(objects, people, texts, transcript, english, stats, _scene_labels(results), None)
+    found = results.get("objects")
+    peaks = found.get("peak_concurrent") if isinstance(found, Mapping) else None
+    tags = _level(objects, people, texts, transcript, english, stats, _scene_labels(results), None,
+                  peaks=peaks if isinstance(peaks, Mapping) else {})
     moderation = _moderation(results)
     tags += _nsfw_tag(moderation, None, None)
     video_topics = {t["tag"] for t in tags if t["kind"] == "topic"}
     for shot in shots:
         window = _span(shot)
         if window is not None:
+            shot_peaks = {str(r.get("label")): r.get("peak") for r in shot.get("objects") or []
+                          if isinstance(r, Mapping)}
             tags += _level(objects, people, texts, transcript, english, stats, _scene_labels(results), shot,
-                           window, video_topics)
+                           window, video_topics, shot_peaks)
             tags += _nsfw_tag(moderation, shot, window)
     return tags
 
 
 def _level(objects: list, people: list, texts: list, transcript: list, english: list, stats: list,
            scenes: list[dict[str, Any]], shot: dict[str, Any] | None, window: tuple[float, float] | None = None,
-           video_topics: set[str] | None = None) -> list[dict[str, Any]]:
+           video_topics: set[str] | None = None, peaks: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Tags for the video (``shot`` None) or one shot; ``peaks``: the most objects of a label at once."""
+    peaks = peaks or {}
+
     def inside(sp: tuple[float, float]) -> bool:
         return window is None or _covers(sp, window)
 
@@ -190,9 +196,9 @@ def _level(objects: list, people: list, texts: list, transcript: list, english: 
             continue
         conf = max(float(o.get("confidence") or 0.5) for o, _ in tracks)
         first = min(sp[0] for _, sp in tracks)
-        peak = peak_concurrent([sp for _, sp in tracks])
+        at_once = f"up to {peaks[label]} at once, " if isinstance(peaks.get(label), int) else ""
         out.append(_tag(label, "object", conf, [
-            f"{len(tracks)} '{label}' track(s) from the object detector, up to {peak} at once, {seen:.1f} s in view, "
+            f"{len(tracks)} '{label}' track(s) from the object detector, {at_once}{seen:.1f} s in view, "
             f"first at {_fmt(first)}"], shot))
     present = [(p, [sp for sp in sps if inside(sp)]) for p, sps in people]
     present = [(p, sps) for p, sps in present if sps]
