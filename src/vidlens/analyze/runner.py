@@ -1,5 +1,8 @@
 """Run analyzers over a video: one decode, every analyzer concurrently, results cached.
 
+Several videos may be analysed at once by one runner (``vidlens analyze`` does so for
+a batch): analyzers keep no per-video state, and models load under one lock.
+
 The cache key is (content sha256, analyzer name@version, config hash): asking
 again for the same analysis of the same bytes is free. A failing analyzer stores
 its error and the others finish normally.
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from vidlens.platform import Platform
 
 OK, FAILED = "ok", "failed"
+_loading = threading.Lock()  # videos analysed at once load each model once, not once each
 
 
 @dataclass
@@ -90,11 +94,12 @@ class AnalysisRunner:
         ctx = AnalysisContext(video=video, blobs=self.platform.blobs)
         t_load = time.perf_counter()
         docs: dict[str, Any] = {}
-        for a in list(todo):
-            try:
-                a.prepare(ctx)
-            except BaseException as exc:  # a model that does not load fails its analyzer only
-                docs[a.name] = exc
+        with _loading:
+            for a in list(todo):
+                try:
+                    a.prepare(ctx)
+                except BaseException as exc:  # a model that does not load fails its analyzer only
+                    docs[a.name] = exc
         outcome.load_seconds = time.perf_counter() - t_load
         if len(docs) == len(todo):
             self._record(video, todo, docs, {}, outcome)

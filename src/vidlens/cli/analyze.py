@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
 from vidlens.errors import VidLensError
+
+if TYPE_CHECKING:
+    from vidlens.analyze.runner import AnalysisOutcome
+    from vidlens.types import Video
 
 
 def register(app: typer.Typer) -> None:
@@ -40,37 +45,43 @@ def analyze(
     unreadable: list[tuple[str, VidLensError]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
+        todo: list[Video] = []
         for ref in videos:
             try:
                 video = _video_from_ref(platform, ref)
+                if all(v.id != video.id for v in todo):  # the same content twice is analysed once
+                    todo.append(video)
             except VidLensError as exc:
                 if not several:
                     raise
                 unreadable.append((ref, exc))  # one bad file in a batch: say so, go on with the others
                 console.print(f"[red]skipped[/red] {ref}: {exc.message}", highlight=False, markup=True)
-                continue
-            name = Path(video.uri).name
-            overall = bar.add_task(f"{name}", total=1.0)
+
+        def run(video: Video) -> AnalysisOutcome:
+            overall = bar.add_task(Path(video.uri).name, total=1.0)
             per = {a.name: bar.add_task(f"  {a.name}", total=1.0) for a in runner.analyzers}
-            outcome = runner.run(video, progress=lambda f, t=overall: bar.update(t, completed=f), force=force,
-                                 analyzer_progress=lambda n, f, per=per: bar.update(per[n], completed=f))
-            for n, t in per.items():
-                o = outcome.analyzers.get(n)
-                bar.update(t, completed=1.0, description=f"  {n} {'cached' if o and o.cached else ''}"
-                           f"{'FAILED' if o and o.status != 'ok' else ''}")
-            doc = document_from_outcome(outcome)
-            errors = doc["errors"]
-            failed += bool(errors)
-            docs.append(doc)
-            _exports(platform, doc, html_out, vtt, srt, several, name)
-            for t in (overall, *per.values()):
-                bar.remove_task(t)
-            if not json_out:
-                console.print(f"[green]analysed[/green] {name}: {len(doc.get('shots', []))} shots, "
-                              f"{len(doc.get('people', []))} people, {len(doc.get('objects', []))} object tracks, "
-                              f"{len(doc.get('texts', []))} texts, {len(doc.get('transcript', []))} speech segments"
-                              + (f" [red]({len(errors)} analyzer(s) failed: {', '.join(errors)})[/red]" if errors else ""),
-                              highlight=False)
+            try:
+                return runner.run(video, progress=lambda f: bar.update(overall, completed=f), force=force,
+                                  analyzer_progress=lambda n, f: bar.update(per[n], completed=f))
+            finally:
+                for t in (overall, *per.values()):
+                    bar.remove_task(t)
+
+        # videos at once share the cores; results are reported in the order given
+        with ThreadPoolExecutor(platform.settings.videos_at_once, thread_name_prefix="vidlens-video") as pool:
+            for outcome in pool.map(run, todo):
+                name = Path(outcome.video.uri).name
+                doc = document_from_outcome(outcome)
+                errors = doc["errors"]
+                failed += bool(errors)
+                docs.append(doc)
+                _exports(platform, doc, html_out, vtt, srt, several, name)
+                if not json_out:
+                    console.print(f"[green]analysed[/green] {name}: {len(doc.get('shots', []))} shots, "
+                                  f"{len(doc.get('people', []))} people, {len(doc.get('objects', []))} object tracks, "
+                                  f"{len(doc.get('texts', []))} texts, {len(doc.get('transcript', []))} speech segments"
+                                  + (f" [red]({len(errors)} analyzer(s) failed: {', '.join(errors)})[/red]"
+                                     if errors else ""), highlight=False)
     if json_out:
         print_json(docs[0] if not several else
                    {"documents": docs, "skipped": [{"video": r, "error": e.code, "message": e.message} for r, e in unreadable]})

@@ -41,31 +41,31 @@ def _progress() -> Progress:
 
 
 def _process_queue(platform: Platform, show: bool) -> None:
-    """Run every queued job in this process, with a progress bar per job."""
+    """Run every queued job in this process, ``settings.videos_at_once`` at a time, with a progress bar per job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vidlens.jobs.steps import StepContext
     from vidlens.jobs.worker import Worker
 
     w = Worker(platform)
     queue = platform.jobs
-    with _progress() as bar:
-        while True:
-            job = queue.claim(w.worker_id, w.kinds)
-            if job is None:
-                return
-            name = job.payload.get("video_id", "")[:12]
-            task = bar.add_task(f"{job.kind} {name}", total=1.0, visible=show)
-            step = w.steps[job.kind]
-            from vidlens.jobs.steps import StepContext
 
-            def report(f: float, _m: str | None, task: Any = task) -> None:
-                bar.update(task, completed=f)
-
+    def drain(bar: Progress) -> None:
+        while (job := queue.claim(w.worker_id, w.kinds)) is not None:
+            task = bar.add_task(f"{job.kind} {job.payload.get('video_id', '')[:12]}", total=1.0, visible=show)
             try:
-                result = step(platform, StepContext(job=job, report=report, cancelled=lambda: False))
+                result = w.steps[job.kind](platform, StepContext(
+                    job=job, report=lambda f, _m, task=task: bar.update(task, completed=f), cancelled=lambda: False))
             except Exception as exc:
                 queue.fail(job.id, w.worker_id, exc)
             else:
                 queue.complete(job.id, w.worker_id, result)
             bar.update(task, completed=1.0, visible=False)
+
+    n = platform.settings.videos_at_once
+    with _progress() as bar, ThreadPoolExecutor(n, thread_name_prefix="vidlens-job") as pool:
+        for f in [pool.submit(drain, bar) for _ in range(n)]:
+            f.result()
 
 
 def ingest(
