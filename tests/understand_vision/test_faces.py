@@ -122,6 +122,15 @@ def test_same_speaker_in_two_shots_is_one_person(shared_media: Path, tmp_path: P
     assert len(first["spans"]) == 2 and first["spans"][0]["start_s"] == 0.0 and first["spans"][1]["start_s"] >= 5.9
 
 
+def test_a_still_talking_head_is_detected_less_often_with_the_same_people(samples: Path) -> None:
+    clip = samples / "bbaf2n.mpg"  # GRID: one speaker before a fixed camera; only the lips move
+    gated = analyze_file(FacesAnalyzer(), clip)
+    every = analyze_file(FacesAnalyzer.from_dict({"motion_gate": False}), clip)
+    assert gated["detected_frames"] < gated["sampled_frames"] == every["detected_frames"] == every["sampled_frames"]
+    assert [(p["spans"], p["faces"]) for p in gated["people"]] == [(p["spans"], p["faces"]) for p in every["people"]]
+    assert gated["count"] == 1
+
+
 def test_corrupt_recognizer_fails_the_analysis_with_the_slot(tmp_path: Path) -> None:
     bad = tmp_path / "sface.onnx"
     bad.write_bytes(b"\x07" * 5000)

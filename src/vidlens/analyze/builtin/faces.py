@@ -1,7 +1,8 @@
 """Faces: who appears, and when.
 
 Faces are detected (YuNet) and embedded (SFace, 128-d) on sampled frames, followed
-through each shot by the tracker, and the tracks are clustered across the whole
+through each shot by the tracker (a sample where nothing moved reuses the last faces, as the
+objects analyzer does), and the tracks are clustered across the whole
 video into people (``vidlens.analyze.people``). Each person gets the spans they
 appear in, a best thumbnail (a JPEG blob) and, with a gallery, a name when the
 similarity passes ``identity_threshold``. Only one small JPEG per live track and a
@@ -12,17 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample, sample_rate
+from vidlens.analyze.motion import MotionGate
 from vidlens.analyze.people import FaceTrackSummary, Gallery, cluster_tracks, merge_spans
 from vidlens.analyze.tracking import CutDetector, Tracker
 from vidlens.media.decode import Sampling
 from vidlens.plugins import PluginManifest
 from vidlens.types import Detections, FrameSample, Video
+
+if TYPE_CHECKING:
+    from vidlens.models.faces import Face
 
 MAX_ERRORS = 20
 
@@ -39,6 +44,8 @@ class FacesConfig(AnalyzerConfig):
     detector_model: str | None = Field(None, description="own YuNet-compatible ONNX file")
     recognizer_model: str | None = Field(None, description="own SFace-compatible ONNX file")
     threads: int = Field(1, ge=1, le=64)
+    motion_gate: bool = Field(True, description="skip detection on samples where nothing moved (reuse the last faces)")
+    max_skip_samples: int = Field(10, ge=0, description="detect at least every this many samples even without motion")
 
 
 def _quality(face_size: float, score: float, frontal: float) -> float:
@@ -75,7 +82,7 @@ def _thumbnail(bgr: np.ndarray, box: np.ndarray, side: int = 160) -> bytes:
 
 class FacesAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
-        name="faces", version="1.0.0", kind="analyzer",
+        name="faces", version="1.1.0", kind="analyzer",
         summary="Distinct people by face across the video, with spans, thumbnails and gallery names",
         license="Apache-2.0", models=("faces.detector: YuNet (MIT)", "faces.recognizer: SFace (Apache-2.0)"),
         extras=("analysis",))
@@ -126,23 +133,32 @@ class FacesAnalyzer(Analyzer):
         gallery = self.load_gallery()
         tracker = Tracker(high_conf=cfg.detect_confidence, max_gap=2, min_hits=1, centroid_max=0.8)
         cuts = CutDetector()
+        gate = MotionGate(max_skip=cfg.max_skip_samples) if cfg.motion_gate else None
+        last: tuple[list[Face], list[np.ndarray]] | None = None
         errors: list[dict[str, Any]] = []
-        samples = 0
+        samples = detected = 0
         scale = 1.0
         duration = max(ctx.video.duration_s, 1e-6)
         for fs in frames:
             samples += 1
             img = fs.image
             scale = ctx.video.display_size[0] / img.shape[1]
-            if cuts(img):
+            cut = cuts(img)
+            if cut:
                 tracker.cut()
-            try:
-                faces = [f for f in models.detect(img) if f.size >= cfg.min_face_px]
-                embs = [models.embed(img, f) for f in faces]
-            except Exception as exc:  # one bad frame must not lose the video
-                if len(errors) < MAX_ERRORS:
-                    errors.append({"t": round(fs.t, 3), "error": f"{type(exc).__name__}: {exc}"})
-                continue
+            if last is not None and gate is not None and not gate.should_run(img, force=cut):
+                faces, embs = last  # a still picture: the same faces, as for objects
+            else:
+                try:
+                    faces = [f for f in models.detect(img) if f.size >= cfg.min_face_px]
+                    embs = [models.embed(img, f) for f in faces]
+                except Exception as exc:  # one bad frame must not lose the video
+                    if len(errors) < MAX_ERRORS:
+                        errors.append({"t": round(fs.t, 3), "error": f"{type(exc).__name__}: {exc}"})
+                    last = None
+                    continue
+                last = faces, embs
+                detected += 1
             dets = Detections(np.array([f.xyxy for f in faces], np.float32).reshape(-1, 4),
                               np.array([f.score for f in faces], np.float32),
                               np.array(["face"] * len(faces), dtype=object))
@@ -191,6 +207,7 @@ class FacesAnalyzer(Analyzer):
             "people": people,
             "count": len(people),
             "sampled_frames": samples,
+            "detected_frames": detected,
             "sample_fps": round(fps, 3),
             "gallery": None if gallery is None else {"names": gallery.names, "warnings": gallery.warnings},
             "errors": errors,
