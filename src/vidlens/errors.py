@@ -95,6 +95,14 @@ class StoreError(VidLensError):
     code = "store_error"
 
 
+class CancelledError(VidLensError):
+    """Work stopped on request before it finished; nothing partial was stored."""
+
+    exit_code = 130
+    http_status = 409
+    code = "cancelled"
+
+
 class JobError(VidLensError):
     exit_code = 12
     http_status = 500

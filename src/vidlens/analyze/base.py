@@ -38,6 +38,8 @@ class AnalysisContext:
     video: Video
     blobs: BlobStore | None = None
     progress: Callable[[float], None] = lambda _f: None
+    #: True once the caller wants the run stopped; an analyzer with long work of its own (speech) checks it
+    cancelled: Callable[[], bool] = lambda: False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from vidlens.analyze.base import AnalysisContext, Analyzer
-from vidlens.errors import VidLensError
+from vidlens.errors import CancelledError, VidLensError
 from vidlens.media.decode import FrameFanout
 from vidlens.store.schema import results, shots
 from vidlens.types import FrameSample, Video
@@ -91,7 +91,14 @@ class AnalysisRunner:
                 outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, True, 0.0, cached)
             else:
                 todo.append(a)
-        ctx = AnalysisContext(video=video, blobs=self.platform.blobs)
+        stopped = threading.Event()
+
+        def is_cancelled() -> bool:
+            if cancelled is not None and cancelled():
+                stopped.set()
+            return stopped.is_set()
+
+        ctx = AnalysisContext(video=video, blobs=self.platform.blobs, cancelled=is_cancelled)
         t_load = time.perf_counter()
         docs: dict[str, Any] = {}
         with _loading:
@@ -109,7 +116,7 @@ class AnalysisRunner:
         last_report = [0.0]
 
         def on_frame(index: int, t: float) -> None:
-            if cancelled is not None and index % 50 == 0 and cancelled():
+            if index % 50 == 0 and is_cancelled():
                 fan.stop()
             if progress is not None and t - last_report[0] >= max(0.5, duration / 200):
                 last_report[0] = t
@@ -143,6 +150,9 @@ class AnalysisRunner:
         outcome.frames = fan.frames_decoded
         for t in frameless:
             t.join()
+        if stopped.is_set():  # the analyzers saw part of the video: caching it would serve it as the whole
+            raise CancelledError(f"analysis of {video.uri} was cancelled; nothing was stored",
+                                 details={"video_id": video.id})
         self._record(video, todo, docs, timings, outcome)
         if progress is not None:
             progress(1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,18 +58,22 @@ def analyze(
                 unreadable.append((ref, exc))  # one bad file in a batch: say so, go on with the others
                 console.print(f"[red]skipped[/red] {ref}: {exc.message}", highlight=False, markup=True)
 
+        stop = threading.Event()  # Ctrl-C: videos in flight stop within 50 frames and store nothing
+
         def run(video: Video) -> AnalysisOutcome:
             overall = bar.add_task(Path(video.uri).name, total=1.0)
             per = {a.name: bar.add_task(f"  {a.name}", total=1.0) for a in runner.analyzers}
             try:
                 return runner.run(video, progress=lambda f: bar.update(overall, completed=f), force=force,
-                                  analyzer_progress=lambda n, f: bar.update(per[n], completed=f))
+                                  analyzer_progress=lambda n, f: bar.update(per[n], completed=f),
+                                  cancelled=stop.is_set)
             finally:
                 for t in (overall, *per.values()):
                     bar.remove_task(t)
 
         # videos at once share the cores; results are reported in the order given
-        with ThreadPoolExecutor(platform.settings.videos_at_once, thread_name_prefix="vidlens-video") as pool:
+        pool = ThreadPoolExecutor(platform.settings.videos_at_once, thread_name_prefix="vidlens-video")
+        try:
             for outcome in pool.map(run, todo):
                 name = Path(outcome.video.uri).name
                 doc = document_from_outcome(outcome)
@@ -82,6 +87,11 @@ def analyze(
                                   f"{len(doc.get('texts', []))} texts, {len(doc.get('transcript', []))} speech segments"
                                   + (f" [red]({len(errors)} analyzer(s) failed: {', '.join(errors)})[/red]"
                                      if errors else ""), highlight=False)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            pool.shutdown(cancel_futures=True)
     if json_out:
         print_json(docs[0] if not several else
                    {"documents": docs, "skipped": [{"video": r, "error": e.code, "message": e.message} for r, e in unreadable]})

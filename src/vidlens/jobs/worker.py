@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from vidlens.errors import JobError
+from vidlens.errors import CancelledError, JobError
 from vidlens.jobs.queue import Job
 from vidlens.jobs.steps import StepContext, load_steps
 
@@ -79,6 +79,11 @@ class Worker:
             beat_stop.set()
             self.queue.mark_cancelled(job.id, self.worker_id)
             return
+        except CancelledError as exc:  # the step saw ``cancelled()`` and stopped, storing nothing
+            if not state["lost"]:
+                self.queue.fail(job.id, self.worker_id, exc)
+                return
+            result = {}
         except BaseException as exc:
             beat_stop.set()
             status = self.queue.fail(job.id, self.worker_id, exc)

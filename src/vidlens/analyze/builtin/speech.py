@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -118,11 +118,13 @@ def _bounds(span: tuple[float, float]) -> tuple[int, int]:
     return int(span[0] * RATE), int(math.ceil(span[1] * RATE))
 
 
-def _vad_pass(path: str, vad: SileroVad) -> tuple[np.ndarray, int]:
+def _vad_pass(path: str, vad: SileroVad, cancelled: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, int]:
     """Speech probabilities over the whole track, read in chunks, and its length in samples."""
     vad.reset()
     probs, n = [], 0
     for chunk in iter_audio(path, RATE, chunk_s=30.0):
+        if cancelled():
+            break
         probs.append(vad.feed(chunk))
         n += chunk.size
     probs.append(vad.finish())
@@ -211,7 +213,7 @@ class SpeechAnalyzer(Analyzer):
                                "subtitles": None, "audio": "none"}
         if not ctx.video.has_audio:
             return doc
-        probs, n = _vad_pass(ctx.video.uri, SileroVad(cfg.vad_model_path, threads=1))
+        probs, n = _vad_pass(ctx.video.uri, SileroVad(cfg.vad_model_path, threads=1), ctx.cancelled)
         if n == 0:
             return doc
         doc["audio"] = "present"
@@ -273,6 +275,8 @@ class SpeechAnalyzer(Analyzer):
         out_lang = "en" if task == "translate" else language
         segments: list[dict[str, Any]] = []
         for n, window in enumerate(windows, 1):
+            if ctx.cancelled():  # the runner then stores nothing
+                break
             segs, _info = model.transcribe(
                 window.audio(audio), language=language, task=task,
                 beam_size=self.config.beam_size, best_of=1, temperature=0.0,
