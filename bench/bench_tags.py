@@ -9,9 +9,8 @@ of the analysis is judged against the labelled segment that holds its middle. A 
 right when the label agrees, wrong when it disagrees, and not counted when the label is "maybe"
 (or the setting is null: a person would not commit).
 
-Fitting, per tag family (setting, scene family, graphics): the least strict threshold whose
-precision on the tuning fold is at least TARGET with at least MIN_SHOWN tags shown; its
-confidence is (right + 1) / (shown + 2) there. The shipped constants in
+Fitting, per tag family (setting, scene family, graphics): see ``fit``; a tag family's
+confidence is its precision on the tuning fold, (right + 1) / (shown + 2). The shipped constants in
 vidlens/analyze/builtin/tags.py come from fold A; fold B is held out. The reverse (fit on B,
 judge A) is printed as a check of how much the thresholds move with the data.
 """
@@ -359,8 +358,11 @@ frames the scene analyzer classifies (how: its `note`). {len(truth["clips"])} cl
 fold B {labelled[("B", "indoor")]} indoor, {labelled[("B", "outdoor")]} outdoor, {labelled[("B", "graphics")]}
 graphics, {labelled[("B", None)]} no call. The set is small: read each precision with its counts.
 
-Thresholds are set on fold A (per tag family, the least strict one with precision >= {TARGET} and at least
-{MIN_SHOWN} tags shown) and judged on fold B, which played no part in them. Shipped: {th_line}; confidence
+Thresholds are set on fold A and judged on fold B, which played no part in them. Settings and families: the
+least strict threshold with precision >= {TARGET} over at least {MIN_SHOWN} tags, its {LOCAL} weakest tags still
+{LOCAL_TARGET} right, and no wrong tag within a factor {BAND} below it (so numeric differences between machines do
+not flip a shot); a score under 0.1 never counts. Graphics: the detail share half way between drawn and
+camera samples of fold A. Shipped: {th_line}; confidence
 shown with each tag (its smoothed precision on fold A, (right+1)/(shown+2)): {conf_line}. A tag judged
 "arguable" fell on a shot whose label says maybe (or no call); it counts neither way. Labelled: fold B shots
 whose label has that tag (the most it could be right on). Reverse: thresholds fit on B, judged on A.
