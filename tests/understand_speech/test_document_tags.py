@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 
 from vidlens.analyze.builtin.speech import SpeechAnalyzer, _make_speech_clip
-from vidlens.analyze.builtin.tags import derive_tags, keywords
+from vidlens.analyze.builtin.scene_families import GRAPHICS, INDOOR
+from vidlens.analyze.builtin.tags import derive_tags, keywords, scene_evidence, scene_tags
 from vidlens.analyze.builtin.technical import TechnicalAnalyzer
 from vidlens.analyze.document import build_document, document_schema
 from vidlens.media.probe import probe
@@ -43,11 +44,15 @@ RESULTS = {
                                         {"t": 8.0, "score": 0.3}, {"t": 10.0, "score": 0.91}],
                             "flagged": [{"start_s": 10.0, "end_s": 12.0, "max_score": 0.91, "samples": 1}]}},
     "scene": {"scene": {"model": "efficientnet-lite0", "embedding_dim": 1280, "embedding_dtype": "float16",
-                        "samples": [{"t": 0.0, "cut": False, "embedding_blob": None,
+                        "samples": [{"t": 0.0, "cut": False, "embedding_blob": None, "families": {"nature": 0.55},
+                                     "texture": {"luma": 0.4, "detail": 0.7, "edges": 0.05},
                                      "labels": [{"label": "valley", "score": 0.6}, {"label": "alp", "score": 0.2}]},
-                                    {"t": 2.0, "cut": False, "embedding_blob": None,
+                                    {"t": 2.0, "cut": False, "embedding_blob": None, "families": {"nature": 0.45},
+                                     "texture": {"luma": 0.4, "detail": 0.7, "edges": 0.05},
                                      "labels": [{"label": "alp", "score": 0.5}, {"label": "valley", "score": 0.3}]},
                                     {"t": 8.0, "cut": True, "embedding_blob": None,
+                                     "families": {"street": 0.75, "room": 0.02},
+                                     "texture": {"luma": 0.5, "detail": 0.6, "edges": 0.08},
                                      "labels": [{"label": "minibus", "score": 0.7}]}]},
               "scene_labels": [{"label": "valley", "start_s": 0.0, "end_s": 4.0, "confidence": 0.6, "samples": 2},
                                {"label": "alp", "start_s": 2.0, "end_s": 4.0, "confidence": 0.5, "samples": 1},
@@ -63,7 +68,7 @@ def _validate(doc: dict) -> None:
 def test_nothing_at_all_still_gives_a_complete_document() -> None:
     doc = build_document(VIDEO, [], {}, {})
     _validate(doc)
-    assert doc["schema"] == "vidlens.analysis" and doc["version"] == 1
+    assert doc["schema"] == "vidlens.analysis" and doc["version"] == 2
     for key in ("shots", "transcript", "people", "objects", "texts", "tags", "cues", "translation", "scene_labels"):
         assert doc[key] == [], key
     assert doc["moderation"] is None and doc["scene"] is None
@@ -125,18 +130,34 @@ def test_malformed_result_is_reported_not_fatal() -> None:
 def test_tags_are_explainable_per_video_and_per_shot() -> None:
     tags = derive_tags(RESULTS, SHOTS)
     assert all(t["evidence"] and 0 <= t["confidence"] <= 1 for t in tags)
-    video = {(t["kind"], t["tag"]) for t in tags if t["scope"] == "video"}
+    video = {(t["kind"], t["tag"]): t for t in tags if t["scope"] == "video"}
     assert {("object", "car"), ("object", "person"), ("people", "person"), ("text", "on-screen text"),
-            ("speech", "speech"), ("language", "language:en"), ("topic", "garden"), ("topic", "water")} <= video
+            ("speech", "speech"), ("language", "language:en"), ("topic", "garden"), ("topic", "water")} <= set(video)
     assert ("object", "dog") not in video  # 0.4 s, one track: too little evidence
+    assert video[("object", "car")]["shots"] == [1] and video[("object", "person")]["shots"] == [0]
+    assert video[("people", "person")]["shots"] == [0, 1] and video[("topic", "garden")]["shots"] == [0, 1]
     shot0 = {(t["kind"], t["tag"]) for t in tags if t["shot_index"] == 0}
     shot1 = {(t["kind"], t["tag"]) for t in tags if t["shot_index"] == 1}
     assert ("object", "person") in shot0 and ("object", "car") not in shot0
     assert ("object", "car") in shot1 and ("text", "on-screen text") in shot1
-    assert ("style", "dark / night") in shot0 and ("style", "outdoor") in shot1
-    assert ("topic", "garden") in shot1 and ("topic", "water") not in shot1
-    garden = next(t for t in tags if t["tag"] == "garden" and t["scope"] == "video")
+    assert ("style", "dark / night") in shot0
+    # in every shot: said once, at video scope, with both shots as evidence
+    assert ("people", "person") not in shot0 | shot1 and ("topic", "garden") not in shot0 | shot1
+    assert all(t["shots"] == [t["shot_index"]] for t in tags if t["scope"] == "shot")
+    garden = video[("topic", "garden")]
     assert "3 time(s)" in garden["evidence"][0]
+
+
+def test_every_tag_of_a_one_shot_clip_is_listed_once() -> None:
+    one = [{"index": 0, "start_s": 0.0, "end_s": 20.0, "transition_in": "start"}]
+    doc = build_document(VIDEO, one, RESULTS, {})
+    _validate(doc)
+    keys = [(t["kind"], t["tag"]) for t in doc["tags"]]
+    assert len(keys) == len(set(keys)) and {t["scope"] for t in doc["tags"]} == {"video"}
+    assert next(t for t in doc["tags"] if t["tag"] == "car")["shots"] == [0]
+    assert build_document(VIDEO, [], RESULTS, {})["tags"]  # no shots at all: still tagged, once
+    keys = [(t["kind"], t["tag"]) for t in build_document(VIDEO, [], RESULTS, {})["tags"]]
+    assert len(keys) == len(set(keys))
 
 
 def test_moderation_and_scene_tags_carry_evidence() -> None:
@@ -146,13 +167,49 @@ def test_moderation_and_scene_tags_carry_evidence() -> None:
         ("moderation", "video", None, 0.91), ("moderation", "shot", 1, 0.91)]
     assert "score 0.91 at 0:10.0 (threshold 0.80); 1 of 4 sample(s)" in nsfw[0]["evidence"][0]
     scene = {(t["scope"], t["shot_index"], t["tag"]): t for t in tags if t["kind"] == "scene"}
-    assert set(scene) == {("video", None, "minibus"), ("video", None, "valley"), ("video", None, "alp"),
-                          ("shot", 0, "valley"), ("shot", 0, "alp"), ("shot", 1, "minibus")}
-    assert scene[("video", None, "valley")]["evidence"] == [
-        "image classifier label 'valley', best score 0.60 over 2 sample(s), first at 0:00.0"]
+    # families, never ImageNet names ("valley", "minibus"); outdoor is in both shots, so said once
+    assert set(scene) == {("video", None, "outdoor"), ("video", None, "nature"), ("video", None, "street"),
+                          ("shot", 0, "nature"), ("shot", 1, "street")}
+    assert scene[("video", None, "outdoor")]["shots"] == [0, 1]
+    assert scene[("video", None, "nature")]["evidence"] == [
+        "in 1 of 2 shot(s) (0); shot 0: 'nature' classes score 0.50 (mean of 2 sample(s))"]
     calm = copy.deepcopy(RESULTS)
     calm["nsfw"]["moderation"]["threshold"] = 0.95
     assert not [t for t in derive_tags(calm, SHOTS) if t["kind"] == "moderation"]
+
+
+def test_scene_says_nothing_on_weak_dark_or_drawn_pictures() -> None:
+    def tags_of(*samples: tuple[dict, dict]) -> set[str]:
+        rows = [{"t": float(i), "families": f, "texture": x, "labels": []} for i, (f, x) in enumerate(samples)]
+        return {t for t, _, _ in scene_tags(scene_evidence(rows, None))}
+
+    photo = {"luma": 0.5, "detail": 0.6, "edges": 0.05}
+    # a talking head: no family reaches its threshold, and outdoor is not the default
+    assert tags_of(({"nature": 0.07, "room": 0.04}, photo), ({"nature": 0.08, "room": 0.03}, photo)) == set()
+    # mixed evidence: both settings score, neither twice the other
+    assert INDOOR not in tags_of(({"room": 0.3, "street": 0.25}, photo))
+    assert tags_of(({"room": 0.6}, photo)) == {INDOOR, "room"}
+    # black frames and fades say nothing, however the classifier scores them
+    assert tags_of(({"room": 0.6}, {"luma": 0.01, "detail": 0.0, "edges": 0.0})) == set()
+    # flat colour with hard edges (a test pattern) is graphics, never a setting
+    bars = {"luma": 0.4, "detail": 0.13, "edges": 0.18}
+    assert tags_of(({"room": 0.3}, bars), ({"room": 0.3}, bars)) == {GRAPHICS}
+    # samples of an older scene analyzer (no families) give no scene tags at all
+    assert scene_tags(scene_evidence([{"t": 0.0, "labels": [{"label": "valley", "score": 0.9}]}], None)) == []
+
+
+def test_an_image_class_corroborates_a_detection_but_never_stands_alone() -> None:
+    results = copy.deepcopy(RESULTS)
+    car = next(t for t in derive_tags(results, SHOTS) if t["tag"] == "car" and t["scope"] == "video")
+    assert len(car["evidence"]) == 1  # 'minibus' is no car, and its sample (8 s) is before the car's track
+    results["scene"]["scene"]["samples"].append({"t": 10.0, "cut": False, "embedding_blob": None,
+                                                 "families": {"street": 0.6}, "texture": {"luma": 0.5, "detail": 0.6,
+                                                                                          "edges": 0.08},
+                                                 "labels": [{"label": "sports car", "score": 0.42}]})
+    car = next(t for t in derive_tags(results, SHOTS) if t["tag"] == "car" and t["scope"] == "video")
+    assert car["evidence"][1] == "the image classifier agrees: 'sports car' 0.42 at 0:10.0"
+    del results["objects"]
+    assert not [t for t in derive_tags(results, SHOTS) if t["tag"] in ("car", "sports car", "minibus")]
 
 
 def test_keywords_skip_stopwords_and_singletons() -> None:

@@ -26,7 +26,7 @@ from vidlens.analyze.builtin.tags import derive_tags
 from vidlens.types import Video
 
 SCHEMA = "vidlens.analysis"
-VERSION = 1
+VERSION = 2  # 2: tags listed once with their shots; scene tags are settings and families, not ImageNet names
 _LISTS = ("transcript", "translation", "people", "objects", "texts", "cues", "scene_labels")
 _VIDEO_FIELDS = ("id", "sha256", "uri", "size_bytes", "container", "duration_s", "fps", "fps_float", "width",
                  "height", "rotation", "frame_count", "has_audio", "variable_frame_rate")

@@ -1,12 +1,17 @@
-"""Scene: ImageNet labels and an image embedding per keyframe (EfficientNet-Lite0).
+"""Scene: ImageNet labels, scene families, picture texture and an image embedding per keyframe (EfficientNet-Lite0).
 
 One 224-px view of at most ``fps`` frames a second, plus the first frame after each
 cut, goes through EfficientNet-Lite0. Each sample keeps its top-5 labels and its
 1280-d pooled feature, stored as a float16 ``.npy`` blob so the JSON stays small
 (useful for similarity search and near-duplicate shots). Labels scoring at least
-``label_confidence`` become ``scene_labels`` spans, which feed the tags; per-shot
-label summaries are added when the document is assembled. ImageNet names objects
-more than places ("minibus", "suit", "valley"), so read them as coarse hints.
+``label_confidence`` become ``scene_labels`` spans; per-shot label summaries are
+added when the document is assembled. ImageNet names objects more than places
+("minibus", "suit", "valley"), so single labels never become tags: each sample also
+keeps the summed probability of each coarse scene family (``scene_families``: room,
+street, nature ...) and three texture figures of the picture (mean luma, the share of
+pixels in mid-contrast detail and the share on hard edges), from which the tags
+derive indoor/outdoor, scene families and "graphics" (test patterns, slides, title
+cards: flat colour with hard edges and almost no detail, which no camera records).
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import io
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import cv2
 import numpy as np
 from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
+from vidlens.analyze.builtin.scene_families import family_indices
 from vidlens.analyze.keyframes import Keyframe, classify_keyframes, sample_ends
 from vidlens.media.decode import Sampling
 from vidlens.models.classify import SceneModel
@@ -26,6 +33,9 @@ from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
 
 TOP_K = 5
+TEXTURE_WIDTH = 224  # texture figures are measured at this width (the classifier's scale)
+FLAT_RANGE = 2  # a pixel whose 3x3 luma range is at most this is flat (camera noise and grain exceed it)
+EDGE_RANGE = 40  # ... and at least this, on a hard edge; in between, it is detail
 
 
 class SceneConfig(AnalyzerConfig):
@@ -47,8 +57,8 @@ def npy_bytes(vector: np.ndarray) -> bytes:
 
 class SceneAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
-        name="scene", version="1.0.0", kind="analyzer",
-        summary="ImageNet labels and a 1280-d image embedding per keyframe (EfficientNet-Lite0)",
+        name="scene", version="1.1.0", kind="analyzer",
+        summary="ImageNet labels, scene families, texture and a 1280-d embedding per keyframe (EfficientNet-Lite0)",
         license="Apache-2.0", models=("scene.classifier: EfficientNet-Lite0 (Apache-2.0)",
                                       "scene.labels: ImageNet-1k names (MIT)"), extras=("analysis",))
     Config: ClassVar[type[AnalyzerConfig]] = SceneConfig
@@ -69,6 +79,7 @@ class SceneAnalyzer(Analyzer):
         model = self._model()
         every = 1.0 / cfg.fps
         dims: set[int] = set()
+        families = family_indices(model.labels)
 
         def classify(kf: Keyframe) -> dict[str, Any]:
             """One sample's top labels; its embedding goes to a blob at once (only the key is kept)."""
@@ -79,9 +90,11 @@ class SceneAnalyzer(Analyzer):
                 if cfg.embeddings and ctx.blobs is not None:
                     blob = ctx.blobs.put_bytes(npy_bytes(feats[0]), ".npy")
             top = np.argsort(-probs[0])[:TOP_K]
+            fams = {f: round(float(probs[0, ix].sum()), 4) for f, ix in families.items() if ix}
             return {"t": round(kf.sample.t, 3), "cut": kf.cut,
                     "labels": [{"label": model.labels[i], "score": round(float(probs[0, i]), 4)} for i in top],
-                    "embedding_blob": blob}
+                    "families": {f: v for f, v in fams.items() if v >= 0.001},
+                    "texture": texture(kf.sample.image), "embedding_blob": blob}
 
         samples, errors = classify_keyframes(frames, every, ctx.video.duration_s, classify, ctx.progress)
         dim = next(iter(dims), None)
@@ -99,6 +112,25 @@ class SceneAnalyzer(Analyzer):
         from vidlens.analyze.builtin._vision_examples import check_scene_labels, make_two_photo_clip
 
         return [AnalyzerExample("bus-then-two-men", make_two_photo_clip, check_scene_labels)]
+
+
+def texture(rgb: np.ndarray) -> dict[str, float]:
+    """Mean luma and the shares of detail and hard-edge pixels of an RGB frame, at the classifier's scale.
+
+    A pixel's 3x3 luma range (max - min) sorts it: flat (range <= FLAT_RANGE), detail, or
+    hard edge (>= EDGE_RANGE). Drawn pictures are flat areas split by hard edges; camera
+    pictures, rendered films included, have detail almost everywhere (texture, noise, soft
+    shading). Measured at a fixed width so the figures do not depend on the video's size.
+    """
+    h, w = rgb.shape[:2]
+    small = cv2.resize(np.ascontiguousarray(rgb), (TEXTURE_WIDTH, max(1, round(h * TEXTURE_WIDTH / w))),
+                       interpolation=cv2.INTER_AREA)
+    y = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    kernel = np.ones((3, 3), np.uint8)
+    rng = cv2.dilate(y, kernel).astype(np.int16) - cv2.erode(y, kernel)
+    return {"luma": round(float(y.mean()) / 255.0, 4),
+            "detail": round(float(np.count_nonzero((rng > FLAT_RANGE) & (rng < EDGE_RANGE))) / rng.size, 4),
+            "edges": round(float(np.count_nonzero(rng >= EDGE_RANGE)) / rng.size, 4)}
 
 
 def _label_spans(samples: list[dict[str, Any]], ends: list[float], floor: float) -> list[dict[str, Any]]:
