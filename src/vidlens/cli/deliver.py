@@ -188,7 +188,7 @@ def package(
     max_height: int = typer.Option(2160, "--max-height", help="Top rung cap (never above the source)."),
     max_rungs: int = typer.Option(4, "--max-rungs", help="How many renditions at most."),
     player: bool = typer.Option(
-        False, "--player", help="Also write player.html + hls.js beside master.m3u8."
+        False, "--player", help="Also write player.html with hls.js and/or dash.js beside the manifests."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTDIR."),
     background: bool = BackgroundOption,
