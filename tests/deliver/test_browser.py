@@ -112,7 +112,9 @@ def test_dash_ladder_plays_in_chromium_with_dashjs_and_climbs_renditions(labelle
     r = package(
         labelled_720p,
         served,
-        PackageOptions(hls=False, dash=True, speed="ultrafast", segment_seconds=1.0, max_rungs=3, player=True),
+        PackageOptions(
+            hls=False, dash=True, speed="ultrafast", segment_seconds=1.0, max_rungs=3, player=True
+        ),
     )
     assert [x.name for x in r.renditions] == ["720p", "480p", "360p"]
     assert not (served / "hls.min.js").exists()  # the player carries only the engine it needs
@@ -148,17 +150,18 @@ def test_shared_clip_ladder_with_dash_plays_in_chromium(shared_media, tmp_path):
 
 
 @pytest.mark.timeout(180)
-def test_a_live_push_plays_in_chromium(small_clip, tmp_path):
-    """RTMP push -> supervisor -> 1 s fMP4 segments -> hls.js low-latency mode plays the live window."""
+@pytest.mark.parametrize("protocol", ["rtmp", "srt", "rtsp"])
+def test_a_live_push_plays_in_chromium(small_clip, tmp_path, protocol):
+    """FFmpeg push -> supervisor -> 1 s fMP4 segments -> hls.js low-latency mode plays the live window."""
     import socket
 
     from vidlens.deliver.latency import publisher_command
     from vidlens.deliver.live import LiveOptions, StreamSupervisor
 
-    with socket.socket() as s:
+    with socket.socket(type=socket.SOCK_DGRAM if protocol == "srt" else socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    opts = LiveOptions(name="web", protocol="rtmp", port=port, rungs=2, max_height=480)
+    opts = LiveOptions(name="web", protocol=protocol, port=port, rungs=2, max_height=480)
     out = tmp_path / "live"
     pub = None
     with StreamSupervisor(opts, out):
@@ -175,5 +178,5 @@ def test_a_live_push_plays_in_chromium(small_clip, tmp_path):
             if pub is not None:
                 pub.kill()
                 pub.wait()
-    assert got.get("state") == "playing" and got["played"] >= 3.0, got
-    assert got["height"] in (480, 360)
+    assert got.get("state") == "playing" and got["played"] >= 3.0 and got["errors"] == [], got
+    assert got["height"] in (480, 360) and got["rendition"]["height"] == got["height"], got
