@@ -244,6 +244,10 @@ def bench_live(clip: Path, work: Path, segments: int, protocol: str) -> dict:
         "last_frame_s": lat.last_frame_s,
         "max_first_s": max(lat.all_first_s),
         "all_first_s": lat.all_first_s,
+        # latency growth per segment: > 0 when the transcoder cannot keep real time on this machine
+        "drift_s": round(statistics.linear_regression(range(lat.samples), lat.all_first_s).slope, 3)
+        if lat.samples > 1
+        else 0.0,
         "transcoder_cpu_cores": round(cpu.get("transcoder", 0), 2),
         "publisher_cpu_cores": round(cpu.get("publisher", 0), 2),
         "restarts": restarts,
@@ -271,6 +275,7 @@ def bench_live_protocols(clip: Path, work: Path, segments: int, rounds: int) -> 
                 "transcoder_cpu_cores": round(statistics.median(r["transcoder_cpu_cores"] for r in rs), 2),
                 "publisher_cpu_cores": round(statistics.median(r["publisher_cpu_cores"] for r in rs), 2),
                 "restarts": sum(r["restarts"] for r in rs),
+                "drift_s": round(statistics.median(r["drift_s"] for r in rs), 3),
             }
         )
     ref = rows[0]["first_frame_s"]
@@ -299,17 +304,24 @@ def live_section(rows: list[dict], rounds: int, load_start: str, total_s: float)
             "",
             (
                 "| ingest | segments | first frame -> listed, median (s) | p90 (s) | max (s) | vs RTMP | "
-                "last frame -> listed (s) | transcoder CPU (cores) | sender CPU (cores) | restarts |"
+                "last frame -> listed (s) | drift (s/segment) | transcoder CPU (cores) | sender CPU (cores) | "
+                "restarts |"
             ),
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
             *[
                 f"| {r['protocol'].upper()} | {r['samples']} | **{r['first_frame_s']}** | {r['p90_first_s']} | "
-                f"{r['max_first_s']} | {r['vs_rtmp']}x | {r['last_frame_s']} | {r['transcoder_cpu_cores']} | "
+                f"{r['max_first_s']} | {r['vs_rtmp']}x | {r['last_frame_s']} | {r['drift_s']} | "
+                f"{r['transcoder_cpu_cores']} | "
                 f"{r['publisher_cpu_cores']} | {r['restarts']} |"
                 for r in rows
             ],
             "",
-            "Goal <= 3 s first frame -> listed on loopback for every protocol.",
+            (
+                "Goal <= 3 s first frame -> listed on loopback for every protocol. Drift is the growth of "
+                "the latency per segment (least squares over the run): near 0 when the transcoder keeps "
+                "real time; a clearly positive drift means the machine was too busy for a 3-rung 720p30 "
+                "ladder and the latency figures of that run measure the backlog, not the protocol."
+            ),
         ]
     )
 

@@ -100,10 +100,11 @@ ENDLIST = "#EXT-X-ENDLIST"
 
 
 def ingest_args(opts: LiveOptions) -> list[str]:
-    """FFmpeg input options: listen for a push, or pull; either way a silent peer times out.
+    """FFmpeg input options: listen for a push, or pull, with an I/O timeout of the stall timeout.
 
     A peer that connects and then sends nothing would otherwise hold the only listening
-    socket for ever; the I/O timeout turns it into an exit the supervisor reports.
+    socket for ever; the timeout turns it into an exit the supervisor reports. FFmpeg's RTSP
+    listener ignores it until the publisher has announced itself: see ``_silent_peer``.
     """
     io_timeout = str(int(opts.stall_timeout_s * 1e6))
     if opts.protocol == "rtmp":
