@@ -17,7 +17,7 @@ import pytest
 
 from vidlens.deliver.ladder import hls_playlist_entries
 from vidlens.deliver.latency import measure_latency, publisher_command, read_stamp
-from vidlens.deliver.live import ENDLIST, LiveOptions, StreamSupervisor, live_command
+from vidlens.deliver.live import ENDLIST, LiveOptions, StreamSupervisor, live_command, retry_delay
 from vidlens.deliver.verify import _init_uri, master_variants, video_segments
 
 pytestmark = pytest.mark.timeout(180)
@@ -249,13 +249,12 @@ def test_a_peer_that_connects_and_sends_nothing_is_dropped(tmp_path, protocol):
         wait_for(lambda: sup.status().state == "waiting", what="listener")
         time.sleep(0.5)
         with socket.create_connection(("127.0.0.1", opts.port), timeout=10) as s:
-            s.settimeout(10)
-            t0 = time.monotonic()
+            s.settimeout(20)  # 10x the stall timeout: a hang-up, not a slow machine, is what is tested
             try:
                 got = s.recv(1 << 16)  # blocks until FFmpeg hangs up (before: it waited for ever)
             except ConnectionResetError:
                 got = b""
-            assert got == b"" and time.monotonic() - t0 < 8
+            assert got == b""
         # RTMP: FFmpeg's own I/O timeout ends the run; RTSP: the supervisor sees the idle connection
         wait_for(lambda: {"exited", "stalled"} & set(kinds(sup)), timeout=10, what="the silent run to end")
         assert sup.status().last_error
@@ -351,10 +350,8 @@ def test_rtsp_pull_reconnects_and_reports(tmp_path):
         assert sup.status().restarts >= 3
         assert "refused" in sup.status().last_error.lower()
         # retries back off: 0.2 s, then 0.4 s, then 0.8 s between attempts
-        starts = [e.at for e in sup.status().events if e.kind == "started"]
-        exits = [e.at for e in sup.status().events if e.kind == "exited"]
-        gaps = [s - e for e, s in zip(exits, starts[1:], strict=False)]
-        assert gaps[1] > gaps[0] * 1.5, gaps
+        details = [e.detail for e in sup.status().events if e.kind == "exited"]
+        assert [d.rsplit("retrying in ", 1)[1] for d in details[:3]] == ["0.2 s", "0.4 s", "0.8 s"], details
         assert not (tmp_path / "rtsp" / "master.m3u8").exists()
 
 
@@ -387,3 +384,5 @@ def test_live_options_validation():
     pull = LiveOptions(name="a", protocol="rtsp", url="rtsp://cam/1")
     assert not pull.listens and pull.ingest_url == "rtsp://cam/1"
     assert LiveOptions(name="a", port=1935, max_height=480, rungs=3).heights() == [480, 360]
+    backoff = LiveOptions(name="a", port=1935, restart_delay_s=0.5, max_restart_delay_s=30)
+    assert [retry_delay(backoff, n) for n in (0, 1, 2, 3, 8)] == [0.5, 0.5, 1.0, 2.0, 30]

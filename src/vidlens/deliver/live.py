@@ -302,6 +302,11 @@ def end_playlists(outdir: Path) -> list[Path]:
     return ended
 
 
+def retry_delay(opts: LiveOptions, failures: int) -> float:
+    """Wait before the next run: doubled for each run in a row that ended before any media."""
+    return min(opts.restart_delay_s * 2 ** max(0, failures - 1), opts.max_restart_delay_s)
+
+
 class StreamSupervisor:
     """Keeps one live transcode running; restarts and reports when it fails or stalls."""
 
@@ -481,19 +486,18 @@ class StreamSupervisor:
             time.sleep(0.1)  # let the log reader drain the last lines
             log = list(self._log)
             self._last_error = failure_reason(log) or reason[1]
-            self._event(reason[0], reason[1], tail("\n".join(log), 12))
+            went_live = self._last_advance is not None
+            self._failures = 0 if went_live or self._no_audio else self._failures + 1
+            delay = retry_delay(self.opts, self._failures)
+            retry = "" if self._stop.is_set() else f"; retrying in {delay:g} s"
+            self._event(reason[0], reason[1] + retry, tail("\n".join(log), 12))
             if self._no_audio and self._audio:
                 self._audio = False
                 self._event("video-only", "the push carries no audio: the ladder continues without it")
             if self._stop.is_set():
                 break
-            went_live = self._last_advance is not None
-            self._failures = 0 if went_live or self._no_audio else self._failures + 1
             self._state = "restarting"
             self._restarts += 1
-            delay = min(
-                self.opts.restart_delay_s * 2 ** max(0, self._failures - 1), self.opts.max_restart_delay_s
-            )
             if self._stop.wait(delay):
                 break
             self._spawn()
