@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -47,8 +48,15 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
-def play(folder: Path, want_s: float = 2.0, timeout_s: float = 90.0, query: str = "") -> dict:
-    """Open ``player.html`` from ``folder`` in headless Chromium; the beacon once ``want_s`` has played."""
+def play(
+    folder: Path,
+    want_s: float = 2.0,
+    timeout_s: float = 90.0,
+    query: str = "",
+    until: Callable[[dict], bool] = lambda _b: True,
+) -> dict:
+    """Open ``player.html`` from ``folder`` in headless Chromium; the beacon once ``want_s`` has played
+    and ``until`` holds (or the first error, or the last beacon at the timeout)."""
     beacons: queue.Queue[dict] = queue.Queue()
     handler = type("Handler", (_Handler,), {"beacons": beacons})
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
@@ -77,7 +85,7 @@ def play(folder: Path, want_s: float = 2.0, timeout_s: float = 90.0, query: str 
                 last = beacons.get(timeout=1.0)
             except queue.Empty:
                 continue
-            if last.get("state", "").startswith("error") or last.get("played", 0) >= want_s:
+            if last.get("errors") or last.get("played", 0) >= want_s and until(last):
                 return last
         return last
     finally:
@@ -94,11 +102,38 @@ def test_hls_ladder_of_a_sample_plays_in_chromium(tmp_path):
     got = play(served)
     assert got.get("state") == "playing" and got["played"] >= 2.0, got
     assert (got["width"], got["height"]) == (360, 288)
+    assert got["engine"].startswith("hls.js") and got["errors"] == [], got
+    assert got["rendition"]["height"] == 288, got
+
+
+def test_dash_ladder_plays_in_chromium_with_dashjs_and_climbs_renditions(labelled_720p, tmp_path):
+    """A DASH-only 3-rung ladder through dash.js: starts on the lowest rendition, ABR switches up."""
+    served = tmp_path / "pkg"
+    r = package(
+        labelled_720p,
+        served,
+        PackageOptions(
+            hls=False, dash=True, speed="ultrafast", segment_seconds=1.0, max_rungs=3, player=True
+        ),
+    )
+    assert [x.name for x in r.renditions] == ["720p", "480p", "360p"]
+    assert not (served / "hls.min.js").exists()  # the player carries only the engine it needs
+    got = play(served, want_s=3.0, query="&start=lowest", until=lambda b: bool(b.get("switches")))
+    assert got.get("errors") == [], got
+    assert got["engine"].startswith("dash.js 5.") and got["state"] == "playing", got
+    assert got["played"] >= 3.0, got
+    assert sorted(x["height"] for x in got["renditions"]) == [360, 480, 720]
+    # dash.js rendered the lowest first, then switched up; the picture is the rendition it reports
+    assert got["switches"], got
+    first = next(x for x in got["renditions"] if x["id"] == got["switches"][0]["from"])
+    assert first["height"] == 360, got
+    assert (got["width"], got["height"]) == (got["rendition"]["width"], got["rendition"]["height"]), got
+    assert got["rendition"]["height"] > 360, got
 
 
 @pytest.mark.slow
 def test_shared_clip_ladder_with_dash_plays_in_chromium(shared_media, tmp_path):
-    """The HLS side of a combined HLS + DASH package (shared CMAF segments) plays too."""
+    """Both sides of a combined HLS + DASH package (shared CMAF segments): hls.js and dash.js."""
     served = tmp_path / "pkg"
     r = package(
         shared_media / "shots" / "blender_bbb_0_30.webm",
@@ -107,23 +142,26 @@ def test_shared_clip_ladder_with_dash_plays_in_chromium(shared_media, tmp_path):
     )
     assert [x.name for x in r.renditions] == ["720p", "480p"]
     assert (served / "manifest.mpd").is_file()
-    got = play(served, want_s=3.0)
-    assert got.get("state") == "playing" and got["played"] >= 3.0, got
-    assert got["height"] in (720, 480)
+    for query, engine in (("", "hls.js"), ("&src=manifest.mpd", "dash.js")):
+        got = play(served, want_s=3.0, query=query)
+        assert got.get("state") == "playing" and got["played"] >= 3.0 and got["errors"] == [], got
+        assert got["engine"].startswith(engine) and got["height"] in (720, 480), got
+        assert got["rendition"]["height"] == got["height"], got
 
 
 @pytest.mark.timeout(180)
-def test_a_live_push_plays_in_chromium(small_clip, tmp_path):
-    """RTMP push -> supervisor -> 1 s fMP4 segments -> hls.js low-latency mode plays the live window."""
+@pytest.mark.parametrize("protocol", ["rtmp", "srt", "rtsp"])
+def test_a_live_push_plays_in_chromium(small_clip, tmp_path, protocol):
+    """FFmpeg push -> supervisor -> 1 s fMP4 segments -> hls.js low-latency mode plays the live window."""
     import socket
 
     from vidlens.deliver.latency import publisher_command
     from vidlens.deliver.live import LiveOptions, StreamSupervisor
 
-    with socket.socket() as s:
+    with socket.socket(type=socket.SOCK_DGRAM if protocol == "srt" else socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    opts = LiveOptions(name="web", protocol="rtmp", port=port, rungs=2, max_height=480)
+    opts = LiveOptions(name="web", protocol=protocol, port=port, rungs=2, max_height=480)
     out = tmp_path / "live"
     pub = None
     with StreamSupervisor(opts, out):
@@ -140,5 +178,5 @@ def test_a_live_push_plays_in_chromium(small_clip, tmp_path):
             if pub is not None:
                 pub.kill()
                 pub.wait()
-    assert got.get("state") == "playing" and got["played"] >= 3.0, got
-    assert got["height"] in (480, 360)
+    assert got.get("state") == "playing" and got["played"] >= 3.0 and got["errors"] == [], got
+    assert got["height"] in (480, 360) and got["rendition"]["height"] == got["height"], got

@@ -38,14 +38,25 @@ def test_package_hls_and_dash_layout(labelled_720p, tmp_path, capsys):
     )
     assert (out / "master.m3u8").is_file() and not (out / "manifest.mpd").exists()
     html = (out / "player.html").read_text()
-    assert (
-        'src="hls.min.js"' in html and "master.m3u8" in html and (out / "hls.min.js").stat().st_size > 100_000
-    )
+    assert '"hls.min.js"' in html and 'DEFAULT_SRC = "master.m3u8"' in html
+    assert (out / "hls.min.js").stat().st_size > 100_000 and not (out / "dash.mediaplayer.min.js").exists()
     assert r["hls"] == "master.m3u8" and r["dash"] is None and len(r["renditions"]) == 2
     r = run_json(
-        capsys, "package", str(labelled_720p), str(out), "--dash", "--speed", "ultrafast", "--max-rungs", "1"
+        capsys,
+        "package",
+        str(labelled_720p),
+        str(out),
+        "--dash",
+        "--speed",
+        "ultrafast",
+        "--max-rungs",
+        "1",
+        "--player",
     )
     assert (out / "manifest.mpd").is_file() and not (out / "master.m3u8").exists()  # replaced whole
+    html = (out / "player.html").read_text()  # a DASH-only folder's player opens the MPD with dash.js
+    assert 'DEFAULT_SRC = "manifest.mpd"' in html and (out / "dash.js.LICENSE").is_file()
+    assert (out / "dash.mediaplayer.min.js").stat().st_size > 100_000 and not (out / "hls.min.js").exists()
     run_json(
         capsys,
         "package",
@@ -105,12 +116,13 @@ def test_live_start_status_stop(small_clip, tmp_path, capsys):
         port = s.getsockname()[1]
     data = tmp_path / "data"
     r = run_json(
-        capsys, "live", "start", "cam", "--rtmp-port", str(port), "--data-dir", str(data), "--rungs", "1"
+        capsys, "live", "start", "cam", "--rtsp-port", str(port), "--data-dir", str(data), "--rungs", "1"
     )
+    assert r["ingest_url"] == f"rtsp://127.0.0.1:{port}/live/stream"
     pid = r["supervisor_pid"]
     pub = None
     try:
-        assert inner_main(["live", "start", "cam", "--rtmp-port", str(port), "--data-dir", str(data)]) == 5
+        assert inner_main(["live", "start", "cam", "--rtsp-port", str(port), "--data-dir", str(data)]) == 5
         capsys.readouterr()
         deadline = time.monotonic() + 60
         state = {}
@@ -130,6 +142,9 @@ def test_live_start_status_stop(small_clip, tmp_path, capsys):
         assert stopped["was_running"]
         final = run_json(capsys, "live", "status", "--data-dir", str(data))["streams"][0]
         assert final["state"] == "stopped" and final["events"][-1]["kind"] == "stopped"
+        # stopped on purpose: the playlist now says the stream has ended
+        playlist = next((data / "live" / "cam").glob("*/index.m3u8"))
+        assert playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST")
     finally:
         if pub is not None:
             pub.kill()

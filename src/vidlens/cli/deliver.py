@@ -188,7 +188,7 @@ def package(
     max_height: int = typer.Option(2160, "--max-height", help="Top rung cap (never above the source)."),
     max_rungs: int = typer.Option(4, "--max-rungs", help="How many renditions at most."),
     player: bool = typer.Option(
-        False, "--player", help="Also write player.html + hls.js beside master.m3u8."
+        False, "--player", help="Also write player.html with hls.js and/or dash.js beside the manifests."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTDIR."),
     background: bool = BackgroundOption,
@@ -369,6 +369,9 @@ def live_start(
     name: str = typer.Argument("main", help="Stream name (one supervisor process per name)."),
     rtmp_port: int | None = typer.Option(None, "--rtmp-port", help="Listen for an RTMP push on this port."),
     srt_port: int | None = typer.Option(None, "--srt-port", help="Listen for an SRT push on this port."),
+    rtsp_port: int | None = typer.Option(
+        None, "--rtsp-port", help="Listen for an RTSP push (ANNOUNCE/RECORD, TCP or UDP) on this port."
+    ),
     rtsp: str | None = typer.Option(None, "--rtsp", help="Pull this rtsp:// URL (reconnects on drops)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     outdir: Path | None = typer.Option(
@@ -386,15 +389,15 @@ def live_start(
 
     from vidlens.deliver.live import LiveOptions, pid_alive, state_dir
 
-    chosen = [x for x in (rtmp_port, srt_port, rtsp) if x is not None]
+    chosen = [x for x in (rtmp_port, srt_port, rtsp_port, rtsp) if x is not None]
     if len(chosen) != 1:
-        raise UsageError("give exactly one of --rtmp-port, --srt-port, --rtsp")
+        raise UsageError("give exactly one of --rtmp-port, --srt-port, --rtsp-port, --rtsp")
     protocol = "rtmp" if rtmp_port else "srt" if srt_port else "rtsp"
     try:
         opts = LiveOptions(
             name=name,
             protocol=protocol,
-            port=rtmp_port or srt_port,
+            port=rtmp_port or srt_port or rtsp_port,
             url=rtsp,
             host=host,
             max_height=max_height,
@@ -437,7 +440,8 @@ def live_start(
         json_out,
         [
             (
-                f"live '{name}': push to {opts.ingest_url}; HLS at {out / 'master.m3u8'} "
+                f"live '{name}': {'push to' if opts.listens else 'pulling'} {opts.ingest_url}; "
+                f"HLS at {out / 'master.m3u8'} "
                 f"(supervisor pid {proc.pid})"
             )
         ],
@@ -475,6 +479,8 @@ def live_status(
         lines.append(
             f"{s['name']}: {s['state']}, restarts {s['restarts']}, ingest {s['ingest_url']}, "
             f"last output {s.get('last_output_age_s')} s ago"
+            + (f", waiting {s['waiting_s']:.0f} s for media" if s.get("waiting_s") is not None else "")
+            + (f"; last error: {s['last_error']}" if s.get("last_error") else "")
         )
         lines += [f"  {e['kind']}: {e['detail']}" for e in s.get("events", [])[-5:]]
     _emit({"streams": states}, json_out, lines or ["no live streams"])

@@ -55,7 +55,7 @@ class PackageOptions(BaseModel):
     max_fps: float = Field(default=60.0, gt=0, le=120)
     audio_bitrate_kbps: int = Field(default=128, ge=32, le=512)
     hdr: Literal["auto", "passthrough", "tonemap"] = "tonemap"
-    player: bool = False  # also write player.html + hls.js (HLS only)
+    player: bool = False  # also write player.html + hls.js and/or dash.js
 
     @model_validator(mode="after")
     def _outputs(self) -> PackageOptions:
@@ -281,8 +281,8 @@ def package(
             if not (stage / manifest).is_file():
                 raise MediaError(f"FFmpeg finished but wrote no {manifest}", path=str(source))
         labels = _label_status(stage, opts, label, str(source))
-        if opts.player and opts.hls:
-            install_player(stage)
+        if opts.player:
+            install_player(stage, hls=opts.hls, dash=opts.dash)
     return PackageResult(
         outdir=str(Path(outdir).absolute()),
         hls="master.m3u8" if opts.hls else None,

@@ -58,10 +58,21 @@ def stamp_filter(base_epoch: float, fps: int = 30) -> str:
     return ",".join(parts)
 
 
-def publisher_command(clip: str | Path, url: str, base_epoch: float) -> list[str]:
-    """FFmpeg pushing ``clip`` in a loop at real-time speed, clock-stamped, to an RTMP or SRT URL."""
-    fmt = "flv" if url.startswith("rtmp") else "mpegts"
-    target = url if fmt == "flv" else f"{url}?mode=caller&latency=120000"
+def push_target(url: str, rtsp_transport: str = "tcp") -> list[str]:
+    """FFmpeg output options that push to an ``rtmp://``, ``srt://`` or ``rtsp://`` ingest URL."""
+    if url.startswith("rtmp://"):
+        return ["-f", "flv", url]
+    if url.startswith("srt://"):
+        return ["-f", "mpegts", f"{url}?mode=caller&latency=120000"]
+    if url.startswith("rtsp://"):
+        return ["-f", "rtsp", "-rtsp_transport", rtsp_transport, url]
+    raise ValueError(f"cannot push to {url!r}: not rtmp://, srt:// or rtsp://")
+
+
+def publisher_command(
+    clip: str | Path, url: str, base_epoch: float, *, rtsp_transport: str = "tcp"
+) -> list[str]:
+    """FFmpeg pushing ``clip`` in a loop at real-time speed, clock-stamped, to an RTMP, SRT or RTSP URL."""
     return [
         ffmpeg_exe(),
         "-hide_banner",
@@ -95,9 +106,7 @@ def publisher_command(clip: str | Path, url: str, base_epoch: float) -> list[str
         "96k",
         "-ar",
         "48000",
-        "-f",
-        fmt,
-        target,
+        *push_target(url, rtsp_transport),
     ]
 
 

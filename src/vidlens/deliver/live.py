@@ -1,10 +1,12 @@
 """Live ingest to a low-latency HLS ladder, one supervised FFmpeg process per stream.
 
-FFmpeg itself is the ingest server: it listens for an RTMP or SRT push, or pulls
-RTSP, and writes 1-second fMP4 segments for every rung in one process. The
-supervisor restarts it when it exits (publisher gone, garbage on the wire), when
-its output stops advancing (a stalled publisher that keeps the socket open), or
-when the decoder keeps reporting corrupt data, and records why each time.
+FFmpeg itself is the ingest server: it listens for an RTMP, SRT or RTSP (ANNOUNCE/RECORD)
+push, or pulls RTSP from a camera or server, and writes 1-second fMP4 segments for every
+rung in one process. The supervisor restarts it when it exits (publisher gone, garbage on
+the wire, a peer that connects and sends nothing), when its output stops advancing (a
+stalled publisher that keeps the socket open), or when the decoder keeps reporting corrupt
+data, and records why each time. Until a stream is stopped on purpose its playlists never
+say it has ended: a publisher dropping out is an interruption, not the end of the stream.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ class LiveOptions(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     protocol: Literal["rtmp", "srt", "rtsp"] = "rtmp"
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)  # listen for a push here
     host: str = "127.0.0.1"
-    url: str | None = None  # RTSP pull URL
+    url: str | None = None  # or pull from here (RTSP)
     stream_key: str = Field(default="stream", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     segment_seconds: float = Field(default=1.0, ge=0.5, le=6)
     list_size: int = Field(default=6, ge=3, le=60)
@@ -55,24 +57,35 @@ class LiveOptions(BaseModel):
     audio_bitrate_kbps: int = Field(default=96, ge=32, le=320)
     stall_timeout_s: float = Field(default=5.0, gt=0.5, le=120)
     restart_delay_s: float = Field(default=0.5, ge=0, le=60)
+    max_restart_delay_s: float = Field(default=30.0, ge=0, le=600)
     garbage_errors: int = Field(default=50, ge=1)
 
     @model_validator(mode="after")
     def _source(self) -> LiveOptions:
-        if self.protocol == "rtsp" and not (self.url and self.url.startswith(("rtsp://", "rtsps://"))):
-            raise ValueError("an RTSP pull needs url='rtsp://...'")
-        if self.protocol in ("rtmp", "srt") and self.port is None:
+        if self.url is not None:
+            if self.protocol != "rtsp":
+                raise ValueError(f"{self.protocol.upper()} is ingested by listening: give a port, not a url")
+            if self.port is not None:
+                raise ValueError("give a port to listen for an RTSP push or a url to pull, not both")
+            if not self.url.startswith(("rtsp://", "rtsps://")):
+                raise ValueError("an RTSP pull needs url='rtsp://...'")
+        elif self.port is None:
             raise ValueError(f"an {self.protocol.upper()} listener needs a port")
         return self
 
     @property
+    def listens(self) -> bool:
+        """True when VidLens waits for a publisher; False when it pulls from ``url``."""
+        return self.url is None
+
+    @property
     def ingest_url(self) -> str:
-        """Where a publisher pushes (RTMP/SRT) or where we pull from (RTSP)."""
-        if self.protocol == "rtmp":
-            return f"rtmp://{self.host}:{self.port}/live/{self.stream_key}"
+        """Where a publisher pushes, or where VidLens pulls from."""
+        if not self.listens:
+            return str(self.url)
         if self.protocol == "srt":
             return f"srt://{self.host}:{self.port}"
-        return str(self.url)
+        return f"{self.protocol}://{self.host}:{self.port}/live/{self.stream_key}"
 
     def heights(self) -> list[int]:
         return [h for h, _ in LADDER if h <= self.max_height][: self.rungs] or [self.max_height]
@@ -80,6 +93,36 @@ class LiveOptions(BaseModel):
 
 # FFmpeg's hls muxer when var_stream_map names an audio stream the push does not have.
 NO_AUDIO = "Unable to map stream at a:"
+# FFmpeg's RTSP listener multiplies its wait by 1000 and rejects the default "forever" (-1):
+# wait a week instead, then the supervisor simply listens again.
+RTSP_LISTEN_S = 7 * 24 * 3600
+ENDLIST = "#EXT-X-ENDLIST"
+
+
+def ingest_args(opts: LiveOptions) -> list[str]:
+    """FFmpeg input options: listen for a push, or pull, with an I/O timeout of the stall timeout.
+
+    A peer that connects and then sends nothing would otherwise hold the only listening
+    socket for ever; the timeout turns it into an exit the supervisor reports. FFmpeg's RTSP
+    listener ignores it until the publisher has announced itself: see ``_silent_peer``.
+    """
+    io_timeout = str(int(opts.stall_timeout_s * 1e6))
+    if opts.protocol == "rtmp":
+        return ["-rw_timeout", io_timeout, "-listen", "1", "-i", opts.ingest_url]
+    if opts.protocol == "srt":
+        return ["-rw_timeout", io_timeout, "-i", f"{opts.ingest_url}?mode=listener&latency=120000"]
+    if opts.listens:  # RTSP ANNOUNCE/RECORD push; the publisher picks TCP or UDP transport
+        return [
+            "-rtsp_flags",
+            "listen",
+            "-listen_timeout",
+            str(RTSP_LISTEN_S),
+            "-timeout",
+            io_timeout,
+            "-i",
+            opts.ingest_url,
+        ]
+    return ["-rtsp_transport", "tcp", "-timeout", io_timeout, "-i", opts.ingest_url]
 
 
 def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[str]:
@@ -88,19 +131,6 @@ def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[st
     ``audio=False`` for a push found to carry no audio: the variant map may not name a stream
     that never arrives, and which streams a push carries is only known once it has connected.
     """
-    if opts.protocol == "rtmp":
-        inp = ["-listen", "1", "-i", opts.ingest_url]
-    elif opts.protocol == "srt":
-        inp = ["-i", f"{opts.ingest_url}?mode=listener&latency=120000"]
-    else:
-        inp = [
-            "-rtsp_transport",
-            "tcp",
-            "-timeout",
-            str(int(opts.stall_timeout_s * 1e6)),
-            "-i",
-            opts.ingest_url,
-        ]
     heights = opts.heights()
     n = len(heights)
     gop = max(1, round(opts.fps * opts.segment_seconds))
@@ -121,7 +151,7 @@ def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[st
         "1000000",
         "-probesize",
         "1000000",
-        *inp,
+        *ingest_args(opts),
         "-filter_complex",
         ";".join(graph),
     ]
@@ -177,7 +207,10 @@ def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[st
         "-hls_list_size",
         str(opts.list_size),
         "-hls_flags",
-        ("delete_segments+independent_segments+temp_file+append_list+discont_start+program_date_time"),
+        (
+            "delete_segments+independent_segments+temp_file+append_list+discont_start+program_date_time"
+            "+omit_endlist"
+        ),
         "-hls_segment_type",
         "fmp4",
         "-hls_fmp4_init_filename",
@@ -198,7 +231,9 @@ def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[st
 @dataclass
 class LiveEvent:
     at: float
-    kind: str  # started | exited | stalled | garbage | video-only | stopped
+    # started | exited (before any media) | disconnected (after media) | stalled | garbage |
+    # video-only | stopped
+    kind: str
     detail: str = ""
     log_tail: str = ""
 
@@ -212,10 +247,64 @@ class LiveStatus:
     pid: int | None
     restarts: int
     last_output_age_s: float | None
+    waiting_s: float | None  # how long it has been waiting for media (None unless waiting)
+    last_error: str | None  # FFmpeg's reason for the last failed or ended run, one line
     events: list[LiveEvent] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# FFmpeg log lines that name why a run ended; boilerplate that follows them is skipped.
+_REASON = re.compile(
+    r"error|fail|refused|invalid|unable|timed? ?out|not found|denied|unauthori", re.IGNORECASE
+)
+_NOT_A_REASON = re.compile(
+    r"^(Error opening input files?|Exiting with exit code|Conversion failed)", re.IGNORECASE
+)
+
+
+def failure_reason(log_lines: list[str]) -> str | None:
+    """The first line of FFmpeg's log that says what went wrong, without context addresses."""
+    for line in log_lines:
+        line = re.sub(r"\[(\S+) @ 0x[0-9a-f]+\] ", r"[\1] ", line.strip())
+        if _REASON.search(line) and not _NOT_A_REASON.match(line) and not GARBAGE_PATTERNS.search(line):
+            return line[:300]
+    return None
+
+
+def tcp_peers(port: int) -> int | None:
+    """Established TCP connections on local ``port`` (Linux ``/proc/net``); None where unreadable."""
+    found, readable = 0, False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 3 and cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                found += 1
+    return found if readable else None
+
+
+def end_playlists(outdir: Path) -> list[Path]:
+    """Mark every media playlist of a stopped stream as ended (FFmpeg runs with ``omit_endlist``)."""
+    ended = []
+    for playlist in sorted(outdir.glob("*/index.m3u8")):
+        text = playlist.read_text()
+        if ENDLIST not in text:
+            tmp = playlist.with_suffix(".m3u8.tmp")
+            tmp.write_text(text.rstrip("\n") + "\n" + ENDLIST + "\n")
+            tmp.replace(playlist)
+        ended.append(playlist)
+    return ended
+
+
+def retry_delay(opts: LiveOptions, failures: int) -> float:
+    """Wait before the next run: doubled for each run in a row that ended before any media."""
+    return min(opts.restart_delay_s * 2 ** max(0, failures - 1), opts.max_restart_delay_s)
 
 
 class StreamSupervisor:
@@ -233,6 +322,10 @@ class StreamSupervisor:
         self._no_audio = False
         self._last_out_us = -1
         self._last_advance: float | None = None
+        self._spawned_at = time.monotonic()
+        self._peer_since: float | None = None  # an RTSP publisher connected, no media yet
+        self._failures = 0  # runs in a row that ended before any media: backs the retries off
+        self._last_error: str | None = None
         self._events: list[LiveEvent] = []
         self._restarts = 0
         self._state = "starting"
@@ -247,10 +340,12 @@ class StreamSupervisor:
         self._watchdog.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop on purpose: FFmpeg finishes its last segment, then the playlists say the stream ended."""
         self._stop.set()
         self._kill(graceful=True)
         if self._watchdog is not None:
             self._watchdog.join(timeout)
+        end_playlists(self.outdir)
         self._state = "stopped"
         self._event("stopped")
 
@@ -266,7 +361,9 @@ class StreamSupervisor:
         return self._proc.pid if self._proc else None
 
     def status(self) -> LiveStatus:
-        age = None if self._last_advance is None else round(time.monotonic() - self._last_advance, 3)
+        now = time.monotonic()
+        age = None if self._last_advance is None else round(now - self._last_advance, 3)
+        waiting = round(now - self._spawned_at, 3) if self._state == "waiting" else None
         return LiveStatus(
             self.opts.name,
             self._state,
@@ -275,6 +372,8 @@ class StreamSupervisor:
             self.pid,
             self._restarts,
             age,
+            waiting,
+            self._last_error,
             list(self._events[-20:]),
         )
 
@@ -289,6 +388,8 @@ class StreamSupervisor:
         self._no_audio = False
         self._last_out_us = -1
         self._last_advance = None
+        for leftover in self.outdir.glob("*/*.tmp"):  # a killed run's unfinished segment or playlist
+            leftover.unlink(missing_ok=True)
         self._proc = subprocess.Popen(
             live_command(self.opts, self.outdir, audio=self._audio),
             stdout=subprocess.PIPE,
@@ -297,8 +398,11 @@ class StreamSupervisor:
             errors="replace",
             start_new_session=True,
         )
+        self._spawned_at = time.monotonic()
+        self._peer_since = None
         self._state = "waiting"
-        self._event("started", f"pid {self._proc.pid} listening on {self.opts.ingest_url}")
+        verb = "listening on" if self.opts.listens else "pulling"
+        self._event("started", f"pid {self._proc.pid} {verb} {self.opts.ingest_url}")
         proc = self._proc
         threading.Thread(target=self._read_progress, args=(proc,), daemon=True).start()
         threading.Thread(target=self._read_log, args=(proc,), daemon=True).start()
@@ -338,28 +442,55 @@ class StreamSupervisor:
         except ProcessLookupError:
             pass
 
+    def _why(self, rc: int | None) -> tuple[str, str] | None:
+        """Why the current run must end now, as (event kind, detail); None while it is healthy."""
+        had_media = self._last_advance is not None
+        if rc is not None:
+            media = f"after {self._last_out_us / 1e6:.1f} s of media" if had_media else "before any media"
+            return ("disconnected" if had_media else "exited", f"ffmpeg exited with code {rc} {media}")
+        if had_media and time.monotonic() - self._last_advance > self.opts.stall_timeout_s:
+            return ("stalled", f"no new media for {self.opts.stall_timeout_s:g} s")
+        if self._garbage >= self.opts.garbage_errors:
+            return ("garbage", f"{self._garbage} decode errors")
+        if self._silent_peer():
+            return ("stalled", f"a publisher connected but sent no media for {self.opts.stall_timeout_s:g} s")
+        return None
+
+    def _silent_peer(self) -> bool:
+        """An RTSP publisher has held the connection for the stall timeout without sending media.
+
+        FFmpeg's RTSP listener has no I/O timeout of its own (RTMP and SRT get ``-rw_timeout``), so
+        a peer that connects and says nothing would keep the only listening socket for ever.
+        """
+        if self._last_advance is not None or not (self.opts.protocol == "rtsp" and self.opts.listens):
+            return False
+        if not tcp_peers(int(self.opts.port or 0)):
+            self._peer_since = None
+            return False
+        now = time.monotonic()
+        if self._peer_since is None:
+            self._peer_since = now
+        return now - self._peer_since > self.opts.stall_timeout_s
+
     def _watch(self) -> None:
         while not self._stop.wait(0.2):
             proc = self._proc
             if proc is None:
                 continue
             rc = proc.poll()
-            reason = None
-            if rc is not None:
-                reason = ("exited", f"ffmpeg exited with code {rc}")
-            elif (
-                self._last_advance is not None
-                and time.monotonic() - self._last_advance > self.opts.stall_timeout_s
-            ):
-                reason = ("stalled", f"no new media for {self.opts.stall_timeout_s:g} s")
-            elif self._garbage >= self.opts.garbage_errors:
-                reason = ("garbage", f"{self._garbage} decode errors")
+            reason = self._why(rc)
             if reason is None:
                 continue
             if rc is None:
                 self._kill(graceful=False)
             time.sleep(0.1)  # let the log reader drain the last lines
-            self._event(reason[0], reason[1], tail("\n".join(self._log), 12))
+            log = list(self._log)
+            self._last_error = failure_reason(log) or reason[1]
+            went_live = self._last_advance is not None
+            self._failures = 0 if went_live or self._no_audio else self._failures + 1
+            delay = retry_delay(self.opts, self._failures)
+            retry = "" if self._stop.is_set() else f"; retrying in {delay:g} s"
+            self._event(reason[0], reason[1] + retry, tail("\n".join(log), 12))
             if self._no_audio and self._audio:
                 self._audio = False
                 self._event("video-only", "the push carries no audio: the ladder continues without it")
@@ -367,7 +498,7 @@ class StreamSupervisor:
                 break
             self._state = "restarting"
             self._restarts += 1
-            if self._stop.wait(self.opts.restart_delay_s):
+            if self._stop.wait(delay):
                 break
             self._spawn()
 

@@ -1,4 +1,4 @@
-"""Copy the self-contained browser player (``player.html`` + vendored hls.js) next to a playlist."""
+"""Copy the self-contained browser player (``player.html`` + vendored hls.js / dash.js) next to a manifest."""
 
 from __future__ import annotations
 
@@ -6,13 +6,26 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-PLAYER_FILES = ("player.html", "hls.min.js", "hls.js.LICENSE")
+HLS_FILES = ("hls.min.js", "hls.js.LICENSE")
+DASH_FILES = ("dash.mediaplayer.min.js", "dash.mediaplayer.min.js.LICENSE.txt", "dash.js.LICENSE")
+DEFAULT_SRC = 'const DEFAULT_SRC = "master.m3u8";'
 
 
-def install_player(outdir: Path) -> list[str]:
-    """Write the player files into ``outdir``; ``player.html`` opens ``master.m3u8`` beside it."""
+def install_player(outdir: Path, *, hls: bool = True, dash: bool = False) -> list[str]:
+    """Write the player files into ``outdir``: only the engines its manifests need.
+
+    ``player.html`` opens ``master.m3u8`` beside it, or ``manifest.mpd`` when the folder has DASH only;
+    ``?src=`` picks another manifest.
+    """
     static = resources.files("vidlens.deliver") / "static"
-    for name in PLAYER_FILES:
+    names = [*(HLS_FILES if hls else ()), *(DASH_FILES if dash else ())]
+    for name in names:
         with resources.as_file(static / name) as src:
             shutil.copyfile(src, outdir / name)
-    return list(PLAYER_FILES)
+    page = (static / "player.html").read_text(encoding="utf-8")
+    if DEFAULT_SRC not in page:
+        raise RuntimeError("player.html no longer declares DEFAULT_SRC")
+    if dash and not hls:
+        page = page.replace(DEFAULT_SRC, DEFAULT_SRC.replace("master.m3u8", "manifest.mpd"))
+    (outdir / "player.html").write_text(page, encoding="utf-8")
+    return ["player.html", *names]
