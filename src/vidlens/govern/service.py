@@ -8,7 +8,7 @@ from typing import Any
 from vidlens.errors import UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
-from vidlens.govern.label import AigcLabel, is_provider_code
+from vidlens.govern.label import AigcLabel, check_provider
 
 
 def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None, sign: bool = True) -> LabelReport:
@@ -24,8 +24,7 @@ def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None,
 def propagate_file(src: Path, dst: Path, *, label: str, propagator: str, propagate_id: str,
                    data_dir: Path, sign: bool = True) -> LabelReport:
     """Write the propagation elements (Art. 6) over whatever producer fields the file has."""
-    if not is_provider_code(propagator):
-        raise UsageError(f"propagator {propagator!r} is not a 27-character TC260 provider code")
+    check_provider("propagator", propagator)
     current = read_label(src).label or AigcLabel()
     new = current.replace(Label=label, ContentPropagator=propagator, PropagateID=propagate_id, ReservedCode2="")
     if sign:
