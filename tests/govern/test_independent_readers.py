@@ -1,13 +1,7 @@
-"""Labels as third-party readers see them: exiftool, ffprobe, mutagen and small standalone parsers.
-
-Nothing here reads a label back with VidLens's own readers: every assertion is what a
-validator that knows only the file formats would find. exiftool comes from Debian's
-libimage-exiftool-perl, ffprobe from Debian's ffmpeg (the test set-up installs both).
-"""
+"""Labels written by ``label write`` as third-party readers see them (see ``readers.py``)."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import struct
@@ -21,92 +15,23 @@ from vidlens.govern.implicit import write_label
 from vidlens.govern.label import new_label
 from vidlens.media.ffmpeg import ffmpeg_exe
 
+from .readers import aigc_from_id3, box, boxes, exif, format_tags, riff_layout, ts_id3_payloads, udta_metas
+
 LABEL = new_label("1", "001191110102MAD55U9H0F10002", "clip-0001")
 CHINESE = new_label("1", "北京某某科技有限公司", "生成-0001")
-
-
-def _tool(name: str, package: str) -> str:
-    found = shutil.which(name)
-    if found is None:  # a test-environment defect, not a reason to skip
-        pytest.fail(f"{name} is not installed (Debian package {package})")
-    return found
-
-
-@pytest.fixture(scope="module")
-def exiftool() -> str:
-    return _tool("exiftool", "libimage-exiftool-perl")
-
-
-@pytest.fixture(scope="module")
-def ffprobe() -> str:
-    return _tool("ffprobe", "ffmpeg")
-
-
-def exif(exiftool: str, path: Path, *args: str) -> dict[str, object]:
-    out = subprocess.run([exiftool, "-j", "-G1", "-a", "-u", *args, str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    return json.loads(out)[0]
-
-
-def format_tags(ffprobe: str, path: Path) -> dict[str, str]:
-    out = subprocess.run([ffprobe, "-v", "error", "-show_entries", "format_tags", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["format"].get("tags", {})
-
-
-# -- a standalone ISO-BMFF reader: just enough to list moov/udta/meta key-value pairs ------------------------
-
-def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
-    out, pos = [], start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1:
-            size, header = struct.unpack_from(">Q", data, pos + 8)[0], 16
-        out.append((kind, pos + header, pos + size))
-        pos += size
-    return out
-
-
-def udta_metas(path: Path) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
-    """(handler, [(key, first data payload)]) for each moov/udta/meta, as the TC260 guide reads them."""
-    data = path.read_bytes()
-    moov = next(b for b in _boxes(data, 0, len(data)) if b[0] == b"moov")
-    metas = []
-    for udta in (b for b in _boxes(data, moov[1], moov[2]) if b[0] == b"udta"):
-        for _, start, end in (b for b in _boxes(data, udta[1], udta[2]) if b[0] == b"meta"):
-            children = _boxes(data, start + 4, end)  # full box: version + flags first
-            handler = next(data[s + 8:s + 12] for k, s, _ in children if k == b"hdlr")
-            keys: list[str] = []
-            items: list[tuple[str, bytes]] = []
-            for kind, s, e in children:
-                if kind == b"keys":
-                    pos = s + 8
-                    for _ in range(struct.unpack_from(">I", data, s + 4)[0]):
-                        size = struct.unpack_from(">I", data, pos)[0]
-                        assert data[pos + 4:pos + 8] == b"mdta"
-                        keys.append(data[pos + 8:pos + size].decode("utf-8"))
-                        pos += size
-                if kind == b"ilst":
-                    for item, i_s, i_e in _boxes(data, s, e):
-                        name = keys[struct.unpack(">I", item)[0] - 1] if handler == b"mdta" else item.decode("latin-1")
-                        payload = next(data[d_s + 8:d_e] for k, d_s, d_e in _boxes(data, i_s, i_e) if k == b"data")
-                        items.append((name, payload))
-            metas.append((handler, items))
-    return metas
 
 
 def _with_legacy_itunes_label(src: Path, dst: Path) -> None:
     """``src`` (moov last, iTunes mdir meta) with an extra ``----`` AIGC item, as older writers stored it."""
     data = src.read_bytes()
-    top = _boxes(data, 0, len(data))
+    top = boxes(data, 0, len(data))
     assert top[-1][0] == b"moov"
-    freeform = _box(b"----", _box(b"mean", b"\0\0\0\0com.apple.iTunes") + _box(b"name", b"\0\0\0\0AIGC")
-                    + _box(b"data", b"\0\0\0\1\0\0\0\0" + LABEL.to_json().encode()))
+    freeform = box(b"----", box(b"mean", b"\0\0\0\0com.apple.iTunes") + box(b"name", b"\0\0\0\0AIGC")
+                   + box(b"data", b"\0\0\0\1\0\0\0\0" + LABEL.to_json().encode()))
 
     def grow(start: int, end: int, path: list[bytes]) -> bytes:
         out = b""
-        for kind, s, e in _boxes(data, start, end):
+        for kind, s, e in boxes(data, start, end):
             head = data[s - 8:s]
             if kind == path[0] and len(path) == 1:
                 body = data[s:e] + freeform
@@ -121,10 +46,6 @@ def _with_legacy_itunes_label(src: Path, dst: Path) -> None:
 
     moov_start = top[-1][1] - 8
     dst.write_bytes(data[:moov_start] + grow(moov_start, len(data), [b"moov", b"udta", b"meta", b"ilst"]))
-
-
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I4s", 8 + len(payload), kind) + payload
 
 
 @pytest.fixture(scope="module")
@@ -180,26 +101,6 @@ def test_label_write_keeps_the_input_mode(mp4s: dict[str, Path], tmp_path: Path)
 
 # -- RIFF --------------------------------------------------------------------------------------------------
 
-def riff_layout(path: Path) -> list[tuple[str, list[str]]]:
-    """Top-level chunks (LIST shown as LIST:type) with the sub-chunk ids of each INFO list."""
-    data = path.read_bytes()
-    out, pos = [], 12
-    while pos + 8 <= len(data):
-        ident, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        name, subs = ident.decode("latin-1"), []
-        if ident == b"LIST":
-            name += ":" + data[pos + 8:pos + 12].decode("latin-1")
-            if data[pos + 8:pos + 12] == b"INFO":
-                sub = pos + 12
-                while sub + 8 <= pos + 8 + size:
-                    sub_size = struct.unpack_from("<I", data, sub + 4)[0]
-                    subs.append(data[sub:sub + 4].decode("latin-1"))
-                    sub += 8 + sub_size + (sub_size & 1)
-        out.append((name, subs))
-        pos += 8 + size + (size & 1)
-    return out
-
-
 @pytest.fixture(scope="module")
 def avi(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_sample(tmp_path_factory.mktemp("avi") / "s.avi", ["-c:v", "mpeg4", "-c:a", "pcm_s16le"])
@@ -251,45 +152,6 @@ def test_avi_without_info_gets_one_before_movi_and_absolute_idx1_offsets_move(av
 
 # -- MPEG-TS: ID3 timed metadata -------------------------------------------------------------------------
 
-def ts_id3_payloads(path: Path) -> list[bytes]:
-    """A standalone demuxer: PAT → PMT → PES payloads of stream_type 0x15 streams."""
-    data = path.read_bytes()
-    packets = [data[i:i + 188] for i in range(0, len(data) - 187, 188)]
-
-    def payload(p: bytes) -> bytes:
-        start = 4 + (1 + p[4] if p[3] & 0x20 else 0)
-        return p[start:]
-
-    pid = lambda p: ((p[1] & 0x1F) << 8) | p[2]  # noqa: E731
-    pat = payload(next(p for p in packets if pid(p) == 0 and p[1] & 0x40))
-    pat = pat[1 + pat[0]:]
-    pmt_pid = struct.unpack_from(">H", pat, 10)[0] & 0x1FFF
-    pmt = payload(next(p for p in packets if pid(p) == pmt_pid and p[1] & 0x40))
-    pmt = pmt[1 + pmt[0]:]
-    end = 3 + (((pmt[1] & 0x0F) << 8) | pmt[2]) - 4
-    pos = 12 + (struct.unpack_from(">H", pmt, 10)[0] & 0x0FFF)
-    id3_pids = set()
-    while pos < end:
-        stype, es_pid, es_len = pmt[pos], struct.unpack_from(">H", pmt, pos + 1)[0] & 0x1FFF, \
-            struct.unpack_from(">H", pmt, pos + 3)[0] & 0x0FFF
-        if stype == 0x15:
-            id3_pids.add(es_pid)
-        pos += 5 + es_len
-    pes: list[bytearray] = []
-    for p in packets:
-        if pid(p) in id3_pids:
-            if p[1] & 0x40:
-                pes.append(bytearray())
-            pes[-1] += payload(p)
-    return [bytes(x[9 + x[8]:6 + struct.unpack_from(">H", x, 4)[0]]) for x in pes]
-
-
-def _aigc_from_id3(tag: bytes) -> list[str]:
-    from mutagen.id3 import ID3
-
-    return [str(t) for f in ID3(io.BytesIO(tag)).getall("TXXX") if f.desc == "AIGC" for t in f.text]
-
-
 def test_ts_label_is_timed_id3_for_ffprobe_and_id3_readers(tmp_path: Path, ffprobe: str) -> None:
     src = make_sample(tmp_path / "s.ts", ["-c:v", "libx264", "-c:a", "aac", "-f", "mpegts"])
     out = tmp_path / "l.ts"
@@ -301,7 +163,7 @@ def test_ts_label_is_timed_id3_for_ffprobe_and_id3_readers(tmp_path: Path, ffpro
     assert [s["codec_name"] for s in streams] == ["h264", "aac", "timed_id3"]
     payloads = ts_id3_payloads(out)
     assert len(payloads) == 1 and payloads[0].startswith(b"ID3\x04")  # HLS players read the PES payload as ID3
-    assert _aigc_from_id3(payloads[0]) == [LABEL.to_json()]
+    assert aigc_from_id3(payloads[0]) == [LABEL.to_json()]
     # FFmpeg's own demuxer hands the same tag on (it treats the first 5 bytes as a metadata AU-cell header)
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:d",
                           "-c", "copy", "-f", "data", "-"], capture_output=True, check=True).stdout
