@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vidlens.errors import UsageError
+from vidlens.errors import MediaError, UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
 from vidlens.govern.label import AigcLabel, check_provider
@@ -80,12 +80,16 @@ def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: boo
     return out
 
 
-def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) -> dict[str, Any]:
-    """Burn the visible label into a temporary file, carry the implicit label over, then move it into place.
+def burn_file(src: Path, dst: Path, *, data_dir: Path | None, ocr: Any = None, **options: Any) -> dict[str, Any]:
+    """Burn the visible label into a temporary file, check it reads back, carry the implicit label over,
+    then move it into place.
 
-    The picture changes, so a signature made over the old content would no longer
-    verify: the carried label is re-signed with this installation's key when the
-    source label was signed, and its reserved codes are cleared otherwise.
+    ``ocr`` (default: the bundled RapidOCR) reads the label box back in every window; if it
+    does not read the drawn text, nothing is written and ``MediaError`` says what it read:
+    a compliance tool never reports a label it did not make. The picture changes, so a
+    signature made over the old content would no longer verify: the carried label is
+    re-signed with this installation's key when the source label was signed, and its
+    reserved codes are cleared otherwise.
     """
     import os
     import tempfile
@@ -95,11 +99,23 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) ->
     if src.resolve() == dst.resolve():
         raise UsageError("label burn re-encodes: OUT must differ from IN")
     old = read_label(src).label
+    if ocr is None:
+        from vidlens.govern.ocr import rapid_ocr
+
+        ocr = rapid_ocr()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         info = explicit.burn(src, tmp, **options)
+        readings = explicit.read_back(tmp, info, ocr)
+        failed = [(t, text) for t, text in readings if not explicit.reads_as(text, info["text"])]
+        if failed or not readings:
+            t, text = failed[0] if failed else (0.0, "")
+            raise MediaError(f"the burned label could not be read back: OCR read {text!r} at {t:.2f} s where "
+                             f"{info['text']!r} was drawn (font {info['font']}); nothing was written",
+                             details={"readings": readings})
+        info["read_back"] = readings
         if old is not None:
             carried = old.replace(ReservedCode1="", ReservedCode2="")
             if old.ReservedCode1 and data_dir is not None:
@@ -107,6 +123,7 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) ->
                                          integrity.load_or_create_key(data_dir), "producer")
             write_label(tmp, tmp, carried)
             info["implicit_label"] = carried.to_dict()
+        os.chmod(tmp, (dst if dst.exists() else src).stat().st_mode & 0o7777)
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
