@@ -159,16 +159,16 @@ def watermark_embed(
     dst: Path = typer.Argument(..., help="Output video (H.264; audio copied)."),
     payload: str = typer.Option(..., "--payload", help="64-bit payload as 16 hex digits."),
     crf: int = typer.Option(17, "--crf", help="x264 quality of the re-encode."),
+    data_dir: Path = DataDirOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Re-encode the video with the invisible watermark in every frame."""
-    from vidlens.govern.watermark import embed_video, parse_payload
+    """Re-encode the video with the invisible watermark in every frame (the implicit label is carried over)."""
+    from vidlens.govern.service import watermark_file
+    from vidlens.govern.watermark import parse_payload
 
     bits = parse_payload(payload)
-    if src.resolve() == dst.resolve():
-        raise UsageError("watermark embed writes a new file: OUT must differ from IN")
-    info = embed_video(src, dst, bits, crf=crf)
-    _audit(None, "watermark.embed", dst, {"source": str(src), "payload": payload.lower()})
+    info = watermark_file(src, dst, bits, data_dir=_data_dir(data_dir), crf=crf)
+    _audit(data_dir, "watermark.embed", dst, {"source": str(src), "payload": payload.lower()})
     _show({"path": str(dst), "payload": payload.lower(), **info}, as_json,
           [f"embedded {payload.lower()} into {info['frames']} frames -> {dst}"])
 

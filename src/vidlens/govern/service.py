@@ -86,10 +86,8 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, ocr: Any = None, *
 
     ``ocr`` (default: the bundled RapidOCR) reads the label box back in every window; if it
     does not read the drawn text, nothing is written and ``MediaError`` says what it read:
-    a compliance tool never reports a label it did not make. The picture changes, so a
-    signature made over the old content would no longer verify: the carried label is
-    re-signed with this installation's key when the source label was signed, and its
-    reserved codes are cleared otherwise.
+    a compliance tool never reports a label it did not make. The implicit label is carried
+    over (see ``_publish_reencode``).
     """
     import os
     import tempfile
@@ -116,15 +114,48 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, ocr: Any = None, *
                              f"{info['text']!r} was drawn (font {info['font']}); nothing was written",
                              details={"readings": readings})
         info["read_back"] = readings
-        if old is not None:
-            carried = old.replace(ReservedCode1="", ReservedCode2="")
-            if old.ReservedCode1 and data_dir is not None:
-                carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
-                                         integrity.load_or_create_key(data_dir), "producer")
-            write_label(tmp, tmp, carried)
-            info["implicit_label"] = carried.to_dict()
-        os.chmod(tmp, (dst if dst.exists() else src).stat().st_mode & 0o7777)
-        os.replace(tmp, dst)
+        _publish_reencode(src, tmp, dst, old, data_dir, info)
     finally:
         tmp.unlink(missing_ok=True)
     return {"path": str(dst), **info}
+
+
+def watermark_file(src: Path, dst: Path, payload: bytes, *, data_dir: Path | None, crf: int = 17) -> dict[str, Any]:
+    """Embed the invisible watermark (a re-encode) and carry the implicit label over, as ``burn_file`` does."""
+    import os
+    import tempfile
+
+    from vidlens.govern.watermark import embed_video
+
+    if src.resolve() == dst.resolve():
+        raise UsageError("watermark embed writes a new file: OUT must differ from IN")
+    old = read_label(src).label
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        info = embed_video(src, tmp, payload, crf=crf)
+        _publish_reencode(src, tmp, dst, old, data_dir, info)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return info
+
+
+def _publish_reencode(src: Path, tmp: Path, dst: Path, old: AigcLabel | None, data_dir: Path | None,
+                      info: dict[str, Any]) -> None:
+    """Carry ``src``'s implicit label into the re-encoded ``tmp``, then move it over ``dst`` with ``src``'s mode.
+
+    The picture changed, so a signature over the old content would no longer verify: the label is
+    re-signed with this installation's key when it was signed, its reserved codes cleared otherwise.
+    """
+    import os
+
+    if old is not None:
+        carried = old.replace(ReservedCode1="", ReservedCode2="")
+        if old.ReservedCode1 and data_dir is not None:
+            carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
+                                     integrity.load_or_create_key(data_dir), "producer")
+        write_label(tmp, tmp, carried)
+        info["implicit_label"] = carried.to_dict()
+    os.chmod(tmp, (dst if dst.exists() else src).stat().st_mode & 0o7777)
+    os.replace(tmp, dst)
