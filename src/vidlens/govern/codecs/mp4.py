@@ -66,15 +66,20 @@ def box_header(data: bytes | memoryview, pos: int, end: int) -> tuple[bytes, int
     return bytes(kind), size, header
 
 
-def iter_boxes(data: bytes | memoryview, start: int, end: int, result: ReadResult | None = None) -> list[Box]:
-    """Boxes laid end to end in ``data[start:end]``; a malformed one stops the walk (reported)."""
+def iter_boxes(data: bytes | memoryview, start: int, end: int, result: ReadResult | None = None, *,
+               strict: bool = False) -> list[Box]:
+    """Boxes laid end to end in ``data[start:end]``; a malformed one stops the walk (reported), or raises
+    ``CorruptMediaError`` when ``strict`` (writing: a rebuilt box must not lose what followed it)."""
     boxes: list[Box] = []
     pos = start
     while pos + 8 <= end:
         parsed = box_header(data, pos, end)
         if parsed is None:
+            message = f"box {bytes(data[pos + 4:pos + 8])!r} at {pos} has a size beyond its parent"
+            if strict:
+                raise CorruptMediaError(message + "; the metadata is not rewritten")
             if result is not None:
-                result.corrupt(f"box {bytes(data[pos + 4:pos + 8])!r} at {pos} has a size beyond its parent")
+                result.corrupt(message)
             break
         kind, size, header = parsed
         boxes.append(Box(kind, pos, header, size))
@@ -261,7 +266,7 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 
 def _with_label(moov: bytes, moov_box: Box, value: bytes) -> bytes:
     """``moov`` whose ``udta/meta`` holds ``value`` as the only AIGC key (a ``moov/meta`` loses any AIGC key)."""
-    children = iter_boxes(moov, moov_box.header, len(moov))
+    children = iter_boxes(moov, moov_box.header, len(moov), strict=True)
     udta = next((c for c in children if c.type == b"udta"), None)
     parts = []
     for child in children:
@@ -278,7 +283,7 @@ def _with_label(moov: bytes, moov_box: Box, value: bytes) -> bytes:
 def _udta_with_label(data: bytes, udta: Box, value: bytes) -> bytes:
     out: list[bytes] = []
     done = False
-    for child in iter_boxes(data, udta.start + udta.header, udta.end):
+    for child in iter_boxes(data, udta.start + udta.header, udta.end, strict=True):
         if child.type == b"meta" and not done:
             rebuilt = _meta_with(data, child, value)
             if rebuilt is not None:
@@ -297,7 +302,7 @@ def _meta_with(data: bytes, meta: Box, value: bytes | None) -> bytes | None:
     None when ``meta`` holds no tag list (another handler), which is then left alone.
     """
     start = _meta_children_start(data, meta)
-    children = iter_boxes(data, start, meta.end)
+    children = iter_boxes(data, start, meta.end, strict=True)
     handler = _handler(data, children)
     if handler not in (b"mdta", b"mdir"):
         return None
@@ -340,7 +345,7 @@ def _mdta_items(data: bytes, children: list[Box]) -> list[tuple[bytes, bytes]]:
             index += 1
     items = []
     for ilst in (c for c in children if c.type == b"ilst"):
-        for item in iter_boxes(data, ilst.start + ilst.header, ilst.end):
+        for item in iter_boxes(data, ilst.start + ilst.header, ilst.end, strict=True):
             name = names.get(struct.unpack(">I", item.type)[0])
             if name is not None:
                 items.append((name, data[item.start + item.header:item.end]))
@@ -351,8 +356,8 @@ def _mdir_items(data: bytes, children: list[Box]) -> list[tuple[bytes, bytes]]:
     """(key name, ``data`` boxes) of an iTunes ``mdir`` meta, named as FFmpeg names these tags."""
     items = []
     for ilst in (c for c in children if c.type == b"ilst"):
-        for item in iter_boxes(data, ilst.start + ilst.header, ilst.end):
-            subs = iter_boxes(data, item.start + item.header, item.end)
+        for item in iter_boxes(data, ilst.start + ilst.header, ilst.end, strict=True):
+            subs = iter_boxes(data, item.start + item.header, item.end, strict=True)
             payload = b"".join(data[b.start:b.end] for b in subs if b.type == b"data")
             if item.type == b"----":
                 name = _item_name(data, item, {}, ReadResult())
