@@ -168,3 +168,16 @@ def test_ts_label_is_timed_id3_for_ffprobe_and_id3_readers(tmp_path: Path, ffpro
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:d",
                           "-c", "copy", "-f", "data", "-"], capture_output=True, check=True).stdout
     assert LABEL.to_json().encode() in raw
+
+
+def test_cli_writes_a_chinese_producer_name(mp4s: dict[str, Path], tmp_path: Path, exiftool: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from vidlens.cli.app import inner_main
+
+    out = tmp_path / "cli.mp4"
+    assert inner_main(["label", "write", str(mp4s["faststart.mp4"]), str(out), "--label", "1", "--producer",
+                       "北京某某科技有限公司", "--produce-id", "生成-0001", "--json", "--data-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["problems"] == []
+    stored = json.loads(str(exif(exiftool, out)["Keys:AIGC"]))
+    assert stored["ContentProducer"] == stored["ContentPropagator"] == "北京某某科技有限公司"
+    assert stored["ReservedCode1"].startswith("v1.")  # signed
