@@ -46,13 +46,14 @@ def test_hls_fmp4_ladder_is_aligned_and_labelled(labelled_720p, tmp_path, aigc_l
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
 
 
-def test_hls_ts_ladder_records_that_ts_cannot_hold_the_label(labelled_720p, tmp_path):
+def test_hls_ts_ladder_carries_the_label_in_its_segments(labelled_720p, tmp_path, aigc_label):
     out = tmp_path / "ts"
     r = package(labelled_720p, out, PackageOptions(segment_type="ts", max_rungs=2, **FAST))
-    assert sorted(p.name for p in out.iterdir()) == ["480p", "720p", "audio", "master.m3u8"]
+    assert sorted(p.name for p in out.iterdir()) == ["480p", "720p", "aigc.json", "audio", "master.m3u8"]
     assert {p.suffix for p in (out / "720p").iterdir()} == {".m3u8", ".ts"}
     assert_aligned(master_variants(out / "master.m3u8"), 2.0)
-    assert r.labels["AIGC"]["hls"].startswith("not carried")
+    assert r.labels["AIGC"]["hls"] == "carried"
+    assert all(read_label(seg) == aigc_label for seg in out.glob("*/*.ts"))
 
 
 def test_hls_and_dash_share_one_encode_and_carry_the_label(labelled_720p, tmp_path, aigc_label):

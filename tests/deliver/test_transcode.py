@@ -44,9 +44,9 @@ def test_every_codec_encodes_where_the_build_has_it(small_clip, tmp_path, preset
     assert read_label(out) == aigc_label
 
 
-def test_mpeg_ts_cannot_hold_the_label_and_says_so(small_clip, tmp_path):
+def test_mpeg_ts_carries_the_label_as_timed_metadata(small_clip, tmp_path, aigc_label):
     r = transcode(small_clip, tmp_path / "out.ts", PRESETS["preview"])
-    assert r.labels["AIGC"].startswith("not carried")
+    assert r.labels["AIGC"] == "carried" and read_label(tmp_path / "out.ts") == aigc_label
     assert r.loudness is None  # the preview preset sets no loudness target
 
 

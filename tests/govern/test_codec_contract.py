@@ -18,6 +18,7 @@ from vidlens.govern.codecs.mkv import MkvCodec
 from vidlens.govern.codecs.mp4 import Mp4Codec
 from vidlens.govern.codecs.png import PngCodec
 from vidlens.govern.codecs.riff import RiffCodec
+from vidlens.govern.codecs.ts import TsCodec
 from vidlens.govern.implicit import codec_for, read_label, write_label
 from vidlens.govern.label import new_label
 from vidlens.media.ffmpeg import ffmpeg_exe
@@ -26,8 +27,9 @@ LABEL = new_label("1", "001191110102MAD55U9H0F10002", "clip-0001")
 
 
 def _metadata(path: Path) -> tuple[int, dict[str, str]]:
+    """Audio/video/subtitle stream count (a timed-metadata stream is a label carrier) and global tags."""
     with av.open(str(path)) as c:
-        return len(c.streams), {k.lower(): v for k, v in c.metadata.items()}
+        return len([s for s in c.streams if s.type != "data"]), {k.lower(): v for k, v in c.metadata.items()}
 
 
 class CodecContract:
@@ -122,6 +124,10 @@ class TestVorbisComment(CodecContract):
 
 class TestId3(CodecContract):
     codec = Id3Codec()
+
+
+class TestMpegTs(CodecContract):
+    codec = TsCodec()
 
 
 def test_every_registered_codec_has_a_contract_test() -> None:

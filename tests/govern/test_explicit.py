@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vidlens.cli.app import inner_main
-from vidlens.errors import ConfigError, UsageError
+from vidlens.errors import UsageError
 from vidlens.govern import explicit
 from vidlens.govern.explicit import TextBox, detect_explicit_label, is_label_text
 from vidlens.govern.implicit import read_label
@@ -18,11 +18,11 @@ from vidlens.media.ffmpeg import run_ffmpeg
 
 
 @pytest.fixture(scope="module")
-def font() -> Path:
-    try:
-        return explicit.find_cjk_font()
-    except ConfigError as exc:  # a test-environment defect, not a reason to skip
-        pytest.fail(f"{exc} (Debian package fonts-noto-cjk)")
+def font() -> explicit.Font:
+    found = explicit.packaged_font()
+    if found is None:  # a test-environment defect, not a reason to skip
+        pytest.fail("the Noto Sans CJK package is not installed (pip install 'vidlens[govern]')")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,8 @@ def _frames(path: Path) -> dict[float, np.ndarray]:
 
 @pytest.mark.parametrize(("size", "text"), [((640, 360), "AI生成"), ((1920, 1080), "AI生成"), ((176, 144), "AI生成"),
                                             ((1080, 1920), "AI-generated")])
-def test_ink_height_is_at_least_5_percent_of_short_side(font: Path, size: tuple[int, int], text: str) -> None:
-    rendered = explicit.render_label(text, *size, font_path=font)
+def test_ink_height_is_at_least_5_percent_of_short_side(font: explicit.Font, size: tuple[int, int], text: str) -> None:
+    rendered = explicit.render_label(text, *size, font=font)
     assert rendered.ink_height >= 0.05 * min(size)
     # the ink is what was measured, not the nominal size: re-measure on the rendered alpha
     alpha = np.asarray(rendered.image)[:, :, 3]
@@ -49,9 +49,9 @@ def test_ink_height_is_at_least_5_percent_of_short_side(font: Path, size: tuple[
     assert rows[-1] - rows[0] + 1 >= rendered.ink_height
 
 
-def test_burn_shows_label_for_opening_seconds_only(font: Path, clip: Path, tmp_path: Path) -> None:
+def test_burn_shows_label_for_opening_seconds_only(font: explicit.Font, clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "burned.mp4"
-    info = explicit.burn(clip, out, seconds=2.5, font_path=font)
+    info = explicit.burn(clip, out, seconds=2.5, font=font)
     x, y, w, h = info["box"]
     src, dst = _frames(clip), _frames(out)
     diffs = {t: float(np.abs(dst[t][y:y + h, x:x + w].astype(int) - src[t][y:y + h, x:x + w]).mean())
@@ -76,9 +76,9 @@ def test_label_text_needs_both_elements() -> None:
     assert not is_label_text("EMAIL generated automatically") and not is_label_text("PAIR synthesis")
 
 
-def test_detect_explicit_label_through_the_ocr_seam(font: Path, clip: Path, tmp_path: Path) -> None:
+def test_detect_explicit_label_through_the_ocr_seam(font: explicit.Font, clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "burned.mp4"
-    info = explicit.burn(clip, out, seconds=3, font_path=font)
+    info = explicit.burn(clip, out, seconds=3, font=font)
     x, y, w, h = info["box"]
     reference = _frames(clip)
 
@@ -93,12 +93,12 @@ def test_detect_explicit_label_through_the_ocr_seam(font: Path, clip: Path, tmp_
     assert report.height_ratio is not None and report.height_ratio >= 0.05
     assert not detect_explicit_label(clip, box_ocr).found
     short = tmp_path / "short.mp4"
-    explicit.burn(clip, short, seconds=2.0, font_path=font)
+    explicit.burn(clip, short, seconds=2.0, font=font)
     tiny = detect_explicit_label(short, lambda rgb: [TextBox("AI生成", (0, 0, 10, 5))])
     assert any("height" in p for p in tiny.problems)
 
 
-def test_cli_burn_carries_and_resigns_the_implicit_label(font: Path, clip: Path, tmp_path: Path,
+def test_cli_burn_carries_and_resigns_the_implicit_label(font: explicit.Font, clip: Path, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     labelled = tmp_path / "labelled.mp4"
     label_file(clip, labelled, new_label("1", "001191110102MAD55U9H0F10002", "b-1"), data_dir=tmp_path)
@@ -118,21 +118,21 @@ def ocr() -> explicit.Ocr:
     return rapid_ocr()
 
 
-def test_real_ocr_finds_the_burned_label_and_nothing_in_the_source(font: Path, clip: Path, ocr: explicit.Ocr,
+def test_real_ocr_finds_the_burned_label_and_nothing_in_the_source(font: explicit.Font, clip: Path, ocr: explicit.Ocr,
                                                                     tmp_path: Path) -> None:
     for lang in ("zh", "en"):
         out = tmp_path / f"burned_{lang}.mp4"
-        explicit.burn(clip, out, seconds=3, lang=lang, font_path=font)
+        explicit.burn(clip, out, seconds=3, lang=lang, font=font)
         report = detect_explicit_label(out, ocr)
         assert report.found and report.compliant, (lang, report.to_dict())
         assert report.text is not None and is_label_text(report.text)
     assert not detect_explicit_label(clip, ocr).found
 
 
-def test_triage_cli_counts_a_visible_label_as_suspected(font: Path, clip: Path, tmp_path: Path,
+def test_triage_cli_counts_a_visible_label_as_suspected(font: explicit.Font, clip: Path, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "burned.mp4"
-    explicit.burn(clip, out, seconds=3, font_path=font)
+    explicit.burn(clip, out, seconds=3, font=font)
     assert inner_main(["triage", str(out), "--json", "--data-dir", str(tmp_path)]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["verdict"] == "suspected" and [e["kind"] for e in got["evidence"]] == ["explicit_label"]
@@ -140,3 +140,82 @@ def test_triage_cli_counts_a_visible_label_as_suspected(font: Path, clip: Path, 
     assert json.loads(capsys.readouterr().out)["compliant"] is True
     assert inner_main(["triage", str(clip), "--json", "--data-dir", str(tmp_path)]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "none"
+
+
+# -- the font ships with VidLens; a label that was not drawn is never reported ------------------------------
+
+def _font_with(tmp_path: Path, name: str, keep: str, blank: str = "") -> Path:
+    """A subset of the packaged face holding only ``keep``; ``blank`` characters are mapped to the
+    space glyph, so the character map claims them but nothing is drawn (a broken or hostile font)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    source = explicit.packaged_font()
+    assert source is not None
+    font = TTFont(str(source.path), fontNumber=source.index)
+    subsetter = subset.Subsetter(subset.Options(notdef_outline=True))
+    subsetter.populate(text=keep + " ")
+    subsetter.subset(font)
+    for table in font["cmap"].tables:
+        for c in blank:
+            table.cmap[ord(c)] = table.cmap[ord(" ")]
+    path = tmp_path / name
+    font.save(str(path))
+    return path
+
+
+@pytest.fixture
+def no_system_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the font lookup away from every system font (Debian's fonts-noto-cjk, fontconfig)."""
+    monkeypatch.setattr(explicit, "system_fonts", lambda: [])
+    monkeypatch.delenv("VIDLENS_CJK_FONT", raising=False)
+
+
+def test_burn_works_without_any_system_font(no_system_fonts: None, clip: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "burned.mp4"
+    assert inner_main(["label", "burn", str(clip), str(out), "--json", "--data-dir", str(tmp_path)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["font"].startswith("NotoSansCJK-Regular.ttc#")  # the packaged collection, its SC face
+    assert [explicit.reads_as(text, "AI生成") for _, text in got["read_back"]] == [True]
+    assert inner_main(["label", "explicit", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["compliant"] is True
+
+
+def test_font_without_the_glyphs_fails_before_drawing(clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    latin = _font_with(tmp_path, "latin.otf", "AI-generated")
+    monkeypatch.setenv("VIDLENS_CJK_FONT", str(latin))
+    out = tmp_path / "out" / "burned.mp4"
+    out.parent.mkdir()
+    assert inner_main(["label", "burn", str(clip), str(out), "--data-dir", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "no glyph for '成', '生'" in err and "empty boxes" in err
+    assert list(out.parent.iterdir()) == []  # nothing written, no temporary file left
+    # the same font draws the English label
+    assert inner_main(["label", "burn", str(clip), str(out), "--lang", "en", "--data-dir", str(tmp_path)]) == 0
+
+
+def test_glyphs_the_font_claims_but_does_not_draw_are_caught_by_reading_back(clip: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    liar = _font_with(tmp_path, "liar.otf", "AI", blank="生成")
+    monkeypatch.setenv("VIDLENS_CJK_FONT", str(liar))
+    out = tmp_path / "out" / "burned.mp4"
+    out.parent.mkdir()
+    assert inner_main(["label", "burn", str(clip), str(out), "--data-dir", str(tmp_path)]) == 10
+    err = capsys.readouterr().err
+    assert "could not be read back" in err and "nothing was written" in err
+    assert list(out.parent.iterdir()) == []
+
+
+def test_burn_keeps_the_input_mode(font: explicit.Font, clip: Path, tmp_path: Path) -> None:
+    from vidlens.govern.service import burn_file
+
+    src = tmp_path / "src.mp4"
+    src.write_bytes(clip.read_bytes())
+    src.chmod(0o644)
+    out = tmp_path / "burned.mp4"
+    info = burn_file(src, out, data_dir=None, font=font,
+                     ocr=lambda rgb: [TextBox("AI生成", (0, 0, rgb.shape[1], rgb.shape[0]))])
+    assert out.stat().st_mode & 0o777 == 0o644 and info["read_back"]

@@ -12,6 +12,7 @@ from vidlens.errors import CorruptMediaError, NotFoundError, PermissionDeniedErr
 from vidlens.govern.codecs.mp4 import Mp4Codec
 from vidlens.govern.codecs.png import PngCodec
 from vidlens.govern.codecs.riff import RiffCodec
+from vidlens.govern.codecs.ts import TsCodec
 from vidlens.govern.implicit import read_label, write_label
 from vidlens.govern.label import new_label
 
@@ -138,3 +139,52 @@ def test_failed_write_leaves_original_and_no_temp(tmp_path: Path) -> None:
         write_label(broken, target, LABEL)
     assert target.read_bytes() == b"original contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4", "made", "target.mp4"]
+
+
+def _untouched_after_failed_write(src: Path, tmp_path: Path, error: type[Exception]) -> None:
+    before = src.read_bytes()
+    out = tmp_path / "out" / ("labelled" + src.suffix)
+    out.parent.mkdir(exist_ok=True)
+    with pytest.raises(error):
+        write_label(src, out, LABEL)
+    assert src.read_bytes() == before and list(out.parent.iterdir()) == []
+
+
+def test_mp4_tag_item_whose_size_lies_is_not_rewritten_away(tmp_path: Path) -> None:
+    # Converting an iTunes meta must not silently lose the items behind a malformed one.
+    src = Mp4Codec().examples(tmp_path)[0]
+    data = bytearray(src.read_bytes())
+    item = data.find(b"\xa9too")  # the encoder item in moov/udta/meta/ilst
+    assert item > 0
+    struct.pack_into(">I", data, item - 4, 0x7FFF)  # its size now runs past its parent
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(bytes(data))
+    assert "corrupt_container" in _codes(bad)
+    _untouched_after_failed_write(bad, tmp_path, CorruptMediaError)
+
+
+def test_truncated_and_damaged_transport_streams(tmp_path: Path) -> None:
+    src = TsCodec().examples(tmp_path)[0]
+    data = src.read_bytes()
+    cut = tmp_path / "cut.ts"
+    cut.write_bytes(data[: len(data) - 100])  # a partial last packet
+    assert "corrupt_container" in _codes(cut)
+    _untouched_after_failed_write(cut, tmp_path, CorruptMediaError)
+    crc = bytearray(data)
+    pmt = next(i for i in range(0, len(crc), 188) if crc[i + 1] & 0x40 and crc[i + 5] == 0x02)
+    crc[pmt + 20] ^= 0xFF  # inside the PMT section: its CRC no longer matches
+    bad = tmp_path / "badpmt.ts"
+    bad.write_bytes(bytes(crc))
+    assert "corrupt_container" in _codes(bad)
+    _untouched_after_failed_write(bad, tmp_path, CorruptMediaError)
+
+
+def test_riff_info_sub_chunk_whose_size_lies(tmp_path: Path) -> None:
+    avi = RiffCodec().examples(tmp_path)[0]
+    data = bytearray(avi.read_bytes())
+    isft = data.find(b"ISFT")
+    struct.pack_into("<I", data, isft + 4, 0x7FFFFF)
+    bad = tmp_path / "bad.avi"
+    bad.write_bytes(bytes(data))
+    assert "corrupt_container" in _codes(bad)
+    _untouched_after_failed_write(bad, tmp_path, CorruptMediaError)

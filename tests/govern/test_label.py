@@ -36,7 +36,10 @@ def test_serialised_form_is_compact_in_annex_e_order() -> None:
     ({"ProduceID": "has space"}, "bad_characters"),
     ({"ProduceID": 'quote"'}, "bad_characters"),
     ({"ProduceID": "back\\slash"}, "bad_characters"),
-    ({"ProduceID": "中文"}, "bad_characters"),
+    ({"ProduceID": "a\u202eb"}, "bad_characters"),  # right-to-left override: spoofs how the value reads
+    ({"ProduceID": "a\u200bb"}, "bad_characters"),  # zero-width space
+    ({"ContentProducer": "某某\u3000公司"}, "bad_characters"),  # ideographic space, like the ASCII space
+    ({"ProduceID": "a\ue000"}, "bad_characters"),  # private use
     ({"Extra": "x"}, "extra_field"),
 ])
 def test_each_defect_is_reported(change: dict[str, object], expected: str) -> None:
@@ -71,9 +74,21 @@ def test_provider_code_shape() -> None:
     assert not is_provider_code("001191110102MAD55U9HOF10002")  # O is not in the credit-code alphabet
 
 
+def test_producer_names_in_any_script_are_accepted_and_stored_as_utf8() -> None:
+    # The standard names providers by "name or code"; TC260 practice examples use Chinese company names.
+    for name in ("北京某某科技有限公司", "ACME", "Société-Générale", "株式会社テスト"):
+        label = new_label("1", name, "生成-0001")
+        assert parse_label(label.to_json().encode("utf-8")).problems == []
+        assert name in label.to_json()  # UTF-8, not \u escapes
+        assert json.loads(label.to_json(ascii_only=True)) == label.to_dict()
+        assert label.to_json(ascii_only=True).isascii()
+
+
 def test_new_label_refuses_what_would_not_validate() -> None:
-    with pytest.raises(UsageError, match="provider code"):
-        new_label("1", "ACME", "x")
+    with pytest.raises(UsageError, match="looks like a TC260 provider code"):
+        new_label("1", "001191110102MAD55U9H0F30002", "x")  # service type 3 does not exist
+    with pytest.raises(UsageError, match="characters"):
+        new_label("1", "某某 公司", "x")
     with pytest.raises(UsageError, match="Label must be"):
         new_label("7", "001191110102MAD55U9H0F10002", "x")
     label = new_label("2", "001191110102MAD55U9H0F10002", "x")

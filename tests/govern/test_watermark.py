@@ -94,6 +94,26 @@ def test_cli_embed_detect(marked: tuple[Path, Path], tmp_path: Path, capsys: pyt
     assert inner_main(["watermark", "embed", str(marked[0]), str(out), "--payload", "xyz"]) == 2
 
 
+def test_cli_embed_carries_and_resigns_the_implicit_label(marked: tuple[Path, Path], tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from vidlens.govern.implicit import read_label
+    from vidlens.govern.label import new_label
+    from vidlens.govern.service import label_file, verify_file
+
+    labelled = tmp_path / "labelled.mp4"
+    label_file(marked[0], labelled, new_label("1", "北京某某科技有限公司", "w-1"), data_dir=tmp_path)
+    labelled.chmod(0o644)
+    out = tmp_path / "out.mp4"
+    assert inner_main(["watermark", "embed", str(labelled), str(out), "--payload", PAYLOAD, "--json",
+                       "--data-dir", str(tmp_path)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["implicit_label"]["ContentProducer"] == "北京某某科技有限公司"
+    report = read_label(out)
+    assert report.count == 1 and report.label is not None and report.label.ProduceID == "w-1"
+    assert verify_file(out, tmp_path)["verified"] is True  # re-signed over the new picture
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
 def test_imwatermark_marks_are_found_only_where_embedded(tmp_path: Path) -> None:
     src = tmp_path / "big.mp4"
     run_ffmpeg(["-f", "lavfi", "-i", "mandelbrot=s=512x384:r=10,trim=duration=1", "-c:v", "libx264", "-crf", "12",

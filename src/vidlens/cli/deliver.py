@@ -144,6 +144,9 @@ def transcode(
     out: Path = typer.Argument(..., help="Output file (.mp4, .mkv, .webm, .mov, .ts)."),
     profile: str = typer.Option("web-h264", "--profile", "-p", help="Profile name (see `vidlens profiles`)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
+    drop_label: bool = typer.Option(
+        False, "--drop-label", help="Deliver without the source's AIGC label (by default it is carried, or it is an error)."
+    ),
     background: bool = BackgroundOption,
     json_out: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
@@ -156,10 +159,11 @@ def transcode(
     prof = get_profile(profile, _settings(data_dir, config).deliver.profiles)
     if background:
         payload = {"source": str(source.absolute()), "out": str(out.absolute()), "profile": prof.model_dump()}
-        _queue("deliver.transcode", {**payload, "overwrite": overwrite}, json_out, data_dir, config)
+        _queue("deliver.transcode", {**payload, "overwrite": overwrite, "drop_label": drop_label}, json_out,
+               data_dir, config)
         return
     with _ffmpeg_progress(f"transcode {source.name}", source, not json_out) as cb:
-        r = run(source, out, prof, on_progress=cb, overwrite=overwrite)
+        r = run(source, out, prof, on_progress=cb, overwrite=overwrite, drop_label=drop_label)
     _emit(
         r,
         json_out,
@@ -191,6 +195,9 @@ def package(
         False, "--player", help="Also write player.html with hls.js and/or dash.js beside the manifests."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty OUTDIR."),
+    drop_label: bool = typer.Option(
+        False, "--drop-label", help="Deliver without the source's AIGC label (by default it is carried, or it is an error)."
+    ),
     background: bool = BackgroundOption,
     json_out: bool = JsonOption,
     data_dir: Path | None = DataDirOption,
@@ -215,6 +222,7 @@ def package(
             max_height=max_height,
             max_rungs=max_rungs,
             player=player,
+            drop_label=drop_label,
         )
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -49,9 +49,9 @@ def label_write(
     src: Path = typer.Argument(..., help="Input file (video, audio or image)."),
     dst: Path = typer.Argument(..., help="Output file (may equal the input: replaced atomically)."),
     label: str = typer.Option(..., "--label", help="1 = AI-generated, 2 = possibly, 3 = suspected."),
-    producer: str = typer.Option(..., "--producer", help="27-character TC260 provider code of the producer."),
+    producer: str = typer.Option(..., "--producer", help="The producer's name (any script) or TC260 provider code."),
     produce_id: str = typer.Option(..., "--produce-id", help="The producer's unique id for this content."),
-    propagator: str = typer.Option(None, "--propagator", help="Propagator code (default: the producer's)."),
+    propagator: str = typer.Option(None, "--propagator", help="Propagator name or code (default: the producer's)."),
     propagate_id: str = typer.Option(None, "--propagate-id", help="Propagation id (default: the produce id)."),
     sign: bool = typer.Option(True, "--sign/--no-sign", help="Put an Ed25519 signature in ReservedCode1."),
     data_dir: Path = DataDirOption,
@@ -159,16 +159,16 @@ def watermark_embed(
     dst: Path = typer.Argument(..., help="Output video (H.264; audio copied)."),
     payload: str = typer.Option(..., "--payload", help="64-bit payload as 16 hex digits."),
     crf: int = typer.Option(17, "--crf", help="x264 quality of the re-encode."),
+    data_dir: Path = DataDirOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Re-encode the video with the invisible watermark in every frame."""
-    from vidlens.govern.watermark import embed_video, parse_payload
+    """Re-encode the video with the invisible watermark in every frame (the implicit label is carried over)."""
+    from vidlens.govern.service import watermark_file
+    from vidlens.govern.watermark import parse_payload
 
     bits = parse_payload(payload)
-    if src.resolve() == dst.resolve():
-        raise UsageError("watermark embed writes a new file: OUT must differ from IN")
-    info = embed_video(src, dst, bits, crf=crf)
-    _audit(None, "watermark.embed", dst, {"source": str(src), "payload": payload.lower()})
+    info = watermark_file(src, dst, bits, data_dir=_data_dir(data_dir), crf=crf)
+    _audit(data_dir, "watermark.embed", dst, {"source": str(src), "payload": payload.lower()})
     _show({"path": str(dst), "payload": payload.lower(), **info}, as_json,
           [f"embedded {payload.lower()} into {info['frames']} frames -> {dst}"])
 
@@ -200,7 +200,7 @@ def triage_command(
                                 help="Look for C2PA, watermarks and a visible label when there is no label."),
     ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Look for a visible AI label with OCR (needs rapidocr)."),
     write: Path = typer.Option(None, "--write", help="Write the propagation elements into this output file."),
-    propagator: str = typer.Option(None, "--propagator", help="This platform's TC260 code (default: settings)."),
+    propagator: str = typer.Option(None, "--propagator", help="This platform's name or TC260 code (default: settings)."),
     propagate_id: str = typer.Option(None, "--propagate-id", help="This platform's id for the content."),
     data_dir: Path = DataDirOption,
     as_json: bool = JsonOption,

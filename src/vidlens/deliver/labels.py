@@ -1,125 +1,102 @@
-"""Carry the implicit AIGC label (MP4 ``udta/meta`` key ``AIGC``) into every output.
+"""Carry the implicit AIGC label from a source into every delivered output, or refuse to lose it.
 
-FFmpeg writes global tags as ``mdta`` keys with ``-movflags use_metadata_tags``;
-its HLS muxer passes them to fMP4 init segments, but its DASH muxer drops them,
-so DASH init segments get the tag box spliced in after the run. MPEG-TS has no
-place for global tags: the result says so instead of pretending.
+The label is read from the source and written into each output by the govern label
+codecs, so a transcoded MP4, an fMP4 init segment and ``vidlens label write`` hold one
+identical layout (the ``mdta`` key ``AIGC``), and a TS file or segment holds it as ID3
+timed metadata. FFmpeg copies every other global tag (``-map_metadata 0``); its own copy
+of the AIGC tag is suppressed so that exactly one writer stores the label. The value is
+carried byte for byte. Packages also announce it in their manifests: an HLS master
+playlist gets ``EXT-X-SESSION-DATA`` pointing at ``aigc.json``, every DASH
+AdaptationSet a ``SupplementalProperty``. An output that cannot hold the label is an
+error unless the caller asked to drop it.
 """
 
 from __future__ import annotations
 
-import struct
+import json
+import re
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
-from vidlens.errors import CorruptMediaError
-from vidlens.media.ffmpeg import run_ffmpeg
+from vidlens.errors import MediaError, UnsupportedMediaError, UsageError
 from vidlens.media.probe import open_container
 
 LABEL_KEY = "AIGC"
 MP4_FAMILY = {"mp4", "mov", "ipod", "ismv", "fmp4"}
-TAGGED_CONTAINERS = MP4_FAMILY | {"matroska", "webm"}
+HLS_DATA_ID = "com.vidlens.aigc"
+HLS_LABEL_FILE = "aigc.json"
+DASH_SCHEME = "urn:vidlens:aigc:2025"
+DROP_HINT = "pass --drop-label to deliver it without the label"
 
 
 def read_label(path: str | Path) -> str | None:
-    """The ``AIGC`` global tag of a media file (any case), or None."""
-    with open_container(path) as c:
-        for key, value in (c.metadata or {}).items():
-            if str(key).upper() == LABEL_KEY:
-                return str(value)
+    """The source's label exactly as stored: through the label codecs, else FFmpeg's global ``AIGC`` tag."""
+    from vidlens.govern.implicit import stored_value
+
+    try:
+        return stored_value(path)
+    except UnsupportedMediaError:
+        with open_container(path) as c:
+            for key, value in (c.metadata or {}).items():
+                if str(key).upper() == LABEL_KEY:
+                    return str(value)
     return None
 
 
 def metadata_args(muxer: str, *, faststart: bool = False) -> list[str]:
-    """Flags that copy the source's global tags into an output of ``muxer``."""
-    args = ["-map_metadata", "0"]
+    """Flags that copy the source's global tags, except the label, into an output of ``muxer``."""
+    args = ["-map_metadata", "0", "-metadata", f"{LABEL_KEY}="]
     if muxer in MP4_FAMILY:
         args += ["-movflags", "+use_metadata_tags" + ("+faststart" if faststart else "")]
     return args
 
 
-def carry_status(muxer: str, label: str | None, written: str | None = None) -> str:
-    """How the label fared; ``written`` is what was read back from the output (when it can hold tags)."""
+def carry(paths: list[Path], label: str | None, *, drop: bool = False) -> str:
+    """Write ``label`` into each of ``paths`` (in place) and say how it fared.
+
+    Raises ``UsageError`` when a file cannot hold it and ``drop`` is not set: a label is
+    never lost silently. ``MediaError`` when it was written but did not read back.
+    """
+    from vidlens.govern.implicit import write_value
+
     if label is None:
         return "absent in source"
-    if muxer not in TAGGED_CONTAINERS:
-        return f"not carried: {muxer} has no container-level tags"
-    return "carried" if written == label else "not carried: lost while writing"
+    if drop:
+        return "dropped on request (--drop-label)"
+    for path in paths:
+        try:
+            write_value(path, path, label)
+        except (UnsupportedMediaError, UsageError) as exc:
+            raise UsageError(f"the AIGC label cannot be carried into {path.name}: {exc.message}; {DROP_HINT}",
+                             details={"path": str(path)}) from exc
+    if not paths:
+        raise MediaError("no output file to carry the AIGC label into")
+    return "carried"
 
 
-def _boxes(data: bytes, start: int, end: int) -> list[tuple[int, int, bytes]]:
-    """(offset, size, type) of the ISO-BMFF boxes in ``data[start:end]``."""
-    out = []
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if size == 1:
-            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
-        elif size == 0:
-            size = end - pos
-        if size < 8 or pos + size > end:
-            raise CorruptMediaError(f"malformed MP4 box '{kind!r}' at byte {pos}")
-        out.append((pos, size, kind))
-        pos += size
-    return out
+def announce_hls(master: Path, label: str) -> None:
+    """Point the master playlist at ``aigc.json`` (the label as JSON) with ``EXT-X-SESSION-DATA``."""
+    (master.parent / HLS_LABEL_FILE).write_text(_as_json(label) + "\n", encoding="utf-8")
+    lines = master.read_text(encoding="utf-8").splitlines()
+    tag = f'#EXT-X-SESSION-DATA:DATA-ID="{HLS_DATA_ID}",URI="{HLS_LABEL_FILE}"'
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("#EXT-X-VERSION")), 1)
+    master.write_text("\n".join([*lines[:at], tag, *lines[at:]]) + "\n", encoding="utf-8")
 
 
-def _moov_udta(path: Path) -> bytes | None:
-    data = path.read_bytes()
-    for pos, size, kind in _boxes(data, 0, len(data)):
-        if kind == b"moov":
-            for cpos, csize, ckind in _boxes(data, pos + 8, pos + size):
-                if ckind == b"udta":
-                    return data[cpos : cpos + csize]
-    return None
+def announce_dash(mpd: Path, label: str) -> None:
+    """Add a ``SupplementalProperty`` with the label to every AdaptationSet (first child, as the schema orders)."""
+    prop = f"<SupplementalProperty schemeIdUri={quoteattr(DASH_SCHEME)} value={quoteattr(label)}/>"
+    text, count = re.subn(r"(<AdaptationSet\b[^>]*[^/]>)", lambda m: m.group(1) + "\n\t\t\t" + prop,
+                          mpd.read_text(encoding="utf-8"))
+    if not count:
+        raise MediaError(f"{mpd.name} has no AdaptationSet to announce the AIGC label in")
+    mpd.write_text(text, encoding="utf-8")
 
 
-def tag_box_from(source: str | Path, scratch: Path) -> bytes:
-    """Let FFmpeg write the source's global tags into a one-frame MP4 and return its ``udta`` box."""
-    tiny = scratch / "tags.mp4"
-    run_ffmpeg(
-        [
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=black:s=16x16:r=1:d=1",
-            "-i",
-            str(source),
-            "-map",
-            "0:v",
-            "-map_metadata",
-            "1",
-            "-c:v",
-            "png",
-            "-movflags",
-            "+use_metadata_tags",
-            str(tiny),
-        ],
-        path=str(source),
-    )
+def _as_json(label: str) -> str:
+    """The label itself when it is JSON (as it should be), else the stored text as a JSON string."""
     try:
-        box = _moov_udta(tiny)
-    finally:
-        tiny.unlink(missing_ok=True)
-    if box is None:
-        raise CorruptMediaError("FFmpeg wrote no tag box for the label")
-    return box
-
-
-def splice_udta(init_segment: Path, udta: bytes) -> None:
-    """Replace (or add) the ``moov/udta`` box of a fragmented-MP4 init segment.
-
-    Init segments hold only ``ftyp`` + ``moov``; media fragments address their data
-    relative to their own ``moof``, so resizing ``moov`` moves nothing they point at.
-    """
-    data = init_segment.read_bytes()
-    parts: list[bytes] = []
-    for pos, size, kind in _boxes(data, 0, len(data)):
-        if kind != b"moov":
-            parts.append(data[pos : pos + size])
-            continue
-        children = [data[c : c + s] for c, s, k in _boxes(data, pos + 8, pos + size) if k != b"udta"]
-        body = b"".join(children) + udta
-        parts.append(struct.pack(">I4s", 8 + len(body), b"moov") + body)
-    tmp = init_segment.with_suffix(init_segment.suffix + ".tmp")
-    tmp.write_bytes(b"".join(parts))
-    tmp.replace(init_segment)
+        json.loads(label)
+        return label
+    except ValueError:
+        return json.dumps(label, ensure_ascii=False)

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidlens.deliver.filters import color_args, even, output_fps, pixel_format, pre_filters, scale_filter
-from vidlens.deliver.labels import carry_status, read_label, splice_udta, tag_box_from
+from vidlens.deliver.labels import announce_dash, announce_hls, carry, metadata_args, read_label
 from vidlens.deliver.player import install_player
 from vidlens.deliver.profiles import Profile, encoder_args
 from vidlens.deliver.publish import staged_dir
@@ -56,6 +56,7 @@ class PackageOptions(BaseModel):
     audio_bitrate_kbps: int = Field(default=128, ge=32, le=512)
     hdr: Literal["auto", "passthrough", "tonemap"] = "tonemap"
     player: bool = False  # also write player.html + hls.js and/or dash.js
+    drop_label: bool = False  # deliver without the source's AIGC label (otherwise carried, or an error)
 
     @model_validator(mode="after")
     def _outputs(self) -> PackageOptions:
@@ -164,7 +165,7 @@ def build_command(
         ]
     for i, r in enumerate(rungs):
         args += encoder_args(_profile(opts, r.video_kbps), gop=gop, spec=f":v:{i}")
-    args += ["-force_key_frames:v", f"expr:eq(mod(n,{gop}),0)", *color_args(src, base), "-map_metadata", "0"]
+    args += ["-force_key_frames:v", f"expr:eq(mod(n,{gop}),0)", *color_args(src, base), *metadata_args("")]
     if opts.dash:
         args += [
             "-f",
@@ -219,28 +220,21 @@ def build_command(
     return args, gop, f"{fps.numerator}/{fps.denominator}" if fps.denominator != 1 else str(fps.numerator)
 
 
-def _label_status(stage: Path, opts: PackageOptions, label: str | None, source: str) -> dict[str, str]:
-    """Put the source's tags into DASH init segments and report, per manifest, what holds the label."""
+def _carry_label(stage: Path, opts: PackageOptions, label: str | None) -> dict[str, str]:
+    """Write the source's label into every init segment (fMP4) or media segment (TS) and the manifests."""
     if opts.dash:
-        inits = sorted(stage.glob("init-*.m4s"))
-        if label is not None:
-            box = tag_box_from(source, stage)
-            for init in inits:
-                splice_udta(init, box)
+        files = sorted(stage.glob("init-*.m4s"))
+    elif opts.segment_type == "fmp4":
+        files = sorted(stage.glob("*/init*.mp4"))
     else:
-        inits = sorted(stage.glob("*/init*.mp4"))
-    status: dict[str, str] = {}
-    for kind, on in (("hls", opts.hls), ("dash", opts.dash)):
-        if not on:
-            continue
-        if opts.segment_type == "ts" and kind == "hls":
-            status[kind] = carry_status("mpegts", label)
-        elif label is None:
-            status[kind] = carry_status("mp4", None)
-        else:
-            missing = [p.name for p in inits if read_label(p) != label]
-            status[kind] = "carried" if inits and not missing else f"not carried in {', '.join(missing)}"
-    return status
+        files = sorted(stage.glob("*/*.ts"))
+    status = carry(files, label, drop=opts.drop_label)
+    if status == "carried" and label is not None:
+        if opts.hls:
+            announce_hls(stage / "master.m3u8", label)
+        if opts.dash:
+            announce_dash(stage / "manifest.mpd", label)
+    return {kind: status for kind, on in (("hls", opts.hls), ("dash", opts.dash)) if on}
 
 
 def package(
@@ -280,7 +274,7 @@ def package(
         for manifest in (["master.m3u8"] if opts.hls else []) + (["manifest.mpd"] if opts.dash else []):
             if not (stage / manifest).is_file():
                 raise MediaError(f"FFmpeg finished but wrote no {manifest}", path=str(source))
-        labels = _label_status(stage, opts, label, str(source))
+        labels = _carry_label(stage, opts, label)
         if opts.player:
             install_player(stage, hls=opts.hls, dash=opts.dash)
     return PackageResult(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidlens.deliver.labels import metadata_args
+from vidlens.deliver.labels import carry, metadata_args, read_label
 from vidlens.deliver.publish import staged_file
 from vidlens.errors import MediaError, UnsupportedMediaError, UsageError
 from vidlens.media.ffmpeg import run_ffmpeg
@@ -180,6 +180,7 @@ def normalize(
         if not silent:
             normalization = _loudnorm_json(log).get("normalization_type", "linear")
         after, _ = measure(tmp, target)
+        carry([tmp], read_label(source))
     return LoudnessResult(
         str(source),
         str(out.absolute()),

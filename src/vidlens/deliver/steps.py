@@ -36,7 +36,7 @@ def _progress(source: str, ctx: StepContext) -> ProgressFn:
 
 @step("deliver.transcode")
 def transcode_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
-    """Payload: ``source``, ``out``, ``profile`` (resolved ``Profile`` fields), optional ``overwrite``."""
+    """Payload: ``source``, ``out``, ``profile`` (resolved ``Profile`` fields), optional ``overwrite``, ``drop_label``."""
     from vidlens.deliver.profiles import Profile
     from vidlens.deliver.transcode import transcode
 
@@ -47,6 +47,7 @@ def transcode_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
         Profile(**p["profile"]),
         on_progress=_progress(p["source"], ctx),
         overwrite=bool(p.get("overwrite")),
+        drop_label=bool(p.get("drop_label")),
     )
     return r.to_dict()
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vidlens.deliver.filters import color_args, video_chain
-from vidlens.deliver.labels import carry_status, metadata_args, read_label
+from vidlens.deliver.labels import carry, metadata_args, read_label
 from vidlens.deliver.loudness import LoudnessMeasure, LoudnessTarget, measure, second_pass
 from vidlens.deliver.profiles import Profile, audio_args, encoder_args, encoder_for
 from vidlens.deliver.publish import staged_file
@@ -109,8 +109,13 @@ def transcode(
     *,
     on_progress: ProgressFn | None = None,
     overwrite: bool = False,
+    drop_label: bool = False,
 ) -> TranscodeResult:
-    """Encode ``source`` to ``out`` under ``profile``; the file appears only once complete."""
+    """Encode ``source`` to ``out`` under ``profile``; the file appears only once complete.
+
+    The source's AIGC label is carried into the output (an error if it cannot be), unless
+    ``drop_label`` asks to leave it out.
+    """
     t0 = time.perf_counter()
     out = Path(out)
     muxer = container_for(out, profile)
@@ -139,7 +144,7 @@ def transcode(
         log = run_ffmpeg([*args, str(tmp)], on_progress=on_progress, path=str(source))
         result = probe(tmp, sha256="-")
         check_complete(src, result.duration_s, str(source), log)
-        written = read_label(tmp)
+        label_status = carry([tmp], label, drop=drop_label)
         loudness = None
         if loud_target is not None and loud_before is not None:
             after = measure(tmp, loud_target)[0] if loud_filter else None
@@ -160,7 +165,7 @@ def transcode(
         hdr=hdr_outcome(src, profile),
         deinterlaced=src.interlaced,
         wall_s=round(time.perf_counter() - t0, 3),
-        labels={"AIGC": carry_status(muxer, label, written)},
+        labels={"AIGC": label_status},
         loudness=loudness,
     )
 

@@ -7,6 +7,12 @@ of the frame's short side. We size the font by the rendered glyphs' *ink* height
 font's em box is much taller than its ink. The default place is the upper left,
 below the status/search bar and clear of the right-hand button column and the
 bottom caption area of the usual short-video apps.
+
+The font ships with VidLens: Noto Sans CJK (SIL Open Font License 1.1) from the pinned
+``noto-cjk-sans-otc`` package, so the label looks the same on every machine and never
+depends on what the system has installed. Every character is checked against the
+font's character map before anything is drawn: a missing glyph would be drawn as an
+empty box ("tofu"), which is not a label.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,31 +36,102 @@ DEFAULT_TEXT = {"zh": "AI生成", "en": "AI-generated"}
 MIN_RATIO = 0.05  # the standard's minimum ink height / short side
 TARGET_RATIO = 0.06  # what we aim for, leaving margin for scaling
 MIN_SECONDS = 2.0
+_READ_HEIGHT = 48  # px: the label box is scaled to at least this height before it is read back
 Position = Literal["top-left", "top-right", "bottom-left", "top-center"]
-_FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 )
 
 
-def find_cjk_font() -> Path:
-    """``VIDLENS_CJK_FONT``, else an installed Noto CJK / WenQuanYi font, else fc-match's answer."""
-    override = os.environ.get("VIDLENS_CJK_FONT")
-    if override:
-        if not Path(override).is_file():
-            raise ConfigError(f"VIDLENS_CJK_FONT points at '{override}', which is not a file")
-        return Path(override)
-    for candidate in _FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
+@dataclass(frozen=True)
+class Font:
+    """A font file and the face to use in it (a ``.ttc`` collection holds several)."""
+
+    path: Path
+    index: int = 0
+
+
+def packaged_font() -> Font | None:
+    """The Simplified Chinese face of the Noto Sans CJK collection VidLens depends on, if installed."""
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:
+        return None
+    path = Path(str(noto_cjk_sans_otc.FONT_PATH))
+    return Font(path, _face(path)) if path.is_file() else None
+
+
+def system_fonts() -> list[Font]:
+    """CJK fonts the system has: the usual Debian files, then fontconfig's answer."""
+    found = [Font(Path(p), _face(Path(p))) for p in SYSTEM_FONTS if Path(p).is_file()]
     if shutil.which("fc-match"):
         out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
                              check=False)
         if out.returncode == 0 and out.stdout.strip() and Path(out.stdout.strip()).is_file():
-            return Path(out.stdout.strip())
-    raise ConfigError("no CJK font found: install Debian's fonts-noto-cjk or set VIDLENS_CJK_FONT")
+            path = Path(out.stdout.strip())
+            found.append(Font(path, _face(path)))
+    return found
+
+
+def find_font(text: str) -> Font:
+    """``VIDLENS_CJK_FONT`` (which must draw ``text``), else the first of the packaged and system fonts that can."""
+    override = os.environ.get("VIDLENS_CJK_FONT")
+    if override:
+        if not Path(override).is_file():
+            raise ConfigError(f"VIDLENS_CJK_FONT points at '{override}', which is not a file")
+        font = Font(Path(override), _face(Path(override)))
+        require_glyphs(font, text)
+        return font
+    tried = []
+    for candidate in [f for f in [packaged_font()] if f] + system_fonts():
+        if not missing_glyphs(candidate, text):
+            return candidate
+        tried.append(candidate.path.name)
+    raise ConfigError(f"no font here can draw {text!r} (tried: {', '.join(tried) or 'none'}): install "
+                      "'vidlens[govern]' (it brings Noto Sans CJK) or set VIDLENS_CJK_FONT")
+
+
+def require_glyphs(font: Font, text: str) -> None:
+    """Raise ``ConfigError`` naming the characters ``font`` cannot draw."""
+    missing = missing_glyphs(font, text)
+    if missing:
+        raise ConfigError(f"font {font.path.name} has no glyph for {', '.join(repr(c) for c in missing)}: "
+                          f"it would draw empty boxes instead of {text!r}")
+
+
+def missing_glyphs(font: Font, text: str) -> list[str]:
+    """Characters of ``text`` (spaces aside) that are not in the font's character map."""
+    cmap = _cmap(font.path, font.index)
+    return sorted({c for c in text if not c.isspace() and ord(c) not in cmap})
+
+
+@lru_cache(maxsize=8)
+def _cmap(path: Path, index: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(str(path), fontNumber=index, lazy=True) as font:
+            return frozenset(code for code, glyph in (font.getBestCmap() or {}).items() if glyph != ".notdef")
+    except (TTLibError, OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read font {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=8)
+def _face(path: Path) -> int:
+    """In a collection, the Simplified Chinese face ("... SC") when there is one; else the first."""
+    if path.suffix.lower() not in (".ttc", ".otc"):
+        return 0
+    from fontTools.ttLib import TTCollection, TTLibError
+
+    try:
+        with TTCollection(str(path), lazy=True) as collection:
+            names = [str(f["name"].getDebugName(1) or "") for f in collection.fonts]
+    except (TTLibError, OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read font collection {path}: {exc}") from exc
+    return next((i for i, name in enumerate(names) if name.endswith(" SC")), 0)
 
 
 @dataclass(frozen=True)
@@ -74,25 +152,26 @@ def _ink_rows(font: Any, text: str) -> int:
 
 
 def render_label(text: str, width: int, height: int, *, ratio: float = TARGET_RATIO,
-                 font_path: Path | None = None) -> RenderedLabel:
-    """Render ``text`` so its ink height is at least ``ratio`` of the short side."""
+                 font: Font | None = None) -> RenderedLabel:
+    """Render ``text`` so its ink height is at least ``ratio`` of the short side; every glyph checked first."""
     from PIL import Image, ImageDraw, ImageFont
 
     if not text.strip():
         raise UsageError("the explicit label text is empty")
-    path = font_path or find_cjk_font()
+    face = font or find_font(text)
+    require_glyphs(face, text)
     target = int(np.ceil(ratio * min(width, height)))
     size = max(8, target)
-    font = ImageFont.truetype(str(path), size)
-    while _ink_rows(font, text) < target and size < 4 * target + 16:
+    font_ = ImageFont.truetype(str(face.path), size, index=face.index)
+    while _ink_rows(font_, text) < target and size < 4 * target + 16:
         size += 1
-        font = ImageFont.truetype(str(path), size)
-    ink = _ink_rows(font, text)
-    left, top, right, bottom = font.getbbox(text)
+        font_ = ImageFont.truetype(str(face.path), size, index=face.index)
+    ink = _ink_rows(font_, text)
+    left, top, right, bottom = font_.getbbox(text)
     pad = max(2, size // 4)
     image = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 110))
     draw = ImageDraw.Draw(image)
-    draw.text((pad - left, pad - top), text, font=font, fill=(255, 255, 255, 255),
+    draw.text((pad - left, pad - top), text, font=font_, fill=(255, 255, 255, 255),
               stroke_width=max(1, size // 24), stroke_fill=(0, 0, 0, 255))
     return RenderedLabel(image, ink, size)
 
@@ -128,7 +207,7 @@ def windows(duration: float, seconds: float, *, end: bool, middle: bool) -> list
 
 def burn(src: Path, dst: Path, *, text: str | None = None, lang: str = "zh", seconds: float = 3.0,
          position: Position = "top-left", end: bool = False, middle: bool = False, crf: int = 18,
-         font_path: Path | None = None) -> dict[str, Any]:
+         font: Font | None = None) -> dict[str, Any]:
     """Re-encode the video with the label drawn over the chosen windows; audio and tags copied."""
     import av
 
@@ -143,7 +222,8 @@ def burn(src: Path, dst: Path, *, text: str | None = None, lang: str = "zh", sec
         vs = c.streams.video[0]
         width, height = vs.codec_context.width, vs.codec_context.height
         duration = float(c.duration / 1_000_000) if c.duration else 0.0
-    rendered = render_label(label_text, width, height, font_path=font_path)
+    face = font or find_font(label_text)
+    rendered = render_label(label_text, width, height, font=face)
     x, y = place(position, (width, height), rendered.image.size)
     spans = windows(duration, seconds, end=end, middle=middle)
     enable = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in spans)
@@ -154,8 +234,63 @@ def burn(src: Path, dst: Path, *, text: str | None = None, lang: str = "zh", sec
                     f"[0:v][1:v]overlay=x={x}:y={y}:enable='{enable}':eof_action=repeat[v]",
                     "-map", "[v]", "-map", "0:a?", "-map_metadata", "0", "-c:v", "libx264", "-crf", str(crf),
                     "-pix_fmt", "yuv420p", "-c:a", "copy", str(dst)], path=str(src))
-    return {"text": label_text, "ink_height": rendered.ink_height, "ink_ratio": rendered.ink_height / min(width, height),
-            "font_size": rendered.font_size, "box": [x, y, *rendered.image.size], "windows": spans}
+    return {"text": label_text, "font": f"{face.path.name}#{face.index}", "ink_height": rendered.ink_height,
+            "ink_ratio": rendered.ink_height / min(width, height), "font_size": rendered.font_size,
+            "box": [x, y, *rendered.image.size], "windows": spans}
+
+
+def read_back(video: Path, info: dict[str, Any], ocr: Ocr) -> list[tuple[float, str]]:
+    """What ``ocr`` reads in the burned label's box, once in each window: (time, text).
+
+    OCR runs on the box with a margin, scaled so the box is at least ``_READ_HEIGHT`` px
+    high: the label alone, at a size the recogniser reads well, whatever the frame size.
+    """
+    import av
+    from PIL import Image
+
+    x, y, w, h = info["box"]
+    wanted = sorted(min((a + b) / 2, a + 1.0) for a, b in info["windows"])
+    out: list[tuple[float, str]] = []
+    with av.open(str(video)) as c:
+        for frame in c.decode(video=0):
+            if not wanted:
+                break
+            t = float(frame.time or 0.0)
+            if t + 1e-6 < wanted[0]:
+                continue
+            wanted.pop(0)
+            rgb = frame.to_ndarray(format="rgb24")
+            m = h // 2
+            crop = rgb[max(0, y - m):y + h + m, max(0, x - m):x + w + m]
+            scale = max(1.0, _READ_HEIGHT / h)
+            if scale > 1:
+                crop = np.asarray(Image.fromarray(crop).resize((round(crop.shape[1] * scale),
+                                                                round(crop.shape[0] * scale)), Image.BICUBIC))
+            boxes = sorted(ocr(crop), key=lambda b: b.box[0])
+            out.append((round(t, 3), "".join(b.text for b in boxes)))
+    return out
+
+
+def reads_as(read: str, expected: str) -> bool:
+    """OCR read the drawn text: it appears in what was read, or (when OCR split and repeated a
+    word across two boxes) what was read is at least 80 % similar and holds every non-ASCII
+    character of it. Both sides are folded first: OCR's usual Latin confusions (l/1/| for I,
+    0 for O) mapped, spaces and punctuation dropped. Picture text beside the label may be read
+    too. A glyph drawn as an empty box never passes: its character is missing from the reading.
+    """
+    from difflib import SequenceMatcher
+
+    got, want = _fold(read), _fold(expected)
+    if not want:
+        return False
+    if want in got:
+        return True
+    return all(c in got for c in want if not c.isascii()) and SequenceMatcher(None, got, want).ratio() >= 0.8
+
+
+def _fold(text: str) -> str:
+    table = str.maketrans({"L": "I", "1": "I", "|": "I", "0": "O"})
+    return "".join(c for c in text.upper().translate(table) if c.isalnum())
 
 
 # -- detection: the OCR engine is pluggable ---------------------------------------------------------

@@ -9,15 +9,16 @@ touches the original.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidlens.errors import MediaError, NotFoundError, PermissionDeniedError, UnsupportedMediaError
+from vidlens.errors import MediaError, NotFoundError, PermissionDeniedError, UnsupportedMediaError, UsageError
 from vidlens.govern.codecs import CODECS
-from vidlens.govern.codecs.base import LabelCodec
+from vidlens.govern.codecs.base import SNIFF_BYTES, LabelCodec
 from vidlens.govern.label import AigcLabel, Problem, parse_label
 
 
@@ -43,7 +44,7 @@ def codec_for(path: Path) -> LabelCodec:
     if not path.is_file():
         raise NotFoundError(f"no such file: {path}")
     with open(path, "rb") as f:
-        head = f.read(64)
+        head = f.read(SNIFF_BYTES)
     for codec in CODECS:
         if codec.sniff(head):
             return codec
@@ -78,29 +79,61 @@ def _writable(path: Path) -> bool:
 
 def write_label(src: str | Path, dst: str | Path, label: AigcLabel) -> LabelReport:
     """Write ``label`` as the only implicit label of ``src`` into ``dst`` (which may equal ``src``)."""
+    report = write_value(src, dst, label.to_json())
+    if report.label != label:
+        raise MediaError(f"{Path(src).name}: the label did not read back as written", path=str(src))
+    return report
+
+
+def write_value(src: str | Path, dst: str | Path, value: str) -> LabelReport:
+    """Store ``value`` byte for byte as the only implicit label of ``src`` in ``dst`` (which may equal ``src``).
+
+    This is how a label is carried unchanged from one file to another (transcode, package). A new ``dst``
+    gets ``src``'s permission bits, an existing one keeps its own. Raises ``UsageError`` when the format
+    cannot hold ``value`` (non-ASCII text in a carrier without a declared character set).
+    """
     s, d = Path(src), Path(dst)
     codec = codec_for(s)
     if not os.access(s, os.R_OK):
         raise PermissionDeniedError(f"cannot read {s}")
+    if not codec.text_utf8 and not value.isascii():
+        value = _ascii_json(value, s, codec.name)
     directory = d.resolve().parent
     if not directory.is_dir():
         raise NotFoundError(f"output directory does not exist: {directory}")
     if (d.exists() and not _writable(d)) or not _writable(directory):
         raise PermissionDeniedError(f"cannot write {d}: read-only file or directory")
-    value = label.to_json()
+    mode = (d if d.exists() else s).stat().st_mode & 0o7777
     fd, tmp_name = tempfile.mkstemp(prefix=f".{d.name}.", suffix=".tmp" + d.suffix, dir=directory)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         codec.write(s, tmp, value)
-        report = read_label(tmp)
-        if report.label != label or report.count != 1:
-            raise MediaError(f"{s.name}: the label did not read back after writing ({report.count} found)",
+        with open(tmp, "rb") as f:
+            stored = codec.read(f, tmp.stat().st_size).found
+        if [found.raw for found in stored] != [value.encode("utf-8")]:
+            raise MediaError(f"{s.name}: the label did not read back after writing ({len(stored)} found)",
                              path=str(s))
-        if d.exists():
-            os.chmod(tmp, d.stat().st_mode & 0o7777)
+        os.chmod(tmp, mode)
         os.replace(tmp, d)
     finally:
         tmp.unlink(missing_ok=True)
-    report.path = str(d)
-    return report
+    return read_label(d)
+
+
+def _ascii_json(value: str, path: Path, carrier: str) -> str:
+    """The same JSON with every non-ASCII character \\u-escaped, for a carrier without a declared character set."""
+    try:
+        return json.dumps(json.loads(value), ensure_ascii=True, separators=(",", ":"))
+    except ValueError:
+        raise UsageError(f"{path.name}: {carrier} text has no declared character set, and this label is neither "
+                         "ASCII nor JSON that could be escaped to ASCII") from None
+
+
+def stored_value(path: str | Path) -> str | None:
+    """The first stored label value of ``path`` exactly as stored (decoded as UTF-8), or None."""
+    p = Path(path)
+    codec = codec_for(p)
+    with open(p, "rb") as f:
+        found = codec.read(f, p.stat().st_size).found
+    return found[0].raw.decode("utf-8", errors="replace") if found else None

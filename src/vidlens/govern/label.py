@@ -6,12 +6,21 @@ object or ``{"AIGC": {...}}``; we read both and write the bare form (what
 ``ffmpeg -metadata AIGC=...`` users write). Every defect is reported as a
 ``Problem`` instead of raising, because a platform must still triage a file whose
 label is malformed.
+
+Characters: the standard names the providers by "name or code", and published
+examples of the TC260 metadata practice put Chinese company names in
+``ContentProducer``. So besides the printable ASCII set (without space, ``"`` and
+``\\``), letters, marks, digits, punctuation and symbols of any script are accepted;
+space and other separators, control, format (bidirectional overrides, zero-width),
+private-use and unassigned code points are not. The JSON is stored as UTF-8 where
+the carrier's text is UTF-8, and \\u-escaped (pure ASCII) where it is not.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,8 +30,9 @@ FIELDS = ("Label", "ContentProducer", "ProduceID", "ReservedCode1",
           "ContentPropagator", "PropagateID", "ReservedCode2")
 LABEL_VALUES = {"1": "confirmed", "2": "possibly", "3": "suspected"}
 MAX_LABEL_BYTES = 64 * 1024  # a real label is < 1 KiB; anything larger is hostile
-# GB 18030 single-byte printable code points allowed by Annex E j): 0x21, 0x23-0x5B, 0x5D-0x7E.
-_ALLOWED = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]*")
+# Printable ASCII without space, '"' and '\\' (0x21, 0x23-0x5B, 0x5D-0x7E), plus these Unicode categories.
+_ASCII_ALLOWED = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]")
+_OTHER_ALLOWED = ("L", "M", "N", "P", "S")
 # TC260-PG-20252A provider code: "00" + subject type + binding type + 18-char id + service type + 4-char model.
 _PROVIDER_CODE = re.compile(r"00[0-9][0-9][0-9A-HJ-NPQRTUWXY]{18}[12][0-9A-Z]{4}")
 
@@ -53,9 +63,9 @@ class AigcLabel:
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
 
-    def to_json(self) -> str:
-        """Compact JSON in Annex E field order: the exact bytes we store."""
-        return json.dumps(self.to_dict(), ensure_ascii=True, separators=(",", ":"))
+    def to_json(self, *, ascii_only: bool = False) -> str:
+        """Compact JSON in Annex E field order: the exact text we store (\\u-escaped with ``ascii_only``)."""
+        return json.dumps(self.to_dict(), ensure_ascii=ascii_only, separators=(",", ":"))
 
     def replace(self, **changes: str) -> AigcLabel:
         return AigcLabel(**{**self.to_dict(), **changes})
@@ -122,24 +132,41 @@ def validate(label: AigcLabel) -> list[Problem]:
         if not getattr(label, key):
             problems.append(Problem("empty_field", f"{key} is empty"))
     for key in FIELDS:
-        value = getattr(label, key)
-        if not _ALLOWED.fullmatch(value):
-            bad = sorted({c for c in value if not _ALLOWED.fullmatch(c)})[:5]
-            problems.append(Problem("bad_characters",
-                                    f"{key} has characters outside GB 18030 0x21,0x23-0x5B,0x5D-0x7E: "
-                                    + ", ".join(_show(c) for c in bad)))
+        bad = sorted({c for c in getattr(label, key) if not allowed_character(c)})[:5]
+        if bad:
+            problems.append(Problem("bad_characters", f"{key} has characters a label may not hold (space, quote, "
+                                    "backslash, control or format characters): " + ", ".join(_show(c) for c in bad)))
     return problems
 
 
+def allowed_character(c: str) -> bool:
+    """Printable ASCII except space, '"' and '\\'; beyond ASCII, any letter, mark, digit, punctuation or symbol."""
+    if c.isascii():
+        return bool(_ASCII_ALLOWED.fullmatch(c))
+    return unicodedata.category(c)[0] in _OTHER_ALLOWED
+
+
+def check_provider(role: str, value: str) -> None:
+    """A provider is named by name or code; refuse only what is evidently a mistyped provider code."""
+    if looks_like_code(value) and not is_provider_code(value):
+        raise UsageError(f"{role} {value!r} looks like a TC260 provider code but is not a valid one "
+                         "(00 + subject + binding + 18-char id + service 1|2 + 4-char model)")
+
+
+def looks_like_code(value: str) -> bool:
+    return len(value) == 27 and value.isascii() and value.isalnum() and value.startswith("00")
+
+
 def new_label(label: str, producer: str, produce_id: str, *, propagator: str | None = None,
-              propagate_id: str | None = None, require_code: bool = True) -> AigcLabel:
+              propagate_id: str | None = None) -> AigcLabel:
     """Build a producer's label; propagation fields default to the production ones (Annex E note 1).
 
-    Raises ``UsageError`` if the result would not validate, so a bad label is never written.
+    ``producer`` is the provider's name or its TC260 provider code. Raises ``UsageError`` if the
+    result would not validate, so a bad label is never written.
     """
-    if require_code and not is_provider_code(producer):
-        raise UsageError(f"producer {producer!r} is not a 27-character TC260 provider code "
-                         "(00 + subject + binding + 18-char id + service 1|2 + 4-char model)")
+    check_provider("producer", producer)
+    if propagator is not None:
+        check_provider("propagator", propagator)
     out = AigcLabel(Label=label, ContentProducer=producer, ProduceID=produce_id,
                     ContentPropagator=producer if propagator is None else propagator,
                     PropagateID=produce_id if propagate_id is None else propagate_id)

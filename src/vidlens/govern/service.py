@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vidlens.errors import UsageError
+from vidlens.errors import MediaError, UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
-from vidlens.govern.label import AigcLabel, is_provider_code
+from vidlens.govern.label import AigcLabel, check_provider
 
 
 def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None, sign: bool = True) -> LabelReport:
@@ -24,8 +24,7 @@ def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None,
 def propagate_file(src: Path, dst: Path, *, label: str, propagator: str, propagate_id: str,
                    data_dir: Path, sign: bool = True) -> LabelReport:
     """Write the propagation elements (Art. 6) over whatever producer fields the file has."""
-    if not is_provider_code(propagator):
-        raise UsageError(f"propagator {propagator!r} is not a 27-character TC260 provider code")
+    check_provider("propagator", propagator)
     current = read_label(src).label or AigcLabel()
     new = current.replace(Label=label, ContentPropagator=propagator, PropagateID=propagate_id, ReservedCode2="")
     if sign:
@@ -81,12 +80,14 @@ def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: boo
     return out
 
 
-def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) -> dict[str, Any]:
-    """Burn the visible label into a temporary file, carry the implicit label over, then move it into place.
+def burn_file(src: Path, dst: Path, *, data_dir: Path | None, ocr: Any = None, **options: Any) -> dict[str, Any]:
+    """Burn the visible label into a temporary file, check it reads back, carry the implicit label over,
+    then move it into place.
 
-    The picture changes, so a signature made over the old content would no longer
-    verify: the carried label is re-signed with this installation's key when the
-    source label was signed, and its reserved codes are cleared otherwise.
+    ``ocr`` (default: the bundled RapidOCR) reads the label box back in every window; if it
+    does not read the drawn text, nothing is written and ``MediaError`` says what it read:
+    a compliance tool never reports a label it did not make. The implicit label is carried
+    over (see ``_publish_reencode``).
     """
     import os
     import tempfile
@@ -96,19 +97,65 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, **options: Any) ->
     if src.resolve() == dst.resolve():
         raise UsageError("label burn re-encodes: OUT must differ from IN")
     old = read_label(src).label
+    if ocr is None:
+        from vidlens.govern.ocr import rapid_ocr
+
+        ocr = rapid_ocr()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         info = explicit.burn(src, tmp, **options)
-        if old is not None:
-            carried = old.replace(ReservedCode1="", ReservedCode2="")
-            if old.ReservedCode1 and data_dir is not None:
-                carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
-                                         integrity.load_or_create_key(data_dir), "producer")
-            write_label(tmp, tmp, carried)
-            info["implicit_label"] = carried.to_dict()
-        os.replace(tmp, dst)
+        readings = explicit.read_back(tmp, info, ocr)
+        failed = [(t, text) for t, text in readings if not explicit.reads_as(text, info["text"])]
+        if failed or not readings:
+            t, text = failed[0] if failed else (0.0, "")
+            raise MediaError(f"the burned label could not be read back: OCR read {text!r} at {t:.2f} s where "
+                             f"{info['text']!r} was drawn (font {info['font']}); nothing was written",
+                             details={"readings": readings})
+        info["read_back"] = readings
+        _publish_reencode(src, tmp, dst, old, data_dir, info)
     finally:
         tmp.unlink(missing_ok=True)
     return {"path": str(dst), **info}
+
+
+def watermark_file(src: Path, dst: Path, payload: bytes, *, data_dir: Path | None, crf: int = 17) -> dict[str, Any]:
+    """Embed the invisible watermark (a re-encode) and carry the implicit label over, as ``burn_file`` does."""
+    import os
+    import tempfile
+
+    from vidlens.govern.watermark import embed_video
+
+    if src.resolve() == dst.resolve():
+        raise UsageError("watermark embed writes a new file: OUT must differ from IN")
+    old = read_label(src).label
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        info = embed_video(src, tmp, payload, crf=crf)
+        _publish_reencode(src, tmp, dst, old, data_dir, info)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return info
+
+
+def _publish_reencode(src: Path, tmp: Path, dst: Path, old: AigcLabel | None, data_dir: Path | None,
+                      info: dict[str, Any]) -> None:
+    """Carry ``src``'s implicit label into the re-encoded ``tmp``, then move it over ``dst`` with ``src``'s mode.
+
+    The picture changed, so a signature over the old content would no longer verify: the label is
+    re-signed with this installation's key when it was signed, its reserved codes cleared otherwise.
+    """
+    import os
+
+    if old is not None:
+        carried = old.replace(ReservedCode1="", ReservedCode2="")
+        if old.ReservedCode1 and data_dir is not None:
+            carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
+                                     integrity.load_or_create_key(data_dir), "producer")
+        write_label(tmp, tmp, carried)
+        info["implicit_label"] = carried.to_dict()
+    os.chmod(tmp, (dst if dst.exists() else src).stat().st_mode & 0o7777)
+    os.replace(tmp, dst)

@@ -10,9 +10,10 @@ from vidlens.govern.codecs.mkv import MkvCodec
 from vidlens.govern.codecs.mp4 import Mp4Codec
 from vidlens.govern.codecs.png import PngCodec
 from vidlens.govern.codecs.riff import RiffCodec
+from vidlens.govern.codecs.ts import TsCodec
 
 # The MP3 sniff (bare frame sync) is the loosest, so it goes last.
 CODECS: tuple[LabelCodec, ...] = (Mp4Codec(), MkvCodec(), FlvCodec(), RiffCodec(), PngCodec(), JpegCodec(),
-                                  VorbisCommentCodec(), Id3Codec())
+                                  VorbisCommentCodec(), TsCodec(), Id3Codec())
 
 __all__ = ["CODECS", "LabelCodec"]

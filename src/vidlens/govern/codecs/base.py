@@ -17,6 +17,7 @@ from typing import BinaryIO, ClassVar
 from vidlens.govern.label import Problem
 
 MAX_DEPTH = 16
+SNIFF_BYTES = 1024  # enough for three MPEG-TS packet syncs
 
 
 @dataclass(slots=True)
@@ -41,10 +42,11 @@ class LabelCodec(ABC):
 
     name: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
+    text_utf8: ClassVar[bool] = True  # the carrier stores UTF-8 text; False: only ASCII labels can be written
 
     @abstractmethod
     def sniff(self, head: bytes) -> bool:
-        """True if the first bytes (up to 64) look like this format."""
+        """True if the first bytes (up to ``SNIFF_BYTES``) look like this format."""
 
     @abstractmethod
     def read(self, f: BinaryIO, size: int) -> ReadResult:

@@ -1,10 +1,15 @@
 """MP4/MOV: ``moov/udta/meta`` with QuickTime ``keys`` + ``ilst`` (``mdta`` handler).
 
-This is what ``ffmpeg -movflags use_metadata_tags -metadata AIGC=...`` writes. We
-also read an iTunes free-form ``----`` item named ``AIGC`` (written into an existing
-``mdir`` meta, where ``keys`` cannot live). Writing rebuilds only ``moov``; the media
-data is copied byte for byte, and when ``moov`` precedes ``mdat`` every chunk offset
-(``stco``/``co64``) is shifted by the change in ``moov``'s size.
+This is the layout ``ffmpeg -movflags use_metadata_tags -metadata AIGC=...`` writes,
+the one the TC260 video guide and independent validators read, and the only one
+VidLens writes (``label write``, transcode and package all go through ``Mp4Codec``).
+An iTunes-style ``mdir`` meta cannot hold a ``keys`` entry, so writing converts it:
+each item becomes an ``mdta`` key (FFmpeg's tag name where it has one, else the
+atom name) with its ``data`` boxes copied byte for byte, which is what FFmpeg
+itself makes of those tags with ``use_metadata_tags``. Reading also accepts an
+iTunes free-form ``----`` item named ``AIGC``. Writing rebuilds only ``moov``; the
+media data is copied byte for byte, and when ``moov`` precedes ``mdat`` every
+chunk offset (``stco``/``co64``) is shifted by the change in ``moov``'s size.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult,
 MAX_MOOV = 256 * 1024 * 1024
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"mvex", b"ilst"}
 _KEY = b"AIGC"
+# iTunes item atom -> the tag name FFmpeg reads it as (and writes as an mdta key with use_metadata_tags).
+ITUNES_NAMES = {b"\xa9nam": "title", b"\xa9ART": "artist", b"aART": "album_artist", b"\xa9alb": "album",
+                b"\xa9cmt": "comment", b"\xa9day": "date", b"\xa9gen": "genre", b"\xa9too": "encoder",
+                b"\xa9wrt": "composer", b"cprt": "copyright", b"\xa9cpy": "copyright", b"desc": "description",
+                b"ldes": "synopsis", b"\xa9lyr": "lyrics", b"\xa9grp": "grouping", b"tvsh": "show",
+                b"tven": "episode_id", b"tvnn": "network"}
 
 
 @dataclass(slots=True)
@@ -34,47 +45,61 @@ class Box:
         return self.start + self.size
 
 
-def iter_boxes(data: bytes | memoryview, start: int, end: int, result: ReadResult | None = None) -> list[Box]:
-    """Boxes laid end to end in ``data[start:end]``; a malformed one stops the walk (reported)."""
+def box_header(data: bytes | memoryview, pos: int, end: int) -> tuple[bytes, int, int] | None:
+    """(type, total size, header length) of the box at ``pos``, or None when it does not fit in ``end``.
+
+    The one place box headers are decoded: 32-bit sizes, 64-bit ``largesize`` and
+    size 0 ("to the end of the parent").
+    """
+    if pos + 8 > end:
+        return None
+    size, kind = struct.unpack_from(">I4s", data, pos)
+    header = 8
+    if size == 1:
+        if pos + 16 > end:
+            return None
+        size, header = struct.unpack_from(">Q", data, pos + 8)[0], 16
+    elif size == 0:
+        size = end - pos
+    if size < header or pos + size > end:
+        return None
+    return bytes(kind), size, header
+
+
+def iter_boxes(data: bytes | memoryview, start: int, end: int, result: ReadResult | None = None, *,
+               strict: bool = False) -> list[Box]:
+    """Boxes laid end to end in ``data[start:end]``; a malformed one stops the walk (reported), or raises
+    ``CorruptMediaError`` when ``strict`` (writing: a rebuilt box must not lose what followed it)."""
     boxes: list[Box] = []
     pos = start
     while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1:
-            if pos + 16 > end:
-                break
-            size = struct.unpack_from(">Q", data, pos + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
+        parsed = box_header(data, pos, end)
+        if parsed is None:
+            message = f"box {bytes(data[pos + 4:pos + 8])!r} at {pos} has a size beyond its parent"
+            if strict:
+                raise CorruptMediaError(message + "; the metadata is not rewritten")
             if result is not None:
-                result.corrupt(f"box {kind!r} at {pos} has size {size} beyond its parent")
+                result.corrupt(message)
             break
-        boxes.append(Box(bytes(kind), pos, header, size))
+        kind, size, header = parsed
+        boxes.append(Box(kind, pos, header, size))
         pos += size
     return boxes
 
 
-def _top_level(f: BinaryIO, size: int, result: ReadResult | None = None) -> list[Box]:
+def top_level_boxes(f: BinaryIO, size: int, result: ReadResult | None = None) -> list[Box]:
+    """The file's top-level boxes, reading only their headers (``mdat`` is never loaded)."""
     boxes: list[Box] = []
     pos = 0
     while pos + 8 <= size:
         f.seek(pos)
-        head = read_exact(f, 16 if pos + 16 <= size else 8)
-        if head is None:
-            break
-        box_size, kind = struct.unpack_from(">I4s", head)
-        header = 8
-        if box_size == 1 and len(head) == 16:
-            box_size, header = struct.unpack_from(">Q", head, 8)[0], 16
-        elif box_size == 0:
-            box_size = size - pos
-        if box_size < header or pos + box_size > size:
+        head = f.read(min(16, size - pos))
+        parsed = box_header(head, 0, size - pos) if len(head) >= 8 else None
+        if parsed is None:
             if result is not None:
-                result.corrupt(f"top-level box {kind!r} at {pos} has size {box_size} beyond the file")
+                result.corrupt(f"top-level box {head[4:8]!r} at {pos} has a size beyond the file")
             break
+        kind, box_size, header = parsed
         boxes.append(Box(kind, pos, header, box_size))
         pos += box_size
     return boxes
@@ -177,7 +202,7 @@ class Mp4Codec(LabelCodec):
 
     def read(self, f: BinaryIO, size: int) -> ReadResult:
         result = ReadResult()
-        boxes = _top_level(f, size, result)
+        boxes = top_level_boxes(f, size, result)
         moovs = [b for b in boxes if b.type == b"moov"]
         if not moovs:
             result.corrupt("no moov box")
@@ -195,7 +220,7 @@ class Mp4Codec(LabelCodec):
     def write(self, src: Path, dst: Path, value: str) -> None:
         size = src.stat().st_size
         with open(src, "rb") as f:
-            boxes = _top_level(f, size)
+            boxes = top_level_boxes(f, size)
             if not boxes or boxes[-1].end != size:
                 raise CorruptMediaError(f"{src.name}: top-level boxes do not cover the file", path=str(src))
             loaded = _load_moov(f, boxes)
@@ -239,125 +264,108 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I4s", 8 + len(payload), kind) + payload
 
 
-def _rebuild(data: bytes, box: Box, children_start: int, new_children: bytes) -> bytes:
-    """``box`` with its children replaced (keeping any full-box prefix), always with a 32-bit header."""
-    prefix = data[box.start + box.header:children_start]
-    return _box(box.type, prefix + new_children)
-
-
 def _with_label(moov: bytes, moov_box: Box, value: bytes) -> bytes:
-    children = iter_boxes(moov, moov_box.header, len(moov))
+    """``moov`` whose ``udta/meta`` holds ``value`` as the only AIGC key (a ``moov/meta`` loses any AIGC key)."""
+    children = iter_boxes(moov, moov_box.header, len(moov), strict=True)
     udta = next((c for c in children if c.type == b"udta"), None)
-    if udta is None:
-        new_udta = _box(b"udta", _new_meta(value))
-    else:
-        new_udta = _udta_with_label(moov, udta, value)
-    parts = [moov[c.start:c.end] for c in children if c.type != b"udta"]
-    parts.append(new_udta)
+    parts = []
+    for child in children:
+        if child.type == b"udta":
+            continue
+        if child.type == b"meta":
+            parts.append(_meta_with(moov, child, None) or moov[child.start:child.end])
+        else:
+            parts.append(moov[child.start:child.end])
+    parts.append(_box(b"udta", _meta_items_box([], value)) if udta is None else _udta_with_label(moov, udta, value))
     return _box(b"moov", b"".join(parts))
 
 
 def _udta_with_label(data: bytes, udta: Box, value: bytes) -> bytes:
-    children = iter_boxes(data, udta.start + udta.header, udta.end)
     out: list[bytes] = []
     done = False
-    for child in children:
+    for child in iter_boxes(data, udta.start + udta.header, udta.end, strict=True):
         if child.type == b"meta" and not done:
-            meta_children_start = _meta_children_start(data, child)
-            sub = iter_boxes(data, meta_children_start, child.end)
-            handler = _handler(data, sub)
-            if handler == b"mdta":
-                out.append(_rebuild(data, child, meta_children_start, _mdta_with_label(data, sub, value)))
-                done = True
-                continue
-            if handler == b"mdir":
-                out.append(_rebuild(data, child, meta_children_start, _mdir_with_label(data, sub, value)))
+            rebuilt = _meta_with(data, child, value)
+            if rebuilt is not None:
+                out.append(rebuilt)
                 done = True
                 continue
         out.append(data[child.start:child.end])
     if not done:
-        out.append(_new_meta(value))
+        out.append(_meta_items_box([], value))
     return _box(b"udta", b"".join(out))
+
+
+def _meta_with(data: bytes, meta: Box, value: bytes | None) -> bytes | None:
+    """An ``mdta`` meta holding ``meta``'s tags minus every AIGC one, plus ``value`` when given.
+
+    None when ``meta`` holds no tag list (another handler), which is then left alone.
+    """
+    start = _meta_children_start(data, meta)
+    children = iter_boxes(data, start, meta.end, strict=True)
+    handler = _handler(data, children)
+    if handler not in (b"mdta", b"mdir"):
+        return None
+    items = _mdta_items(data, children) if handler == b"mdta" else _mdir_items(data, children)
+    kept = [(name, payload) for name, payload in items if name.upper() not in (_KEY, b"TC260:AIGC")]
+    others = [data[c.start:c.end] for c in children if c.type not in (b"hdlr", b"keys", b"ilst")]
+    return _meta_items_box(kept, value, b"".join(others), prefix=data[meta.start + meta.header:start])
+
+
+def _meta_items_box(items: list[tuple[bytes, bytes]], value: bytes | None, others: bytes = b"",
+                    prefix: bytes = b"\0\0\0\0") -> bytes:
+    """``meta`` with an ``mdta`` handler: one ``keys`` entry and one ``ilst`` item per (name, data boxes)."""
+    if value is not None:
+        items = [*items, (_KEY, _data_box(value))]
+    hdlr = _box(b"hdlr", b"\0" * 8 + b"mdta" + b"\0" * 13)
+    keys = _box(b"keys", struct.pack(">II", 0, len(items)) + b"".join(
+        struct.pack(">I", 8 + len(name)) + b"mdta" + name for name, _ in items))
+    ilst = _box(b"ilst", b"".join(_box(struct.pack(">I", index), payload)
+                                  for index, (_, payload) in enumerate(items, start=1)))
+    return _box(b"meta", prefix + hdlr + others + keys + ilst)
 
 
 def _data_box(value: bytes) -> bytes:
     return _box(b"data", struct.pack(">II", 1, 0) + value)
 
 
-def _new_meta(value: bytes) -> bytes:
-    hdlr = _box(b"hdlr", b"\0" * 8 + b"mdta" + b"\0" * 13)
-    keys = _box(b"keys", struct.pack(">II", 0, 1) + struct.pack(">I", 12) + b"mdta" + _KEY)
-    ilst = _box(b"ilst", _box(struct.pack(">I", 1), _data_box(value)))
-    return _box(b"meta", b"\0\0\0\0" + hdlr + keys + ilst)
-
-
-def _mdta_with_label(data: bytes, children: list[Box], value: bytes) -> bytes:
-    """Drop every existing AIGC key and its items, renumber the rest, append ours."""
-    entries: list[tuple[bytes, bytes]] = []  # (namespace, name) in key order
+def _mdta_items(data: bytes, children: list[Box]) -> list[tuple[bytes, bytes]]:
+    """(key name, item payload) of an ``mdta`` meta, in ``ilst`` order; items without a key are dropped."""
+    names: dict[int, bytes] = {}
     keys_box = next((c for c in children if c.type == b"keys"), None)
     if keys_box is not None:
         pos = keys_box.start + keys_box.header + 8
+        index = 1
         while pos + 8 <= keys_box.end:
             key_size = struct.unpack_from(">I", data, pos)[0]
             if key_size < 8 or pos + key_size > keys_box.end:
                 raise CorruptMediaError("meta/keys has an entry with a bad size")
-            entries.append((data[pos + 4:pos + 8], data[pos + 8:pos + key_size]))
+            names[index] = data[pos + 8:pos + key_size]
             pos += key_size
-    renumber: dict[int, int] = {}
-    kept: list[tuple[bytes, bytes]] = []
-    for old, (ns, name) in enumerate(entries, start=1):
-        if name.upper() in (_KEY, b"TC260:AIGC"):
-            continue
-        kept.append((ns, name))
-        renumber[old] = len(kept)
-    kept.append((b"mdta", _KEY))
-    ours = len(kept)
-    keys_payload = struct.pack(">II", 0, len(kept)) + b"".join(
-        struct.pack(">I", 8 + len(name)) + ns + name for ns, name in kept)
-    items: list[bytes] = []
-    ilst_box = next((c for c in children if c.type == b"ilst"), None)
-    if ilst_box is not None:
-        for item in iter_boxes(data, ilst_box.start + ilst_box.header, ilst_box.end):
-            old_index = struct.unpack(">I", item.type)[0]
-            if old_index in renumber:
-                items.append(_box(struct.pack(">I", renumber[old_index]), data[item.start + item.header:item.end]))
-    items.append(_box(struct.pack(">I", ours), _data_box(value)))
-    out: list[bytes] = []
-    for child in children:
-        if child.type == b"keys":
-            continue
-        if child.type == b"ilst":
-            out.append(_box(b"keys", keys_payload))
-            out.append(_box(b"ilst", b"".join(items)))
-            continue
-        out.append(data[child.start:child.end])
-    if ilst_box is None:
-        out.append(_box(b"keys", keys_payload))
-        out.append(_box(b"ilst", b"".join(items)))
-    return b"".join(out)
+            index += 1
+    items = []
+    for ilst in (c for c in children if c.type == b"ilst"):
+        for item in iter_boxes(data, ilst.start + ilst.header, ilst.end, strict=True):
+            name = names.get(struct.unpack(">I", item.type)[0])
+            if name is not None:
+                items.append((name, data[item.start + item.header:item.end]))
+    return items
 
 
-def _mdir_with_label(data: bytes, children: list[Box], value: bytes) -> bytes:
-    """iTunes-style meta: replace/append a ``----`` item (mean com.apple.iTunes, name AIGC)."""
-    freeform = _box(b"----", _box(b"mean", b"\0\0\0\0com.apple.iTunes") + _box(b"name", b"\0\0\0\0" + _KEY)
-                    + _data_box(value))
-    out: list[bytes] = []
-    has_ilst = False
-    for child in children:
-        if child.type == b"ilst":
-            has_ilst = True
-            items = []
-            for item in iter_boxes(data, child.start + child.header, child.end):
-                if item.type == b"----" and (_item_name(data, item, {}, ReadResult()) or b"").upper() == _KEY:
-                    continue
-                items.append(data[item.start:item.end])
-            items.append(freeform)
-            out.append(_box(b"ilst", b"".join(items)))
-        else:
-            out.append(data[child.start:child.end])
-    if not has_ilst:
-        out.append(_box(b"ilst", freeform))
-    return b"".join(out)
+def _mdir_items(data: bytes, children: list[Box]) -> list[tuple[bytes, bytes]]:
+    """(key name, ``data`` boxes) of an iTunes ``mdir`` meta, named as FFmpeg names these tags."""
+    items = []
+    for ilst in (c for c in children if c.type == b"ilst"):
+        for item in iter_boxes(data, ilst.start + ilst.header, ilst.end, strict=True):
+            subs = iter_boxes(data, item.start + item.header, item.end, strict=True)
+            payload = b"".join(data[b.start:b.end] for b in subs if b.type == b"data")
+            if item.type == b"----":
+                name = _item_name(data, item, {}, ReadResult())
+                if name:
+                    items.append((name, payload))
+            else:
+                items.append((ITUNES_NAMES.get(item.type, item.type.decode("latin-1")).encode("utf-8"), payload))
+    return items
 
 
 def _shift_offsets(moov: bytes, delta: int, moov_start: int) -> bytes:

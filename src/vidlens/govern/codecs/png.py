@@ -1,6 +1,7 @@
 """PNG: a ``tEXt`` chunk with keyword ``AIGC`` (``iTXt``/``zTXt`` and XMP ``TC260:AIGC`` also read).
 
-Writing drops every AIGC text chunk and inserts one ``tEXt`` right after ``IHDR``.
+Writing drops every AIGC text chunk and inserts one right after ``IHDR``: ``tEXt``
+(Latin-1) for an ASCII label, uncompressed ``iTXt`` (UTF-8) for any other.
 The content hash covers every chunk except text and XMP chunks, so it is the
 image itself, not its metadata.
 """
@@ -103,8 +104,9 @@ class PngCodec(LabelCodec):
         chunks = _chunks(io.BytesIO(data), len(data), result)
         if result.problems or not chunks or chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
             raise CorruptMediaError(f"{src.name}: malformed PNG chunk list", path=str(src))
-        payload = b"AIGC\0" + value.encode("latin-1")
-        ours = struct.pack(">I", len(payload)) + b"tEXt" + payload + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
+        kind = b"tEXt" if value.isascii() else b"iTXt"
+        payload = b"AIGC\0" + (value.encode("ascii") if value.isascii() else b"\0\0\0\0" + value.encode("utf-8"))
+        ours = struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
         out = [SIGNATURE]
         for kind, pos, length in chunks:
             raw = data[pos:pos + 12 + length]
