@@ -12,14 +12,18 @@ cd "$(dirname "$0")/.."
 py=${1:?usage: scripts/test-setup.sh PYTHON [ARGS...]}
 
 has_chromium() { [ -x "${VIDLENS_CHROMIUM:-/usr/bin/chromium}" ]; }
-has_cjk_font() { "$py" -c 'from vidlens.govern.explicit import find_cjk_font; find_cjk_font()' >/dev/null 2>&1; }
+has_cjk_font() { "$py" -c 'from vidlens.govern.explicit import find_font; find_font("AI生成")' >/dev/null 2>&1; }
+has_exiftool() { command -v exiftool >/dev/null; }
+has_ffprobe() { command -v ffprobe >/dev/null; }
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 has_postgres() { [ -n "${VIDLENS_TEST_POSTGRES_URL:-}" ] || [ -x "$(pg_bindir)/pg_ctl" ]; }
 
 # check | Debian package | why the tests need it
 requirements=(
   "has_chromium|chromium|the browser tests drive a real Chromium (/usr/bin/chromium, or set VIDLENS_CHROMIUM)"
-  "has_cjk_font|fonts-noto-cjk|burnt-in AIGC labels and the Chinese OCR test draw Chinese text (or set VIDLENS_CJK_FONT)"
+  "has_cjk_font|fonts-noto-cjk|burnt-in AIGC labels and the Chinese OCR test draw Chinese text; the font normally comes with the noto-cjk-sans-otc wheel, this is the fallback (or set VIDLENS_CJK_FONT)"
+  "has_exiftool|libimage-exiftool-perl|AIGC labels are checked with an independent reader, exiftool, not only with VidLens's own"
+  "has_ffprobe|ffmpeg|labels carried in MPEG-TS and MP4 are checked with FFmpeg's own ffprobe (the wheel's FFmpeg has no ffprobe)"
   "has_postgres|postgresql|the store contract tests run on PostgreSQL as well as SQLite (or set VIDLENS_TEST_POSTGRES_URL)"
 )
 

@@ -10,7 +10,7 @@ from vidlens.analyze.builtin._vision_examples import text_frame
 from vidlens.analyze.builtin.ocr import OcrAnalyzer, same_text
 from vidlens.analyze.textgate import gate_result, regions_changed
 from vidlens.errors import ConfigError, ModelError
-from vidlens.govern.explicit import find_cjk_font
+from vidlens.govern.explicit import find_font
 from vidlens.models.ocr import OcrEngine, TextLine
 from vidlens.testing.synth import write_video
 
@@ -62,13 +62,13 @@ def test_reads_chinese(tmp_path: Path) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
     try:
-        font = str(find_cjk_font())
+        font = find_font("今天天气很好")
     except ConfigError as exc:  # a machine without the font is a defect to fix, not a reason to skip
         pytest.fail(f"{exc}: make test installs it (scripts/test-setup.sh)")
     img = Image.new("RGB", (640, 360), (20, 30, 40))
     draw = ImageDraw.Draw(img)
-    draw.text((40, 60), "今天天气很好", fill=(240, 240, 240), font=ImageFont.truetype(font, 40))
-    draw.text((40, 200), "Weather report", fill=(240, 240, 240), font=ImageFont.truetype(font, 36))
+    draw.text((40, 60), "今天天气很好", fill=(240, 240, 240), font=ImageFont.truetype(str(font.path), 40, index=font.index))
+    draw.text((40, 200), "Weather report", fill=(240, 240, 240), font=ImageFont.truetype(str(font.path), 36, index=font.index))
     doc = analyze_file(OcrAnalyzer(), write_video(tmp_path / "zh.mp4", [np.asarray(img)] * 20, 10))
     got = {t["text"]: t["language"] for t in doc["texts"]}
     assert got == {"今天天气很好": "zh", "Weather report": "en"}
