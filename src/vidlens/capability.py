@@ -62,6 +62,11 @@ class Capability:
     services: Mapping[str, str] = field(default_factory=dict)  # service name -> "module:factory(ctx)"
     requires: tuple[str, ...] = ()  # capabilities that must be installed (and are loaded first)
 
+    def __post_init__(self) -> None:
+        if self.tables and not self.migrations:
+            raise CapabilityError(f"capability '{self.name}' declares tables but no migrations: "
+                                  "its tables would never be created")
+
     def modules(self) -> Iterator[tuple[Part, str]]:
         """Every module this capability declares, with the part it serves."""
         for part in ("tables", "migrations", "steps", "cli", "ui"):
@@ -98,8 +103,8 @@ class Capability:
         except ModuleNotFoundError:
             spec = None
         if spec is None or not spec.submodule_search_locations:
-            raise CapabilityError(f"capability '{self.name}' declares migrations package '{self.migrations}', "
-                                  "which does not exist")
+            raise CapabilityError(f"capability '{self.name}' declares migrations package "
+                                  f"'{self.migrations}', which does not exist")
         return Path(next(iter(spec.submodule_search_locations)))
 
     def service_factory(self, service: str) -> Any:
@@ -180,7 +185,8 @@ class Capabilities:
             return self.get(self._service_owner[service])
         except KeyError:
             known = ", ".join(sorted(self._service_owner)) or "none"
-            raise CapabilityError(f"no capability provides a service named '{service}' (known: {known})") from None
+            raise CapabilityError(f"no capability provides a service named '{service}' "
+                                  f"(known: {known})") from None
 
     def import_all(self, part: Part) -> list[tuple[Capability, ModuleType]]:
         """Import the ``part`` modules of every capability, in load order."""

@@ -34,5 +34,6 @@ class ServiceContext:
     def section(self, model: type[BaseModel]) -> Any:
         """The owning capability's section, checked to be a ``model`` (typed access for the factory)."""
         if not isinstance(self.settings_section, model):
-            raise TypeError(f"settings section is {type(self.settings_section).__name__}, expected {model.__name__}")
+            raise TypeError(f"settings section is {type(self.settings_section).__name__}, "
+                            f"expected {model.__name__}")
         return self.settings_section

@@ -61,7 +61,8 @@ FILES = {
         depends_on = None
 
         def upgrade():
-            op.create_table("clipnotes_notes", sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
+            op.create_table("clipnotes_notes",
+                            sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
                             sa.Column("text", sa.Text, nullable=False),
                             sa.PrimaryKeyConstraint("id", name="pk_clipnotes_notes"))
 
@@ -231,7 +232,8 @@ def test_a_duplicate_capability_name_fails_loudly(site: Path, capsys: pytest.Cap
                                     'capability = Capability(name="core", summary="An impostor.")\n'})
     with pytest.raises(CapabilityError, match="duplicate capability name 'core': provided by both") as info:
         installed()
-    assert "vidlens.core_capability:capability" in info.value.message and "vl_fakecore:capability" in info.value.message
+    for provider in ("vidlens.core_capability:capability", "vl_fakecore:capability"):
+        assert provider in info.value.message
     assert inner_main(["config", "show"]) == 8  # PluginError's exit code: nothing runs half-configured
     assert "duplicate capability name 'core'" in capsys.readouterr().err
 
@@ -245,7 +247,7 @@ def test_a_missing_declared_module_is_a_clear_error(site: Path, tmp_path: Path,
     install_dist(site, "vl-broken", "broken = vl_broken:capability", {"vl_broken.py": """
         from vidlens.capability import Capability
         capability = Capability(name="broken", summary="Declares what it lacks.", tables="vl_broken_tables",
-                                steps="vl_broken_steps", cli="vl_broken_cli")
+                                migrations="vl_broken_migrations", steps="vl_broken_steps", cli="vl_broken_cli")
     """, "vl_broken_cli.py": "import vl_absent_dependency\n"})
     missing = "capability 'broken' declares {} module '{}', which does not exist"
     with pytest.raises(CapabilityError, match=missing.format("tables", "vl_broken_tables")):
@@ -253,11 +255,13 @@ def test_a_missing_declared_module_is_a_clear_error(site: Path, tmp_path: Path,
     with pytest.raises(CapabilityError, match=missing.format("steps", "vl_broken_steps")):
         load_steps()
     problems = installed().problems()["broken"]
-    assert problems == [missing.format("tables", "vl_broken_tables"), missing.format("steps", "vl_broken_steps"),
-                        "capability 'broken': its cli module 'vl_broken_cli' needs 'vl_absent_dependency', "
-                        "which is not installed (an optional extra?)"]
+    absent = ("capability 'broken': its cli module 'vl_broken_cli' needs 'vl_absent_dependency', "
+              "which is not installed (an optional extra?)")
+    assert problems == [missing.format("tables", "vl_broken_tables"),
+                        "capability 'broken' declares migrations package 'vl_broken_migrations', which does not exist",
+                        missing.format("steps", "vl_broken_steps"), absent]
     # the CLI still runs (to show what is wrong) and says which commands are missing
     assert inner_main(["plugins", "list", "--json"]) == 0
     captured = capsys.readouterr()
-    assert "warning: capability 'broken': its cli module 'vl_broken_cli' needs 'vl_absent_dependency'" in captured.err
+    assert f"warning: {absent}; its commands are unavailable" in captured.err
     assert '"problems": ["capability \'broken\' declares tables module' in captured.out

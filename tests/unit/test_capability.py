@@ -20,7 +20,8 @@ def test_load_order_puts_requirements_first_then_names() -> None:
 
 
 def test_duplicate_names_name_both_providers() -> None:
-    with pytest.raises(CapabilityError, match=r"duplicate capability name 'x': provided by both pkg_x.*and pkg_x"):
+    message = r"duplicate capability name 'x': provided by both pkg_x.* and pkg_x"
+    with pytest.raises(CapabilityError, match=message):
         caps(Capability("x", "one"), Capability("x", "two"))
 
 
@@ -36,18 +37,23 @@ def test_wrong_declarations_are_errors(items: tuple[Capability, ...], message: s
         caps(*items)
 
 
-def test_a_missing_module_and_a_missing_dependency_read_differently() -> None:
-    cap = Capability("a", "a", tables="vidlens.no_such_tables")
-    with pytest.raises(CapabilityError, match="declares tables module 'vidlens.no_such_tables', which does not exist"):
+def test_tables_need_migrations() -> None:
+    with pytest.raises(CapabilityError, match="declares tables but no migrations"):
+        Capability("a", "a", tables="a.tables")
+
+
+def test_missing_declared_modules_are_named() -> None:
+    cap = Capability("a", "a", tables="vidlens.no_such_tables", migrations="a.migrations")
+    with pytest.raises(CapabilityError, match="tables module 'vidlens.no_such_tables', which does not exist"):
         cap.import_part("tables", "vidlens.no_such_tables")
-    with pytest.raises(CapabilityError, match="declares migrations package 'vidlens.no_such', which does not exist"):
+    with pytest.raises(CapabilityError, match="migrations package 'vidlens.no_such', which does not exist"):
         Capability("a", "a", migrations="vidlens.no_such").migrations_dir()
-    with pytest.raises(CapabilityError, match="service 'x' names 'vidlens.library:Nope', which does not exist"):
+    with pytest.raises(CapabilityError, match="'x' names 'vidlens.library:Nope', which does not exist"):
         Capability("a", "a", services={"x": "vidlens.library:Nope"}).service_factory("x")
 
 
 def test_unknown_service_lists_the_known_ones() -> None:
-    with pytest.raises(CapabilityError, match=r"no capability provides a service named 'nope' \(known: .*library"):
+    with pytest.raises(CapabilityError, match=r"provides a service named 'nope' \(known: .*library"):
         installed().service_owner("nope")
 
 

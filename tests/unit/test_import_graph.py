@@ -23,7 +23,7 @@ BASE, INFRASTRUCTURE, DOMAINS, PLATFORM, INTERFACES = range(5)
 LAYER_NAMES = ("base", "infrastructure", "domains", "platform", "interfaces")
 # Lowest first. A module belongs to the longest entry that is it or one of its packages.
 LAYERS: dict[str, int] = {
-    "vidlens": BASE,  # the package itself (``__version__``) only: its submodules fall through to the rules below
+    "vidlens": BASE,  # the package itself (``__version__``) only, not its submodules
     "vidlens.errors": BASE,
     "vidlens.types": BASE,
     "vidlens.timebase": BASE,
@@ -53,7 +53,8 @@ STEP_MODULES_LAYER = INTERFACES
 KNOWN_CYCLES: list[set[str]] = [
     # Bit-layout constants live in visual.py and fingerprint.py types against an Index defined in
     # index.py, which imports both back. Remove when protect's constants get their own module.
-    {"vidlens.protect.align", "vidlens.protect.fingerprint", "vidlens.protect.index", "vidlens.protect.visual"},
+    {"vidlens.protect.align", "vidlens.protect.fingerprint", "vidlens.protect.index",
+     "vidlens.protect.visual"},
 ]
 KNOWN_UPWARD: set[tuple[str, str]] = {
     # Domain code still typed against the whole Platform (under TYPE_CHECKING); remove each when its

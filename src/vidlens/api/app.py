@@ -176,7 +176,8 @@ def _install_pages(app: FastAPI, platform: Platform) -> list[NavItem]:
     for cap, module in platform.capabilities.import_all("ui"):
         install = getattr(module, "install", None)
         if install is None:
-            raise CapabilityError(f"capability '{cap.name}': UI module '{module.__name__}' has no install(app)")
+            raise CapabilityError(f"capability '{cap.name}': UI module '{module.__name__}' "
+                                  "has no install(app)")
         install(app)
         for item in getattr(module, "nav", ()):
             if not isinstance(item, NavItem) or item.role not in ROLES:

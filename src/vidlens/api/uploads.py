@@ -139,8 +139,8 @@ class UploadStore:
         serve: ServeSettings = ctx.section(ServeSettings)
         media = ctx.root_settings.media
         return cls(ctx.store, ctx.service("library"), ctx.data_dir / "uploads",
-                   limit=min(serve.max_upload_bytes, media.max_file_bytes), chunk_bytes=serve.upload_chunk_bytes,
-                   extensions=media.extensions)
+                   limit=min(serve.max_upload_bytes, media.max_file_bytes),
+                   chunk_bytes=serve.upload_chunk_bytes, extensions=media.extensions)
 
     def new_partial(self) -> PartialFile:
         return PartialFile(self.partial_dir / f"{secrets.token_hex(16)}.part", self.limit).open()
