@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from pathlib import Path
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -93,11 +93,6 @@ class Settings(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlSource(settings_cls))
-
-    def section(self, name: str) -> BaseModel | None:
-        """The settings section of capability ``name`` (None when it declares none)."""
-        value = getattr(self, name, None)
-        return value if isinstance(value, BaseModel) and name not in Settings.model_fields else None
 
 
 def build_settings_model(capabilities: Iterable[Capability]) -> type[Settings]:
