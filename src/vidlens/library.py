@@ -12,17 +12,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
+from vidlens.jobs.queue import JobQueue
 from vidlens.media.probe import probe, sha256_file
+from vidlens.services import ServiceContext
+from vidlens.settings import MediaSettings
+from vidlens.store.db import Store
 from vidlens.store.schema import results, shots, videos
 from vidlens.types import Video
-
-if TYPE_CHECKING:
-    from vidlens.platform import Platform
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,14 @@ class IngestResult:
 
 
 class Library:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.store = platform.store
-        self.limits = platform.settings.media
+    def __init__(self, store: Store, limits: MediaSettings, jobs: JobQueue) -> None:
+        self.store = store
+        self.limits = limits
+        self.jobs = jobs
+
+    @classmethod
+    def from_context(cls, ctx: ServiceContext) -> Library:
+        return cls(ctx.store, ctx.root_settings.media, ctx.jobs)
 
     # -- ingest -----------------------------------------------------------------
     def expand(self, paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -94,8 +99,8 @@ class Library:
                     probe=video.to_dict(), created_at=time.time()))
         job_id = None
         if analyze:
-            job = self.platform.jobs.enqueue("analyze", {"video_id": video.id}, key=f"analyze:{video.id}",
-                                             video_id=video.id)
+            job = self.jobs.enqueue("analyze", {"video_id": video.id}, key=f"analyze:{video.id}",
+                                    video_id=video.id)
             job_id = job.id
         return IngestResult(p, status, video=video, job_id=job_id)
 

@@ -1,19 +1,28 @@
 """``Platform``: the one object graph.
 
-Settings → store → blob store → plugins → job queue. The CLI, the API, workers and
-tests all build the same ``Platform``; nothing lives in module-level globals.
+Settings → store → blob store → plugins → capabilities → job queue → services. The CLI, the API,
+workers and tests all build the same ``Platform``; nothing lives in module-level globals. Services
+are built lazily, each from a ``ServiceContext`` holding only what it uses.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vidlens.blobs.local import BlobStore, LocalBlobStore
+from vidlens.capability import Capabilities, CapabilityError, installed
+from vidlens.jobs.queue import JobQueue
 from vidlens.plugins import PluginRegistry
+from vidlens.services import ServiceContext
 from vidlens.settings import Settings, load_settings
 from vidlens.store.db import Store
+
+if TYPE_CHECKING:
+    from vidlens.library import Library
 
 
 @dataclass
@@ -22,31 +31,54 @@ class Platform:
     store: Store
     blobs: BlobStore
     plugins: PluginRegistry = field(default_factory=PluginRegistry.discover)
+    capabilities: Capabilities = field(default_factory=installed)
+    _services: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _building: list[str] = field(default_factory=list, init=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, *, migrate: bool = True) -> Platform:
+    def from_settings(cls, settings: Settings | None = None, *, migrate: bool = True,
+                      capabilities: Capabilities | None = None) -> Platform:
         settings = settings or load_settings()
+        capabilities = installed() if capabilities is None else capabilities
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = Store(settings.resolved_database_url)
+        store = Store(settings.resolved_database_url, capabilities=capabilities)
         if migrate:
             store.migrate()
-        return cls(settings=settings, store=store, blobs=LocalBlobStore(settings.data_dir / "blobs"))
+        return cls(settings=settings, store=store, blobs=LocalBlobStore(settings.data_dir / "blobs"),
+                   capabilities=capabilities)
 
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
     @cached_property
-    def jobs(self):  # type: ignore[no-untyped-def]  # -> JobQueue (imported lazily: jobs imports platform types)
-        from vidlens.jobs.queue import JobQueue
-
+    def jobs(self) -> JobQueue:
         return JobQueue(self.store, self.settings.jobs)
 
-    @cached_property
-    def library(self):  # type: ignore[no-untyped-def]  # -> Library
-        from vidlens.library import Library
+    def service(self, name: str) -> Any:
+        """The service ``name`` of whichever capability provides it, built on first use and kept."""
+        with self._lock:
+            if name in self._services:
+                return self._services[name]
+            if name in self._building:
+                raise CapabilityError(f"services need each other: {' -> '.join((*self._building, name))}")
+            cap = self.capabilities.service_owner(name)
+            factory = cap.service_factory(name)
+            ctx = ServiceContext(
+                settings_section=getattr(self.settings, cap.name) if cap.settings is not None else None,
+                root_settings=self.settings, store=self.store, blobs=self.blobs, jobs=self.jobs,
+                data_dir=self.data_dir, service=self.service)
+            self._building.append(name)
+            try:
+                self._services[name] = factory(ctx)
+            finally:
+                self._building.pop()
+            return self._services[name]
 
-        return Library(self)
+    @property
+    def library(self) -> Library:
+        return self.service("library")  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.store.dispose()

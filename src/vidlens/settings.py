@@ -1,7 +1,9 @@
-"""One validated settings model.
+"""One validated settings model, composed from the core fields and one section per capability.
 
-Precedence: defaults < ``vidlens.toml`` < ``VIDLENS_*`` environment < explicit flags.
-Unknown keys are errors everywhere (a typo must never be silently ignored), and every
+``Settings`` holds the core fields; ``settings_model()`` adds a section for every installed
+capability that declares one (``[govern]``, ``[serve]``, ``[deliver]`` ...), so this module
+knows no domain. Precedence: defaults < ``vidlens.toml`` < ``VIDLENS_*`` environment < explicit
+flags. Unknown keys are errors everywhere (a typo must never be silently ignored), and every
 field carries a description that ``vidlens config schema`` publishes.
 """
 
@@ -9,16 +11,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from vidlens.api.settings import ServeSettings
-from vidlens.deliver.settings import DeliverSettings
+from vidlens.capability import Capability, CapabilityError, installed
 from vidlens.errors import ConfigError
-from vidlens.govern.settings import GovernSettings
 
 CONFIG_FILE_ENV = "VIDLENS_CONFIG"
 DEFAULT_CONFIG_NAME = "vidlens.toml"
@@ -49,15 +51,8 @@ class JobSettings(BaseModel):
     poll_s: float = Field(0.5, gt=0, description="How often an idle worker looks for new jobs.")
 
 
-class ShotSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    thumbnail_width: int = Field(320, ge=32, le=1920, description="Width of the per-shot thumbnail JPEG.")
-    min_shot_s: float = Field(0.4, ge=0, description="Shorter shots are merged into their neighbour.")
-
-
 class Settings(BaseSettings):
-    """Everything VidLens can be configured with."""
+    """The core settings; ``settings_model()`` is this plus one section per installed capability."""
 
     model_config = SettingsConfigDict(env_prefix="VIDLENS_", env_nested_delimiter="__", extra="forbid",
                                       validate_default=True)
@@ -77,10 +72,6 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log verbosity.")
     media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")
-    shots: ShotSettings = Field(default_factory=ShotSettings, description="Shot detection output.")
-    govern: GovernSettings = Field(default_factory=GovernSettings, description="AIGC labels and audit log.")
-    serve: ServeSettings = Field(default_factory=ServeSettings, description="HTTP API and web UI (`vidlens serve`).")
-    deliver: DeliverSettings = Field(default_factory=DeliverSettings, description="Delivery: extra encoding profiles.")
     plugins: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-plugin configuration, keyed by plugin name; validated by the plugin.")
 
@@ -102,6 +93,33 @@ class Settings(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+def build_settings_model(capabilities: Iterable[Capability]) -> type[Settings]:
+    """``Settings`` plus one field per capability section, named after the capability."""
+    sections: dict[str, Any] = {}
+    for cap in capabilities:
+        if cap.settings is None:
+            continue
+        if cap.name in Settings.model_fields:
+            raise CapabilityError(f"capability '{cap.name}' declares a settings section whose name is taken "
+                                  "by a core setting")
+        if cap.settings.model_config.get("extra") != "forbid":
+            raise CapabilityError(f"capability '{cap.name}': its settings model {cap.settings.__name__} must "
+                                  "set extra='forbid' (unknown keys are errors)")
+        sections[cap.name] = (cap.settings, Field(default_factory=cap.settings, description=cap.summary))
+    return create_model("Settings", __base__=Settings, __module__=__name__,
+                        __doc__="Everything VidLens can be configured with.", **sections)
+
+
+@cache
+def _model_for(capabilities: tuple[Capability, ...]) -> type[Settings]:
+    return build_settings_model(capabilities)
+
+
+def settings_model() -> type[Settings]:
+    """The settings model of this environment: core fields and every installed capability's section."""
+    return _model_for(tuple(installed()))
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -152,7 +170,7 @@ def load_settings(config_file: Path | str | None = None, **flags: Any) -> Settin
     """Build settings from defaults, the TOML file, the environment and ``flags``."""
     _TomlSource.path = _find_config(config_file)
     try:
-        return Settings(**flags)
+        return settings_model()(**flags)
     except ValidationError as exc:
         source = f"settings (config file {_TomlSource.path})" if _TomlSource.path else "settings"
         raise ConfigError(format_validation_error(exc, source)) from None

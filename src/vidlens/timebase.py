@@ -14,9 +14,6 @@ from fractions import Fraction
 
 from vidlens.errors import UsageError
 
-MICROSECONDS = Fraction(1, 1_000_000)
-
-
 def to_seconds(ticks: int, time_base: Fraction) -> float:
     return float(ticks * time_base)
 
@@ -24,11 +21,6 @@ def to_seconds(ticks: int, time_base: Fraction) -> float:
 def rescale(ticks: int, src: Fraction, dst: Fraction) -> int:
     """Convert ``ticks`` from ``src`` to ``dst`` time base, rounding to nearest."""
     value = Fraction(ticks) * src / dst
-    return math.floor(value + Fraction(1, 2))
-
-
-def seconds_to_ticks(seconds: float | Fraction, time_base: Fraction) -> int:
-    value = Fraction(seconds) / time_base
     return math.floor(value + Fraction(1, 2))
 
 
@@ -45,10 +37,6 @@ class TimeRange:
             raise UsageError(f"TimeRange end ({self.end}) must not be before start ({self.start})")
         if self.time_base <= 0:
             raise UsageError(f"time base must be positive, got {self.time_base}")
-
-    @classmethod
-    def from_seconds(cls, start: float, end: float, time_base: Fraction = MICROSECONDS) -> TimeRange:
-        return cls(seconds_to_ticks(start, time_base), seconds_to_ticks(end, time_base), time_base)
 
     @property
     def duration(self) -> int:

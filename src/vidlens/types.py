@@ -154,32 +154,6 @@ class FrameSample:
         return float(self.pts * self.time_base)
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
-    """A statement about a subject (video, shot, person ...) with its evidence."""
-
-    subject_id: str
-    kind: str
-    value: str
-    confidence: float
-    source: str
-    evidence: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"subject_id": self.subject_id, "kind": self.kind, "value": self.value,
-                "confidence": self.confidence, "source": self.source, "evidence": list(self.evidence)}
-
-
-@dataclass(frozen=True, slots=True)
-class Track:
-    id: int
-    source_id: str
-    label: str
-    span: TimeRange
-    best_box: tuple[float, float, float, float]
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class Detections:
     """Columnar detections: N boxes as parallel arrays. Index with masks or slices."""
@@ -187,7 +161,10 @@ class Detections:
     xyxy: np.ndarray  # (N, 4) float32
     confidence: np.ndarray  # (N,) float32
     class_name: np.ndarray  # (N,) object (str)
-    tracker_id: np.ndarray | None = None  # (N,) int64
+    # (N,) int64 track ids: None until a tracker links detections across frames. The surveillance
+    # capability's tracker will set them; the analyzers' sparse tracker (analyze/tracking.py) keeps
+    # its own TrackState ids in their results instead.
+    tracker_id: np.ndarray | None = None
     data: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

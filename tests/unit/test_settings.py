@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from vidlens.errors import ConfigError
-from vidlens.settings import Settings, load_settings
+from vidlens.settings import load_settings, settings_model
 
 
 def test_precedence_defaults_file_env_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,8 +46,20 @@ def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
         load_settings(cfg)
 
 
+def test_capability_sections_come_from_the_file_and_environment(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "vidlens.toml"
+    cfg.write_text("[govern]\naudit_retention_days = 200\n[serve]\nrate_limit_burst = 7\n")
+    monkeypatch.setenv("VIDLENS_SERVE__RATE_LIMIT_BURST", "9")
+    s = load_settings(cfg)
+    assert (s.govern.audit_retention_days, s.serve.rate_limit_burst) == (200, 9)
+    with pytest.raises(ConfigError, match=r"govern\.retention: unknown key"):
+        load_settings(govern={"retention": 1})
+
+
 def test_every_field_is_described() -> None:
-    schema = Settings.model_json_schema()
+    schema = settings_model().model_json_schema()
+    assert {"govern", "serve", "deliver"} <= set(schema["properties"])  # one section per capability
 
     def walk(props: dict, defs: dict) -> None:
         for name, spec in props.items():

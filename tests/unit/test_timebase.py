@@ -36,10 +36,12 @@ def test_time_range_is_exact_in_rational_ticks() -> None:
 
 
 def test_time_range_overlap_and_iou() -> None:
-    a = TimeRange.from_seconds(0, 10)
-    b = TimeRange.from_seconds(5, 15)
+    ms, mpeg = Fraction(1, 1000), Fraction(1, 90000)
+    a = TimeRange(0, 10_000, ms)
+    b = TimeRange(5 * 90000, 15 * 90000, mpeg)  # another time base: compared after rescaling
     assert a.iou(b) == pytest.approx(5 / 15)
-    assert a.overlap(TimeRange.from_seconds(20, 30)) == 0
+    assert a.overlap(b) == 5000
+    assert a.overlap(TimeRange(20_000, 30_000, ms)) == 0
     with pytest.raises(UsageError):
         TimeRange(5, 1, Fraction(1, 25))
 

@@ -1,5 +1,6 @@
-"""The HTTP API and web UI (``vidlens serve``).
+"""The HTTP API and web UI (``vidlens serve``): the ``serve`` capability.
 
-This package stays import-light: ``vidlens.settings`` imports ``api.settings``, so
-FastAPI is only imported by ``vidlens.api.app`` when a server or test builds the app.
+This package stays import-light: capability discovery imports ``api.capability`` and
+``api.settings`` in every command, so FastAPI is only imported by ``vidlens.api.app``
+when a server or test builds the app.
 """

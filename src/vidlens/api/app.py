@@ -1,8 +1,9 @@
 """``create_app(platform)``: the FastAPI application serving the JSON API and the web UI.
 
-One router per domain keeps the surface easy to extend: a domain adds its router with
-``app.include_router``; errors from anywhere become ``{"error": {"code", "message",
-"details"}}`` with the status of their ``VidLensError`` class.
+Every capability's routers (``Capability.api``) are included and its pages (``Capability.ui``)
+installed, in capability load order, so a domain extends the surface without touching this
+file; the UI's navigation bar is the capabilities' ``nav`` entries. Errors from anywhere become
+``{"error": {"code", "message", "details"}}`` with the status of their ``VidLensError`` class.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidlens import __version__
 from vidlens.api import audit
-from vidlens.api.auth import Accounts, RateLimiter
+from vidlens.api.auth import ROLES, Accounts, RateLimiter
 from vidlens.api.deps import SAFE_METHODS, Services
-from vidlens.api.review import ReviewQueue
-from vidlens.api.search import SearchIndex
-from vidlens.api.uploads import UploadStore
+from vidlens.capability import CapabilityError, NavItem
 from vidlens.errors import AuthError, RateLimitedError, VidLensError
 
 if TYPE_CHECKING:
@@ -162,19 +161,42 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _include_routers(app: FastAPI, platform: Platform) -> None:
+    for cap, module in platform.capabilities.import_all("api"):
+        routers = getattr(module, "routers", None) or [getattr(module, "router", None)]
+        if any(r is None for r in routers):
+            raise CapabilityError(f"capability '{cap.name}': API module '{module.__name__}' has no "
+                                  "'router' or 'routers'")
+        for router in routers:
+            app.include_router(router)
+
+
+def _install_pages(app: FastAPI, platform: Platform) -> list[NavItem]:
+    nav: list[NavItem] = []
+    for cap, module in platform.capabilities.import_all("ui"):
+        install = getattr(module, "install", None)
+        if install is None:
+            raise CapabilityError(f"capability '{cap.name}': UI module '{module.__name__}' "
+                                  "has no install(app)")
+        install(app)
+        for item in getattr(module, "nav", ()):
+            if not isinstance(item, NavItem) or item.role not in ROLES:
+                raise CapabilityError(f"capability '{cap.name}': nav entry {item!r} must be a NavItem whose "
+                                      f"role is one of {', '.join(ROLES)}")
+            nav.append(item)
+    return nav
+
+
 def create_app(platform: Platform) -> FastAPI:
     """The app for one platform; all state hangs off ``app.state.services``."""
-    from vidlens.api.routes import admin, blobs, jobs, review, search, uploads, videos
-    from vidlens.ui import pages
-
     serve = platform.settings.serve
     svc = Services(
         platform=platform,
         accounts=Accounts(platform.store),
         limiter=RateLimiter(serve.rate_limit_per_s, serve.rate_limit_burst),
-        uploads=UploadStore(platform),
-        search=SearchIndex(platform.store),
-        review=ReviewQueue(platform.store),
+        uploads=platform.service("uploads"),
+        search=platform.service("search"),
+        review=platform.service("review"),
         signer=TimestampSigner(session_secret(platform), salt="vidlens.session"),
     )
     app = FastAPI(
@@ -193,8 +215,7 @@ def create_app(platform: Platform) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
-    for module in (videos, uploads, jobs, blobs, search, review, admin):
-        app.include_router(module.router)
-    pages.install(app)
+    _include_routers(app, platform)
+    app.state.nav = _install_pages(app, platform)
     app.add_middleware(EdgeMiddleware, services=svc)
     return app

@@ -1,6 +1,6 @@
 """The review queue: items other domains raise for a person to approve, reject or relabel.
 
-Any domain may call ``ReviewQueue(platform).create(...)`` in-process or ``POST /api/review``
+Any domain may call ``platform.service("review").create(...)`` in-process or ``POST /api/review``
 over HTTP. A decision is final (deciding twice is a conflict) and is written together with
 its audit row in one transaction.
 """
@@ -19,6 +19,7 @@ from vidlens.store.schema import videos
 
 if TYPE_CHECKING:
     from vidlens.api.auth import Principal
+    from vidlens.services import ServiceContext
     from vidlens.store.db import Store
 
 OPEN = "open"
@@ -29,6 +30,10 @@ STATUSES = (OPEN, *DECISIONS.values())
 class ReviewQueue:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    @classmethod
+    def from_context(cls, ctx: ServiceContext) -> ReviewQueue:
+        return cls(ctx.store)
 
     def create(
         self,

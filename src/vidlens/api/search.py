@@ -23,6 +23,7 @@ from vidlens.errors import UsageError
 from vidlens.store.schema import results, videos
 
 if TYPE_CHECKING:
+    from vidlens.services import ServiceContext
     from vidlens.store.db import Store
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -34,6 +35,10 @@ class SearchIndex:
         self.store = store
         self._fts: bool | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_context(cls, ctx: ServiceContext) -> SearchIndex:
+        return cls(ctx.store)
 
     # -- indexing ----------------------------------------------------------------
     @property

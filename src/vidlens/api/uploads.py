@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import sqlalchemy as sa
 from anyio import to_thread
 
+from vidlens.api.settings import ServeSettings
 from vidlens.api.tables import uploads, video_uploads
 from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, UsageError, VidLensError
 
 if TYPE_CHECKING:
     from vidlens.api.auth import Principal
-    from vidlens.library import IngestResult
-    from vidlens.platform import Platform
+    from vidlens.library import IngestResult, Library
+    from vidlens.services import ServiceContext
+    from vidlens.store.db import Store
 
 ALLOWED_PART_TYPES = (
     "video/",
@@ -120,13 +122,25 @@ class PartialFile:
 
 
 class UploadStore:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.root = platform.data_dir / "uploads"
+    def __init__(self, store: Store, library: Library, root: Path, *, limit: int, chunk_bytes: int,
+                 extensions: list[str]) -> None:
+        self.store = store
+        self.library = library
+        self.root = root
         self.partial_dir = self.root / ".partial"
-        self.limit = min(platform.settings.serve.max_upload_bytes, platform.settings.media.max_file_bytes)
+        self.limit = limit
+        self.chunk_bytes = chunk_bytes
+        self.extensions = extensions
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+
+    @classmethod
+    def from_context(cls, ctx: ServiceContext) -> UploadStore:
+        serve: ServeSettings = ctx.section(ServeSettings)
+        media = ctx.root_settings.media
+        return cls(ctx.store, ctx.service("library"), ctx.data_dir / "uploads",
+                   limit=min(serve.max_upload_bytes, media.max_file_bytes),
+                   chunk_bytes=serve.upload_chunk_bytes, extensions=media.extensions)
 
     def new_partial(self) -> PartialFile:
         return PartialFile(self.partial_dir / f"{secrets.token_hex(16)}.part", self.limit).open()
@@ -134,19 +148,19 @@ class UploadStore:
     # -- finishing ---------------------------------------------------------------
     def finish(self, partial_path: Path, digest: str, client_name: str, principal: Principal) -> IngestResult:
         """Move the file to its content name, ingest it (queues analysis), remember the title."""
-        suffix = safe_suffix(client_name, self.platform.settings.media.extensions)
+        suffix = safe_suffix(client_name, self.extensions)
         final = self.root / f"{digest}{suffix}"
         if final.exists():
             partial_path.unlink(missing_ok=True)
         else:
             os.replace(partial_path, final)
-        res = self.platform.library.ingest_file(final)
+        res = self.library.ingest_file(final)
         if res.error is not None:
             if not self._referenced(final):
                 final.unlink(missing_ok=True)
             raise res.error
         assert res.video is not None
-        with self.platform.store.tx() as conn:
+        with self.store.tx() as conn:
             if (
                 conn.execute(
                     sa.select(video_uploads.c.video_id).where(video_uploads.c.video_id == res.video.id)
@@ -168,7 +182,7 @@ class UploadStore:
     def _referenced(self, path: Path) -> bool:
         from vidlens.store.schema import videos
 
-        with self.platform.store.read() as conn:
+        with self.store.read() as conn:
             return (
                 conn.execute(sa.select(videos.c.id).where(videos.c.uri == str(path.resolve()))).first()
                 is not None
@@ -191,7 +205,7 @@ class UploadStore:
         now = time.time()
         self.partial_dir.mkdir(parents=True, exist_ok=True)
         (self.partial_dir / f"{upload_id}.part").touch()
-        with self.platform.store.tx() as conn:
+        with self.store.tx() as conn:
             conn.execute(
                 uploads.insert().values(
                     id=upload_id,
@@ -209,13 +223,13 @@ class UploadStore:
     def get(self, upload_id: str, principal: Principal) -> dict[str, Any]:
         if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
             raise NotFoundError(f"no upload '{upload_id}'")
-        with self.platform.store.read() as conn:
+        with self.store.read() as conn:
             row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
         if row is None or (row.user_id != principal.user_id and not principal.has("admin")):
             raise NotFoundError(f"no upload '{upload_id}'")
         d = dict(row._mapping)
         d["offset"] = d["received_bytes"]
-        d["chunk_bytes"] = self.platform.settings.serve.upload_chunk_bytes
+        d["chunk_bytes"] = self.chunk_bytes
         return d
 
     async def put_chunk(
@@ -258,7 +272,7 @@ class UploadStore:
                 with open(path, "r+b") as fh:
                     fh.truncate(start)
                 raise UsageError(f"chunk body has {got} bytes but Content-Range announced {expected}")
-            with self.platform.store.tx() as conn:
+            with self.store.tx() as conn:
                 conn.execute(
                     uploads.update()
                     .where(uploads.c.id == upload_id)
@@ -302,7 +316,7 @@ class UploadStore:
         return self.get(upload_id, principal)
 
     def _set_status(self, upload_id: str, status: str, video_id: str | None = None) -> None:
-        with self.platform.store.tx() as conn:
+        with self.store.tx() as conn:
             conn.execute(
                 uploads.update()
                 .where(uploads.c.id == upload_id)

@@ -1,40 +1,24 @@
 """The ``vidlens`` command line.
 
-Each domain keeps its commands in its own module exposing ``register(app)``;
-modules listed in ``COMMAND_MODULES`` are imported at start-up and must keep
-heavy imports inside their command functions so ``vidlens --help`` stays fast.
-Errors from the ``VidLensError`` tree become one line on stderr and the class's
-exit code; ``--debug`` shows the traceback instead.
+Each capability names the module of its commands (``Capability.cli``), which exposes
+``register(app)``; those modules are imported at start-up and must keep heavy imports
+inside their command functions so ``vidlens --help`` stays fast. A capability whose
+commands cannot be imported is reported on stderr (and by ``vidlens plugins list``)
+while every other command keeps working. Errors from the ``VidLensError`` tree become
+one line on stderr and the class's exit code; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
 
 import typer
 
 from vidlens import __version__
+from vidlens.capability import CapabilityError, installed
 from vidlens.cli.common import state
 from vidlens.errors import VidLensError
-
-COMMAND_MODULES = (
-    "vidlens.cli.core",
-    "vidlens.cli.analyze",
-    "vidlens.cli.protect",
-    "vidlens.cli.govern",
-    "vidlens.cli.deliver",
-    "vidlens.cli.serve",
-)
-
-app = typer.Typer(
-    name="vidlens",
-    help="VidLens: self-hosted video AI. Understand, find, deliver, protect and govern video on your own machines.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
 
 def _version(value: bool) -> None:
@@ -43,7 +27,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
@@ -52,24 +35,34 @@ def _root(
     state.debug = debug
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
+def build_app() -> typer.Typer:
+    """The command tree: the root options plus every installed capability's commands."""
+    app = typer.Typer(
+        name="vidlens",
+        help="VidLens: self-hosted video AI. Understand, find, deliver, protect and govern video on your own "
+             "machines.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    for cap in installed():
+        if not cap.cli:
+            continue
         try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that domain is not installed in this build
-                continue
-            raise
+            module = cap.import_part("cli", cap.cli)
+        except CapabilityError as exc:
+            typer.echo(f"warning: {exc.message}; its commands are unavailable (see `vidlens plugins list`)",
+                       err=True)
+            continue
         module.register(app)
-
-
-_register_all()
+    return app
 
 
 def inner_main(argv: Sequence[str]) -> int:
     """Run the CLI in-process and return its exit code (used by tests)."""
     try:
-        rv = app(args=list(argv), prog_name="vidlens", standalone_mode=False)
+        rv = build_app()(args=list(argv), prog_name="vidlens", standalone_mode=False)
     except VidLensError as exc:
         if state.debug:
             raise

@@ -268,14 +268,28 @@ def jobs_cancel(job_id: int, json_out: bool = JsonOption, data_dir: Path | None 
 
 @plugins_app.command("list")
 def plugins_list(json_out: bool = JsonOption) -> None:
-    """List installed plugins (built-ins register the same way as third-party ones)."""
+    """List installed capabilities and plugins (built-ins register the same way as third-party ones)."""
+    from vidlens.capability import installed
     from vidlens.plugins import PluginRegistry
 
     reg = PluginRegistry.discover()
+    caps = installed()
+    problems = caps.problems()
     if json_out:
-        print_json({"plugins": [dict(p.manifest.to_dict(), entry_point=p.entry_point) for p in reg]})
+        print_json({
+            "capabilities": [{"name": c.name, "summary": c.summary, "entry_point": caps.origin(c.name),
+                              "requires": list(c.requires), "parts": c.parts(), "problems": problems[c.name]}
+                             for c in caps],
+            "plugins": [dict(p.manifest.to_dict(), entry_point=p.entry_point) for p in reg],
+        })
         return
-    t = Table()
+    t = Table(title="capabilities")
+    for col in ("name", "parts", "status", "summary"):
+        t.add_column(col)
+    for c in caps:
+        t.add_row(c.name, ", ".join(c.parts()), "; ".join(problems[c.name]) or "ok", c.summary)
+    console.print(t)
+    t = Table(title="plugins")
     for col in ("name", "kind", "version", "licence", "summary"):
         t.add_column(col)
     for p in reg:
@@ -313,10 +327,10 @@ def config_show(config: Path | None = ConfigOption, json_out: bool = JsonOption)
 
 @config_app.command("schema")
 def config_schema() -> None:
-    """Print the JSON Schema of the configuration (every field described)."""
-    from vidlens.settings import Settings
+    """Print the JSON Schema of the configuration (every field described), one section per capability."""
+    from vidlens.settings import settings_model
 
-    print_json(Settings.model_json_schema())
+    print_json(settings_model().model_json_schema())
 
 
 def report(

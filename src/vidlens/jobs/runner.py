@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from vidlens.jobs.queue import Job, JobQueue
-from vidlens.settings import Settings
+from vidlens.settings import Settings, settings_model
 
 
 def _worker_main(settings_json: str, import_modules: list[str], stop: Any) -> None:
@@ -22,7 +22,7 @@ def _worker_main(settings_json: str, import_modules: list[str], stop: Any) -> No
     from vidlens.platform import Platform
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    settings = Settings.model_validate_json(settings_json)
+    settings = settings_model().model_validate_json(settings_json)
     platform = Platform.from_settings(settings)
     worker = Worker(platform, import_modules=import_modules)
     local_stop = threading.Event()

@@ -1,8 +1,8 @@
 """Job steps: plain idempotent functions, looked up by the job's ``kind``.
 
-Built-in steps register here; packages add theirs through the entry-point group
-``vidlens.steps``; a worker can also import a module of steps by name
-(``vidlens worker --import mymodule``), like ``celery -A``.
+Each capability names the module of its steps (``Capability.steps``); ``load_steps`` imports
+those, and a worker can also import a module of steps by name (``vidlens worker --import
+mymodule``), like ``celery -A``. Step modules import this one, never the other way round.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
+from vidlens.capability import Capabilities, installed
 from vidlens.errors import PluginError
 
 if TYPE_CHECKING:
@@ -45,10 +45,10 @@ def step(kind: str) -> Callable[[StepFn], StepFn]:
     return deco
 
 
-def load_steps(extra_modules: list[str] | None = None) -> dict[str, StepFn]:
-    importlib.import_module("vidlens.jobs.builtin_steps")
-    for ep in entry_points(group="vidlens.steps"):
-        ep.load()
+def load_steps(extra_modules: list[str] | None = None,
+               capabilities: Capabilities | None = None) -> dict[str, StepFn]:
+    """Every capability's steps, plus those of ``extra_modules``, by job kind."""
+    (installed() if capabilities is None else capabilities).import_all("steps")
     for name in extra_modules or []:
         try:
             importlib.import_module(name)

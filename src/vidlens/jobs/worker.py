@@ -20,17 +20,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class JobCancelled(Exception):
-    """Raised inside a step (via ``ctx.cancelled()`` checks) to stop early."""
-
-
 class Worker:
     def __init__(self, platform: Platform, *, worker_id: str | None = None,
                  import_modules: list[str] | None = None, kinds: list[str] | None = None) -> None:
         self.platform = platform
         self.queue = platform.jobs
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.steps = load_steps(import_modules)
+        self.steps = load_steps(import_modules, platform.capabilities)
         self.kinds = kinds or sorted(self.steps)
 
     def run(self, stop: threading.Event, *, max_jobs: int | None = None, idle_exit: bool = False) -> int:
@@ -75,10 +71,6 @@ class Worker:
         hb.start()
         try:
             result = fn(self.platform, StepContext(job=job, report=report, cancelled=cancelled))
-        except JobCancelled:
-            beat_stop.set()
-            self.queue.mark_cancelled(job.id, self.worker_id)
-            return
         except CancelledError as exc:  # the step saw ``cancelled()`` and stopped, storing nothing
             if not state["lost"]:
                 self.queue.fail(job.id, self.worker_id, exc)

@@ -8,6 +8,7 @@ and ``FOR UPDATE SKIP LOCKED`` where rows are claimed.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from alembic import command
+from vidlens.capability import Capabilities, installed
 from vidlens.errors import StoreError
 from vidlens.store.schema import load_all_tables
 
@@ -30,8 +32,9 @@ _WRITE = "vidlens_write"
 class Store:
     """Database access for one platform; safe to use from many threads."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, capabilities: Capabilities | None = None) -> None:
         self.url = url
+        self.capabilities = installed() if capabilities is None else capabilities
         self.dialect = sa.engine.make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             db_path = sa.engine.make_url(url).database
@@ -47,27 +50,36 @@ class Store:
             self.engine = sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
         else:
             raise StoreError(f"unsupported database '{self.dialect}': expected sqlite or postgresql")
-        self.metadata = load_all_tables()
+        self.metadata = load_all_tables(self.capabilities)
         self._migrated = False
         self._lock = threading.Lock()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision of every domain (Alembic ``upgrade heads``)."""
+        """Bring the schema to the newest revision of every capability (Alembic ``upgrade heads``).
+
+        Each capability's revisions live in its own folder; Alembic tracks revision ids, not paths,
+        so a folder can move without touching existing databases."""
         with self._lock:
             if self._migrated:
                 return
             cfg = Config()
             cfg.set_main_option("script_location", str(MIGRATIONS))
-            cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+            cfg.set_main_option("path_separator", "os")
+            cfg.set_main_option("version_locations", os.pathsep.join(self.migration_dirs()))
             try:
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(**{_WRITE: True})
                     cfg.attributes["connection"] = conn
+                    cfg.attributes["metadata"] = self.metadata
                     command.upgrade(cfg, "heads")
                     conn.commit()
             except sa.exc.OperationalError as exc:
                 raise StoreError(f"cannot reach the database at {self.safe_url}: {exc.orig}") from None
             self._migrated = True
+
+    def migration_dirs(self) -> list[str]:
+        """The Alembic version folders of the installed capabilities, in load order."""
+        return [str(d) for cap in self.capabilities if (d := cap.migrations_dir()) is not None]
 
     @property
     def safe_url(self) -> str:

@@ -1,16 +1,16 @@
 """The database schema (SQLAlchemy Core), shared by SQLite and PostgreSQL.
 
-Domain packages add their tables to ``metadata`` in their own ``tables`` module and
-ship an Alembic migration; ``load_all_tables()`` imports them so the metadata is
-complete wherever it is compared or reflected. Times are float epoch seconds and
+Each capability adds its tables to ``metadata`` in the ``tables`` module it declares
+(``vidlens.capability``) and ships Alembic revisions; ``load_all_tables()`` imports those
+modules so the metadata is complete wherever it is compared or reflected. Times are float epoch seconds and
 documents are JSON so both backends store them the same way.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import sqlalchemy as sa
+
+from vidlens.capability import Capabilities, installed
 
 metadata = sa.MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -94,20 +94,9 @@ shots = sa.Table(
     sa.Column("thumbnail_blob", sa.String(128), nullable=True),
 )
 
-# Domain table modules, imported so ``metadata`` is complete. Missing ones are skipped.
-DOMAIN_TABLE_MODULES: tuple[str, ...] = (
-    "vidlens.protect.tables",
-    "vidlens.govern.tables",
-    "vidlens.api.tables",
-    "vidlens.analyze.tables",
-)
 
-
-def load_all_tables() -> sa.MetaData:
-    for name in DOMAIN_TABLE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (name, name.rsplit(".", 1)[0]):
-                raise
+def load_all_tables(capabilities: Capabilities | None = None) -> sa.MetaData:
+    """``metadata`` with the tables of every installed capability (a declared module that is missing is
+    an error: a silently incomplete schema would make Alembic drop or miss tables)."""
+    (installed() if capabilities is None else capabilities).import_all("tables")
     return metadata

@@ -3,6 +3,8 @@
 Jinja2 autoescaping is on for every template, so titles, OCR and transcript text are
 shown as text, never markup; scripts are static files (the CSP forbids inline script).
 Form posts carry the session's CSRF token; the login form uses a double-submit cookie.
+The navigation bar lists every capability's ``nav`` entries (``app.state.nav``); these are
+the serve capability's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from vidlens import __version__
 from vidlens.api import audit, catalog
 from vidlens.api.auth import Principal
 from vidlens.api.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, identify, services
+from vidlens.capability import NavItem
 from vidlens.errors import AuthError, PermissionDeniedError, VidLensError
 from vidlens.timebase import format_timecode
 
@@ -30,6 +33,14 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["timecode"] = lambda s: format_timecode(float(s)) if s is not None else ""
 templates.env.filters["pretty_json"] = lambda obj: json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+
+nav = [
+    NavItem("Library", "/"),
+    NavItem("Search", "/search"),
+    NavItem("Review", "/review"),
+    NavItem("Jobs", "/jobs"),
+    NavItem("Settings", "/settings", role="admin"),
+]
 
 
 class LoginRequired(Exception):
@@ -49,7 +60,8 @@ def _render(
     return templates.TemplateResponse(
         request,
         name,
-        {"user": user, "csrf": user.csrf_token if user else None, "version": __version__, **ctx},
+        {"user": user, "csrf": user.csrf_token if user else None, "version": __version__,
+         "nav": getattr(request.app.state, "nav", ()), **ctx},
         status_code=status_code,
     )
 

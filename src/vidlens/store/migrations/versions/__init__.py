@@ -1,0 +1,1 @@
+"""Alembic revisions of the core capability (videos, jobs, results, shots)."""

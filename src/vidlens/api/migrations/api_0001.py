@@ -7,7 +7,7 @@ from alembic import op
 
 revision = "api_0001"
 down_revision = "0001_core"
-branch_labels = None
+branch_labels = ("serve",)
 depends_on = None
 
 

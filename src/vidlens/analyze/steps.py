@@ -1,4 +1,4 @@
-"""The built-in job steps."""
+"""The ``analyze`` job: run analyzers over one ingested video."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Alembic revisions of the serve capability (branch label ``serve``)."""

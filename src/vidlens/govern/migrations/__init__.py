@@ -1,0 +1,1 @@
+"""Alembic revisions of the govern capability (branch label ``govern``)."""

@@ -1,0 +1,12 @@
+"""The ``protect`` capability: the copyright registry, fingerprints, copy matching and certificates."""
+
+from vidlens.capability import Capability
+
+capability = Capability(
+    name="protect",
+    summary="Copyright registry: fingerprints, copy-segment matching and signed certificates.",
+    tables="vidlens.protect.tables",
+    migrations="vidlens.protect.migrations",
+    cli="vidlens.cli.protect",
+    requires=("core",),
+)

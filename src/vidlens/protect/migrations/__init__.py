@@ -1,0 +1,1 @@
+"""Alembic revisions of the protect capability (branch label ``protect``)."""
