@@ -269,6 +269,9 @@ class ShotBoundaryDetector:
             ratio = cross / (m + 1.0)
             if ratio < c.verify_ratio or (cross >= c.min_cut_score and ratio >= c.cut_ratio):
                 continue  # no cut, or one the features are sure of
+            a, b = self._thumbs[i - 1].astype(np.float32), self._thumbs[i].astype(np.float32)
+            if not (self._black(i - 1, a) or self._black(i, b)) and _structure(a, b) < c.min_structure_change:
+                continue  # an exposure change, which _cuts rejects before asking
             w = self._windows[-1] if self._windows else None
             if w is not None and i - C <= w[1] + 1 and i + C - w[0] < self._win_max:
                 w[1] = i + C
@@ -277,6 +280,10 @@ class ShotBoundaryDetector:
                 self._windows.append([i - C, i + C, i])
         while self._windows and self._windows[0][1] < self._n:
             self._score(self._windows.pop(0))
+
+    def _black(self, i: int, thumb: np.ndarray) -> bool:
+        """Whether frame ``i`` is black, as ``finish`` decides it."""
+        return bool(self._luma[i] < self.config.black_luma and thumb.std() < self.config.black_spread)
 
     def _score(self, w: list[int]) -> None:
         """Run the network on window ``w`` (padded by repeating the edge frames) and keep its verdicts."""
