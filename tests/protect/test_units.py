@@ -78,6 +78,32 @@ def test_inset_box_finds_picture_in_picture() -> None:
     assert VARIANTS[6][0] == "inset" and VARIANTS[8][1] < VARIANTS[0][1]
 
 
+def _still_scene(t: int, h: int, w: int) -> np.ndarray:
+    """A fixed camera: a textured wall with a bright window (frame-shaped), one small thing moving."""
+    wall = np.kron(RNG.random((h // 4, w // 4)) * 40 + 60, np.ones((4, 4)))
+    wall[10:60, 20:110] += 90
+    frames = np.repeat(wall[None], t, axis=0)
+    for i in range(t):
+        x = (7 * i) % (w - 12)
+        frames[i, 70:82, x:x + 12] = 240
+    return np.clip(frames, 0, 255).astype(np.uint8)
+
+
+def test_inset_box_ignores_the_still_edges_of_a_fixed_camera() -> None:
+    """The window's edges are strong and frame-shaped, but they never move: no inset."""
+    assert inset_box(_still_scene(30, 90, 160), (0, 90, 0, 160)) is None
+
+
+def test_inset_box_finds_a_borderless_scope_film_in_a_still_scene() -> None:
+    """A 2.35:1 film at about a third of the area, no border, over the fixed camera."""
+    frames = _still_scene(30, 90, 160)
+    frames[:, 40:82, 52:151] = _smooth_frames(30, 42, 99)
+    box = inset_box(frames, (0, 90, 0, 160))
+    assert box is not None
+    y0, y1, x0, x1 = box
+    assert abs(y0 - 40) <= 1 and abs(y1 - 82) <= 1 and abs(x0 - 52) <= 1 and abs(x1 - 151) <= 1
+
+
 def test_alignment_recovers_two_copies_and_a_speed_change() -> None:
     rate = 5.0
     qt = np.arange(0, 40, 1 / rate)
