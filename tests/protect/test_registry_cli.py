@@ -14,7 +14,8 @@ from vidlens.protect.certificate import CertificateError
 from vidlens.protect.tables import ledger, works
 from vidlens.settings import load_settings
 
-MATCH_KEYS = {"work_id", "title", "query_start_s", "query_end_s", "reference_start_s", "reference_end_s", "score"}
+MATCH_KEYS = {"work_id", "title", "query_start_s", "query_end_s", "reference_start_s", "reference_end_s", "score",
+              "speed", "placement", "placement_confidence"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
