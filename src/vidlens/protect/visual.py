@@ -367,6 +367,8 @@ class VisualFingerprinter(Fingerprinter):
                     f"{src},hflip,boxblur=2,format=yuv420p[v]", True),
             Example("letterboxed at 180p", f"{src},format=yuv420p[v]",
                     f"{src},scale=240:135,pad=240:180:0:22,format=yuv420p[v]", True),
+            Example("in picture, a third of the frame, over other footage", f"{src},format=yuv420p[v]",
+                    f"{other}[bg];{src},scale=176:132[in];[bg][in]overlay=x=128:y=92,format=yuv420p[v]", True),
             Example("unrelated picture", f"{src},format=yuv420p[v]", f"{other},format=yuv420p[v]", False),
         ]
 
