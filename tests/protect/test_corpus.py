@@ -39,7 +39,8 @@ def test_real_copies_are_found_with_their_timecodes(capsys: pytest.CaptureFixtur
         assert best["work_id"] == work_id
         r0, r1 = pair["reference_time_s"]
         copied = r1 - r0
-        # the whole copy is found, mapped onto the right stretch of the work
+        # the whole copy is found, mapped onto the right stretch of the work (measured errors: trimmed copy
+        # 0.00-0.04 s, GIF preview 0.01-0.24 s)
         assert best["query_start_s"] == pytest.approx(0, abs=0.5)
         assert best["query_end_s"] == pytest.approx(copied, abs=max(0.6, 0.05 * copied))
         assert best["reference_start_s"] == pytest.approx(r0, abs=0.5)
