@@ -277,7 +277,8 @@ def pip_scores(queries: list[Query], preds: dict[str, list[dict]], use_ref: bool
                 tp += 1
             else:
                 fp += 1
-    return {"recall": found / max(1, n_truth), "found": found, "truth": n_truth, "precision": tp / max(1, tp + fp),
+    return {"recall": found / max(1, n_truth), "found": found, "truth": n_truth,
+            "precision": tp / (tp + fp) if tp + fp else float("nan"),
             "false": fp, "timecode_error_median_s": float(np.median(errors)) if errors else float("nan"),
             "timecode_error_max_s": float(np.max(errors)) if errors else float("nan")}
 
@@ -340,7 +341,8 @@ def run_vidlens(queries: list[Query], timed: set[str]) -> tuple[dict[str, list[d
             match_cpu.append(c2 - c1)
         preds[str(q.path)] = [{"ref": ids[m.work.id], "score": m.segment.score, "q0": m.segment.query_start_s,
                                "q1": m.segment.query_end_s, "r0": m.segment.reference_start_s,
-                               "r1": m.segment.reference_end_s} for m in found]
+                               "r1": m.segment.reference_end_s, "placement": m.segment.placement}
+                              for m in found]
     ref_media = sum(probe(MEDIA / r).duration_s for r in REFS)
     plat.close()
     return preds, {"fp_xrt": fp["media"] / fp["wall"], "fp_xrt_cpu": fp["media"] / fp["cpu"],
@@ -508,7 +510,8 @@ def pip_report(pip: dict[str, list[Query]], vl: dict[str, list[dict]], vp: dict[
         f"{len(PIP_HELD_OUT['refs'])} works over {len(PIP_HELD_OUT['backgrounds'])} other backgrounds, "
         f"{n_neg['held_out']} negatives). A found copy is a segment of the inset's work with IoU >= 0.5 "
         "(query × reference time; query time only for vPDQ, which reports no reference times); a match "
-        "with a registered background counts neither way; any other match is false.",
+        "with a registered background counts neither way; any other match is false (another work, or the "
+        "inset's work at the wrong place).",
         "",
         "| set | system | recall | precision | false matches | timecode error, median / max (s) |",
         "|---|---|---|---|---|---|",
@@ -517,9 +520,25 @@ def pip_report(pip: dict[str, list[Query]], vl: dict[str, list[dict]], vp: dict[
         for name, preds, use_ref in (("VidLens", vl, True), ("vPDQ", vp, False)):
             s = pip_scores(pip[split], preds, use_ref)
             err = f"{s['timecode_error_median_s']:.2f} / {s['timecode_error_max_s']:.2f}" if s["found"] else "–"
+            precision = "– (nothing reported)" if np.isnan(s["precision"]) else f"{s['precision']:.2f}"
             lines.append(f"| {split.replace('_', '-')} | {name} | {s['recall']:.2f} ({s['found']}/{s['truth']}) | "
-                         f"{s['precision']:.2f} | {s['false']} | {err} |")
+                         f"{precision} | {s['false']} | {err} |")
     return lines
+
+
+def placement_report(queries: list[Query], preds: dict[str, list[dict]]) -> str:
+    """How the ``placement`` flag sorts VidLens's segments of the right work: right place or wrong place."""
+    counts = {(right, flag): 0 for right in (True, False) for flag in ("unique", "ambiguous")}
+    for q in queries:
+        for p in preds.get(str(q.path), []):
+            truths = [t for t in q.truth if t["ref"] == p["ref"]]
+            if truths:
+                counts[(max(_box_iou(p, t) for t in truths) >= 0.5, p["placement"])] += 1
+    right = counts[(True, "unique")] + counts[(True, "ambiguous")]
+    wrong = counts[(False, "unique")] + counts[(False, "ambiguous")]
+    return (f"Placement flag, over every VidLens segment of a copied work (main and picture-in-picture sets): "
+            f"{counts[(True, 'ambiguous')]} of the {right} placed right (IoU >= 0.5) are flagged `ambiguous`, "
+            f"{counts[(False, 'ambiguous')]} of the {wrong} placed wrong.")
 
 
 def main() -> None:
@@ -600,7 +619,7 @@ def main() -> None:
         lines.append(f"| {k} | {pt1[k][0]}/{pt1[k][1]} | {pt2[k][0]}/{pt2[k][1]} |")
     if vl_fp_names:
         lines += ["", "VidLens false matches: " + ", ".join(vl_fp_names)]
-    lines += ["", *pip_report(pip, vl_all, vp_all)]
+    lines += ["", *pip_report(pip, vl_all, vp_all), "", placement_report(everything, vl_all)]
     if not args.no_scale:
         s = scale_test()
         lines += ["", f"Index at scale: {s['hours']:,} hours of synthetic reference anchors ({s['per_s']} per second, "
