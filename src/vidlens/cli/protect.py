@@ -77,6 +77,8 @@ def match(
     for m in found:
         s = m.segment
         how = ", ".join(k if v is True else f"{k} {v}" for k, v in s.hints.items() if v and k != "audio")
+        if s.placement == "ambiguous":
+            how += (", " if how else "") + f"place in the work uncertain (confidence {s.confidence:.2f})"
         console.print(f"  upload {_tc(s.query_start_s)}–{_tc(s.query_end_s)} copies [bold]{m.work.title}[/bold] "
                       f"{_tc(s.reference_start_s)}–{_tc(s.reference_end_s)} (work {m.work.id[:8]}, score "
                       f"{s.score:.2f}, {m.kind}{', ' + how if how else ''}) → {m.decision}", highlight=False)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from vidlens.types import Video
 
 FORMAT = "vidlens-fingerprint"
+PLACEMENT_UNSURE_BELOW = 0.25  # a segment's confidence under which its place in the work is "ambiguous"
 
 
 class CorruptFingerprintError(StoreError):
@@ -101,7 +102,12 @@ class Fingerprint:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One copied stretch: query ``[q0, q1)`` seconds shows reference ``[r0, r1)``."""
+    """One copied stretch: query ``[q0, q1)`` seconds shows reference ``[r0, r1)``.
+
+    ``r1 - r0 == speed * (q1 - q0)``. ``confidence`` says how sure the reference placement is:
+    1.0 when no other place in the work fits the copied frames, near 0 when another fits them
+    as well (a still camera's footage; see ``align.placement_confidence``).
+    """
 
     query_start_s: float
     query_end_s: float
@@ -110,16 +116,23 @@ class Segment:
     score: float
     speed: float = 1.0
     hints: Mapping[str, Any] = field(default_factory=dict)
+    confidence: float = 1.0
 
     @property
     def query_duration_s(self) -> float:
         return self.query_end_s - self.query_start_s
 
+    @property
+    def placement(self) -> str:
+        """"unique", or "ambiguous" when another place in the work fits nearly as well."""
+        return "unique" if self.confidence >= PLACEMENT_UNSURE_BELOW else "ambiguous"
+
     def to_dict(self) -> dict[str, Any]:
         return {"query_start_s": round(self.query_start_s, 3), "query_end_s": round(self.query_end_s, 3),
                 "reference_start_s": round(self.reference_start_s, 3),
                 "reference_end_s": round(self.reference_end_s, 3), "score": round(self.score, 4),
-                "speed": round(self.speed, 4), "hints": dict(self.hints)}
+                "speed": round(self.speed, 4), "hints": dict(self.hints), "confidence": round(self.confidence, 3),
+                "placement": self.placement}
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,11 +45,18 @@ class Match:
         return self.work.policy
 
     def to_dict(self) -> dict[str, Any]:
-        """The public shape (checked by outside scripts): keep these keys exactly."""
+        """The public shape (checked by outside scripts): keys are only ever added.
+
+        ``reference_end_s - reference_start_s == speed * (query_end_s - query_start_s)``;
+        ``placement`` is "ambiguous" when another place in the work fits the copied frames
+        nearly as well (``placement_confidence`` below 0.25), as still footage does.
+        """
         s = self.segment
         return {"work_id": self.work.id, "title": self.work.title, "query_start_s": round(s.query_start_s, 3),
                 "query_end_s": round(s.query_end_s, 3), "reference_start_s": round(s.reference_start_s, 3),
-                "reference_end_s": round(s.reference_end_s, 3), "score": round(s.score, 4)}
+                "reference_end_s": round(s.reference_end_s, 3), "score": round(s.score, 4),
+                "speed": round(s.speed, 3), "placement": s.placement,
+                "placement_confidence": round(s.confidence, 3)}
 
 
 class Matcher:
@@ -146,7 +153,9 @@ class Matcher:
                  "query_start_s": m.segment.query_start_s, "query_end_s": m.segment.query_end_s,
                  "reference_start_s": m.segment.reference_start_s, "reference_end_s": m.segment.reference_end_s,
                  "score": m.segment.score, "kind": m.kind, "decision": m.decision,
-                 "hints": dict(m.segment.hints), "created_at": now} for m in found])
+                 "hints": {**m.segment.hints, "speed": m.segment.speed, "placement": m.segment.placement,
+                           "placement_confidence": m.segment.confidence},
+                 "created_at": now} for m in found])
 
 
 def report_document(video: Video, found: list[Match]) -> dict[str, Any]:
@@ -154,7 +163,8 @@ def report_document(video: Video, found: list[Match]) -> dict[str, Any]:
     spans = [{"start_s": m.segment.query_start_s, "end_s": m.segment.query_end_s,
               "label": f"{m.work.title} ({m.decision})",
               "title": f"{m.work.title} by {m.work.owner} {format_timecode(m.segment.reference_start_s)}–"
-                       f"{format_timecode(m.segment.reference_end_s)}, score {m.segment.score:.2f}, {m.kind}"}
+                       f"{format_timecode(m.segment.reference_end_s)}, score {m.segment.score:.2f}, {m.kind}"
+                       + (", place in the work uncertain" if m.segment.placement == "ambiguous" else "")}
              for m in found]
     return {"schema": "vidlens.protect.match", "version": 1,
             "video": {"uri": video.uri, "duration_s": video.duration_s, "width": video.width,

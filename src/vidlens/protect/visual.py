@@ -4,9 +4,11 @@ Per sampled frame (5 per second, grey, at most 160 px a side, from the single de
 
 1. The *content box* is found per 30 s chunk: rows and columns that stay flat for
    the whole chunk (black or coloured letterbox/pillarbox bars) are trimmed.
-2. A *picture-in-picture box* is looked for: a rectangle with the frame's aspect,
-   0.3–0.75 of its size, whose four sides are persistent straight edges in the
-   time-averaged gradient (an inset's border stays put while its content moves).
+2. A *picture-in-picture box* is looked for: a rectangle of any film's shape, 10–70 %
+   of the frame's area, whose sides are lines where two unrelated pictures meet: the
+   difference between neighbouring pixels keeps changing there (each side moves on its
+   own), while inside one picture it stays put, and a still edge of the scene scores
+   nothing. Its own letterbox bars are trimmed.
 3. A region is reduced to a 32×32 thumbnail (box means from one integral image),
    transformed with a 2-D DCT, and its 64 lowest non-DC frequencies are
    thresholded at their median: a 64-bit code. Mirroring the picture only flips
@@ -40,6 +42,11 @@ BAR_SHADE = 6.0  # grey levels a letterbox/pillarbox bar may vary across its lin
 BAR_NOISE = 2.0  # spatial std of a bar line; still asphalt or sky under blur measures 2.5 and up
 CANON = 0.8  # the canonical code covers the centre of the content box, this fraction of each side
 CENTRE = 0.55  # the centre code: clear of corner logos and the bottom caption band
+INSET_LINES = 12  # candidate lines per direction for picture-in-picture sides
+INSET_AREA = (0.1, 0.7)  # an inset's share of the frame
+INSET_ASPECT = (0.8, 2.6)  # an inset's width / height: portrait-ish phone clips to scope films
+INSET_CAP = 16.0  # strength a single boundary pixel may contribute, in units of the frame's mean
+INSET_MIN_SCORE = 6.0  # weakest side / mean boundary strength; insets measured 7.4-38, plain clips mostly < 6
 # Variant slots: (region, scale, mirrored); the larger content scales undo a 10-20 % crop
 VARIANTS: tuple[tuple[str, float, bool], ...] = (
     ("content", CANON, False), ("content", CANON, True),
@@ -121,52 +128,95 @@ def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
     return y0, y1, x0, x1
 
 
-def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-    """The strongest picture-in-picture rectangle inside ``box``, or None when no side stands out."""
-    y0, y1, x0, x1 = box
-    f = frames[:, y0:y1, x0:x1].astype(np.float32)
-    _, h, w = f.shape
-    if h < 24 or w < 24 or len(f) < 2:
-        return None
-    gx = np.abs(np.diff(f, axis=2)).mean(axis=0)  # (h, w-1): edge between x and x+1
-    gy = np.abs(np.diff(f, axis=1)).mean(axis=0)  # (h-1, w)
-    # a ridge: stronger than the same gradient two pixels to either side
+def _ridges(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boundary strength between neighbouring pixels: (H, W-1) across columns, (H-1, W) across rows.
+
+    The temporal standard deviation of the difference between two neighbours: pixels of one
+    picture move together and their difference stays put, while across an inset's border two
+    unrelated pictures change independently. A still edge of the scene (a shelf, a kerb) keeps a
+    constant difference and scores nothing. Only ridges count: stronger than the same measure two
+    pixels to either side.
+    """
+    f = frames.astype(np.float32)
+    gx = np.diff(f, axis=2).std(axis=0)
+    gy = np.diff(f, axis=1).std(axis=0)
     rx = np.clip(gx - np.maximum(np.roll(gx, 2, axis=1), np.roll(gx, -2, axis=1)), 0, None)
     ry = np.clip(gy - np.maximum(np.roll(gy, 2, axis=0), np.roll(gy, -2, axis=0)), 0, None)
+    rx[:, [0, -1]] = 0.0
+    ry[[0, -1], :] = 0.0
+    return rx, ry
+
+
+def _line_candidates(ridge: np.ndarray, run: int, count: int) -> np.ndarray:
+    """Positions (1 + boundary index) of the ``count`` strongest lines along axis 1 of ``ridge``.
+
+    A line's strength is its best mean over ``run`` consecutive pixels, so an inset's side
+    stands out even though it spans only part of the frame; neighbours within 3 px of a
+    stronger line are suppressed.
+    """
+    c = np.vstack([np.zeros((1, ridge.shape[1])), np.cumsum(ridge, axis=0)])
+    strength = ((c[run:] - c[:-run]) / run).max(axis=0)
+    picked: list[int] = []
+    for i in np.argsort(-strength, kind="stable"):
+        if strength[i] <= 0 or len(picked) >= count:
+            break
+        if all(abs(int(i) - j) >= 3 for j in picked):
+            picked.append(int(i))
+    return np.array(picked, dtype=np.int64) + 1
+
+
+def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The strongest picture-in-picture rectangle inside ``box``, or None when none stands out.
+
+    Candidate sides are the strongest vertical and horizontal boundary lines (``_ridges``);
+    every rectangle they make with a plausible size (``INSET_AREA`` of the frame) and shape
+    (``INSET_ASPECT``, any film's) is scored by its weakest side's mean strength relative to
+    the frame's mean. Three sides must lie inside the frame; the fourth may be its edge.
+    """
+    y0, y1, x0, x1 = box
+    f = frames[:, y0:y1, x0:x1]
+    t, h, w = f.shape
+    if h < 24 or w < 24 or t < 3:
+        return None
+    rx, ry = _ridges(f)
+    level = float(rx.mean() + ry.mean()) / 2 + 1e-6
+    # a side is strong along its length: no pixel counts for more than INSET_CAP times the mean,
+    # so a short, very strong stretch (the edge of something moving across a still scene) cannot
+    # stand for a whole side
+    rx, ry = np.minimum(rx, INSET_CAP * level), np.minimum(ry, INSET_CAP * level)
+    cols = np.unique(np.r_[0, w, _line_candidates(rx, max(4, h // 3), INSET_LINES)])
+    rows = np.unique(np.r_[0, h, _line_candidates(ry.T, max(4, w // 3), INSET_LINES)])
     cx = np.vstack([np.zeros((1, rx.shape[1])), np.cumsum(rx, axis=0)])  # (h+1, w-1)
     cy = np.hstack([np.zeros((ry.shape[0], 1)), np.cumsum(ry, axis=1)])  # (h-1, w+1)
-    best: tuple[float, tuple[int, int, int, int]] | None = None
-    for s in np.arange(0.3, 0.76, 0.02):
-        bh, bw = int(round(h * s)), int(round(w * s))
-        if bh < 12 or bw < 12:
-            continue
-        ys = np.arange(0, h - bh + 1)
-        xs = np.arange(0, w - bw + 1)
-        # side strengths for every (top-left) position; a side on the frame border scores 0
-        left = np.where(xs[None, :] >= 1, (cx[ys + bh][:, np.clip(xs - 1, 0, None)] -
-                                           cx[ys][:, np.clip(xs - 1, 0, None)]) / bh, 0.0)
-        rcol = xs + bw - 1
-        right = np.where((rcol < w - 1)[None, :], (cx[ys + bh][:, np.clip(rcol, 0, w - 2)] -
-                                                   cx[ys][:, np.clip(rcol, 0, w - 2)]) / bh, 0.0)
-        top = np.where((ys >= 1)[:, None], (cy[np.clip(ys - 1, 0, None)][:, xs + bw] -
-                                            cy[np.clip(ys - 1, 0, None)][:, xs]) / bw, 0.0)
-        brow = ys + bh - 1
-        bottom = np.where((brow < h - 1)[:, None], (cy[np.clip(brow, 0, h - 2)][:, xs + bw] -
-                                                    cy[np.clip(brow, 0, h - 2)][:, xs]) / bw, 0.0)
-        sides = np.stack([left, right, top, bottom])
-        present = np.stack([np.broadcast_to(m, left.shape) for m in (
-            (xs >= 1)[None, :], (rcol < w - 1)[None, :], (ys >= 1)[:, None], (brow < h - 1)[:, None])])
-        # the weakest side inside the frame decides: one strong static line is not a box
-        weakest = np.where(present, sides, np.inf).min(axis=0)
-        score = np.where(present.sum(axis=0) >= 2, weakest, 0.0)
-        i = np.unravel_index(int(np.argmax(score)), score.shape)
-        val = float(score[i])
-        if best is None or val > best[0]:
-            by, bx = int(ys[i[0]]), int(xs[i[1]])
-            best = (val, (y0 + by, y0 + by + bh, x0 + bx, x0 + bx + bw))
-    if best is None or best[0] < 6.0:
+    xa, xb = np.triu_indices(len(cols), 1)
+    ya, yb = np.triu_indices(len(rows), 1)
+    bx0, bx1 = cols[xa][None, :], cols[xb][None, :]
+    by0, by1 = rows[ya][:, None], rows[yb][:, None]
+    bw, bh = (bx1 - bx0).astype(np.float64), (by1 - by0).astype(np.float64)
+
+    def vertical(x: np.ndarray) -> np.ndarray:  # mean strength of the boundary left of column x
+        col = np.clip(x - 1, 0, w - 2)
+        return (cx[by1, col] - cx[by0, col]) / bh
+
+    def horizontal(y: np.ndarray) -> np.ndarray:  # of the boundary above row y
+        row = np.clip(y - 1, 0, h - 2)
+        return (cy[row, bx1] - cy[row, bx0]) / bw
+
+    sides = np.stack(np.broadcast_arrays(vertical(bx0), vertical(bx1), horizontal(by0), horizontal(by1)))
+    inside = np.stack(np.broadcast_arrays(bx0 > 0, bx1 < w, by0 > 0, by1 < h))
+    score = np.where(inside, sides, np.inf).min(axis=0) / level
+    # a side on the frame's edge is unseen, not strong: such a box passes at best barely, so a
+    # box whose fourth side is a real line wins
+    score = np.where(inside.all(axis=0), score, np.minimum(score, INSET_MIN_SCORE))
+    area = bw * bh / (w * h)
+    aspect = bw / bh
+    ok = ((inside.sum(axis=0) >= 3) & (area >= INSET_AREA[0]) & (area <= INSET_AREA[1])
+          & (aspect >= INSET_ASPECT[0]) & (aspect <= INSET_ASPECT[1]))
+    score = np.where(ok, score, 0.0)
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    if score[i, j] < INSET_MIN_SCORE:
         return None
-    return best[1]
+    return y0 + int(rows[ya[i]]), y0 + int(rows[yb[i]]), x0 + int(cols[xa[j]]), x0 + int(cols[xb[j]])
 
 
 def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[float, float, float, float]:
@@ -204,6 +254,10 @@ def codes_from_thumbnails(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 def _chunk_codes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
     box = content_box(frames)
     inset = inset_box(frames, box)
+    if inset is not None:  # a film shown in picture brings its own letterbox bars
+        iy, _, ix, _ = inset
+        cy0, cy1, cx0, cx1 = content_box(frames[:, inset[0]:inset[1], inset[2]:inset[3]])
+        inset = (iy + cy0, iy + cy1, ix + cx0, ix + cx1)
     t, h, w = frames.shape
     integral = np.zeros((t, h + 1, w + 1), dtype=np.int32)  # exact: at most 255 * 160 * 160
     np.cumsum(frames, axis=1, dtype=np.int32, out=integral[:, 1:, 1:])
@@ -313,6 +367,8 @@ class VisualFingerprinter(Fingerprinter):
                     f"{src},hflip,boxblur=2,format=yuv420p[v]", True),
             Example("letterboxed at 180p", f"{src},format=yuv420p[v]",
                     f"{src},scale=240:135,pad=240:180:0:22,format=yuv420p[v]", True),
+            Example("in picture, a third of the frame, over other footage", f"{src},format=yuv420p[v]",
+                    f"{other}[bg];{src},scale=176:132[in];[bg][in]overlay=x=128:y=92,format=yuv420p[v]", True),
             Example("unrelated picture", f"{src},format=yuv420p[v]", f"{other},format=yuv420p[v]", False),
         ]
 
