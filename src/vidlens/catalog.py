@@ -57,7 +57,7 @@ class IngestResult:
 
 
 def status_column() -> sa.ColumnElement[str]:
-    """A video's analysis status, as a column over ``listing_from()`` (the one definition of it)."""
+    """A video's analysis status, as a column over ``_listing_from()`` (the one definition of it)."""
     return sa.case(
         (_job.c.status == "queued", "queued"),
         (_job.c.status == "running", "analysing"),
@@ -68,7 +68,7 @@ def status_column() -> sa.ColumnElement[str]:
     )
 
 
-def listing_from() -> sa.FromClause:
+def _listing_from() -> sa.FromClause:
     """``videos`` with its latest analyze job (``_job``) and its stored document's status row."""
     latest = (sa.select(jobs.c.video_id, sa.func.max(jobs.c.id).label("job_id"))
               .where(jobs.c.kind == ANALYZE).group_by(jobs.c.video_id).subquery())
@@ -222,7 +222,7 @@ class Catalog:
             videos.c.container, videos.c.size_bytes, videos.c.created_at, status_column().label("status"),
             _job.c.progress, _job.c.error_message.label("job_error"), documents.c.analyzers,
             first_shot.scalar_subquery().label("thumbnail_blob"),
-        ).select_from(listing_from())
+        ).select_from(_listing_from())
 
     # -- analysis ---------------------------------------------------------------
     def document(self, video_id: str) -> dict[str, Any] | None:
