@@ -60,7 +60,7 @@ class Analysis:
         self.runner = AnalysisRunner(self.platform, analyzers=analyzers)
 
     def run(self, path: Path, name: str) -> dict[str, Any]:
-        video = self.platform.library.ingest_file(str(path), analyze=False).video
+        video = self.platform.catalog.ingest_file(str(path), analyze=False).video
         outcome = self.runner.run(video, force=True)
         result = outcome.analyzers[name]
         if result.status != "ok":

@@ -39,7 +39,7 @@ if mode == "batch":  # the files as `vidlens analyze A B ...` runs them: setting
     from vidlens.analyze.runner import AnalysisRunner
     d = tempfile.mkdtemp()
     p = Platform.from_settings(load_settings(data_dir=Path(d) / "data"))
-    vs = [p.library.ingest_file(x, analyze=False).video for x in sys.argv[2:]]
+    vs = [p.catalog.ingest_file(x, analyze=False).video for x in sys.argv[2:]]
     r = AnalysisRunner(p)
     t0 = time.perf_counter()
     for x in vs:  # every model any of the files needs, loaded before the clock starts
@@ -67,7 +67,7 @@ if mode == "decode":
 else:
     d = tempfile.mkdtemp()
     p = Platform.from_settings(load_settings(data_dir=Path(d) / "data"))
-    v = p.library.ingest_file(path, analyze=False).video
+    v = p.catalog.ingest_file(path, analyze=False).video
     from vidlens.analyze.runner import AnalysisRunner
     r = AnalysisRunner(p)
     c1 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])

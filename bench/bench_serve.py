@@ -53,7 +53,7 @@ def seed(data_dir: Path, clients: int) -> list[str]:
 
 
 def add_transcripts(data_dir: Path, video_ids: list[str], texts: list[str]) -> list[str]:
-    """Store reference transcripts as each video's ``speech`` result; returns words to search for."""
+    """Store reference transcripts as each video's ``speech`` result and document; returns words to search for."""
     p = Platform.from_settings(load_settings(data_dir=data_dir))
     with p.store.tx() as conn:
         for i, vid in enumerate(video_ids):
@@ -72,6 +72,8 @@ def add_transcripts(data_dir: Path, video_ids: list[str], texts: list[str]) -> l
                     created_at=time.time(),
                 )
             )
+    for vid in video_ids:  # as an analysis ends: the document, and the search entries projected from it
+        p.service("documents").write(vid)
     p.close()
     words = sorted(
         {w for t in texts for w in t.lower().replace(",", "").replace(".", "").split() if len(w) > 3}

@@ -113,7 +113,7 @@ def analyse(paths: list[Path], fresh: bool) -> list[dict[str, Any]]:
             runner = AnalysisRunner(platform, analyzers=ANALYZERS)
             for i in todo:
                 p = paths[i]
-                video = platform.library.ingest_file(str(p), analyze=False).video
+                video = platform.catalog.ingest_file(str(p), analyze=False).video
                 outcome = runner.run(video, force=True)
                 bad = {n: o.error for n, o in outcome.analyzers.items() if o.status != "ok"}
                 if bad:

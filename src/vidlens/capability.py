@@ -16,20 +16,23 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from vidlens.errors import PluginError
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
 GROUP = "vidlens.capabilities"
-Part = Literal["tables", "migrations", "steps", "cli", "api", "ui", "services"]
+Part = Literal["tables", "migrations", "steps", "cli", "api", "ui", "services", "projections"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -46,6 +49,21 @@ class NavItem:
     role: str = "viewer"
 
 
+@dataclass(frozen=True)
+class Projection:
+    """Rows derived from the stored analysis document of a video, kept in step with it.
+
+    ``clear`` deletes the video's rows and ``apply`` writes them from the document; both run inside
+    the transaction that stores the document, so a failing projection leaves the document and every
+    projection as they were. ``vidlens reindex`` calls the same two to rebuild them.
+    """
+
+    name: str  # unique over all capabilities; ``vidlens reindex --projection NAME``
+    tables: tuple[str, ...]  # the tables it writes (and only it writes)
+    apply: Callable[[Connection, str, Mapping[str, Any]], None]  # (conn, video_id, document)
+    clear: Callable[[Connection, str], None]  # (conn, video_id)
+
+
 @dataclass(frozen=True, eq=False)
 class Capability:
     """What one domain folder gives the platform. Module paths are strings: nothing heavy loads early."""
@@ -60,6 +78,7 @@ class Capability:
     api: tuple[str, ...] = ()  # modules exposing ``router`` (or ``routers``) for the HTTP API
     ui: str | None = None  # module exposing ``install(app)`` and ``nav: list[NavItem]``
     services: Mapping[str, str] = field(default_factory=dict)  # service name -> "module:factory(ctx)"
+    projections: str | None = None  # module exposing ``projections: list[Projection]``
     requires: tuple[str, ...] = ()  # capabilities that must be installed (and are loaded first)
 
     def __post_init__(self) -> None:
@@ -69,7 +88,7 @@ class Capability:
 
     def modules(self) -> Iterator[tuple[Part, str]]:
         """Every module this capability declares, with the part it serves."""
-        for part in ("tables", "migrations", "steps", "cli", "ui"):
+        for part in ("tables", "migrations", "steps", "cli", "ui", "projections"):
             path = getattr(self, part)
             if path:
                 yield part, path  # type: ignore[misc]
@@ -196,6 +215,21 @@ class Capabilities:
                 if p == part:
                     out.append((cap, cap.import_part(part, path)))
         return out
+
+    def projections(self) -> list[Projection]:
+        """Every capability's projections, in load order; a name used twice is an error naming both."""
+        found: dict[str, tuple[str, Projection]] = {}
+        for cap, module in self.import_all("projections"):
+            declared = getattr(module, "projections", None)
+            if not isinstance(declared, list | tuple) or not all(isinstance(p, Projection) for p in declared):
+                raise CapabilityError(f"capability '{cap.name}': projections module '{cap.projections}' must "
+                                      "define `projections`, a list of Projection")
+            for p in declared:
+                if p.name in found:
+                    raise CapabilityError(f"projection '{p.name}' is declared by both capability "
+                                          f"'{found[p.name][0]}' and '{cap.name}'")
+                found[p.name] = (cap.name, p)
+        return [p for _, p in found.values()]
 
     def problems(self) -> dict[str, list[str]]:
         """Per capability, every declared module that cannot be imported (for ``vidlens plugins list``)."""

@@ -22,7 +22,7 @@ from vidlens.settings import Settings, load_settings
 from vidlens.store.db import Store
 
 if TYPE_CHECKING:
-    from vidlens.library import Library
+    from vidlens.catalog import Catalog
 
 
 @dataclass
@@ -77,8 +77,8 @@ class Platform:
             return self._services[name]
 
     @property
-    def library(self) -> Library:
-        return self.service("library")  # type: ignore[no-any-return]
+    def catalog(self) -> Catalog:
+        return self.service("catalog")  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.store.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,19 @@ class Env:
             )
         assert r.status_code == 201, r.text
         return r.json()
+
+    def store_results(self, video_id: str, found: dict[str, dict]) -> dict:
+        """Store analyzer results as an analysis does, then the video's document and projections from them."""
+        from vidlens.store.schema import results
+
+        with self.platform.store.tx() as conn:
+            for analyzer, data in found.items():
+                conn.execute(results.delete().where(results.c.video_id == video_id, results.c.analyzer == analyzer))
+                conn.execute(results.insert().values(video_id=video_id, analyzer=analyzer, version="1",
+                                                     config_hash="c", status="ok", data=data,
+                                                     created_at=time.time()))
+        stored = self.platform.service("documents").write(video_id, prefer={a: ("1", "c") for a in found})
+        return stored.document
 
     def run_jobs(self) -> int:
         from vidlens.jobs.worker import Worker

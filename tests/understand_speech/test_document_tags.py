@@ -60,13 +60,18 @@ RESULTS = {
 }
 
 
+def with_shots(shots: list[dict], results: dict) -> dict:
+    """``results`` plus a shot detector's result holding ``shots`` (a section like any other)."""
+    return {**results, "shots": {"shots": shots}}
+
+
 def _validate(doc: dict) -> None:
     jsonschema.validate(doc, document_schema(), cls=jsonschema.Draft202012Validator)
     json.dumps(doc)
 
 
 def test_nothing_at_all_still_gives_a_complete_document() -> None:
-    doc = build_document(VIDEO, [], {}, {})
+    doc = build_document(VIDEO, {}, {})
     _validate(doc)
     assert doc["schema"] == "vidlens.analysis" and doc["version"] == 2
     for key in ("shots", "transcript", "people", "objects", "texts", "tags", "cues", "translation", "scene_labels"):
@@ -77,7 +82,8 @@ def test_nothing_at_all_still_gives_a_complete_document() -> None:
 
 def test_full_document_validates_sorts_and_attaches_shots() -> None:
     before = copy.deepcopy(RESULTS)
-    doc = build_document(VIDEO, SHOTS, RESULTS, {"scene": {"code": "model_error", "message": "missing"}})
+    doc = build_document(VIDEO, with_shots(SHOTS, RESULTS),
+                         {"scene": {"code": "model_error", "message": "missing"}})
     _validate(doc)
     assert RESULTS == before  # inputs are not mutated
     assert [o["label"] for o in doc["objects"]] == ["person", "dog", "car"]
@@ -97,7 +103,7 @@ def test_full_document_validates_sorts_and_attaches_shots() -> None:
 
 
 def test_schema_rejects_a_broken_document() -> None:
-    doc = build_document(VIDEO, SHOTS, RESULTS, {})
+    doc = build_document(VIDEO, with_shots(SHOTS, RESULTS), {})
     bad = copy.deepcopy(doc)
     del bad["transcript"][0]["language"]
     with pytest.raises(jsonschema.ValidationError):
@@ -121,7 +127,8 @@ def test_schema_rejects_a_broken_document() -> None:
 
 
 def test_malformed_result_is_reported_not_fatal() -> None:
-    doc = build_document(VIDEO, SHOTS, {"ocr": {"texts": "not a list"}, "objects": RESULTS["objects"]}, {})
+    doc = build_document(VIDEO, with_shots(SHOTS, {"ocr": {"texts": "not a list"}, "objects": RESULTS["objects"]}),
+                         {})
     _validate(doc)
     assert doc["texts"] == [] and doc["errors"]["document.texts"]["code"] == "bad_result"
     assert len(doc["objects"]) == 3
@@ -150,13 +157,13 @@ def test_tags_are_explainable_per_video_and_per_shot() -> None:
 
 def test_every_tag_of_a_one_shot_clip_is_listed_once() -> None:
     one = [{"index": 0, "start_s": 0.0, "end_s": 20.0, "transition_in": "start"}]
-    doc = build_document(VIDEO, one, RESULTS, {})
+    doc = build_document(VIDEO, with_shots(one, RESULTS), {})
     _validate(doc)
     keys = [(t["kind"], t["tag"]) for t in doc["tags"]]
     assert len(keys) == len(set(keys)) and {t["scope"] for t in doc["tags"]} == {"video"}
     assert next(t for t in doc["tags"] if t["tag"] == "car")["shots"] == [0]
-    assert build_document(VIDEO, [], RESULTS, {})["tags"]  # no shots at all: still tagged, once
-    keys = [(t["kind"], t["tag"]) for t in build_document(VIDEO, [], RESULTS, {})["tags"]]
+    assert build_document(VIDEO, RESULTS, {})["tags"]  # no shots at all: still tagged, once
+    keys = [(t["kind"], t["tag"]) for t in build_document(VIDEO, RESULTS, {})["tags"]]
     assert len(keys) == len(set(keys))
 
 
@@ -221,7 +228,8 @@ def test_document_from_real_analyzers(tmp_path: Path) -> None:
     video = probe(clip)
     results = {"speech": run_analyzer(SpeechAnalyzer.from_dict({"language": "en"}), clip, tmp_path / "blobs"),
                "technical": run_analyzer(TechnicalAnalyzer(), clip)}
-    doc = build_document(video, [{"index": 0, "start_s": 0.0, "end_s": video.duration_s}], results, {})
+    doc = build_document(video, with_shots([{"index": 0, "start_s": 0.0, "end_s": video.duration_s}], results),
+                         {})
     _validate(doc)
     assert "ask not what your country" in " ".join(s["text"] for s in doc["transcript"]).lower()
     assert {"kind": "topic", "tag": "country"}.items() <= next(t for t in doc["tags"] if t["tag"] == "country").items()
@@ -234,7 +242,7 @@ def test_report_shows_nsfw_per_shot_and_scene_labels() -> None:
 
     results = copy.deepcopy(RESULTS)
     results["scene"]["scene"]["samples"][2]["labels"][0]["label"] = "<b>bus</b>"
-    page = render_analysis(build_document(VIDEO, SHOTS, results, {}))
+    page = render_analysis(build_document(VIDEO, with_shots(SHOTS, results), {}))
     assert "nsfw 0.02</span>" in page and '<span class="err">nsfw 0.91</span>' in page
     assert "valley 0.45, alp 0.35" in page and "&lt;b&gt;bus&lt;/b&gt; 0.70" in page and "<b>bus</b>" not in page
     assert "<b>nsfw flagged</b>" in page and "<b>scene</b>" in page
@@ -250,7 +258,7 @@ def test_report_puts_overlapping_timeline_items_on_rows_of_their_own() -> None:
         {"text": "Big Buck", "start_s": 26.0, "end_s": 30.0, "box": [300, 96, 1000, 279], "confidence": 0.99},
         {"text": "BUNNY", "start_s": 26.0, "end_s": 30.0, "box": [300, 279, 1000, 462], "confidence": 1.0},
         {"text": "THE END", "start_s": 31.0, "end_s": 33.0, "box": [300, 96, 1000, 279], "confidence": 0.99}]}
-    page = render_analysis(build_document(VIDEO, SHOTS, results, {}))
+    page = render_analysis(build_document(VIDEO, with_shots(SHOTS, results), {}))
     lane = page[page.index("<b>on-screen text</b>"):].split("</div></div>", 1)[0]
     tops = {label: int(top) for top, label in re.findall(r'top:(\d+)px;[^>]*>([^<]+)</span>', lane)}
     assert tops["Big Buck"] != tops["BUNNY"] and tops["THE END"] == min(tops.values())
@@ -271,7 +279,7 @@ def test_each_shot_counts_its_objects_at_once_not_by_track() -> None:
             (13.0, {"car": 1, "person": 2}), (16.0, {"person": 1})]
     results["objects"]["live"] = [{"t": t, "counts": c} for t, c in live]
     results["objects"]["peak_concurrent"] = {"car": 1, "dog": 1, "person": 2}
-    doc = build_document(VIDEO, SHOTS, results, {})
+    doc = build_document(VIDEO, with_shots(SHOTS, results), {})
     _validate(doc)
     assert doc["shots"][0]["objects"] == [{"label": "dog", "peak": 1, "tracks": 1},
                                           {"label": "person", "peak": 1, "tracks": 1}]

@@ -113,7 +113,8 @@ def test_vtest_finds_many_pedestrians(shared_media: Path) -> None:
     assert all(o["end_s"] <= 80.5 for o in doc["objects"])
     # the shot's count is people at once (5 to 15 walk in view), not its many track pieces
     video = probe(shared_media / "surveillance" / "opencv_vtest.avi")
-    full = build_document(video, [{"index": 0, "start_s": 0.0, "end_s": video.duration_s}], {"objects": doc}, {})
+    one_shot = {"shots": [{"index": 0, "start_s": 0.0, "end_s": video.duration_s}]}
+    full = build_document(video, {"objects": doc, "shots": one_shot}, {})
     person = next(o for o in full["shots"][0]["objects"] if o["label"] == "person")
     assert 5 <= person["peak"] <= 15 and person["tracks"] >= 2 * person["peak"], person
 

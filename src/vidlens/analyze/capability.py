@@ -1,5 +1,6 @@
-"""The ``understand`` capability: analyzers (shots, speech, objects, faces, OCR, tags ...) and the
-``analyze`` job. Analyzers themselves are plugins (entry-point group ``vidlens.plugins``) configured
+"""The ``understand`` capability: analyzers (shots, speech, objects, faces, OCR, tags ...), the
+``analyze`` and ``reindex`` jobs, the stored analysis document and its shots, people and tracks
+projections. Analyzers themselves are plugins (entry-point group ``vidlens.plugins``) configured
 under ``[plugins.<name>]``, so this capability has no settings section."""
 
 from vidlens.capability import Capability
@@ -7,7 +8,11 @@ from vidlens.capability import Capability
 capability = Capability(
     name="understand",
     summary="Analyse videos: shots, keyframes, speech, objects, faces, OCR, tags.",
+    tables="vidlens.analyze.tables",
+    migrations="vidlens.analyze.migrations",
     steps="vidlens.analyze.steps",
     cli="vidlens.cli.analyze",
+    services={"documents": "vidlens.analyze.documents:DocumentStore.from_context"},
+    projections="vidlens.analyze.projections",
     requires=("core",),
 )

@@ -1,7 +1,7 @@
 """The versioned analysis document: one JSON object per video, the interface outside tools read.
 
 Assembly gathers items from whichever analyzers produced them (by field name:
-``transcript``, ``people``, ``objects``, ``texts``, ``cues``, ``moderation``, ``scene`` ...),
+``shots``, ``transcript``, ``people``, ``objects``, ``texts``, ``cues``, ``moderation``, ``scene`` ...),
 so a missing or failed analyzer leaves its lists empty and its error under
 ``errors`` instead of breaking the document. Every time-stamped item gets the
 ``shot_index`` of the shot its start falls in, lists are sorted by time, and tags
@@ -18,6 +18,7 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Mapping
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,34 @@ class _ShotIndex:
         return self.index[i] if i >= 0 else None
 
 
-def _clean_shots(shots: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    keep = ("index", "start_s", "end_s", "start_frame", "end_frame", "transition_in", "keyframe_blob", "thumbnail_blob")
-    good = [s for s in shots if isinstance(s, Mapping) and "start_s" in s and "end_s" in s]
-    out = [{k: s[k] for k in keep if k in s} for s in sorted(good, key=lambda s: float(s["start_s"]))]
-    for i, s in enumerate(out):
-        s.setdefault("index", i)
+def _pts(shot: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The exact timing of a shot in stream ticks, from the detector's ``span`` and ``keyframe_pts``."""
+    span = shot.get("span")
+    if not isinstance(span, Mapping):
+        return None
+    start, end, tb, key = span.get("start"), span.get("end"), span.get("time_base"), shot.get("keyframe_pts")
+    if not (isinstance(start, int) and isinstance(end, int) and isinstance(tb, str)):
+        return None
+    try:
+        Fraction(tb)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return {"start": start, "end": end, "keyframe": key if isinstance(key, int) else None, "time_base": tb}
+
+
+def _clean_shots(shots: Any) -> list[dict[str, Any]]:
+    keep = ("index", "start_s", "end_s", "start_frame", "end_frame", "keyframe_frame", "transition_in",
+            "keyframe_blob", "thumbnail_blob")
+    good = [s for s in shots or [] if isinstance(s, Mapping) and "start_s" in s and "end_s" in s]
+    out = []
+    for i, s in enumerate(sorted(good, key=lambda s: float(s["start_s"]))):
+        shot = {k: s[k] for k in keep if k in s}
+        shot.setdefault("index", i)
+        if (pts := _pts(s)) is not None:
+            shot["pts"] = pts
+            if pts["keyframe"] is not None:
+                shot["keyframe_s"] = round(float(pts["keyframe"] * Fraction(pts["time_base"])), 6)
+        out.append(shot)
     return out
 
 
@@ -155,11 +178,11 @@ def _shot_objects(shots: list[dict[str, Any]], objects: list[dict[str, Any]], re
         shot["objects"] = sorted(rows, key=lambda r: (-r["peak"], r["label"]))
 
 
-def build_document(video: Video, shots: list[dict], results: dict[str, dict], errors: dict[str, dict]) -> dict:
-    """Assemble the analysis document from shots, analyzer results (by analyzer name) and analyzer errors."""
+def build_document(video: Video, results: Mapping[str, Any], errors: Mapping[str, Any]) -> dict[str, Any]:
+    """Assemble the analysis document from analyzer results and analyzer errors, both by analyzer name."""
     errs: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (errors or {}).items()}
     results = {k: v for k, v in (results or {}).items() if isinstance(v, Mapping)}
-    clean_shots = _clean_shots(list(shots or []))
+    clean_shots = _clean_shots(_first(results, "shots"))
     shot_of = _ShotIndex(clean_shots)
     lists: dict[str, list[dict[str, Any]]] = {}
     for key in _LISTS:
@@ -200,12 +223,3 @@ def build_document(video: Video, shots: list[dict], results: dict[str, dict], er
         "scene": _scene(results, shot_of),
         "errors": errs,
     }
-
-
-def document_from_outcome(outcome: Any) -> dict[str, Any]:
-    """The document for an ``AnalysisOutcome`` (fresh or cached results alike)."""
-    a = outcome.analyzers
-    shots = (a["shots"].document or {}).get("shots", []) if "shots" in a else []
-    results = {n: o.document for n, o in a.items() if o.status == "ok" and o.document}
-    errors = {n: o.error for n, o in a.items() if o.error}
-    return build_document(outcome.video, shots, results, errors)

@@ -5,7 +5,9 @@ a batch): analyzers keep no per-video state, and models load under one lock.
 
 The cache key is (content sha256, analyzer name@version, config hash): asking
 again for the same analysis of the same bytes is free. A failing analyzer stores
-its error and the others finish normally.
+its error and the others finish normally. When a video's analysis ends, its
+document is composed from the stored results and stored with its projections
+(``vidlens.analyze.documents``); the outcome carries that stored document.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 from vidlens.analyze.base import AnalysisContext, Analyzer
 from vidlens.errors import CancelledError, VidLensError
 from vidlens.media.decode import FrameFanout
-from vidlens.store.schema import results, shots
+from vidlens.store.schema import results
 from vidlens.types import FrameSample, Video
 
 if TYPE_CHECKING:
@@ -50,10 +52,13 @@ class AnalysisOutcome:
     decode_seconds: float = 0.0
     load_seconds: float = 0.0
     frames: int = 0
+    document: dict[str, Any] | None = None  # the video's stored document, written when the analysis ended
+    status: str | None = None  # the stored document's status: analysed | partial | failed
 
     def summary(self) -> dict[str, Any]:
         return {
             "video_id": self.video.id,
+            "status": self.status,
             "frames": self.frames,
             "decode_seconds": round(self.decode_seconds, 3),
             "load_seconds": round(self.load_seconds, 3),
@@ -110,6 +115,7 @@ class AnalysisRunner:
         outcome.load_seconds = time.perf_counter() - t_load
         if len(docs) == len(todo):
             self._record(video, todo, docs, {}, outcome)
+            self._store_document(video, outcome)
             return outcome
         duration = max(video.duration_s, 1e-6)
         fan = FrameFanout(video, threads=self.platform.settings.decode_threads)
@@ -154,9 +160,16 @@ class AnalysisRunner:
             raise CancelledError(f"analysis of {video.uri} was cancelled; nothing was stored",
                                  details={"video_id": video.id})
         self._record(video, todo, docs, timings, outcome)
+        self._store_document(video, outcome)
         if progress is not None:
             progress(1.0)
         return outcome
+
+    def _store_document(self, video: Video, outcome: AnalysisOutcome) -> None:
+        """Store the video's document, built from the results of this run's analyzers (and any others stored)."""
+        stored = self.platform.service("documents").write(
+            video.id, prefer={a.name: (a.manifest.version, a.config_hash()) for a in self.analyzers})
+        outcome.document, outcome.status = stored.document, stored.status
 
     def _record(self, video: Video, todo: list[Analyzer], docs: dict[str, Any],
                 timings: dict[str, tuple[float, float]], outcome: AnalysisOutcome) -> None:
@@ -208,13 +221,3 @@ class AnalysisRunner:
         with self.platform.store.tx() as conn:
             conn.execute(results.delete().where(*(getattr(results.c, k) == v for k, v in key.items())))
             conn.execute(results.insert().values(**key, status=status, data=doc, error=err, created_at=time.time()))
-            if a.name == "shots" and doc is not None:
-                conn.execute(shots.delete().where(shots.c.video_id == video.id))
-                rows = [dict(video_id=video.id, idx=s["index"], start_frame=s["start_frame"],
-                             end_frame=s["end_frame"], start_pts=s["span"]["start"], end_pts=s["span"]["end"],
-                             time_base=s["span"]["time_base"], keyframe_frame=s["keyframe_frame"],
-                             keyframe_pts=s["keyframe_pts"], transition_in=s["transition_in"],
-                             keyframe_blob=s.get("keyframe_blob"), thumbnail_blob=s.get("thumbnail_blob"))
-                        for s in doc["shots"]]
-                if rows:
-                    conn.execute(shots.insert(), rows)

@@ -1,4 +1,4 @@
-"""The ``analyze`` job: run analyzers over one ingested video."""
+"""The ``analyze`` job (run analyzers over one ingested video) and the ``reindex`` job."""
 
 from __future__ import annotations
 
@@ -16,7 +16,18 @@ def analyze_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
     from vidlens.analyze.runner import AnalysisRunner
 
     payload = ctx.job.payload
-    video = platform.library.get_video(payload["video_id"])
+    video = platform.catalog.get_video(payload["video_id"])
     runner = AnalysisRunner(platform, analyzers=payload.get("analyzers"))
     outcome = runner.run(video, progress=lambda f: ctx.report(f, None), cancelled=ctx.cancelled)
     return outcome.summary()
+
+
+@step("reindex")
+def reindex_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
+    """Build stored documents and projections again from stored results (queued by the migration that
+    added stored documents; payload: optional ``video_ids`` and ``projections``)."""
+    payload = ctx.job.payload
+    counts = platform.service("documents").reindex(
+        payload.get("video_ids"), payload.get("projections"),
+        progress=lambda done, total, _vid: ctx.report(done / max(1, total), f"{done}/{total} videos"))
+    return counts.to_dict()

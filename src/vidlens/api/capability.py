@@ -16,6 +16,7 @@ capability = Capability(
     api=("vidlens.api.routes.uploads", "vidlens.api.routes.search", "vidlens.api.routes.review",
          "vidlens.api.routes.admin"),
     ui="vidlens.ui.pages",
+    projections="vidlens.api.search",
     services={
         "search": "vidlens.api.search:SearchIndex.from_context",
         "review": "vidlens.api.review:ReviewQueue.from_context",

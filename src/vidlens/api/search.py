@@ -1,26 +1,28 @@
-"""Full-text search over stored analysis results, with time spans.
+"""Full-text search over the stored analysis documents, with time spans.
 
-``search_entries`` is derived from the ``results`` table and kept current lazily: each
-search first indexes result rows it has not seen (``search_sources`` remembers them;
-a re-run analysis replaces its result row and the foreign-key cascade drops the old
-entries). On SQLite with FTS5 a ``search_fts`` index (rowid = entry id) answers word
-and prefix queries; it is derived data created at run time, not part of the migrated
-schema. Without FTS5, and on PostgreSQL, every word must occur (``LIKE``/``ILIKE``).
+``search_entries`` is a projection of each video's stored document (``projections`` below): written
+with the document, in its transaction, and rebuilt by ``vidlens reindex --projection search``. On
+SQLite with FTS5 a ``search_fts`` index (rowid = entry id) answers word and prefix queries; it is
+derived data created at run time (and back-filled then), not part of the migrated schema, and the
+projection keeps it in step once it exists. Without FTS5, and on PostgreSQL, every word must occur
+(``LIKE``/``ILIKE``).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from vidlens.api.docs import search_entries as extract_entries
-from vidlens.api.tables import search_entries, search_sources, video_uploads
+from vidlens.analyze.views import search_entries as entries_of
+from vidlens.api.tables import search_entries
+from vidlens.capability import Projection
 from vidlens.errors import UsageError
-from vidlens.store.schema import results, videos
+from vidlens.store.schema import videos
 
 if TYPE_CHECKING:
     from vidlens.services import ServiceContext
@@ -28,6 +30,31 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 FTS_TABLE = "search_fts"
+
+
+def _has_fts(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite" and conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (FTS_TABLE,)).first() is not None
+
+
+def _apply(conn: Connection, video_id: str, document: Mapping[str, Any]) -> None:
+    rows = [dict(video_id=video_id, **e) for e in entries_of(document)]
+    if not rows:
+        return
+    conn.execute(search_entries.insert(), rows)
+    if _has_fts(conn):
+        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}(rowid, text) "
+                             "SELECT id, text FROM search_entries WHERE video_id = ?", (video_id,))
+
+
+def _clear(conn: Connection, video_id: str) -> None:
+    if _has_fts(conn):
+        conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid IN "
+                             "(SELECT id FROM search_entries WHERE video_id = ?)", (video_id,))
+    conn.execute(search_entries.delete().where(search_entries.c.video_id == video_id))
+
+
+projections = [Projection("search", ("search_entries",), _apply, _clear)]
 
 
 class SearchIndex:
@@ -40,7 +67,6 @@ class SearchIndex:
     def from_context(cls, ctx: ServiceContext) -> SearchIndex:
         return cls(ctx.store)
 
-    # -- indexing ----------------------------------------------------------------
     @property
     def fts(self) -> bool:
         """Whether SQLite FTS5 serves queries (created and back-filled on first use)."""
@@ -55,10 +81,7 @@ class SearchIndex:
             return False
         try:
             with self.store.tx() as conn:
-                exists = conn.exec_driver_sql(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (FTS_TABLE,)
-                ).first()
-                if exists is None:
+                if not _has_fts(conn):
                     conn.exec_driver_sql(
                         f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
                         "text, tokenize='unicode61 remove_diacritics 2')"
@@ -70,45 +93,6 @@ class SearchIndex:
             return False
         return True
 
-    def _pending(self, conn: sa.Connection) -> list[Any]:
-        indexed = sa.select(search_sources.c.result_id)
-        return conn.execute(
-            sa.select(results.c.id, results.c.video_id, results.c.analyzer, results.c.data).where(
-                results.c.status == "ok", results.c.id.not_in(indexed)
-            )
-        ).all()
-
-    def sync(self) -> int:
-        """Index result documents not indexed yet; returns how many entries were added."""
-        fts = self.fts
-        with self.store.read() as conn:
-            if not self._pending(conn):
-                return 0
-        added = 0
-        with self.store.tx() as conn:
-            for row in self._pending(conn):  # again, inside the write lock
-                entries = list(extract_entries(row.analyzer, row.data))
-                for e in entries:
-                    res = conn.execute(
-                        search_entries.insert().values(result_id=row.id, video_id=row.video_id, **e)
-                    )
-                    if fts:
-                        conn.exec_driver_sql(
-                            f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (?, ?)",
-                            (res.inserted_primary_key[0], e["text"]),
-                        )
-                conn.execute(
-                    search_sources.insert().values(
-                        result_id=row.id, entries=len(entries), indexed_at=time.time()
-                    )
-                )
-                added += len(entries)
-            if fts:  # entries of replaced results went with their result row; drop their FTS rows too
-                conn.exec_driver_sql(
-                    f"DELETE FROM {FTS_TABLE} WHERE rowid NOT IN (SELECT id FROM search_entries)"
-                )
-        return added
-
     # -- querying ----------------------------------------------------------------
     def search(
         self, q: str, *, video_id: str | None = None, analyzer: str | None = None, limit: int = 50
@@ -118,8 +102,7 @@ class SearchIndex:
             raise UsageError("search needs at least one word (q=...)")
         if len(words) > 16:
             raise UsageError("search takes at most 16 words")
-        self.sync()
-        title = sa.func.coalesce(video_uploads.c.original_name, videos.c.filename).label("title")
+        title = sa.func.coalesce(videos.c.title, videos.c.filename).label("title")
         cols = [
             search_entries.c.video_id,
             search_entries.c.analyzer,
@@ -129,11 +112,7 @@ class SearchIndex:
             search_entries.c.end_s,
             title,
         ]
-        q_ = sa.select(*cols).select_from(
-            search_entries.join(videos, videos.c.id == search_entries.c.video_id).outerjoin(
-                video_uploads, video_uploads.c.video_id == videos.c.id
-            )
-        )
+        q_ = sa.select(*cols).select_from(search_entries.join(videos, videos.c.id == search_entries.c.video_id))
         if self.fts:
             match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
             fts = sa.table(FTS_TABLE, sa.column("rowid"), sa.column("rank"))

@@ -1,4 +1,4 @@
-"""Tables of the API domain: users, API keys, sessions, audit, review queue, uploads, search index.
+"""Tables of the API domain: users, API keys, sessions, audit, review queue, uploads, search entries.
 
 Secrets never sit in these tables in the clear: passwords are scrypt hashes, API keys
 and session tokens are stored as their sha256.
@@ -107,7 +107,6 @@ video_uploads = sa.Table(
     "video_uploads",
     metadata,
     sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("original_name", sa.Text, nullable=False, comment="client-supplied name, for display only"),
     sa.Column("uploaded_by", sa.String(64), nullable=True),
     sa.Column("uploaded_at", sa.Float, nullable=False),
 )
@@ -117,20 +116,11 @@ search_entries = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
-        "result_id", sa.Integer, sa.ForeignKey("results.id", ondelete="CASCADE"), nullable=False, index=True
+        "video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False, index=True
     ),
-    sa.Column("video_id", sa.String(64), nullable=False, index=True),
     sa.Column("analyzer", sa.String(128), nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("start_s", sa.Float, nullable=True),
     sa.Column("end_s", sa.Float, nullable=True),
-)
-
-search_sources = sa.Table(
-    "search_sources",
-    metadata,
-    sa.Column("result_id", sa.Integer, sa.ForeignKey("results.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("entries", sa.Integer, nullable=False),
-    sa.Column("indexed_at", sa.Float, nullable=False),
 )

@@ -30,7 +30,7 @@ from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, 
 
 if TYPE_CHECKING:
     from vidlens.api.auth import Principal
-    from vidlens.library import IngestResult, Library
+    from vidlens.catalog import Catalog, IngestResult
     from vidlens.services import ServiceContext
     from vidlens.store.db import Store
 
@@ -122,10 +122,10 @@ class PartialFile:
 
 
 class UploadStore:
-    def __init__(self, store: Store, library: Library, root: Path, *, limit: int, chunk_bytes: int,
+    def __init__(self, store: Store, catalog: Catalog, root: Path, *, limit: int, chunk_bytes: int,
                  extensions: list[str]) -> None:
         self.store = store
-        self.library = library
+        self.catalog = catalog
         self.root = root
         self.partial_dir = self.root / ".partial"
         self.limit = limit
@@ -138,7 +138,7 @@ class UploadStore:
     def from_context(cls, ctx: ServiceContext) -> UploadStore:
         serve: ServeSettings = ctx.section(ServeSettings)
         media = ctx.root_settings.media
-        return cls(ctx.store, ctx.service("library"), ctx.data_dir / "uploads",
+        return cls(ctx.store, ctx.service("catalog"), ctx.data_dir / "uploads",
                    limit=min(serve.max_upload_bytes, media.max_file_bytes),
                    chunk_bytes=serve.upload_chunk_bytes, extensions=media.extensions)
 
@@ -147,14 +147,15 @@ class UploadStore:
 
     # -- finishing ---------------------------------------------------------------
     def finish(self, partial_path: Path, digest: str, client_name: str, principal: Principal) -> IngestResult:
-        """Move the file to its content name, ingest it (queues analysis), remember the title."""
+        """Move the file to its content name, ingest it under the client's file name (queues analysis),
+        remember who uploaded it."""
         suffix = safe_suffix(client_name, self.extensions)
         final = self.root / f"{digest}{suffix}"
         if final.exists():
             partial_path.unlink(missing_ok=True)
         else:
             os.replace(partial_path, final)
-        res = self.library.ingest_file(final)
+        res = self.catalog.ingest_file(final, title=display_name(client_name))
         if res.error is not None:
             if not self._referenced(final):
                 final.unlink(missing_ok=True)
@@ -170,14 +171,20 @@ class UploadStore:
                 conn.execute(
                     video_uploads.insert().values(
                         video_id=res.video.id,
-                        original_name=display_name(client_name),
                         uploaded_by=principal.name,
                         uploaded_at=time.time(),
                     )
                 )
-        if res.status == "duplicate" and not self._referenced(final):  # the library keeps the first copy
+        if res.status == "duplicate" and not self._referenced(final):  # the catalogue keeps the first copy
             final.unlink(missing_ok=True)
         return res
+
+    def uploaded_by(self, video_id: str) -> str | None:
+        """The user who first uploaded the video (None for videos ingested otherwise)."""
+        with self.store.read() as conn:
+            return conn.execute(  # type: ignore[no-any-return]
+                sa.select(video_uploads.c.uploaded_by).where(video_uploads.c.video_id == video_id)
+            ).scalar()
 
     def _referenced(self, path: Path) -> bool:
         from vidlens.store.schema import videos

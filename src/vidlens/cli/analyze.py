@@ -1,4 +1,4 @@
-"""``vidlens analyze``: every analyzer over one decode per video, stored, exported."""
+"""``vidlens analyze``: every analyzer over one decode per video, stored, exported; ``vidlens reindex``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def register(app: typer.Typer) -> None:
     app.command()(analyze)
+    app.command()(reindex)
 
 
 def analyze(
@@ -32,8 +33,9 @@ def analyze(
     srt: Path | None = typer.Option(None, "--srt", help="Write SRT subtitles (file, or folder for several)."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
-    """Analyse videos: shots, objects, people, on-screen text, speech, cues, tags. Prints or exports the document."""
-    from vidlens.analyze.document import document_from_outcome
+    """Analyse videos: shots, objects, people, on-screen text, speech, cues, tags. Prints or exports the document.
+
+    The document is stored (one per video, built from every analyzer's newest result) and printed as stored."""
     from vidlens.analyze.runner import AnalysisRunner
     from vidlens.cli.core import _video_from_ref
 
@@ -76,7 +78,8 @@ def analyze(
         try:
             for outcome in pool.map(run, todo):
                 name = Path(outcome.video.uri).name
-                doc = document_from_outcome(outcome)
+                doc = outcome.document
+                assert doc is not None  # stored when the analysis ended
                 errors = doc["errors"]
                 failed += bool(errors)
                 docs.append(doc)
@@ -99,6 +102,33 @@ def analyze(
         raise typer.Exit(code=unreadable[0][1].exit_code)
     if failed:
         raise typer.Exit(code=12)
+
+
+def reindex(
+    videos: list[str] = typer.Argument(None, help="Library video ids or files (default: every video)."),
+    projections: list[str] = typer.Option(None, "--projection", "-p",
+                                          help="Rebuild only this projection from the stored documents "
+                                               "(repeatable); default: documents and every projection."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Build the stored analysis documents and their projections (shots, search, people, tracks ...) again
+    from the stored analyzer results. Nothing is decoded or analysed again."""
+    platform = open_platform(data_dir, config)
+    ids = [platform.catalog.get_video(v).id for v in videos] if videos else None
+    store = platform.service("documents")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
+        task = bar.add_task("reindex", total=None)
+        counts = store.reindex(ids, projections or None,
+                               progress=lambda done, total, vid: bar.update(task, completed=done, total=total,
+                                                                            description=f"reindex {vid[:12]}"))
+    if json_out:
+        print_json({**counts.to_dict(), "projections": projections or store.projection_names()})
+    else:
+        console.print(f"{counts.documents} document(s) rebuilt, {counts.projected} re-projected, "
+                      f"{counts.skipped} skipped (never analysed"
+                      + (", or no stored document" if projections else "") + "); projections: "
+                      + ", ".join(projections or store.projection_names()), highlight=False)
 
 
 def _target(base: Path, several: bool, name: str, suffix: str) -> Path:

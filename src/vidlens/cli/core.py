@@ -90,7 +90,7 @@ def ingest(
             console.print(f"[green]{res.status:<9}[/green] {res.path} -> {v.id[:12]} "
                           f"({v.width}x{v.height}, {v.duration_s:.1f}s)", highlight=False)
 
-    results = platform.library.ingest(paths, analyze=analyze, on_result=show)
+    results = platform.catalog.ingest(paths, analyze=analyze, on_result=show)
     if analyze and not background:
         _process_queue(platform, show=not json_out)
     if json_out:
@@ -107,7 +107,7 @@ def _video_from_ref(platform: Platform, ref: str, *, record: bool = True) -> Vid
 
     if Path(ref).is_file():
         if record:
-            res = platform.library.ingest_file(ref, analyze=False)
+            res = platform.catalog.ingest_file(ref, analyze=False)
             if res.error is not None:
                 raise res.error
             assert res.video is not None
@@ -116,7 +116,7 @@ def _video_from_ref(platform: Platform, ref: str, *, record: bool = True) -> Vid
 
         return probe(ref)
     try:
-        return platform.library.get_video(ref)
+        return platform.catalog.get_video(ref)
     except NotFoundError:
         raise NotFoundError(f"'{ref}' is neither a file nor a video in the library") from None
 
@@ -125,23 +125,32 @@ def info(
     video: str = typer.Argument(..., help="A file path or a library video id."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
-    """Probe a video: container, streams, duration, frame rate, rotation, content hash."""
+    """Probe a video: container, streams, duration, frame rate, rotation, content hash (and, for a library
+    video, its analysis status)."""
     from vidlens.media.probe import probe
 
+    analysis: dict[str, Any] | None = None  # a library video's analysis status (a bare file has none)
     if Path(video).is_file():
         v = probe(video)
     else:
-        v = open_platform(data_dir, config).library.get_video(video)
+        catalog = open_platform(data_dir, config).catalog
+        v = catalog.get_video(video)
+        listed = catalog.summary(v.id)
+        analysis = {"status": listed["status"], "failed": listed["failed"]}
     if json_out:
-        print_json(v.to_dict())
+        print_json(v.to_dict() | ({"analysis": analysis} if analysis else {}))
         return
+    rows = [("file", v.uri), ("sha256", v.sha256), ("container", v.container),
+            ("duration", format_timecode(v.duration_s)), ("size", f"{v.width}x{v.height}"),
+            ("fps", f"{float(v.fps):.3f} ({v.fps})" if v.fps else "unknown"),
+            ("variable frame rate", "yes" if v.variable_frame_rate else "no"),
+            ("rotation", f"{v.rotation}°"), ("frames", str(v.frame_count or "unknown")),
+            ("audio", "yes" if v.has_audio else "no")]
+    if analysis:
+        failed = f" (failed: {', '.join(analysis['failed'])})" if analysis["failed"] else ""
+        rows.append(("analysis", analysis["status"] + failed))
     t = Table(show_header=False, box=None)
-    for k, val in [("file", v.uri), ("sha256", v.sha256), ("container", v.container),
-                   ("duration", format_timecode(v.duration_s)), ("size", f"{v.width}x{v.height}"),
-                   ("fps", f"{float(v.fps):.3f} ({v.fps})" if v.fps else "unknown"),
-                   ("variable frame rate", "yes" if v.variable_frame_rate else "no"),
-                   ("rotation", f"{v.rotation}°"), ("frames", str(v.frame_count or "unknown")),
-                   ("audio", "yes" if v.has_audio else "no")]:
+    for k, val in rows:
         t.add_row(f"[bold]{k}[/bold]", val)
     for s in v.streams:
         extra = f"{s.width}x{s.height} {s.pix_fmt}" if s.kind == "video" else (
@@ -351,13 +360,11 @@ def demo(
     data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Ingest and analyse the sample clips, print a summary, write the library report and one analysis page per clip."""
-    from vidlens.analyze.document import document_from_outcome
-    from vidlens.analyze.runner import AnalysisRunner
     from vidlens.report.analysis import write_analysis_report
     from vidlens.report.html import write_report
 
     platform = open_platform(data_dir, config)
-    results = platform.library.ingest([samples], analyze=True)
+    results = platform.catalog.ingest([samples], analyze=True)
     if not results:
         from vidlens.errors import UsageError
 
@@ -370,7 +377,7 @@ def demo(
         if r.video is None:
             t.add_row(Path(r.path).name, "-", "-", "-", f"failed: {r.error.message if r.error else ''}")
             continue
-        rows = platform.library.shots(r.video.id)
+        rows = platform.catalog.shots(r.video.id)
         kinds: dict[str, int] = {}
         for s in rows[1:]:
             kinds[s["transition_in"]] = kinds.get(s["transition_in"], 0) + 1
@@ -378,12 +385,11 @@ def demo(
                   str(len(rows)), ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-")
     console.print(t)
     pages = out.parent / (out.stem + "-videos")  # the analysis pages, linked from the library report
-    runner = AnalysisRunner(platform)  # results are cached: this builds the documents without decoding again
     links: dict[str, str] = {}
     for r in results:
-        if r.video is not None:
+        if r.video is not None and (doc := platform.catalog.document(r.video.id)) is not None:
             page = pages / f"{Path(r.path).stem}-{r.video.id[:8]}.html"
-            write_analysis_report(document_from_outcome(runner.run(r.video)), page, blobs=platform.blobs)
+            write_analysis_report(doc, page, blobs=platform.blobs)
             links[r.video.id] = f"{pages.name}/{page.name}"
     path = write_report(platform, out, links)
     console.print(f"report: {path.resolve()} (analysis of each clip in {pages.resolve()}/)")

@@ -361,12 +361,12 @@ def _analysis_poster(source: Path, data_dir: Path | None, config: Path | None) -
     settings = _settings(data_dir, config)
     if settings.database_url is None and not (Path(settings.data_dir) / "vidlens.db").is_file():
         return None
-    library = open_platform(data_dir, config).library
+    catalog = open_platform(data_dir, config).catalog
     try:
-        video = library.get_video(str(source))
+        video = catalog.get_video(str(source))
     except NotFoundError:
         return None
-    return poster_from_shots(library.shots(video.id))
+    return poster_from_shots(catalog.shots(video.id))
 
 
 # -- live ---------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _data_uri(platform: Platform, key: str | None) -> str | None:
 
 def render_video(platform: Platform, video: dict[str, Any], link: str | None = None) -> str:
     e = html.escape
-    shots = platform.library.shots(video["id"])
+    shots = platform.catalog.shots(video["id"])
     duration = max(float(video["duration_s"]), 1e-6)
     bars, figs = [], []
     for s in shots:
@@ -62,7 +62,7 @@ def render_video(platform: Platform, video: dict[str, Any], link: str | None = N
         img = f'<img src="{uri}" alt="shot {s["idx"]} keyframe">' if uri else "<div>(no keyframe)</div>"
         figs.append(f"<figure>{img}<figcaption>#{s['idx']} {format_timecode(start)}<br>"
                     f"{e(s['transition_in'])}</figcaption></figure>")
-    title = e(video["filename"]) + (f' · <a href="{e(link)}">full analysis</a>' if link else "")
+    title = e(video["title"]) + (f' · <a href="{e(link)}">full analysis</a>' if link else "")
     return (f'<section><h2>{title}</h2>'
             f'<div class="meta">{video["width"]}x{video["height"]} · {format_timecode(duration)} · '
             f'{len(shots)} shot{"s" if len(shots) != 1 else ""} · id {e(video["id"][:16])}</div>'
@@ -71,7 +71,7 @@ def render_video(platform: Platform, video: dict[str, Any], link: str | None = N
 
 def write_report(platform: Platform, out: Path, links: dict[str, str] | None = None) -> Path:
     """The library page: every video's shot timeline and keyframes, linked to ``links[video_id]`` pages."""
-    videos = platform.library.list_videos(limit=10_000)
+    videos = platform.catalog.list_videos(limit=10_000)
     links = links or {}
     sections = "".join(render_video(platform, v, links.get(v["id"])) for v in videos) or "<p>No videos yet.</p>"
     legend = "".join(f'<span style="background:{c}"></span>{k}' for k, c in _COLORS.items() if k != "start")

@@ -25,6 +25,8 @@ videos = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True, comment="content sha256"),
     sa.Column("uri", sa.Text, nullable=False),
     sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=True,
+              comment="display title, such as an upload's own file name; NULL: filename"),
     sa.Column("size_bytes", sa.BigInteger, nullable=False),
     sa.Column("container", sa.String(64), nullable=False),
     sa.Column("duration_s", sa.Float, nullable=False),

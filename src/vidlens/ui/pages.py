@@ -22,10 +22,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from vidlens import __version__
-from vidlens.api import audit, catalog
+from vidlens.analyze.views import timeline
+from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, identify, services
 from vidlens.capability import NavItem
+from vidlens.catalog import STATUSES
 from vidlens.errors import AuthError, PermissionDeniedError, VidLensError
 from vidlens.timebase import format_timecode
 
@@ -160,8 +162,7 @@ def install(app: FastAPI) -> None:
         max_duration_s: float | None = None,
     ) -> Response:
         user = _page_user(request)
-        vids = catalog.list_videos(
-            services(request).platform,
+        vids = services(request).platform.catalog.list_videos(
             q=q or None,
             status=status or None,
             min_duration_s=min_duration_s,
@@ -173,6 +174,7 @@ def install(app: FastAPI) -> None:
             "library.html",
             user,
             videos=vids,
+            statuses=STATUSES,
             filters={
                 "q": q or "",
                 "status": status or "",
@@ -185,8 +187,9 @@ def install(app: FastAPI) -> None:
     def video_page(request: Request, video_id: str) -> Response:
         user = _page_user(request)
         svc = services(request)
-        video = catalog.get_video(svc.platform, video_id)
-        tl = catalog.timeline(svc.platform, video["id"])
+        video = svc.platform.catalog.detail(video_id)
+        doc = svc.platform.catalog.document(video["id"])
+        tl = timeline(doc) if doc is not None else {"shots": [], "tracks": []}
         items = svc.review.list(None, video_id=video["id"])
         pending = [j for j in video["jobs"] if j["status"] in ("queued", "running")]
         return _render(

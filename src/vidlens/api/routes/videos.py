@@ -1,4 +1,5 @@
-"""Videos: upload, list, details, the original file (with Range), shots, results, timeline."""
+"""Videos: upload, list, details, the original file (with Range), the stored document, shots, results,
+timeline. Everything about a video's analysis is read from its stored document (``Catalog.document``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from vidlens.api import audit, catalog
+from vidlens.analyze.views import timeline
+from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.api.uploads import receive_multipart
@@ -77,26 +79,28 @@ async def upload_video(
         "video_id": res.video.id,
         "status": res.status,
         "job_id": res.job_id,
-        "title": (await run_in_threadpool(catalog.get_video, svc.platform, res.video.id))["title"],
+        "title": (await run_in_threadpool(svc.platform.catalog.summary, res.video.id))["title"],
         "bytes": received.partial.size,
         "ingest_s": round(time.perf_counter() - t0, 3),
     }
 
 
-@router.get("", summary="List videos, newest first, with title, thumbnail and analysis state")
+@router.get("", summary="List videos, newest first, with title, thumbnail and analysis status")
 def list_videos(
     q: str | None = Query(None, max_length=200, description="Substring of the title or file name"),
     min_duration_s: float | None = Query(None, ge=0),
     max_duration_s: float | None = Query(None, ge=0),
-    status: str | None = Query(None, description="State of the latest analysis job"),
+    status: str | None = Query(
+        None, description="Analysis status: none, queued, analysing, analysed, partial (some analyzers "
+        "failed: see `failed`) or failed"
+    ),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     _: Principal = Viewer,
     svc: Services = Depends(services),
 ) -> dict[str, Any]:
     return {
-        "videos": catalog.list_videos(
-            svc.platform,
+        "videos": svc.platform.catalog.list_videos(
             q=q,
             min_duration_s=min_duration_s,
             max_duration_s=max_duration_s,
@@ -107,9 +111,20 @@ def list_videos(
     }
 
 
-@router.get("/{video_id}", summary="One video: probe, title, analyzers run, jobs")
+@router.get("/{video_id}", summary="One video: probe, title, analysis status, analyzers, jobs")
 def get_video(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
-    return catalog.get_video(svc.platform, video_id)
+    detail = svc.platform.catalog.detail(video_id)
+    detail["uploaded_by"] = svc.uploads.uploaded_by(detail["id"])
+    return detail
+
+
+@router.get("/{video_id}/document", summary="The stored analysis document (docs/formats.md)")
+def get_document(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    video = svc.platform.catalog.get_video(video_id)
+    doc = svc.platform.catalog.document(video.id)
+    if doc is None:
+        raise NotFoundError(f"video {video.id[:12]} has not been analysed yet")
+    return doc
 
 
 @router.get(
@@ -118,7 +133,7 @@ def get_video(video_id: str, _: Principal = Viewer, svc: Services = Depends(serv
     response_class=FileResponse,
 )
 def video_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
-    video = svc.platform.library.get_video(video_id)
+    video = svc.platform.catalog.get_video(video_id)
     path = Path(video.uri)
     if not path.is_file():
         raise NotFoundError(f"the file of video {video.id[:12]} is no longer on disk")
@@ -128,14 +143,14 @@ def video_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(ser
 
 @router.get("/{video_id}/shots", summary="Shots with times, keyframe and thumbnail blob keys")
 def get_shots(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
-    video = svc.platform.library.get_video(video_id)
-    return {"video_id": video.id, "shots": catalog.video_shots(svc.platform, video.id)}
+    video = svc.platform.catalog.get_video(video_id)
+    return {"video_id": video.id, "shots": (svc.platform.catalog.document(video.id) or {}).get("shots", [])}
 
 
 @router.get("/{video_id}/results", summary="Analyzers with a stored result for this video")
 def list_results(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
-    video = svc.platform.library.get_video(video_id)
-    rows = catalog.latest_results(svc.platform, video.id)
+    video = svc.platform.catalog.get_video(video_id)
+    rows = svc.platform.catalog.results(video.id)
     return {
         "video_id": video.id,
         "results": [
@@ -148,8 +163,8 @@ def list_results(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
 def get_result(
     video_id: str, analyzer: str, _: Principal = Viewer, svc: Services = Depends(services)
 ) -> dict[str, Any]:
-    video = svc.platform.library.get_video(video_id)
-    row = svc.platform.library.result(video.id, analyzer)
+    video = svc.platform.catalog.get_video(video_id)
+    row = svc.platform.catalog.result(video.id, analyzer)
     if row is None:
         raise NotFoundError(f"no '{analyzer}' result for video {video.id[:12]}")
     return {
@@ -158,9 +173,13 @@ def get_result(
     }
 
 
-@router.get("/{video_id}/timeline", summary="Shots and every time-stamped item of every stored analysis")
+@router.get("/{video_id}/timeline", summary="Shots and a lane of time-stamped items per analyzer and section")
 def get_timeline(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
-    return catalog.timeline(svc.platform, video_id)
+    video = svc.platform.catalog.get_video(video_id)
+    doc = svc.platform.catalog.document(video.id)
+    if doc is None:
+        return {"video_id": video.id, "duration_s": video.duration_s, "shots": [], "tracks": []}
+    return timeline(doc)
 
 
 @router.post("/{video_id}/analyze", status_code=202, summary="Queue analysis again (all or named analyzers)")
@@ -171,7 +190,7 @@ def reanalyze(
     principal: Principal = Reviewer,
     svc: Services = Depends(services),
 ) -> dict[str, Any]:
-    video = svc.platform.library.get_video(video_id)
+    video = svc.platform.catalog.get_video(video_id)
     known = {p.manifest.name for p in svc.platform.plugins.of_kind("analyzer")}
     unknown = sorted(set(analyzers or []) - known)
     if unknown:
