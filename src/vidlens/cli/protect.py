@@ -176,8 +176,9 @@ def certificate_verify(
 ) -> None:
     """Verify a certificate offline: needs no database, only the file and the public key."""
     from vidlens.errors import UsageError
-    from vidlens.media.probe import sha256_file
-    from vidlens.protect.certificate import CertificateError, load_public_key, verify
+    from vidlens.hashing import sha256_file
+    from vidlens.identity import load_public_key
+    from vidlens.protect.certificate import CertificateError, verify
 
     try:
         cert = json.loads(file.read_text())
