@@ -52,15 +52,6 @@ def sha256_file_cached(path: str | os.PathLike[str]) -> str:
     return digest
 
 
-def copy_hashed(src: BinaryIO, dst: BinaryIO, *, chunk: int = CHUNK) -> str:
-    """Copy ``src`` to ``dst`` and return the hex SHA-256 of what was copied: one pass over the data."""
-    h = hashlib.sha256()
-    while block := src.read(chunk):
-        h.update(block)
-        dst.write(block)
-    return h.hexdigest()
-
-
 def canonical_json(obj: Any) -> bytes:
     """The bytes that are signed and hashed: sorted keys, no spaces, UTF-8 (not ASCII-escaped).
 

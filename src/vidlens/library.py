@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
-from vidlens.media.probe import probe, sha256_file
+from vidlens.hashing import sha256_file
+from vidlens.media.probe import probe
 from vidlens.store.schema import results, shots, videos
 from vidlens.types import Video
 
