@@ -118,12 +118,11 @@ def label_explicit(file: Path = typer.Argument(..., help="Video to inspect."),
                    seconds: float = typer.Option(3.0, "--seconds", help="How much of the opening to read."),
                    as_json: bool = JsonOption) -> None:
     """Find a visible AI-generated label in the opening frames with OCR and check its duration and height."""
-    from vidlens.govern.explicit import detect_explicit_label
-    from vidlens.govern.ocr import rapid_ocr
+    from vidlens.govern.explicit import default_ocr, detect_explicit_label
 
     if not file.is_file():
         raise NotFoundError(f"no such file: {file}")
-    report = detect_explicit_label(file, rapid_ocr(), window_s=seconds)
+    report = detect_explicit_label(file, default_ocr(), window_s=seconds)
     lines = [f"explicit label: {repr(report.text) + ' found' if report.found else 'not found'}"]
     if report.found:
         lines.append(f"seen {report.first_t:.2f}-{report.last_t:.2f} s, text height {report.height_ratio:.1%} "
@@ -219,9 +218,9 @@ def triage_command(
         raise NotFoundError(f"no such file: {video}")
     engine = None
     if traces and ocr:
-        from vidlens.govern.ocr import rapid_ocr
+        from vidlens.govern.explicit import default_ocr
 
-        engine = rapid_ocr()
+        engine = default_ocr()
     result = triage(video, declared_ai=declared_ai, traces=traces, ocr=engine)
     if write is not None:
         if result["label"] is None:

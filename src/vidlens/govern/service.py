@@ -97,9 +97,7 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, ocr: Any = None, *
         raise UsageError("label burn re-encodes: OUT must differ from IN")
     old = read_label(src).label
     if ocr is None:
-        from vidlens.govern.ocr import rapid_ocr
-
-        ocr = rapid_ocr()
+        ocr = explicit.default_ocr()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
     os.close(fd)
     tmp = Path(tmp_name)
