@@ -208,7 +208,7 @@ def certificate_public_key(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the PEM to this file."),
     data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
-    """Export the registry's public key (PEM) so others can verify its certificates."""
+    """Export this install's public key (PEM): its identity, which signs certificates and AIGC labels."""
     pem = _registry(data_dir, config).public_key_pem()
     if output is not None:
         output.write_text(pem)
