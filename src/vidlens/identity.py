@@ -32,7 +32,7 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,7 +171,8 @@ class Identity:
             self._key = _read_private(self.key_path)
             pub = self.directory / "identity.pub"
             if not pub.is_file() or pub.read_text().strip() != public_b64(self._key.public_key()):
-                pub.write_text(public_b64(self._key.public_key()) + "\n")
+                with suppress(OSError):  # a read-only data dir can still verify; the export is a convenience
+                    pub.write_text(public_b64(self._key.public_key()) + "\n")
         return self._key
 
     @property

@@ -105,3 +105,14 @@ def test_an_unreadable_old_key_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="signing_key.pem"):
         Identity.open(tmp_path)
     assert (tmp_path / "protect" / "signing_key.pem").exists()  # nothing is lost
+
+
+def test_a_data_dir_that_cannot_take_the_public_key_export_still_verifies(tmp_path: Path) -> None:
+    ident = Identity.open(tmp_path)
+    sig = ident.sign("d", b"m")
+    pub = tmp_path / "keys" / "identity.pub"
+    pub.unlink()
+    pub.mkdir()  # the export cannot be written (as on a read-only mount; root ignores mode bits)
+    again = Identity.open(tmp_path)
+    assert again.verify("d", b"m", sig, ident.key_id) is True
+    assert pub.is_dir() and again.key_id == ident.key_id
