@@ -43,6 +43,7 @@ class LabelCodec(ABC):
     name: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
     text_utf8: ClassVar[bool] = True  # the carrier stores UTF-8 text; False: only ASCII labels can be written
+    unhashed_streams: ClassVar[tuple[str, ...]] = ()  # stream types that carry the label itself
 
     @abstractmethod
     def sniff(self, head: bytes) -> bool:
@@ -64,14 +65,15 @@ class LabelCodec(ABC):
         """SHA-256 of the demuxed packets of every stream, in stream order.
 
         Packets carry the coded audio/video and none of the container's tags, so the
-        hash survives any relabelling or lossless remux but not an edit of the content.
+        hash survives any relabelling or lossless remux but not an edit of the content. Streams
+        of the types in ``unhashed_streams`` are left out.
         """
         import av
 
         digests: dict[int, hashlib._Hash] = {}
         with av.open(str(path)) as container:
             for packet in container.demux():
-                if packet.size == 0:
+                if packet.size == 0 or packet.stream.type in self.unhashed_streams:
                     continue
                 digests.setdefault(packet.stream.index, hashlib.sha256()).update(bytes(packet))
         total = hashlib.sha256()
