@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
+from vidlens.errors import CorruptMediaError
 from vidlens.govern.label import Problem
 
 MAX_DEPTH = 16
@@ -86,3 +87,15 @@ def read_exact(f: BinaryIO, n: int) -> bytes | None:
     """``n`` bytes, or None at a short read (a truncated file)."""
     data = f.read(n)
     return data if len(data) == n else None
+
+
+def copy_range(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
+    """Copy ``length`` bytes of ``fin`` from ``start`` to ``fout``, 1 MiB at a time."""
+    fin.seek(start)
+    remaining = length
+    while remaining > 0:
+        chunk = fin.read(min(remaining, 1 << 20))
+        if not chunk:
+            raise CorruptMediaError("file shrank while being copied")
+        fout.write(chunk)
+        remaining -= len(chunk)

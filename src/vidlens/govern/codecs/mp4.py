@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
-from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, read_exact
+from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, copy_range, read_exact
 from vidlens.media.mp4boxes import Box, iter_boxes, top_level_boxes
 
 MAX_MOOV = 256 * 1024 * 1024
@@ -166,26 +166,15 @@ class Mp4Codec(LabelCodec):
                                             path=str(src))
             new_moov = _shift_offsets(new_moov, delta, top_moov.start)
         with open(src, "rb") as fin, open(dst, "wb") as fout:
-            _copy_range(fin, fout, 0, top_moov.start)
+            copy_range(fin, fout, 0, top_moov.start)
             fout.write(new_moov)
-            _copy_range(fin, fout, top_moov.end, size - top_moov.end)
+            copy_range(fin, fout, top_moov.end, size - top_moov.end)
 
     def examples(self, directory: Path) -> list[Path]:
         from vidlens.govern.codecs.samples import make_sample
 
         return [make_sample(directory / "sample.mp4", ["-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart"]),
                 make_sample(directory / "sample_tail.mov", ["-c:v", "libx264", "-c:a", "aac"])]
-
-
-def _copy_range(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
-    fin.seek(start)
-    remaining = length
-    while remaining > 0:
-        chunk = fin.read(min(remaining, 1 << 20))
-        if not chunk:
-            raise CorruptMediaError("file shrank while being copied")
-        fout.write(chunk)
-        remaining -= len(chunk)
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
