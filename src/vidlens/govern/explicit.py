@@ -321,6 +321,8 @@ def default_ocr(*, threads: int = 1) -> Ocr:
                                     float(line.xyxy[3]))) for line in lines]
 
     return run
+
+
 # "AI" as a word (OCR often reads the I as l, 1 or |), or glued to the generated element
 _AI = re.compile(r"(?<![A-Z])A[IL1|](?![A-Z])|人工智能")
 _AI_GLUED = re.compile(r"(?<![A-Z])A[IL1|](?=GENERATED|SYNTHES|生成|合成)")
