@@ -287,10 +287,9 @@ VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mpg", ".gif", ".mov"}
 
 def bench_explicit(media: Path, clips: list[Path], work: Path) -> list[str]:
     """Recall of the OCR check on labels we burn (zh and en), and its false alarms on the untouched corpus."""
-    from vidlens.govern.explicit import burn, detect_explicit_label
-    from vidlens.govern.ocr import rapid_ocr
+    from vidlens.govern.explicit import burn, default_ocr, detect_explicit_label
 
-    ocr = rapid_ocr()
+    ocr = default_ocr()
     hits, compliant, total = 0, 0, 0
     for clip in clips:
         for lang in ("zh", "en"):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
+from vidlens.errors import CorruptMediaError
 from vidlens.govern.label import Problem
 
 MAX_DEPTH = 16
@@ -43,6 +44,7 @@ class LabelCodec(ABC):
     name: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
     text_utf8: ClassVar[bool] = True  # the carrier stores UTF-8 text; False: only ASCII labels can be written
+    unhashed_streams: ClassVar[tuple[str, ...]] = ()  # stream types that carry the label itself
 
     @abstractmethod
     def sniff(self, head: bytes) -> bool:
@@ -64,14 +66,15 @@ class LabelCodec(ABC):
         """SHA-256 of the demuxed packets of every stream, in stream order.
 
         Packets carry the coded audio/video and none of the container's tags, so the
-        hash survives any relabelling or lossless remux but not an edit of the content.
+        hash survives any relabelling or lossless remux but not an edit of the content. Streams
+        of the types in ``unhashed_streams`` are left out.
         """
         import av
 
         digests: dict[int, hashlib._Hash] = {}
         with av.open(str(path)) as container:
             for packet in container.demux():
-                if packet.size == 0:
+                if packet.size == 0 or packet.stream.type in self.unhashed_streams:
                     continue
                 digests.setdefault(packet.stream.index, hashlib.sha256()).update(bytes(packet))
         total = hashlib.sha256()
@@ -84,3 +87,15 @@ def read_exact(f: BinaryIO, n: int) -> bytes | None:
     """``n`` bytes, or None at a short read (a truncated file)."""
     data = f.read(n)
     return data if len(data) == n else None
+
+
+def copy_range(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
+    """Copy ``length`` bytes of ``fin`` from ``start`` to ``fout``, 1 MiB at a time."""
+    fin.seek(start)
+    remaining = length
+    while remaining > 0:
+        chunk = fin.read(min(remaining, 1 << 20))
+        if not chunk:
+            raise CorruptMediaError("file shrank while being copied")
+        fout.write(chunk)
+        remaining -= len(chunk)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
-from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, read_exact
+from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, copy_range, read_exact
 
 MAX_CHUNK_VALUE = 1024 * 1024
 _SKIP_LISTS = {b"movi", b"rec "}
@@ -159,9 +159,9 @@ class RiffCodec(LabelCodec):
         if riff_end + delta - 8 >= 1 << 32:
             raise UnsupportedMediaError(f"{src.name}: RIFF would exceed 4 GiB", path=str(src))
         with open(src, "rb") as fin, open(dst, "wb") as fout:
-            _copy(fin, fout, 0, plan.start)
+            copy_range(fin, fout, 0, plan.start)
             fout.write(plan.replacement)
-            _copy(fin, fout, plan.end, size - plan.end)
+            copy_range(fin, fout, plan.end, size - plan.end)
             fout.seek(4)
             fout.write(struct.pack("<I", riff_end - 8 + delta))
             for pos in [p for p, _ in hits if not plan.start <= p < plan.end] + [c.pos for c in plan.junked]:
@@ -226,17 +226,6 @@ def _plan(src: Path, form: bytes, chunks: list[Chunk], infos: list[Chunk],
     else:
         replacement = info
     return Plan(start, end, replacement, junked)
-
-
-def _copy(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
-    fin.seek(start)
-    remaining = length
-    while remaining > 0:
-        block = fin.read(min(remaining, 1 << 20))
-        if not block:
-            raise CorruptMediaError("file shrank while being copied")
-        fout.write(block)
-        remaining -= len(block)
 
 
 def _shift_avi_offsets(path: Path, threshold: int, delta: int) -> None:
