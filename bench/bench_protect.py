@@ -450,9 +450,10 @@ def per_transform(queries: list[Query], preds: dict[str, list[dict]]) -> dict[st
 
 def scale_test() -> dict[str, float]:
     """Query a real 1-minute clip against 10,000 hours of synthetic anchors plus its true reference."""
+    from vidlens.protect.codes import ANCHOR_SLOTS
     from vidlens.protect.fingerprint import Fingerprint
     from vidlens.protect.index import BinaryIndex
-    from vidlens.protect.visual import ANCHOR_SLOTS, VisualFingerprinter
+    from vidlens.protect.visual import VisualFingerprinter
 
     hours = 10_000
     per_s = len(ANCHOR_SLOTS)  # anchors per reference second, as the real index keeps

@@ -6,16 +6,10 @@ import numpy as np
 import pytest
 
 from vidlens.protect.align import AlignParams, align_pairs, align_visual
+from vidlens.protect.codes import VARIANTS, hamming, pack_bits
 from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
 from vidlens.protect.index import BinaryIndex, HotIndex
-from vidlens.protect.visual import (
-    VARIANTS,
-    codes_from_thumbnails,
-    content_box,
-    hamming,
-    inset_box,
-    pack_bits,
-)
+from vidlens.protect.visual import codes_from_thumbnails, content_box, inset_box
 
 RNG = np.random.default_rng(3)
 

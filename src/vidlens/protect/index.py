@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
-from vidlens.protect.visual import ANCHOR_SLOTS, hamming
+from vidlens.protect.codes import ANCHOR_SLOTS, hamming
 
 INDEX_FORMAT = "vidlens-protect-index"
 INDEX_VERSION = 2
