@@ -26,8 +26,11 @@ import numpy as np
 
 from vidlens.errors import MediaError
 from vidlens.media.decode import Sampling, iter_frames
+from vidlens.plugins import PluginManifest
+from vidlens.protect.align import align_visual
 from vidlens.protect.codes import CANON, VARIANTS, pack_bits
 from vidlens.protect.fingerprint import CorruptFingerprintError, Example, Fingerprint, Fingerprinter, Segment
+from vidlens.protect.index import BinaryIndex
 from vidlens.types import FrameSample, Video
 
 RATE = 5.0
@@ -249,6 +252,9 @@ class VisualFingerprinter(Fingerprinter):
 
     name = "visual"
     version = 2
+    manifest = PluginManifest(name, str(version), "fingerprinter",
+                              "64-bit DCT codes of the picture at 5 frames a second, with crop, mirror and "
+                              "picture-in-picture variants.")
 
     def __init__(self, rate: float = RATE, max_side: int = MAX_SIDE, threads: int = 2) -> None:
         self.rate = rate
@@ -316,14 +322,10 @@ class VisualFingerprinter(Fingerprinter):
         return value
 
     def compare(self, query: Fingerprint, reference: Fingerprint) -> list[Segment]:
-        from vidlens.protect.align import align_visual
-
         return align_visual(self.validate(query), self.validate(reference))
 
     @classmethod
-    def index_cls(cls) -> type:
-        from vidlens.protect.index import BinaryIndex
-
+    def index_cls(cls) -> type[BinaryIndex]:
         return BinaryIndex
 
     @classmethod
