@@ -22,6 +22,7 @@ from vidlens.govern.codecs.ts import TsCodec
 from vidlens.govern.implicit import codec_for, read_label, write_label
 from vidlens.govern.label import new_label
 from vidlens.media.ffmpeg import ffmpeg_exe
+from vidlens.plugins import discovered
 
 LABEL = new_label("1", "001191110102MAD55U9H0F10002", "clip-0001")
 
@@ -133,3 +134,10 @@ class TestMpegTs(CodecContract):
 def test_every_registered_codec_has_a_contract_test() -> None:
     tested = {cls.codec.name for cls in CodecContract.__subclasses__()}
     assert tested == {c.name for c in codecs()}
+
+
+def test_codecs_are_the_installed_plugins_with_loose_signatures_last() -> None:
+    names = [c.name for c in codecs()]
+    assert set(names) == {p.manifest.name for p in discovered().of_kind("label_codec")} and len(names) == 9
+    # three 0x47 bytes 188 apart and a bare MP3 frame sync match more than their formats: tried last
+    assert names[-2:] == ["mpegts", "mp3-id3"]
