@@ -245,7 +245,7 @@ def bench_watermark(clips: list[Path], work: Path, riva_clips: int) -> list[str]
 
 
 def bench_labels(work: Path) -> list[str]:
-    from vidlens.govern.codecs import CODECS
+    from vidlens.govern.codecs import codecs
     from vidlens.govern.implicit import read_label, write_label
     from vidlens.govern.label import new_label
 
@@ -255,7 +255,7 @@ def bench_labels(work: Path) -> list[str]:
              "read.", "",
              "| format | file | write ms | read ms | survives stock transcode | after re-inject |",
              "|---|---|---|---|---|---|"]
-    for codec in CODECS:
+    for codec in codecs():
         d = work / codec.name
         d.mkdir()
         for path in codec.examples(d):

@@ -28,10 +28,8 @@ from vidlens.identity import Identity
 from vidlens.ledger import Chain
 from vidlens.media.probe import probe
 from vidlens.protect import certificate as certs
-from vidlens.protect.audio import AudioFingerprinter
-from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
+from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint, fingerprinter
 from vidlens.protect.tables import ledger, works
-from vidlens.protect.visual import VisualFingerprinter
 from vidlens.types import Video
 
 if TYPE_CHECKING:
@@ -56,12 +54,15 @@ def check_media(video: Video, *, need_video: bool = True) -> None:
                                     "is needed to fingerprint it", path=video.uri)
 
 
+# The fingerprints a work keeps: one blob column each in ``protect_works``, both covered by the
+# ledger entry and the certificate's digest. The fingerprinters are the installed plugins of these names.
+KINDS = ("visual", "audio")
+
+
 def fingerprints(video: Video) -> tuple[Fingerprint | None, Fingerprint]:
     """(visual or None for audio-only input, audio) fingerprints of ``video``."""
-    visual = VisualFingerprinter().fingerprint(video) if video.width else None
-    audio = AudioFingerprinter().fingerprint(video) if video.has_audio else \
-        AudioFingerprinter().from_samples(None, video.duration_s)
-    return visual, audio
+    visual, audio = (fingerprinter(kind) for kind in KINDS)
+    return visual.fingerprint(video) if video.width else None, audio.fingerprint(video)
 
 
 def fingerprint_digest(visual: Fingerprint | None, audio: Fingerprint | None) -> str:
@@ -220,8 +221,7 @@ class Registry:
                                           f"missing ({exc}); remove and re-register the work") from None
         try:
             fp = Fingerprint.from_bytes(data, source=f"work {work.id} {kind} fingerprint")
-            fper = VisualFingerprinter() if kind == "visual" else AudioFingerprinter()
-            return fper.validate(fp)
+            return fingerprinter(kind).validate(fp)
         except CorruptFingerprintError as exc:
             raise CorruptFingerprintError(f"{exc.message}; remove and re-register the work") from None
 

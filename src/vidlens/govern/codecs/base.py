@@ -12,10 +12,13 @@ import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 from vidlens.errors import CorruptMediaError
 from vidlens.govern.label import Problem
+
+if TYPE_CHECKING:
+    from vidlens.plugins import PluginManifest
 
 MAX_DEPTH = 16
 SNIFF_BYTES = 1024  # enough for three MPEG-TS packet syncs
@@ -39,12 +42,14 @@ class ReadResult:
 
 
 class LabelCodec(ABC):
-    """A container family that can carry the implicit label."""
+    """A container family that can carry the implicit label (a plugin of kind ``label_codec``)."""
 
     name: ClassVar[str]
+    manifest: ClassVar[PluginManifest]
     extensions: ClassVar[tuple[str, ...]]
     text_utf8: ClassVar[bool] = True  # the carrier stores UTF-8 text; False: only ASCII labels can be written
     unhashed_streams: ClassVar[tuple[str, ...]] = ()  # stream types that carry the label itself
+    sniff_order: ClassVar[int] = 0  # codecs are sniffed in this order, then by name: loose signatures go last
 
     @abstractmethod
     def sniff(self, head: bytes) -> bool:

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
 from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, copy_range, read_exact
 from vidlens.media.mp4boxes import Box, iter_boxes, top_level_boxes
+from vidlens.plugins import PluginManifest
 
 MAX_MOOV = 256 * 1024 * 1024
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"mvex", b"ilst"}
@@ -124,6 +125,7 @@ def _load_moov(f: BinaryIO, boxes: list[Box]) -> tuple[Box, bytes] | None:
 class Mp4Codec(LabelCodec):
     name = "mp4"
     extensions = (".mp4", ".mov", ".m4v", ".m4a", ".3gp")
+    manifest = PluginManifest(name, "1", "label_codec", "MP4/MOV: the label as an mdta key in moov/udta/meta.")
 
     def sniff(self, head: bytes) -> bool:
         return len(head) >= 8 and head[4:8] in (b"ftyp", b"moov", b"wide", b"free", b"mdat", b"skip")

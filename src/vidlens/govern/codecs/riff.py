@@ -16,13 +16,14 @@ declared character set, so only ASCII labels are written here.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import BinaryIO
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
 from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, copy_range, read_exact
+from vidlens.plugins import PluginManifest
 
 MAX_CHUNK_VALUE = 1024 * 1024
 _SKIP_LISTS = {b"movi", b"rec "}
@@ -129,6 +130,7 @@ def _info_list(kept: list[tuple[bytes, bytes]], value: bytes, fill: int = 0) -> 
 class RiffCodec(LabelCodec):
     name = "riff"
     extensions = (".avi", ".wav")
+    manifest = PluginManifest(name, "1", "label_codec", "AVI/WAV: the label in a RIFF INFO chunk.")
     text_utf8 = False
 
     def sniff(self, head: bytes) -> bool:

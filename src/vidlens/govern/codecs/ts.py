@@ -24,6 +24,7 @@ import numpy as np
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
 from vidlens.govern.codecs.base import Found, LabelCodec, ReadResult
+from vidlens.plugins import PluginManifest
 
 PACKET = 188
 SYNC = 0x47
@@ -334,6 +335,8 @@ class TsCodec(LabelCodec):
     name = "mpegts"
     extensions = (".ts", ".m2t", ".mts")
     unhashed_streams = ("data",)  # the timed-metadata stream is the label itself
+    sniff_order = 1  # three sync bytes 188 apart: loose, tried after every strict signature
+    manifest = PluginManifest(name, "1", "label_codec", "MPEG-TS: the label in an ID3 timed-metadata stream.")
 
     def sniff(self, head: bytes) -> bool:
         return len(head) > 2 * PACKET and head[0] == head[PACKET] == head[2 * PACKET] == SYNC
