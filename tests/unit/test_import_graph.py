@@ -27,8 +27,11 @@ LAYERS: dict[str, int] = {
     "vidlens.errors": BASE,
     "vidlens.types": BASE,
     "vidlens.timebase": BASE,
+    "vidlens.hashing": BASE,
     "vidlens.capability": INFRASTRUCTURE,
     "vidlens.index": INFRASTRUCTURE,
+    "vidlens.identity": INFRASTRUCTURE,
+    "vidlens.ledger": INFRASTRUCTURE,
     "vidlens.settings": INFRASTRUCTURE,
     "vidlens.plugins": INFRASTRUCTURE,
     "vidlens.services": INFRASTRUCTURE,
@@ -56,7 +59,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     # Domain code still typed against the whole Platform (under TYPE_CHECKING); remove each when its
     # service is built from a ServiceContext like the library's.
     ("vidlens.analyze.runner", "vidlens.platform"),
-    ("vidlens.govern.audit", "vidlens.platform"),
     ("vidlens.protect.registry", "vidlens.platform"),
 }
 
