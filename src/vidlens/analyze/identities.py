@@ -7,7 +7,8 @@ each). The projection links every person of a newly stored document to the ident
 (the faces analyzer's default ``identity_threshold``), else to a new identity; two people of one video
 never share an identity, since the analyzer already judged them different. A gallery name found by the
 analyzer links to the identity of that name. Names, merges and splits are a person's decisions: names
-live on the identity, and a merged or split link is ``pinned`` so rebuilding the projection keeps it.
+live on the identity, and the links a person named, merged or split are ``pinned``, so rebuilding the
+projection keeps them.
 """
 
 from __future__ import annotations
@@ -210,6 +211,9 @@ class Identities:
             if conn.execute(identities.update().where(identities.c.id == identity_id)
                             .values(name=clean)).rowcount == 0:
                 raise NotFoundError(f"no person {identity_id} in the gallery")
+            if clean is not None:  # a person vouched for these faces: rebuilding keeps them together
+                conn.execute(identity_faces.update().where(identity_faces.c.identity_id == identity_id)
+                             .values(pinned=True))
         return self.get(identity_id)
 
     def merge(self, identity_id: int, others: Sequence[int]) -> dict[str, Any]:
@@ -241,6 +245,9 @@ class Identities:
                 raise NotFoundError(f"person {identity_id} has no appearance {person_id} in video {video_id[:12]}")
             new = int(conn.execute(identities.insert().values(name=None, created_at=time.time()))
                       .inserted_primary_key[0])
+            # both sides are a person's decision now: the rest stays together, the one taken out stays out
+            conn.execute(identity_faces.update().where(identity_faces.c.identity_id == identity_id)
+                         .values(pinned=True))
             conn.execute(identity_faces.update().where(identity_faces.c.video_id == video_id,
                                                        identity_faces.c.person_id == person_id)
                          .values(identity_id=new, pinned=True, similarity=None))

@@ -136,6 +136,9 @@ class SearchIndex:
             q_ = q_.where(search_entries.c.analyzer == analyzer)
         with self.store.read() as conn:
             hits = [dict(r._mapping) for r in conn.execute(q_.limit(limit))]
-            if analyzer in (None, "faces"):  # people by the names given in the gallery
-                hits = name_hits(conn, words, video_id=video_id, limit=limit) + hits
+            if analyzer in (None, "faces"):  # people by the names given in the gallery, each span once
+                seen = {(h["video_id"], h["kind"], h["text"], h["start_s"], h["end_s"]) for h in hits}
+                named = [h for h in name_hits(conn, words, video_id=video_id, limit=limit)
+                         if (h["video_id"], h["kind"], h["text"], h["start_s"], h["end_s"]) not in seen]
+                hits = named + hits
         return {"query": q, "mode": mode, "hits": hits[:limit]}
