@@ -4,6 +4,7 @@ that name, merge and split them (the same service as ``/api/people``)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -33,7 +34,7 @@ def install(app: FastAPI) -> None:
         others = [p for p in gallery.list(limit=500) if p["id"] != identity_id]
         return render(request, "person.html", user, using=templates, person=person, others=others)
 
-    async def _form(request: Request, action: str, identity_id: int) -> tuple[dict[str, str], object]:
+    async def _form(request: Request, action: str, identity_id: int) -> tuple[dict[str, str], Any]:
         form = await request.form()
         user = page_user(request, "reviewer")
         check_csrf(user, str(form.get("csrf_token", "")))
