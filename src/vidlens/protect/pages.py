@@ -4,6 +4,7 @@ sits in the query and where it comes from in the work), over the same reads as `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -17,7 +18,7 @@ templates = templates_for(Path(__file__).resolve().parent / "templates")
 nav = [NavItem("Protect", "/protect", order=50)]
 
 
-def _registry(request: Request):  # noqa: ANN202 - Registry; imported late, it pulls in the fingerprinters
+def _registry(request: Request) -> Any:  # a Registry, imported late: it pulls in the fingerprinters
     from vidlens.protect.registry import Registry
 
     return Registry(services(request).platform)

@@ -110,7 +110,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const poll = async () => {
       try {
         const v = await fetchJSON("/api/videos/" + encodeURIComponent(pending.dataset.video));
-        const open = v.jobs.filter((j) => j.status === "queued" || j.status === "running");
+        const open = v.jobs.filter((j) => j.kind === "analyze" && (j.status === "queued" || j.status === "running"));
         if (!open.length) { window.location.reload(); return; }
         bar.value = open[0].progress;
       } catch (e) { /* try again */ }
