@@ -29,7 +29,8 @@ import numpy as np
 
 from vidlens.types import Detections
 
-EDGE_PX = 3.0  # a box within this many pixels of a region's inner edge was cut by it
+EDGE_PX = 4.0  # boxes this close (pixels) meet across a seam
+EDGE_SHARE = 0.02  # a box within this share of its region's side (at least EDGE_PX) of an inner edge was cut by it
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,11 @@ class RegionPlanner:
         return max(h, w) / self.smallest
 
     def around(self, frame_shape: tuple[int, ...], boxes: np.ndarray, min_gain: float = 1.5) -> np.ndarray:
-        """Regions (R, 4) int32 xyxy for the small ``boxes`` (given in priority order), at most ``max_regions``.
+        """Regions (R, 4) int32 xyxy around ``boxes`` (given in priority order), at most ``max_regions``.
 
-        A box is small when its long side, at the whole-frame pass's scale, is below ``small``;
-        a cluster of small boxes shares a region while that region still sees at least
-        ``min_gain`` times finer than the whole-frame pass.
+        Only regions that see at least ``min_gain`` times finer than the whole-frame pass are
+        worth a detector run: a box too large for one is left to that pass, and a cluster of
+        boxes shares a region while it still fits one.
         """
         h, w = frame_shape[:2]
         out: list[np.ndarray] = []
@@ -72,7 +73,7 @@ class RegionPlanner:
         full = self.model_size / max(h, w)  # whole-frame pass: model pixels per frame pixel
         limit = min(h, w, self.model_size / (full * min_gain))  # largest region side worth running
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        todo = list(boxes[self.is_small(frame_shape, boxes)])
+        todo = [b for b in boxes if self._side(b[None]) <= limit]
         while todo and len(out) < self.max_regions:
             cluster = todo.pop(0)[None]
             rest = []
@@ -150,8 +151,9 @@ def in_region(d: Detections, region: Sequence[float], frame_shape: tuple[int, ..
     x0, y0, x1, y1 = (float(v) for v in region)
     xyxy = d.xyxy.astype(np.float32) + np.array([x0, y0, x0, y0], np.float32)
     inner = np.array([x0 > 0, y0 > 0, x1 < w, y1 < h])
-    near = np.stack([xyxy[:, 0] - x0 <= EDGE_PX, xyxy[:, 1] - y0 <= EDGE_PX,
-                     x1 - xyxy[:, 2] <= EDGE_PX, y1 - xyxy[:, 3] <= EDGE_PX], axis=1)
+    edge = max(EDGE_PX, EDGE_SHARE * min(x1 - x0, y1 - y0))  # a detector's box stops a few pixels short of a cut
+    near = np.stack([xyxy[:, 0] - x0 <= edge, xyxy[:, 1] - y0 <= edge,
+                     x1 - xyxy[:, 2] <= edge, y1 - xyxy[:, 3] <= edge], axis=1)
     data = {**d.data, "cut": near & inner[None, :],
             "region": np.broadcast_to(np.array([x0, y0, x1, y1], np.float32), (len(d), 4)).copy()}
     return Detections(xyxy, d.confidence, d.class_name, d.tracker_id, data)
