@@ -38,6 +38,7 @@ from vidlens.types import Detections, FrameSample, Video
 MAX_ERRORS = 20
 STILL = 0.25  # a sample whose motion map changed less than this share of the view is a still view with movers in it
 AT_REST = 0.01  # ... and less than this, a view at rest (where tiles are probed for still small objects)
+BUSY = 12  # more separate movers than this that no detection explains: the view is busy, motion is no guide
 
 
 class ObjectsConfig(AnalyzerConfig):
@@ -61,12 +62,12 @@ class ObjectsConfig(AnalyzerConfig):
     motion_gate: bool = Field(True, description="skip the detector on samples where nothing moved (reuse its last boxes)")
     motion_area: float = Field(0.002, gt=0, lt=1, description="share of a 96-px thumbnail that must change to detect again")
     max_skip_samples: int = Field(10, ge=0, description="detect at least every this many samples even without motion")
-    max_side: int = Field(1280, ge=128, le=7680,
+    max_side: int = Field(1920, ge=128, le=7680,
                           description="long side up to which frames are kept for regions at full resolution")
     regions: int = Field(2, ge=0, le=16, description="most extra detector runs a sample may spend on regions around "
                          "small moving or lost objects, in a shot where small objects were seen (0: the whole frame only)")
     probe_every: int = Field(8, ge=0, le=1000, description="in a shot where nothing small was seen yet, one closer look "
-                             "(around what moves, else the next tile of the frame) every this many detections (0: never)")
+                             "(around what moves, else the next tile of the frame) per this many samples (0: never)")
     moving_confidence: float = Field(0.6, gt=0, le=1, description="score at which one look at a person, vehicle or "
                                      "animal moving across a still view is enough to report it (1: always min_track_samples)")
     plausible_sizes: bool = Field(True, description="drop tracks far too large for their class against the people and "
@@ -136,24 +137,33 @@ class _CloserLooks:
 
     In a shot where a small object has been seen (a confident box the whole-frame pass
     sees below ``RegionPlanner.small``), every detection looks closer at what that pass
-    cannot explain: small movers with no box on them, and small tracked objects it lost,
-    up to ``planner.max_regions`` regions. Until then the video is probed: one region every
-    ``probe_every`` detections, around the first unexplained small mover, or, when the view
+    cannot explain: movers with no box on them, and small tracked objects it lost, up to
+    ``planner.max_regions`` regions. Until then the video is probed: one region every
+    ``probe_every`` detections, around the first unexplained mover, or, when the view
     is at rest, the next tile of the frame (a still small object in an idle fixed view is
     found within one round of tiles). A film that never shows small objects pays a few looks.
     """
+
+    BURST = 2  # probes that can be saved up while nothing needs one
 
     def __init__(self, planner: RegionPlanner, probe_every: int) -> None:
         self.planner = planner
         self.probe_every = probe_every
         self.runs = 0  # extra detector runs
         self.hunting = False
-        self.wait = 0  # detections until the next probe (kept across cuts: films with many shots pay no more)
+        # probes are budgeted, not scheduled: one more is earned every `probe_every` samples (kept across
+        # cuts, so films with many shots pay no more), so two movers in a row can both be looked at
+        self.budget = 1.0 if probe_every else 0.0  # one look at the start, as Frigate scans at start-up
         self.tile = 0
 
     def cut(self) -> None:
         """A new shot has shown no small object yet."""
         self.hunting = False
+
+    def tick(self) -> None:
+        """One sample went by (detected or not: an idle fixed view saves up its probes)."""
+        if self.probe_every:
+            self.budget = min(self.BURST, self.budget + 1 / self.probe_every)
 
     def run(self, d: Detections, detect: Callable[[np.ndarray], Detections], image: np.ndarray,
             movers: np.ndarray, at_rest: bool, live: list[TrackState], track_conf: float, iou: float) -> Detections:
@@ -163,15 +173,14 @@ class _CloserLooks:
         tile = False
         if self.hunting:
             todo = self.planner.around(shape, aims)
-        elif self.probe_every and self.wait <= 0:
+        elif self.budget >= 1:
             todo = self.planner.around(shape, aims)[:1]
             if not len(todo) and at_rest:
                 tiles = self.planner.tiles(shape)
                 todo, tile = tiles[self.tile % len(tiles)][None], True
                 self.tile += 1
-            self.wait = self.probe_every - 1 if len(todo) else 0
+            self.budget -= len(todo)
         else:
-            self.wait -= 1
             todo = np.zeros((0, 4), np.int32)
         if len(todo):
             self.runs += len(todo)
@@ -185,8 +194,16 @@ class _CloserLooks:
 
     def _unexplained(self, d: Detections, movers: np.ndarray, live: list[TrackState],
                      shape: tuple[int, ...]) -> np.ndarray:
-        """Small movers no box lies on, then the predicted boxes of tracks the whole-frame pass lost."""
+        """Movers no box lies on, then the predicted boxes of small tracks the whole-frame pass lost.
+
+        A mover may be a group of small objects (a few people walking together), so it is
+        looked at whatever its size, as long as a region can see it finer (the planner decides).
+        Over a dozen unexplained movers at once (the surveillance clips show at most 8) is a
+        busy view, where motion points at nothing in particular.
+        """
         boxes = movers[~_covered(movers, d.xyxy)]
+        if len(boxes) > BUSY:  # wind in leaves, water, an animated background: motion that is not objects
+            boxes = boxes[:0]
         if live:
             pred = np.stack([tr.predicted() for tr in live])
             labels = np.array([tr.label for tr in live], dtype=object)
@@ -196,8 +213,9 @@ class _CloserLooks:
                 same = d.xyxy[d.class_name == label]
                 if len(same):
                     seen[mine] = (iou_matrix(pred[mine], same) > 0.1).any(1)
-            boxes = np.concatenate([boxes, pred[~seen]])
-        return boxes[self.planner.is_small(shape, boxes)]
+            lost = pred[~seen]
+            boxes = np.concatenate([boxes, lost[self.planner.is_small(shape, lost)]])
+        return boxes
 
 
 class ObjectsAnalyzer(Analyzer):
@@ -274,18 +292,21 @@ class ObjectsAnalyzer(Analyzer):
                 motion.reset()
                 looks.cut()
                 scenes.append(SceneScale())
-            movers, changed = np.zeros((0, 4), np.float32), 1.0
+            movers, moved, changed = np.zeros((0, 4), np.float32), 1.0, False
             if two:
-                moved, changed = motion.update(img)
-                if changed < STILL:  # a pan or a cut moves everything: then motion says nothing about objects
-                    movers = moved * np.float32(k)
-            if gate is not None and not gate.should_run(img, force=cut or last is None or len(movers) > 0):
+                looks.tick()
+                m = motion.update(img)
+                moved, changed = (m.share, m.changed) if m.known else (1.0, False)  # unknown: not at rest
+                if moved < STILL:  # a pan or a cut moves everything: then motion says nothing about objects
+                    movers = m.boxes * np.float32(k)
+            # the coarse gate misses a small object moving or leaving; the finer motion map does not
+            if gate is not None and not gate.should_run(img, force=cut or last is None or changed):
                 d = last
             else:
                 try:
                     d = _scaled(detect(img), k)
                     if two:
-                        d = looks.run(d, detect, work, movers, changed < AT_REST, tracker.live, cfg.track_confidence,
+                        d = looks.run(d, detect, work, movers, moved < AT_REST, tracker.live, cfg.track_confidence,
                                       cfg.nms_iou)
                     last = d
                 except Exception as exc:  # one bad frame must not lose the video
@@ -346,6 +367,7 @@ class ObjectsAnalyzer(Analyzer):
             # tracks whose size their class cannot have in that shot (e.g. a car from above called "cell phone")
             "rejected": [{"label": tr.label, "start_s": round(tr.start_t, 3),
                           "end_s": round(min(tr.last_t + period, end), 3), "best_box": box(tr),
+                          "best_t": round(tr.best_t, 3), "confidence": round(tr.best_conf, 3),
                           "reason": "too large for its class beside the people and vehicles of its shot"}
                          for tr in rejected],
             "sampled_frames": samples,
