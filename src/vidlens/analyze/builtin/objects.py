@@ -138,8 +138,8 @@ class _CloserLooks:
     In a shot where a small object has been seen (a confident box the whole-frame pass
     sees below ``RegionPlanner.small``), every detection looks closer at what that pass
     cannot explain: movers with no box on them, and small tracked objects it lost, up to
-    ``planner.max_regions`` regions. Until then the video is probed: one region every
-    ``probe_every`` detections, around the first unexplained mover, or, when the view
+    ``planner.max_regions`` regions. Until then the video is probed: one region per
+    ``probe_every`` samples on average, around the first unexplained mover, or, when the view
     is at rest, the next tile of the frame (a still small object in an idle fixed view is
     found within one round of tiles). A film that never shows small objects pays a few looks.
     """
