@@ -14,8 +14,8 @@ P(the last frame of a shot)) and ``transition`` (the many-hot head: P(inside a t
 both float32 (batch, time), sigmoid applied.
 
 What is exported is the same network with its 3D convolutions as 2D convolutions over frames
-(``transnetv2_2d.py`` says how and why; about 12 % less CPU time in ONNX Runtime, the convolutions
-being 92 % of it). The script checks the ONNX file against the upstream torch model on every frame
+(``transnetv2_2d.py`` says how and why; 18 % less CPU time in ONNX Runtime on 25-frame windows,
+measured on a loaded machine). The script checks the ONNX file against the upstream torch model on every frame
 of the given real clips, read at 48x27 by FFmpeg and scored in the 100-frame windows of the upstream
 ``predict_frames``, and on one window of 150 frames. It then builds two smaller or faster variants
 and keeps the one the analyzer can use without changing a decision:
