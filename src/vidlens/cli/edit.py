@@ -31,6 +31,7 @@ def edit(
                                                                    "the output)."),
     loudness: float | None = typer.Option(None, "--loudness", help="EBU R128 target in LUFS (default: the "
                                                                    "[edit] setting, -14)."),
+    keep_level: bool = typer.Option(False, "--keep-level", help="Leave the audio level as it is (no R128 gain)."),
     export: list[str] = typer.Option([], "--export", help="Also write the timeline: otio, fcpxml or edl "
                                                           "(repeatable)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
@@ -47,6 +48,8 @@ def edit(
     from vidlens.edit.silence import SilenceSettings
     from vidlens.settings import load_settings
 
+    if keep_level and loudness is not None:
+        raise UsageError("--keep-level and --loudness contradict each other")
     if subtitles not in (None, "burn", "vtt", "srt"):
         raise UsageError(f"--subtitles must be burn, vtt or srt, got {subtitles!r}")
     if reframe is not None and reframe not in ASPECTS:
@@ -59,7 +62,8 @@ def edit(
     options = EditOptions(
         silence=SilenceSettings(threshold, margin, min_clip, min_cut, quiet_speed) if silence else None,
         highlights_s=highlights, reframe=reframe, subtitles=subtitles,  # type: ignore[arg-type]
-        loudness_lufs=loudness if loudness is not None else ours.loudness_lufs, export=tuple(export),
+        loudness_lufs=None if keep_level else loudness if loudness is not None else ours.loudness_lufs,
+        export=tuple(export),
         producer=ours.producer, sign=sign, crf=ours.crf, preset=ours.preset)
     document, path = _source(source, options, data_dir, config, json_out)
     result = _run(path, output, options, document, Path(settings.data_dir), overwrite, json_out)
