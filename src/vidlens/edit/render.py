@@ -41,7 +41,7 @@ class Crop:
 class Captions:
     """Burn ``path`` (SRT) in ``font_name`` (found in ``font_dir``), sized for a ``width`` x ``height`` output.
 
-    Text is about 5.5 % of the short side high; the bottom margin is 6 % of the height, 14 % on a
+    Text is about 6.5 % of the short side high (nominal size); the bottom margin is 6 % of the height, 14 % on a
     portrait frame, where the short-video apps put their caption bar and buttons.
     """
 
@@ -53,7 +53,7 @@ class Captions:
 
     def style(self) -> str:
         # libass measures an SRT's style in a 288-line script space scaled to the frame's height
-        size = 288 * 0.055 * min(self.width, self.height) / self.height
+        size = 288 * 0.065 * min(self.width, self.height) / self.height
         margin = 288 * (0.14 if self.height > self.width else 0.06)
         return (f"FontName={self.font_name},FontSize={size:.1f},PrimaryColour=&H00FFFFFF,"
                 "OutlineColour=&H00000000,BackColour=&H80000000,BorderStyle=1,Outline=1.5,Shadow=0.6,"
