@@ -60,7 +60,7 @@ def test_dubbed_speech_lands_on_the_lines_and_both_labels_read_back(
         assert ("note" in line) == (line["speech_s"] / line["tempo"] > line["slot_s"] + 0.02)
     # energy: the original ducked by -15 dB plus the dub. Taking the (time-aligned, no cuts) original's ducked
     # share away, what remains in the dubbed lines is speech; elsewhere it is the codec's residue only.
-    # Measured: residue inside / outside >= 20x on this talk; 5x leaves margin for other encoders.
+    # Margin: 5x is a threshold chosen, not yet measured against the observed ratio (passes on this talk).
     orig, edited = _pcm(src), _pcm(out)
     n = min(len(orig), len(edited))
     duck = 10 ** (-15 / 20)
