@@ -1,4 +1,4 @@
-"""The ``edit`` capability: silence removal, highlight reels, reframing, captions, editor export."""
+"""The ``edit`` capability: silence removal, highlight reels, reframing, captions, editor export, dubbing."""
 
 from vidlens.capability import Capability
 from vidlens.edit.settings import EditSettings
@@ -8,5 +8,8 @@ capability = Capability(
     summary="Make: intelligent editing (`vidlens edit`).",
     settings=EditSettings,
     cli="vidlens.cli.edit",
+    steps="vidlens.edit.steps",
+    api=("vidlens.edit.api",),
+    ui="vidlens.edit.pages",
     requires=("core", "understand", "govern"),
 )

@@ -61,6 +61,32 @@ class Captions:
 
 
 @dataclass(frozen=True)
+class Dub:
+    """A dubbed speech track (``path``, output timeline) mixed over the original, ducked by ``duck`` (linear gain)
+    wherever dubbed speech plays (``windows``, output seconds)."""
+
+    path: Path
+    windows: tuple[tuple[float, float], ...]
+    duck: float = 0.18
+
+    def chains(self, original: str, index: int, rate: int) -> tuple[list[str], str]:
+        on = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in self.windows) or "0"
+        return [f"[{original}]volume=volume='if({on},{self.duck:.4f},1)':eval=frame[aduck]",
+                f"[{index}:a:0]aresample={rate},aformat=channel_layouts=mono[adub]",
+                f"[aduck][adub]amix=inputs=2:normalize=0:duration=first[amixed]"], "amixed"
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A still image (``path``, e.g. the visible AI label) drawn at ``x``, ``y`` during ``windows`` (output s)."""
+
+    path: Path
+    x: int
+    y: int
+    windows: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class RenderPlan:
     crop: Crop | None = None
     size: tuple[int, int] | None = None  # scale the (cropped) picture to this
@@ -69,6 +95,8 @@ class RenderPlan:
     crf: int = 20
     preset: str = "veryfast"
     audio_rate: int = 48000
+    dub: Dub | None = None
+    overlay: Overlay | None = None
 
 
 def _rate(fps: Fraction) -> str:
@@ -110,8 +138,9 @@ def _quoted(value: str) -> str:
     return f"'{value}'"
 
 
-def audio_graph(dl: DecisionList, rate: int) -> tuple[list[str], str]:
-    """The audio half of the graph: the kept pieces of the first audio track, joined; returns (chains, label)."""
+def audio_graph(dl: DecisionList, rate: int, dub: Dub | None = None, dub_index: int = 1) -> tuple[list[str], str]:
+    """The audio half of the graph: the kept pieces of the first audio track, joined, with the dub (input
+    ``dub_index``) mixed over the ducked original; returns (chains, label)."""
     kept = dl.pieces()
     whole = float(Fraction(dl.frame_count) / dl.fps)
     chains = [f"[0:a:0]aresample={rate},apad=whole_dur={whole:.6f},asplit={len(kept)}"
@@ -119,10 +148,14 @@ def audio_graph(dl: DecisionList, rate: int) -> tuple[list[str], str]:
     fades = len(kept) > 1 or dl.output_frame_count() < dl.frame_count
     chains += [_audio_piece(dl, s, f"ai{i}", f"ao{i}", fades) for i, s in enumerate(kept)]
     chains.append("".join(f"[ao{i}]" for i in range(len(kept))) + f"concat=n={len(kept)}:v=0:a=1[acat]")
-    return chains, "acat"
+    if dub is None:
+        return chains, "acat"
+    more, label = dub.chains("acat", dub_index, rate)
+    return chains + more, label
 
 
-def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None) -> tuple[list[str], str]:
+def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None,
+                overlay_index: int = 1) -> tuple[list[str], str]:
     kept = dl.pieces()
     pre = [f"fps={_rate(dl.fps)}", "tpad=stop_mode=clone:stop=2"]
     if plan.crop is not None:
@@ -139,21 +172,28 @@ def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None) 
         cap = plan.captions
         post.append(f"subtitles=filename={_quoted(str(cap.path))}:fontsdir={_quoted(str(cap.font_dir))}"
                     f":force_style={_quoted(cap.style())}")
-    post.append("format=yuv420p")
-    chains.append("".join(f"[vo{i}]" for i in range(len(kept))) + f"concat=n={len(kept)}:v=1:a=0,"
-                  + ",".join(post) + "[vout]")
+    joined = "".join(f"[vo{i}]" for i in range(len(kept))) + f"concat=n={len(kept)}:v=1:a=0," + ",".join(post)
+    if plan.overlay is None:
+        chains.append(joined + ",format=yuv420p[vout]")
+        return chains, "vout"
+    o = plan.overlay
+    enable = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in o.windows)
+    chains += [joined + "[vjoin]",
+               f"[vjoin][{overlay_index}:v]overlay=x={o.x}:y={o.y}:enable='{enable}':eof_action=repeat,"
+               "format=yuv420p[vout]"]
     return chains, "vout"
 
 
-def measure_loudness(src: Path, dl: DecisionList, target: LoudnessTarget, rate: int
+def measure_loudness(src: Path, dl: DecisionList, target: LoudnessTarget, rate: int, dub: Dub | None = None
                      ) -> tuple[LoudnessMeasure, dict[str, str]]:
-    """Loudness of the edited audio (the same cuts, audio only), for the render's linear gain."""
-    chains, label = audio_graph(dl, rate)
+    """Loudness of the edited audio (the same cuts and dub, audio only), for the render's linear gain."""
+    chains, label = audio_graph(dl, rate, dub)
+    extra = ["-i", str(dub.path)] if dub is not None else []
     graph = ";".join(chains) + f";[{label}]{analysis_filter(target)}[m]"
     with tempfile.TemporaryDirectory(prefix="vidlens-edit-") as tmp:
         script = Path(tmp) / "graph.txt"
         script.write_text(graph, encoding="utf-8")
-        log = run_ffmpeg(["-vn", "-i", str(src), "-/filter_complex", str(script), "-map", "[m]", "-f", "null", "-"],
+        log = run_ffmpeg(["-vn", "-i", str(src), *extra, "-/filter_complex", str(script), "-map", "[m]", "-f", "null", "-"],
                          path=str(src))
     return parse_measure(log)
 
@@ -167,13 +207,19 @@ def render(src: Path, dl: DecisionList, out: Path, plan: RenderPlan, *, has_audi
         if plan.crop is not None and plan.crop.commands:
             commands_file = Path(tmp) / "camera.cmd"
             commands_file.write_text(plan.crop.commands, encoding="utf-8")
-        chains, vlabel = video_graph(dl, plan, commands_file)
+        inputs = ["-i", str(src)]
+        dub = plan.dub if has_audio else None
+        if dub is not None:
+            inputs += ["-i", str(dub.path)]
+        if plan.overlay is not None:
+            inputs += ["-i", str(plan.overlay.path)]
+        chains, vlabel = video_graph(dl, plan, commands_file, overlay_index=2 if dub is not None else 1)
         maps = ["-map", f"[{vlabel}]"]
         audio_args: list[str] = ["-an"]
         if has_audio:
-            achains, alabel = audio_graph(dl, plan.audio_rate)
+            achains, alabel = audio_graph(dl, plan.audio_rate, dub)
             if plan.loudness is not None:
-                before, raw = measure_loudness(src, dl, plan.loudness, plan.audio_rate)
+                before, raw = measure_loudness(src, dl, plan.loudness, plan.audio_rate, dub)
                 gain = second_pass(before, raw, plan.loudness)
                 applied["loudness_before"] = before.to_dict()
                 if gain is not None:
@@ -185,7 +231,7 @@ def render(src: Path, dl: DecisionList, out: Path, plan: RenderPlan, *, has_audi
         script = Path(tmp) / "graph.txt"
         script.write_text(";".join(chains), encoding="utf-8")
         muxer = "mp4" if out.suffix.lower() in (".mp4", ".mov", ".m4v") else out.suffix.lower().lstrip(".")
-        run_ffmpeg(["-i", str(src), "-/filter_complex", str(script), *maps,
+        run_ffmpeg([*inputs, "-/filter_complex", str(script), *maps,
                     "-c:v", "libx264", "-preset", plan.preset, "-crf", str(plan.crf), "-pix_fmt", "yuv420p",
                     "-fps_mode", "passthrough", *audio_args, *metadata_args(muxer, faststart=True), str(out)],
                    on_progress=on_progress, path=str(src))

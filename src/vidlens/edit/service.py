@@ -44,16 +44,24 @@ class EditOptions:
     sign: bool = True
     crf: int = 20
     preset: str = "veryfast"
+    dub: str | None = None  # target language (ISO 639-1)
+    dub_voice: str | None = None  # a Piper .onnx voice; None: the packaged en_US joe voice
+    dub_translator: str | None = None  # "module:attribute", for targets the analysis cannot give
+    dub_max_tempo: float = 1.5
+    dub_duck_db: float = -15.0
+    dub_notice: str = "This voice is AI-generated."
+    explicit_label: str = "AI生成"
 
     def needs_document(self) -> bool:
-        return self.highlights_s is not None or self.subtitles is not None or self.reframe is not None
+        return (self.highlights_s is not None or self.subtitles is not None or self.reframe is not None
+                or self.dub is not None)
 
     def analyzers(self) -> list[str]:
         """What the analysis document must hold for these options."""
         out = []
         if self.highlights_s is not None or self.reframe is not None:
             out.append("shots")
-        if self.highlights_s is not None or self.subtitles is not None:
+        if self.highlights_s is not None or self.subtitles is not None or self.dub is not None:
             out.append("speech")
         return out
 
@@ -179,9 +187,19 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                 side = out.with_suffix("." + options.subtitles)
                 side.write_text(to_webvtt(cues) if options.subtitles == "vtt" else to_srt(cues), encoding="utf-8")
                 sidecars.append(side)
+        dub = overlay = None
+        label_info: dict[str, Any] | None = None
+        if options.dub is not None:
+            assert document is not None
+            if rate is None:
+                raise UnsupportedMediaError(f"{src.name}: dubbing needs an audio track, found none", path=str(src))
+            frame = size or ((video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height))
+            dub, details["dub"] = _dub(dl, document, options, Path(tmp), rate, lambda f: say("dub", f))
+            dl = dl.with_operation("dub", dub=details["dub"])
+            overlay, label_info = _visible_label(options.explicit_label, frame, dl.output_duration_s(), Path(tmp))
         target = LoudnessTarget(integrated=options.loudness_lufs) if options.loudness_lufs is not None else None
         plan = RenderPlan(crop=plan_crop, size=None, captions=captions, loudness=target if rate else None,
-                          crf=options.crf, preset=options.preset, audio_rate=rate or 48000)
+                          crf=options.crf, preset=options.preset, audio_rate=rate or 48000, dub=dub, overlay=overlay)
         say("render", 0.0)
         total_s = dl.output_duration_s()
 
@@ -198,6 +216,8 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                 details["loudness_target"] = target.integrated
             elif rate is None:
                 details["loudness_after"] = None
+            if label_info is not None:
+                details["explicit_label"] = _read_back_label(staged, label_info)
             details["label"] = _label(staged, options, data_dir)
     for fmt in options.export:
         from vidlens.edit.export import export, export_path
@@ -220,3 +240,54 @@ def _label(path: Path, options: EditOptions, data_dir: Path | None) -> dict[str,
     label = new_label("1", options.producer, f"vidlens-edit-{uuid.uuid4().hex[:16]}")
     report = label_file(path, path, label, data_dir=data_dir, sign=options.sign)
     return report.to_dict()
+
+
+def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tmp: Path, rate: int,
+         progress: Callable[[float], None]) -> tuple[Any, dict[str, Any]]:
+    """The dubbed track (a WAV on the output timeline) and the report of every line's fitting."""
+    from vidlens.edit.dub import build_track, cached_voice, dub_lines, load_translator
+    from vidlens.edit.render import Dub
+
+    assert options.dub is not None
+    translator = load_translator(options.dub_translator) if options.dub_translator else None
+    lines = dub_lines(document, options.dub, translator)
+    voice = cached_voice(options.dub_voice)
+    track = build_track(lines, [dl.map_span(x["start_s"], x["end_s"]) for x in lines], dl.output_duration_s(),
+                        voice, rate, max_tempo=options.dub_max_tempo, notice_text=options.dub_notice,
+                        progress=progress)
+    path = tmp / "dub.wav"
+    track.write_wav(path)
+    duck = float(10 ** (options.dub_duck_db / 20))
+    report = {"language": options.dub, "source_language": document.get("language"), "voice": voice.name,
+              "duck_db": options.dub_duck_db, "max_tempo": options.dub_max_tempo, "lines": track.lines,
+              "notice": track.notice}
+    return Dub(path, tuple(track.windows), duck), report
+
+
+def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Path) -> tuple[Any, dict[str, Any]]:
+    """GB 45438's visible notice (govern's explicit-label drawing), as an overlay for the same render."""
+    from vidlens.edit.render import Overlay
+    from vidlens.govern import explicit
+
+    rendered = explicit.render_label(text, *frame)
+    x, y = explicit.place("top-left", frame, rendered.image.size)
+    spans = explicit.windows(duration_s, 3.0, end=False, middle=False)
+    path = tmp / "label.png"
+    rendered.image.save(path)
+    info = {"text": text, "ink_height": rendered.ink_height, "ink_ratio": rendered.ink_height / min(frame),
+            "font_size": rendered.font_size, "box": [x, y, *rendered.image.size], "windows": spans}
+    return Overlay(path, x, y, tuple(spans)), info
+
+
+def _read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """OCR the drawn label back from the render: a compliance tool never reports a label it did not make."""
+    from vidlens.errors import MediaError
+    from vidlens.govern import explicit
+
+    readings = explicit.read_back(path, info, explicit.default_ocr())
+    failed = [(t, text) for t, text in readings if not explicit.reads_as(text, info["text"])]
+    if failed or not readings:
+        t, text = failed[0] if failed else (0.0, "")
+        raise MediaError(f"the visible AI label could not be read back: OCR read {text!r} at {t:.2f} s where "
+                         f"{info['text']!r} was drawn; nothing was written", details={"readings": readings})
+    return {**info, "read_back": readings}
