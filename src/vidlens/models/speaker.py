@@ -30,7 +30,7 @@ DIM = 256
 
 ENCODER = ModelFile(
     "voices.encoder", "vidlens.models.data", "resemblyzer-encoder.onnx",
-    None, "Apache-2.0",
+    "c0de123a560bcb3a5871e659a7ed3e57723897ba3a1bcdad28d99006e1f3aee8", "Apache-2.0",
     "Resemblyzer 0.1.4 voice encoder (Resemble AI, Apache-2.0) from PyPI resemblyzer, exported to ONNX by "
     "scripts/export_resemblyzer.py; see vidlens/models/data/NOTICE",
     "reinstall vidlens")
