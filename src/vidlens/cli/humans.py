@@ -79,6 +79,29 @@ def scan(
                       f"({m.human.id[:8]}, score {m.score:.2f}) {verdict}", highlight=False)
 
 
+@humans_app.command("library")
+def library(
+    video_id: str | None = typer.Option(None, "--video", help="Only this video of the library."),
+    use: str | None = typer.Option(None, "--use", help="What the videos are used for (checked against consent)."),
+    territory: str | None = typer.Option(None, "--territory", help="Where they are seen (ISO 3166-1 alpha-2)."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Find registered humans in every analysed video of the library (from the stored faces, no decoding)."""
+    from vidlens.humans.library import library_matches, to_json
+
+    found = library_matches(_registry(data_dir, config), use=use, territory=territory, video_id=video_id)
+    if json_out:
+        print_json(to_json(found))
+        return
+    if not found:
+        console.print("no registered human in the analysed library")
+    for vid, matches in found.items():
+        for m in matches:
+            verdict = "authorised" if m.authorised else "[red]NOT authorised[/red]"
+            console.print(f"  video {vid[:12]} {m.start:7.2f}–{m.end:7.2f} s  [bold]{m.human.name}[/bold] "
+                          f"(score {m.score:.2f}) {verdict}", highlight=False)
+
+
 @humans_app.command("list")
 def list_humans(all_: bool = typer.Option(False, "--all", help="Include removed humans."),
                 json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,14 @@ async def scan(
         with _saved([file], svc.uploads.limit) as paths:
             found = await run_in_threadpool(scanner.scan, paths[0], use=use, territory=territory)
     return {"matches": [m.to_dict() for m in found]}
+
+
+@router.get("/library", summary="Registered humans in the analysed library (from stored faces, no decoding)")
+def library(video_id: str | None = None, use: str | None = None, territory: str | None = None,
+            _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    from vidlens.humans.library import library_matches, to_json
+
+    return to_json(library_matches(_registry(svc), use=use, territory=territory, video_id=video_id))
 
 
 @router.get("/{human_id}", summary="One digital human")
