@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Calibrated on half of the GRID speakers and reported on the other half: docs/humans.md.
-FACE_THRESHOLD = 0.42
-VOICE_THRESHOLD = 0.80
+# Tuned by bench/bench_humans.py on half of the speakers, reported on the other half: docs/humans.md.
+FACE_THRESHOLD = 0.625
+VOICE_THRESHOLD = 0.702
 
 
 class HumansSettings(BaseModel):
