@@ -1,0 +1,1 @@
+"""Digital humans: a person's likeness and voice, registered with a consent record, found in media."""

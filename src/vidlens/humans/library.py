@@ -1,0 +1,62 @@
+"""Registered humans across the analysed library, without decoding a frame again.
+
+The ``faces`` analyzer already stores one embedding per distinct person of every analysed video
+(the ``people`` projection) and their spans (``tracks``). Each person's embedding is compared with
+every registered face sample; a person whose best similarity to a human passes ``face_threshold``
+is that human for every span they appear in. Uploads are covered once their analysis has run.
+The person's embedding must come from the same face model as the registry's (the default SFace):
+a library analysed with a user's own recognizer is not comparable and is skipped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from vidlens.analyze.tables import people, tracks
+from vidlens.humans.registry import Human, HumanRegistry
+from vidlens.humans.scan import Match
+
+FACE_DIM = 128
+
+
+def library_matches(registry: HumanRegistry, *, use: str | None = None, territory: str | None = None,
+                    video_id: str | None = None) -> dict[str, list[Match]]:
+    """``{video_id: [Match, ...]}`` for every analysed video (or one) in which a registered face appears."""
+    index = registry.index("face")
+    if not len(index):
+        return {}
+    q = sa.select(people.c.video_id, people.c.person_id, people.c.embedding).where(people.c.embedding.is_not(None))
+    if video_id is not None:
+        q = q.where(people.c.video_id == video_id)
+    with registry.store.read() as conn:
+        persons = [r for r in conn.execute(q) if len(r.embedding) == FACE_DIM * 4]
+        if not persons:
+            return {}
+        spans: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+        tq = sa.select(tracks.c.video_id, tracks.c.ref, tracks.c.start_s, tracks.c.end_s).where(tracks.c.kind == "person")
+        if video_id is not None:
+            tq = tq.where(tracks.c.video_id == video_id)
+        for t in conn.execute(tq):
+            spans[(t.video_id, t.ref)].append((float(t.start_s), float(t.end_s)))
+    vectors = np.stack([np.frombuffer(r.embedding, np.float32) for r in persons])
+    hits = index.query_many(vectors, 1.0 - registry.settings.face_threshold)
+    found: dict[str, list[Match]] = defaultdict(list)
+    known: dict[str, Human] = {}
+    for person, person_hits in zip(persons, hits, strict=True):
+        if not person_hits:
+            continue
+        best = person_hits[0]  # best first: one person is one human at most
+        hid = str(best.payload["human"])
+        human = known.get(hid) or known.setdefault(hid, registry.get(hid))
+        for start, end in sorted(spans.get((person.video_id, str(person.person_id)), [])):
+            found[person.video_id].append(Match(human, "face", start, end, best.score,
+                                                human.authorised(use, territory)))
+    return {v: sorted(ms, key=lambda m: (m.start, m.human.id)) for v, ms in sorted(found.items())}
+
+
+def to_json(found: dict[str, list[Match]]) -> dict[str, Any]:
+    return {"videos": [{"video_id": v, "matches": [m.to_dict() for m in ms]} for v, ms in found.items()]}

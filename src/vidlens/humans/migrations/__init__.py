@@ -1,0 +1,1 @@
+"""Alembic revisions of the humans capability (branch label ``humans``)."""
