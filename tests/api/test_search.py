@@ -153,3 +153,20 @@ def test_cli_search_json_shape(found, tmp_path: Path) -> None:
     assert list(body) == ["hits"] and len(body["hits"]) == 3
     assert all(list(h) == ["video_id", "path", "start", "end", "score", "evidence"] for h in body["hits"])
     assert body["hits"][0]["video_id"] == vid and body["hits"][0]["path"] == "harbour.mp4"
+
+
+def test_pgvector_serves_meaning_on_postgresql(env_factory, database_url: str, synth_clip: Path) -> None:
+    """On PostgreSQL with the ``vector`` extension, meaning is searched in SQL (HNSW), not through the file."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pgvector is PostgreSQL's (SQLite uses the HNSW file, tested above)")
+    env = env_factory(database_url=database_url)
+    with env.platform.store.read() as conn:
+        available = conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").first()
+    if available is None:  # scripts/test-setup.sh installs postgresql-NN-pgvector where apt has it
+        pytest.skip("this PostgreSQL server has no pgvector extension ('vector'): install postgresql-NN-pgvector")
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+    env.store_results(vid, DOCS)
+    body = search(env, "what time does the ship sail", rankers="meaning")
+    assert texts(body)[0] == "the ferry leaves at noon"
+    svc = env.platform.service("search")
+    assert svc._pgvec is True and svc._text_index is None  # answered by pgvector, no HNSW file loaded
