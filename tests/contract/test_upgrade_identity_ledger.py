@@ -9,6 +9,7 @@ what is signed from then on is signed by the one identity.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 from collections.abc import Callable
@@ -40,9 +41,11 @@ def _old_install(database_url: str, data: Path) -> None:
     store = Store(database_url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(store.migration_dirs()))
     with store.engine.connect() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["metadata"] = store.metadata
         for revision in TABLES["alembic_version"]:
             command.upgrade(cfg, revision)
         conn.commit()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
+from vidlens.analyze.tables import identities, identity_faces
 from vidlens.errors import NotFoundError, UsageError
 from vidlens.index import CorruptIndexError
 from vidlens.search import backends
@@ -207,14 +208,42 @@ class Search:
             else:
                 return []
             found = {r[0]: r[1] for r in rows}
-            if not found:
-                return []
-            texts = dict(conn.execute(sa.select(moments.c.id, moments.c.terms).where(moments.c.id.in_(list(found)))).all())
-        out: Ranked = []
+            texts = dict(conn.execute(sa.select(moments.c.id, moments.c.terms).where(moments.c.id.in_(list(found)))).all()
+                         ) if found else {}
+            named = self._named_people(conn, toks, k)
+            stale = _renamed_people(conn, list(found))
+        out: Ranked = [(mid, {"ranker": "words", "matched": matched}) for mid, matched in named]
+        taken = {mid for mid, _ in named}
         for mid in found:
+            if mid in taken or mid in stale:
+                continue
             have = set(texts.get(mid, "").split())
             out.append((mid, {"ranker": "words", "matched": [t for t in toks if t in have]}))
-        return out
+        return out[:k]
+
+    @staticmethod
+    def _named_people(conn: Any, toks: list[str], k: int) -> list[tuple[int, list[str]]]:
+        """Person moments whose gallery name holds query words, most words matched first.
+
+        Names are a person's decision and live with the identities, not in any document, so they are
+        read here, at query time: a rename is found at once and the old name no longer is."""
+        wanted = set(toks)
+        matched: dict[int, list[str]] = {}
+        for ident, name in conn.execute(sa.select(identities.c.id, identities.c.name)
+                                        .where(identities.c.name.is_not(None))):
+            have = set(terms(name))
+            if hit := [t for t in toks if t in have and t in wanted]:
+                matched[ident] = hit
+        if not matched:
+            return []
+        rows = conn.execute(
+            sa.select(moments.c.id, identity_faces.c.identity_id)
+            .join(identity_faces, sa.and_(identity_faces.c.video_id == moments.c.video_id,
+                                          identity_faces.c.person_id == moments.c.person))
+            .where(moments.c.kind == "person", identity_faces.c.identity_id.in_(list(matched)))
+            .order_by(moments.c.video_id, moments.c.start_s, moments.c.id)).all()
+        rows.sort(key=lambda r: -len(matched[r.identity_id]))  # stable: by video and time within a score
+        return [(r.id, matched[r.identity_id]) for r in rows[:k]]
 
     def _meaning(self, q: str, k: int) -> Ranked:
         self.refresh()
@@ -234,6 +263,8 @@ class Search:
         with self.store.read() as conn:
             rows = conn.execute(sa.select(moments.c.id, moments.c.text_key).where(
                 moments.c.text_key.in_(list(sims)), moments.c.kind.in_(TEXT_KINDS))).all()
+            stale = _renamed_people(conn, [r.id for r in rows])
+        rows = [r for r in rows if r.id not in stale]
         rows.sort(key=lambda r: (-sims[r.text_key], r.id))
         return [(r.id, {"ranker": "meaning", "similarity": round(sims[r.text_key], 4)}) for r in rows[:k]]
 
@@ -295,7 +326,9 @@ class Search:
                 fused[mid] = fused.get(mid, 0.0) + 1.0 / (self.settings.rrf_k + rank)
                 evidence.setdefault(mid, []).append({**ev, "rank": rank})
         rows = self._rows(list(fused), filters)
-        rows.sort(key=lambda r: (-fused[r.id], r.video_id, r.start_s, r.id))
+        # on a tie, a moment that has the query's very words goes first (meaning alone is the weaker evidence)
+        worded = {mid for mid, evs in evidence.items() if any(e["ranker"] == "words" for e in evs)}
+        rows.sort(key=lambda r: (-fused[r.id], r.id not in worded, r.video_id, r.start_s, r.id))
         page = rows[offset:offset + limit]
         hits = [{"video_id": r.video_id, "path": r.path, "start": r.start_s, "end": r.end_s,
                  "score": round(fused[r.id], 6),
@@ -309,7 +342,7 @@ class Search:
             return []
         m = moments
         path = sa.func.coalesce(videos.c.title, videos.c.filename).label("path")
-        q = sa.select(m.c.id, m.c.video_id, m.c.kind, m.c.text, m.c.start_s, m.c.end_s, m.c.thumbnail_blob,
+        q = sa.select(m.c.id, m.c.video_id, m.c.kind, _shown_text(m), m.c.start_s, m.c.end_s, m.c.thumbnail_blob,
                       path).select_from(m.join(videos, videos.c.id == m.c.video_id))
         for name, kinds, value in (("person", ("person",), f.person), ("label", ("object", "tag"), f.label)):
             if value is None:
@@ -317,7 +350,10 @@ class Search:
             o = m.alias(f"on_screen_{name}")
             same = (sa.func.lower(o.c.label) == value.lower())
             if name == "person":
-                same = same | (o.c.person == value)
+                ifc, idn = identity_faces.alias("f_link"), identities.alias("f_ident")
+                same = same | (o.c.person == value) | sa.exists().where(
+                    ifc.c.video_id == o.c.video_id, ifc.c.person_id == o.c.person, idn.c.id == ifc.c.identity_id,
+                    sa.func.lower(idn.c.name) == value.lower())
             q = q.where(sa.exists().where(o.c.video_id == m.c.video_id, o.c.kind.in_(kinds), same,
                                           o.c.start_s <= m.c.end_s, o.c.end_s >= m.c.start_s))
         if f.language is not None:
@@ -411,6 +447,38 @@ class Search:
         with self.store.read() as conn:
             return dict(conn.execute(sa.select(videos.c.id, sa.func.coalesce(videos.c.title, videos.c.filename))
                                      .where(videos.c.id.in_(ids))).all())
+
+
+def _gallery_link(m: Any) -> tuple[Any, Any]:
+    """The identity and its name linked to a person moment (a correlated lookup; none for other kinds)."""
+    link = (sa.select(identities.c.id, identities.c.name)
+            .join(identity_faces, identity_faces.c.identity_id == identities.c.id)
+            .where(identity_faces.c.video_id == m.c.video_id, identity_faces.c.person_id == m.c.person)
+            .correlate(m).limit(1))
+    return link.with_only_columns(identities.c.id).scalar_subquery(), \
+        link.with_only_columns(identities.c.name).scalar_subquery()
+
+
+def _shown_text(m: Any) -> Any:
+    """A person moment shows the gallery's current name ("person N" once a name is forgotten)."""
+    ident, name = _gallery_link(m)
+    shown = sa.func.coalesce(name, sa.literal("person ") + m.c.person)
+    return sa.case((sa.and_(m.c.kind == "person", ident.is_not(None)), shown), else_=m.c.text).label("text")
+
+
+def _renamed_people(conn: Any, ids: list[int]) -> set[int]:
+    """Person moments among ``ids`` whose stored words are no longer their name in the gallery."""
+    if not ids:
+        return set()
+    m = moments
+    ident, name = _gallery_link(m)
+    shown = sa.func.coalesce(name, sa.literal("person ") + m.c.person)
+    out: set[int] = set()
+    for i in range(0, len(ids), 900):
+        out |= set(conn.execute(
+            sa.select(m.c.id).where(m.c.id.in_(ids[i:i + 900]), m.c.kind == "person", ident.is_not(None),
+                                    shown != m.c.text)).scalars())
+    return out
 
 
 def _pg_literal(v: np.ndarray) -> str:
