@@ -54,6 +54,23 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# pgvector (Find's vectors on PostgreSQL): Debian names it postgresql-<major>-pgvector. Where the apt
+# sources have no such package (Debian 12 main), the pgvector test skips and says why.
+pg_major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null)
+has_pgvector() { [ -n "$pg_major" ] && [ -f "/usr/share/postgresql/$pg_major/extension/vector.control" ]; }
+if [ -n "$pg_major" ] && ! has_pgvector && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if apt-cache policy "postgresql-$pg_major-pgvector" 2>/dev/null | grep -q "Candidate: [0-9]"; then
+    echo "test set-up: installing postgresql-$pg_major-pgvector (apt-get)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "postgresql-$pg_major-pgvector" >/dev/null || echo "test set-up: pgvector install failed" >&2
+  fi
+fi
+if ! has_pgvector; then
+  export VIDLENS_TEST_PGVECTOR_MISSING="postgresql-${pg_major:-NN}-pgvector is not installed and not in this \
+system's apt sources (Debian 13 or apt.postgresql.org carry it); Find on PostgreSQL then uses its HNSW file"
+  echo "test set-up: $VIDLENS_TEST_PGVECTOR_MISSING" >&2
+fi
+
 pg_dir=
 if [ -z "${VIDLENS_TEST_POSTGRES_URL:-}" ]; then
   if [ -x "$(pg_bindir)/pg_ctl" ] && pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/vidlens-test-pg.XXXXXX") \

@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 def test_api_migration_matches_the_tables(env) -> None:
     with env.platform.store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), env.platform.store.metadata)
-    # the FTS5 search index is derived data created on first search, outside the migrated schema
-    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("search_fts"))]
+    # Find's word index (FTS5 on SQLite) is derived data created on first search, outside the migrated schema
+    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("search_moments_fts"))]
     assert diff == [], f"schema drift between the api migrations and vidlens/api/tables.py: {diff}"
     names = set(env.platform.store.metadata.tables)
     assert {
@@ -20,6 +20,7 @@ def test_api_migration_matches_the_tables(env) -> None:
         "review_items",
         "uploads",
         "video_uploads",
-        "search_entries",
+        "search_moments",
+        "search_text_vectors",
     } <= names
-    assert "search_sources" not in names  # api_0002: entries are a projection of the stored document
+    assert not {"search_sources", "search_entries"} & names  # api_0003: Find's moments replace the entries

@@ -1,4 +1,4 @@
-"""Search over the stored documents (FTS5 and the LIKE fallback) and the review queue."""
+"""The review queue (search is tested in tests/search)."""
 
 from __future__ import annotations
 
@@ -9,80 +9,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from vidlens.api.review import ReviewQueue
-
-DOCS = {
-    "speech": {
-        "transcript": [
-            {"text": "Welcome to the harbour tour", "start_s": 0.5, "end_s": 2.0},
-            {"text": "the ferry leaves at noon", "start_s": 2.0, "end_s": 3.5},
-        ]
-    },
-    "ocr": {"texts": [{"text": "HARBOUR CAFÉ", "start_s": 1.0, "end_s": 3.0}]},
-    "objects": {"objects": [{"label": "boat", "start_s": 0.0, "end_s": 3.9, "track_id": 1}]},
-    "faces": {
-        "people": [
-            {"person_id": 1, "identity": "Ada Lovelace", "faces": 2, "spans": [{"start_s": 2.5, "end_s": 3.0}]}
-        ]
-    },
-}
-
-
-@pytest.fixture(params=["fts5", "like"])
-def search_env(request, env, synth_clip: Path):
-    if request.param == "like":
-        env.client.app.state.services.search._fts = False  # what a SQLite without FTS5 does
-    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
-    env.store_results(vid, DOCS)
-    return env, vid, request.param
-
-
-def hits(env, q: str, **params) -> list[tuple]:
-    r = env.client.get("/api/search", params={"q": q, **params}, headers=env.auth("viewer"))
-    assert r.status_code == 200, r.text
-    return [(h["analyzer"], h["kind"], h["text"], h["start_s"], h["end_s"]) for h in r.json()["hits"]]
-
-
-def test_search_finds_words_in_every_kind_of_result_with_spans(search_env) -> None:
-    env, vid, mode = search_env
-    assert sorted(hits(env, "harbour")) == [
-        ("ocr", "texts", "HARBOUR CAFÉ", 1.0, 3.0),
-        ("speech", "transcript", "Welcome to the harbour tour", 0.5, 2.0),
-    ]
-    assert sorted(hits(env, "boat"), key=str) == [
-        ("objects", "objects", "boat", 0.0, 3.9),
-        ("tags", "tags", "boat", None, None),  # the document's video-wide tag, derived from the track
-    ]
-    assert hits(env, "lovelace") == [("faces", "people", "Ada Lovelace", 2.5, 3.0)]  # one per span
-    assert hits(env, "screen") == [("tags", "tags", "on-screen text", None, None)]
-    assert hits(env, "ferry noon") == [("speech", "transcript", "the ferry leaves at noon", 2.0, 3.5)]
-    assert hits(env, "ferry boat") == []  # every word must match
-    assert hits(env, "harbour", analyzer="ocr") == [("ocr", "texts", "HARBOUR CAFÉ", 1.0, 3.0)]
-    assert hits(env, "harbour", video_id="0" * 64) == []
-    body = env.client.get("/api/search", params={"q": "boat"}, headers=env.auth("viewer")).json()
-    assert (
-        body["mode"] == mode
-        and body["hits"][0]["video_id"] == vid
-        and body["hits"][0]["title"] == "harbour.mp4"
-    )
-
-
-def test_search_follows_rerun_analyses(search_env) -> None:  # the projection is rewritten with the document
-    env, vid, _ = search_env
-    assert hits(env, "boat")
-    env.store_results(vid, {"objects": {"objects": [{"label": "kayak", "start_s": 1.0, "end_s": 2.0}]}})
-    assert hits(env, "boat") == []
-    assert ("objects", "objects", "kayak", 1.0, 2.0) in hits(env, "kayak")
-    assert hits(env, "harbour")  # the other analyzers' results are still part of the document
-
-
-def test_search_treats_query_syntax_as_words(search_env) -> None:
-    env, _, _ = search_env
-    assert hits(env, 'harbour" OR "boat') == []  # quotes and operators are not FTS syntax here
-    assert hits(env, "harb%") != []  # prefix in FTS5, substring in LIKE: both find 'harbour'
-    assert hits(env, "100%_") == []
-    r = env.client.get("/api/search", params={"q": "!!!"}, headers=env.auth("viewer"))
-    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
-
 
 def test_review_queue_create_list_decide(env, synth_clip: Path) -> None:
     vid = env.upload(synth_clip)["video_id"]

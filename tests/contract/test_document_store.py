@@ -21,7 +21,7 @@ from vidlens.cli.app import inner_main
 from vidlens.errors import StoreError
 from vidlens.store.schema import metadata, results
 
-PROJECTED = ("shots", "search_entries", "people", "tracks")
+PROJECTED = ("shots", "search_moments", "people", "tracks")
 ANALYZERS = "shots,technical"
 # results a faces and an objects analyzer would store, so that every projection has rows to compare
 MORE = {
@@ -117,7 +117,7 @@ def test_reindex_rebuilds_every_projection_row_for_row(
     assert code == 0 and json.loads(out) == {"documents": 0, "projected": 1, "skipped": 0, "projections": ["tracks"]}
     assert rows(platform, "tracks") == before["tracks"]
     code, _, err = cli(capsys, "reindex", "--projection", "nope", "--data-dir", str(data))
-    assert code == 2 and "unknown projection(s) nope" in err and "search" in err
+    assert code == 2 and "unknown projection(s) nope" in err and "moments" in err
 
 
 def test_a_failing_projection_leaves_document_and_projections_as_they_were(

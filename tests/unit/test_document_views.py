@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vidlens.analyze.projections import shot_rows, track_rows
-from vidlens.analyze.views import insights, lanes, search_entries
+from vidlens.analyze.views import insights, lanes
 
 DOC = {
     "video": {"id": "v" * 64, "duration_s": 10.0},
@@ -24,13 +24,6 @@ def test_lanes_cover_every_timed_section_and_each_persons_spans() -> None:
     assert got == {("speech", "transcript"): [(0.5, 1.0, "hello")],
                    ("people", "people"): [(1.0, 2.0, "person 2"), (5.0, 5.0, "person 2")],
                    ("moderation", "moderation.flagged"): [(3.0, 4.0, None)]}  # no lane for untimed tags
-
-
-def test_search_takes_labelled_items_only_with_their_spans() -> None:
-    assert list(search_entries(DOC)) == [
-        {"analyzer": "speech", "kind": "transcript", "text": "hello", "start_s": 0.5, "end_s": 1.0},
-        {"analyzer": "tags", "kind": "tags", "text": "outdoor", "start_s": None, "end_s": None},
-    ]  # an unnamed person is not text to find
 
 
 def test_shot_rows_keep_exact_ticks_and_fall_back_to_microseconds() -> None:

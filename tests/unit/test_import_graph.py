@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "vidlens.capability": INFRASTRUCTURE,
     "vidlens.index": INFRASTRUCTURE,
     "vidlens.identity": INFRASTRUCTURE,
+    "vidlens.vectors": INFRASTRUCTURE,
     "vidlens.ledger": INFRASTRUCTURE,
     "vidlens.settings": INFRASTRUCTURE,
     "vidlens.plugins": INFRASTRUCTURE,

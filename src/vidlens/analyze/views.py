@@ -1,4 +1,4 @@
-"""Views of a stored analysis document: timeline lanes and searchable text. Pure functions, no I/O.
+"""Views of a stored analysis document: timeline lanes. Pure functions, no I/O.
 
 Every list section of the document (``transcript``, ``objects``, ``texts``, ``cues``, ``tags`` ... and
 whatever a later version adds) is read the same way: an item is *timed* when it has a numeric
@@ -88,14 +88,6 @@ def lanes(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             lane["truncated"] = True
     return [out[k] for k in sorted(out)]
-
-
-def search_entries(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Text worth finding: labelled items with their span (``None`` for video-wide ones, such as most tags)."""
-    for it in items(document):
-        if it.text:
-            yield {"analyzer": it.analyzer[:128], "kind": it.kind[:64], "text": it.text[:4000],
-                   "start_s": it.start_s, "end_s": it.end_s}
 
 
 def timeline(document: Mapping[str, Any]) -> dict[str, Any]:

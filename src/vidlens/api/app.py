@@ -195,7 +195,6 @@ def create_app(platform: Platform) -> FastAPI:
         accounts=Accounts(platform.store),
         limiter=RateLimiter(serve.rate_limit_per_s, serve.rate_limit_burst),
         uploads=platform.service("uploads"),
-        search=platform.service("search"),
         review=platform.service("review"),
         signer=TimestampSigner(session_secret(platform), salt="vidlens.session"),
     )

@@ -1,4 +1,4 @@
-"""The ``serve`` capability: the HTTP API and web UI (accounts, uploads, search, review queue).
+"""The ``serve`` capability: the HTTP API and web UI (accounts, uploads, review queue).
 
 Other capabilities add their own routers and pages; ``vidlens.api.app.create_app`` mounts them all.
 """
@@ -13,12 +13,9 @@ capability = Capability(
     tables="vidlens.api.tables",
     migrations="vidlens.api.migrations",
     cli="vidlens.cli.serve",
-    api=("vidlens.api.routes.uploads", "vidlens.api.routes.search", "vidlens.api.routes.review",
-         "vidlens.api.routes.admin"),
+    api=("vidlens.api.routes.uploads", "vidlens.api.routes.review", "vidlens.api.routes.admin"),
     ui="vidlens.ui.pages",
-    projections="vidlens.api.search",
     services={
-        "search": "vidlens.api.search:SearchIndex.from_context",
         "review": "vidlens.api.review:ReviewQueue.from_context",
         "uploads": "vidlens.api.uploads:UploadStore.from_context",
     },

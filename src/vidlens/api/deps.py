@@ -23,7 +23,6 @@ from vidlens.errors import AuthError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from vidlens.api.review import ReviewQueue
-    from vidlens.api.search import SearchIndex
     from vidlens.api.uploads import UploadStore
     from vidlens.platform import Platform
 
@@ -39,7 +38,6 @@ class Services:
     accounts: Accounts
     limiter: RateLimiter
     uploads: UploadStore
-    search: SearchIndex
     review: ReviewQueue
     signer: TimestampSigner
 

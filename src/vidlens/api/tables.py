@@ -1,4 +1,4 @@
-"""Tables of the API domain: users, API keys, sessions, review queue, uploads, search entries.
+"""Tables of the API domain: users, API keys, sessions, review queue, uploads.
 
 API writes are audited in the one audit log, ``vidlens.govern.tables.govern_audit``.
 
@@ -94,18 +94,4 @@ video_uploads = sa.Table(
     sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("uploaded_by", sa.String(64), nullable=True),
     sa.Column("uploaded_at", sa.Float, nullable=False),
-)
-
-search_entries = sa.Table(
-    "search_entries",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
-    sa.Column("analyzer", sa.String(128), nullable=False),
-    sa.Column("kind", sa.String(64), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("start_s", sa.Float, nullable=True),
-    sa.Column("end_s", sa.Float, nullable=True),
 )

@@ -27,7 +27,7 @@ from vidlens.hashing import canonical_json, sha256_bytes
 from vidlens.humans import certificate as certs
 from vidlens.humans.consent import Consent
 from vidlens.humans.embedders import Embedders
-from vidlens.humans.index import UnitVectorIndex
+from vidlens.vectors import VectorIndex
 from vidlens.humans.samples import Sample, face_samples, voice_sample
 from vidlens.humans.settings import HumansSettings
 from vidlens.humans.tables import humans, ledger, samples
@@ -91,7 +91,7 @@ class HumanRegistry:
         self.settings = settings or HumansSettings()
         self.identity = Identity.open(data_dir)
         self.embedders = Embedders(self.settings)
-        self._indexes: dict[str, HotIndex[UnitVectorIndex]] = {}
+        self._indexes: dict[str, HotIndex[VectorIndex]] = {}
 
     @classmethod
     def from_context(cls, ctx: ServiceContext) -> HumanRegistry:
@@ -223,7 +223,7 @@ class HumanRegistry:
             return CHAIN.head(conn)[1]
 
     # -- matching -----------------------------------------------------------------------------
-    def index(self, kind: str) -> UnitVectorIndex:
+    def index(self, kind: str) -> VectorIndex:
         """Every ``kind`` sample of the humans still recognised (active or revoked), embedded with the
         current model; rebuilt whenever the ledger head moves."""
         if kind not in KINDS:
@@ -233,7 +233,7 @@ class HumanRegistry:
             hot = self._indexes[kind] = HotIndex(lambda: (self.checkpoint(), lambda: self._build(kind)))
         return hot.get()
 
-    def _build(self, kind: str) -> UnitVectorIndex:
+    def _build(self, kind: str) -> VectorIndex:
         q = (sa.select(samples.c.id, samples.c.human_id, samples.c.model, samples.c.embedding)
              .join(humans, humans.c.id == samples.c.human_id)
              .where(samples.c.kind == kind, humans.c.status != "removed")
@@ -244,7 +244,7 @@ class HumanRegistry:
         if rows:  # only then is the model needed: samples of another model are never compared
             model = self.embedders.face_model_id if kind == "face" else self.embedders.voice_model_id
             rows = [r for r in rows if r.model == model]
-        return UnitVectorIndex.build(((r.id, np.frombuffer(r.embedding, np.float32), {"human": r.human_id})
+        return VectorIndex.build(((r.id, np.frombuffer(r.embedding, np.float32), {"human": r.human_id})
                                       for r in rows), checkpoint=checkpoint)
 
     # -- integrity ----------------------------------------------------------------------------

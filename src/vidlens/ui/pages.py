@@ -251,8 +251,13 @@ def install(app: FastAPI) -> None:
     @app.get("/search", include_in_schema=False)
     def search_page(request: Request, q: str = "") -> Response:
         user = page_user(request)
-        result = services(request).search.search(q, limit=200) if q.strip() else None
-        return render(request, "search.html", user, q=q, result=result)
+        find = services(request).platform.service("search")
+        try:
+            result = find.search(q, limit=50) if q.strip() else None
+            error = None
+        except VidLensError as exc:
+            result, error = None, str(exc)
+        return render(request, "search.html", user, q=q, result=result, error=error)
 
     @app.get("/settings", include_in_schema=False)
     def settings_page(request: Request) -> Response:

@@ -1,24 +1,118 @@
-"""Search over transcripts, on-screen text, tags, people and object labels, with time spans."""
+"""Find over HTTP: moments by words, meaning, picture and face; similar videos (the ``search`` capability)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Services, Viewer, services
+from vidlens.errors import UsageError
 
-router = APIRouter(prefix="/api/search", tags=["search"])
+router = APIRouter(tags=["search"])
+MAX_IMAGE_UPLOAD = 50 * 1024 * 1024
 
 
-@router.get("", summary="Find words in stored analysis results; each hit has a video and a time span")
+class Evidence(BaseModel):
+    ranker: str = Field(description="words | meaning | picture | face: what found the moment")
+    kind: str = Field(description="the moment's kind: speech, translation, text, object, person, tag, shot, frame")
+    text: str = Field(description="the moment's text (transcript, on-screen text, label, tag ...)")
+    rank: int = Field(description="its rank in that ranker's list (1 = best)")
+    matched: list[str] | None = Field(None, description="query words it contains (words)")
+    similarity: float | None = Field(None, description="cosine similarity (meaning, picture, face)")
+
+
+class SearchHit(BaseModel):
+    video_id: str
+    path: str = Field(description="the file name the video was added under")
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+    score: float = Field(description="reciprocal rank fusion over the rankers that found it")
+    evidence: list[Evidence]
+    moment_id: int
+    thumbnail_blob: str | None = Field(None, description="blob key of the shot's thumbnail (GET /api/blobs/{key})")
+
+
+class SearchResult(BaseModel):
+    hits: list[SearchHit]
+    total: int = Field(description="candidates after filters (before paging)")
+    next_offset: int | None = Field(None, description="offset of the next page; null on the last page")
+
+
+class SharedMoment(BaseModel):
+    start: float = Field(description="seconds in the query video")
+    other_start: float
+    other_end: float
+    evidence: str = Field(description="picture | face")
+    similarity: float
+
+
+class SimilarVideo(BaseModel):
+    video_id: str
+    path: str | None
+    score: float = Field(description="0..1: share of the query's frames and people found in it")
+    shared: list[SharedMoment]
+
+
+class SimilarResult(BaseModel):
+    video_id: str
+    videos: list[SimilarVideo]
+
+
+class _FilterParams:
+    """The filters of both search endpoints, as query parameters."""
+
+    def __init__(self, person: str | None = Query(None, max_length=200), label: str | None = Query(None, max_length=128),
+                 language: str | None = Query(None, max_length=16), added_after: float | None = None,
+                 added_before: float | None = None, min_duration_s: float | None = Query(None, ge=0),
+                 max_duration_s: float | None = Query(None, ge=0), video_id: str | None = Query(None, max_length=64)):
+        from vidlens.search.service import Filters
+
+        self.value = Filters(person=person, label=label, language=language, added_after=added_after,
+                             added_before=added_before, min_duration_s=min_duration_s,
+                             max_duration_s=max_duration_s, video_id=video_id)
+
+
+@router.get("/api/search", response_model=SearchResult,
+            summary="Find moments by words and meaning (Chinese, English, mixed), with filters and pages")
 def search(
-    q: str = Query(..., min_length=1, max_length=500),
-    video_id: str | None = None,
-    analyzer: str | None = None,
-    limit: int = Query(50, ge=1, le=500),
+    q: str = Query(..., max_length=1000, description="words to find"),
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=10_000),
+    rankers: str | None = Query(None, max_length=100, description="only these rankers: words, meaning (comma list)"),
+    f: _FilterParams = Depends(),
     _: Principal = Viewer,
     svc: Services = Depends(services),
 ) -> dict[str, Any]:
-    return svc.search.search(q, video_id=video_id, analyzer=analyzer, limit=limit)
+    only = [r.strip() for r in rankers.split(",") if r.strip()] if rankers else None
+    return svc.platform.service("search").search(q, filters=f.value, limit=limit, offset=offset, rankers=only)
+
+
+@router.post("/api/search", response_model=SearchResult,
+             summary="Find moments by a picture (keyframes and faces), optionally with words; body: the image")
+async def search_image(
+    request: Request,
+    q: str = Query("", max_length=1000, description="optional words"),
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=10_000),
+    f: _FilterParams = Depends(),
+    _: Principal = Viewer,
+    svc: Services = Depends(services),
+) -> dict[str, Any]:
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_IMAGE_UPLOAD:
+            raise UsageError(f"the query image is larger than {MAX_IMAGE_UPLOAD} bytes")
+    return await run_in_threadpool(svc.platform.service("search").search, q, image=bytes(data), filters=f.value,
+                                   limit=limit, offset=offset)
+
+
+@router.get("/api/videos/{video_id}/similar", response_model=SimilarResult,
+            summary="Library videos sharing pictures or people with this one, ranked, with the shared moments")
+def similar(video_id: str, limit: int = Query(10, ge=1, le=200), _: Principal = Viewer,
+            svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.platform.service("search").similar(video_id, limit=limit)

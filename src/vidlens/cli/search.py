@@ -1,0 +1,76 @@
+"""``vidlens search`` and ``vidlens similar``: data on stdout, progress and messages on stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(search)
+    app.command()(similar)
+
+
+def _ts(s: float) -> str:
+    return f"{int(s // 60)}:{s % 60:04.1f}"
+
+
+def search(
+    query: str = typer.Argument("", help="Words to find (Chinese, English or mixed); may be empty with --image."),
+    image: Path | None = typer.Option(None, "--image", help="Find moments that look like this picture or show "
+                                                            "the face in it."),
+    limit: int = typer.Option(20, "--limit", min=1, max=200, help="Hits to print."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Skip this many hits (the next page)."),
+    person: str | None = typer.Option(None, "--person", help="Only moments while this person is on screen."),
+    label: str | None = typer.Option(None, "--label", help="Only moments while this object or tag is present."),
+    language: str | None = typer.Option(None, "--language", help="Only moments in this language (ISO 639-1)."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Find moments (video + seconds) by words, meaning, picture and face, with the evidence of each hit."""
+    from vidlens.errors import UsageError
+    from vidlens.search.service import Filters
+
+    data = None
+    if image is not None:
+        try:
+            data = image.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read the query image {image}: {exc.strerror or exc}") from None
+    platform = open_platform(data_dir, config)
+    svc = platform.service("search")
+    with console.status("indexing new moments…", spinner="dots"):
+        svc.refresh()
+    result = svc.search(query, image=data, limit=limit, offset=offset,
+                        filters=Filters(person=person, label=label, language=language))
+    if json_out:
+        print_json({"hits": [{k: h[k] for k in ("video_id", "path", "start", "end", "score", "evidence")}
+                             for h in result["hits"]]})
+        return
+    if not result["hits"]:
+        console.print("no moments found")
+    for h in result["hits"]:
+        why = "; ".join(f"{e['ranker']} ({e['kind']}): {e['text'][:80]}" for e in h["evidence"])
+        typer.echo(f"{h['path']}  {_ts(h['start'])}-{_ts(h['end'])}  {h['score']:.4f}  {why}")
+
+
+def similar(
+    video: str = typer.Argument(..., help="A library video id (or its first 8+ characters) or a file in the library."),
+    limit: int = typer.Option(10, "--limit", min=1, max=200, help="Videos to print."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Library videos that share pictures or people with VIDEO, ranked, with the shared moments."""
+    from vidlens.cli.core import _video_from_ref
+
+    platform = open_platform(data_dir, config)
+    ref = _video_from_ref(platform, video, record=False)  # a file not in the library: analyse it first
+    result = platform.service("search").similar(ref.id, limit=limit)
+    if json_out:
+        print_json(result)
+        return
+    if not result["videos"]:
+        console.print("no similar videos found")
+    for v in result["videos"]:
+        typer.echo(f"{v['path']}  {v['score']:.3f}  {len(v['shared'])} shared moment(s)")

@@ -1,0 +1,77 @@
+"""What each database adds to the moments table: a word index and, on PostgreSQL, a vector column.
+
+Both are derived data, created at run time (and back-filled then) rather than migrated, and kept in
+step by the ``moments`` projection once they exist:
+
+- SQLite: an FTS5 table ``search_moments_fts`` over the segmented ``terms`` (rowid = moment id),
+  ranked by bm25. A SQLite built without FTS5 cannot search words: Find says so and ranks by meaning.
+- PostgreSQL: ``to_tsvector('simple', terms)`` with a GIN index, ranked by ``ts_rank_cd``; and with the
+  ``vector`` extension (pgvector) the table ``search_text_pgvec`` of text vectors with an HNSW index.
+  Without the extension, text vectors are searched through the HNSW file as on SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+
+FTS = "search_moments_fts"
+PG_GIN = "search_moments_terms_gin"
+PGVEC = "search_text_pgvec"
+
+
+def has_fts(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite" and conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (FTS,)).first() is not None
+
+
+def has_pgvec(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.exec_driver_sql(
+        "SELECT to_regclass(%(t)s) IS NOT NULL", {"t": PGVEC}).scalar() is True
+
+
+def ensure_fts(conn: Connection) -> bool:
+    """Create and fill the SQLite word index if missing; False when this SQLite has no FTS5."""
+    if has_fts(conn):
+        return True
+    try:
+        conn.exec_driver_sql(f"CREATE VIRTUAL TABLE {FTS} USING fts5(terms, tokenize='unicode61 remove_diacritics 2')")
+    except sa.exc.OperationalError:
+        return False
+    conn.exec_driver_sql(f"INSERT INTO {FTS}(rowid, terms) SELECT id, terms FROM search_moments WHERE terms != ''")
+    return True
+
+
+def ensure_pg(conn: Connection, dim: int) -> bool:
+    """Create the GIN word index and, when pgvector can be enabled, the vector table; True with pgvector."""
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments "
+                         "USING gin (to_tsvector('simple', terms))")
+    if has_pgvec(conn):
+        return True
+    available = conn.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").first() is not None
+    if not available:
+        log.warning("PostgreSQL has no pgvector extension ('vector'); text vectors are searched through an "
+                    "HNSW file instead (install postgresql-NN-pgvector)")
+        return False
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+    conn.exec_driver_sql(f"CREATE TABLE {PGVEC} (model varchar(128) NOT NULL, key varchar(64) NOT NULL, "
+                         f"embedding vector({dim}) NOT NULL, PRIMARY KEY (model, key))")
+    conn.exec_driver_sql(f"CREATE INDEX {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)")
+    return True
+
+
+def after_insert(conn: Connection, video_id: str) -> None:
+    if has_fts(conn):
+        conn.exec_driver_sql(f"INSERT INTO {FTS}(rowid, terms) SELECT id, terms FROM search_moments "
+                             "WHERE video_id = ? AND terms != ''", (video_id,))
+
+
+def before_delete(conn: Connection, video_id: str) -> None:
+    if has_fts(conn):
+        conn.exec_driver_sql(f"DELETE FROM {FTS} WHERE rowid IN (SELECT id FROM search_moments WHERE video_id = ?)",
+                             (video_id,))

@@ -1,0 +1,17 @@
+"""The ``search`` capability (Find): one index of moments, hybrid search, image and face search, similar videos."""
+
+from vidlens.capability import Capability
+from vidlens.search.settings import SearchSettings
+
+capability = Capability(
+    name="search",
+    summary="Find moments by words (Chinese and English), meaning, image and face; similar videos.",
+    settings=SearchSettings,
+    tables="vidlens.search.tables",
+    migrations="vidlens.search.migrations",
+    cli="vidlens.cli.search",
+    api=("vidlens.api.routes.search",),
+    projections="vidlens.search.projections",
+    services={"search": "vidlens.search.service:Search.from_context"},
+    requires=("core", "understand"),
+)

@@ -1,0 +1,485 @@
+"""Find: hybrid search over moments (words + meaning + picture + face, fused by rank) and similar videos.
+
+Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5 bm25 on SQLite,
+``ts_rank_cd`` on PostgreSQL, over jieba-segmented terms, any query word matching), **meaning**
+(multilingual-e5 text vectors: pgvector's HNSW on PostgreSQL with the extension, else an HNSW file),
+**picture** (keyframe features of the query image and its mirror) and **face** (SFace vectors of the
+largest face). Reciprocal rank fusion adds ``1 / (rrf_k + rank)`` over the rankers that found a
+moment; every hit carries what each of them saw (its evidence). Filters are applied to the fused
+candidates in one query, then the page is cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from vidlens.analyze.tables import identities, identity_faces
+from vidlens.errors import NotFoundError, UsageError
+from vidlens.index import CorruptIndexError
+from vidlens.search import backends
+from vidlens.search.images import QueryImage, embed, read_rgb
+from vidlens.search.projections import TEXT_KINDS
+from vidlens.search.settings import SearchSettings
+from vidlens.search.tables import moments, text_vectors
+from vidlens.search.text import MAX_TERMS, TextEmbedder, query_text, terms
+from vidlens.vectors import VectorIndex
+from vidlens.store.schema import videos
+
+if TYPE_CHECKING:
+    from vidlens.blobs.local import BlobStore
+    from vidlens.services import ServiceContext
+    from vidlens.store.db import Store
+
+log = logging.getLogger(__name__)
+MAX_LIMIT = 200
+MAX_OFFSET = 10_000
+RANKERS = ("words", "meaning", "picture", "face")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow hits: a person (identity or person id) or a label (object or tag) on screen during the
+    moment, the moment's language, when the video was added (epoch seconds), its duration (seconds)."""
+
+    person: str | None = None
+    label: str | None = None
+    language: str | None = None
+    added_after: float | None = None
+    added_before: float | None = None
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    video_id: str | None = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+Ranked = list[tuple[int, dict[str, Any]]]  # (moment id, evidence), best first
+
+
+class Search:
+    def __init__(self, store: Store, blobs: BlobStore, data_dir: Path, settings: SearchSettings) -> None:
+        self.store, self.blobs, self.settings = store, blobs, settings
+        self.index_dir = Path(data_dir) / "search"
+        self._embedder: TextEmbedder | None = None
+        self._lock = threading.RLock()
+        self._text_index: VectorIndex | None = None
+        self._image_index: VectorIndex | None = None
+        self._faces: tuple[int, np.ndarray, np.ndarray] | None = None  # (count, moment ids, vectors)
+        self._fts: bool | None = None
+        self._pgvec: bool | None = None
+
+    @classmethod
+    def from_context(cls, ctx: ServiceContext) -> Search:
+        return cls(ctx.store, ctx.blobs, ctx.data_dir, ctx.section(SearchSettings))
+
+    @property
+    def embedder(self) -> TextEmbedder:
+        if self._embedder is None:
+            self._embedder = TextEmbedder.shared(self.settings.text_model)
+        return self._embedder
+
+    # -- derived indexes ------------------------------------------------------------
+    def _backends(self) -> None:
+        if self._fts is not None:
+            return
+        with self._lock, self.store.tx() as conn:
+            if self.store.dialect == "sqlite":
+                self._fts, self._pgvec = backends.ensure_fts(conn), False
+                if not self._fts:
+                    log.warning("this SQLite has no FTS5: words are not searched, only meaning")
+            else:
+                self._fts, self._pgvec = False, backends.ensure_pg(conn, 384)
+
+    def refresh(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Embed the texts of moments that have no vector for this model yet; returns how many."""
+        self._backends()
+        model = self.embedder.name
+        tv = text_vectors.alias("tv")
+        missing = (sa.select(moments.c.text_key, sa.func.min(moments.c.text)).where(moments.c.text_key.is_not(None))
+                   .where(~sa.exists().where(tv.c.model == model, tv.c.key == moments.c.text_key))
+                   .group_by(moments.c.text_key))
+        with self.store.read() as conn:
+            todo = [(k, t) for k, t in conn.execute(missing)]
+        for i in range(0, len(todo), 64):
+            chunk = todo[i:i + 64]
+            vecs = self.embedder.passages([t for _, t in chunk])
+            with self.store.tx() as conn:
+                have = set(conn.execute(sa.select(text_vectors.c.key).where(
+                    text_vectors.c.model == model, text_vectors.c.key.in_([k for k, _ in chunk]))).scalars())
+                rows = [{"model": model, "key": k, "vector": v.astype("<f4").tobytes()}
+                        for (k, _), v in zip(chunk, vecs, strict=True) if k not in have]
+                if rows:
+                    conn.execute(text_vectors.insert(), rows)
+                    if self._pgvec:
+                        conn.execute(sa.text(f"INSERT INTO {backends.PGVEC} (model, key, embedding) "
+                                             "VALUES (:model, :key, CAST(:embedding AS vector))"),
+                                     [{"model": r["model"], "key": r["key"],
+                                       "embedding": _pg_literal(np.frombuffer(r["vector"], "<f4"))} for r in rows])
+            if progress is not None:
+                progress(min(i + 64, len(todo)), len(todo))
+        return len(todo)
+
+    def _text_vectors(self) -> VectorIndex:
+        """The HNSW file of this model's text vectors, brought up to date with the table."""
+        model = self.embedder.name
+        with self._lock:
+            with self.store.read() as conn:
+                count = conn.execute(sa.select(sa.func.count()).select_from(text_vectors)
+                                     .where(text_vectors.c.model == model)).scalar_one()
+            checkpoint = f"{model}:{count}"
+            index = self._text_index
+            path = self.index_dir / f"text-{hashlib.sha256(model.encode()).hexdigest()[:16]}.npz"
+            if index is None and path.is_file():
+                try:
+                    index = VectorIndex.load(path)
+                except CorruptIndexError as exc:
+                    log.warning("rebuilding the text vector index: %s", exc)
+            if index is None:
+                index = VectorIndex(exact_below=self.settings.exact_below)
+            if index.checkpoint != checkpoint:
+                known = set(index.ids)
+                with self.store.read() as conn:
+                    for key, blob in conn.execute(sa.select(text_vectors.c.key, text_vectors.c.vector)
+                                                  .where(text_vectors.c.model == model)):
+                        if key not in known:
+                            index.add(key, np.frombuffer(blob, "<f4"))
+                index.checkpoint = checkpoint
+                self.index_dir.mkdir(parents=True, exist_ok=True)
+                index.save(path)
+            self._text_index = index
+            return index
+
+    def _frame_vectors(self) -> VectorIndex:
+        """Keyframe features of frame moments (read from their blobs), one entry per distinct blob."""
+        with self._lock:
+            with self.store.read() as conn:
+                keys = list(conn.execute(sa.select(moments.c.image_blob).where(moments.c.image_blob.is_not(None))
+                                         .distinct()).scalars())
+            checkpoint = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+            if self._image_index is not None and self._image_index.checkpoint == checkpoint:
+                return self._image_index
+            index = VectorIndex(checkpoint=checkpoint, exact_below=self.settings.exact_below)
+            for key in keys:
+                try:
+                    index.add(key, np.load(self.blobs.open(key), allow_pickle=False).astype(np.float32).reshape(-1))
+                except (OSError, ValueError, UsageError) as exc:
+                    log.warning("keyframe feature %s unreadable, skipped: %s", key, exc)
+            self._image_index = index
+            return index
+
+    def _face_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock, self.store.read() as conn:
+            count = conn.execute(sa.select(sa.func.count()).select_from(moments)
+                                 .where(moments.c.face.is_not(None))).scalar_one()
+            if self._faces is None or self._faces[0] != count:
+                rows = conn.execute(sa.select(moments.c.id, moments.c.face).where(moments.c.face.is_not(None))).all()
+                ids = np.array([r.id for r in rows], np.int64)
+                vecs = (np.stack([np.frombuffer(r.face, "<f4") for r in rows]) if rows
+                        else np.zeros((0, 128), np.float32))
+                self._faces = (count, ids, vecs)
+            return self._faces[1], self._faces[2]
+
+    # -- rankers ------------------------------------------------------------------------
+    def _words(self, q: str, k: int) -> Ranked:
+        toks = list(dict.fromkeys(terms(q)))[:MAX_TERMS]
+        if not toks:
+            return []
+        with self.store.read() as conn:
+            if self._fts:
+                match = " OR ".join(f'"{t}"' for t in toks)  # \w+ words: no quote can occur inside
+                rows = conn.exec_driver_sql(
+                    f"SELECT rowid, bm25({backends.FTS}) AS r FROM {backends.FTS} WHERE {backends.FTS} MATCH ? "
+                    "ORDER BY r LIMIT ?", (match, k)).all()
+            elif self.store.dialect == "postgresql":
+                rows = conn.execute(sa.text(
+                    "SELECT id, ts_rank_cd(to_tsvector('simple', terms), q) AS r FROM search_moments, "
+                    "to_tsquery('simple', :q) q WHERE to_tsvector('simple', terms) @@ q ORDER BY r DESC, id "
+                    "LIMIT :k"), {"q": " | ".join(toks), "k": k}).all()
+            else:
+                return []
+            found = {r[0]: r[1] for r in rows}
+            texts = dict(conn.execute(sa.select(moments.c.id, moments.c.terms).where(moments.c.id.in_(list(found)))).all()
+                         ) if found else {}
+            named = self._named_people(conn, toks, k)
+            stale = _renamed_people(conn, list(found))
+        out: Ranked = [(mid, {"ranker": "words", "matched": matched}) for mid, matched in named]
+        taken = {mid for mid, _ in named}
+        for mid in found:
+            if mid in taken or mid in stale:
+                continue
+            have = set(texts.get(mid, "").split())
+            out.append((mid, {"ranker": "words", "matched": [t for t in toks if t in have]}))
+        return out[:k]
+
+    @staticmethod
+    def _named_people(conn: Any, toks: list[str], k: int) -> list[tuple[int, list[str]]]:
+        """Person moments whose gallery name holds query words, most words matched first.
+
+        Names are a person's decision and live with the identities, not in any document, so they are
+        read here, at query time: a rename is found at once and the old name no longer is."""
+        wanted = set(toks)
+        matched: dict[int, list[str]] = {}
+        for ident, name in conn.execute(sa.select(identities.c.id, identities.c.name)
+                                        .where(identities.c.name.is_not(None))):
+            have = set(terms(name))
+            if hit := [t for t in toks if t in have and t in wanted]:
+                matched[ident] = hit
+        if not matched:
+            return []
+        rows = conn.execute(
+            sa.select(moments.c.id, identity_faces.c.identity_id)
+            .join(identity_faces, sa.and_(identity_faces.c.video_id == moments.c.video_id,
+                                          identity_faces.c.person_id == moments.c.person))
+            .where(moments.c.kind == "person", identity_faces.c.identity_id.in_(list(matched)))
+            .order_by(moments.c.video_id, moments.c.start_s, moments.c.id)).all()
+        rows.sort(key=lambda r: -len(matched[r.identity_id]))  # stable: by video and time within a score
+        return [(r.id, matched[r.identity_id]) for r in rows[:k]]
+
+    def _meaning(self, q: str, k: int) -> Ranked:
+        self.refresh()
+        qv = self.embedder.query(q)
+        floor = self.settings.min_text_similarity
+        if self._pgvec:
+            with self.store.read() as conn:
+                rows = conn.execute(sa.text(
+                    f"SELECT key, 1 - (embedding <=> CAST(:q AS vector)) AS sim FROM {backends.PGVEC} "
+                    "WHERE model = :model ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
+                    {"q": _pg_literal(qv), "model": self.embedder.name, "k": k}).all()
+            sims = {r.key: float(r.sim) for r in rows if float(r.sim) >= floor}
+        else:
+            sims = {h.id: h.score for h in self._text_vectors().query(qv, 1.0 - floor, k=k)}
+        if not sims:
+            return []
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(moments.c.id, moments.c.text_key).where(
+                moments.c.text_key.in_(list(sims)), moments.c.kind.in_(TEXT_KINDS))).all()
+            stale = _renamed_people(conn, [r.id for r in rows])
+        rows = [r for r in rows if r.id not in stale]
+        rows.sort(key=lambda r: (-sims[r.text_key], r.id))
+        return [(r.id, {"ranker": "meaning", "similarity": round(sims[r.text_key], 4)}) for r in rows[:k]]
+
+    def _picture(self, image: QueryImage, k: int) -> Ranked:
+        index = self._frame_vectors()
+        best: dict[str, float] = {}
+        for v in image.keyframe:
+            if len(index) and v.size == (index._dim or v.size):
+                for h in index.query(v, 1.0 - self.settings.min_image_similarity, k=k):
+                    best[h.id] = max(best.get(h.id, -1.0), h.score)
+        if not best:
+            return []
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(moments.c.id, moments.c.image_blob).where(
+                moments.c.image_blob.in_(list(best)))).all()
+        rows.sort(key=lambda r: (-best[r.image_blob], r.id))
+        return [(r.id, {"ranker": "picture", "similarity": round(best[r.image_blob], 4)}) for r in rows[:k]]
+
+    def _face(self, image: QueryImage, k: int) -> Ranked:
+        if not image.faces:
+            return []
+        ids, vecs = self._face_vectors()
+        if not len(ids):
+            return []
+        sims = np.max(np.stack(image.faces) @ vecs.T, axis=0)
+        order = [i for i in np.argsort(-sims)[:k] if sims[i] >= self.settings.min_face_similarity]
+        return [(int(ids[i]), {"ranker": "face", "similarity": round(float(sims[i]), 4)}) for i in order]
+
+    # -- the query ----------------------------------------------------------------------
+    def search(self, q: str | None = None, *, image: bytes | None = None, filters: Filters | None = None,
+               limit: int = 20, offset: int = 0, rankers: Sequence[str] | None = None) -> dict[str, Any]:
+        """Moments answering words and/or a picture, best first: ``{"hits", "total", "next_offset"}``."""
+        q = query_text(q)
+        if not q and image is None:
+            raise UsageError("give words to search for, an image, or both")
+        if q and not terms(q):
+            raise UsageError("the query has no words (only punctuation or symbols)")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"limit must be 1..{MAX_LIMIT}")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise UsageError(f"offset must be 0..{MAX_OFFSET}")
+        filters = filters or Filters()
+        self._backends()
+        k = self.settings.candidates * (4 if filters.any() else 1)
+        use = set(rankers or RANKERS)
+        if not use <= set(RANKERS):
+            raise UsageError(f"unknown ranker(s) {', '.join(sorted(use - set(RANKERS)))}; known: {', '.join(RANKERS)}")
+        lists: list[Ranked] = []
+        if q:
+            lists += [self._words(q, k) if "words" in use else [], self._meaning(q, k) if "meaning" in use else []]
+        if image is not None:
+            picture = embed(read_rgb(image, self.settings.max_image_pixels))
+            lists += [self._picture(picture, k) if "picture" in use else [],
+                      self._face(picture, k) if "face" in use else []]
+        fused: dict[int, float] = {}
+        evidence: dict[int, list[dict[str, Any]]] = {}
+        for ranked in lists:
+            for rank, (mid, ev) in enumerate(ranked, 1):
+                fused[mid] = fused.get(mid, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                evidence.setdefault(mid, []).append({**ev, "rank": rank})
+        rows = self._rows(list(fused), filters)
+        # on a tie, a moment that has the query's very words goes first (meaning alone is the weaker evidence)
+        worded = {mid for mid, evs in evidence.items() if any(e["ranker"] == "words" for e in evs)}
+        rows.sort(key=lambda r: (-fused[r.id], r.id not in worded, r.video_id, r.start_s, r.id))
+        page = rows[offset:offset + limit]
+        hits = [{"video_id": r.video_id, "path": r.path, "start": r.start_s, "end": r.end_s,
+                 "score": round(fused[r.id], 6),
+                 "evidence": [{"kind": r.kind, "text": r.text, **ev} for ev in evidence[r.id]],
+                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob} for r in page]
+        return {"hits": hits, "total": len(rows),
+                "next_offset": offset + limit if offset + limit < len(rows) else None}
+
+    def _rows(self, ids: list[int], f: Filters) -> list[Any]:
+        if not ids:
+            return []
+        m = moments
+        path = sa.func.coalesce(videos.c.title, videos.c.filename).label("path")
+        q = sa.select(m.c.id, m.c.video_id, m.c.kind, _shown_text(m), m.c.start_s, m.c.end_s, m.c.thumbnail_blob,
+                      path).select_from(m.join(videos, videos.c.id == m.c.video_id))
+        for name, kinds, value in (("person", ("person",), f.person), ("label", ("object", "tag"), f.label)):
+            if value is None:
+                continue
+            o = m.alias(f"on_screen_{name}")
+            same = (sa.func.lower(o.c.label) == value.lower())
+            if name == "person":
+                ifc, idn = identity_faces.alias("f_link"), identities.alias("f_ident")
+                same = same | (o.c.person == value) | sa.exists().where(
+                    ifc.c.video_id == o.c.video_id, ifc.c.person_id == o.c.person, idn.c.id == ifc.c.identity_id,
+                    sa.func.lower(idn.c.name) == value.lower())
+            q = q.where(sa.exists().where(o.c.video_id == m.c.video_id, o.c.kind.in_(kinds), same,
+                                          o.c.start_s <= m.c.end_s, o.c.end_s >= m.c.start_s))
+        if f.language is not None:
+            q = q.where(m.c.language == f.language)
+        if f.video_id is not None:
+            q = q.where(m.c.video_id == f.video_id)
+        if f.added_after is not None:
+            q = q.where(videos.c.created_at >= f.added_after)
+        if f.added_before is not None:
+            q = q.where(videos.c.created_at < f.added_before)
+        if f.min_duration_s is not None:
+            q = q.where(videos.c.duration_s >= f.min_duration_s)
+        if f.max_duration_s is not None:
+            q = q.where(videos.c.duration_s <= f.max_duration_s)
+        out = []
+        with self.store.read() as conn:
+            for i in range(0, len(ids), 900):
+                out += conn.execute(q.where(m.c.id.in_(ids[i:i + 900]))).all()
+        return out
+
+    # -- similar videos ---------------------------------------------------------------------
+    def similar(self, video_id: str, *, limit: int = 10) -> dict[str, Any]:
+        """Library videos sharing pictures (keyframe features) or people (faces) with ``video_id``, ranked.
+
+        A video's score is the share of the query's frames that have a match in it (similarity at least
+        ``min_image_similarity``), plus the share of the query's people seen in it, over two."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"limit must be 1..{MAX_LIMIT}")
+        with self.store.read() as conn:
+            if conn.execute(sa.select(videos.c.id).where(videos.c.id == video_id)).first() is None:
+                raise NotFoundError(f"no video '{video_id}' in the library (analyse it first: vidlens analyze FILE)")
+            mine = conn.execute(sa.select(moments.c.id, moments.c.start_s, moments.c.image_blob, moments.c.face)
+                                .where(moments.c.video_id == video_id)).all()
+        frames = [r for r in mine if r.image_blob]
+        people = [r for r in mine if r.face is not None]
+        index = self._frame_vectors()
+        blob_moments: dict[str, list[Any]] = {}
+        if frames and len(index):
+            with self.store.read() as conn:
+                for r in conn.execute(sa.select(moments.c.video_id, moments.c.start_s, moments.c.end_s,
+                                                moments.c.image_blob).where(moments.c.image_blob.is_not(None))):
+                    blob_moments.setdefault(r.image_blob, []).append(r)
+        per_video: dict[str, dict[str, Any]] = {}
+        for fr in frames:
+            v = index._vectors()[index._positions[fr.image_blob]] if fr.image_blob in index._positions else None
+            if v is None:
+                continue
+            seen: set[str] = set()
+            for h in index.query(v.astype(np.float32), 1.0 - self.settings.min_image_similarity, k=50):
+                for other in blob_moments.get(h.id, []):
+                    if other.video_id == video_id or other.video_id in seen:
+                        continue
+                    seen.add(other.video_id)
+                    entry = per_video.setdefault(other.video_id, {"frames": 0, "people": set(), "moments": []})
+                    entry["frames"] += 1
+                    entry["moments"].append({"start": fr.start_s, "other_start": other.start_s,
+                                             "other_end": other.end_s, "evidence": "picture",
+                                             "similarity": round(h.score, 4)})
+        if people:
+            ids, vecs = self._face_vectors()
+            with self.store.read() as conn:
+                info = {r.id: r for r in conn.execute(sa.select(moments.c.id, moments.c.video_id, moments.c.start_s,
+                                                                moments.c.end_s, moments.c.person)
+                                                      .where(moments.c.face.is_not(None)))}
+            for p in people:
+                sims = vecs @ np.frombuffer(p.face, "<f4")
+                for i in np.nonzero(sims >= self.settings.min_face_similarity)[0]:
+                    other = info[int(ids[i])]
+                    if other.video_id == video_id:
+                        continue
+                    entry = per_video.setdefault(other.video_id, {"frames": 0, "people": set(), "moments": []})
+                    entry["people"].add(p.id)
+                    entry["moments"].append({"start": p.start_s, "other_start": other.start_s,
+                                             "other_end": other.end_s, "evidence": "face",
+                                             "similarity": round(float(sims[i]), 4)})
+        ranked = []
+        for vid, e in per_video.items():
+            score = (e["frames"] / max(1, len(frames)) + (len(e["people"]) / len(people) if people else 0.0))
+            score /= 2 if frames and people else 1
+            ranked.append((round(min(1.0, score), 4), vid, e))
+        ranked.sort(key=lambda x: (-x[0], x[1]))
+        paths = self._paths([vid for _, vid, _ in ranked[:limit]])
+        return {"video_id": video_id, "videos": [
+            {"video_id": vid, "path": paths.get(vid), "score": score,
+             "shared": sorted(e["moments"], key=lambda x: -x["similarity"])[:10]}
+            for score, vid, e in ranked[:limit]]}
+
+    def _paths(self, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        with self.store.read() as conn:
+            return dict(conn.execute(sa.select(videos.c.id, sa.func.coalesce(videos.c.title, videos.c.filename))
+                                     .where(videos.c.id.in_(ids))).all())
+
+
+def _gallery_link(m: Any) -> tuple[Any, Any]:
+    """The identity and its name linked to a person moment (a correlated lookup; none for other kinds)."""
+    link = (sa.select(identities.c.id, identities.c.name)
+            .join(identity_faces, identity_faces.c.identity_id == identities.c.id)
+            .where(identity_faces.c.video_id == m.c.video_id, identity_faces.c.person_id == m.c.person)
+            .correlate(m).limit(1))
+    return link.with_only_columns(identities.c.id).scalar_subquery(), \
+        link.with_only_columns(identities.c.name).scalar_subquery()
+
+
+def _shown_text(m: Any) -> Any:
+    """A person moment shows the gallery's current name ("person N" once a name is forgotten)."""
+    ident, name = _gallery_link(m)
+    shown = sa.func.coalesce(name, sa.literal("person ") + m.c.person)
+    return sa.case((sa.and_(m.c.kind == "person", ident.is_not(None)), shown), else_=m.c.text).label("text")
+
+
+def _renamed_people(conn: Any, ids: list[int]) -> set[int]:
+    """Person moments among ``ids`` whose stored words are no longer their name in the gallery."""
+    if not ids:
+        return set()
+    m = moments
+    ident, name = _gallery_link(m)
+    shown = sa.func.coalesce(name, sa.literal("person ") + m.c.person)
+    out: set[int] = set()
+    for i in range(0, len(ids), 900):
+        out |= set(conn.execute(
+            sa.select(m.c.id).where(m.c.id.in_(ids[i:i + 900]), m.c.kind == "person", ident.is_not(None),
+                                    shown != m.c.text)).scalars())
+    return out
+
+
+def _pg_literal(v: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(v, np.float32).reshape(-1)) + "]"

