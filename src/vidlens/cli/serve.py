@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json
 
 if TYPE_CHECKING:
     from vidlens.platform import Platform
@@ -63,7 +63,7 @@ def serve(
     platform = open_platform(data_dir, config)
     password = bootstrap_admin(platform)
     if password is not None:
-        console.print(
+        log.print(
             f"created user [bold]admin[/bold] with password [bold]{password}[/bold] "
             "(shown once; change it with `vidlens users passwd admin --password-stdin`)",
             highlight=False,
@@ -75,7 +75,7 @@ def serve(
         w = Worker(platform)
         thread = threading.Thread(target=w.run, args=(stop,), name="vidlens-worker", daemon=True)
         thread.start()
-    console.print(
+    log.print(
         f"VidLens on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json)", highlight=False
     )
     server = uvicorn.Server(
@@ -146,7 +146,7 @@ def users_add(
     platform = open_platform(data_dir, config)
     user = Accounts(platform.store).add_user(name, role, _read_password(password_stdin))
     _audit_cli(platform, "vidlens users add", "user.create", f"user:{name}", role=role)
-    print_json(user) if json_out else console.print(f"user {user['name']} added ({user['role']})")
+    print_json(user) if json_out else echo(f"user {user['name']} added ({user['role']})")
 
 
 @users_app.command("passwd")
@@ -166,7 +166,7 @@ def users_passwd(
     platform = open_platform(data_dir, config)
     Accounts(platform.store).set_password(name, password)
     _audit_cli(platform, "vidlens users passwd", "user.passwd", f"user:{name}")
-    console.print(f"password of {name} changed")
+    echo(f"password of {name} changed")
 
 
 @users_app.command("list")
@@ -181,9 +181,7 @@ def users_list(
         print_json({"users": users})
         return
     for u in users:
-        console.print(
-            f"{u['name']:<24} {u['role']:<9}{' (disabled)' if u['disabled'] else ''}", highlight=False
-        )
+        echo(f"{u['name']:<24} {u['role']:<9}{' (disabled)' if u['disabled'] else ''}".rstrip())
 
 
 @keys_app.command("create")
@@ -210,8 +208,9 @@ def keys_create(
     if json_out:
         print_json({"key": key, **record})
         return
-    console.print(
-        f"key {record['id']} for {record['user']} ({record['prefix']}…); it will not be shown again:"
+    log.print(  # stdout holds the key alone, so KEY=$(vidlens keys create ...) works
+        f"key {record['id']} for {record['user']} ({record['prefix']}…); it will not be shown again:",
+        highlight=False, markup=False,
     )
     sys.stdout.write(key + "\n")
 
@@ -231,10 +230,7 @@ def keys_list(
         print_json({"keys": keys})
         return
     for k in keys:
-        console.print(
-            f"{k['id']:>4}  {k['prefix']}…  {k['user']:<20} {k['state']:<8} {k['name'] or ''}",
-            highlight=False,
-        )
+        echo(f"{k['id']:>4}  {k['prefix']}…  {k['user']:<20} {k['state']:<8} {k['name'] or ''}".rstrip())
 
 
 @keys_app.command("revoke")
@@ -250,4 +246,4 @@ def keys_revoke(
     platform = open_platform(data_dir, config)
     record = Accounts(platform.store).revoke_key(key)
     _audit_cli(platform, "vidlens keys revoke", "key.revoke", f"key:{record['id']}")
-    print_json(record) if json_out else console.print(f"key {record['id']} ({record['prefix']}…) revoked")
+    print_json(record) if json_out else echo(f"key {record['id']} ({record['prefix']}…) revoked")
