@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -43,6 +44,29 @@ def bootstrap_admin(platform: Platform) -> str | None:
     return None if given else password
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the server's socket before anything else, so a taken port fails first and alone.
+
+    The bound socket goes to uvicorn, so no other program can take the port in between.
+    """
+    from vidlens.errors import ConflictError, UsageError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: not an address of this machine ({exc.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart reuses TIME_WAIT ports
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConflictError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server is there? "
+                            "choose another --port)") from None
+    return sock
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port."),
@@ -55,12 +79,21 @@ def serve(
     config: Path | None = ConfigOption,
 ) -> None:
     """Run the HTTP API and web UI, with a job worker, until interrupted."""
+    with listen(host, port) as sock:  # before the banner, the admin password or any data is touched
+        port = sock.getsockname()[1]
+        platform = open_platform(data_dir, config)
+        try:
+            _serve(platform, sock, host, port, worker)
+        finally:
+            platform.close()
+
+
+def _serve(platform: Platform, sock: socket.socket, host: str, port: int, worker: bool) -> None:
     import uvicorn
 
     from vidlens.api.app import create_app
     from vidlens.jobs.worker import Worker
 
-    platform = open_platform(data_dir, config)
     password = bootstrap_admin(platform)
     if password is not None:
         log.print(
@@ -89,12 +122,11 @@ def serve(
         )
     )
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
         stop.set()
         if thread is not None:
             thread.join(timeout=30)
-        platform.close()
 
 
 def _audit_cli(platform: Platform, command: str, action: str, subject: str, **detail: object) -> None:
