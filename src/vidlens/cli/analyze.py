@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
 from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json,
                                 progress)
 from vidlens.errors import VidLensError

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
 from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json,
                                 print_pretty_json, print_table, progress)
 from vidlens.timebase import format_timecode
