@@ -25,7 +25,8 @@ from vidlens.analyze.documents import failed_analyzers
 from vidlens.analyze.tables import documents
 from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
 from vidlens.jobs.queue import JobQueue
-from vidlens.media.probe import probe, sha256_file
+from vidlens.hashing import sha256_file
+from vidlens.media.probe import probe
 from vidlens.services import ServiceContext
 from vidlens.settings import MediaSettings
 from vidlens.store.db import Store

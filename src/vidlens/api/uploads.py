@@ -27,6 +27,7 @@ from anyio import to_thread
 from vidlens.api.settings import ServeSettings
 from vidlens.api.tables import uploads, video_uploads
 from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, UsageError, VidLensError
+from vidlens.hashing import sha256_file
 
 if TYPE_CHECKING:
     from vidlens.api.auth import Principal
@@ -301,12 +302,8 @@ class UploadStore:
                     details={"offset": up["received_bytes"]},
                 )
             path = self.partial_dir / f"{upload_id}.part"
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
             try:
-                res = self.finish(path, h.hexdigest(), up["filename"], principal)
+                res = self.finish(path, sha256_file(path), up["filename"], principal)
             except VidLensError:
                 self._set_status(upload_id, "failed")
                 raise
