@@ -102,15 +102,14 @@ def get_verdict(seq: int = Path(..., ge=1, le=MAX_ID), _: Principal = Viewer,
              summary="Triage a library video (label, declaration, C2PA and watermark traces; no OCR); "
                      "the verdict is kept in the audit log")
 async def triage_video(video_id: str, request: Request, body: TriageRequest | None = None,
-                       _: Principal = Reviewer, svc: Services = Depends(services)) -> Verdict:
+                       who: Principal = Reviewer, svc: Services = Depends(services)) -> Verdict:
     from pathlib import Path as FsPath
 
-    from vidlens.govern import audit as chain
     from vidlens.govern.triage import triage
 
     video = svc.platform.catalog.get_video(video_id)
     declared = bool(body and body.declared_ai)
     found = await run_in_threadpool(triage, FsPath(video.uri), declared_ai=declared)
-    entry = await run_in_threadpool(chain.append, svc.platform, results.TRIAGE, f"video:{video.id}", found)
-    audit.note(request, "govern.triage", f"video:{video.id}", verdict=found["verdict"])
+    entry = await run_in_threadpool(audit.decide, svc.platform.store, request, who, results.TRIAGE,
+                                    f"video:{video.id}", found, 201)
     return Verdict(**results.verdict(svc.platform.store, entry["seq"]))
