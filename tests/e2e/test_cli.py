@@ -207,4 +207,5 @@ def test_audit_list_prints_iso_times(capsys: pytest.CaptureFixture[str], samples
                        "--label", "1", "--producer", "001191110102MAD55U9H0F10002", "--produce-id", "clip-0001", *d)
     assert code == 0, err
     code, out, _ = run(capsys, "audit", "list", *d)
-    assert code == 0 and re.fullmatch(r"\s+1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ label\.write\s+\S+l\.mp4\n", out), out
+    # seq, time, action, actor (the OS user who ran the command), subject
+    assert code == 0 and re.fullmatch(r"\s+1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ label\.write\s+\S+\s+\S+l\.mp4\n", out), out
