@@ -25,6 +25,7 @@ venv: $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-analysis
 	$(VENV)/bin/vidlens demo --samples samples --data-dir $(DATA) --out vidlens-report.html
+	@echo "vidlens is installed in $(VENV)/bin; to run it (README, 'Using it'): . $(VENV)/bin/activate"
 	@if [ -t 0 ] && [ -t 1 ] && [ -z "$${CI:-}" ]; then \
 	  $(VENV)/bin/vidlens serve --host 127.0.0.1 --port 8000 --data-dir $(DATA); \
 	else echo "browse the library: make serve  (http://127.0.0.1:8000/)"; fi

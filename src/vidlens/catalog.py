@@ -26,6 +26,7 @@ from vidlens.analyze.tables import documents
 from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
 from vidlens.jobs.queue import JobQueue
 from vidlens.hashing import sha256_file
+from vidlens.media.containers import container_name
 from vidlens.media.probe import probe
 from vidlens.services import ServiceContext
 from vidlens.settings import MediaSettings
@@ -210,6 +211,7 @@ class Catalog:
             analyzers = conn.execute(sa.select(documents.c.analyzers)
                                      .where(documents.c.video_id == video.id)).scalar() or {}
         d.update(fps_value=float(video.fps) if video.fps else None,
+                 container_name=container_name(video.container, video.tags, video.uri),
                  analyzers=[{"analyzer": n, **a} for n, a in sorted(analyzers.items())],
                  jobs=[j.to_dict() for j in self.jobs.list(video_id=video.id, limit=20)])
         return d

@@ -116,3 +116,20 @@ def test_users_and_keys_commands(
         ).all()
     platform.close()
     assert [tuple(r) for r in rows] == [("user.create", "cli"), ("key.create", "cli"), ("key.revoke", "cli")]
+
+
+def test_serve_checks_the_port_before_its_banner_or_the_admin_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run_cli(["serve", "--port", str(port), "--data-dir", str(tmp_path / "data")], capsys)
+    assert code == 5 and out == "" and f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert "created user admin" not in err and "VidLens on" not in err
+    assert not (tmp_path / "data").exists()  # no database, no admin account made for a server that never ran
+    code, _, err = run_cli(["serve", "--host", "no-such-host.invalid", "--data-dir", str(tmp_path / "d")], capsys)
+    assert code == 2 and "--host no-such-host.invalid" in err

@@ -40,6 +40,7 @@ def test_upload_ingests_queues_and_analyses(env, synth_clip: Path) -> None:
     detail = env.client.get(f"/api/videos/{vid}", headers=env.auth("viewer")).json()
     assert detail["title"] == "My Holiday.mp4" and detail["uploaded_by"] == "reviewer"
     assert "uri" not in detail  # no server paths leak
+    assert detail["container"].startswith("mov,") and detail["container_name"] == "MPEG-4 (MP4)"
     installed = sorted(p.manifest.name for p in env.platform.plugins.of_kind("analyzer"))
     assert sorted(a["analyzer"] for a in detail["analyzers"]) == installed and "shots" in installed
     assert detail["status"] == "analysed" and {a["status"] for a in detail["analyzers"]} == {"ok"}

@@ -104,7 +104,7 @@ def test_reindex_rebuilds_every_projection_row_for_row(
         for t in PROJECTED:
             conn.execute(metadata.tables[t].delete())
     code, out, err = cli(capsys, "reindex", "--data-dir", str(data))
-    assert code == 0 and "1 document(s) rebuilt" in err
+    assert code == 0 and "1 document(s) rebuilt" in out and err == ""
     after = {t: rows(platform, t) for t in (*PROJECTED, "documents")}
     for t in PROJECTED:
         assert after[t] == before[t], t

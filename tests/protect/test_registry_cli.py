@@ -59,8 +59,8 @@ def test_register_then_match_gives_timecoded_segments(capsys: pytest.CaptureFixt
     assert 0.5 <= best["score"] <= 1  # measured 0.97; the matcher reports from 0.3
     # the human table names the policy decision; the HTML report puts the copy on the upload's timeline
     page = d / "match.html"
-    code, _, err = cli(capsys, "match", str(clips["copy"]), "--html", str(page), "--data-dir", str(d))
-    assert code == 0 and "block" in err and "Fractal" in err
+    code, out, err = cli(capsys, "match", str(clips["copy"]), "--html", str(page), "--data-dir", str(d))
+    assert code == 0 and "block" in out and "Fractal" in out and err == ""
     text = page.read_text()
     assert "copied works" in text and "Fractal (block)" in text and "Studio A" in text
     # matches are stored

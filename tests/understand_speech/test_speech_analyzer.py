@@ -20,7 +20,7 @@ def test_transcript_segments_and_subtitle_blobs(tmp_path: Path) -> None:
     blobs = LocalBlobStore(tmp_path / "blobs")
     vtt = blobs.get_bytes(doc["subtitles"]["vtt"]).decode()
     srt = blobs.get_bytes(doc["subtitles"]["srt"]).decode()
-    assert vtt.startswith("WEBVTT") and "ask not what your country" in vtt.lower()
+    assert vtt.startswith("WEBVTT") and "what your country can do for you" in vtt.lower()
     assert srt.startswith("1\n00:00:0") and "," in srt.splitlines()[1]
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json,
+                                progress)
 from vidlens.errors import VidLensError
 
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ def analyze(
     docs: list[dict[str, Any]] = []
     failed = 0
     unreadable: list[tuple[str, VidLensError]] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
+    with progress(show=not json_out) as bar:
         todo: list[Video] = []
         for ref in videos:
             try:
@@ -58,7 +57,7 @@ def analyze(
                 if not several:
                     raise
                 unreadable.append((ref, exc))  # one bad file in a batch: say so, go on with the others
-                console.print(f"[red]skipped[/red] {ref}: {exc.message}", highlight=False, markup=True)
+                log.print(f"skipped {ref}: {exc.message}", highlight=False, markup=False)
 
         stop = threading.Event()  # Ctrl-C: videos in flight stop within 50 frames and store nothing
 
@@ -85,11 +84,10 @@ def analyze(
                 docs.append(doc)
                 _exports(platform, doc, html_out, vtt, srt, several, name)
                 if not json_out:
-                    console.print(f"[green]analysed[/green] {name}: {len(doc.get('shots', []))} shots, "
-                                  f"{len(doc.get('people', []))} people, {len(doc.get('objects', []))} object tracks, "
-                                  f"{len(doc.get('texts', []))} texts, {len(doc.get('transcript', []))} speech segments"
-                                  + (f" [red]({len(errors)} analyzer(s) failed: {', '.join(errors)})[/red]"
-                                     if errors else ""), highlight=False)
+                    echo(f"analysed {name}: {len(doc.get('shots', []))} shots, "
+                         f"{len(doc.get('people', []))} people, {len(doc.get('objects', []))} object tracks, "
+                         f"{len(doc.get('texts', []))} texts, {len(doc.get('transcript', []))} speech segments"
+                         + (f" ({len(errors)} analyzer(s) failed: {', '.join(errors)})" if errors else ""))
         except BaseException:
             stop.set()
             raise
@@ -116,8 +114,10 @@ def reindex(
     platform = open_platform(data_dir, config)
     ids = [platform.catalog.get_video(v).id for v in videos] if videos else None
     store = platform.service("documents")
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+
+    with progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), show=not json_out) as bar:
         task = bar.add_task("reindex", total=None)
         counts = store.reindex(ids, projections or None,
                                progress=lambda done, total, vid: bar.update(task, completed=done, total=total,
@@ -125,10 +125,9 @@ def reindex(
     if json_out:
         print_json({**counts.to_dict(), "projections": projections or store.projection_names()})
     else:
-        console.print(f"{counts.documents} document(s) rebuilt, {counts.projected} re-projected, "
-                      f"{counts.skipped} skipped (never analysed"
-                      + (", or no stored document" if projections else "") + "); projections: "
-                      + ", ".join(projections or store.projection_names()), highlight=False)
+        echo(f"{counts.documents} document(s) rebuilt, {counts.projected} re-projected, "
+             f"{counts.skipped} skipped (never analysed" + (", or no stored document" if projections else "")
+             + "); projections: " + ", ".join(projections or store.projection_names()))
 
 
 def _target(base: Path, several: bool, name: str, suffix: str) -> Path:

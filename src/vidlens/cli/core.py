@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json,
+                                print_pretty_json, print_table, progress)
 from vidlens.timebase import format_timecode
 
 if TYPE_CHECKING:
@@ -33,11 +31,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
     app.add_typer(plugins_app, name="plugins")
     app.add_typer(config_app, name="config")
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), console=console, transient=True)
 
 
 def _process_queue(platform: Platform, show: bool) -> None:
@@ -66,7 +59,7 @@ def _process_queue(platform: Platform, show: bool) -> None:
             bar.update(bars[job.id], completed=fraction)
 
     n = platform.settings.videos_at_once
-    with _progress() as bar, ThreadPoolExecutor(n, thread_name_prefix="vidlens-job") as pool:
+    with progress(show=show) as bar, ThreadPoolExecutor(n, thread_name_prefix="vidlens-job") as pool:
         workers = [ShownWorker(platform) for _ in range(n)]
         for f in [pool.submit(w.run, threading.Event(), idle_exit=True) for w in workers]:
             f.result()
@@ -88,11 +81,10 @@ def ingest(
         if json_out:
             return
         if res.status == "failed":
-            console.print(f"[red]failed[/red]    {res.path}: {res.error.message}", highlight=False)
+            log.print(f"failed    {res.path}: {res.error.message}", highlight=False, markup=False)
         else:
             v = res.video
-            console.print(f"[green]{res.status:<9}[/green] {res.path} -> {v.id[:12]} "
-                          f"({v.width}x{v.height}, {v.duration_s:.1f}s)", highlight=False)
+            echo(f"{res.status:<9} {res.path} -> {v.id[:12]} ({v.width}x{v.height}, {v.duration_s:.1f}s)")
 
     results = platform.catalog.ingest(paths, analyze=analyze, on_result=show)
     if analyze and not background:
@@ -100,7 +92,7 @@ def ingest(
     if json_out:
         print_json({"results": [r.to_dict() for r in results], "counts": counts})
     else:
-        console.print(f"{counts['added']} added, {counts['duplicate']} duplicate, {counts['failed']} failed")
+        echo(f"{counts['added']} added, {counts['duplicate']} duplicate, {counts['failed']} failed")
     if counts["failed"]:
         raise typer.Exit(code=10)
 
@@ -109,6 +101,7 @@ def _video_from_ref(platform: Platform, ref: str, *, record: bool = True) -> Vid
     """A library video by id/prefix, or a file path (probed, and recorded when ``record``)."""
     from vidlens.errors import NotFoundError
 
+    _not_a_folder(ref)
     if Path(ref).is_file():
         if record:
             res = platform.catalog.ingest_file(ref, analyze=False)
@@ -125,14 +118,25 @@ def _video_from_ref(platform: Platform, ref: str, *, record: bool = True) -> Vid
         raise NotFoundError(f"'{ref}' is neither a file nor a video in the library") from None
 
 
+def _not_a_folder(ref: str) -> None:
+    """A folder given where one video is expected: say so (and what takes folders), not "no such video"."""
+    if Path(ref).is_dir():
+        from vidlens.errors import UsageError
+
+        raise UsageError(f"{ref} is a folder; give one video file or a library video id "
+                         f"(`vidlens ingest {ref}` adds every video in a folder)")
+
+
 def info(
     video: str = typer.Argument(..., help="A file path or a library video id."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Probe a video: container, streams, duration, frame rate, rotation, content hash (and, for a library
     video, its analysis status)."""
+    from vidlens.media.containers import container_name
     from vidlens.media.probe import probe
 
+    _not_a_folder(video)
     analysis: dict[str, Any] | None = None  # a library video's analysis status (a bare file has none)
     if Path(video).is_file():
         v = probe(video)
@@ -141,10 +145,11 @@ def info(
         v = catalog.get_video(video)
         listed = catalog.summary(v.id)
         analysis = {"status": listed["status"], "failed": listed["failed"]}
+    name = container_name(v.container, v.tags, v.uri)
     if json_out:
-        print_json(v.to_dict() | ({"analysis": analysis} if analysis else {}))
+        print_json(v.to_dict() | {"container_name": name} | ({"analysis": analysis} if analysis else {}))
         return
-    rows = [("file", v.uri), ("sha256", v.sha256), ("container", v.container),
+    rows = [("file", v.uri), ("sha256", v.sha256), ("container", name),
             ("duration", format_timecode(v.duration_s)), ("size", f"{v.width}x{v.height}"),
             ("fps", f"{float(v.fps):.3f} ({v.fps})" if v.fps else "unknown"),
             ("variable frame rate", "yes" if v.variable_frame_rate else "no"),
@@ -153,14 +158,13 @@ def info(
     if analysis:
         failed = f" (failed: {', '.join(analysis['failed'])})" if analysis["failed"] else ""
         rows.append(("analysis", analysis["status"] + failed))
-    t = Table(show_header=False, box=None)
-    for k, val in rows:
-        t.add_row(f"[bold]{k}[/bold]", val)
     for s in v.streams:
         extra = f"{s.width}x{s.height} {s.pix_fmt}" if s.kind == "video" else (
             f"{s.sample_rate} Hz, {s.channels} ch" if s.kind == "audio" else "")
-        t.add_row(f"[bold]stream {s.index}[/bold]", f"{s.kind} {s.codec} {extra}".strip())
-    console.print(t)
+        rows.append((f"stream {s.index}", f"{s.kind} {s.codec} {extra}".strip()))
+    width = max(len(k) for k, _ in rows)
+    for k, val in rows:
+        echo(f"{k:<{width}}  {val}")
 
 
 def shots(
@@ -178,8 +182,8 @@ def shots(
 
         raise UnsupportedMediaError(f"{Path(v.uri).name}: expected a video stream, found audio only", path=v.uri)
     runner = AnalysisRunner(platform, analyzers=["shots"])
-    with _progress() as bar:
-        task = bar.add_task(f"shots {Path(v.uri).name}", total=1.0, visible=not json_out)
+    with progress(show=not json_out) as bar:
+        task = bar.add_task(f"shots {Path(v.uri).name}", total=1.0)
         outcome = runner.run(v, progress=lambda f: bar.update(task, completed=f), force=force)
     res = outcome.analyzers["shots"]
     if res.status != "ok":
@@ -191,13 +195,11 @@ def shots(
         print_json({"video_id": v.id, "file": v.uri, "frames": doc.get("frames"), "fps": str(v.fps),
                     "cached": res.cached, "shots": doc.get("shots", []), "boundaries": doc.get("boundaries", [])})
         return
-    t = Table(title=f"{len(doc['shots'])} shots in {Path(v.uri).name}")
-    for col in ("#", "start", "end", "frames", "in", "keyframe"):
-        t.add_column(col)
-    for s in doc["shots"]:
-        t.add_row(str(s["index"]), format_timecode(s["start_s"]), format_timecode(s["end_s"]),
-                  f"{s['start_frame']}-{s['end_frame'] - 1}", s["transition_in"], str(s["keyframe_frame"]))
-    console.print(t)
+    print_table(("#", "start", "end", "frames", "in", "keyframe"),
+                [(s["index"], format_timecode(s["start_s"]), format_timecode(s["end_s"]),
+                  f"{s['start_frame']}-{s['end_frame'] - 1}", s["transition_in"], s["keyframe_frame"])
+                 for s in doc["shots"]],
+                title=f"{len(doc['shots'])} shots in {Path(v.uri).name}")
 
 
 def worker(
@@ -213,18 +215,18 @@ def worker(
     stop = threading.Event()
     if once or processes == 1:
         w = Worker(platform, import_modules=imports)
-        console.print(f"worker {w.worker_id} processing jobs ({', '.join(w.kinds)})")
+        log.print(f"worker {w.worker_id} processing jobs ({', '.join(w.kinds)})")
         try:
             n = w.run(stop, idle_exit=once)
         except KeyboardInterrupt:
             return
-        console.print(f"{n} job(s) processed")
+        log.print(f"{n} job(s) processed")
         return
     from vidlens.jobs.runner import LocalRunner
 
     runner = LocalRunner(platform.settings, platform.jobs, import_modules=imports)
     n = processes or platform.settings.workers
-    console.print(f"{n} worker process(es) started; Ctrl-C to stop")
+    log.print(f"{n} worker process(es) started; Ctrl-C to stop")
     try:
         runner.serve(stop, processes=n)
     except KeyboardInterrupt:
@@ -242,13 +244,9 @@ def jobs_list(
     if json_out:
         print_json({"jobs": [j.to_dict() for j in jobs]})
         return
-    t = Table()
-    for col in ("id", "kind", "status", "attempts", "progress", "video", "error"):
-        t.add_column(col)
-    for j in jobs:
-        t.add_row(str(j.id), j.kind, j.status, f"{j.attempts}/{j.max_attempts}", f"{j.progress:.0%}",
-                  (j.video_id or "")[:12], (j.error_message or "")[:60])
-    console.print(t)
+    print_table(("id", "kind", "status", "attempts", "progress", "video", "error"),
+                [(j.id, j.kind, j.status, f"{j.attempts}/{j.max_attempts}", f"{j.progress:.0%}",
+                  (j.video_id or "")[:12], " ".join((j.error_message or "").split())[:60]) for j in jobs])
 
 
 @jobs_app.command("show")
@@ -259,7 +257,7 @@ def jobs_show(job_id: int, json_out: bool = JsonOption, data_dir: Path | None = 
     if json_out:
         print_json(job.to_dict())
     else:
-        console.print_json(json.dumps(job.to_dict(), default=str))
+        print_pretty_json(job.to_dict())
 
 
 @jobs_app.command("retry")
@@ -267,7 +265,7 @@ def jobs_retry(job_id: int, json_out: bool = JsonOption, data_dir: Path | None =
                config: Path | None = ConfigOption) -> None:
     """Queue a failed or cancelled job again."""
     job = open_platform(data_dir, config).jobs.retry(job_id)
-    print_json(job.to_dict()) if json_out else console.print(f"job {job.id} queued again")
+    print_json(job.to_dict()) if json_out else echo(f"job {job.id} queued again")
 
 
 @jobs_app.command("cancel")
@@ -275,12 +273,13 @@ def jobs_cancel(job_id: int, json_out: bool = JsonOption, data_dir: Path | None 
                 config: Path | None = ConfigOption) -> None:
     """Cancel a queued job, or ask a running one to stop."""
     job = open_platform(data_dir, config).jobs.cancel(job_id)
-    print_json(job.to_dict()) if json_out else console.print(f"job {job.id}: {job.status}"
-                                                             + (" (cancel requested)" if job.status == "running" else ""))
+    print_json(job.to_dict()) if json_out else echo(f"job {job.id}: {job.status}"
+                                                    + (" (cancel requested)" if job.status == "running" else ""))
 
 
 @plugins_app.command("list")
-def plugins_list(json_out: bool = JsonOption) -> None:
+def plugins_list(json_out: bool = JsonOption,
+                 data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused here
     """List installed capabilities and plugins (built-ins register the same way as third-party ones)."""
     from vidlens.capability import installed
     from vidlens.plugins import PluginRegistry
@@ -296,50 +295,44 @@ def plugins_list(json_out: bool = JsonOption) -> None:
             "plugins": [dict(p.manifest.to_dict(), entry_point=p.entry_point) for p in reg],
         })
         return
-    t = Table(title="capabilities")
-    for col in ("name", "parts", "status", "summary"):
-        t.add_column(col)
-    for c in caps:
-        t.add_row(c.name, ", ".join(c.parts()), "; ".join(problems[c.name]) or "ok", c.summary)
-    console.print(t)
-    t = Table(title="plugins")
-    for col in ("name", "kind", "version", "licence", "summary"):
-        t.add_column(col)
-    for p in reg:
-        m = p.manifest
-        t.add_row(m.name, m.kind, m.version, m.license, m.summary)
-    console.print(t)
+    print_table(("capability", "parts", "status", "summary"),
+                [(c.name, ", ".join(c.parts()), "; ".join(problems[c.name]) or "ok", c.summary) for c in caps])
+    echo()
+    print_table(("plugin", "kind", "version", "licence", "summary"),
+                [(p.manifest.name, p.manifest.kind, p.manifest.version, p.manifest.license, p.manifest.summary)
+                 for p in reg])
 
 
 @config_app.command("validate")
-def config_validate(config: Path | None = ConfigOption) -> None:
+def config_validate(config: Path | None = ConfigOption, data_dir: Path | None = DataDirOption) -> None:
     """Check the configuration, each plugin's section included; print each problem as key path, value and message."""
     from vidlens.plugins import PluginRegistry
     from vidlens.settings import load_settings
 
-    settings = load_settings(config_file=config)
+    settings = load_settings(config_file=config, **({"data_dir": data_dir} if data_dir else {}))
     registry = PluginRegistry.discover()
     for name, raw in settings.plugins.items():
         cls = registry.get(name).cls  # an unknown plugin name is an error too
         if hasattr(cls, "from_dict"):
             cls.from_dict(raw)
-    console.print("configuration is valid")
+    echo("configuration is valid")
 
 
 @config_app.command("show")
-def config_show(config: Path | None = ConfigOption, json_out: bool = JsonOption) -> None:
+def config_show(config: Path | None = ConfigOption, json_out: bool = JsonOption,
+                data_dir: Path | None = DataDirOption) -> None:
     """Print the effective configuration (after file, environment and defaults)."""
     from vidlens.settings import load_settings
 
-    s = load_settings(config_file=config).model_dump(mode="json")
+    s = load_settings(config_file=config, **({"data_dir": data_dir} if data_dir else {})).model_dump(mode="json")
     if json_out:
         print_json(s)
     else:
-        console.print_json(json.dumps(s))
+        print_pretty_json(s)
 
 
 @config_app.command("schema")
-def config_schema() -> None:
+def config_schema(data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused here
     """Print the JSON Schema of the configuration (every field described), one section per capability."""
     from vidlens.settings import settings_model
 
@@ -355,7 +348,7 @@ def report(
 
     platform = open_platform(data_dir, config)
     path = write_report(platform, out)
-    console.print(f"report written to {path}")
+    echo(f"report written to {path}")
 
 
 def demo(
@@ -374,20 +367,18 @@ def demo(
 
         raise UsageError(f"no sample clips found in {samples}")
     _process_queue(platform, show=True)
-    t = Table(title="VidLens demo: shots per video")
-    for col in ("video", "duration", "size", "shots", "transitions"):
-        t.add_column(col)
+    rows: list[tuple[str, ...]] = []
     for r in results:
         if r.video is None:
-            t.add_row(Path(r.path).name, "-", "-", "-", f"failed: {r.error.message if r.error else ''}")
+            rows.append((Path(r.path).name, "-", "-", "-", f"failed: {r.error.message if r.error else ''}"))
             continue
-        rows = platform.catalog.shots(r.video.id)
+        shot_rows = platform.catalog.shots(r.video.id)
         kinds: dict[str, int] = {}
-        for s in rows[1:]:
+        for s in shot_rows[1:]:
             kinds[s["transition_in"]] = kinds.get(s["transition_in"], 0) + 1
-        t.add_row(Path(r.path).name, format_timecode(r.video.duration_s), f"{r.video.width}x{r.video.height}",
-                  str(len(rows)), ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-")
-    console.print(t)
+        rows.append((Path(r.path).name, format_timecode(r.video.duration_s), f"{r.video.width}x{r.video.height}",
+                     str(len(shot_rows)), ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "-"))
+    print_table(("video", "duration", "size", "shots", "transitions"), rows, title="VidLens demo: shots per video")
     pages = out.parent / (out.stem + "-videos")  # the analysis pages, linked from the library report
     links: dict[str, str] = {}
     for r in results:
@@ -396,4 +387,4 @@ def demo(
             write_analysis_report(doc, page, blobs=platform.blobs)
             links[r.video.id] = f"{pages.name}/{page.name}"
     path = write_report(platform, out, links)
-    console.print(f"report: {path.resolve()} (analysis of each clip in {pages.resolve()}/)")
+    echo(f"report: {path.resolve()} (analysis of each clip in {pages.resolve()}/)")

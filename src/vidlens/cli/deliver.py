@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, print_json
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, echo, log, print_json
 from vidlens.errors import ConflictError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _ffmpeg_progress(
     label: str, source: Path, show: bool
 ) -> Iterator[Callable[[dict[str, str]], None] | None]:
     """A rich progress bar fed by FFmpeg's ``-progress`` blocks (time encoded / source duration)."""
-    if not show or not console.is_terminal:
+    if not show or not log.is_terminal:
         yield None
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -57,7 +57,7 @@ def _ffmpeg_progress(
         TextColumn("{task.fields[speed]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=log,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total, speed="")
@@ -86,7 +86,7 @@ def _emit(result: Any, json_out: bool, lines: list[str]) -> None:
         print_json(result.to_dict() if hasattr(result, "to_dict") else result)
     else:
         for line in lines:
-            console.print(line, highlight=False)
+            echo(line)
 
 
 BackgroundOption = typer.Option(

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, print_json
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, echo, print_json, progress
 from vidlens.errors import UsageError
 
 
@@ -79,15 +79,13 @@ def edit(
         print_json(result.to_dict())
         return
     d = result.decisions.to_dict()
-    console.print(f"wrote {result.output}: {d['output_duration_s']} s of {d['duration_s']} s "
-                  f"({d['kept']} kept, {d['dropped']} dropped; {', '.join(d['operations']) or 'no cuts'})",
-                  highlight=False)
+    echo(f"wrote {result.output}: {d['output_duration_s']} s of {d['duration_s']} s "
+         f"({d['kept']} kept, {d['dropped']} dropped; {', '.join(d['operations']) or 'no cuts'})")
     after = result.details.get("loudness_after")
     if after:
-        console.print(f"loudness {after['integrated']} LUFS (target {result.details['loudness_target']})",
-                      highlight=False)
+        echo(f"loudness {after['integrated']} LUFS (target {result.details['loudness_target']})")
     for side in result.sidecars:
-        console.print(f"wrote {side}", highlight=False)
+        echo(f"wrote {side}")
 
 
 def _source(ref: str, options: Any, data_dir: Path | None, config: Path | None,
@@ -97,8 +95,6 @@ def _source(ref: str, options: Any, data_dir: Path | None, config: Path | None,
         if not Path(ref).is_file():
             raise UsageError(f"'{ref}' is not a file (a library id needs an option that reads the analysis)")
         return None, Path(ref)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from vidlens.analyze.runner import AnalysisRunner
     from vidlens.cli.common import open_platform
     from vidlens.cli.core import _video_from_ref
@@ -107,8 +103,7 @@ def _source(ref: str, options: Any, data_dir: Path | None, config: Path | None,
     try:
         video = _video_from_ref(platform, ref)
         runner = AnalysisRunner(platform, analyzers=options.analyzers())
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                      transient=True, disable=quiet or not console.is_terminal) as bar:
+        with progress(show=not quiet) as bar:
             task = bar.add_task("analysis", total=1.0)
             outcome = runner.run(video, progress=lambda f: bar.update(task, completed=f))
         assert outcome.document is not None
@@ -119,19 +114,15 @@ def _source(ref: str, options: Any, data_dir: Path | None, config: Path | None,
 
 def _run(path: Path, output: Path, options: Any, document: dict[str, Any] | None, data_dir: Path,
          overwrite: bool, quiet: bool) -> Any:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from vidlens.edit.service import edit_file
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=quiet or not console.is_terminal) as bar:
+    with progress(show=not quiet) as bar:
         tasks: dict[str, Any] = {}
 
-        def progress(stage: str, fraction: float) -> None:
+        def report(stage: str, fraction: float) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=1.0)
             bar.update(tasks[stage], completed=fraction)
 
         return edit_file(path, output, options, document=document, data_dir=data_dir, overwrite=overwrite,
-                         progress=progress)
+                         progress=report)

@@ -52,7 +52,8 @@ def label_write(
     src: Path = typer.Argument(..., help="Input file (video, audio or image)."),
     dst: Path = typer.Argument(..., help="Output file (may equal the input: replaced atomically)."),
     label: str = typer.Option(..., "--label", help="1 = AI-generated, 2 = possibly, 3 = suspected."),
-    producer: str = typer.Option(..., "--producer", help="The producer's name (any script) or TC260 provider code."),
+    producer: str = typer.Option(..., "--producer", help="The producer's name in any script (e.g. VidLens) or its "
+                                                       "TC260 provider code (e.g. 001191110102MAD55U9H0F10002)."),
     produce_id: str = typer.Option(..., "--produce-id", help="The producer's unique id for this content."),
     propagator: str = typer.Option(None, "--propagator", help="Propagator name or code (default: the producer's)."),
     propagate_id: str = typer.Option(None, "--propagate-id", help="Propagation id (default: the produce id)."),
@@ -72,7 +73,8 @@ def label_write(
 
 
 @label_app.command("read")
-def label_read(file: Path = typer.Argument(..., help="File to inspect."), as_json: bool = JsonOption) -> None:
+def label_read(file: Path = typer.Argument(..., help="File to inspect."), as_json: bool = JsonOption,
+               data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused here
     """Print the seven label fields and every problem found."""
     from vidlens.govern.implicit import read_label
 
@@ -98,7 +100,8 @@ def label_verify(file: Path = typer.Argument(...), data_dir: Path = DataDirOptio
 
 
 @label_app.command("c2pa")
-def label_c2pa(file: Path = typer.Argument(..., help="File to inspect."), as_json: bool = JsonOption) -> None:
+def label_c2pa(file: Path = typer.Argument(..., help="File to inspect."), as_json: bool = JsonOption,
+               data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused here
     """Read the C2PA manifest store: digitalSourceType values and AI-generation assertions."""
     from vidlens.govern.provenance import read_c2pa
 
@@ -116,7 +119,8 @@ def label_c2pa(file: Path = typer.Argument(..., help="File to inspect."), as_jso
 @label_app.command("explicit")
 def label_explicit(file: Path = typer.Argument(..., help="Video to inspect."),
                    seconds: float = typer.Option(3.0, "--seconds", help="How much of the opening to read."),
-                   as_json: bool = JsonOption) -> None:
+                   as_json: bool = JsonOption,
+                   data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused here
     """Find a visible AI-generated label in the opening frames with OCR and check its duration and height."""
     from vidlens.govern.explicit import default_ocr, detect_explicit_label
 
@@ -182,8 +186,9 @@ def watermark_detect(
     imwatermark: bool = typer.Option(True, "--imwatermark/--no-imwatermark",
                                      help="Also look for the public imwatermark dwtDct marks."),
     as_json: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,  # taken by every command; unused here
 ) -> None:
-    """Look for our 64-bit watermark (and imwatermark's); ``payload`` is 16 hex digits or null."""
+    """Look for the VidLens 64-bit watermark (and imwatermark's); the payload found is 16 hex digits, or null."""
     from vidlens.govern.service import detect_watermarks
 
     if not file.is_file():
@@ -251,8 +256,15 @@ def audit_list(limit: int = typer.Option(20, "--limit"), action: str = typer.Opt
             rows = audit.entries(conn, limit=limit, action=action)
     finally:
         platform.close()
-    _show({"entries": rows}, as_json, [f"{r['seq']:>6} {r['at']:.0f} {r['action']:16} {r['actor'] or '-':12} "
+    _show({"entries": rows}, as_json, [f"{r['seq']:>6} {_iso(r['at'])} {r['action']:16} {r['actor'] or '-':12} "
                                        f"{r['subject'] or ''}" for r in rows])
+
+
+def _iso(at: float) -> str:
+    """A stored Unix time as ISO 8601 in UTC, to the second: 2025-09-01T08:30:00Z."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @audit_app.command("verify")

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, open_platform, print_json,
+                                print_pretty_json, print_table)
 from vidlens.timebase import format_timecode
 
 if TYPE_CHECKING:
@@ -45,8 +46,7 @@ def register_work(
     if json_out:
         print_json({"work_id": work.id})
     else:
-        console.print(f"registered [bold]{work.title}[/bold] as work {work.id} (policy {work.policy}, "
-                      f"ledger entry {work.ledger_seq})", highlight=False)
+        echo(f"registered {work.title} as work {work.id} (policy {work.policy}, ledger entry {work.ledger_seq})")
 
 
 def match(
@@ -71,17 +71,17 @@ def match(
         print_json({"matches": [m.to_dict() for m in found]})
         return
     if not found:
-        console.print(f"no match: {video.name} copies no registered work")
+        echo(f"no match: {video.name} copies no registered work")
         return
-    console.print(f"{len(found)} match(es) in {video.name}:", highlight=False)
+    echo(f"{len(found)} match(es) in {video.name}:")
     for m in found:
         s = m.segment
         how = ", ".join(k if v is True else f"{k} {v}" for k, v in s.hints.items() if v and k != "audio")
         if s.placement == "ambiguous":
             how += (", " if how else "") + f"place in the work uncertain (confidence {s.confidence:.2f})"
-        console.print(f"  upload {_tc(s.query_start_s)}–{_tc(s.query_end_s)} copies [bold]{m.work.title}[/bold] "
-                      f"{_tc(s.reference_start_s)}–{_tc(s.reference_end_s)} (work {m.work.id[:8]}, score "
-                      f"{s.score:.2f}, {m.kind}{', ' + how if how else ''}) → {m.decision}", highlight=False)
+        echo(f"  upload {_tc(s.query_start_s)}–{_tc(s.query_end_s)} copies {m.work.title} "
+             f"{_tc(s.reference_start_s)}–{_tc(s.reference_end_s)} (work {m.work.id[:8]}, score "
+             f"{s.score:.2f}, {m.kind}{', ' + how if how else ''}) → {m.decision}")
 
 
 def _tc(seconds: float) -> str:
@@ -96,19 +96,13 @@ def registry_list(
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """List registered works."""
-    from rich.table import Table
-
     works = _registry(data_dir, config).list(include_removed=all_)
     if json_out:
         print_json({"works": [w.to_dict() for w in works]})
         return
-    t = Table()
-    for col in ("work", "title", "owner", "policy", "duration", "registered", "status"):
-        t.add_column(col)
-    for w in works:
-        d = w.to_dict()
-        t.add_row(w.id[:12], w.title, w.owner, w.policy, f"{w.duration_s:.1f}s", d["registered_at"], w.status)
-    console.print(t)
+    print_table(("work", "title", "owner", "policy", "duration", "registered", "status"),
+                [(w.id[:12], w.title, w.owner, w.policy, f"{w.duration_s:.1f}s", w.to_dict()["registered_at"], w.status)
+                 for w in works])
 
 
 @registry_app.command("show")
@@ -116,7 +110,7 @@ def registry_show(work_id: str, json_out: bool = JsonOption, data_dir: Path | No
                   config: Path | None = ConfigOption) -> None:
     """Show one work."""
     doc = _registry(data_dir, config).get(work_id).to_dict()
-    print_json(doc) if json_out else console.print_json(json.dumps(doc))
+    print_json(doc) if json_out else print_pretty_json(doc)
 
 
 @registry_app.command("remove")
@@ -126,7 +120,7 @@ def registry_remove(work_id: str, reason: str = typer.Option("", "--reason", hel
     """Stop protecting a work (appended to the ledger; nothing is erased)."""
     work = _registry(data_dir, config).remove(work_id, reason=reason)
     print_json({"work_id": work.id, "status": work.status}) if json_out else \
-        console.print(f"work {work.id} removed")
+        echo(f"work {work.id} removed")
 
 
 @registry_app.command("verify")
@@ -140,9 +134,9 @@ def registry_verify(json_out: bool = JsonOption, data_dir: Path | None = DataDir
         print_json({"ok": not problems, "problems": problems})
     else:
         for p in problems:
-            console.print(f"[red]problem[/red] {p}", highlight=False)
+            echo(f"problem {p}")
         if not problems:
-            console.print("ledger intact: every work matches its chained entry")
+            echo("ledger intact: every work matches its chained entry")
     if problems:
         raise CertificateError(f"registry ledger check failed: {len(problems)} problem(s)")
 
@@ -160,7 +154,7 @@ def certificate_show(
     if output is not None:
         output.write_text(dumps_certificate(work) + "\n")
         if not json_out:
-            console.print(f"certificate of work {work.id} written to {output}")
+            echo(f"certificate of work {work.id} written to {output}")
     if json_out:
         print_json(work.certificate)
     elif output is None:
@@ -175,6 +169,7 @@ def certificate_verify(
                                                 "is checked, against the key embedded in the certificate."),
     video: Path | None = typer.Option(None, "--video", help="Also check that this file is the certified content."),
     json_out: bool = JsonOption,
+    data_dir: Path | None = DataDirOption,  # taken by every command; unused here: no database is read
 ) -> None:
     """Verify a certificate offline: needs no database, only the file and the public key."""
     from vidlens.errors import UsageError
@@ -201,8 +196,8 @@ def certificate_verify(
         print_json({"valid": True, "trusted_key": key is not None, "key_id": cert.get("key_id"),
                     "payload": body})
     else:
-        console.print(f"valid: work {body['work_id']} '{body['title']}' owned by {body['owner']}, registered "
-                      f"{body['registered_at']}; signature checked with the {trust}", highlight=False)
+        echo(f"valid: work {body['work_id']} '{body['title']}' owned by {body['owner']}, registered "
+             f"{body['registered_at']}; signature checked with the {trust}")
 
 
 @certificate_app.command("public-key")
@@ -214,6 +209,6 @@ def certificate_public_key(
     pem = _registry(data_dir, config).public_key_pem()
     if output is not None:
         output.write_text(pem)
-        console.print(f"public key written to {output}")
+        echo(f"public key written to {output}")
     else:
         typer.echo(pem, nl=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json
 
 if TYPE_CHECKING:
     from vidlens.platform import Platform
@@ -43,6 +44,29 @@ def bootstrap_admin(platform: Platform) -> str | None:
     return None if given else password
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the server's socket before anything else, so a taken port fails first and alone.
+
+    The bound socket goes to uvicorn, so no other program can take the port in between.
+    """
+    from vidlens.errors import ConflictError, UsageError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: not an address of this machine ({exc.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart reuses TIME_WAIT ports
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConflictError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server is there? "
+                            "choose another --port)") from None
+    return sock
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port."),
@@ -55,15 +79,24 @@ def serve(
     config: Path | None = ConfigOption,
 ) -> None:
     """Run the HTTP API and web UI, with a job worker, until interrupted."""
+    with listen(host, port) as sock:  # before the banner, the admin password or any data is touched
+        port = sock.getsockname()[1]
+        platform = open_platform(data_dir, config)
+        try:
+            _serve(platform, sock, host, port, worker)
+        finally:
+            platform.close()
+
+
+def _serve(platform: Platform, sock: socket.socket, host: str, port: int, worker: bool) -> None:
     import uvicorn
 
     from vidlens.api.app import create_app
     from vidlens.jobs.worker import Worker
 
-    platform = open_platform(data_dir, config)
     password = bootstrap_admin(platform)
     if password is not None:
-        console.print(
+        log.print(
             f"created user [bold]admin[/bold] with password [bold]{password}[/bold] "
             "(shown once; change it with `vidlens users passwd admin --password-stdin`)",
             highlight=False,
@@ -75,7 +108,7 @@ def serve(
         w = Worker(platform)
         thread = threading.Thread(target=w.run, args=(stop,), name="vidlens-worker", daemon=True)
         thread.start()
-    console.print(
+    log.print(
         f"VidLens on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json)", highlight=False
     )
     server = uvicorn.Server(
@@ -89,12 +122,11 @@ def serve(
         )
     )
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
         stop.set()
         if thread is not None:
             thread.join(timeout=30)
-        platform.close()
 
 
 def _audit_cli(platform: Platform, command: str, action: str, subject: str, **detail: object) -> None:
@@ -146,7 +178,7 @@ def users_add(
     platform = open_platform(data_dir, config)
     user = Accounts(platform.store).add_user(name, role, _read_password(password_stdin))
     _audit_cli(platform, "vidlens users add", "user.create", f"user:{name}", role=role)
-    print_json(user) if json_out else console.print(f"user {user['name']} added ({user['role']})")
+    print_json(user) if json_out else echo(f"user {user['name']} added ({user['role']})")
 
 
 @users_app.command("passwd")
@@ -166,7 +198,7 @@ def users_passwd(
     platform = open_platform(data_dir, config)
     Accounts(platform.store).set_password(name, password)
     _audit_cli(platform, "vidlens users passwd", "user.passwd", f"user:{name}")
-    console.print(f"password of {name} changed")
+    echo(f"password of {name} changed")
 
 
 @users_app.command("list")
@@ -181,9 +213,7 @@ def users_list(
         print_json({"users": users})
         return
     for u in users:
-        console.print(
-            f"{u['name']:<24} {u['role']:<9}{' (disabled)' if u['disabled'] else ''}", highlight=False
-        )
+        echo(f"{u['name']:<24} {u['role']:<9}{' (disabled)' if u['disabled'] else ''}".rstrip())
 
 
 @keys_app.command("create")
@@ -210,8 +240,9 @@ def keys_create(
     if json_out:
         print_json({"key": key, **record})
         return
-    console.print(
-        f"key {record['id']} for {record['user']} ({record['prefix']}…); it will not be shown again:"
+    log.print(  # stdout holds the key alone, so KEY=$(vidlens keys create ...) works
+        f"key {record['id']} for {record['user']} ({record['prefix']}…); it will not be shown again:",
+        highlight=False, markup=False,
     )
     sys.stdout.write(key + "\n")
 
@@ -231,10 +262,7 @@ def keys_list(
         print_json({"keys": keys})
         return
     for k in keys:
-        console.print(
-            f"{k['id']:>4}  {k['prefix']}…  {k['user']:<20} {k['state']:<8} {k['name'] or ''}",
-            highlight=False,
-        )
+        echo(f"{k['id']:>4}  {k['prefix']}…  {k['user']:<20} {k['state']:<8} {k['name'] or ''}".rstrip())
 
 
 @keys_app.command("revoke")
@@ -250,4 +278,4 @@ def keys_revoke(
     platform = open_platform(data_dir, config)
     record = Accounts(platform.store).revoke_key(key)
     _audit_cli(platform, "vidlens keys revoke", "key.revoke", f"key:{record['id']}")
-    print_json(record) if json_out else console.print(f"key {record['id']} ({record['prefix']}…) revoked")
+    print_json(record) if json_out else echo(f"key {record['id']} ({record['prefix']}…) revoked")

