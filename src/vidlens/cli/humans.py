@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, open_platform, out, print_json, print_pretty_json
 
 if TYPE_CHECKING:
     from vidlens.humans.registry import Human, HumanRegistry
@@ -52,7 +52,7 @@ def register_human(
     if json_out:
         print_json(human.to_dict())
     else:
-        console.print("registered " + _summary(human), highlight=False)
+        out.print("registered " + _summary(human), highlight=False)
 
 
 @humans_app.command("scan")
@@ -71,11 +71,11 @@ def scan(
         print_json({"matches": [m.to_dict() for m in found]})
         return
     if not found:
-        console.print(f"no registered human in {media.name}", highlight=False)
+        out.print(f"no registered human in {media.name}", highlight=False)
         return
     for m in found:
         verdict = "authorised" if m.authorised else "[red]NOT authorised[/red]"
-        console.print(f"  {m.start:7.2f}–{m.end:7.2f} s  {m.kind:5}  [bold]{m.human.name}[/bold] "
+        out.print(f"  {m.start:7.2f}–{m.end:7.2f} s  {m.kind:5}  [bold]{m.human.name}[/bold] "
                       f"({m.human.id[:8]}, score {m.score:.2f}) {verdict}", highlight=False)
 
 
@@ -94,11 +94,11 @@ def library(
         print_json(to_json(found))
         return
     if not found:
-        console.print("no registered human in the analysed library")
+        out.print("no registered human in the analysed library")
     for vid, matches in found.items():
         for m in matches:
             verdict = "authorised" if m.authorised else "[red]NOT authorised[/red]"
-            console.print(f"  video {vid[:12]} {m.start:7.2f}–{m.end:7.2f} s  [bold]{m.human.name}[/bold] "
+            out.print(f"  video {vid[:12]} {m.start:7.2f}–{m.end:7.2f} s  [bold]{m.human.name}[/bold] "
                           f"(score {m.score:.2f}) {verdict}", highlight=False)
 
 
@@ -112,7 +112,7 @@ def list_humans(all_: bool = typer.Option(False, "--all", help="Include removed 
         print_json({"humans": [h.to_dict() for h in found]})
         return
     for h in found:
-        console.print(_summary(h), highlight=False)
+        out.print(_summary(h), highlight=False)
 
 
 @humans_app.command("show")
@@ -120,7 +120,7 @@ def show(human_id: str, json_out: bool = JsonOption, data_dir: Path | None = Dat
          config: Path | None = ConfigOption) -> None:
     """Show one digital human (an id prefix of 6+ characters is enough)."""
     doc = _registry(data_dir, config).get(human_id).to_dict()
-    print_json(doc) if json_out else console.print_json(json.dumps(doc))
+    print_json(doc) if json_out else print_pretty_json(doc)
 
 
 @humans_app.command("revoke")
@@ -129,7 +129,7 @@ def revoke(human_id: str, reason: str = typer.Option(..., "--reason", help="Why,
            config: Path | None = ConfigOption) -> None:
     """Withdraw the consent: the human is still recognised, and no use is authorised any more."""
     h = _registry(data_dir, config).revoke(human_id, reason=reason)
-    print_json(h.to_dict()) if json_out else console.print(f"consent of {h.name} ({h.id}) revoked", highlight=False)
+    print_json(h.to_dict()) if json_out else out.print(f"consent of {h.name} ({h.id}) revoked", highlight=False)
 
 
 @humans_app.command("remove")
@@ -138,7 +138,7 @@ def remove(human_id: str, reason: str = typer.Option(..., "--reason", help="Why,
            config: Path | None = ConfigOption) -> None:
     """Stop protecting a digital human (appended to the ledger; nothing is erased)."""
     h = _registry(data_dir, config).remove(human_id, reason=reason)
-    print_json(h.to_dict()) if json_out else console.print(f"{h.name} ({h.id}) removed", highlight=False)
+    print_json(h.to_dict()) if json_out else out.print(f"{h.name} ({h.id}) removed", highlight=False)
 
 
 @humans_app.command("verify")
@@ -152,9 +152,9 @@ def verify(json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,
         print_json({"ok": not problems, "problems": problems})
     else:
         for p in problems:
-            console.print(f"[red]problem[/red] {p}", highlight=False)
+            out.print(f"[red]problem[/red] {p}", highlight=False)
         if not problems:
-            console.print("humans ledger intact: every human matches its chained entries")
+            out.print("humans ledger intact: every human matches its chained entries")
     if problems:
         raise CertificateError(f"humans ledger check failed: {len(problems)} problem(s)")
 
@@ -170,7 +170,7 @@ def export(human_id: str,
         typer.echo(text, nl=False)
     else:
         output.write_text(text)
-        console.print(f"certificate written to {output}", highlight=False)
+        out.print(f"certificate written to {output}", highlight=False)
 
 
 @humans_app.command("check")
@@ -179,7 +179,8 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
                                                  help="The registry's public key (PEM or base64; `vidlens "
                                                       "certificate public-key`). Without it only integrity is "
                                                       "checked, against the key in the certificate."),
-          json_out: bool = JsonOption) -> None:
+          json_out: bool = JsonOption,
+          data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused: no database is read
     """Verify a digital-human certificate offline: no database, only the file and the public key."""
     from vidlens.errors import UsageError
     from vidlens.humans.certificate import verify as verify_cert
@@ -199,5 +200,5 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
         print_json({"valid": True, "trusted_key": key is not None, "key_id": cert.get("key_id"), "payload": body})
     else:
         trust = "the registry key" if key is not None else "the embedded key only (pass --public-key)"
-        console.print(f"valid: {body['name']} ({body['human_id']}), owner {body['owner']}, status {body['status']} "
+        out.print(f"valid: {body['name']} ({body['human_id']}), owner {body['owner']}, status {body['status']} "
                       f"at ledger entry {body['ledger_seq']}; checked with {trust}", highlight=False)

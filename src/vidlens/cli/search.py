@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, console, open_platform, print_json
+from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, log, open_platform, out, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +41,7 @@ def search(
             raise UsageError(f"cannot read the query image {image}: {exc.strerror or exc}") from None
     platform = open_platform(data_dir, config)
     svc = platform.service("search")
-    with console.status("indexing new moments…", spinner="dots"):
+    with log.status("indexing new moments…", spinner="dots"):
         svc.refresh()
     result = svc.search(query, image=data, limit=limit, offset=offset,
                         filters=Filters(person=person, label=label, language=language))
@@ -50,7 +50,7 @@ def search(
                              for h in result["hits"]]})
         return
     if not result["hits"]:
-        console.print("no moments found")
+        out.print("no moments found")
     for h in result["hits"]:
         why = "; ".join(f"{e['ranker']} ({e['kind']}): {e['text'][:80]}" for e in h["evidence"])
         typer.echo(f"{h['path']}  {_ts(h['start'])}-{_ts(h['end'])}  {h['score']:.4f}  {why}")
@@ -71,6 +71,6 @@ def similar(
         print_json(result)
         return
     if not result["videos"]:
-        console.print("no similar videos found")
+        out.print("no similar videos found")
     for v in result["videos"]:
         typer.echo(f"{v['path']}  {v['score']:.3f}  {len(v['shared'])} shared moment(s)")
