@@ -50,9 +50,12 @@ def test_client_file_names_never_choose_the_path(env, synth_clip: Path, name: st
     assert "/" not in title and "\\" not in title and "\x00" not in title
 
 
-def test_unknown_extension_is_stored_as_bin(env, synth_clip: Path) -> None:
-    body = env.upload(synth_clip, name="clip.php")
-    assert (env.platform.data_dir / "uploads" / f"{body['video_id']}.bin").is_file()
+@pytest.mark.parametrize("name", ["clip.php", "", "x" * 300 + ".mp4", "clip.avi"])
+def test_the_stored_type_comes_from_the_content_not_the_name(env, synth_clip: Path, name: str) -> None:
+    body = env.upload(synth_clip, name=name)
+    assert (env.platform.data_dir / "uploads" / f"{body['video_id']}.mp4").is_file()
+    r = env.client.get(f"/api/videos/{body['video_id']}/file", headers=env.auth("viewer"))
+    assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
 
 
 def test_oversized_upload_is_refused_without_keeping_bytes(env_factory, synth_clip: Path) -> None:

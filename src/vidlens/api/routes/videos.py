@@ -3,7 +3,6 @@ timeline. Everything about a video's analysis is read from its stored document (
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.api.uploads import receive_multipart
 from vidlens.errors import NotFoundError, UsageError
+from vidlens.media.formats import media_type
 
 router = APIRouter(prefix="/api/videos", tags=["videos"])
 
@@ -137,8 +137,7 @@ def video_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(ser
     path = Path(video.uri)
     if not path.is_file():
         raise NotFoundError(f"the file of video {video.id[:12]} is no longer on disk")
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(path, media_type=media_type(video)[1], headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/{video_id}/shots", summary="Shots with times, keyframe and thumbnail blob keys")
