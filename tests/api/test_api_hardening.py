@@ -41,3 +41,13 @@ def test_svg_through_the_resumable_api_is_refused_and_deleted(env) -> None:
     r = env.client.post(f"/api/uploads/{up['id']}/complete", headers=h)
     assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media"
     assert _stored_files(env) == [] and _video_rows(env) == 0
+
+
+def test_the_database_and_uploads_are_private_to_the_server_user(env, synth_clip: Path) -> None:
+    env.upload(synth_clip)
+    data = env.platform.data_dir
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    db_files = [p for p in data.iterdir() if p.name.startswith("vidlens.db")]
+    assert db_files and all(mode(p) == 0o600 for p in db_files), {p.name: oct(mode(p)) for p in db_files}
+    assert mode(data) == 0o700 and mode(data / "uploads") == 0o700 and mode(data / "uploads" / ".partial") == 0o700
+    assert [oct(mode(p)) for p in _stored_files(env)] == ["0o600"]
