@@ -51,3 +51,71 @@ def test_the_database_and_uploads_are_private_to_the_server_user(env, synth_clip
     assert db_files and all(mode(p) == 0o600 for p in db_files), {p.name: oct(mode(p)) for p in db_files}
     assert mode(data) == 0o700 and mode(data / "uploads") == 0o700 and mode(data / "uploads" / ".partial") == 0o700
     assert [oct(mode(p)) for p in _stored_files(env)] == ["0o600"]
+
+
+# -- numbers and error bodies ----------------------------------------------------------------------
+TOO_BIG = str(2**63)
+
+
+def _envelope(r, status: int, code: str) -> dict:
+    assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
+
+
+@pytest.mark.parametrize("method,path", [
+    ("get", f"/api/jobs/{TOO_BIG}"), ("post", f"/api/jobs/{TOO_BIG}/cancel"),
+    ("post", f"/api/jobs/{TOO_BIG}/retry"), ("get", f"/api/review/{TOO_BIG}"),
+    ("delete", f"/api/keys/{TOO_BIG}"), ("get", f"/api/videos?offset={TOO_BIG}"),
+    ("get", f"/api/review?offset={TOO_BIG}"), ("get", f"/api/jobs/-{TOO_BIG}0"),
+])
+def test_integers_past_64_bits_are_refused_at_the_edge(env, method: str, path: str) -> None:
+    err = _envelope(getattr(env.client, method)(path, headers=env.auth("admin")), 422, "validation_failed")
+    assert "9223372036854775807" in err["message"]
+
+
+def test_a_review_decision_on_a_huge_id_is_refused(env) -> None:
+    r = env.client.post(f"/api/review/{TOO_BIG}/decision", json={"decision": "approve", "reason": "x"},
+                        headers=env.auth("admin"))
+    _envelope(r, 422, "validation_failed")
+
+
+def test_405_names_every_method_of_the_path(env) -> None:
+    r = env.client.delete("/api/videos", headers=env.auth("admin"))
+    _envelope(r, 405, "method_not_allowed")
+    assert r.headers["allow"] == "GET, POST"
+    r = env.client.patch("/api/uploads/0123", headers=env.auth("admin"))
+    assert r.headers["allow"] == "GET, PUT, DELETE"
+
+
+def test_an_unsatisfiable_range_comes_in_the_envelope(env, synth_clip: Path) -> None:
+    vid = env.upload(synth_clip)["video_id"]
+    r = env.client.get(f"/api/videos/{vid}/file", headers={**env.auth("viewer"), "Range": "bytes=999999999-"})
+    _envelope(r, 416, "range_not_satisfiable")
+    assert r.headers["content-range"] == f"bytes */{synth_clip.stat().st_size}"
+    r = env.client.get(f"/api/videos/{vid}/file", headers={**env.auth("viewer"), "Range": "pages=1-2"})
+    _envelope(r, 400, "bad_request")
+
+
+def test_an_unexpected_failure_is_a_500_envelope_without_server_details(env, monkeypatch) -> None:
+    secret = str(env.platform.data_dir / "vidlens.db")
+
+    def broken(*_a, **_k):
+        raise RuntimeError(f"disk I/O error at {secret}")
+
+    monkeypatch.setattr(env.platform.jobs, "list", broken)
+    err = _envelope(env.client.get("/api/jobs", headers=env.auth("viewer")), 500, "internal")
+    assert secret not in err["message"] and "RuntimeError" not in err["message"]
+    assert err["details"]["reference"] in err["message"]
+
+
+def test_media_errors_show_no_server_path_or_libav_log(env, synth_clip: Path) -> None:
+    data = synth_clip.read_bytes()
+    moov = data.find(b"moov")
+    broken = data[: moov - 4] + b"\0" * 64 if moov > len(data) // 2 else data[: len(data) // 2]
+    r = env.client.post("/api/videos", files={"file": ("x.mp4", broken, "video/mp4")}, headers=env.auth("reviewer"))
+    assert r.status_code in (415, 422), r.text
+    text = r.text
+    assert str(env.platform.data_dir) not in text and "log_tail" not in text and "path" not in r.json()["error"]["details"]
