@@ -122,6 +122,13 @@ class JobError(VidLensError):
     code = "job_failed"
 
 
+class AnalysisFailedError(JobError):
+    """An analysis stored its document but the video is not analysed: every analyzer failed, or some
+    failed because the file itself is damaged. ``details["failed"]`` names them; a retry cannot help."""
+
+    code = "analysis_failed"
+
+
 class MediaError(VidLensError):
     """A media file could not be read or written.
 

@@ -119,3 +119,29 @@ def test_media_errors_show_no_server_path_or_libav_log(env, synth_clip: Path) ->
     assert r.status_code in (415, 422), r.text
     text = r.text
     assert str(env.platform.data_dir) not in text and "log_tail" not in text and "path" not in r.json()["error"]["details"]
+
+
+# -- damaged files and repeated requests -----------------------------------------------------------
+def test_a_truncated_mp4_ends_failed_and_names_the_analyzers_that_failed(env, synth_clip: Path,
+                                                                         tmp_path: Path) -> None:
+    import subprocess
+
+    from vidlens.media.ffmpeg import ffmpeg_exe
+
+    whole = tmp_path / "faststart.mp4"  # index first, so a cut file still opens with its full duration
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(synth_clip), "-c", "copy", "-movflags",
+                    "+faststart", str(whole)], check=True)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.3)])
+    body = env.upload(cut)
+    assert env.run_jobs() == 1
+    job = env.client.get(f"/api/jobs/{body['job_id']}", headers=env.auth("viewer")).json()
+    assert job["status"] == "failed" and job["error_code"] == "analysis_failed", job
+    failed = job["error_detail"]["failed"]
+    assert "shots" in failed and all(name in job["error_message"] for name in failed)
+    assert job["attempts"] == 1  # a damaged file is not retried
+    listed = env.client.get("/api/videos", headers=env.auth("viewer")).json()["videos"][0]
+    assert listed["status"] == "failed" and sorted(listed["failed"]) == sorted(failed)
+    document = env.client.get(f"/api/videos/{body['video_id']}/document", headers=env.auth("viewer")).text
+    assert str(env.platform.data_dir) not in document and "log_tail" not in document

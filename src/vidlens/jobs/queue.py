@@ -21,7 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from vidlens.errors import ConflictError, MediaError, NotFoundError, UsageError, VidLensError
+from vidlens.errors import (
+    AnalysisFailedError,
+    ConflictError,
+    MediaError,
+    NotFoundError,
+    UsageError,
+    VidLensError,
+)
 from vidlens.settings import JobSettings
 from vidlens.store.db import Store
 from vidlens.store.schema import jobs
@@ -67,7 +74,7 @@ class Job:
 
 def _is_permanent(error: BaseException) -> bool:
     """Errors that a retry cannot fix."""
-    return isinstance(error, (MediaError, UsageError, NotFoundError))
+    return isinstance(error, (MediaError, UsageError, NotFoundError, AnalysisFailedError))
 
 
 class JobQueue:

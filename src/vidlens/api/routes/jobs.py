@@ -9,11 +9,19 @@ from fastapi import APIRouter, Depends, Query, Request
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
-from vidlens.errors import UsageError
-from vidlens.jobs.queue import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
+from vidlens.errors import UsageError, public_details
+from vidlens.jobs.queue import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+
+
+def public_job(job: Job | dict[str, Any]) -> dict[str, Any]:
+    """A job as API clients see it: its error's libav log, command and paths stay in the job table."""
+    d = job.to_dict() if isinstance(job, Job) else dict(job)
+    if d.get("error_detail"):
+        d["error_detail"] = public_details(d["error_detail"])
+    return d
 
 
 @router.get("", summary="Jobs, newest first, with progress and errors")
@@ -27,13 +35,13 @@ def list_jobs(
     if status is not None and status not in STATUSES:
         raise UsageError(f"unknown job status '{status}': expected one of {', '.join(STATUSES)}")
     return {
-        "jobs": [j.to_dict() for j in svc.platform.jobs.list(status=status, limit=limit, video_id=video_id)]
+        "jobs": [public_job(j) for j in svc.platform.jobs.list(status=status, limit=limit, video_id=video_id)]
     }
 
 
 @router.get("/{job_id}", summary="One job")
 def get_job(job_id: int, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
-    return svc.platform.jobs.get(job_id).to_dict()
+    return public_job(svc.platform.jobs.get(job_id))
 
 
 @router.post("/{job_id}/cancel", summary="Cancel a queued job or ask a running one to stop")
@@ -42,7 +50,7 @@ def cancel_job(
 ) -> dict[str, Any]:
     job = svc.platform.jobs.cancel(job_id)
     audit.note(request, "job.cancel", f"job:{job_id}")
-    return job.to_dict()
+    return public_job(job)
 
 
 @router.post("/{job_id}/retry", summary="Queue a failed or cancelled job again")
@@ -51,4 +59,4 @@ def retry_job(
 ) -> dict[str, Any]:
     job = svc.platform.jobs.retry(job_id)
     audit.note(request, "job.retry", f"job:{job_id}")
-    return job.to_dict()
+    return public_job(job)

@@ -15,6 +15,7 @@ from vidlens.analyze.views import timeline
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.routes.jobs import public_job
 from vidlens.api.uploads import receive_multipart
 from vidlens.errors import NotFoundError, UsageError
 from vidlens.media.formats import media_type
@@ -115,6 +116,7 @@ def list_videos(
 def get_video(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
     detail = svc.platform.catalog.detail(video_id)
     detail["uploaded_by"] = svc.uploads.uploaded_by(detail["id"])
+    detail["jobs"] = [public_job(j) for j in detail["jobs"]]
     return detail
 
 
@@ -124,7 +126,7 @@ def get_document(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
     doc = svc.platform.catalog.document(video.id)
     if doc is None:
         raise NotFoundError(f"video {video.id[:12]} has not been analysed yet")
-    return doc
+    return {**doc, "video": {k: v for k, v in doc.get("video", {}).items() if k != "uri"}}  # no server path
 
 
 @router.get(
