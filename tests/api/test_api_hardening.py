@@ -145,3 +145,16 @@ def test_a_truncated_mp4_ends_failed_and_names_the_analyzers_that_failed(env, sy
     assert listed["status"] == "failed" and sorted(listed["failed"]) == sorted(failed)
     document = env.client.get(f"/api/videos/{body['video_id']}/document", headers=env.auth("viewer")).text
     assert str(env.platform.data_dir) not in document and "log_tail" not in document
+
+
+def test_repeated_reanalysis_requests_merge_into_the_queued_job(env, synth_clip: Path) -> None:
+    vid = env.upload(synth_clip)["video_id"]
+    h = env.auth("reviewer")
+    ids = {env.client.post(f"/api/videos/{vid}/analyze", headers=h).json()["id"] for _ in range(20)}
+    jobs = env.client.get(f"/api/jobs?video_id={vid}", headers=h).json()["jobs"]
+    assert len(ids) == 1 and len(jobs) == 1 and jobs[0]["status"] == "queued"
+    assert "analyzers" not in jobs[0]["payload"]  # all analyzers, as the upload asked
+    assert env.run_jobs() == 1
+    one = env.client.post(f"/api/videos/{vid}/analyze?analyzers=shots", headers=h).json()
+    two = env.client.post(f"/api/videos/{vid}/analyze?analyzers=technical", headers=h).json()
+    assert one["id"] == two["id"] and two["payload"]["analyzers"] == ["shots", "technical"]

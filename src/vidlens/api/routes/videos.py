@@ -183,7 +183,8 @@ def get_timeline(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
     return timeline(doc)
 
 
-@router.post("/{video_id}/analyze", status_code=202, summary="Queue analysis again (all or named analyzers)")
+@router.post("/{video_id}/analyze", status_code=202,
+             summary="Queue analysis again (all or named analyzers); merged into the video's queued analysis")
 def reanalyze(
     video_id: str,
     request: Request,
@@ -196,9 +197,6 @@ def reanalyze(
     unknown = sorted(set(analyzers or []) - known)
     if unknown:
         raise UsageError(f"unknown analyzer(s) {', '.join(unknown)}; installed: {', '.join(sorted(known))}")
-    payload: dict[str, Any] = {"video_id": video.id}
-    if analyzers:
-        payload["analyzers"] = analyzers
-    job = svc.platform.jobs.enqueue("analyze", payload, video_id=video.id)
+    job = svc.platform.catalog.queue_analysis(video.id, analyzers or None)
     audit.note(request, "video.analyze", f"video:{video.id}", job_id=job.id, analyzers=analyzers)
-    return job.to_dict()
+    return public_job(job)
