@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from vidlens.store.schema import videos
 
+PASSWORD = "correct horse battery"  # every test user's (conftest.py)
 SVG = (b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" '
        b'height="64"><rect width="64" height="64" fill="red"/></svg>\n')
 
@@ -158,3 +159,41 @@ def test_repeated_reanalysis_requests_merge_into_the_queued_job(env, synth_clip:
     one = env.client.post(f"/api/videos/{vid}/analyze?analyzers=shots", headers=h).json()
     two = env.client.post(f"/api/videos/{vid}/analyze?analyzers=technical", headers=h).json()
     assert one["id"] == two["id"] and two["payload"]["analyzers"] == ["shots", "technical"]
+
+
+# -- login guessing ---------------------------------------------------------------------------------
+def _try_login(env, user: str, password: str):
+    import re
+
+    page = env.client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return env.client.post("/login", data={"username": user, "password": password, "csrf_token": token},
+                           follow_redirects=False, headers={"Accept": "application/json"})
+
+
+def _failed_logins(env) -> list[dict]:
+    from vidlens.api import audit
+
+    with env.platform.store.read() as conn:
+        return [e for e in audit.list_audit(conn, limit=1000) if e["action"] == "login.failed"]
+
+
+def test_logins_are_throttled_per_account_and_every_failure_is_audited(env_factory) -> None:
+    env = env_factory(serve={"login_failures_per_account": 5, "login_failures_per_address": 50})
+    for _ in range(5):
+        assert _try_login(env, "admin", "wrong-password").status_code == 303
+    r = _try_login(env, "admin", PASSWORD)  # even the right password waits now
+    err = _envelope(r, 429, "rate_limited")
+    assert int(r.headers["retry-after"]) > 0 and err["details"]["scope"] == "account"
+    assert _try_login(env, "viewer", PASSWORD).headers["location"] == "/"  # other accounts are not locked out
+    failed = _failed_logins(env)
+    assert len(failed) == 6 and {e["actor"] for e in failed} == {"admin"} and failed[0]["status_code"] == 429
+    assert all(e["detail"]["address"] == "testclient" and e["via"] == "login" for e in failed)
+
+
+def test_logins_are_throttled_per_address(env_factory) -> None:
+    env = env_factory(serve={"login_failures_per_account": 50, "login_failures_per_address": 8})
+    for i in range(8):
+        assert _try_login(env, f"user{i}", "guess").status_code == 303
+    err = _envelope(_try_login(env, "someone-else", "guess"), 429, "rate_limited")
+    assert err["details"]["scope"] == "address" and len(_failed_logins(env)) == 9

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidlens import __version__
 from vidlens.api import audit
-from vidlens.api.auth import ROLES, Accounts, RateLimiter
+from vidlens.api.auth import ROLES, Accounts, LoginThrottle, RateLimiter
 from vidlens.api.bounds import bound_openapi, check_int_bounds
 from vidlens.api.deps import SAFE_METHODS, Services
 from vidlens.capability import CapabilityError, NavItem
@@ -278,6 +278,8 @@ def create_app(platform: Platform) -> FastAPI:
         search=platform.service("search"),
         review=platform.service("review"),
         signer=TimestampSigner(session_secret(platform), salt="vidlens.session"),
+        logins=LoginThrottle(serve.login_failures_per_account, serve.login_failures_per_address,
+                             serve.login_window_s),
     )
     app = FastAPI(
         title="VidLens",
