@@ -197,3 +197,40 @@ def test_logins_are_throttled_per_address(env_factory) -> None:
         assert _try_login(env, f"user{i}", "guess").status_code == 303
     err = _envelope(_try_login(env, "someone-else", "guess"), 429, "rate_limited")
     assert err["details"]["scope"] == "address" and len(_failed_logins(env)) == 9
+
+
+# -- abandoned uploads ------------------------------------------------------------------------------
+def test_open_uploads_are_capped_per_user_and_expire_when_abandoned(env_factory) -> None:
+    from vidlens.api.tables import uploads
+
+    env = env_factory(serve={"max_open_uploads_per_user": 3, "upload_ttl_s": 3600})
+    h = env.auth("reviewer")
+    made = [env.client.post("/api/uploads", json={"filename": "a.mp4", "size": 100}, headers=h) for _ in range(4)]
+    assert [r.status_code for r in made] == [201, 201, 201, 409]
+    assert made[3].json()["error"]["details"] == {"open": 3, "limit": 3}
+    other = env.client.post("/api/uploads", json={"filename": "a.mp4", "size": 100}, headers=env.auth("admin"))
+    assert other.status_code == 201  # the cap is per user
+    first = made[0].json()["id"]
+    assert env.client.delete(f"/api/uploads/{first}", headers=h).status_code == 200
+    assert env.client.post("/api/uploads", json={"filename": "a.mp4", "size": 100}, headers=h).status_code == 201
+
+    partial = env.platform.data_dir / "uploads" / ".partial"
+    orphan = partial / ("f" * 32 + ".part")  # a multipart upload cut off by a crash
+    orphan.write_bytes(b"x")
+    import os
+    import time
+
+    os.utime(orphan, (time.time() - 7200, time.time() - 7200))
+    with env.platform.store.tx() as conn:  # a day passes without a chunk
+        conn.execute(uploads.update().values(updated_at=time.time() - 7200))
+    second = made[1].json()["id"]
+    state = env.client.get(f"/api/uploads/{second}", headers=h).json()
+    assert state["status"] == "expired" and not (partial / f"{second}.part").exists()
+    assert env.client.put(f"/api/uploads/{second}", content=b"x" * 100,
+                          headers={**h, "Content-Range": "bytes 0-99/100"}).status_code == 409
+    fresh = env.client.post("/api/uploads", json={"filename": "a.mp4", "size": 100}, headers=h)
+    assert fresh.status_code == 201
+    assert [p.name for p in partial.iterdir()] == [f"{fresh.json()['id']}.part"]  # the orphan went too
+    with env.platform.store.read() as conn:
+        statuses = sorted(r.status for r in conn.execute(sa.select(uploads.c.status)))
+    assert statuses == ["aborted", "expired", "expired", "expired", "expired", "open"]

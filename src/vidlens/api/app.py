@@ -292,6 +292,7 @@ def create_app(platform: Platform) -> FastAPI:
         dependencies=[Depends(check_int_bounds)],
     )
     app.state.services = svc
+    svc.uploads.expire_abandoned()  # uploads abandoned while the server was down
     _install_error_handlers(app)
 
     @app.get("/api/health", tags=["meta"], summary="Liveness; no authentication")

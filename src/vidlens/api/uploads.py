@@ -128,13 +128,16 @@ class PartialFile:
 
 
 class UploadStore:
-    def __init__(self, store: Store, catalog: Catalog, root: Path, *, limit: int, chunk_bytes: int) -> None:
+    def __init__(self, store: Store, catalog: Catalog, root: Path, *, limit: int, chunk_bytes: int,
+                 ttl_s: float = 24 * 3600.0, max_open_per_user: int = 10) -> None:
         self.store = store
         self.catalog = catalog
         self.root = root
         self.partial_dir = self.root / ".partial"
         self.limit = limit
         self.chunk_bytes = chunk_bytes
+        self.ttl_s = ttl_s
+        self.max_open_per_user = max_open_per_user
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -144,7 +147,8 @@ class UploadStore:
         media = ctx.root_settings.media
         return cls(ctx.store, ctx.service("catalog"), ctx.data_dir / "uploads",
                    limit=min(serve.max_upload_bytes, media.max_file_bytes),
-                   chunk_bytes=serve.upload_chunk_bytes)
+                   chunk_bytes=serve.upload_chunk_bytes, ttl_s=serve.upload_ttl_s,
+                   max_open_per_user=serve.max_open_uploads_per_user)
 
     def new_partial(self) -> PartialFile:
         return PartialFile(self.partial_dir / f"{secrets.token_hex(16)}.part", self.limit).open()
@@ -222,11 +226,19 @@ class UploadStore:
                 f"upload of {size} bytes exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
                 details={"limit_bytes": self.limit},
             )
+        self.expire_abandoned()
         upload_id = secrets.token_hex(16)
         now = time.time()
         private_dir(self.partial_dir)
-        os.close(os.open(self.partial_dir / f"{upload_id}.part", os.O_WRONLY | os.O_CREAT, 0o600))
         with self.store.tx() as conn:
+            open_now = conn.execute(sa.select(sa.func.count()).select_from(uploads).where(
+                uploads.c.user_id == principal.user_id, uploads.c.status == "open")).scalar_one()
+            if open_now >= self.max_open_per_user:
+                raise ConflictError(
+                    f"{principal.name} has {open_now} open uploads, the most allowed "
+                    "(serve.max_open_uploads_per_user); complete or DELETE one first",
+                    details={"open": open_now, "limit": self.max_open_per_user})
+            os.close(os.open(self.partial_dir / f"{upload_id}.part", os.O_WRONLY | os.O_CREAT, 0o600))
             conn.execute(
                 uploads.insert().values(
                     id=upload_id,
@@ -241,9 +253,32 @@ class UploadStore:
             )
         return self.get(upload_id, principal)
 
+    def expire_abandoned(self) -> int:
+        """Expire open uploads that received nothing for ``ttl_s`` and delete their bytes, and any partial
+        file that old that no open upload owns (a request cut off by a crash). Returns how many expired."""
+        cutoff = time.time() - self.ttl_s
+        with self.store.tx() as conn:
+            stale = [r.id for r in conn.execute(sa.select(uploads.c.id).where(
+                uploads.c.status == "open", uploads.c.updated_at < cutoff))]
+            if stale:
+                conn.execute(uploads.update().where(uploads.c.id.in_(stale))
+                             .values(status="expired", updated_at=time.time()))
+            live = {r.id for r in conn.execute(sa.select(uploads.c.id).where(uploads.c.status == "open"))}
+        if self.partial_dir.is_dir():
+            for part in self.partial_dir.glob("*.part"):
+                try:
+                    if part.stem not in live and part.stat().st_mtime < cutoff:
+                        part.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    pass
+        for upload_id in stale:
+            (self.partial_dir / f"{upload_id}.part").unlink(missing_ok=True)
+        return len(stale)
+
     def get(self, upload_id: str, principal: Principal) -> dict[str, Any]:
         if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
             raise NotFoundError(f"no upload '{upload_id}'")
+        self._expire_if_stale(upload_id)
         with self.store.read() as conn:
             row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
         if row is None or (row.user_id != principal.user_id and not principal.has("admin")):
@@ -252,6 +287,14 @@ class UploadStore:
         d["offset"] = d["received_bytes"]
         d["chunk_bytes"] = self.chunk_bytes
         return d
+
+    def _expire_if_stale(self, upload_id: str) -> None:
+        with self.store.tx() as conn:
+            res = conn.execute(uploads.update().where(
+                uploads.c.id == upload_id, uploads.c.status == "open",
+                uploads.c.updated_at < time.time() - self.ttl_s).values(status="expired", updated_at=time.time()))
+        if res.rowcount:
+            (self.partial_dir / f"{upload_id}.part").unlink(missing_ok=True)
 
     async def put_chunk(
         self, upload_id: str, principal: Principal, content_range: str | None, body: AsyncIterator[bytes]
