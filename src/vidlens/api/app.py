@@ -25,9 +25,9 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidlens import __version__
-from vidlens.api import audit
+from vidlens.api import audit, openapi
 from vidlens.api.auth import ROLES, Accounts, LoginThrottle, RateLimiter
-from vidlens.api.bounds import bound_openapi, check_int_bounds
+from vidlens.api.bounds import check_int_bounds
 from vidlens.api.deps import SAFE_METHODS, Services
 from vidlens.capability import CapabilityError, NavItem
 from vidlens.errors import AuthError, RateLimitedError, VidLensError
@@ -301,5 +301,6 @@ def create_app(platform: Platform) -> FastAPI:
 
     _include_routers(app, platform)
     app.state.nav = _install_pages(app, platform)
+    openapi.install(app)
     app.add_middleware(EdgeMiddleware, services=svc)
     return app
