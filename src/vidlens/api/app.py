@@ -301,6 +301,6 @@ def create_app(platform: Platform) -> FastAPI:
 
     _include_routers(app, platform)
     app.state.nav = _install_pages(app, platform)
-    openapi.install(app)
+    openapi.install(app, {"analyzer": sorted(p.manifest.name for p in platform.plugins.of_kind("analyzer"))})
     app.add_middleware(EdgeMiddleware, services=svc)
     return app

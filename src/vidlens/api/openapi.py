@@ -51,8 +51,25 @@ def errors(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-def complete(doc: dict[str, Any]) -> dict[str, Any]:
-    """Add the platform-wide error answers and integer bounds to every operation of ``doc``."""
+def enum_of(name: str) -> dict[str, Any]:
+    """``json_schema_extra`` for a parameter whose values are known only when the app is built (the
+    installed analyzers): ``complete`` lists ``enums[name]`` in its schema."""
+    return {"x-enum-of": name}
+
+
+def _fill_enums(schema: dict[str, Any], enums: dict[str, list[str]]) -> None:
+    name = schema.pop("x-enum-of", None)
+    if name is not None:
+        target = schema.get("items", schema)
+        for sub in target.get("anyOf", [target]):
+            if sub.get("type") == "array":
+                sub["items"]["enum"] = enums[name]
+            elif sub.get("type") == "string":
+                sub["enum"] = enums[name]
+
+
+def complete(doc: dict[str, Any], enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Add the platform-wide error answers, integer bounds and the ``enum_of`` values to ``doc``."""
     doc.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for schemas in (doc["components"]["schemas"],):
         schemas.pop("HTTPValidationError", None)
@@ -63,11 +80,15 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = op["responses"]
             params = op.get("parameters", [])
+            for param in params:
+                _fill_enums(param.get("schema", {}), enums or {})
             wanted: list[int] = []
             if path not in _PUBLIC:
                 wanted += [401, 403, 429]
             if any(p.get("in") == "path" for p in params):
                 wanted.append(404)
+            if "requestBody" in op:
+                wanted.append(400)  # a body that does not parse
             if params or "requestBody" in op:
                 wanted.append(422)
             for status in wanted:
@@ -80,13 +101,13 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
     return bound_openapi(doc)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, enums: dict[str, list[str]]) -> None:
     """Serve ``complete(...)`` of FastAPI's document as ``/openapi.json``."""
     default = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(default())
+            app.openapi_schema = complete(default(), enums)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

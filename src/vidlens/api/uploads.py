@@ -28,7 +28,14 @@ from anyio import to_thread
 
 from vidlens.api.settings import ServeSettings
 from vidlens.api.tables import uploads, video_uploads
-from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, UsageError, VidLensError
+from vidlens.errors import (
+    ConflictError,
+    MediaError,
+    NotFoundError,
+    UnsupportedMediaError,
+    UsageError,
+    VidLensError,
+)
 from vidlens.media.formats import media_type
 from vidlens.media.probe import probe
 
@@ -159,7 +166,11 @@ class UploadStore:
         remember who uploaded it."""
         try:
             suffix, _ = media_type(probe(partial_path, require_video=False, sha256=digest))
-        except BaseException:  # not media (or not readable): nothing of it is kept
+        except MediaError as exc:  # not media: nothing of it is kept, and the message names the upload
+            partial_path.unlink(missing_ok=True)
+            exc.message = exc.message.replace(partial_path.name, display_name(client_name))
+            raise
+        except BaseException:
             partial_path.unlink(missing_ok=True)
             raise
         final = private_dir(self.root) / f"{digest}{suffix}"

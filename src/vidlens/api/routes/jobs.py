@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
-from vidlens.errors import UsageError, public_details
-from vidlens.jobs.queue import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
+from vidlens.api.openapi import errors
+from vidlens.errors import public_details
+from vidlens.jobs.queue import Job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
 
 
 def public_job(job: Job | dict[str, Any]) -> dict[str, Any]:
@@ -26,14 +26,12 @@ def public_job(job: Job | dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", summary="Jobs, newest first, with progress and errors")
 def list_jobs(
-    status: str | None = Query(None, description=" | ".join(STATUSES)),
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None,
     video_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     _: Principal = Viewer,
     svc: Services = Depends(services),
 ) -> dict[str, Any]:
-    if status is not None and status not in STATUSES:
-        raise UsageError(f"unknown job status '{status}': expected one of {', '.join(STATUSES)}")
     return {
         "jobs": [public_job(j) for j in svc.platform.jobs.list(status=status, limit=limit, video_id=video_id)]
     }
@@ -44,7 +42,8 @@ def get_job(job_id: int, _: Principal = Viewer, svc: Services = Depends(services
     return public_job(svc.platform.jobs.get(job_id))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a queued job or ask a running one to stop")
+@router.post("/{job_id}/cancel", summary="Cancel a queued job or ask a running one to stop",
+             responses=errors(s409="The job has already ended"))
 def cancel_job(
     job_id: int, request: Request, _: Principal = Reviewer, svc: Services = Depends(services)
 ) -> dict[str, Any]:
@@ -53,7 +52,8 @@ def cancel_job(
     return public_job(job)
 
 
-@router.post("/{job_id}/retry", summary="Queue a failed or cancelled job again")
+@router.post("/{job_id}/retry", summary="Queue a failed or cancelled job again",
+             responses=errors(s409="The job has not failed or been cancelled"))
 def retry_job(
     job_id: int, request: Request, _: Principal = Reviewer, svc: Services = Depends(services)
 ) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
@@ -15,6 +15,7 @@ from vidlens.analyze.views import timeline
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.openapi import enum_of, errors
 from vidlens.api.routes.jobs import public_job
 from vidlens.api.uploads import receive_multipart
 from vidlens.errors import NotFoundError, UsageError
@@ -45,10 +46,8 @@ _UPLOAD_BODY = {
     status_code=201,
     summary="Upload a video (multipart field 'file'); analysis is queued",
     openapi_extra=_UPLOAD_BODY,
-    responses={
-        413: {"description": "Larger than serve.max_upload_bytes"},
-        415: {"description": "Not multipart, or the file is not a video"},
-    },
+    responses=errors(s413="Larger than serve.max_upload_bytes", s415="Not multipart, or the file is not a video",
+                     s422="The file is damaged or exceeds a media limit"),
 )
 async def upload_video(
     request: Request, principal: Principal = Reviewer, svc: Services = Depends(services)
@@ -91,9 +90,8 @@ def list_videos(
     q: str | None = Query(None, max_length=200, description="Substring of the title or file name"),
     min_duration_s: float | None = Query(None, ge=0),
     max_duration_s: float | None = Query(None, ge=0),
-    status: str | None = Query(
-        None, description="Analysis status: none, queued, analysing, analysed, partial (some analyzers "
-        "failed: see `failed`) or failed"
+    status: Literal["none", "queued", "analysing", "analysed", "partial", "failed"] | None = Query(
+        None, description="Analysis status; partial: some analyzers failed (see `failed`)"
     ),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -133,6 +131,7 @@ def get_document(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
     "/{video_id}/file",
     summary="The original file; supports HTTP Range so players can seek",
     response_class=FileResponse,
+    responses=errors(s400="Malformed Range header", s416="Range not satisfiable"),
 )
 def video_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
     video = svc.platform.catalog.get_video(video_id)
@@ -183,12 +182,12 @@ def get_timeline(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
     return timeline(doc)
 
 
-@router.post("/{video_id}/analyze", status_code=202,
+@router.post("/{video_id}/analyze", status_code=202, responses=errors(s400="Unknown analyzer"),
              summary="Queue analysis again (all or named analyzers); merged into the video's queued analysis")
 def reanalyze(
     video_id: str,
     request: Request,
-    analyzers: list[str] | None = Query(None),
+    analyzers: list[str] | None = Query(None, json_schema_extra=enum_of("analyzer")),
     principal: Principal = Reviewer,
     svc: Services = Depends(services),
 ) -> dict[str, Any]:
