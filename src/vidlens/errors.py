@@ -123,8 +123,7 @@ class JobError(VidLensError):
 
 
 class AnalysisFailedError(JobError):
-    """An analysis stored its document but the video is not analysed: every analyzer failed, or some
-    failed because the file itself is damaged. ``details["failed"]`` names them; a retry cannot help."""
+    """An analysis stored its document but every analyzer failed; ``details["failed"]`` names them."""
 
     code = "analysis_failed"
 

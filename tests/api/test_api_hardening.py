@@ -123,8 +123,8 @@ def test_media_errors_show_no_server_path_or_libav_log(env, synth_clip: Path) ->
 
 
 # -- damaged files and repeated requests -----------------------------------------------------------
-def test_a_truncated_mp4_ends_failed_and_names_the_analyzers_that_failed(env, synth_clip: Path,
-                                                                         tmp_path: Path) -> None:
+def test_a_truncated_mp4_job_says_partial_and_names_the_analyzers_that_failed(env, synth_clip: Path,
+                                                                               tmp_path: Path) -> None:
     import subprocess
 
     from vidlens.media.ffmpeg import ffmpeg_exe
@@ -138,14 +138,26 @@ def test_a_truncated_mp4_ends_failed_and_names_the_analyzers_that_failed(env, sy
     body = env.upload(cut)
     assert env.run_jobs() == 1
     job = env.client.get(f"/api/jobs/{body['job_id']}", headers=env.auth("viewer")).json()
-    assert job["status"] == "failed" and job["error_code"] == "analysis_failed", job
-    failed = job["error_detail"]["failed"]
-    assert "shots" in failed and all(name in job["error_message"] for name in failed)
-    assert job["attempts"] == 1  # a damaged file is not retried
+    result = job["result"]
+    assert result["status"] == "partial" and "shots" in result["failed"] and "speech" not in result["failed"]
+    assert sorted(result["failed"]) == sorted(n for n, a in result["analyzers"].items() if a["status"] != "ok")
     listed = env.client.get("/api/videos", headers=env.auth("viewer")).json()["videos"][0]
-    assert listed["status"] == "failed" and sorted(listed["failed"]) == sorted(failed)
+    assert listed["status"] == "partial" and sorted(listed["failed"]) == sorted(result["failed"])
     document = env.client.get(f"/api/videos/{body['video_id']}/document", headers=env.auth("viewer")).text
     assert str(env.platform.data_dir) not in document and "log_tail" not in document
+
+
+def test_an_analysis_whose_analyzers_all_fail_ends_failed_naming_them(env, synth_clip: Path) -> None:
+    body = env.upload(synth_clip)
+    env.client.post(f"/api/jobs/{body['job_id']}/cancel", headers=env.auth("reviewer"))
+    Path(env.platform.catalog.get_video(body["video_id"]).uri).write_bytes(b"\0" * 4096)  # lost under us
+    job = env.client.post(f"/api/videos/{body['video_id']}/analyze", params={"analyzers": ["shots", "technical"]},
+                          headers=env.auth("reviewer")).json()
+    assert env.run_jobs() == 1
+    job = env.client.get(f"/api/jobs/{job['id']}", headers=env.auth("viewer")).json()
+    assert job["status"] == "failed" and job["error_code"] == "analysis_failed", job
+    assert job["error_detail"]["failed"] == ["shots", "technical"] and "shots, technical" in job["error_message"]
+    assert job["attempts"] == 1  # not retried
 
 
 def test_repeated_reanalysis_requests_merge_into_the_queued_job(env, synth_clip: Path) -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vidlens.errors import AnalysisFailedError, CorruptMediaError, MediaError, UnsupportedMediaError
+from vidlens.errors import AnalysisFailedError
 from vidlens.jobs.steps import StepContext, step
 
 if TYPE_CHECKING:
     from vidlens.platform import Platform
-
-# an analyzer that failed with one of these failed because of the file, not because of itself
-MEDIA_ERROR_CODES = frozenset({MediaError.code, CorruptMediaError.code, UnsupportedMediaError.code})
 
 
 @step("analyze")
@@ -28,11 +25,10 @@ def analyze_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
     if not failed:
         return summary
     said = f"{len(failed)} of {len(outcome.analyzers)} analyzers failed ({', '.join(sorted(failed))})"
-    damaged = [e for e in failed.values() if e.get("code") in MEDIA_ERROR_CODES]
-    if outcome.status == "failed" or damaged:  # nothing usable, or the file itself is damaged: failed
-        cause = (damaged or list(failed.values()))[0].get("message", "")
+    if outcome.status == "failed":  # the stored document is failed: so is the job, naming every analyzer
+        cause = next(iter(failed.values())).get("message", "")
         raise AnalysisFailedError(f"{said}: {cause}", details={"failed": sorted(failed), "status": outcome.status})
-    return {**summary, "failed": sorted(failed)}  # some analyzers failed for their own reasons: partial
+    return {**summary, "failed": sorted(failed)}  # the document (and the library) say partial: so does the job
 
 
 @step("reindex")
