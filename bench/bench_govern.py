@@ -245,7 +245,7 @@ def bench_watermark(clips: list[Path], work: Path, riva_clips: int) -> list[str]
 
 
 def bench_labels(work: Path) -> list[str]:
-    from vidlens.govern.codecs import CODECS
+    from vidlens.govern.codecs import codecs
     from vidlens.govern.implicit import read_label, write_label
     from vidlens.govern.label import new_label
 
@@ -255,7 +255,7 @@ def bench_labels(work: Path) -> list[str]:
              "read.", "",
              "| format | file | write ms | read ms | survives stock transcode | after re-inject |",
              "|---|---|---|---|---|---|"]
-    for codec in CODECS:
+    for codec in codecs():
         d = work / codec.name
         d.mkdir()
         for path in codec.examples(d):
@@ -287,10 +287,9 @@ VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mpg", ".gif", ".mov"}
 
 def bench_explicit(media: Path, clips: list[Path], work: Path) -> list[str]:
     """Recall of the OCR check on labels we burn (zh and en), and its false alarms on the untouched corpus."""
-    from vidlens.govern.explicit import burn, detect_explicit_label
-    from vidlens.govern.ocr import rapid_ocr
+    from vidlens.govern.explicit import burn, default_ocr, detect_explicit_label
 
-    ocr = rapid_ocr()
+    ocr = default_ocr()
     hits, compliant, total = 0, 0, 0
     for clip in clips:
         for lang in ("zh", "en"):

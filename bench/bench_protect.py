@@ -323,7 +323,7 @@ def run_vidlens(queries: list[Query], timed: set[str]) -> tuple[dict[str, list[d
         vis["wall"] += time.perf_counter() - t
         vis["cpu"] += time.process_time() - c
     matcher = Matcher(reg)
-    matcher.visual_index.get()
+    matcher.indexes["visual"].get()
     preds: dict[str, list[dict]] = {}
     match_wall, match_cpu = [], []
     for q in queries:
@@ -331,7 +331,7 @@ def run_vidlens(queries: list[Query], timed: set[str]) -> tuple[dict[str, list[d
         t, c = time.perf_counter(), time.process_time()
         visual, audio = fingerprints(v)
         t1, c1 = time.perf_counter(), time.process_time()
-        found = matcher.match_fingerprints(visual, audio)
+        found = matcher.match_fingerprints({"visual": visual, "audio": audio})
         t2, c2 = time.perf_counter(), time.process_time()
         if str(q.path) in timed:
             fp["wall"] += t1 - t
@@ -450,9 +450,10 @@ def per_transform(queries: list[Query], preds: dict[str, list[dict]]) -> dict[st
 
 def scale_test() -> dict[str, float]:
     """Query a real 1-minute clip against 10,000 hours of synthetic anchors plus its true reference."""
+    from vidlens.protect.codes import ANCHOR_SLOTS
     from vidlens.protect.fingerprint import Fingerprint
     from vidlens.protect.index import BinaryIndex
-    from vidlens.protect.visual import ANCHOR_SLOTS, VisualFingerprinter
+    from vidlens.protect.visual import VisualFingerprinter
 
     hours = 10_000
     per_s = len(ANCHOR_SLOTS)  # anchors per reference second, as the real index keeps
@@ -462,36 +463,36 @@ def scale_test() -> dict[str, float]:
     real = BinaryIndex.build([("real", ref_fp)])
     codes = np.concatenate([rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64, endpoint=True), real.codes])
     refs = np.concatenate([(np.arange(n) // (3600 * per_s)).astype(np.uint32),
-                           np.full(len(real), hours, np.uint32)])
+                           np.full(len(real.codes), hours, np.uint32)])
     times = np.concatenate([(np.arange(n) // per_s % 3600).astype(np.float32), real.times])
     t = time.perf_counter()
-    index = BinaryIndex(codes, refs, times, [f"synthetic{i}" for i in range(hours)] + ["real"])
+    index = BinaryIndex.from_anchors(codes, refs, times, [f"synthetic{i}" for i in range(hours)] + ["real"])
     build_s = time.perf_counter() - t
     qv = probe(CACHE / "intel_one-by-one-person-detection__crf35.mp4")
     q = VisualFingerprinter().fingerprint(qv)
     sixty = Fingerprint(q.kind, q.version, q.duration_s, q.arrays, dict(q.meta))
-    index.candidates(sixty)  # warm
+    index.query(sixty)  # warm
     runs = []
     for _ in range(5):
         t = time.perf_counter()
-        cands = index.candidates(sixty)
+        cands = index.query(sixty)
         runs.append(time.perf_counter() - t)
     # a full minute of query: the long reference's first 60 s, re-encoded
     minute = CACHE / "one_minute_query.mp4"
     _encode(["-t", "60", "-i", str(MEDIA / REFS[6]), "-vf", "scale=-2:240", "-crf", "30", "-an"], minute)
     mq = VisualFingerprinter().fingerprint(probe(minute))
-    index.candidates(mq)
+    index.query(mq)
     mruns = []
     for _ in range(5):
         t = time.perf_counter()
-        mc = index.candidates(mq)
+        mc = index.query(mq)
         mruns.append(time.perf_counter() - t)
-    found = bool(mc) and index.refs[mc[0].ref] == "real"
-    return {"hours": hours, "per_s": per_s, "anchors": len(index), "build_s": build_s,
+    found = bool(mc) and mc[0].id == "real"
+    return {"hours": hours, "per_s": per_s, "anchors": len(index.codes), "build_s": build_s,
             "query_ms": 1000 * float(np.median(mruns)), "variants": int(mq.arrays["codes"].shape[1]),
             "query_frames": len(mq.arrays["times"]), "true_work_ranked_first": found,
             "short_query_ms": 1000 * float(np.median(runs)), "short_found": bool(cands) and
-            index.refs[cands[0].ref] == "real", "index_mib": (codes.nbytes + refs.nbytes + times.nbytes +
+            cands[0].id == "real", "index_mib": (codes.nbytes + refs.nbytes + times.nbytes +
                                                              4 * 4 * len(codes)) / 2**20}
 
 

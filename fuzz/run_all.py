@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 def seed(corpus: Path, name: str) -> None:
     """Seed files: the codec's own examples, unlabelled and labelled."""
-    from vidlens.govern.codecs import CODECS
+    from vidlens.govern.codecs import codecs
     from vidlens.govern.implicit import write_label
     from vidlens.govern.label import new_label
 
@@ -28,7 +28,7 @@ def seed(corpus: Path, name: str) -> None:
         (corpus / "bare.json").write_text(label.to_json())
         (corpus / "wrapped.json").write_text('{"AIGC": ' + label.to_json() + "}")
         return
-    codec = next(c for c in CODECS if c.name == name)
+    codec = next(c for c in codecs() if c.name == name)
     with tempfile.TemporaryDirectory() as tmp:
         for path in codec.examples(Path(tmp)):
             shutil.copy(path, corpus / path.name)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 
 def _codec_target(name: str) -> Callable[[bytes], None]:
-    from vidlens.govern.codecs import CODECS
+    from vidlens.govern.codecs import codecs
 
-    codec = next(c for c in CODECS if c.name == name)
+    codec = next(c for c in codecs() if c.name == name)
 
     def target(data: bytes) -> None:
         codec.read(io.BytesIO(data), len(data))
@@ -24,8 +24,8 @@ def _label_target(data: bytes) -> None:
 
 
 def targets() -> dict[str, Callable[[bytes], None]]:
-    from vidlens.govern.codecs import CODECS
+    from vidlens.govern.codecs import codecs
 
-    out = {c.name: _codec_target(c.name) for c in CODECS}
+    out = {c.name: _codec_target(c.name) for c in codecs()}
     out["label-json"] = _label_target
     return out

@@ -47,6 +47,7 @@ class NavItem:
     label: str
     path: str
     role: str = "viewer"
+    order: int = 50  # place in the bar, lowest first (Library 10 ... Settings 90); ties keep load order
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from vidlens.analyze.documents import failed_analyzers
 from vidlens.analyze.tables import documents
 from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
+from vidlens.hashing import sha256_file
 from vidlens.jobs.queue import QUEUED, Job, JobQueue
-from vidlens.media.probe import probe, sha256_file
+from vidlens.media.probe import probe
 from vidlens.services import ServiceContext
 from vidlens.settings import MediaSettings
 from vidlens.store.db import Store

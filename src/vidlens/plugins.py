@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -92,3 +93,9 @@ class PluginRegistry:
 
     def __len__(self) -> int:
         return len(self._by_name)
+
+
+@cache
+def discovered() -> PluginRegistry:
+    """The installed plugins, discovered once per process (``discovered.cache_clear()`` to look again)."""
+    return PluginRegistry.discover()

@@ -17,7 +17,6 @@ def test_api_migration_matches_the_tables(env) -> None:
         "users",
         "api_keys",
         "web_sessions",
-        "api_audit",
         "review_items",
         "uploads",
         "video_uploads",

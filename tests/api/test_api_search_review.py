@@ -186,7 +186,7 @@ def test_review_items_validate_their_input(env) -> None:
 def test_review_decision_and_audit_are_one_transaction(env) -> None:
     item = ReviewQueue(env.platform.store).create(kind="k", reason="r", subject="s")
     with env.platform.store.tx() as conn:
-        conn.execute(sa.text("DROP TABLE api_audit"))
+        conn.execute(sa.text("DROP TABLE govern_audit"))
     client = TestClient(env.client.app, raise_server_exceptions=False)
     r = client.post(
         f"/api/review/{item['id']}/decision",

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from vidlens.api.serverproc import running_server
-from vidlens.api.tables import api_audit
 from vidlens.cli.app import inner_main
+from vidlens.govern.tables import govern_audit
 from vidlens.platform import Platform
 from vidlens.settings import load_settings
 
@@ -111,6 +111,8 @@ def test_users_and_keys_commands(
     assert code == 4
     platform = Platform.from_settings(load_settings(data_dir=tmp_path / "data"))
     with platform.store.read() as conn:
-        rows = conn.execute(sa.select(api_audit.c.action, api_audit.c.via)).all()
+        rows = conn.execute(
+            sa.select(govern_audit.c.action, govern_audit.c.via).order_by(govern_audit.c.seq)
+        ).all()
     platform.close()
     assert [tuple(r) for r in rows] == [("user.create", "cli"), ("key.create", "cli"), ("key.revoke", "cli")]

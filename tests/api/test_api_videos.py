@@ -175,4 +175,4 @@ def test_every_api_write_is_audited(env, synth_clip: Path) -> None:
     assert got[3][0] == "viewer" and got[3][2] == 403
     assert entries[-1]["subject"] == f"video:{vid}" and entries[-1]["via"] == "key"
     with env.platform.store.read() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM api_audit WHERE method = 'GET'")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM govern_audit WHERE method = 'GET'")).scalar_one() == 0

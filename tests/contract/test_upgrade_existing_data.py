@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from vidlens.api.auth import Accounts
+from vidlens.govern import audit
 from vidlens.platform import Platform
 from vidlens.settings import load_settings
 
@@ -58,9 +59,21 @@ def test_a_0_1_0_data_dir_upgrades_without_loss(tmp_path: Path) -> None:
         expected["videos"] = [v | {"title": None} for v in before["videos"]]  # 0002_video_titles: NULL = filename
         del expected["search_sources"]  # api_0002: search entries are a projection of the stored document
         expected.update(documents=[], people=[], tracks=[])  # understand_0001: filled by the reindex job below
+        expected.update(identities=[], identity_faces=[])  # understand_0002: its projection, by the same job
         reindex = [j for j in after["jobs"] if j["kind"] == "reindex"]
         assert [j["status"] for j in reindex] == ["queued"] and after["jobs"][0] == before["jobs"][0]
         expected["jobs"] = before["jobs"] + reindex
+        # govern_0002: the audit chain is re-hashed in the ledger form (same seq, times, actions,
+        # subjects, details), api_audit's rows are appended to it, and the conversion is its last entry.
+        del expected["api_audit"]
+        kept = ("seq", "at", "action", "subject", "detail")
+        audit_after = after.pop("govern_audit")
+        old_audit = expected.pop("govern_audit")
+        assert [{k: r[k] for k in kept} for r in audit_after[:len(old_audit)]] == \
+            [{k: r[k] for k in kept} for r in old_audit]
+        assert len(audit_after) == len(old_audit) + len(before["api_audit"]) + 1
+        assert audit_after[-1]["action"] == "audit.migrate"
+        assert audit.verify(platform.store).ok
         assert after == expected
         assert platform.catalog.get_video(VIDEO_ID[:12]).id == VIDEO_ID
         assert Accounts(platform.store).resolve_key(API_KEY).name == "ada"

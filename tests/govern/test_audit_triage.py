@@ -30,41 +30,54 @@ def platform(platform_factory, database_url: str) -> Platform:  # type: ignore[n
 
 def _fill(platform: Platform, n: int = 5) -> None:
     for i in range(n):
-        audit.append(platform, "label.write", f"clip-{i}.mp4", {"label": "1", "i": i})
+        audit.append(platform.store, "label.write", f"clip-{i}.mp4", {"label": "1", "i": i})
 
 
-def test_chain_verifies_and_detects_edits(platform: Platform) -> None:
+def test_chain_verifies_and_names_the_first_edited_entry(platform: Platform) -> None:
     _fill(platform)
-    assert audit.verify(platform).ok
+    assert audit.verify(platform.store).ok
     with platform.store.tx() as conn:
         conn.execute(sa.update(govern_audit).where(govern_audit.c.seq == 3).values(subject="other.mp4"))
-    report = audit.verify(platform)
-    assert not report.ok and any("entry 3" in p and "edited" in p for p in report.problems)
+    report = audit.verify(platform.store)
+    assert not report.ok and report.first_broken == 3
+    assert any("entry 3" in p and "altered" in p for p in report.problems)
 
 
 def test_chain_detects_deleted_entries(platform: Platform) -> None:
     _fill(platform)
     with platform.store.tx() as conn:
         conn.execute(sa.delete(govern_audit).where(govern_audit.c.seq == 2))
-    assert any("gap" in p for p in audit.verify(platform).problems)
+    report = audit.verify(platform.store)
+    assert report.first_broken == 3 and any("gap" in p for p in report.problems)
 
 
 def test_chain_detects_silently_dropped_head(platform: Platform) -> None:
     _fill(platform)
     with platform.store.tx() as conn:
         conn.execute(sa.delete(govern_audit).where(govern_audit.c.seq <= 2))
-    assert not audit.verify(platform).ok
+    report = audit.verify(platform.store)
+    assert not report.ok and report.first_broken == 3 and "without a logged prune" in report.problems[0]
 
 
 def test_prune_respects_retention_and_is_logged(platform: Platform) -> None:
     _fill(platform, 4)
     days = platform.settings.govern.audit_retention_days
-    assert audit.prune(platform) == 0
-    dropped = audit.prune(platform, now=10**10 + days * 86400)
+    assert audit.prune(platform.store, days) == 0
+    dropped = audit.prune(platform.store, days, now=10**10 + days * 86400)
     assert dropped == 3  # the newest entry always stays, so the chain keeps its tail
-    report = audit.verify(platform)
+    report = audit.verify(platform.store)
     assert report.ok, report.problems
-    assert audit.entries(platform, limit=1)[0]["action"] == "audit.prune"
+    with platform.store.read() as conn:
+        assert audit.entries(conn, limit=1)[0]["action"] == "audit.prune"
+
+
+def test_unjsonable_detail_is_stored_as_it_hashes(platform: Platform) -> None:
+    """NaN, paths and tuples become what the database gives back, so the chain still verifies."""
+    audit.append(platform.store, "triage", "x.mp4", {"score": float("nan"), "path": Path("/a/b"), "pair": (1, 2)})
+    with platform.store.read() as conn:
+        detail = audit.entries(conn, limit=1)[0]["detail"]
+    assert detail == {"score": "nan", "path": "/a/b", "pair": [1, 2]}
+    assert audit.verify(platform.store).ok
 
 
 def test_retention_below_six_months_is_rejected() -> None:

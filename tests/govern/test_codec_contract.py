@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from vidlens.govern.codecs import CODECS
+from vidlens.govern.codecs import codecs
 from vidlens.govern.codecs.audio import Id3Codec, VorbisCommentCodec
 from vidlens.govern.codecs.base import LabelCodec
 from vidlens.govern.codecs.flv import FlvCodec
@@ -22,6 +22,7 @@ from vidlens.govern.codecs.ts import TsCodec
 from vidlens.govern.implicit import codec_for, read_label, write_label
 from vidlens.govern.label import new_label
 from vidlens.media.ffmpeg import ffmpeg_exe
+from vidlens.plugins import discovered
 
 LABEL = new_label("1", "001191110102MAD55U9H0F10002", "clip-0001")
 
@@ -43,7 +44,7 @@ class CodecContract:
     def test_examples_are_sniffed_by_this_codec_only_first(self, examples: list[Path]) -> None:
         assert examples
         for path in examples:
-            assert codec_for(path) is next(c for c in CODECS if type(c) is type(self.codec))
+            assert codec_for(path) is next(c for c in codecs() if type(c) is type(self.codec))
 
     def test_unlabelled_example_reads_clean(self, examples: list[Path]) -> None:
         for path in examples:
@@ -132,4 +133,11 @@ class TestMpegTs(CodecContract):
 
 def test_every_registered_codec_has_a_contract_test() -> None:
     tested = {cls.codec.name for cls in CodecContract.__subclasses__()}
-    assert tested == {c.name for c in CODECS}
+    assert tested == {c.name for c in codecs()}
+
+
+def test_codecs_are_the_installed_plugins_with_loose_signatures_last() -> None:
+    names = [c.name for c in codecs()]
+    assert set(names) == {p.manifest.name for p in discovered().of_kind("label_codec")} and len(names) == 9
+    # three 0x47 bytes 188 apart and a bare MP3 frame sync match more than their formats: tried last
+    assert names[-2:] == ["mpegts", "mp3-id3"]

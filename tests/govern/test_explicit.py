@@ -113,9 +113,7 @@ def test_cli_burn_carries_and_resigns_the_implicit_label(font: explicit.Font, cl
 
 @pytest.fixture(scope="module")
 def ocr() -> explicit.Ocr:
-    from vidlens.govern.ocr import rapid_ocr
-
-    return rapid_ocr()
+    return explicit.default_ocr()
 
 
 def test_real_ocr_finds_the_burned_label_and_nothing_in_the_source(font: explicit.Font, clip: Path, ocr: explicit.Ocr,

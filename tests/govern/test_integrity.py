@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from vidlens.cli.app import inner_main
-from vidlens.govern import integrity
 from vidlens.govern.codecs.mkv import MkvCodec
 from vidlens.govern.codecs.mp4 import Mp4Codec
 from vidlens.govern.codecs.png import PngCodec
 from vidlens.govern.implicit import read_label, write_label
 from vidlens.govern.label import new_label
 from vidlens.govern.service import label_file, propagate_file, verify_file
+from vidlens.identity import Identity
 from vidlens.media.ffmpeg import run_ffmpeg
 
 PRODUCER = "001191110102MAD55U9H0F10002"
@@ -35,7 +35,7 @@ def test_signed_label_verifies_and_key_is_private(clips: dict[str, Path], tmp_pa
     result = verify_file(out, tmp_path)
     assert result["verified"] is True
     assert [c["status"] for c in result["checks"]] == ["valid", "absent"]
-    key = integrity.key_dir(tmp_path) / "signing.key"
+    key = Identity.open(tmp_path).key_path
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
@@ -71,9 +71,9 @@ def test_unknown_key_and_trusted_key(clips: dict[str, Path], tmp_path: Path) -> 
     out = tmp_path / "p.png"
     label_file(clips["png"], out, new_label("1", PRODUCER, "img-1"), data_dir=producer_dir)
     assert verify_file(out, platform_dir)["checks"][0]["status"] == "unknown_key"
-    trusted = integrity.key_dir(platform_dir) / "trusted"
+    trusted = platform_dir / "keys" / "trusted"
     trusted.mkdir(parents=True)
-    (trusted / "producer.pub").write_text((integrity.key_dir(producer_dir) / "signing.pub").read_text())
+    (trusted / "producer.pub").write_text((producer_dir / "keys" / "identity.pub").read_text())
     assert verify_file(out, platform_dir)["verified"] is True
 
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from vidlens.cli.app import inner_main
+from vidlens.errors import ConfigError
 from vidlens.platform import Platform
 from vidlens.protect.certificate import CertificateError
 from vidlens.protect.tables import ledger, works
@@ -200,12 +201,12 @@ def test_bad_registrations_fail_cleanly_and_leave_nothing(capsys: pytest.Capture
 def test_failed_registration_rolls_back_rows_and_blobs(capsys: pytest.CaptureFixture[str],
                                                        clips: dict[str, Path], tmp_path: Path) -> None:
     d = tmp_path / "broken-key"
-    key = d / "protect" / "signing_key.pem"
+    key = d / "keys" / "identity.key"
     key.parent.mkdir(parents=True)
     key.write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n")
     code, _, err = cli(capsys, "register", str(clips["reference"]), "--title", "x", "--owner", "y",
                        "--data-dir", str(d))
-    assert code == CertificateError.exit_code and "not a readable PEM private key" in err
+    assert code == ConfigError.exit_code and "is not a PEM private key" in err
     blobs = [f for f in (d / "blobs").rglob("*") if f.is_file()] if (d / "blobs").exists() else []
     assert blobs == []
     p = open_store(d)

@@ -5,17 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vidlens.index import CorruptIndexError, HotIndex
 from vidlens.protect.align import AlignParams, align_pairs, align_visual
-from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
-from vidlens.protect.index import BinaryIndex, HotIndex
-from vidlens.protect.visual import (
-    VARIANTS,
-    codes_from_thumbnails,
-    content_box,
-    hamming,
-    inset_box,
-    pack_bits,
-)
+from vidlens.protect.codes import VARIANTS, hamming, pack_bits
+from vidlens.protect.fingerprint import Fingerprint
+from vidlens.protect.index import BinaryIndex
+from vidlens.protect.visual import codes_from_thumbnails, content_box, inset_box
 
 RNG = np.random.default_rng(3)
 
@@ -203,7 +198,7 @@ def test_speed_changed_copy_reports_spans_at_its_speed() -> None:
 
 def test_multi_index_search_agrees_with_a_full_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     codes = RNG.integers(0, 2**64 - 1, 50_000, dtype=np.uint64, endpoint=True)
-    index = BinaryIndex(codes, np.zeros(len(codes), np.uint32), np.zeros(len(codes), np.float32), ["a"])
+    index = BinaryIndex.from_anchors(codes, np.zeros(len(codes), np.uint32), np.zeros(len(codes), np.float32), ["a"])
     q = codes[:200] ^ np.uint64(0b1011)  # 3 bits away: within reach of multi-index hashing's guarantee
     full = index.search(q, 3)
     monkeypatch.setattr("vidlens.protect.index.EXHAUSTIVE_LIMIT", 0)
@@ -217,10 +212,10 @@ def test_index_round_trip_refuses_damage_and_hot_swaps() -> None:
     b = _fp(RNG.integers(0, 2**64 - 1, 100, dtype=np.uint64, endpoint=True))
     idx = BinaryIndex.build([("a", a), ("b", b)], checkpoint="c1")
     back = BinaryIndex.from_bytes(idx.to_bytes())
-    assert back.refs == ["a", "b"] and back.checkpoint == "c1" and np.array_equal(back.codes, idx.codes)
-    assert back.refs[back.candidates(b)[0].ref] == "b"
+    assert back.ids == ["a", "b"] and back.checkpoint == "c1" and np.array_equal(back.codes, idx.codes)
+    assert back.query(b)[0].id == "b"
     data = idx.to_bytes()
-    with pytest.raises(CorruptFingerprintError):
+    with pytest.raises(CorruptIndexError):
         BinaryIndex.from_bytes(data[:-100])
     state = {"checkpoint": "c1"}
     hot = HotIndex(lambda: (state["checkpoint"],

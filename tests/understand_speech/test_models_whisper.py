@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from vidlens.errors import ModelError, UsageError
+from vidlens.hashing import sha256_file
 from vidlens.models import whisper
 
 
@@ -23,7 +24,7 @@ def test_base_is_joined_once_verified_and_rebuilt_when_damaged(cache_env: Path) 
         f.seek(1000)
         f.write(b"\x00garbage\x00")
     d2 = whisper.model_dir("base")
-    assert d2 == d and whisper._sha256(d / "model.bin") == whisper.BASE.model_sha256
+    assert d2 == d and sha256_file(d / "model.bin") == whisper.BASE.model_sha256
 
 
 def test_cache_dir_prefers_env_then_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vidlens.analyze.projections import shot_rows, track_rows
-from vidlens.analyze.views import lanes, search_entries
+from vidlens.analyze.views import insights, lanes, search_entries
 
 DOC = {
     "video": {"id": "v" * 64, "duration_s": 10.0},
@@ -46,3 +46,19 @@ def test_track_rows_of_a_person_without_an_identity() -> None:
     rows = track_rows("v", DOC)
     assert [(r["kind"], r["ref"], r["label"], r["start_s"], r["end_s"], r["confidence"]) for r in rows] == \
            [("person", "2", "person", 1.0, 2.0, None), ("person", "2", "person", 5.0, 5.0, None)]
+
+
+def test_insights_has_a_lane_per_person_label_keyword_text_and_cue_kind() -> None:
+    doc = {**DOC, "objects": [{"label": "car", "start_s": 1.0, "end_s": 3.0, "best_box": [1, 2, 3, 4], "best_t": 2.0},
+                              {"label": "dog", "start_s": 4.0, "end_s": 5.0},
+                              {"label": "car", "start_s": 6.0, "end_s": 7.0}],
+           "texts": [{"text": "EXIT", "start_s": 2.0, "end_s": 2.5}],
+           "cues": [{"kind": "black", "start_s": 9.0, "end_s": 10.0}]}
+    got = {g["name"]: g["lanes"] for g in insights(doc, {"2": "Grace"})["groups"]}
+    assert [(lane["title"], len(lane["items"])) for lane in got["people"]] == [("Grace", 2)]
+    assert [(lane["title"], len(lane["items"])) for lane in got["labels"]] == [("car", 2), ("dog", 1)]
+    assert got["labels"][0]["items"][0]["box"] == [1.0, 2.0, 3.0, 4.0]
+    assert got["labels"][1]["items"][0]["box"] is None
+    assert [(i["start_s"], i["end_s"]) for i in got["keywords"][0]["items"]] == [(0.0, 10.0)]  # video-wide
+    assert [lane["title"] for lane in got["text"]] == ["EXIT"]
+    assert [lane["title"] for lane in got["cues"]] == ["Transcript", "black", "Flagged (nsfw)"]

@@ -8,7 +8,6 @@ marks its own result failed and never stops the others.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vidlens.blobs.local import BlobStore
 from vidlens.errors import ConfigError
+from vidlens.hashing import sha256_bytes
 from vidlens.media.decode import Sampling
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
@@ -89,8 +89,7 @@ class Analyzer(ABC):
         return self.manifest.name
 
     def config_hash(self) -> str:
-        blob = json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return sha256_bytes(json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode())[:16]
 
     def sampling_for(self, video: Video) -> Sampling | tuple[Sampling, ...] | None:
         """The sampling for this video; override when it depends on the video."""

@@ -12,7 +12,10 @@ capability = Capability(
     migrations="vidlens.analyze.migrations",
     steps="vidlens.analyze.steps",
     cli="vidlens.cli.analyze",
-    services={"documents": "vidlens.analyze.documents:DocumentStore.from_context"},
+    services={"documents": "vidlens.analyze.documents:DocumentStore.from_context",
+              "identities": "vidlens.analyze.identities:Identities.from_context"},
     projections="vidlens.analyze.projections",
+    api=("vidlens.analyze.routes",),
+    ui="vidlens.analyze.pages",
     requires=("core",),
 )

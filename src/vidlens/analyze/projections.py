@@ -1,4 +1,4 @@
-"""The understand capability's projections of the stored document: shots, people, tracks.
+"""The understand capability's projections of the stored document: shots, people, tracks, identities.
 
 Each is a pair of plain functions over one video's document (docs/formats.md), run in the
 transaction that stores it. Adding one is a function that turns the document into rows, one that
@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from vidlens.analyze.identities import apply_identities, clear_identities
 from vidlens.analyze.tables import people, tracks
 from vidlens.capability import Projection
 from vidlens.store.schema import shots
@@ -135,4 +136,6 @@ projections = [
     Projection("shots", ("shots",), _apply_shots, _clear_shots),
     Projection("people", ("people",), _apply_people, _clear_people),
     Projection("tracks", ("tracks",), _apply_tracks, _clear_tracks),
+    # after people: links each person to an identity across the library (vidlens.analyze.identities)
+    Projection("identities", ("identity_faces", "identities"), apply_identities, clear_identities),
 ]

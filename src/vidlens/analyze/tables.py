@@ -57,3 +57,24 @@ tracks = sa.Table(
     sa.Column("box_x2", sa.Float, nullable=True),
     sa.Column("box_y2", sa.Float, nullable=True),
 )
+
+# People across the library. An identity is one person, whatever the video; ``identity_faces`` links each
+# per-video person (``people``) to one. The links are the ``identities`` projection: written from each
+# stored document by nearest identity, except links a person set by hand (``pinned``: a merge or a
+# split), which the projection keeps. Names are given by people, never derived, so they live here.
+identities = sa.Table(
+    "identities", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=True, index=True, comment="given by a person; null until named"),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+identity_faces = sa.Table(
+    "identity_faces", metadata,
+    sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.String(64), primary_key=True, comment="people.person_id within the video"),
+    sa.Column("identity_id", sa.Integer, sa.ForeignKey("identities.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("similarity", sa.Float, nullable=True, comment="cosine to the identity when linked automatically"),
+    sa.Column("pinned", sa.Boolean, nullable=False, comment="set by a merge or split; kept by the projection"),
+)

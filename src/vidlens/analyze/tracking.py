@@ -9,10 +9,16 @@ after ``max_gap`` samples without a match, and ``cut()`` ends every track at a
 shot change, so a track never spans a time gap or a cut. With appearance features
 (e.g. face embeddings), a pair whose cosine similarity is below ``feature_min`` never
 matches, which catches cuts between look-alike framings that the boxes alone miss.
+
+The centroid fallback allows a move of ``centroid_max`` box sizes a sample by default;
+``reach`` can set it per label in the object's own length (long side) per second, so a
+cyclist or a car, which cover several of their lengths a second, stay one track when
+sampled once a second, while people in a crowd keep a tight gate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +42,7 @@ class TrackState:
     misses: int = 0
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     feature: np.ndarray | None = None  # running unit-length appearance vector, when features are given
+    confirmed: bool = False  # reported even with fewer than ``min_hits`` matches (the caller has other evidence)
     data: dict[str, Any] = field(default_factory=dict)
 
     def predicted(self) -> np.ndarray:
@@ -56,8 +63,14 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (inter / (area_a + area_b - inter + 1e-9)).astype(np.float32)
 
 
-def _similarity(tracks: list[TrackState], boxes: np.ndarray, iou_min: float, centroid_max: float) -> np.ndarray:
-    """Pairwise match score: IoU if it passes, else a small centroid-closeness score, else 0."""
+def _similarity(tracks: list[TrackState], boxes: np.ndarray, iou_min: float, centroid_max: float,
+                reach_s: float | None = None, step_s: float = 0.0) -> np.ndarray:
+    """Pairwise match score: IoU if it passes, else a small centroid-closeness score, else 0.
+
+    Closeness is measured in box sizes (geometric mean of the sides) against ``centroid_max``;
+    ``reach_s`` widens that to ``reach_s`` long sides a second over one step of ``step_s`` seconds
+    (not the whole gap since a lost track's last match: its gate does not grow while it is lost).
+    """
     if not tracks or len(boxes) == 0:
         return np.zeros((len(tracks), len(boxes)), np.float32)
     pred = np.stack([t.predicted() for t in tracks])
@@ -68,10 +81,13 @@ def _similarity(tracks: list[TrackState], boxes: np.ndarray, iou_min: float, cen
     dist = np.linalg.norm(pc[:, None, :] - bc[None, :, :], axis=2)
     pw, ph = (pred[:, 2] - pred[:, 0]).clip(1), (pred[:, 3] - pred[:, 1]).clip(1)
     bw, bh = (boxes[:, 2] - boxes[:, 0]).clip(1), (boxes[:, 3] - boxes[:, 1]).clip(1)
-    scale = np.sqrt(np.sqrt(pw * ph)[:, None] * np.sqrt(bw * bh)[None, :])
     ratio = np.sqrt(pw * ph)[:, None] / np.sqrt(bw * bh)[None, :]
-    close = (dist / scale < centroid_max) & (ratio < 2.0) & (ratio > 0.5)
-    fallback = np.where(close, 0.1 * (1 - dist / (scale * centroid_max)), 0.0).astype(np.float32)
+    limit = np.sqrt(np.sqrt(pw * ph)[:, None] * np.sqrt(bw * bh)[None, :]) * centroid_max
+    if reach_s is not None:  # widen (never narrow) the gate to what the label can cover since the last match
+        long = np.sqrt(np.maximum(pw, ph)[:, None] * np.maximum(bw, bh)[None, :])
+        limit = np.maximum(limit, long * reach_s * step_s)
+    close = (dist < limit) & (ratio < 2.0) & (ratio > 0.5)
+    fallback = np.where(close, 0.1 * (1 - dist / limit), 0.0).astype(np.float32)
     return np.where(sim > 0, sim, fallback)
 
 
@@ -79,16 +95,19 @@ class Tracker:
     """Greedy per-label association; see the module docstring."""
 
     def __init__(self, *, high_conf: float = 0.4, iou_min: float = 0.15, centroid_max: float = 1.0,
-                 max_gap: int = 3, min_hits: int = 2, feature_min: float = 0.3) -> None:
+                 max_gap: int = 3, min_hits: int = 2, feature_min: float = 0.3,
+                 reach: Callable[[str], float | None] | None = None) -> None:
         self.high_conf = high_conf
         self.iou_min = iou_min
         self.centroid_max = centroid_max
+        self.reach = reach  # per label: long sides a second the centroid may move (None: centroid_max a sample)
         self.max_gap = max_gap
         self.min_hits = min_hits
         self.feature_min = feature_min
         self.live: list[TrackState] = []
         self.done: list[TrackState] = []
         self._next_id = 1
+        self._last_t: float | None = None
 
     def update(self, t: float, dets: Detections,
                features: np.ndarray | None = None) -> list[tuple[TrackState, int]]:
@@ -97,6 +116,8 @@ class Tracker:
         Returns (track, detection index) for every matched or new track.
         """
         matched: list[tuple[TrackState, int]] = []
+        step = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
         used_tracks: set[int] = set()
         used_dets: set[int] = set()
         conf = dets.confidence
@@ -105,7 +126,8 @@ class Tracker:
             for label in {str(dets.class_name[i]) for i in pool}:
                 idx = [i for i in pool if dets.class_name[i] == label]
                 cand = [tr for tr in self.live if tr.label == label and tr.id not in used_tracks]
-                sim = _similarity(cand, dets.xyxy[idx], self.iou_min, self.centroid_max)
+                sim = _similarity(cand, dets.xyxy[idx], self.iou_min, self.centroid_max,
+                                  None if self.reach is None else self.reach(label), step)
                 if features is not None:
                     for ti, tr in enumerate(cand):
                         if tr.feature is not None:
@@ -138,12 +160,12 @@ class Tracker:
         self.live = []
 
     def finish(self) -> list[TrackState]:
-        """End all tracks; return the confirmed ones (``min_hits`` or more matches) by start time."""
+        """End all tracks; return the confirmed ones (``min_hits`` or more matches, or ``confirmed``) by start time."""
         self.cut()
         return sorted(self.done, key=lambda tr: (tr.start_t, tr.id))
 
     def _retire(self, tracks: list[TrackState]) -> None:
-        self.done.extend(tr for tr in tracks if tr.hits >= self.min_hits)
+        self.done.extend(tr for tr in tracks if tr.hits >= self.min_hits or tr.confirmed)
 
     def _start(self, t: float, label: str, box: np.ndarray, conf: float) -> TrackState:
         tr = TrackState(self._next_id, label, t, t, box.astype(np.float32).copy(), box.astype(np.float32).copy(),

@@ -103,3 +103,79 @@ def timeline(document: Mapping[str, Any]) -> dict[str, Any]:
     video = document.get("video") or {}
     return {"video_id": video.get("id"), "duration_s": video.get("duration_s"),
             "shots": list(document.get("shots") or []), "tracks": lanes(document)}
+
+
+MAX_LANES_PER_GROUP = 40
+INSIGHT_GROUPS = ("people", "labels", "keywords", "text", "cues")
+
+
+def _box(v: Any) -> list[float] | None:
+    ok = isinstance(v, list) and len(v) == 4 and all(_num(x) is not None for x in v)
+    return [float(x) for x in v] if ok else None
+
+
+def insights(document: Mapping[str, Any], names: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """The insights panel: per group (people, labels, keywords, text, cues) one lane per person, label, tag,
+    text or cue kind, each item ``{start_s, end_s, text, box, box_t}``; video-wide items span the video.
+
+    ``names`` maps a person's ``person_id`` to the name given in the people gallery. Boxes are the best box
+    of an object track or a person's face (display pixels of the original), shown while the item is on screen.
+    """
+    video = document.get("video") or {}
+    duration = _num(video.get("duration_s")) or 0.0
+    names = names or {}
+    groups: dict[str, dict[str, dict[str, Any]]] = {g: {} for g in INSIGHT_GROUPS}
+
+    def add(group: str, key: str, title: str, it: Mapping[str, Any], start: Any, end: Any, text: str | None,
+            box: list[float] | None = None, extra: Mapping[str, Any] | None = None) -> None:
+        s = _num(start)
+        e = _num(end)
+        if s is None:
+            s, e = 0.0, duration  # video-wide: the whole video
+        lanes_ = groups[group]
+        if key not in lanes_ and len(lanes_) >= MAX_LANES_PER_GROUP:
+            return
+        lane = lanes_.setdefault(key, {"key": key, "title": title, "items": [], **(extra or {})})
+        if len(lane["items"]) < MAX_ITEMS_PER_LANE:
+            lane["items"].append({"start_s": s, "end_s": max(s, e if e is not None else s), "text": text,
+                                  "box": box, "box_t": _num(it.get("best_t"))})
+
+    for p in document.get("people") or []:
+        if not isinstance(p, Mapping):
+            continue
+        pid = str(p.get("person_id"))
+        name = names.get(pid) or (p.get("identity") if isinstance(p.get("identity"), str) else None)
+        title = name or f"Person {pid}"
+        for sp in p.get("spans") or []:
+            if isinstance(sp, Mapping):
+                s, e, bt = _num(sp.get("start_s")), _num(sp.get("end_s")), _num(p.get("best_t"))
+                here = bt is not None and s is not None and s <= bt <= (e if e is not None else s)
+                add("people", pid, title, p, s, e, title, _box(p.get("best_box")) if here else None,
+                    {"person_id": pid, "thumbnail_blob": p.get("thumbnail_blob"), "named": name is not None})
+    for o in document.get("objects") or []:
+        if isinstance(o, Mapping) and isinstance(o.get("label"), str):
+            add("labels", o["label"], o["label"], o, o.get("start_s"), o.get("end_s"), o["label"], _box(o.get("best_box")))
+    for s in document.get("scene_labels") or []:
+        if isinstance(s, Mapping) and isinstance(s.get("label"), str):
+            add("labels", "scene:" + s["label"], s["label"], s, s.get("start_s"), s.get("end_s"), s["label"])
+    for t in document.get("tags") or []:
+        if isinstance(t, Mapping) and isinstance(t.get("tag"), str):
+            ev = t.get("evidence")
+            why = "; ".join(str(e) for e in ev) if isinstance(ev, list) else str(ev or t["tag"])
+            add("keywords", f"{t.get('kind')}:{t['tag']}", t["tag"], t, t.get("start_s"), t.get("end_s"), why,
+                extra={"kind": t.get("kind")})
+    for t in document.get("texts") or []:
+        if isinstance(t, Mapping) and isinstance(t.get("text"), str) and t["text"].strip():
+            add("text", t["text"].strip(), t["text"].strip(), t, t.get("start_s"), t.get("end_s"), t["text"].strip())
+    for c in document.get("transcript") or []:
+        if isinstance(c, Mapping) and isinstance(c.get("text"), str):
+            add("cues", "transcript", "Transcript", c, c.get("start_s"), c.get("end_s"), c["text"].strip())
+    for c in document.get("cues") or []:
+        if isinstance(c, Mapping) and isinstance(c.get("kind"), str):
+            add("cues", "cue:" + c["kind"], c["kind"], c, c.get("start_s"), c.get("end_s"), c["kind"])
+    for f in ((document.get("moderation") or {}).get("flagged") or []):
+        if isinstance(f, Mapping):
+            add("cues", "moderation", "Flagged (nsfw)", f, f.get("start_s"), f.get("end_s"),
+                f"nsfw {f.get('max_score')}")
+    return {"duration_s": duration, "width": video.get("width"), "height": video.get("height"),
+            "groups": [{"name": g, "lanes": list(groups[g].values())} for g in INSIGHT_GROUPS]}

@@ -264,7 +264,7 @@ def _install_pages(app: FastAPI, platform: Platform) -> list[NavItem]:
                 raise CapabilityError(f"capability '{cap.name}': nav entry {item!r} must be a NavItem whose "
                                       f"role is one of {', '.join(ROLES)}")
             nav.append(item)
-    return nav
+    return sorted(nav, key=lambda item: item.order)
 
 
 def create_app(platform: Platform) -> FastAPI:

@@ -1,18 +1,17 @@
-"""The API audit table: who changed what, when, through which credential.
+"""Request-side plumbing of the audit log (``vidlens.govern.audit``): who changed what, through which credential.
 
 Handlers that change domain state in one transaction (a review decision) write their
-audit row inside that same transaction with ``record``; every other write is recorded
+audit entry inside that same transaction with ``record``; every other write is recorded
 by the middleware after the response, from what the handler noted with ``note``.
 """
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from vidlens.api.tables import api_audit
+from vidlens.govern import audit as audit_log
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -35,20 +34,15 @@ def record(
     via: str | None = None,
     actor: str | None = None,
 ) -> None:
-    conn.execute(
-        api_audit.insert().values(
-            at=time.time(),
-            actor=principal.name if principal else actor,
-            role=principal.role if principal else None,
-            via=via or (principal.via if principal else "anonymous"),
-            key_id=principal.key_id if principal else None,
-            method=method,
-            path=path[:2000],
-            action=action[:64],
-            subject=subject[:255] if subject else None,
-            status_code=status_code,
-            detail=detail,
-        )
+    audit_log.record(
+        conn, action, subject, detail,
+        actor=principal.name if principal else actor,
+        role=principal.role if principal else None,
+        via=via or (principal.via if principal else "anonymous"),
+        key_id=principal.key_id if principal else None,
+        method=method,
+        path=path,
+        status_code=status_code,
     )
 
 
@@ -63,7 +57,4 @@ def mark_recorded(request: Request) -> None:
 
 
 def list_audit(conn: sa.Connection, limit: int = 100, actor: str | None = None) -> list[dict[str, Any]]:
-    q = sa.select(api_audit).order_by(api_audit.c.id.desc()).limit(limit)
-    if actor:
-        q = q.where(api_audit.c.actor == actor)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return audit_log.entries(conn, limit=limit, actor=actor)

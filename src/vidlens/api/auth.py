@@ -30,6 +30,7 @@ from vidlens.errors import (
     RateLimitedError,
     UsageError,
 )
+from vidlens.hashing import sha256_bytes
 
 if TYPE_CHECKING:
     from vidlens.store.db import Store
@@ -103,7 +104,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 
 def sha256_hex(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256_bytes(token.encode())
 
 
 def parse_duration(text: str) -> float:

@@ -22,5 +22,5 @@ capability = Capability(
         "review": "vidlens.api.review:ReviewQueue.from_context",
         "uploads": "vidlens.api.uploads:UploadStore.from_context",
     },
-    requires=("core",),
+    requires=("core", "understand", "deliver"),  # the video page shows people by name and plays proxies
 )

@@ -5,7 +5,8 @@ with the document, in its transaction, and rebuilt by ``vidlens reindex --projec
 SQLite with FTS5 a ``search_fts`` index (rowid = entry id) answers word and prefix queries; it is
 derived data created at run time (and back-filled then), not part of the migrated schema, and the
 projection keeps it in step once it exists. Without FTS5, and on PostgreSQL, every word must occur
-(``LIKE``/``ILIKE``).
+(``LIKE``/``ILIKE``). Names given to people in the gallery are found too (they live with the identities,
+not in any document), one hit per span the person is on screen.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vidlens.analyze.identities import name_hits
 from vidlens.analyze.views import search_entries as entries_of
 from vidlens.api.tables import search_entries
 from vidlens.capability import Projection
@@ -134,4 +136,9 @@ class SearchIndex:
             q_ = q_.where(search_entries.c.analyzer == analyzer)
         with self.store.read() as conn:
             hits = [dict(r._mapping) for r in conn.execute(q_.limit(limit))]
-        return {"query": q, "mode": mode, "hits": hits}
+            if analyzer in (None, "faces"):  # people by the names given in the gallery, each span once
+                seen = {(h["video_id"], h["kind"], h["text"], h["start_s"], h["end_s"]) for h in hits}
+                named = [h for h in name_hits(conn, words, video_id=video_id, limit=limit)
+                         if (h["video_id"], h["kind"], h["text"], h["start_s"], h["end_s"]) not in seen]
+                hits = named + hits
+        return {"query": q, "mode": mode, "hits": hits[:limit]}

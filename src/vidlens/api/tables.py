@@ -1,4 +1,6 @@
-"""Tables of the API domain: users, API keys, sessions, audit, review queue, uploads, search entries.
+"""Tables of the API domain: users, API keys, sessions, review queue, uploads, search entries.
+
+API writes are audited in the one audit log, ``vidlens.govern.tables.govern_audit``.
 
 Secrets never sit in these tables in the clear: passwords are scrypt hashes, API keys
 and session tokens are stored as their sha256.
@@ -43,23 +45,6 @@ web_sessions = sa.Table(
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
-)
-
-api_audit = sa.Table(
-    "api_audit",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.Float, nullable=False, index=True),
-    sa.Column("actor", sa.String(64), nullable=True),
-    sa.Column("role", sa.String(16), nullable=True),
-    sa.Column("via", sa.String(16), nullable=False, comment="key | session | cli"),
-    sa.Column("key_id", sa.Integer, nullable=True),
-    sa.Column("method", sa.String(8), nullable=False),
-    sa.Column("path", sa.Text, nullable=False),
-    sa.Column("action", sa.String(64), nullable=False),
-    sa.Column("subject", sa.String(255), nullable=True),
-    sa.Column("status_code", sa.Integer, nullable=False),
-    sa.Column("detail", sa.JSON, nullable=True),
 )
 
 review_items = sa.Table(

@@ -36,6 +36,7 @@ from vidlens.errors import (
     UsageError,
     VidLensError,
 )
+from vidlens.hashing import sha256_file
 from vidlens.media.formats import media_type
 from vidlens.media.probe import probe
 
@@ -369,12 +370,8 @@ class UploadStore:
                     details={"offset": up["received_bytes"]},
                 )
             path = self.partial_dir / f"{upload_id}.part"
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
             try:
-                res = self.finish(path, h.hexdigest(), up["filename"], principal)
+                res = self.finish(path, sha256_file(path), up["filename"], principal)
             except VidLensError:
                 self._set_status(upload_id, "failed")
                 raise

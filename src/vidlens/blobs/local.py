@@ -8,7 +8,6 @@ sees half a blob.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vidlens.errors import NotFoundError, UsageError
+from vidlens.hashing import sha256_bytes, sha256_file
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}(\.[a-z0-9]{1,10})?$")
 _SUFFIX = re.compile(r"^(\.[a-z0-9]{1,10})?$")
@@ -65,7 +65,7 @@ class LocalBlobStore(BlobStore):
         return self.root / self._check_key(key)
 
     def put_bytes(self, data: bytes, suffix: str = "") -> str:
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_bytes(data)
         key = f"{digest[:2]}/{digest}{self._check_suffix(suffix)}"
         target = self.root / key
         if not target.exists():
@@ -73,11 +73,7 @@ class LocalBlobStore(BlobStore):
         return key
 
     def put_file(self, path: str | Path, suffix: str = "") -> str:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-        digest = h.hexdigest()
+        digest = sha256_file(path)
         key = f"{digest[:2]}/{digest}{self._check_suffix(suffix)}"
         target = self.root / key
         if not target.exists():

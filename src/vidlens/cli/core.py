@@ -41,30 +41,34 @@ def _progress() -> Progress:
 
 
 def _process_queue(platform: Platform, show: bool) -> None:
-    """Run every queued job in this process, ``settings.videos_at_once`` at a time, with a progress bar per job."""
+    """Run every queued job in this process, ``settings.videos_at_once`` at a time, with a progress bar per job.
+
+    Each thread is a ``Worker``, as in ``vidlens worker``: leased jobs, heartbeats, retries and
+    cancellation behave the same whichever command runs them.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
-    from vidlens.jobs.steps import StepContext
+    from vidlens.jobs.queue import Job
     from vidlens.jobs.worker import Worker
 
-    w = Worker(platform)
-    queue = platform.jobs
+    bars: dict[int, Any] = {}
 
-    def drain(bar: Progress) -> None:
-        while (job := queue.claim(w.worker_id, w.kinds)) is not None:
-            task = bar.add_task(f"{job.kind} {job.payload.get('video_id', '')[:12]}", total=1.0, visible=show)
+    class ShownWorker(Worker):
+        def run_job(self, job: Job) -> None:
+            bars[job.id] = bar.add_task(f"{job.kind} {job.payload.get('video_id', '')[:12]}", total=1.0,
+                                        visible=show)
             try:
-                result = w.steps[job.kind](platform, StepContext(
-                    job=job, report=lambda f, _m, task=task: bar.update(task, completed=f), cancelled=lambda: False))
-            except Exception as exc:
-                queue.fail(job.id, w.worker_id, exc)
-            else:
-                queue.complete(job.id, w.worker_id, result)
-            bar.update(task, completed=1.0, visible=False)
+                super().run_job(job)
+            finally:
+                bar.update(bars.pop(job.id), completed=1.0, visible=False)
+
+        def on_progress(self, job: Job, fraction: float, message: str | None) -> None:
+            bar.update(bars[job.id], completed=fraction)
 
     n = platform.settings.videos_at_once
     with _progress() as bar, ThreadPoolExecutor(n, thread_name_prefix="vidlens-job") as pool:
-        for f in [pool.submit(drain, bar) for _ in range(n)]:
+        workers = [ShownWorker(platform) for _ in range(n)]
+        for f in [pool.submit(w.run, threading.Event(), idle_exit=True) for w in workers]:
             f.result()
 
 

@@ -13,7 +13,8 @@ from vidlens.errors import NotFoundError, UsageError
 label_app = typer.Typer(help="Read, write, verify and burn AI-generated content labels (GB 45438-2025).",
                         no_args_is_help=True)
 watermark_app = typer.Typer(help="Invisible video watermark: embed and detect a 64-bit payload.", no_args_is_help=True)
-audit_app = typer.Typer(help="Tamper-evident audit log of labelling and triage decisions.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log: API writes, account changes, labelling and triage "
+                        "decisions.", no_args_is_help=True)
 
 
 def _data_dir(data_dir: Path | None) -> Path:
@@ -25,13 +26,15 @@ def _data_dir(data_dir: Path | None) -> Path:
 
 
 def _audit(data_dir: Path | None, action: str, subject: Path | str, detail: dict[str, Any]) -> None:
-    """Record a labelling decision in the data directory's hash-chained audit log."""
+    """Record a labelling decision in the data directory's audit log (actor: the OS user)."""
+    import getpass
+
     from vidlens.cli.common import open_platform
     from vidlens.govern import audit
 
     platform = open_platform(data_dir)
     try:
-        audit.append(platform, action, str(subject), detail)
+        audit.append(platform.store, action, str(subject), detail, actor=getpass.getuser(), via="cli")
     finally:
         platform.close()
 
@@ -115,12 +118,11 @@ def label_explicit(file: Path = typer.Argument(..., help="Video to inspect."),
                    seconds: float = typer.Option(3.0, "--seconds", help="How much of the opening to read."),
                    as_json: bool = JsonOption) -> None:
     """Find a visible AI-generated label in the opening frames with OCR and check its duration and height."""
-    from vidlens.govern.explicit import detect_explicit_label
-    from vidlens.govern.ocr import rapid_ocr
+    from vidlens.govern.explicit import default_ocr, detect_explicit_label
 
     if not file.is_file():
         raise NotFoundError(f"no such file: {file}")
-    report = detect_explicit_label(file, rapid_ocr(), window_s=seconds)
+    report = detect_explicit_label(file, default_ocr(), window_s=seconds)
     lines = [f"explicit label: {repr(report.text) + ' found' if report.found else 'not found'}"]
     if report.found:
         lines.append(f"seen {report.first_t:.2f}-{report.last_t:.2f} s, text height {report.height_ratio:.1%} "
@@ -216,9 +218,9 @@ def triage_command(
         raise NotFoundError(f"no such file: {video}")
     engine = None
     if traces and ocr:
-        from vidlens.govern.ocr import rapid_ocr
+        from vidlens.govern.explicit import default_ocr
 
-        engine = rapid_ocr()
+        engine = default_ocr()
     result = triage(video, declared_ai=declared_ai, traces=traces, ocr=engine)
     if write is not None:
         if result["label"] is None:
@@ -245,21 +247,24 @@ def audit_list(limit: int = typer.Option(20, "--limit"), action: str = typer.Opt
 
     platform = open_platform(data_dir)
     try:
-        rows = audit.entries(platform, limit=limit, action=action)
+        with platform.store.read() as conn:
+            rows = audit.entries(conn, limit=limit, action=action)
     finally:
         platform.close()
-    _show({"entries": rows}, as_json, [f"{r['seq']:>6} {r['at']:.0f} {r['action']:16} {r['subject']}" for r in rows])
+    _show({"entries": rows}, as_json, [f"{r['seq']:>6} {r['at']:.0f} {r['action']:16} {r['actor'] or '-':12} "
+                                       f"{r['subject'] or ''}" for r in rows])
 
 
 @audit_app.command("verify")
 def audit_verify(data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
-    """Recompute the audit log's hash chain; exit 1 if any entry was edited, removed or reordered."""
+    """Recompute the audit log's hash chain; exit 1 if any entry was edited, removed or reordered (the first
+    broken link is named)."""
     from vidlens.cli.common import open_platform
     from vidlens.govern import audit
 
     platform = open_platform(data_dir)
     try:
-        report = audit.verify(platform)
+        report = audit.verify(platform.store)
     finally:
         platform.close()
     _show(report.to_dict(), as_json, [f"{report.checked} entries, chain {'intact' if report.ok else 'BROKEN'}",
@@ -276,7 +281,7 @@ def audit_prune(data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> N
 
     platform = open_platform(data_dir)
     try:
-        dropped = audit.prune(platform)
+        dropped = audit.prune(platform.store, platform.settings.govern.audit_retention_days)
     finally:
         platform.close()
     _show({"dropped": dropped}, as_json, [f"dropped {dropped} entries"])

@@ -178,8 +178,9 @@ def certificate_verify(
 ) -> None:
     """Verify a certificate offline: needs no database, only the file and the public key."""
     from vidlens.errors import UsageError
-    from vidlens.media.probe import sha256_file
-    from vidlens.protect.certificate import CertificateError, load_public_key, verify
+    from vidlens.hashing import sha256_file
+    from vidlens.identity import load_public_key
+    from vidlens.protect.certificate import CertificateError, verify
 
     try:
         cert = json.loads(file.read_text())
@@ -209,7 +210,7 @@ def certificate_public_key(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the PEM to this file."),
     data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
-    """Export the registry's public key (PEM) so others can verify its certificates."""
+    """Export this install's public key (PEM): its identity, which signs certificates and AIGC labels."""
     pem = _registry(data_dir, config).public_key_pem()
     if output is not None:
         output.write_text(pem)

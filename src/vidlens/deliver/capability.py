@@ -9,5 +9,7 @@ capability = Capability(
     settings=DeliverSettings,
     steps="vidlens.deliver.steps",
     cli="vidlens.cli.deliver",
+    api=("vidlens.deliver.routes",),
+    services={"proxies": "vidlens.deliver.proxy:Proxies.from_context"},
     requires=("core",),
 )

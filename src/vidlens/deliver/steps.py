@@ -82,3 +82,16 @@ def loudness_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
     )
     ctx.report(1.0, None)
     return r.to_dict()
+
+
+@step("deliver.proxy")
+def proxy_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
+    """Payload: ``video_id``. Encodes the browser-playable proxy of a library video (``deliver.proxy``)."""
+    from vidlens.deliver.proxy import PROFILE
+    from vidlens.deliver.transcode import transcode
+
+    video = platform.catalog.get_video(ctx.job.payload["video_id"])
+    out = platform.service("proxies").path(video.id)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    r = transcode(video.uri, out, PROFILE, on_progress=_progress(video.uri, ctx), overwrite=True)
+    return r.to_dict()

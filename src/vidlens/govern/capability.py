@@ -10,5 +10,7 @@ capability = Capability(
     tables="vidlens.govern.tables",
     migrations="vidlens.govern.migrations",
     cli="vidlens.cli.govern",
+    api=("vidlens.govern.routes",),
+    ui="vidlens.govern.pages",
     requires=("core",),
 )

@@ -304,6 +304,25 @@ class TextBox:
 
 
 Ocr = Callable[[np.ndarray], Sequence[TextBox]]
+
+
+def default_ocr(*, threads: int = 1) -> Ocr:
+    """The bundled PP-OCRv6 reader (``vidlens.models.ocr.OcrEngine``, models checked by the registry) as an
+    ``Ocr``: the float32 detector on frames scaled so their short side is at least 736 px (label text is
+    small), readings scoring 0.5 or more. Loaded now, so a missing or broken model fails before any frame."""
+    from vidlens.models.ocr import OcrEngine
+
+    engine = OcrEngine(precision="float32", det_max_side=736, det_limit="min", min_score=0.5,
+                       threads=threads).load()
+
+    def run(rgb: np.ndarray) -> Sequence[TextBox]:
+        lines = engine.read(np.ascontiguousarray(rgb[:, :, ::-1]))
+        return [TextBox(line.text, (float(line.xyxy[0]), float(line.xyxy[1]), float(line.xyxy[2]),
+                                    float(line.xyxy[3]))) for line in lines]
+
+    return run
+
+
 # "AI" as a word (OCR often reads the I as l, 1 or |), or glued to the generated element
 _AI = re.compile(r"(?<![A-Z])A[IL1|](?![A-Z])|人工智能")
 _AI_GLUED = re.compile(r"(?<![A-Z])A[IL1|](?=GENERATED|SYNTHES|生成|合成)")

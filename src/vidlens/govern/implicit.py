@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlens.errors import MediaError, NotFoundError, PermissionDeniedError, UnsupportedMediaError, UsageError
-from vidlens.govern.codecs import CODECS
+from vidlens.govern.codecs import codecs
 from vidlens.govern.codecs.base import SNIFF_BYTES, LabelCodec
 from vidlens.govern.label import AigcLabel, Problem, parse_label
 
@@ -45,7 +45,7 @@ def codec_for(path: Path) -> LabelCodec:
         raise NotFoundError(f"no such file: {path}")
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
-    for codec in CODECS:
+    for codec in codecs():
         if codec.sniff(head):
             return codec
     raise UnsupportedMediaError(f"{path.name}: no implicit-label support for this file type", path=str(path))

@@ -9,6 +9,7 @@ from vidlens.errors import MediaError, UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
 from vidlens.govern.label import AigcLabel, check_provider
+from vidlens.identity import Identity
 
 
 def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None, sign: bool = True) -> LabelReport:
@@ -16,8 +17,7 @@ def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None,
     if sign:
         if data_dir is None:
             raise UsageError("signing needs a data directory for the key (or pass --no-sign)")
-        key = integrity.load_or_create_key(data_dir)
-        label = integrity.sign(label, codec_for(src).content_hash(src), key, "producer")
+        label = integrity.sign(label, codec_for(src).content_hash(src), Identity.open(data_dir), "producer")
     return write_label(src, dst, label)
 
 
@@ -28,8 +28,7 @@ def propagate_file(src: Path, dst: Path, *, label: str, propagator: str, propaga
     current = read_label(src).label or AigcLabel()
     new = current.replace(Label=label, ContentPropagator=propagator, PropagateID=propagate_id, ReservedCode2="")
     if sign:
-        key = integrity.load_or_create_key(data_dir)
-        new = integrity.sign(new, codec_for(src).content_hash(src), key, "propagator")
+        new = integrity.sign(new, codec_for(src).content_hash(src), Identity.open(data_dir), "propagator")
     return write_label(src, dst, new)
 
 
@@ -41,8 +40,8 @@ def verify_file(path: Path, data_dir: Path) -> dict[str, Any]:
         out.update(verified=False, checks=[])
         return out
     content_hash = codec_for(path).content_hash(path)
-    keys = integrity.trusted_keys(data_dir)
-    checks = [integrity.check(report.label, content_hash, keys, role) for role in ("producer", "propagator")]
+    identity = Identity.open(data_dir)
+    checks = [integrity.check(report.label, content_hash, identity, role) for role in ("producer", "propagator")]
     signed = [c for c in checks if c.status != "absent"]
     out.update(content_hash=content_hash, checks=[c.to_dict() for c in checks],
                verified=bool(signed) and all(c.status == "valid" for c in signed))
@@ -98,9 +97,7 @@ def burn_file(src: Path, dst: Path, *, data_dir: Path | None, ocr: Any = None, *
         raise UsageError("label burn re-encodes: OUT must differ from IN")
     old = read_label(src).label
     if ocr is None:
-        from vidlens.govern.ocr import rapid_ocr
-
-        ocr = rapid_ocr()
+        ocr = explicit.default_ocr()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp.mp4", dir=dst.resolve().parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -154,7 +151,7 @@ def _publish_reencode(src: Path, tmp: Path, dst: Path, old: AigcLabel | None, da
         carried = old.replace(ReservedCode1="", ReservedCode2="")
         if old.ReservedCode1 and data_dir is not None:
             carried = integrity.sign(carried, codec_for(tmp).content_hash(tmp),
-                                     integrity.load_or_create_key(data_dir), "producer")
+                                     Identity.open(data_dir), "producer")
         write_label(tmp, tmp, carried)
         info["implicit_label"] = carried.to_dict()
     os.chmod(tmp, (dst if dst.exists() else src).stat().st_mode & 0o7777)

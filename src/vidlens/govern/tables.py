@@ -1,4 +1,4 @@
-"""Govern's tables: the hash-chained audit log."""
+"""Govern's tables: the audit log, one hash chain (``vidlens.ledger``) of who changed what."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ govern_audit = sa.Table(
     "govern_audit", metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.Float, nullable=False, index=True, comment="epoch seconds"),
+    sa.Column("actor", sa.String(64), nullable=True, comment="user name, or the OS user for the CLI"),
+    sa.Column("role", sa.String(16), nullable=True),
+    sa.Column("via", sa.String(16), nullable=True, comment="key | session | cli | migration"),
+    sa.Column("key_id", sa.Integer, nullable=True, comment="API key used, if any"),
+    sa.Column("method", sa.String(8), nullable=True, comment="HTTP method, or CLI"),
+    sa.Column("path", sa.Text, nullable=True, comment="request path or CLI command"),
+    sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("action", sa.String(64), nullable=False),
-    sa.Column("subject", sa.Text, nullable=False, comment="file path or video id the entry is about"),
+    sa.Column("subject", sa.Text, nullable=True, comment="what the entry is about: a file, video:<id>, user:<name>"),
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),

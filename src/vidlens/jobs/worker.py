@@ -45,6 +45,9 @@ class Worker:
                 break
         return done
 
+    def on_progress(self, job: Job, fraction: float, message: str | None) -> None:
+        """Called on every progress report of a running step (the CLI draws its bars here)."""
+
     def run_job(self, job: Job) -> None:
         fn = self.steps.get(job.kind)
         if fn is None:
@@ -63,6 +66,7 @@ class Worker:
             state["progress"] = fraction
             if message is not None:
                 state["message"] = message
+            self.on_progress(job, fraction, message)
 
         def cancelled() -> bool:
             return bool(state["lost"])

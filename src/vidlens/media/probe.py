@@ -6,7 +6,6 @@ stream is garbage, and we would rather say so at ingest than half way through a 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -15,6 +14,7 @@ import av
 import av.logging
 
 from vidlens.errors import CorruptMediaError, MediaLimitError, UnsupportedMediaError
+from vidlens.hashing import sha256_file
 from vidlens.media.ffmpeg import diagnose
 from vidlens.types import StreamInfo, Video
 
@@ -25,14 +25,6 @@ av.logging.set_libav_level(-8)  # AV_LOG_QUIET
 
 MAX_PIXELS = 8192 * 8192
 MAX_SIDE = 16384
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _looks_like_text(path: str) -> bool:

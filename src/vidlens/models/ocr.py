@@ -6,6 +6,9 @@ downloads. Text in video is upright, so the angle classifier is skipped. The def
 detector is the wheel's float32 detector quantised to int8 (shipped with VidLens, made
 by scripts/quantize_ppocr_det.py): 1.2-1.5 times faster, the same readings on the
 test corpus. ``precision="float32"`` selects the wheel's own file.
+
+This is the one RapidOCR wrapper: the OCR analyzer and Govern's explicit-label check
+(``vidlens.govern.explicit.default_ocr``) both read through ``OcrEngine``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -43,24 +47,31 @@ class OcrEngine:
 
     def __init__(self, detector: str | Path | None = None, recognizer: str | Path | None = None, *,
                  precision: str = "int8", det_max_side: int = 960, gate_side: int = 480,
-                 min_score: float = 0.6, threads: int = 1) -> None:
-        """``detector``/``recognizer``: own ONNX files; ``precision`` picks the packaged detector otherwise."""
+                 min_score: float = 0.6, threads: int = 1, det_limit: Literal["max", "min"] = "max") -> None:
+        """``detector``/``recognizer``: own ONNX files; ``precision`` picks the packaged detector otherwise.
+
+        ``det_limit="max"`` scales a reading's image so its longest side is at most ``det_max_side``
+        (analysis: big frames, bounded cost); ``"min"`` so its shortest side is at least that (small
+        text on small frames, read at the detector's working size).
+        """
         if precision not in DETECTORS:
             raise ModelError(f"model slot 'ocr.detector': precision must be one of {sorted(DETECTORS)}, "
                              f"got {precision!r}", details={"slot": "ocr.detector"})
         self.det_path = locate(DETECTORS[precision], detector)
         self.rec_path = locate(catalog.OCR_REC, recognizer)
         self.det_max_side = det_max_side
+        self.det_limit = det_limit
         self.gate_side = gate_side
         self.min_score = min_score
         self.threads = threads
-        self._key = f"{self.det_path}|{self.rec_path}|{threads}"
+        self._key = f"{self.det_path}|{self.rec_path}|{threads}|{min_score}"  # text_score is set per engine
 
-    def _new(self, det_side: int):  # noqa: ANN202 - rapidocr.RapidOCR
+    def _new(self, det_side: int, limit: str = "max"):  # noqa: ANN202 - rapidocr.RapidOCR
         try:
             from rapidocr import RapidOCR
         except ImportError as exc:
-            raise ModelError("model slot 'ocr.detector' needs rapidocr (pip install -e '.[analysis]')",
+            raise ModelError("model slot 'ocr.detector' needs rapidocr (pip install 'vidlens[analysis]' or "
+                             "'vidlens[govern]')",
                              details={"slot": "ocr.detector"}) from exc
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         params = {
@@ -69,7 +80,7 @@ class OcrEngine:
             "Global.text_score": self.min_score,
             "Det.model_path": str(self.det_path),
             "Rec.model_path": str(self.rec_path),
-            "Det.limit_type": "max",
+            "Det.limit_type": limit,
             "Det.limit_side_len": det_side,
             "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
@@ -100,7 +111,8 @@ class OcrEngine:
         return borrow("ocr", f"{self._key}|{self.gate_side}", lambda: self._new(self.gate_side))
 
     def _reader(self):  # noqa: ANN202 - a borrowed rapidocr.RapidOCR
-        return borrow("ocr", f"{self._key}|{self.det_max_side}", lambda: self._new(self.det_max_side))
+        return borrow("ocr", f"{self._key}|{self.det_limit}{self.det_max_side}",
+                      lambda: self._new(self.det_max_side, self.det_limit))
 
     def find_text(self, bgr: np.ndarray) -> np.ndarray:
         """Text boxes (K, 4) found by the detector alone at ``gate_side`` resolution: the cheap gate.

@@ -11,13 +11,12 @@ runtime with a cryptic message.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from vidlens.errors import ModelError
+from vidlens.hashing import sha256_file_cached
 
 _DATA_PACKAGE = "vidlens.models.data"
 
@@ -37,27 +36,6 @@ class ModelFile:
     @property
     def filename(self) -> str:
         return Path(self.relpath).name
-
-
-_digest_cache: dict[tuple[str, int, float], str] = {}
-_digest_lock = threading.Lock()
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, computed once per (path, size, mtime) in this process."""
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime)
-    with _digest_lock:
-        if key in _digest_cache:
-            return _digest_cache[key]
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    digest = h.hexdigest()
-    with _digest_lock:
-        _digest_cache[key] = digest
-    return digest
 
 
 def package_dir(package: str) -> Path | None:
@@ -85,7 +63,7 @@ def locate(model: ModelFile, override: str | Path | None = None) -> Path:
         raise ModelError(f"model slot '{model.slot}': expected file {path} is missing "
                          f"(reinstall '{model.package}')",
                          details={"slot": model.slot, "expected": str(path)})
-    if model.sha256 is not None and file_sha256(path) != model.sha256:
+    if model.sha256 is not None and sha256_file_cached(path) != model.sha256:
         raise ModelError(f"model slot '{model.slot}': {path} is corrupt or not the expected model "
                          f"(sha256 mismatch; reinstall '{model.package}')",
                          details={"slot": model.slot, "expected": str(path), "sha256": model.sha256})

@@ -13,7 +13,6 @@ audio can be fed in pieces with the same result as in one go.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from vidlens.errors import ModelError, UsageError
+from vidlens.hashing import sha256_file_cached
 
 SLOT = "speech.vad"
 RATE = 16000
@@ -29,14 +29,6 @@ WINDOW = 512  # samples per probability (32 ms at 16 kHz)
 _CONTEXT = 64
 _PACKAGE, _RELPATH = "faster_whisper", "assets/silero_vad_v6.onnx"
 _SHA256 = "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def vad_model_path(override: str | Path | None = None) -> Path:
@@ -54,15 +46,10 @@ def vad_model_path(override: str | Path | None = None) -> Path:
     if not path.is_file():
         raise ModelError(f"model slot '{SLOT}': expected file {path} is missing (reinstall faster-whisper)",
                          details={"slot": SLOT, "expected": str(path)})
-    if _verified(str(path), path.stat().st_size) != _SHA256:
+    if sha256_file_cached(path) != _SHA256:
         raise ModelError(f"model slot '{SLOT}': {path} is corrupt or not Silero VAD v6 (sha256 mismatch)",
                          details={"slot": SLOT, "expected": str(path), "sha256": _SHA256})
     return path
-
-
-@functools.lru_cache(maxsize=8)
-def _verified(path: str, size: int) -> str:
-    return _sha256(Path(path))
 
 
 @functools.lru_cache(maxsize=4)

@@ -13,7 +13,6 @@ Loaded models are kept once per process per (directory, threads).
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vidlens.errors import ModelError, UsageError
+from vidlens.hashing import sha256_file_cached
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -65,22 +65,8 @@ def _pkg_dir(package: str, spec: WhisperSpec) -> Path:
     return Path(next(iter(found.submodule_search_locations)))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-@functools.lru_cache(maxsize=16)
-def _digest(path: str, size: int, mtime: float) -> str:
-    return _sha256(Path(path))
-
-
 def _check(path: Path, spec: WhisperSpec) -> bool:
-    st = path.stat()
-    return _digest(str(path), st.st_size, st.st_mtime) == spec.model_sha256
+    return sha256_file_cached(path) == spec.model_sha256
 
 
 def _missing(spec: WhisperSpec, path: Path) -> ModelError:

@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vidlens.protect.codes import CANON, REF_SLOT, VARIANTS, hamming
 from vidlens.protect.fingerprint import Fingerprint, Segment
-from vidlens.protect.visual import CANON, REF_SLOT, VARIANTS, hamming
 
 SPEEDS = np.round(np.arange(0.75, 1.2501, 0.05), 3)
 SPEED_RANGE = (float(SPEEDS[0]), float(SPEEDS[-1]))

@@ -17,7 +17,10 @@ import numpy as np
 
 from vidlens.errors import CorruptMediaError
 from vidlens.media.probe import open_container
+from vidlens.plugins import PluginManifest
+from vidlens.protect.align import AlignParams, align_pairs
 from vidlens.protect.fingerprint import CorruptFingerprintError, Example, Fingerprint, Fingerprinter, Segment
+from vidlens.protect.index import LandmarkIndex
 from vidlens.types import Video
 
 SAMPLE_RATE = 8000
@@ -112,6 +115,8 @@ class AudioFingerprinter(Fingerprinter):
 
     name = "audio"
     version = 1
+    manifest = PluginManifest(name, str(version), "fingerprinter",
+                              "Spectral-peak landmark hashes of the sound (8 kHz mono).")
 
     def fingerprint(self, video: Video) -> Fingerprint:
         samples = decode_mono(video.uri)
@@ -147,8 +152,6 @@ class AudioFingerprinter(Fingerprinter):
         return value
 
     def compare(self, query: Fingerprint, reference: Fingerprint) -> list[Segment]:
-        from vidlens.protect.align import AlignParams, align_pairs
-
         q, r = self.validate(query), self.validate(reference)
         if q.empty or r.empty:
             return []
@@ -177,9 +180,7 @@ class AudioFingerprinter(Fingerprinter):
                         s.speed, {"audio": True}) for s in segs]
 
     @classmethod
-    def index_cls(cls) -> type:
-        from vidlens.protect.index import LandmarkIndex
-
+    def index_cls(cls) -> type[LandmarkIndex]:
         return LandmarkIndex
 
     @classmethod

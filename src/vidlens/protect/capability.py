@@ -8,5 +8,7 @@ capability = Capability(
     tables="vidlens.protect.tables",
     migrations="vidlens.protect.migrations",
     cli="vidlens.cli.protect",
+    api=("vidlens.protect.routes",),
+    ui="vidlens.protect.pages",
     requires=("core",),
 )

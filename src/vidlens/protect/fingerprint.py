@@ -1,9 +1,10 @@
-"""The fingerprinter seam, in the shape of python-threatexchange's ``SignalType``.
+"""Video fingerprints: the ``SignalType`` of copy detection.
 
 A ``Fingerprinter`` turns a decoded video into a ``Fingerprint`` (named arrays plus
 a little metadata, tagged with the fingerprinter's name and version), validates
 fingerprints read back from storage, compares two of them into aligned
-``Segment``s, and names the ``Index`` class that searches many of them.
+``Segment``s, and names the ``Index`` class that searches many of them. Installed
+fingerprinters are found through the plugin entry points (kind ``fingerprinter``).
 
 Fingerprints serialise to an ``.npz`` whose first member is a JSON header; they
 are read back with ``allow_pickle=False`` so a crafted file can never run code.
@@ -15,25 +16,25 @@ import hashlib
 import io
 import json
 import zipfile
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from vidlens.errors import StoreError
-
-if TYPE_CHECKING:
-    from vidlens.protect.index import Index
-    from vidlens.types import Video
+from vidlens.index import SignalType
+from vidlens.media.ffmpeg import run_ffmpeg
+from vidlens.plugins import discovered
 
 FORMAT = "vidlens-fingerprint"
 PLACEMENT_UNSURE_BELOW = 0.25  # a segment's confidence under which its place in the work is "ambiguous"
 
 
 class CorruptFingerprintError(StoreError):
-    """A stored fingerprint or index is unreadable, truncated, or from an unknown version."""
+    """A fingerprint is unreadable, truncated, of another kind or version, or not the shape its kind needs."""
 
     code = "corrupt_fingerprint"
 
@@ -150,34 +151,31 @@ class Example:
     duration_s: float = 6.0
     audio: bool = False
 
+    def render(self, directory: Path) -> tuple[Path, Path]:
+        """Render the reference and the query clips into ``directory`` (H.264, AAC when ``audio``)."""
+        out = []
+        for which, graph in (("reference", self.reference), ("query", self.query)):
+            path = Path(directory) / f"{which}.mp4"
+            args = ["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.1", "-filter_complex",
+                    graph.replace("{d}", str(self.duration_s)), "-map", "[v]"]
+            if self.audio:
+                args += ["-map", "[a]", "-c:a", "aac", "-b:a", "96k"]
+            run_ffmpeg([*args, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)])
+            out.append(path)
+        return out[0], out[1]
 
-class Fingerprinter(ABC):
-    """Extracts, checks and compares one kind of fingerprint."""
 
-    name: ClassVar[str]
-    version: ClassVar[int]
+class Fingerprinter(SignalType[Fingerprint, list[Segment]]):
+    """Extracts, checks and compares one kind of fingerprint.
 
-    @abstractmethod
-    def fingerprint(self, video: Video) -> Fingerprint:
-        """Fingerprint a probed video (one decode)."""
-
-    @abstractmethod
-    def validate(self, value: Fingerprint) -> Fingerprint:
-        """Return ``value`` if it is a well-formed fingerprint of this kind, else raise."""
-
-    @abstractmethod
-    def compare(self, query: Fingerprint, reference: Fingerprint) -> list[Segment]:
-        """Copied segments of ``reference`` found in ``query`` (empty when none)."""
-
-    @classmethod
-    @abstractmethod
-    def index_cls(cls) -> type[Index]:
-        """The index class that retrieves candidate references for this kind."""
+    ``fingerprint(video)`` decodes once; ``compare(query, reference)`` gives the copied segments of
+    ``reference`` found in ``query`` (empty when none); ``examples()`` are ``Example`` clip pairs.
+    """
 
     @classmethod
     @abstractmethod
     def examples(cls) -> list[Example]:
-        """Cases the contract test renders with FFmpeg and checks."""
+        """Copy and non-copy clip pairs the contract test renders with FFmpeg and checks."""
 
     def _check_kind(self, value: Fingerprint) -> None:
         if value.kind != self.name:
@@ -185,3 +183,9 @@ class Fingerprinter(ABC):
         if value.version != self.version:
             raise CorruptFingerprintError(f"'{self.name}' fingerprint version {value.version} is not the "
                                           f"supported version {self.version}; re-register the work")
+
+
+def fingerprinter(name: str) -> Fingerprinter:
+    """The installed fingerprinter called ``name`` (plugin kind ``fingerprinter``)."""
+    cls = discovered().get(name, kind="fingerprinter").cls
+    return cls()

@@ -1,32 +1,30 @@
 """Find registered works inside an upload and say which part copies which.
 
-Two passes per kind of signal: the index nominates works (visual anchors within
-a Hamming radius, or shared audio landmarks), then each nominated work's full
-fingerprint is aligned against the upload. Picture and sound segments of the
+Two passes per kind of fingerprint (picture, sound): that kind's index nominates works
+(visual anchors within a Hamming radius, or shared audio landmarks), then each nominated
+work's full fingerprint is aligned against the upload. Picture and sound segments of the
 same work that cover the same stretch are fused into one ``visual+audio`` match.
 
-The visual index is saved as a blob tagged with the registry's checkpoint (the
-ledger head); a ``Matcher`` that outlives registrations reloads or rebuilds it
-as soon as the checkpoint moves.
+Each kind's index is saved as a blob tagged with the registry's checkpoint (the ledger
+head); a ``Matcher`` that outlives registrations reloads or rebuilds it as soon as the
+checkpoint moves, and an index file from another index version is rebuilt and replaced.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from vidlens.index import CorruptIndexError, HotIndex, Index
 from vidlens.media.probe import probe
-from vidlens.protect.audio import AudioFingerprinter
-from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint, Segment
-from vidlens.protect.index import BinaryIndex, HotIndex, LandmarkIndex
-from vidlens.protect.registry import Registry, Work, check_media, fingerprints
+from vidlens.protect.fingerprint import Fingerprint, Fingerprinter, Segment, fingerprinter
+from vidlens.protect.registry import KINDS, Registry, Work, check_media, fingerprints
 from vidlens.protect.tables import index_checkpoints, matches
-from vidlens.protect.visual import VisualFingerprinter
 from vidlens.timebase import format_timecode
 from vidlens.types import Video
 
@@ -63,40 +61,37 @@ class Matcher:
     def __init__(self, registry: Registry, *, min_score: float = MIN_SCORE) -> None:
         self.registry = registry
         self.min_score = min_score
-        self.visual_index = HotIndex(lambda: self._current("visual"))
-        self._audio: LandmarkIndex | None = None
+        self.fingerprinters: dict[str, Fingerprinter] = {kind: fingerprinter(kind) for kind in KINDS}
+        self.indexes: dict[str, HotIndex[Index[Fingerprint]]] = {
+            kind: HotIndex(lambda kind=kind: self._current(kind)) for kind in KINDS}
         self._fps: dict[str, Fingerprint] = {}
         self._works: dict[str, Work] = {}
 
     # -- indexes --------------------------------------------------------------
-    def _current(self, kind: str) -> tuple[str, Callable[[], BinaryIndex]]:
+    def _current(self, kind: str) -> tuple[str, Callable[[], Index[Fingerprint]]]:
         checkpoint = self.registry.checkpoint()
-        return checkpoint, lambda: self._load_or_build(checkpoint)
+        return checkpoint, lambda: self._load_or_build(kind, checkpoint)
 
-    def _load_or_build(self, checkpoint: str) -> BinaryIndex:
+    def _load_or_build(self, kind: str, checkpoint: str) -> Index[Fingerprint]:
+        """The saved index of ``kind`` if it is of ``checkpoint`` and readable, else a rebuilt and saved one."""
         store, blobs = self.registry.store, self.registry.blobs
+        index_cls = self.fingerprinters[kind].index_cls()
         with store.read() as conn:
-            row = conn.execute(sa.select(index_checkpoints).where(index_checkpoints.c.kind == "visual")).first()
+            row = conn.execute(sa.select(index_checkpoints).where(index_checkpoints.c.kind == kind)).first()
         self._works = {w.id: w for w in self.registry.list()}
         if row is not None and row.checkpoint == checkpoint and blobs.exists(row.blob):
             try:
-                return BinaryIndex.from_bytes(blobs.get_bytes(row.blob), source=f"visual index {row.blob}")
-            except CorruptFingerprintError:
-                pass  # rebuilt below from the works' own fingerprints
-        entries = [(w.id, fp) for w in self._works.values() if (fp := self._fingerprint(w, "visual")) is not None]
-        index = BinaryIndex.build(entries, checkpoint=checkpoint)
+                return index_cls.from_bytes(blobs.get_bytes(row.blob), source=f"{kind} index {row.blob}")
+            except CorruptIndexError:
+                pass  # damaged or of an earlier version: rebuilt below from the works' own fingerprints
+        entries = [(w.id, fp) for w in self._works.values() if (fp := self._fingerprint(w, kind)) is not None]
+        index = index_cls.build(entries, checkpoint=checkpoint)
         key = blobs.put_bytes(index.to_bytes(), ".npz")
         with store.tx() as conn:
-            conn.execute(index_checkpoints.delete().where(index_checkpoints.c.kind == "visual"))
-            conn.execute(index_checkpoints.insert().values(kind="visual", checkpoint=checkpoint, blob=key,
+            conn.execute(index_checkpoints.delete().where(index_checkpoints.c.kind == kind))
+            conn.execute(index_checkpoints.insert().values(kind=kind, checkpoint=checkpoint, blob=key,
                                                            built_at=time.time()))
         return index
-
-    def _audio_index(self, checkpoint: str) -> LandmarkIndex:
-        if self._audio is None or self._audio.checkpoint != checkpoint:
-            entries = [(w.id, fp) for w in self._works.values() if (fp := self._fingerprint(w, "audio")) is not None]
-            self._audio = LandmarkIndex.build(entries, checkpoint=checkpoint)
-        return self._audio
 
     def _fingerprint(self, work: Work, kind: str) -> Fingerprint | None:
         key = work.visual_blob if kind == "visual" else work.audio_blob
@@ -113,29 +108,23 @@ class Matcher:
         video = probe(path, require_video=False)
         check_media(video, need_video=False)
         visual, audio = fingerprints(video)
-        found = self.match_fingerprints(visual, audio)
+        found = self.match_fingerprints({"visual": visual, "audio": audio})
         if record:
             self._record(video.sha256, video.uri, found)
         return found
 
-    def match_fingerprints(self, visual: Fingerprint | None, audio: Fingerprint | None) -> list[Match]:
-        index = self.visual_index.get()
+    def match_fingerprints(self, query: Mapping[str, Fingerprint | None]) -> list[Match]:
+        """Matches of the upload whose fingerprints of each kind are ``query`` (a kind may be None)."""
         per_work: dict[str, list[tuple[Segment, str]]] = {}
-        if visual is not None and not visual.empty:
-            vf = VisualFingerprinter()
-            for cand in index.candidates(visual):
-                work = self._works[index.refs[cand.ref]]
-                ref = self._fingerprint(work, "visual")
+        for kind, fper in self.fingerprinters.items():
+            fp = query.get(kind)
+            index = self.indexes[kind].get()
+            if fp is None or fp.empty:
+                continue
+            for hit in index.query(fp):
+                ref = self._fingerprint(self._works[hit.id], kind)
                 if ref is not None:
-                    per_work.setdefault(work.id, []).extend((s, "visual") for s in vf.compare(visual, ref))
-        if audio is not None and not audio.empty:
-            af = AudioFingerprinter()
-            aindex = self._audio_index(index.checkpoint)
-            for cand in aindex.candidates(audio):
-                work = self._works[aindex.refs[cand.ref]]
-                ref = self._fingerprint(work, "audio")
-                if ref is not None:
-                    per_work.setdefault(work.id, []).extend((s, "audio") for s in af.compare(audio, ref))
+                    per_work.setdefault(hit.id, []).extend((s, kind) for s in fper.compare(fp, ref))
         out: list[Match] = []
         for work_id, segs in per_work.items():
             for seg, kind in _fuse(segs):

@@ -1,17 +1,17 @@
 """The registry of protected works: append-only, hash-chained, signed.
 
 Registering fingerprints the video (picture and sound, one call each), writes
-the fingerprints as blobs, then in ONE transaction appends a ledger entry,
-inserts the work row and stores its signed certificate. If anything fails the
-blobs just written are deleted, so no half-registered work is ever visible.
-Removal is another ledger entry; nothing is rewritten in place. ``verify``
-recomputes the chain and checks every work row against it, so an edit made
-behind the registry's back (SQL UPDATE, a swapped blob) is reported.
+the fingerprints as blobs, then in ONE transaction appends a ledger entry (a
+``vidlens.ledger`` chain), inserts the work row and stores its certificate, signed
+by the install's identity. If anything fails the blobs just written are deleted,
+so no half-registered work is ever visible. Removal is another ledger entry;
+nothing is rewritten in place. ``verify`` recomputes the chain and checks every
+work row, blob and certificate against it, so an edit made behind the registry's
+back (SQL UPDATE, a swapped blob, a forged certificate) is reported.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -23,21 +23,21 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, UsageError
+from vidlens.hashing import sha256_bytes
+from vidlens.identity import Identity
+from vidlens.ledger import Chain
 from vidlens.media.probe import probe
 from vidlens.protect import certificate as certs
-from vidlens.protect.audio import AudioFingerprinter
-from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
+from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint, fingerprinter
 from vidlens.protect.tables import ledger, works
-from vidlens.protect.visual import VisualFingerprinter
 from vidlens.types import Video
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from vidlens.platform import Platform
 
 POLICIES = ("block", "monetise", "track")
-GENESIS = "0" * 64
+# hashed fields are those of the 0.1 ledger, so chains written then verify unchanged
+CHAIN = Chain(ledger, ("work_id", "action", "payload", "created_at"), hash_column="entry_hash", name="ledger")
 MIN_DURATION_S = 1.0
 IMAGE_CONTAINERS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe"}
 
@@ -54,25 +54,19 @@ def check_media(video: Video, *, need_video: bool = True) -> None:
                                     "is needed to fingerprint it", path=video.uri)
 
 
+# The fingerprints a work keeps: one blob column each in ``protect_works``, both covered by the
+# ledger entry and the certificate's digest. The fingerprinters are the installed plugins of these names.
+KINDS = ("visual", "audio")
+
+
 def fingerprints(video: Video) -> tuple[Fingerprint | None, Fingerprint]:
     """(visual or None for audio-only input, audio) fingerprints of ``video``."""
-    visual = VisualFingerprinter().fingerprint(video) if video.width else None
-    audio = AudioFingerprinter().fingerprint(video) if video.has_audio else \
-        AudioFingerprinter().from_samples(None, video.duration_s)
-    return visual, audio
+    visual, audio = (fingerprinter(kind) for kind in KINDS)
+    return visual.fingerprint(video) if video.width else None, audio.fingerprint(video)
 
 
 def fingerprint_digest(visual: Fingerprint | None, audio: Fingerprint | None) -> str:
-    h = hashlib.sha256()
-    for fp in (visual, audio):
-        h.update((fp.digest() if fp is not None else "-").encode())
-    return h.hexdigest()
-
-
-def entry_hash(seq: int, work_id: str, action: str, payload: dict[str, Any], prev: str, created_at: float) -> str:
-    doc = {"seq": seq, "work_id": work_id, "action": action, "payload": payload, "prev_hash": prev,
-           "created_at": round(created_at, 6)}
-    return hashlib.sha256(certs.canonical(doc)).hexdigest()
+    return sha256_bytes("".join(fp.digest() if fp is not None else "-" for fp in (visual, audio)).encode())
 
 
 @dataclass(frozen=True)
@@ -120,14 +114,11 @@ class Registry:
         self.platform = platform
         self.store = platform.store
         self.blobs = platform.blobs
-        self.key_path = platform.data_dir / "protect" / "signing_key.pem"
-
-    # -- keys -----------------------------------------------------------------
-    def signing_key(self) -> Ed25519PrivateKey:
-        return certs.load_or_create_key(self.key_path)
+        self.identity = Identity.open(platform.data_dir)
 
     def public_key_pem(self) -> str:
-        return certs.public_pem(self.signing_key().public_key())
+        """The key new certificates are signed with (the install's identity)."""
+        return self.identity.export_public("pem")
 
     # -- register -------------------------------------------------------------
     def register(self, path: str | Path, *, owner: str, title: str, policy: str = "track",
@@ -177,29 +168,20 @@ class Registry:
                "source_uri": video.uri, "visual_blob": vkey, "audio_blob": akey, "fingerprint_digest": digest,
                "registered_at": round(now, 6)}
         with self.store.tx() as conn:
-            seq, prev = self._head(conn)
-            seq += 1
-            payload = _payload(row)
-            h = entry_hash(seq, work_id, "register", payload, prev, now)
-            conn.execute(ledger.insert().values(seq=seq, work_id=work_id, action="register", payload=payload,
-                                                prev_hash=prev, entry_hash=h, created_at=round(now, 6)))
+            entry = CHAIN.append(conn, {"work_id": work_id, "action": "register", "payload": _payload(row),
+                                        "created_at": round(now, 6)})
+            seq, h = entry["seq"], entry["entry_hash"]
             cert = certs.sign({"work_id": work_id, "content_sha256": video.sha256, "fingerprint_digest": digest,
                                "owner": owner, "title": title, "policy": policy, "licence": licence,
                                "registered_at": _iso(now), "ledger_seq": seq, "ledger_entry_hash": h},
-                              self.signing_key())
+                              self.identity)
             conn.execute(works.insert().values(**row, certificate=cert, ledger_seq=seq))
         return self.get(work_id)
-
-    @staticmethod
-    def _head(conn: sa.Connection) -> tuple[int, str]:
-        last = conn.execute(sa.select(ledger.c.seq, ledger.c.entry_hash).order_by(ledger.c.seq.desc())
-                            .limit(1)).first()
-        return (0, GENESIS) if last is None else (int(last.seq), str(last.entry_hash))
 
     def checkpoint(self) -> str:
         """The ledger head: changes with every registration or removal."""
         with self.store.read() as conn:
-            return self._head(conn)[1]
+            return CHAIN.head(conn)[1]
 
     def _active_by_content(self, sha: str) -> str | None:
         with self.store.read() as conn:
@@ -239,8 +221,7 @@ class Registry:
                                           f"missing ({exc}); remove and re-register the work") from None
         try:
             fp = Fingerprint.from_bytes(data, source=f"work {work.id} {kind} fingerprint")
-            fper = VisualFingerprinter() if kind == "visual" else AudioFingerprinter()
-            return fper.validate(fp)
+            return fingerprinter(kind).validate(fp)
         except CorruptFingerprintError as exc:
             raise CorruptFingerprintError(f"{exc.message}; remove and re-register the work") from None
 
@@ -251,37 +232,27 @@ class Registry:
             raise ConflictError(f"work {work.id} is already removed")
         now = time.time()
         with self.store.tx() as conn:
-            seq, prev = self._head(conn)
-            seq += 1
-            payload = {"reason": reason}
-            h = entry_hash(seq, work.id, "remove", payload, prev, now)
-            conn.execute(ledger.insert().values(seq=seq, work_id=work.id, action="remove", payload=payload,
-                                                prev_hash=prev, entry_hash=h, created_at=round(now, 6)))
+            CHAIN.append(conn, {"work_id": work.id, "action": "remove", "payload": {"reason": reason},
+                                "created_at": round(now, 6)})
             conn.execute(works.update().where(works.c.id == work.id).values(status="removed"))
         return self.get(work.id)
 
     # -- integrity ------------------------------------------------------------
     def verify(self) -> list[str]:
-        """Problems found in the chain and the work rows; empty when all is intact."""
-        problems: list[str] = []
+        """Problems found in the chain, the work rows, their blobs and certificates; empty when all is intact."""
         state: dict[str, dict[str, Any]] = {}
-        prev = GENESIS
         with self.store.read() as conn:
-            entries = conn.execute(sa.select(ledger).order_by(ledger.c.seq)).mappings().all()
+            chain = CHAIN.verify(conn)
+            entries = list(CHAIN.rows(conn))
             rows = {r["id"]: r for r in conn.execute(sa.select(works)).mappings()}
-        for i, e in enumerate(entries, start=1):
-            if e["seq"] != i:
-                problems.append(f"ledger entry {i} is missing (found seq {e['seq']})")
-            if e["prev_hash"] != prev:
-                problems.append(f"ledger entry {e['seq']} does not chain to the entry before it")
-            want = entry_hash(e["seq"], e["work_id"], e["action"], e["payload"], e["prev_hash"], e["created_at"])
-            if want != e["entry_hash"]:
-                problems.append(f"ledger entry {e['seq']} was altered (hash mismatch)")
-            prev = e["entry_hash"]
+        problems = list(chain.problems)
+        hashes = {e["seq"]: e["entry_hash"] for e in entries}
+        for e in entries:
             if e["action"] == "register":
                 state[e["work_id"]] = {"payload": e["payload"], "status": "active", "seq": e["seq"]}
             elif e["work_id"] in state:
                 state[e["work_id"]]["status"] = "removed"
+        trusted = [k.public for k in self.identity.trusted()]
         for wid, r in rows.items():
             s = state.get(wid)
             if s is None:
@@ -289,6 +260,7 @@ class Registry:
                 continue
             if _payload(dict(r)) != s["payload"] or r["status"] != s["status"]:
                 problems.append(f"work {wid} differs from its ledger entry (edited outside the registry)")
+            problems += _certificate_problems(wid, r["certificate"], hashes.get(s["seq"]), trusted)
         for wid in state.keys() - rows.keys():
             problems.append(f"work {wid} is in the ledger but its row is gone")
         for work in self.list():
@@ -300,6 +272,17 @@ class Registry:
             if digest != work.fingerprint_digest:
                 problems.append(f"work {work.id}: its fingerprint blobs do not match the registered digest")
         return problems
+
+
+def _certificate_problems(work_id: str, cert: Any, entry_hash: str | None, trusted: list[Any]) -> list[str]:
+    """A stored certificate must verify under a key this install trusts and name its ledger entry."""
+    try:
+        body = certs.verify(cert, trusted)
+    except certs.CertificateError as exc:
+        return [f"work {work_id}: its certificate does not verify under this install's keys ({exc.message})"]
+    if body.get("work_id") != work_id or body.get("ledger_entry_hash") != entry_hash:
+        return [f"work {work_id}: its certificate names another work or ledger entry"]
+    return []
 
 
 def dumps_certificate(work: Work) -> str:

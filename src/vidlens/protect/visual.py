@@ -14,12 +14,8 @@ Per sampled frame (5 per second, grey, at most 160 px a side, from the single de
    thresholded at their median: a 64-bit code. Mirroring the picture only flips
    the sign of odd horizontal frequencies, so the mirrored code costs no pixels.
 
-Every frame stores ``V = 10`` codes: the canonical one (centre 80 % of the content
-box, which drops corner logos and caption bars) and the variants a copy may need:
-mirrored, centre 90 % and 100 % (the copy was cropped 10–20 %), the inset box, and
-the centre 55 % (plain and mirrored) for copies with large overlays at the edges.
-References are indexed by their canonical and centre codes; queries try all
-variants, each against the reference code it stands for (``REF_SLOT``).
+Every frame stores one code per slot of ``codes.VARIANTS`` (canonical, mirrored, crops,
+inset, centre); ``codes`` says which reference code each stands for.
 """
 
 from __future__ import annotations
@@ -30,7 +26,11 @@ import numpy as np
 
 from vidlens.errors import MediaError
 from vidlens.media.decode import Sampling, iter_frames
+from vidlens.plugins import PluginManifest
+from vidlens.protect.align import align_visual
+from vidlens.protect.codes import CANON, VARIANTS, pack_bits
 from vidlens.protect.fingerprint import CorruptFingerprintError, Example, Fingerprint, Fingerprinter, Segment
+from vidlens.protect.index import BinaryIndex
 from vidlens.types import FrameSample, Video
 
 RATE = 5.0
@@ -40,26 +40,11 @@ CHUNK = 150
 MIN_STD = 4.0
 BAR_SHADE = 6.0  # grey levels a letterbox/pillarbox bar may vary across its lines
 BAR_NOISE = 2.0  # spatial std of a bar line; still asphalt or sky under blur measures 2.5 and up
-CANON = 0.8  # the canonical code covers the centre of the content box, this fraction of each side
-CENTRE = 0.55  # the centre code: clear of corner logos and the bottom caption band
 INSET_LINES = 12  # candidate lines per direction for picture-in-picture sides
 INSET_AREA = (0.1, 0.7)  # an inset's share of the frame
 INSET_ASPECT = (0.8, 2.6)  # an inset's width / height: portrait-ish phone clips to scope films
 INSET_CAP = 16.0  # strength a single boundary pixel may contribute, in units of the frame's mean
 INSET_MIN_SCORE = 6.0  # weakest side / mean boundary strength; insets measured 7.4-38, plain clips mostly < 6
-# Variant slots: (region, scale, mirrored); the larger content scales undo a 10-20 % crop
-VARIANTS: tuple[tuple[str, float, bool], ...] = (
-    ("content", CANON, False), ("content", CANON, True),
-    ("content", 0.9, False), ("content", 0.9, True),
-    ("content", 1.0, False), ("content", 1.0, True),
-    ("inset", CANON, False), ("inset", CANON, True),
-    ("content", CENTRE, False), ("content", CENTRE, True),
-)
-# The reference slot each query slot is compared with: every variant tries to rebuild the
-# canonical code, except the centre ones, compared centre to centre: they keep a match when logos
-# and caption bands cover the picture's edges.
-REF_SLOT = np.array([0, 0, 0, 0, 0, 0, 0, 0, 8, 8])
-ANCHOR_SLOTS = (0, 8)  # reference codes the index holds
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -80,19 +65,6 @@ def _low_frequencies(count: int) -> tuple[np.ndarray, np.ndarray]:
 _DCT32 = _dct_matrix(GRID)[:12].astype(np.float32)
 _FU, _FV = _low_frequencies(64)
 _ODD_V = (_FV % 2 == 1)
-_BIT_WEIGHTS = (np.uint64(1) << np.arange(64, dtype=np.uint64))
-
-
-def pack_bits(bits: np.ndarray) -> np.ndarray:
-    """(..., 64) bool → (...,) uint64."""
-    return (bits.astype(np.uint64) * _BIT_WEIGHTS).sum(axis=-1, dtype=np.uint64)
-
-
-def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bit distance between broadcastable uint64 arrays."""
-    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.uint8)
-
-
 def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1) after trimming bars that stay flat across ``frames`` (T, H, W)."""
     f = frames.astype(np.float32)
@@ -280,6 +252,9 @@ class VisualFingerprinter(Fingerprinter):
 
     name = "visual"
     version = 2
+    manifest = PluginManifest(name, str(version), "fingerprinter",
+                              "64-bit DCT codes of the picture at 5 frames a second, with crop, mirror and "
+                              "picture-in-picture variants.")
 
     def __init__(self, rate: float = RATE, max_side: int = MAX_SIDE, threads: int = 2) -> None:
         self.rate = rate
@@ -347,14 +322,10 @@ class VisualFingerprinter(Fingerprinter):
         return value
 
     def compare(self, query: Fingerprint, reference: Fingerprint) -> list[Segment]:
-        from vidlens.protect.align import align_visual
-
         return align_visual(self.validate(query), self.validate(reference))
 
     @classmethod
-    def index_cls(cls) -> type:
-        from vidlens.protect.index import BinaryIndex
-
+    def index_cls(cls) -> type[BinaryIndex]:
         return BinaryIndex
 
     @classmethod

@@ -4,13 +4,15 @@ Jinja2 autoescaping is on for every template, so titles, OCR and transcript text
 shown as text, never markup; scripts are static files (the CSP forbids inline script).
 Form posts carry the session's CSRF token; the login form uses a double-submit cookie.
 The navigation bar lists every capability's ``nav`` entries (``app.state.nav``); these are
-the serve capability's.
+the serve capability's. Another capability's pages module renders its own templates on the same
+``base.html`` with ``templates_for(folder)``, ``page_user`` and ``render`` (docs/ui.md).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from vidlens import __version__
-from vidlens.analyze.views import timeline
+from vidlens.analyze.views import insights
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, identify, services
@@ -32,16 +34,25 @@ from vidlens.errors import AuthError, PermissionDeniedError, RateLimitedError, V
 from vidlens.timebase import format_timecode
 
 HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters["timecode"] = lambda s: format_timecode(float(s)) if s is not None else ""
-templates.env.filters["pretty_json"] = lambda obj: json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+
+
+def templates_for(*folders: Path) -> Jinja2Templates:
+    """Templates from ``folders`` first, then the shared ones (``base.html``), with the shared filters."""
+    t = Jinja2Templates(directory=[str(f) for f in folders] + [str(HERE / "templates")])
+    t.env.filters["timecode"] = lambda s: format_timecode(float(s)) if s is not None else ""
+    t.env.filters["pretty_json"] = lambda obj: json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    t.env.filters["when"] = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""
+    return t
+
+
+templates = templates_for()
 
 nav = [
-    NavItem("Library", "/"),
-    NavItem("Search", "/search"),
-    NavItem("Review", "/review"),
-    NavItem("Jobs", "/jobs"),
-    NavItem("Settings", "/settings", role="admin"),
+    NavItem("Library", "/", order=10),
+    NavItem("Search", "/search", order=20),
+    NavItem("Review", "/review", order=70),
+    NavItem("Jobs", "/jobs", order=80),
+    NavItem("Settings", "/settings", role="admin", order=90),
 ]
 
 
@@ -49,17 +60,20 @@ class LoginRequired(Exception):
     """A page was asked for without a session: answer with a redirect to /login."""
 
 
-def _page_user(request: Request, role: str = "viewer") -> Principal:
+def page_user(request: Request, role: str = "viewer") -> Principal:
+    """The logged-in caller holding ``role``; without a session the page redirects to /login."""
     principal = identify(request)
     if principal is None:
         raise LoginRequired()
     return principal.require(role)
 
 
-def _render(
-    request: Request, name: str, user: Principal | None, status_code: int = 200, **ctx: Any
+def render(
+    request: Request, name: str, user: Principal | None, status_code: int = 200, *,
+    using: Jinja2Templates = templates, **ctx: Any
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
+    """Render ``name`` on ``base.html`` with the navigation bar, the user and the CSRF token."""
+    return using.TemplateResponse(
         request,
         name,
         {"user": user, "csrf": user.csrf_token if user else None, "version": __version__,
@@ -73,7 +87,7 @@ def render_error(request: Request, status: int, message: str) -> HTMLResponse:
         user = identify(request)
     except VidLensError:
         user = None
-    return _render(request, "error.html", user, status_code=status, status=status, message=message)
+    return render(request, "error.html", user, status_code=status, status=status, message=message)
 
 
 def _safe_next(target: str | None) -> str:
@@ -115,7 +129,7 @@ def install(app: FastAPI) -> None:
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/", error: str | None = None) -> Response:
         token = secrets.token_urlsafe(32)
-        resp = _render(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=error)
+        resp = render(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=error)
         resp.set_cookie(
             LOGIN_CSRF_COOKIE,
             token,
@@ -160,7 +174,7 @@ def install(app: FastAPI) -> None:
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         form = await request.form()
-        user = _page_user(request)
+        user = page_user(request)
         check_csrf(user, str(form.get("csrf_token", "")))
         if user.session_id:
             await run_in_threadpool(services(request).accounts.end_session, user.session_id)
@@ -176,7 +190,7 @@ def install(app: FastAPI) -> None:
         min_duration_s: float | None = None,
         max_duration_s: float | None = None,
     ) -> Response:
-        user = _page_user(request)
+        user = page_user(request)
         vids = services(request).platform.catalog.list_videos(
             q=q or None,
             status=status or None,
@@ -184,7 +198,7 @@ def install(app: FastAPI) -> None:
             max_duration_s=max_duration_s,
             limit=200,
         )
-        return _render(
+        return render(
             request,
             "library.html",
             user,
@@ -200,28 +214,33 @@ def install(app: FastAPI) -> None:
 
     @app.get("/videos/{video_id}", include_in_schema=False)
     def video_page(request: Request, video_id: str) -> Response:
-        user = _page_user(request)
+        user = page_user(request)
         svc = services(request)
         video = svc.platform.catalog.detail(video_id)
         doc = svc.platform.catalog.document(video["id"])
-        tl = timeline(doc) if doc is not None else {"shots": [], "tracks": []}
+        shots = (doc or {}).get("shots") or []
+        people = svc.platform.service("identities").of_video(video["id"])
+        panel = insights(doc or {"video": {"duration_s": video["duration_s"]}},
+                         {k: v["name"] for k, v in people.items()})
+        playback = svc.platform.service("proxies").state(svc.platform.catalog.get_video(video["id"]))
         items = svc.review.list(None, video_id=video["id"])
-        pending = [j for j in video["jobs"] if j["status"] in ("queued", "running")]
-        return _render(
-            request, "video.html", user, video=video, timeline=tl, review_items=items, pending=pending
+        pending = [j for j in video["jobs"] if j["status"] in ("queued", "running") and j["kind"] == "analyze"]
+        return render(
+            request, "video.html", user, video=video, shots=shots, insights=panel, people=people,
+            playback=playback, review_items=items, pending=pending
         )
 
     @app.get("/review", include_in_schema=False)
     def review_page(request: Request, status: str = "open", kind: str | None = None) -> Response:
-        user = _page_user(request)
+        user = page_user(request)
         svc = services(request)
         items = svc.review.list(None if status == "all" else status, kind=kind or None, limit=200)
-        return _render(request, "review.html", user, items=items, status=status, kind=kind or "")
+        return render(request, "review.html", user, items=items, status=status, kind=kind or "")
 
     @app.post("/review/{item_id}", include_in_schema=False)
     async def review_decide(request: Request, item_id: int) -> Response:
         form = await request.form()
-        user = _page_user(request, "reviewer")
+        user = page_user(request, "reviewer")
         check_csrf(user, str(form.get("csrf_token", "")))
         svc = services(request)
         await run_in_threadpool(
@@ -240,19 +259,19 @@ def install(app: FastAPI) -> None:
 
     @app.get("/jobs", include_in_schema=False)
     def jobs_page(request: Request) -> Response:
-        user = _page_user(request)
+        user = page_user(request)
         jobs = [j.to_dict() for j in services(request).platform.jobs.list(limit=100)]
-        return _render(request, "jobs.html", user, jobs=jobs)
+        return render(request, "jobs.html", user, jobs=jobs)
 
     @app.get("/search", include_in_schema=False)
     def search_page(request: Request, q: str = "") -> Response:
-        user = _page_user(request)
+        user = page_user(request)
         result = services(request).search.search(q, limit=200) if q.strip() else None
-        return _render(request, "search.html", user, q=q, result=result)
+        return render(request, "search.html", user, q=q, result=result)
 
     @app.get("/settings", include_in_schema=False)
     def settings_page(request: Request) -> Response:
         from vidlens.api.routes.admin import masked_settings
 
-        user = _page_user(request, "admin")
-        return _render(request, "settings.html", user, settings=masked_settings(services(request)))
+        user = page_user(request, "admin")
+        return render(request, "settings.html", user, settings=masked_settings(services(request)))

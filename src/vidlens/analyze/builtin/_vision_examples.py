@@ -69,6 +69,8 @@ def make_two_faces_clip(d: Path) -> Path:
 def check_people_objects(doc: dict[str, Any]) -> None:
     people = [o for o in doc["objects"] if o["label"] == "person"]
     assert people, f"no person track in {doc['objects']}"
+    # measured (YOLOv4-tiny int8): 3 person tracks; two score 0.90-0.99 on every sample, the third
+    # 0.29-0.84, above the 0.4 that starts a track on 4 of the 10 samples (weaker looks extend it)
     assert doc["counts"].get("person", 0) >= 3, doc["counts"]
     for o in doc["objects"]:
         assert 0 <= o["start_s"] < o["end_s"] <= 3.5, o

@@ -6,7 +6,8 @@ almost nothing next to the models. Each cue is a time span with the measurements
 that made it fire, so a reviewer can see why.
 
 Also kept: a coarse picture-statistics timeline (luma, saturation, sky and
-vegetation share per bin) that tags use for day/night/outdoor hints.
+vegetation share per bin). Tags read its luma for day/night; indoor/outdoor is a
+scene-model tag, because a blue backdrop or a green wall reads as sky or grass.
 """
 
 from __future__ import annotations

@@ -1,19 +1,18 @@
-"""Label codecs, one per container family; ``CODECS`` is tried in order by ``sniff``."""
+"""Label codecs, one per container family, found as plugins of kind ``label_codec``."""
 
 from __future__ import annotations
 
-from vidlens.govern.codecs.audio import Id3Codec, VorbisCommentCodec
+from functools import cache
+
 from vidlens.govern.codecs.base import LabelCodec
-from vidlens.govern.codecs.flv import FlvCodec
-from vidlens.govern.codecs.jpeg import JpegCodec
-from vidlens.govern.codecs.mkv import MkvCodec
-from vidlens.govern.codecs.mp4 import Mp4Codec
-from vidlens.govern.codecs.png import PngCodec
-from vidlens.govern.codecs.riff import RiffCodec
-from vidlens.govern.codecs.ts import TsCodec
+from vidlens.plugins import discovered
 
-# The MP3 sniff (bare frame sync) is the loosest, so it goes last.
-CODECS: tuple[LabelCodec, ...] = (Mp4Codec(), MkvCodec(), FlvCodec(), RiffCodec(), PngCodec(), JpegCodec(),
-                                  VorbisCommentCodec(), TsCodec(), Id3Codec())
 
-__all__ = ["CODECS", "LabelCodec"]
+@cache
+def codecs() -> tuple[LabelCodec, ...]:
+    """Every installed label codec, in the order ``sniff`` tries them (``sniff_order``, then name)."""
+    found = [p.cls() for p in discovered().of_kind("label_codec")]
+    return tuple(sorted(found, key=lambda c: (c.sniff_order, c.name)))
+
+
+__all__ = ["LabelCodec", "codecs"]

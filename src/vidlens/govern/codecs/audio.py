@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from vidlens.errors import CorruptMediaError
 from vidlens.govern.codecs.base import Found, LabelCodec, ReadResult
+from vidlens.plugins import PluginManifest
 
 MAX_AUDIO_TAG_FILE = 512 * 1024 * 1024
 
@@ -24,6 +25,8 @@ def _mutagen_error(exc: Exception, path: Path) -> CorruptMediaError:
 class Id3Codec(LabelCodec):
     name = "mp3-id3"
     extensions = (".mp3",)
+    sniff_order = 2  # a bare MP3 frame sync is the loosest signature of all
+    manifest = PluginManifest(name, "1", "label_codec", "MP3: the label in an ID3v2 TXXX frame.")
 
     def sniff(self, head: bytes) -> bool:
         return head[:3] == b"ID3" or (len(head) > 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
@@ -71,6 +74,7 @@ class Id3Codec(LabelCodec):
 class VorbisCommentCodec(LabelCodec):
     name = "vorbis-comment"
     extensions = (".flac", ".ogg", ".opus")
+    manifest = PluginManifest(name, "1", "label_codec", "FLAC/Ogg/Opus: the label in a Vorbis comment.")
 
     def sniff(self, head: bytes) -> bool:
         return head[:4] in (b"fLaC", b"OggS")

@@ -12,9 +12,13 @@ import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
+from vidlens.errors import CorruptMediaError
 from vidlens.govern.label import Problem
+
+if TYPE_CHECKING:
+    from vidlens.plugins import PluginManifest
 
 MAX_DEPTH = 16
 SNIFF_BYTES = 1024  # enough for three MPEG-TS packet syncs
@@ -38,11 +42,14 @@ class ReadResult:
 
 
 class LabelCodec(ABC):
-    """A container family that can carry the implicit label."""
+    """A container family that can carry the implicit label (a plugin of kind ``label_codec``)."""
 
     name: ClassVar[str]
+    manifest: ClassVar[PluginManifest]
     extensions: ClassVar[tuple[str, ...]]
     text_utf8: ClassVar[bool] = True  # the carrier stores UTF-8 text; False: only ASCII labels can be written
+    unhashed_streams: ClassVar[tuple[str, ...]] = ()  # stream types that carry the label itself
+    sniff_order: ClassVar[int] = 0  # codecs are sniffed in this order, then by name: loose signatures go last
 
     @abstractmethod
     def sniff(self, head: bytes) -> bool:
@@ -64,14 +71,15 @@ class LabelCodec(ABC):
         """SHA-256 of the demuxed packets of every stream, in stream order.
 
         Packets carry the coded audio/video and none of the container's tags, so the
-        hash survives any relabelling or lossless remux but not an edit of the content.
+        hash survives any relabelling or lossless remux but not an edit of the content. Streams
+        of the types in ``unhashed_streams`` are left out.
         """
         import av
 
         digests: dict[int, hashlib._Hash] = {}
         with av.open(str(path)) as container:
             for packet in container.demux():
-                if packet.size == 0:
+                if packet.size == 0 or packet.stream.type in self.unhashed_streams:
                     continue
                 digests.setdefault(packet.stream.index, hashlib.sha256()).update(bytes(packet))
         total = hashlib.sha256()
@@ -84,3 +92,15 @@ def read_exact(f: BinaryIO, n: int) -> bytes | None:
     """``n`` bytes, or None at a short read (a truncated file)."""
     data = f.read(n)
     return data if len(data) == n else None
+
+
+def copy_range(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
+    """Copy ``length`` bytes of ``fin`` from ``start`` to ``fout``, 1 MiB at a time."""
+    fin.seek(start)
+    remaining = length
+    while remaining > 0:
+        chunk = fin.read(min(remaining, 1 << 20))
+        if not chunk:
+            raise CorruptMediaError("file shrank while being copied")
+        fout.write(chunk)
+        remaining -= len(chunk)

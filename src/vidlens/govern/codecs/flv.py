@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, read_exact
 from vidlens.govern.codecs.remux import remux_with_tag
+from vidlens.plugins import PluginManifest
 
 MAX_SCRIPT = 4 * 1024 * 1024
 MAX_ITEMS = 100_000
@@ -97,6 +98,7 @@ def _collect(props: list[tuple[bytes, Any]], result: ReadResult, where: str) -> 
 class FlvCodec(LabelCodec):
     name = "flv"
     extensions = (".flv",)
+    manifest = PluginManifest(name, "1", "label_codec", "FLV: the label in the onMetaData script tag.")
 
     def sniff(self, head: bytes) -> bool:
         return head[:3] == b"FLV"

@@ -14,6 +14,7 @@ from typing import BinaryIO
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
 from vidlens.govern.codecs.base import Found, LabelCodec, ReadResult
 from vidlens.govern.codecs.xmp import xmp_packet, xmp_values, xmp_with_label
+from vidlens.plugins import PluginManifest
 
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
@@ -53,6 +54,7 @@ def _is_xmp(data: bytes, pos: int) -> bool:
 class JpegCodec(LabelCodec):
     name = "jpeg"
     extensions = (".jpg", ".jpeg")
+    manifest = PluginManifest(name, "1", "label_codec", "JPEG: the label in an XMP packet.")
 
     def sniff(self, head: bytes) -> bool:
         return head[:3] == b"\xff\xd8\xff"

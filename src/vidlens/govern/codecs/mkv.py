@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, read_exact
 from vidlens.govern.codecs.remux import remux_with_tag
+from vidlens.plugins import PluginManifest
 
 EBML, SEGMENT, TAGS, TAG, SIMPLE_TAG = 0x1A45DFA3, 0x18538067, 0x1254C367, 0x7373, 0x67C8
 TAG_NAME, TAG_STRING, TAG_BINARY, CLUSTER = 0x45A3, 0x4487, 0x4485, 0x1F43B675
@@ -126,6 +127,7 @@ def _skip_unknown_cluster(f: BinaryIO, size: int) -> bool:
 class MkvCodec(LabelCodec):
     name = "matroska"
     extensions = (".mkv", ".webm", ".mka", ".mk3d")
+    manifest = PluginManifest(name, "1", "label_codec", "Matroska/WebM: the label as a SimpleTag AIGC.")
 
     def sniff(self, head: bytes) -> bool:
         return head[:4] == b"\x1a\x45\xdf\xa3"

@@ -15,12 +15,13 @@ chunk offset (``stco``/``co64``) is shifted by the change in ``moov``'s size.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
-from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, read_exact
+from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, copy_range, read_exact
+from vidlens.media.mp4boxes import Box, iter_boxes, top_level_boxes
+from vidlens.plugins import PluginManifest
 
 MAX_MOOV = 256 * 1024 * 1024
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"mvex", b"ilst"}
@@ -31,78 +32,6 @@ ITUNES_NAMES = {b"\xa9nam": "title", b"\xa9ART": "artist", b"aART": "album_artis
                 b"\xa9wrt": "composer", b"cprt": "copyright", b"\xa9cpy": "copyright", b"desc": "description",
                 b"ldes": "synopsis", b"\xa9lyr": "lyrics", b"\xa9grp": "grouping", b"tvsh": "show",
                 b"tven": "episode_id", b"tvnn": "network"}
-
-
-@dataclass(slots=True)
-class Box:
-    type: bytes
-    start: int  # offset of the header
-    header: int  # header length (8 or 16)
-    size: int  # total size, header included
-
-    @property
-    def end(self) -> int:
-        return self.start + self.size
-
-
-def box_header(data: bytes | memoryview, pos: int, end: int) -> tuple[bytes, int, int] | None:
-    """(type, total size, header length) of the box at ``pos``, or None when it does not fit in ``end``.
-
-    The one place box headers are decoded: 32-bit sizes, 64-bit ``largesize`` and
-    size 0 ("to the end of the parent").
-    """
-    if pos + 8 > end:
-        return None
-    size, kind = struct.unpack_from(">I4s", data, pos)
-    header = 8
-    if size == 1:
-        if pos + 16 > end:
-            return None
-        size, header = struct.unpack_from(">Q", data, pos + 8)[0], 16
-    elif size == 0:
-        size = end - pos
-    if size < header or pos + size > end:
-        return None
-    return bytes(kind), size, header
-
-
-def iter_boxes(data: bytes | memoryview, start: int, end: int, result: ReadResult | None = None, *,
-               strict: bool = False) -> list[Box]:
-    """Boxes laid end to end in ``data[start:end]``; a malformed one stops the walk (reported), or raises
-    ``CorruptMediaError`` when ``strict`` (writing: a rebuilt box must not lose what followed it)."""
-    boxes: list[Box] = []
-    pos = start
-    while pos + 8 <= end:
-        parsed = box_header(data, pos, end)
-        if parsed is None:
-            message = f"box {bytes(data[pos + 4:pos + 8])!r} at {pos} has a size beyond its parent"
-            if strict:
-                raise CorruptMediaError(message + "; the metadata is not rewritten")
-            if result is not None:
-                result.corrupt(message)
-            break
-        kind, size, header = parsed
-        boxes.append(Box(kind, pos, header, size))
-        pos += size
-    return boxes
-
-
-def top_level_boxes(f: BinaryIO, size: int, result: ReadResult | None = None) -> list[Box]:
-    """The file's top-level boxes, reading only their headers (``mdat`` is never loaded)."""
-    boxes: list[Box] = []
-    pos = 0
-    while pos + 8 <= size:
-        f.seek(pos)
-        head = f.read(min(16, size - pos))
-        parsed = box_header(head, 0, size - pos) if len(head) >= 8 else None
-        if parsed is None:
-            if result is not None:
-                result.corrupt(f"top-level box {head[4:8]!r} at {pos} has a size beyond the file")
-            break
-        kind, box_size, header = parsed
-        boxes.append(Box(kind, pos, header, box_size))
-        pos += box_size
-    return boxes
 
 
 def _meta_children_start(data: bytes | memoryview, meta: Box) -> int:
@@ -121,7 +50,7 @@ def _handler(data: bytes | memoryview, children: list[Box]) -> bytes:
 
 
 def _read_meta(data: bytes | memoryview, meta: Box, result: ReadResult, where: str) -> None:
-    children = iter_boxes(data, _meta_children_start(data, meta), meta.end, result)
+    children = iter_boxes(data, _meta_children_start(data, meta), meta.end, result.corrupt)
     keys: dict[int, bytes] = {}
     for child in children:
         if child.type == b"keys" and child.size >= child.header + 8:
@@ -141,7 +70,7 @@ def _read_meta(data: bytes | memoryview, meta: Box, result: ReadResult, where: s
     for child in children:
         if child.type != b"ilst":
             continue
-        for item in iter_boxes(data, child.start + child.header, child.end, result):
+        for item in iter_boxes(data, child.start + child.header, child.end, result.corrupt):
             name = _item_name(data, item, keys, result)
             if name is None or name.upper() not in (_KEY, b"TC260:AIGC"):
                 continue
@@ -151,7 +80,7 @@ def _read_meta(data: bytes | memoryview, meta: Box, result: ReadResult, where: s
 
 def _item_name(data: bytes | memoryview, item: Box, keys: dict[int, bytes], result: ReadResult) -> bytes | None:
     if item.type == b"----":
-        for sub in iter_boxes(data, item.start + item.header, item.end, result):
+        for sub in iter_boxes(data, item.start + item.header, item.end, result.corrupt):
             if sub.type == b"name" and sub.size >= sub.header + 4:
                 return bytes(data[sub.start + sub.header + 4:sub.end])
         return None
@@ -161,7 +90,7 @@ def _item_name(data: bytes | memoryview, item: Box, keys: dict[int, bytes], resu
 
 def _item_values(data: bytes | memoryview, item: Box, result: ReadResult) -> list[bytes]:
     values = []
-    for sub in iter_boxes(data, item.start + item.header, item.end, result):
+    for sub in iter_boxes(data, item.start + item.header, item.end, result.corrupt):
         if sub.type == b"data" and sub.size >= sub.header + 8:
             values.append(bytes(data[sub.start + sub.header + 8:sub.end]))
     return values
@@ -171,7 +100,7 @@ def _walk(data: bytes | memoryview, box: Box, result: ReadResult, path: str, dep
     if depth > MAX_DEPTH:
         result.corrupt(f"boxes nested deeper than {MAX_DEPTH} at {path}")
         return
-    for child in iter_boxes(data, box.start + box.header, box.end, result):
+    for child in iter_boxes(data, box.start + box.header, box.end, result.corrupt):
         child_path = f"{path}/{child.type.decode('latin-1')}"
         if child.type == b"meta":
             _read_meta(data, child, result, child_path)
@@ -196,13 +125,14 @@ def _load_moov(f: BinaryIO, boxes: list[Box]) -> tuple[Box, bytes] | None:
 class Mp4Codec(LabelCodec):
     name = "mp4"
     extensions = (".mp4", ".mov", ".m4v", ".m4a", ".3gp")
+    manifest = PluginManifest(name, "1", "label_codec", "MP4/MOV: the label as an mdta key in moov/udta/meta.")
 
     def sniff(self, head: bytes) -> bool:
         return len(head) >= 8 and head[4:8] in (b"ftyp", b"moov", b"wide", b"free", b"mdat", b"skip")
 
     def read(self, f: BinaryIO, size: int) -> ReadResult:
         result = ReadResult()
-        boxes = top_level_boxes(f, size, result)
+        boxes = top_level_boxes(f, size, result.corrupt)
         moovs = [b for b in boxes if b.type == b"moov"]
         if not moovs:
             result.corrupt("no moov box")
@@ -238,26 +168,15 @@ class Mp4Codec(LabelCodec):
                                             path=str(src))
             new_moov = _shift_offsets(new_moov, delta, top_moov.start)
         with open(src, "rb") as fin, open(dst, "wb") as fout:
-            _copy_range(fin, fout, 0, top_moov.start)
+            copy_range(fin, fout, 0, top_moov.start)
             fout.write(new_moov)
-            _copy_range(fin, fout, top_moov.end, size - top_moov.end)
+            copy_range(fin, fout, top_moov.end, size - top_moov.end)
 
     def examples(self, directory: Path) -> list[Path]:
         from vidlens.govern.codecs.samples import make_sample
 
         return [make_sample(directory / "sample.mp4", ["-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart"]),
                 make_sample(directory / "sample_tail.mov", ["-c:v", "libx264", "-c:a", "aac"])]
-
-
-def _copy_range(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
-    fin.seek(start)
-    remaining = length
-    while remaining > 0:
-        chunk = fin.read(min(remaining, 1 << 20))
-        if not chunk:
-            raise CorruptMediaError("file shrank while being copied")
-        fout.write(chunk)
-        remaining -= len(chunk)
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:

@@ -17,6 +17,7 @@ from typing import BinaryIO
 from vidlens.errors import CorruptMediaError
 from vidlens.govern.codecs.base import Found, LabelCodec, ReadResult, read_exact
 from vidlens.govern.codecs.xmp import xmp_values
+from vidlens.plugins import PluginManifest
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_CHUNK = 64 * 1024 * 1024
@@ -75,6 +76,7 @@ def _inflate(data: bytes) -> bytes:
 class PngCodec(LabelCodec):
     name = "png"
     extensions = (".png",)
+    manifest = PluginManifest(name, "1", "label_codec", "PNG: the label in a tEXt or iTXt chunk.")
 
     def sniff(self, head: bytes) -> bool:
         return head[:8] == SIGNATURE

@@ -16,13 +16,14 @@ declared character set, so only ASCII labels are written here.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import BinaryIO
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
-from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, read_exact
+from vidlens.govern.codecs.base import MAX_DEPTH, Found, LabelCodec, ReadResult, copy_range, read_exact
+from vidlens.plugins import PluginManifest
 
 MAX_CHUNK_VALUE = 1024 * 1024
 _SKIP_LISTS = {b"movi", b"rec "}
@@ -129,6 +130,7 @@ def _info_list(kept: list[tuple[bytes, bytes]], value: bytes, fill: int = 0) -> 
 class RiffCodec(LabelCodec):
     name = "riff"
     extensions = (".avi", ".wav")
+    manifest = PluginManifest(name, "1", "label_codec", "AVI/WAV: the label in a RIFF INFO chunk.")
     text_utf8 = False
 
     def sniff(self, head: bytes) -> bool:
@@ -159,9 +161,9 @@ class RiffCodec(LabelCodec):
         if riff_end + delta - 8 >= 1 << 32:
             raise UnsupportedMediaError(f"{src.name}: RIFF would exceed 4 GiB", path=str(src))
         with open(src, "rb") as fin, open(dst, "wb") as fout:
-            _copy(fin, fout, 0, plan.start)
+            copy_range(fin, fout, 0, plan.start)
             fout.write(plan.replacement)
-            _copy(fin, fout, plan.end, size - plan.end)
+            copy_range(fin, fout, plan.end, size - plan.end)
             fout.seek(4)
             fout.write(struct.pack("<I", riff_end - 8 + delta))
             for pos in [p for p, _ in hits if not plan.start <= p < plan.end] + [c.pos for c in plan.junked]:
@@ -226,17 +228,6 @@ def _plan(src: Path, form: bytes, chunks: list[Chunk], infos: list[Chunk],
     else:
         replacement = info
     return Plan(start, end, replacement, junked)
-
-
-def _copy(fin: BinaryIO, fout: BinaryIO, start: int, length: int) -> None:
-    fin.seek(start)
-    remaining = length
-    while remaining > 0:
-        block = fin.read(min(remaining, 1 << 20))
-        if not block:
-            raise CorruptMediaError("file shrank while being copied")
-        fout.write(block)
-        remaining -= len(block)
 
 
 def _shift_avi_offsets(path: Path, threshold: int, delta: int) -> None:

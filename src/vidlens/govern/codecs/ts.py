@@ -24,6 +24,7 @@ import numpy as np
 
 from vidlens.errors import CorruptMediaError, UnsupportedMediaError
 from vidlens.govern.codecs.base import Found, LabelCodec, ReadResult
+from vidlens.plugins import PluginManifest
 
 PACKET = 188
 SYNC = 0x47
@@ -333,6 +334,9 @@ def _pointer_descriptor(program: int) -> bytes:
 class TsCodec(LabelCodec):
     name = "mpegts"
     extensions = (".ts", ".m2t", ".mts")
+    unhashed_streams = ("data",)  # the timed-metadata stream is the label itself
+    sniff_order = 1  # three sync bytes 188 apart: loose, tried after every strict signature
+    manifest = PluginManifest(name, "1", "label_codec", "MPEG-TS: the label in an ID3 timed-metadata stream.")
 
     def sniff(self, head: bytes) -> bool:
         return len(head) > 2 * PACKET and head[0] == head[PACKET] == head[2 * PACKET] == SYNC
@@ -383,23 +387,6 @@ class TsCodec(LabelCodec):
         pmt_payload = b"\x00" + section + b"\xff" * (183 - len(section))
         label_packets = packetize(label_pid, label_pes(value, found.first_pts or 0))
         _copy(src, size, dst, pmt.pid, pmt_payload, dropped, label_packets)
-
-    def content_hash(self, path: Path) -> str:
-        """The base hash over audio, video and subtitle packets: a timed-metadata stream is the label itself."""
-        import hashlib
-
-        import av
-
-        digests: dict[int, hashlib._Hash] = {}
-        with av.open(str(path)) as container:
-            for packet in container.demux():
-                if packet.size == 0 or packet.stream.type == "data":
-                    continue
-                digests.setdefault(packet.stream.index, hashlib.sha256()).update(bytes(packet))
-        total = hashlib.sha256()
-        for index in sorted(digests):
-            total.update(digests[index].digest())
-        return total.hexdigest()
 
     def examples(self, directory: Path) -> list[Path]:
         from vidlens.govern.codecs.samples import make_sample

@@ -1,0 +1,121 @@
+"""What size and speed each COCO object can plausibly have, and the checks built on it.
+
+A detector names what it sees from its look alone: a car seen from straight above is
+a grey rounded rectangle, and YOLO calls it "cell phone". Its size gives it away: in a
+scene where people are 70 px tall, a 220-px phone would be two metres long. Each class
+has a range for its longest visible side in metres (low: the smallest it can look
+whole, e.g. a car from the front, a seated person; high: the largest of its kind) and
+a top speed. ``SceneScale`` takes the scale of a scene (pixels per metre, at most) from
+"anchor" objects whose size varies little (people and road vehicles) and flags any
+other object that would have to be many times larger than its class allows. The
+factor is generous: an object nearer the camera than every anchor looks larger than
+they do, so only a size several times beyond the class's largest is rejected.
+
+The figures are rounded common knowledge (a cell phone 10–30 cm, a bus 2.5–18 m seen
+from its end or its side), not fitted to any video.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidlens.types import Detections
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    low: float  # metres: the shortest the longest side of a whole one looks
+    high: float  # metres: the longest side of the largest of its kind
+    speed: float  # metres per second it moves on its own at a brisk pace (0: only carried, or fixed)
+
+
+_P = Prior
+PRIORS: dict[str, Prior] = {
+    "person": _P(1.0, 2.1, 3.0), "bicycle": _P(1.4, 2.0, 10.0), "car": _P(1.5, 5.5, 20.0),
+    "motorbike": _P(1.4, 2.5, 20.0), "aeroplane": _P(8.0, 80.0, 80.0), "bus": _P(2.5, 18.0, 20.0),
+    "train": _P(3.0, 400.0, 40.0), "truck": _P(2.5, 20.0, 20.0), "boat": _P(2.0, 400.0, 15.0),
+    "traffic light": _P(0.5, 1.5, 0.0), "fire hydrant": _P(0.5, 1.0, 0.0), "stop sign": _P(0.6, 1.2, 0.0),
+    "parking meter": _P(0.3, 1.6, 0.0), "bench": _P(1.0, 3.0, 0.0), "bird": _P(0.08, 1.5, 15.0),
+    "cat": _P(0.3, 1.0, 6.0), "dog": _P(0.25, 1.3, 8.0), "horse": _P(1.5, 3.0, 12.0),
+    "sheep": _P(0.8, 1.6, 5.0), "cow": _P(1.5, 3.0, 4.0), "elephant": _P(2.5, 7.5, 6.0),
+    "bear": _P(1.0, 3.0, 8.0), "zebra": _P(1.8, 3.0, 12.0), "giraffe": _P(3.0, 6.0, 10.0),
+    "backpack": _P(0.3, 0.8, 0.0), "umbrella": _P(0.6, 2.5, 0.0), "handbag": _P(0.2, 0.6, 0.0),
+    "tie": _P(0.3, 0.6, 0.0), "suitcase": _P(0.4, 1.0, 0.0), "frisbee": _P(0.2, 0.3, 0.0),
+    "skis": _P(1.2, 2.1, 0.0), "snowboard": _P(1.2, 1.8, 0.0), "sports ball": _P(0.04, 0.75, 0.0),
+    "kite": _P(0.5, 10.0, 0.0), "baseball bat": _P(0.6, 1.1, 0.0), "baseball glove": _P(0.2, 0.4, 0.0),
+    "skateboard": _P(0.6, 1.0, 0.0), "surfboard": _P(1.5, 3.5, 0.0), "tennis racket": _P(0.5, 0.75, 0.0),
+    "bottle": _P(0.1, 0.5, 0.0), "wine glass": _P(0.1, 0.3, 0.0), "cup": _P(0.06, 0.25, 0.0),
+    "fork": _P(0.12, 0.25, 0.0), "knife": _P(0.1, 0.4, 0.0), "spoon": _P(0.1, 0.25, 0.0),
+    "bowl": _P(0.1, 0.5, 0.0), "banana": _P(0.12, 0.3, 0.0), "apple": _P(0.05, 0.12, 0.0),
+    "sandwich": _P(0.08, 0.35, 0.0), "orange": _P(0.05, 0.12, 0.0), "broccoli": _P(0.08, 0.35, 0.0),
+    "carrot": _P(0.08, 0.35, 0.0), "hot dog": _P(0.1, 0.3, 0.0), "pizza": _P(0.2, 0.6, 0.0),
+    "donut": _P(0.06, 0.15, 0.0), "cake": _P(0.1, 0.6, 0.0), "chair": _P(0.6, 1.3, 0.0),
+    "sofa": _P(0.8, 3.5, 0.0), "pottedplant": _P(0.15, 2.5, 0.0), "bed": _P(1.0, 2.4, 0.0),
+    "diningtable": _P(0.6, 3.5, 0.0), "toilet": _P(0.4, 0.9, 0.0), "tvmonitor": _P(0.3, 2.5, 0.0),
+    "laptop": _P(0.25, 0.45, 0.0), "mouse": _P(0.08, 0.15, 0.0), "remote": _P(0.1, 0.3, 0.0),
+    "keyboard": _P(0.3, 0.6, 0.0), "cell phone": _P(0.1, 0.3, 0.0), "microwave": _P(0.4, 0.7, 0.0),
+    "oven": _P(0.5, 1.0, 0.0), "toaster": _P(0.2, 0.45, 0.0), "sink": _P(0.3, 1.2, 0.0),
+    "refrigerator": _P(0.8, 2.2, 0.0), "book": _P(0.12, 0.5, 0.0), "clock": _P(0.15, 2.0, 0.0),
+    "vase": _P(0.1, 1.0, 0.0), "scissors": _P(0.1, 0.3, 0.0), "teddy bear": _P(0.1, 2.0, 0.0),
+    "hair drier": _P(0.15, 0.35, 0.0), "toothbrush": _P(0.15, 0.22, 0.0),
+}
+# the same classes under the names newer COCO exports use
+for _new, _old in (("motorcycle", "motorbike"), ("airplane", "aeroplane"), ("couch", "sofa"),
+                   ("potted plant", "pottedplant"), ("dining table", "diningtable"), ("tv", "tvmonitor")):
+    PRIORS[_new] = PRIORS[_old]
+
+ANCHORS = frozenset({"person", "car", "bus", "truck", "bicycle", "motorbike", "motorcycle"})
+
+
+def long_side(xyxy: np.ndarray) -> np.ndarray:
+    return np.maximum(xyxy[..., 2] - xyxy[..., 0], xyxy[..., 3] - xyxy[..., 1])
+
+
+def moves_on_its_own(label: str) -> bool:
+    """People, vehicles and animals move by themselves; a chair or a phone seen moving is carried, or misnamed."""
+    p = PRIORS.get(label)
+    return p is not None and p.speed > 0
+
+
+def reach(label: str) -> float | None:
+    """How many of its own typical lengths an object of ``label`` moves in a second at most.
+
+    None for classes that do not move on their own (a bag moves with the person carrying
+    it, a phone in a hand) or are unknown: the tracker's default gate applies to them.
+    """
+    p = PRIORS.get(label)
+    if p is None or p.speed <= 0:
+        return None
+    return p.speed / ((p.low + p.high) / 2)
+
+
+class SceneScale:
+    """The largest pixels-per-metre the anchors of one scene allow, and the sizes it rules out.
+
+    ``add`` the confident detections of each look at the scene (a shot of a fixed camera
+    is one scene). An anchor at its smallest plausible size gives the highest scale it can
+    imply; the scene's scale is the highest over all its anchors. An object of another
+    class is implausible when, even at its class's largest size, it would need more
+    than ``factor`` times that scale.
+    """
+
+    def __init__(self, factor: float = 4.0) -> None:
+        self.factor = factor
+        self.px_per_m = 0.0
+
+    def add(self, d: Detections) -> None:
+        if not len(d):
+            return
+        anchor = np.array([str(n) in ANCHORS for n in d.class_name])
+        if anchor.any():
+            low = np.array([PRIORS[str(n)].low for n in d.class_name[anchor]], np.float32)
+            self.px_per_m = max(self.px_per_m, float((long_side(d.xyxy[anchor]) / low).max()))
+
+    def implausible(self, label: str, box: np.ndarray) -> bool:
+        """True when an object ``label`` this large cannot be in this scene (always False without anchors)."""
+        p = PRIORS.get(label)
+        if p is None or label in ANCHORS or self.px_per_m <= 0:
+            return False
+        return float(long_side(np.asarray(box, np.float32))) / p.high > self.factor * self.px_per_m

@@ -1,0 +1,126 @@
+"""Region planning, merging across regions and seams, motion boxes, size priors (no model needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vidlens.analyze.motion import MotionMap
+from vidlens.analyze.object_priors import SceneScale, moves_on_its_own, reach
+from vidlens.analyze.regions import RegionPlanner, in_region, merge
+from vidlens.analyze.tracking import Tracker
+from vidlens.types import Detections
+
+HD = (720, 1280, 3)
+
+
+def _dets(rows: list[tuple[str, float, tuple[float, float, float, float]]]) -> Detections:
+    return Detections(np.array([r[2] for r in rows], np.float32).reshape(-1, 4),
+                      np.array([r[1] for r in rows], np.float32), np.array([r[0] for r in rows], dtype=object))
+
+
+def test_a_small_box_gets_a_full_resolution_region_around_it() -> None:
+    planner = RegionPlanner(model_size=416)
+    regions = planner.around(HD, np.array([[600, 300, 620, 350]], np.float32))  # 50 px: 16 px in the whole frame
+    assert regions.tolist() == [[402, 117, 818, 533]]  # 416 px square, centred, not enlarged
+    assert planner.around(HD, np.array([[100, 100, 400, 500]], np.float32)).shape == (0, 4)  # large: seen whole
+
+
+def test_nearby_boxes_share_a_region_and_far_ones_do_not() -> None:
+    planner = RegionPlanner(model_size=416, max_regions=4)
+    near = planner.around(HD, np.array([[100, 100, 130, 160], [200, 150, 230, 210]], np.float32))
+    assert len(near) == 1
+    x0, y0, x1, y1 = near[0]
+    assert x0 <= 100 and y0 <= 100 and x1 >= 230 and y1 >= 210
+    far = planner.around(HD, np.array([[100, 100, 130, 160], [1100, 600, 1130, 660]], np.float32))
+    assert len(far) == 2
+    assert len(RegionPlanner(model_size=416, max_regions=1).around(
+        HD, np.array([[100, 100, 130, 160], [1100, 600, 1130, 660]], np.float32))) == 1
+
+
+def test_no_region_where_the_frame_is_hardly_larger_than_the_model_input() -> None:
+    planner = RegionPlanner(model_size=416)
+    assert planner.around((270, 480, 3), np.array([[10, 10, 30, 40]], np.float32)).shape == (0, 4)
+    assert planner.gain((270, 480)) < 1.5 <= planner.gain((432, 768))
+
+
+def test_tiles_cover_the_frame_with_overlap() -> None:
+    planner = RegionPlanner(model_size=416)
+    assert planner.tiles((432, 768)).tolist() == [[0, 0, 432, 432], [336, 0, 768, 432]]
+    tiles = planner.tiles(HD)
+    covered = np.zeros(HD[:2], bool)
+    for x0, y0, x1, y1 in tiles:
+        assert x1 - x0 == y1 - y0 == 416
+        covered[y0:y1, x0:x1] = True
+    assert covered.all()
+    xs = sorted({int(t[0]) for t in tiles})
+    assert all(b - a <= 416 * 0.8 for a, b in zip(xs, xs[1:]))  # neighbours overlap by at least 20 %
+
+
+def test_in_region_moves_boxes_and_marks_cuts_on_inner_edges_only() -> None:
+    d = in_region(_dets([("car", 0.9, (0, 10, 50, 60)), ("car", 0.8, (100, 100, 200, 200))]), (300, 0, 716, 416), HD)
+    assert d.xyxy[0].tolist() == [300, 10, 350, 60]
+    assert d.data["cut"][0].tolist() == [True, False, False, False]  # the top of the region is the frame's top
+    assert not d.data["cut"][1].any()
+
+
+def test_merge_keeps_one_box_per_object_and_drops_cut_pieces() -> None:
+    full = in_region(_dets([("person", 0.6, (500, 100, 540, 200))]), (0, 0, 1280, 720), HD)
+    region = in_region(_dets([("person", 0.9, (102, 98, 141, 203)),  # the same person, seen closer
+                              ("person", 0.7, (0, 300, 30, 380)),  # a piece cut by the region's left edge ...
+                              ("dog", 0.5, (10, 310, 40, 360))]), (400, 0, 816, 416), HD)
+    whole = in_region(_dets([("person", 0.8, (380, 295, 440, 385))]), (0, 0, 1280, 720), HD)  # ... seen whole
+    out = merge([full, region, whole])
+    assert sorted((str(n), round(float(c), 1)) for n, c in zip(out.class_name, out.confidence)) == [
+        ("dog", 0.5), ("person", 0.8), ("person", 0.9)]
+
+
+def test_merge_joins_the_halves_of_an_object_across_a_tile_seam() -> None:
+    # tiles (0, 332)-(416, 748) and (301, 332)-(717, 748) overlap by 115 px; a 250-px bus spans the seam
+    left = in_region(_dets([("bus", 0.6, (250, 318, 410, 468))]), (0, 332, 416, 748), (1080, 1920, 3))
+    right = in_region(_dets([("bus", 0.7, (6, 323, 200, 470))]), (301, 332, 717, 748), (1080, 1920, 3))
+    out = merge([left, right])
+    assert len(out) == 1 and out.xyxy[0].tolist() == [250, 650, 501, 802] and out.confidence[0] == np.float32(0.7)
+    apart = in_region(_dets([("bus", 0.7, (150, 323, 300, 470))]), (301, 332, 717, 748), (1080, 1920, 3))
+    assert len(merge([left, apart])) == 2  # a whole bus beside a cut one: two objects
+
+
+def _scene(x: int | None, bg: int = 90) -> np.ndarray:
+    img = np.full((360, 640, 3), bg, np.uint8)
+    img[200:, :] = bg + 50
+    if x is not None:
+        img[150:230, x:x + 40] = 250
+    return img
+
+
+def test_motion_map_shows_a_walker_where_it_is_now() -> None:
+    motion = MotionMap()
+    assert motion.update(_scene(100)).boxes.shape == (0, 4)
+    motion.update(_scene(200))
+    m = motion.update(_scene(300))
+    assert len(m.boxes) == 1 and m.share < 0.05 and m.changed
+    x0, y0, x1, y1 = m.boxes[0]
+    assert 285 <= x0 <= 300 and 340 <= x1 <= 355 and 135 <= y0 <= 150 and 230 <= y1 <= 245  # not also at 200
+    gone = motion.update(_scene(None))  # the walker left: nothing moves, but something changed
+    assert len(gone.boxes) == 0 and gone.changed
+    assert not motion.update(_scene(None)).changed
+    assert motion.update(_scene(None, bg=160)).share > 0.5  # the light changed: most of the view moved
+
+
+def test_a_phone_the_size_of_a_car_beside_people_is_implausible() -> None:
+    scale = SceneScale()
+    assert not scale.implausible("cell phone", np.array([100, 180, 290, 400]))  # nothing to compare with yet
+    scale.add(_dets([("person", 0.9, (240, 30, 270, 100))]))  # a person 70 px tall: at most 70 px a metre
+    assert scale.implausible("cell phone", np.array([100, 180, 290, 400]))  # 220 px: 0.7 m even at 30 cm
+    assert not scale.implausible("cell phone", np.array([250, 60, 262, 75]))  # in the person's hand
+    assert not scale.implausible("car", np.array([100, 180, 290, 400]))  # a car can be that large here
+    assert not scale.implausible("person", np.array([0, 0, 500, 700]))  # anchors set the scale, they are not judged
+
+
+def test_fast_classes_stay_one_track_when_sampled_once_a_second() -> None:
+    assert moves_on_its_own("bicycle") and not moves_on_its_own("cell phone") and reach("cell phone") is None
+    bike = [_dets([("bicycle", 0.6, (600, 50, 670, 100))]), _dets([("bicycle", 0.6, (690, 57, 764, 104))])]
+    for r, tracks in ((None, 2), (reach, 1)):
+        tracker = Tracker(reach=r, min_hits=1)
+        tracker.update(12.0, bike[0])
+        tracker.update(13.0, bike[1])  # 90 px on, 1.3 of its lengths: out of the default gate
+        assert len(tracker.finish()) == tracks
