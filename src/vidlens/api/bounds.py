@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import Field
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# An id inside a JSON body: the path and query checks below cannot see bodies, so their models say it.
+BodyId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 def _is_int(annotation: Any) -> bool:
@@ -69,11 +72,14 @@ def check_int_bounds(request: Request) -> None:
 
 
 def bound_openapi(doc: dict[str, Any]) -> dict[str, Any]:
-    """Give every integer parameter in ``doc`` the 64-bit bounds the server enforces."""
+    """Give every integer parameter in ``doc`` the 64-bit bounds the server enforces, and write the
+    bounds of integers inside bodies (``BodyId``) as the exact integers they are."""
     for ops in doc.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
                 _bound(param.get("schema", {}))
+    for schema in doc.get("components", {}).get("schemas", {}).values():
+        _exact(schema)
     return doc
 
 
@@ -83,3 +89,18 @@ def _bound(schema: dict[str, Any]) -> None:
     if schema.get("type") == "integer":
         schema["maximum"] = min(schema.get("maximum", INT64_MAX), INT64_MAX)
         schema["minimum"] = max(schema.get("minimum", INT64_MIN), INT64_MIN)
+
+
+def _exact(schema: Any) -> None:
+    """Pydantic writes 2^63-1 as the float 2^63, which a client may then send: clamp and make it exact."""
+    if isinstance(schema, list):
+        for sub in schema:
+            _exact(sub)
+    if not isinstance(schema, dict):
+        return
+    for sub in schema.values():
+        _exact(sub)
+    if schema.get("type") == "integer":
+        for key, clamp in (("maximum", min), ("minimum", max)):
+            if key in schema:
+                schema[key] = int(clamp(schema[key], INT64_MAX if key == "maximum" else INT64_MIN))

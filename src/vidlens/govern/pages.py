@@ -56,6 +56,7 @@ def install(app: FastAPI) -> None:
         platform = services(request).platform
         video = platform.catalog.get_video(video_id)
         found = await run_in_threadpool(triage, Path(video.uri), declared_ai=form.get("declared_ai") == "1")
-        entry = await run_in_threadpool(chain.append, platform, results.TRIAGE, f"video:{video.id}", found)
+        entry = await run_in_threadpool(lambda: chain.append(
+            platform.store, results.TRIAGE, f"video:{video.id}", found, actor=user.name, role=user.role, via=user.via))
         audit.note(request, "govern.triage", f"video:{video.id}", verdict=found["verdict"])
         return RedirectResponse(f"/govern/triage/{entry['seq']}", status_code=303)
