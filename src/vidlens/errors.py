@@ -128,6 +128,13 @@ class AnalysisFailedError(JobError):
     code = "analysis_failed"
 
 
+class AnalysisPartialError(JobError):
+    """An analysis stored its document but some analyzers failed: the job ends ``partial``, with the
+    rest's results kept; ``details["failed"]`` names the ones that failed."""
+
+    code = "analysis_partial"
+
+
 class MediaError(VidLensError):
     """A media file could not be read or written.
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from vidlens.govern import audit as audit_log
+from vidlens.govern.tables import govern_audit
 from vidlens.store.schema import videos
 
 PASSWORD = "correct horse battery"  # every test user's (conftest.py)
@@ -77,6 +79,11 @@ def test_integers_past_64_bits_are_refused_at_the_edge(env, method: str, path: s
     assert "9223372036854775807" in err["message"]
 
 
+def test_ids_past_64_bits_inside_a_body_are_refused(env) -> None:
+    r = env.client.post("/api/people/1/merge", json={"others": [2, 2**63]}, headers=env.auth("reviewer"))
+    assert "9223372036854775807" in _envelope(r, 422, "validation_failed")["message"]
+
+
 def test_a_review_decision_on_a_huge_id_is_refused(env) -> None:
     r = env.client.post(f"/api/review/{TOO_BIG}/decision", json={"decision": "approve", "reason": "x"},
                         headers=env.auth("admin"))
@@ -139,6 +146,8 @@ def test_a_truncated_mp4_job_says_partial_and_names_the_analyzers_that_failed(en
     assert env.run_jobs() == 1
     job = env.client.get(f"/api/jobs/{body['job_id']}", headers=env.auth("viewer")).json()
     result = job["result"]
+    assert job["status"] == "partial" and job["error_code"] == "analysis_partial", job
+    assert job["error_detail"]["failed"] == result["failed"] and job["attempts"] == 1  # not retried
     assert result["status"] == "partial" and "shots" in result["failed"] and "speech" not in result["failed"]
     assert sorted(result["failed"]) == sorted(n for n, a in result["analyzers"].items() if a["status"] != "ok")
     listed = env.client.get("/api/videos", headers=env.auth("viewer")).json()["videos"][0]
@@ -201,6 +210,11 @@ def test_logins_are_throttled_per_account_and_every_failure_is_audited(env_facto
     failed = _failed_logins(env)
     assert len(failed) == 6 and {e["actor"] for e in failed} == {"admin"} and failed[0]["status_code"] == 429
     assert all(e["detail"]["address"] == "testclient" and e["via"] == "login" for e in failed)
+    # one audit log: the failures are entries of the hash chain every other decision is in, and it holds
+    with env.platform.store.read() as conn:
+        chained = conn.execute(sa.select(sa.func.count()).select_from(govern_audit)
+                               .where(govern_audit.c.action == "login.failed")).scalar_one()
+    assert chained == 6 and audit_log.verify(env.platform.store).first_broken is None
 
 
 def test_logins_are_throttled_per_address(env_factory) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vidlens.errors import AnalysisFailedError
-from vidlens.jobs.steps import StepContext, step
+from vidlens.errors import AnalysisFailedError, AnalysisPartialError
+from vidlens.jobs.steps import Partial, StepContext, step
 
 if TYPE_CHECKING:
     from vidlens.platform import Platform
 
 
 @step("analyze")
-def analyze_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
-    """Run the requested analyzers over one ingested video (results are cached and stored)."""
+def analyze_step(platform: Platform, ctx: StepContext) -> dict[str, Any] | Partial:
+    """Run the requested analyzers over one ingested video (results are cached and stored). The job
+    follows the stored document: ``failed`` when every analyzer failed, ``partial`` when some did."""
     from vidlens.analyze.runner import AnalysisRunner
 
     payload = ctx.job.payload
@@ -25,10 +26,11 @@ def analyze_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
     if not failed:
         return summary
     said = f"{len(failed)} of {len(outcome.analyzers)} analyzers failed ({', '.join(sorted(failed))})"
-    if outcome.status == "failed":  # the stored document is failed: so is the job, naming every analyzer
-        cause = next(iter(failed.values())).get("message", "")
-        raise AnalysisFailedError(f"{said}: {cause}", details={"failed": sorted(failed), "status": outcome.status})
-    return {**summary, "failed": sorted(failed)}  # the document (and the library) say partial: so does the job
+    cause = next(iter(failed.values())).get("message", "")
+    details = {"failed": sorted(failed), "status": outcome.status}
+    if outcome.status == "failed":
+        raise AnalysisFailedError(f"{said}: {cause}", details=details)
+    return Partial({**summary, "failed": sorted(failed)}, AnalysisPartialError(f"{said}: {cause}", details=details))
 
 
 @step("reindex")

@@ -26,7 +26,7 @@ def public_job(job: Job | dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", summary="Jobs, newest first, with progress and errors")
 def list_jobs(
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None,
+    status: Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"] | None = None,
     video_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     _: Principal = Viewer,
@@ -52,8 +52,8 @@ def cancel_job(
     return public_job(job)
 
 
-@router.post("/{job_id}/retry", summary="Queue a failed or cancelled job again",
-             responses=errors(s409="The job has not failed or been cancelled"))
+@router.post("/{job_id}/retry", summary="Queue a partial, failed or cancelled job again",
+             responses=errors(s409="The job has not ended partial, failed or cancelled"))
 def retry_job(
     job_id: int, request: Request, _: Principal = Reviewer, svc: Services = Depends(services)
 ) -> dict[str, Any]:
