@@ -6,11 +6,13 @@ Accuracy, on three sets of clips:
   hand-annotated, for the two held back) and the static surveillance clips (one shot each);
 * spliced clips with boundaries known by construction (``bench/shot_cases.py``): plain cuts,
   white-on-white and dark-on-dark cuts, dissolves and fades through black, a small heavily compressed
-  copy; group ``tune`` is cut from the films the detector's settings were chosen on, group
-  ``held_out`` from films it never saw.
+  copy, and cuts between shots disturbed by shake, zoom, pan, flashes and objects sliding in.
 
-Which clips were tuned on: the four ``shots/`` clips with published truth, the surveillance clips
-and the ``tune`` splices. Held out: Sintel, Tears of Steel and the ``held_out`` splices.
+Groups. ``tune``: the four ``shots/`` clips with published truth, the surveillance clips and the
+``tune`` splices, which the detector's settings were chosen on. ``seen``: Sintel, Tears of Steel and
+their ``seen`` splices, first held out, then looked at (Sintel's misses and false cut were studied),
+so counted as tuning material now. ``held_out``: the ``held_out`` splices, from clips no setting was
+ever chosen on; the figure for unseen films.
 
 Methods, each on the same file:
 
@@ -61,7 +63,7 @@ from common import CACHE, REPO, machine, write_section  # noqa: E402
 
 HD_SOURCE = "shots/blender_bbb_0_30.webm"
 VIDEO_EXT = {".mp4", ".webm", ".mkv", ".avi", ".gif", ".mov", ".mpg"}
-HELD_OUT_REAL = {"shots/blender_sintel_10s.mp4", "shots/blender_tears_of_steel_10s.mp4"}
+SEEN_REAL = {"shots/blender_sintel_10s.mp4", "shots/blender_tears_of_steel_10s.mp4"}
 
 
 def decode_only(path: Path, threads: int) -> int:
@@ -126,7 +128,7 @@ def real_clips(media: Path) -> list[tuple[str, Path, dict | None, str]]:
     for p in sorted((media / "shots").iterdir()):
         if p.suffix in VIDEO_EXT:
             name = f"shots/{p.name}"
-            out.append((name, p, truth.get(name), "held_out" if name in HELD_OUT_REAL else "tune"))
+            out.append((name, p, truth.get(name), "seen" if name in SEEN_REAL else "tune"))
     for p in sorted((media / "surveillance").iterdir()):
         if p.suffix in VIDEO_EXT:
             out.append((f"surveillance/{p.name}", p, {"cuts": []}, "tune"))
@@ -205,8 +207,8 @@ ACCURACY_NOTE = (
     "Accuracy (hit: within +-1 frame of a hard cut, or inside [first-1, last+1] of a gradual transition; a "
     "fade-out + black + fade-in is one transition). F1, precision P and recall R per method. *VidLens* is the "
     "default (features + TransNetV2 on the cuts they are unsure of), *features* the same detector with the "
-    "network off, *TransNetV2* the network alone at its package's 0.5 threshold. Group: `tune` clips are "
-    "from films the settings were chosen on, `held out` from films never tuned on."
+    "network off, *TransNetV2* the network alone at its package's 0.5 threshold. Held-out clips (never "
+    "tuned on) first, then the clips the settings were chosen on (`tune`) or looked at (`seen`)."
 )
 ACCURACY_HEADER = (
     "| clip | group | truth (cuts / gradual) | VidLens F1 | P | R | PySceneDetect F1 | P | R | TransNetV2 F1 | P | R "
@@ -233,19 +235,21 @@ def render(res: dict) -> str:
                    f"{t['frames'] / t['ours_s']:.0f} | {t['frames'] / t['psd_s']:.0f} | {t['frames'] / t['tn_s']:.0f} | "
                    f"**{t['ours_cpu'] / t['decode_cpu']:.2f}x** | "
                    f"**{t['psd_cpu'] / t['ours_cpu']:.2f}x** ({t['psd_s'] / t['ours_s']:.2f}x) |")
-    out += ["", ACCURACY_NOTE, "", ACCURACY_HEADER, "|---|---|---|" + "---:|" * 12]
+    out += ["", ACCURACY_NOTE]
     scored = [r for r in rows if "@" not in r["clip"]]
-    for r in scored:
-        s = r["scores"]
-        o = s["ours"]
-        cuts, soft = o.cut_tp + o.cut_fn, o.tp + o.fn - o.cut_tp - o.cut_fn
-        out.append(f"| {r['clip']} | {r['group'].replace('_', ' ')} | {cuts} / {soft} | "
-                   + " | ".join(_prf(s[m]) for m in METHODS) + " |")
-    for label, sel in (("tune, pooled", [r for r in scored if r["group"] == "tune"]),
-                       ("held out, pooled", [r for r in scored if r["group"] == "held_out"]),
-                       ("held out, real films only", [r for r in scored if r["clip"] in HELD_OUT_REAL]),
-                       ("held out, spliced only", [r for r in scored if r["group"] == "held_out"
-                                                   and r["clip"].startswith("spliced/")])):
+    for title, sel in (("Held out (never tuned on)", [r for r in scored if r["group"] == "held_out"]),
+                       ("Tuned on", [r for r in scored if r["group"] != "held_out"])):
+        out += ["", f"{title}:", "", ACCURACY_HEADER, "|---|---|---|" + "---:|" * 12]
+        for r in sel:
+            s = r["scores"]
+            o = s["ours"]
+            cuts, soft = o.cut_tp + o.cut_fn, o.tp + o.fn - o.cut_tp - o.cut_fn
+            out.append(f"| {r['clip']} | {r['group'].replace('_', ' ')} | {cuts} / {soft} | "
+                       + " | ".join(_prf(s[m]) for m in METHODS) + " |")
+    out += ["", "Pooled:", "", ACCURACY_HEADER.replace("| clip | group |", "| set | |"), "|---|---|---|" + "---:|" * 12]
+    for label, sel in (("tuned on (tune + seen), pooled", [r for r in scored if r["group"] != "held_out"]),
+                       ("seen real films (Sintel, Tears of Steel)", [r for r in scored if r["clip"] in SEEN_REAL]),
+                       ("held out (never tuned on), pooled", [r for r in scored if r["group"] == "held_out"])):
         sums = {m: _sum([r["scores"][m] for r in sel]) for m in METHODS}
         o = sums["ours"]
         out.append(f"| **{label}** | | {o.cut_tp + o.cut_fn} / {o.tp + o.fn - o.cut_tp - o.cut_fn} | "

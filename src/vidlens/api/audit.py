@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from vidlens.api.auth import Principal
+    from vidlens.store.db import Store
 
 SCOPE_KEY = "vidlens.audit"
 
@@ -44,6 +45,17 @@ def record(
         path=path,
         status_code=status_code,
     )
+
+
+def decide(store: Store, request: Request, principal: Principal, action: str, subject: str, detail: dict[str, Any],
+           status_code: int) -> dict[str, Any]:
+    """Record a decision (its evidence in ``detail``) as the one entry of this request, with who made it."""
+    with store.tx() as conn:
+        entry = audit_log.record(conn, action, subject, detail, actor=principal.name, role=principal.role,
+                                 via=principal.via, key_id=principal.key_id, method=request.method,
+                                 path=request.url.path, status_code=status_code)
+    mark_recorded(request)
+    return entry
 
 
 def note(request: Request, action: str, subject: str | None = None, **detail: Any) -> None:

@@ -112,6 +112,16 @@ def measure(path: str | Path, target: LoudnessTarget | None = None) -> tuple[Lou
         ["-i", str(path), "-map", "0:a:0", "-af", _filter(target or LoudnessTarget()), "-f", "null", "-"],
         path=str(path),
     )
+    return parse_measure(log)
+
+
+def analysis_filter(target: LoudnessTarget) -> str:
+    """The analysis-pass filter, for callers that measure audio of their own filter graph."""
+    return _filter(target)
+
+
+def parse_measure(log: str) -> tuple[LoudnessMeasure, dict[str, str]]:
+    """The measurement an analysis pass (``analysis_filter``) printed in FFmpeg's log."""
     raw = _loudnorm_json(log)
     return LoudnessMeasure(
         integrated=float(raw["input_i"]),

@@ -47,7 +47,6 @@ def install(app: FastAPI) -> None:
 
     @app.post("/govern/labels/{video_id}/triage", include_in_schema=False)
     async def triage_page(request: Request, video_id: str) -> Response:
-        from vidlens.govern import audit as chain
         from vidlens.govern.triage import triage
 
         form = await request.form()
@@ -56,7 +55,6 @@ def install(app: FastAPI) -> None:
         platform = services(request).platform
         video = platform.catalog.get_video(video_id)
         found = await run_in_threadpool(triage, Path(video.uri), declared_ai=form.get("declared_ai") == "1")
-        entry = await run_in_threadpool(lambda: chain.append(
-            platform.store, results.TRIAGE, f"video:{video.id}", found, actor=user.name, role=user.role, via=user.via))
-        audit.note(request, "govern.triage", f"video:{video.id}", verdict=found["verdict"])
+        entry = await run_in_threadpool(audit.decide, platform.store, request, user, results.TRIAGE,
+                                        f"video:{video.id}", found, 303)
         return RedirectResponse(f"/govern/triage/{entry['seq']}", status_code=303)

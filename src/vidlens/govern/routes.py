@@ -108,14 +108,11 @@ async def triage_video(video_id: str, request: Request, body: TriageRequest | No
                        who: Principal = Reviewer, svc: Services = Depends(services)) -> Verdict:
     from pathlib import Path as FsPath
 
-    from vidlens.govern import audit as chain
     from vidlens.govern.triage import triage
 
     video = svc.platform.catalog.get_video(video_id)
     declared = bool(body and body.declared_ai)
     found = await run_in_threadpool(triage, FsPath(video.uri), declared_ai=declared)
-    entry = await run_in_threadpool(lambda: chain.append(
-        svc.platform.store, results.TRIAGE, f"video:{video.id}", found, actor=who.name, role=who.role, via=who.via,
-        key_id=who.key_id))
-    audit.note(request, "govern.triage", f"video:{video.id}", verdict=found["verdict"])
+    entry = await run_in_threadpool(audit.decide, svc.platform.store, request, who, results.TRIAGE,
+                                    f"video:{video.id}", found, 201)
     return Verdict(**results.verdict(svc.platform.store, entry["seq"]))

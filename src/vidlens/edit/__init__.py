@@ -1,0 +1,1 @@
+"""Make: intelligent editing (silence removal, highlight reels, reframing, captions, loudness, editor export)."""

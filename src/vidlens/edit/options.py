@@ -1,0 +1,50 @@
+"""The request model of an edit job (HTTP API and job payload), turned into ``EditOptions`` with the settings."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vidlens.edit.service import EditOptions
+from vidlens.edit.settings import EditSettings
+from vidlens.edit.silence import SilenceSettings
+
+
+class SilenceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    threshold: float = Field(0.04, gt=0, lt=1, description="Level below this share of the peak is silence.")
+    margin_s: float = Field(0.2, ge=0, le=5, description="Seconds kept before and after sound.")
+    min_clip_s: float = Field(0.12, ge=0, le=10, description="Shorter sounds count as silence.")
+    min_cut_s: float = Field(0.24, ge=0, le=10, description="Shorter pauses are kept.")
+    quiet_speed: float = Field(0.0, ge=0, le=16, description="Keep quiet parts at this speed (> 1) instead of cutting.")
+
+
+class EditRequest(BaseModel):
+    """One edit of a library video; every option is optional and they combine in one render."""
+
+    model_config = ConfigDict(extra="forbid")
+    video_id: str = Field(..., min_length=1, max_length=128, description="The library video to edit.")
+    silence: SilenceRequest | None = None
+    highlights_s: float | None = Field(None, gt=0, le=36000, description="A highlight reel of this length.")
+    reframe: Literal["9:16", "1:1", "4:5"] | None = None
+    subtitles: Literal["burn", "vtt", "srt"] | None = None
+    loudness_lufs: float | None = Field(None, ge=-70, le=-5, description="EBU R128 target; default [edit].")
+    keep_level: bool = Field(False, description="Leave the audio level as it is.")
+    dub: str | None = Field(None, pattern=r"^[a-zA-Z]{2,3}$", description="Dub the speech into this language.")
+    export: list[Literal["otio", "fcpxml", "edl"]] = Field(default_factory=list)
+
+    def options(self, ours: EditSettings) -> EditOptions:
+        s = self.silence
+        return EditOptions(
+            silence=SilenceSettings(s.threshold, s.margin_s, s.min_clip_s, s.min_cut_s, s.quiet_speed) if s else None,
+            highlights_s=self.highlights_s, reframe=self.reframe, subtitles=self.subtitles,
+            loudness_lufs=None if self.keep_level else self.loudness_lufs if self.loudness_lufs is not None
+            else ours.loudness_lufs,
+            export=tuple(self.export), producer=ours.producer, crf=ours.crf, preset=ours.preset,
+            dub=self.dub.lower() if self.dub else None, dub_voice=ours.dub_voice,
+            dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
+            dub_notice=ours.dub_notice, explicit_label=ours.explicit_label)
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

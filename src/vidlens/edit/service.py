@@ -1,0 +1,293 @@
+"""``edit_file``: decide (silence, highlights), frame (reframe), caption, render once, label, export.
+
+Every option shapes one decision list and one render plan, so ``--silence --highlights 60 --reframe
+9:16 --subtitles burn`` is still one FFmpeg encode. The output is published atomically (nothing
+half-written on failure), carries the GB 45438 implicit label written by govern, and its loudness is
+measured after the render, so the result reports what was achieved.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vidlens.deliver.loudness import LoudnessTarget, measure
+from vidlens.deliver.publish import staged_file
+from vidlens.edit.decisions import DecisionList, whole
+from vidlens.edit.render import Captions, RenderPlan, render
+from vidlens.edit.silence import SilenceSettings, frame_levels, silence_decisions
+from vidlens.errors import UnsupportedMediaError, UsageError
+from vidlens.media.probe import probe
+from vidlens.types import Video
+
+Progress = Callable[[str, float], None]
+OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
+
+
+@dataclass(frozen=True)
+class EditOptions:
+    silence: SilenceSettings | None = None
+    highlights_s: float | None = None
+    reframe: str | None = None  # 9:16 | 1:1 | 4:5
+    subtitles: Literal["burn", "vtt", "srt"] | None = None
+    loudness_lufs: float | None = -14.0  # None: leave the level as it is
+    export: tuple[str, ...] = ()
+    producer: str = "VidLens"
+    sign: bool = True
+    crf: int = 20
+    preset: str = "veryfast"
+    dub: str | None = None  # target language (ISO 639-1)
+    dub_voice: str | None = None  # a Piper .onnx voice; None: the packaged en_US joe voice
+    dub_translator: str | None = None  # "module:attribute", for targets the analysis cannot give
+    dub_max_tempo: float = 1.5
+    dub_duck_db: float = -15.0
+    dub_notice: str = "This voice is AI-generated."
+    explicit_label: str = "AI生成"
+
+    def needs_document(self) -> bool:
+        return (self.highlights_s is not None or self.subtitles is not None or self.reframe is not None
+                or self.dub is not None)
+
+    def analyzers(self) -> list[str]:
+        """What the analysis document must hold for these options."""
+        out = []
+        if self.highlights_s is not None or self.reframe is not None:
+            out.append("shots")
+        if self.highlights_s is not None or self.subtitles is not None or self.dub is not None:
+            out.append("speech")
+        return out
+
+
+@dataclass
+class EditResult:
+    output: Path
+    decisions: DecisionList
+    sidecars: list[Path] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"output": str(self.output), "sidecars": [str(p) for p in self.sidecars], **self.details,
+                "decisions": self.decisions.to_dict()}
+
+
+def source_timeline(video: Video) -> tuple[Fraction, int]:
+    """The constant frame rate the edit works in, and the source's length in frames at it."""
+    if not video.fps:
+        raise UnsupportedMediaError(f"{Path(video.uri).name}: no frame rate; cannot edit to the frame",
+                                    path=video.uri)
+    count = video.frame_count or round(video.duration_s * float(video.fps))
+    return video.fps, max(1, int(count))
+
+
+def output_cues(dl: DecisionList, transcript: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Transcript segments moved onto the output's timeline (a sentence split by a cut becomes two)."""
+    cues = []
+    for seg in transcript:
+        for a, b in dl.map_span(float(seg["start_s"]), float(seg["end_s"])):
+            if b - a >= 0.2:
+                cues.append({**seg, "start_s": round(a, 3), "end_s": round(b, 3)})
+    return cues
+
+
+def _font_family(path: Path, index: int) -> str:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if path.suffix.lower() in (".ttc", ".otc"):
+        with TTCollection(str(path), lazy=True) as c:
+            return str(c.fonts[index]["name"].getDebugName(1))
+    with TTFont(str(path), lazy=True) as f:
+        return str(f["name"].getDebugName(1))
+
+
+def _audio_rate(video: Video) -> int | None:
+    rates = [s.sample_rate for s in video.streams if s.kind == "audio" and s.sample_rate]
+    return rates[0] if rates else None
+
+
+def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[str, Any] | None = None,
+              data_dir: Path | None = None, overwrite: bool = False, progress: Progress | None = None,
+              detect: Any = None) -> EditResult:
+    """Edit ``src`` into ``out`` as ``options`` say; ``document`` is its analysis (needed by some options)."""
+    t0 = time.perf_counter()
+    say = progress or (lambda stage, f: None)
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"output must be one of {', '.join(OUTPUT_SUFFIXES)}, got '{out.suffix}'")
+    if out.absolute() == src.absolute():
+        raise UsageError("the output would overwrite the input; choose another name")
+    if options.needs_document() and document is None:
+        raise UsageError("highlights, reframing and subtitles need the video's analysis document")
+    video = probe(src)
+    fps, frames = source_timeline(video)
+    rate = _audio_rate(video)
+    dl = whole(str(src), fps, frames)
+    levels: np.ndarray | None = None
+    if options.silence is not None or options.highlights_s is not None:
+        if rate is None and options.silence is not None:
+            raise UnsupportedMediaError(f"{src.name}: silence removal needs an audio track, found none",
+                                        path=str(src))
+        say("audio levels", 0.0)
+        levels = frame_levels(src, fps, frames, rate) if rate else None
+    if options.silence is not None:
+        assert levels is not None
+        dl = silence_decisions(str(src), levels, fps, options.silence)
+    if options.highlights_s is not None:
+        from vidlens.edit.highlights import highlight_decisions
+
+        assert document is not None
+        dl = highlight_decisions(str(src), document, fps, frames, options.highlights_s, levels=levels,
+                                 base=dl if options.silence is not None else None)
+        if options.silence is not None:
+            dl = dl.with_operation("silence", silence=whole_settings(options.silence))
+    plan_crop = None
+    size = None
+    if options.reframe is not None:
+        from vidlens.edit.reframe import crop_for, default_detect, observe, window_size
+
+        assert document is not None
+        width, height = (video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height)
+        cw, ch, axis = window_size(width, height, options.reframe)
+        obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
+                      progress=lambda f: say("reframe", f))
+        cuts = [round(float(s["start_s"]) * float(fps)) for s in document.get("shots") or []]
+        plan_crop, shots = crop_for(video, options.reframe, obs, cuts, frames, fps)
+        dl = dl.with_operation("reframe", reframe={
+            "aspect": options.reframe, "window": [cw, ch], "axis": axis, "shots": shots,
+            "observations": {k: sum(o.source == k for o in obs) for k in ("faces", "people", "motion")}})
+        size = (cw, ch)
+    sidecars: list[Path] = []
+    captions = None
+    details: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="vidlens-edit-") as tmp:
+        if options.subtitles is not None:
+            from vidlens.analyze.subtitles import to_srt, to_webvtt
+
+            assert document is not None
+            cues = output_cues(dl, list(document.get("transcript") or []))
+            details["subtitles"] = {"mode": options.subtitles, "cues": len(cues)}
+            if options.subtitles == "burn":
+                from vidlens.govern.explicit import find_font
+
+                text = "".join(c["text"] for c in cues) or "A"
+                font = find_font(text)
+                srt = Path(tmp) / "captions.srt"
+                srt.write_text(to_srt(cues), encoding="utf-8")
+                w, h = size or ((video.height, video.width) if video.rotation in (90, 270) else
+                                (video.width, video.height))
+                captions = Captions(srt, font.path.parent, _font_family(font.path, font.index), w, h)
+                details["subtitles"]["font"] = str(font.path)
+            else:
+                side = out.with_suffix("." + options.subtitles)
+                side.write_text(to_webvtt(cues) if options.subtitles == "vtt" else to_srt(cues), encoding="utf-8")
+                sidecars.append(side)
+        dub = overlay = None
+        label_info: dict[str, Any] | None = None
+        if options.dub is not None:
+            assert document is not None
+            if rate is None:
+                raise UnsupportedMediaError(f"{src.name}: dubbing needs an audio track, found none", path=str(src))
+            frame = size or ((video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height))
+            dub, details["dub"] = _dub(dl, document, options, Path(tmp), rate, lambda f: say("dub", f))
+            dl = dl.with_operation("dub", dub=details["dub"])
+            overlay, label_info = _visible_label(options.explicit_label, frame, dl.output_duration_s(), Path(tmp))
+        target = LoudnessTarget(integrated=options.loudness_lufs) if options.loudness_lufs is not None else None
+        plan = RenderPlan(crop=plan_crop, size=None, captions=captions, loudness=target if rate else None,
+                          crf=options.crf, preset=options.preset, audio_rate=rate or 48000, dub=dub, overlay=overlay)
+        say("render", 0.0)
+        total_s = dl.output_duration_s()
+
+        def on_ffmpeg(block: dict[str, str]) -> None:
+            us = block.get("out_time_us", "")
+            if us.lstrip("-").isdigit():
+                say("render", min(1.0, int(us) / 1e6 / max(total_s, 1e-6)))
+
+        with staged_file(out, overwrite=overwrite) as staged:
+            applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
+            details.update(applied)
+            if target is not None and rate is not None:
+                details["loudness_after"] = measure(staged, target)[0].to_dict()
+                details["loudness_target"] = target.integrated
+            elif rate is None:
+                details["loudness_after"] = None
+            if label_info is not None:
+                details["explicit_label"] = _read_back_label(staged, label_info)
+            details["label"] = _label(staged, options, data_dir)
+    for fmt in options.export:
+        from vidlens.edit.export import export, export_path
+
+        sidecars.append(export(dl, src, export_path(out, fmt), fmt))
+    details["wall_s"] = round(time.perf_counter() - t0, 3)
+    return EditResult(out.absolute(), dl, sidecars, details)
+
+
+def whole_settings(s: SilenceSettings) -> dict[str, float]:
+    return {"threshold": s.threshold, "margin_s": s.margin_s, "min_clip_s": s.min_clip_s,
+            "min_cut_s": s.min_cut_s, "quiet_speed": s.quiet_speed}
+
+
+def _label(path: Path, options: EditOptions, data_dir: Path | None) -> dict[str, Any]:
+    """The GB 45438 implicit label (1: made with AI), signed by the install's identity when asked."""
+    from vidlens.govern.label import new_label
+    from vidlens.govern.service import label_file
+
+    label = new_label("1", options.producer, f"vidlens-edit-{uuid.uuid4().hex[:16]}")
+    report = label_file(path, path, label, data_dir=data_dir, sign=options.sign)
+    return report.to_dict()
+
+
+def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tmp: Path, rate: int,
+         progress: Callable[[float], None]) -> tuple[Any, dict[str, Any]]:
+    """The dubbed track (a WAV on the output timeline) and the report of every line's fitting."""
+    from vidlens.edit.dub import build_track, cached_voice, dub_lines, load_translator
+    from vidlens.edit.render import Dub
+
+    assert options.dub is not None
+    translator = load_translator(options.dub_translator) if options.dub_translator else None
+    lines = dub_lines(document, options.dub, translator)
+    voice = cached_voice(options.dub_voice)
+    track = build_track(lines, [dl.map_span(x["start_s"], x["end_s"]) for x in lines], dl.output_duration_s(),
+                        voice, rate, max_tempo=options.dub_max_tempo, notice_text=options.dub_notice,
+                        progress=progress)
+    path = tmp / "dub.wav"
+    track.write_wav(path)
+    duck = float(10 ** (options.dub_duck_db / 20))
+    report = {"language": options.dub, "source_language": document.get("language"), "voice": voice.name,
+              "duck_db": options.dub_duck_db, "max_tempo": options.dub_max_tempo, "lines": track.lines,
+              "notice": track.notice}
+    return Dub(path, tuple(track.windows), duck), report
+
+
+def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Path) -> tuple[Any, dict[str, Any]]:
+    """GB 45438's visible notice (govern's explicit-label drawing), as an overlay for the same render."""
+    from vidlens.edit.render import Overlay
+    from vidlens.govern import explicit
+
+    rendered = explicit.render_label(text, *frame)
+    x, y = explicit.place("top-left", frame, rendered.image.size)
+    spans = explicit.windows(duration_s, 3.0, end=False, middle=False)
+    path = tmp / "label.png"
+    rendered.image.save(path)
+    info = {"text": text, "ink_height": rendered.ink_height, "ink_ratio": rendered.ink_height / min(frame),
+            "font_size": rendered.font_size, "box": [x, y, *rendered.image.size], "windows": spans}
+    return Overlay(path, x, y, tuple(spans)), info
+
+
+def _read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """OCR the drawn label back from the render: a compliance tool never reports a label it did not make."""
+    from vidlens.errors import MediaError
+    from vidlens.govern import explicit
+
+    readings = explicit.read_back(path, info, explicit.default_ocr())
+    failed = [(t, text) for t, text in readings if not explicit.reads_as(text, info["text"])]
+    if failed or not readings:
+        t, text = failed[0] if failed else (0.0, "")
+        raise MediaError(f"the visible AI label could not be read back: OCR read {text!r} at {t:.2f} s where "
+                         f"{info['text']!r} was drawn; nothing was written", details={"readings": readings})
+    return {**info, "read_back": readings}
