@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import typing
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from vidlens.errors import AnalysisPartialError, ConflictError, CorruptMediaError, NotFoundError
-from vidlens.jobs.queue import CANCELLED, FAILED, PARTIAL, QUEUED, RUNNING, SUCCEEDED
+from vidlens.jobs.queue import CANCELLED, FAILED, PARTIAL, QUEUED, RUNNING, STATUSES, SUCCEEDED, JobStatus
 from vidlens.store.schema import jobs
 
 
@@ -127,6 +128,7 @@ def test_a_partial_job_keeps_its_result_says_what_failed_and_may_be_retried(plat
     assert (again.status, again.error_code, again.attempts) == (QUEUED, None, 0)
     plat.jobs.claim("w")
     assert plat.jobs.complete(job.id, "w", {}) is True and plat.jobs.get(job.id).status == SUCCEEDED
+    assert typing.get_args(JobStatus) == STATUSES  # what the API's schemas list is what the queue uses
 
 
 def test_library_ingest_dedupes_by_content(plat, samples: Path, tmp_path: Path) -> None:

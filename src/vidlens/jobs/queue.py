@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -39,6 +39,7 @@ QUEUED, RUNNING, SUCCEEDED, PARTIAL, FAILED, CANCELLED = (
     "queued", "running", "succeeded", "partial", "failed", "cancelled")
 FINAL = (SUCCEEDED, PARTIAL, FAILED, CANCELLED)
 STATUSES = (QUEUED, RUNNING, *FINAL)
+JobStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]  # STATUSES, for schemas
 RETRYABLE = (PARTIAL, FAILED, CANCELLED)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -11,7 +11,7 @@ from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.api.openapi import errors
 from vidlens.errors import public_details
-from vidlens.jobs.queue import Job
+from vidlens.jobs.queue import Job, JobStatus
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -26,7 +26,7 @@ def public_job(job: Job | dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", summary="Jobs, newest first, with progress and errors")
 def list_jobs(
-    status: Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"] | None = None,
+    status: JobStatus | None = None,
     video_id: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     _: Principal = Viewer,
