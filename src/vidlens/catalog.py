@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from vidlens.analyze.documents import failed_analyzers
 from vidlens.analyze.tables import documents
 from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
-from vidlens.jobs.queue import JobQueue
 from vidlens.hashing import sha256_file
+from vidlens.jobs.queue import QUEUED, Job, JobQueue
 from vidlens.media.containers import container_name
 from vidlens.media.probe import probe
 from vidlens.services import ServiceContext
@@ -141,6 +141,28 @@ class Catalog:
                                     video_id=video.id)
             job_id = job.id
         return IngestResult(p, status, video=video, job_id=job_id)
+
+    def queue_analysis(self, video_id: str, analyzers: list[str] | None = None) -> Job:
+        """Queue analysis of a video, merged into its analysis that is still queued when there is one
+        (``analyzers`` None means all; a merge asks for the union), so repeated requests make one job."""
+        with self.store.tx() as conn:
+            row = conn.execute(self.store.for_update(
+                sa.select(jobs).where(jobs.c.kind == ANALYZE, jobs.c.video_id == video_id,
+                                      jobs.c.status == QUEUED, jobs.c.attempts == 0)
+                .order_by(jobs.c.id.desc()).limit(1))).first()
+            if row is not None:
+                queued = Job.from_row(row)
+                wanted = queued.payload.get("analyzers")
+                merged = None if wanted is None or analyzers is None else sorted({*wanted, *analyzers})
+                payload = {k: v for k, v in queued.payload.items() if k != "analyzers"}
+                if merged is not None:
+                    payload["analyzers"] = merged
+                conn.execute(jobs.update().where(jobs.c.id == queued.id).values(payload=payload))
+                return Job.from_row(conn.execute(sa.select(jobs).where(jobs.c.id == queued.id)).one())
+        payload: dict[str, Any] = {"video_id": video_id}
+        if analyzers:
+            payload["analyzers"] = sorted(set(analyzers))
+        return self.jobs.enqueue(ANALYZE, payload, video_id=video_id)
 
     def _probe_checked(self, p: str) -> Video:
         if os.path.isfile(p) and os.path.getsize(p) > self.limits.max_file_bytes:

@@ -23,8 +23,21 @@ class VidLensError(Exception):
         self.details: dict[str, Any] = dict(details or {})
 
     def to_dict(self) -> dict[str, Any]:
-        """The API's error body: ``{"error": {"code", "message", "details"}}``."""
+        """The error body: ``{"error": {"code", "message", "details"}}``, with every detail."""
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def public_dict(self) -> dict[str, Any]:
+        """The error body a client of the API sees: no server paths, commands or libav log lines."""
+        return {"error": {"code": self.code, "message": self.message, "details": public_details(self.details)}}
+
+
+# details that belong in the server's log, never in an answer to a client
+PRIVATE_DETAILS = frozenset({"path", "log_tail", "command", "traceback", "uri"})
+
+
+def public_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """``details`` without the keys of ``PRIVATE_DETAILS``."""
+    return {k: v for k, v in (details or {}).items() if k not in PRIVATE_DETAILS}
 
 
 class UsageError(VidLensError):
@@ -107,6 +120,19 @@ class JobError(VidLensError):
     exit_code = 12
     http_status = 500
     code = "job_failed"
+
+
+class AnalysisFailedError(JobError):
+    """An analysis stored its document but every analyzer failed; ``details["failed"]`` names them."""
+
+    code = "analysis_failed"
+
+
+class AnalysisPartialError(JobError):
+    """An analysis stored its document but some analyzers failed: the job ends ``partial``, with the
+    rest's results kept; ``details["failed"]`` names the ones that failed."""
+
+    code = "analysis_partial"
 
 
 class MediaError(VidLensError):

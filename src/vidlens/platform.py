@@ -41,7 +41,7 @@ class Platform:
                       capabilities: Capabilities | None = None) -> Platform:
         settings = settings or load_settings()
         capabilities = installed() if capabilities is None else capabilities
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new data dir is private
         store = Store(settings.resolved_database_url, capabilities=capabilities)
         if migrate:
             store.migrate()

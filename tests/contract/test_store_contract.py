@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import typing
 import time
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from vidlens.errors import ConflictError, CorruptMediaError, NotFoundError
-from vidlens.jobs.queue import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
+from vidlens.errors import AnalysisPartialError, ConflictError, CorruptMediaError, NotFoundError
+from vidlens.jobs.queue import CANCELLED, FAILED, PARTIAL, QUEUED, RUNNING, STATUSES, SUCCEEDED, JobStatus
 from vidlens.store.schema import jobs
 
 
@@ -113,6 +114,24 @@ def test_cancel_and_retry(plat) -> None:
     assert plat.jobs.heartbeat(running.id, "w") is False  # the worker is told to stop
     with pytest.raises(NotFoundError):
         plat.jobs.get(99999)
+
+
+def test_a_partial_job_keeps_its_result_says_what_failed_and_may_be_retried(plat) -> None:
+    job = plat.jobs.enqueue("analyze", {}, key="part")
+    plat.jobs.claim("w")
+    error = AnalysisPartialError("1 of 2 analyzers failed (ocr): broken", details={"failed": ["ocr"]})
+    assert plat.jobs.complete(job.id, "w", {"failed": ["ocr"]}, partial=error) is True
+    done = plat.jobs.get(job.id)
+    assert (done.status, done.result, done.error_code, done.error_detail, done.attempts) == \
+           (PARTIAL, {"failed": ["ocr"]}, "analysis_partial", {"failed": ["ocr"]}, 1)
+    assert [j.id for j in plat.jobs.list(status=PARTIAL)] == [job.id]
+    with pytest.raises(ConflictError):
+        plat.jobs.cancel(job.id)  # it has ended
+    again = plat.jobs.retry(job.id)
+    assert (again.status, again.error_code, again.attempts) == (QUEUED, None, 0)
+    plat.jobs.claim("w")
+    assert plat.jobs.complete(job.id, "w", {}) is True and plat.jobs.get(job.id).status == SUCCEEDED
+    assert typing.get_args(JobStatus) == STATUSES  # what the API's schemas list is what the queue uses
 
 
 def test_library_ingest_dedupes_by_content(plat, samples: Path, tmp_path: Path) -> None:

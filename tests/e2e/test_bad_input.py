@@ -130,3 +130,19 @@ def test_hostile_file_names_are_handled(tmp_path: Path, samples: Path, capsys: p
     assert inner_main(["ingest", str(weird), "--data-dir", str(tmp_path / "d"), "--no-analyze", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["counts"]["added"] == 1
+
+
+@pytest.mark.parametrize("name", ["drawing.svg", "holiday.mp4"])
+def test_svg_content_is_unsupported_media_in_every_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    svg = tmp_path / name
+    svg.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>\n')
+    with pytest.raises(UnsupportedMediaError, match="no decoder"):
+        probe(svg, require_video=False)
+    data = str(tmp_path / "d")
+    for argv in (["info", str(svg)], ["analyze", str(svg)], ["register", str(svg), "--owner", "o", "--title", "t"],
+                 ["match", str(svg)], ["package", str(svg), str(tmp_path / "out"), "--hls"]):
+        code = inner_main([*argv, "--data-dir", data])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == UnsupportedMediaError.exit_code, (argv, err)
+        assert err[-1].startswith(f"error: {name}: expected an audio/video file") and "unexpected" not in err[-1]

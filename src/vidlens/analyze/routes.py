@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidlens.api import audit
 from vidlens.api.auth import Principal
+from vidlens.api.bounds import INT64_MAX, BodyId
 from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.openapi import errors
 
 router = APIRouter(tags=["people"])
-MAX_ID = 2**63 - 1
-PersonId = Path(..., ge=1, le=MAX_ID, description="Identity id (a person across the library)")
-NOT_FOUND = {404: {"description": "No such person (or appearance)"}}
-BAD = {**NOT_FOUND, 400: {"description": "Invalid request (name too long, nothing to merge)"}}
+PersonId = Path(..., ge=1, le=INT64_MAX, description="Identity id (a person across the library)")
+NOT_FOUND = errors(s404="No such person (or appearance)")
+BAD = errors(s404="No such person (or appearance)", s400="Invalid request (name too long, nothing to merge)")
 
 
 class Span(BaseModel):
@@ -56,14 +57,20 @@ class PeopleList(BaseModel):
 
 
 class Rename(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     name: str | None = Field(..., max_length=255, description="The name; null or blank forgets it")
 
 
 class Merge(BaseModel):
-    others: list[int] = Field(..., min_length=1, max_length=100, description="Identities that are this person")
+    model_config = ConfigDict(strict=True)
+
+    others: list[BodyId] = Field(..., min_length=1, max_length=100, description="Identities that are this person")
 
 
 class Split(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     video_id: str = Field(..., min_length=1, max_length=64)
     person_id: str = Field(..., min_length=1, max_length=64)
 
@@ -114,7 +121,7 @@ class VideoPeople(BaseModel):
 def list_people(
     q: str | None = Query(None, max_length=200, description="Substring of the name"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_ID),
+    offset: int = Query(0, ge=0, le=INT64_MAX),
     _: Principal = Viewer,
     svc: Services = Depends(services),
 ) -> PeopleList:

@@ -12,6 +12,7 @@ document is composed from the stored results and stored with its projections
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from vidlens.analyze.base import AnalysisContext, Analyzer
-from vidlens.errors import CancelledError, VidLensError
+from vidlens.errors import PRIVATE_DETAILS, CancelledError, VidLensError, public_details
 from vidlens.media.decode import FrameFanout
 from vidlens.store.schema import results
 from vidlens.types import FrameSample, Video
@@ -29,6 +30,7 @@ from vidlens.types import FrameSample, Video
 if TYPE_CHECKING:
     from vidlens.platform import Platform
 
+log = logging.getLogger(__name__)
 OK, FAILED = "ok", "failed"
 _loading = threading.Lock()  # videos analysed at once load each model once, not once each
 
@@ -68,8 +70,11 @@ class AnalysisOutcome:
 
 
 def _error_doc(exc: BaseException) -> dict[str, Any]:
+    """The error an analyzer's result and the document keep; libav's log and paths go to the log only."""
     if isinstance(exc, VidLensError):
-        return {"code": exc.code, "message": exc.message, "details": exc.details}
+        if exc.details.keys() & PRIVATE_DETAILS:
+            log.info("%s: %s", exc.message, {k: exc.details[k] for k in exc.details.keys() & PRIVATE_DETAILS})
+        return {"code": exc.code, "message": exc.message, "details": public_details(exc.details)}
     return {"code": "internal", "message": f"{type(exc).__name__}: {exc}"}
 
 

@@ -8,22 +8,26 @@ file; the UI's navigation bar is the capabilities' ``nav`` entries. Errors from 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from itsdangerous import TimestampSigner
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidlens import __version__
-from vidlens.api import audit
-from vidlens.api.auth import ROLES, Accounts, RateLimiter
+from vidlens.api import audit, openapi
+from vidlens.api.auth import ROLES, Accounts, LoginThrottle, RateLimiter
+from vidlens.api.bounds import check_int_bounds
 from vidlens.api.deps import SAFE_METHODS, Services
 from vidlens.capability import CapabilityError, NavItem
 from vidlens.errors import AuthError, RateLimitedError, VidLensError
@@ -72,18 +76,29 @@ class EdgeMiddleware:
             return
         state: dict[str, Any] = scope.setdefault(audit.SCOPE_KEY, {})
         status = [500]
+        started = [False]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status[0], started[0] = message["status"], True
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in names)
                 message["headers"] = headers
             await send(message)
 
+        api = scope["path"].startswith("/api")
+        send_checked = _EnvelopeSender(send_wrapper) if api else None
         try:
-            await self.app(scope, receive, send_wrapper)
+            try:
+                await self.app(scope, receive, send_checked or send_wrapper)
+            except Exception:
+                # nothing unexpected reaches a client: a 500 in the error envelope, the traceback in the log
+                reference = secrets.token_hex(6)
+                log.exception("%s %s failed (reference %s)", scope["method"], scope["path"], reference)
+                if started[0] or (send_checked and send_checked.started):
+                    raise  # the answer had begun: nothing better can be sent
+                await _send_internal_error(scope, receive, send_wrapper, reference)
         finally:
             if (
                 scope["method"] not in SAFE_METHODS
@@ -107,6 +122,56 @@ class EdgeMiddleware:
                 )
         except Exception:  # an audit failure must be loud in the log but cannot undo the answered request
             log.exception("could not record the audit entry for %s %s", scope["method"], scope["path"])
+
+
+class _EnvelopeSender:
+    """Wraps ``send`` for /api paths: an error answer that is not JSON (Starlette's plain-text 416 for
+    an unsatisfiable Range, for one) is sent as the JSON error envelope, its headers kept."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+        self._held: Message | None = None
+        self._body = bytearray()
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+            if message["status"] >= 400 and not headers.get(b"content-type", b"").startswith(b"application/json"):
+                self._held = message
+                return
+        elif message["type"] == "http.response.body" and self._held is not None:
+            self._body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            status = self._held["status"]
+            text = self._body.decode("utf-8", "replace").strip()[:200] or HTTPStatus(status).phrase
+            body = json.dumps({"error": {"code": _HTTP_CODES.get(status, "http_error"), "message": text,
+                                         "details": {}}}).encode()
+            headers = [(k, v) for k, v in self._held.get("headers", [])
+                       if k.lower() not in (b"content-type", b"content-length")]
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await self.send({**self._held, "headers": headers})
+            await self.send({"type": "http.response.body", "body": body})
+            return
+        await self.send(message)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media",
+               416: "range_not_satisfiable", 422: "validation_failed", 429: "rate_limited", 500: "internal"}
+
+
+async def _send_internal_error(scope: Scope, receive: Receive, send: Send, reference: str) -> None:
+    body = {"error": {"code": "internal", "message": f"internal error (reference {reference}); the server's "
+                      "log has the details", "details": {"reference": reference}}}
+    request = Request(scope, receive)
+    try:
+        response = _error_response(request, 500, body)
+    except Exception:  # the error page itself failed: plain JSON
+        response = JSONResponse(body, status_code=500)
+    await response(scope, receive, send)
 
 
 def _wants_html(request: Request) -> bool:
@@ -133,18 +198,26 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(max(1, round(exc.details.get("retry_after_s", 1))))
         if isinstance(exc, AuthError):
             headers["WWW-Authenticate"] = 'Bearer realm="vidlens"'
-        if exc.http_status >= 500:
-            log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-        return _error_response(request, exc.http_status, exc.to_dict(), headers)
+        body = exc.public_dict()
+        if exc.http_status >= 500:  # its message may name server paths or settings: those go to the log
+            reference = secrets.token_hex(6)
+            log.error("%s %s failed (reference %s): %s %s", request.method, request.url.path, reference,
+                      exc.message, exc.details)
+            body["error"].update(message=f"{exc.message.split(':')[0][:80]} (reference {reference}); the "
+                                 "server's log has the details", details={"reference": reference})
+        return _error_response(request, exc.http_status, body, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path answers, not only those of the first route matched
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return _error_response(
             request,
             exc.status_code,
-            {"error": {"code": code, "message": str(exc.detail), "details": {}}},
-            dict(exc.headers or {}),
+            {"error": {"code": _HTTP_CODES.get(exc.status_code, "http_error"), "message": str(exc.detail),
+                       "details": {}}},
+            headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -159,6 +232,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             422,
             {"error": {"code": "validation_failed", "message": message, "details": {"errors": errors}}},
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers at this path (routers may be nested: ask each one per method)."""
+    routes = request.app.router.routes
+    return [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+            if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)]
 
 
 def _include_routers(app: FastAPI, platform: Platform) -> None:
@@ -197,6 +277,8 @@ def create_app(platform: Platform) -> FastAPI:
         uploads=platform.service("uploads"),
         review=platform.service("review"),
         signer=TimestampSigner(session_secret(platform), salt="vidlens.session"),
+        logins=LoginThrottle(serve.login_failures_per_account, serve.login_failures_per_address,
+                             serve.login_window_s),
     )
     app = FastAPI(
         title="VidLens",
@@ -206,8 +288,10 @@ def create_app(platform: Platform) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(check_int_bounds)],
     )
     app.state.services = svc
+    svc.uploads.expire_abandoned()  # uploads abandoned while the server was down
     _install_error_handlers(app)
 
     @app.get("/api/health", tags=["meta"], summary="Liveness; no authentication")
@@ -216,5 +300,6 @@ def create_app(platform: Platform) -> FastAPI:
 
     _include_routers(app, platform)
     app.state.nav = _install_pages(app, platform)
+    openapi.install(app, {"analyzer": sorted(p.manifest.name for p in platform.plugins.of_kind("analyzer"))})
     app.add_middleware(EdgeMiddleware, services=svc)
     return app

@@ -15,6 +15,7 @@ import re
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -354,3 +355,46 @@ class RateLimiter:
                     details={"retry_after_s": round(wait, 3)},
                 )
             self._buckets[bucket] = (tokens - 1.0, now)
+
+
+class LoginThrottle:
+    """Failed logins counted per account and per client address over a sliding window; past either
+    limit a login waits (429) until the oldest failure leaves the window. Guessing passwords for one
+    account from many addresses, or for many accounts from one, are both slowed. Thread-safe; kept
+    in the server's memory."""
+
+    def __init__(self, per_account: int, per_address: int, window_s: float) -> None:
+        self.limits = {"account": per_account, "address": per_address}
+        self.window_s = window_s
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, account: str, address: str) -> None:
+        """Raise ``RateLimitedError`` when the account or the address is over its limit."""
+        now = time.monotonic()
+        with self._lock:
+            for kind, key in (("account", account.lower()), ("address", address)):
+                times = self._recent((kind, key), now)
+                if len(times) >= self.limits[kind]:
+                    wait = times[0] + self.window_s - now
+                    raise RateLimitedError(
+                        f"too many failed logins for this {kind}; try again in {wait:.0f} s",
+                        details={"retry_after_s": round(wait, 3), "scope": kind})
+
+    def failed(self, account: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (("account", account.lower()), ("address", address)):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, account: str) -> None:
+        with self._lock:
+            self._failures.pop(("account", account.lower()), None)
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if len(self._failures) > 100_000:  # bounded memory under a spray of names
+            self._failures = {k: v for k, v in self._failures.items() if v}
+        return times

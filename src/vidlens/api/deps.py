@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, TimestampSigner
 
 from vidlens.api.audit import SCOPE_KEY
-from vidlens.api.auth import Accounts, Principal, RateLimiter
+from vidlens.api.auth import Accounts, LoginThrottle, Principal, RateLimiter
 from vidlens.errors import AuthError, PermissionDeniedError
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class Services:
     uploads: UploadStore
     review: ReviewQueue
     signer: TimestampSigner
+    logins: LoginThrottle
 
     def session_token(self, cookie: str | None) -> str | None:
         if not cookie:

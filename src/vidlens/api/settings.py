@@ -30,4 +30,14 @@ class ServeSettings(BaseModel):
     rate_limit_burst: int = Field(
         100, ge=1, description="Requests a key may make in a burst above the sustained rate."
     )
+    login_failures_per_account: int = Field(
+        5, ge=1, description="Failed logins to one account within login_window_s before it must wait.")
+    login_failures_per_address: int = Field(
+        20, ge=1, description="Failed logins from one client address within login_window_s before it must wait.")
+    login_window_s: float = Field(900.0, gt=0, description="Window over which failed logins are counted, in seconds.")
+    upload_ttl_s: float = Field(
+        24 * 3600.0, gt=0,
+        description="A resumable upload that receives no chunk for this long expires and its bytes are deleted.")
+    max_open_uploads_per_user: int = Field(
+        10, ge=1, description="Resumable uploads one user may have open at once.")
     worker: bool = Field(True, description="Run a background job worker thread inside `vidlens serve`.")

@@ -1,10 +1,12 @@
 """Uploads: streamed to disk under ``<data_dir>/uploads/`` and named by content, never by the client.
 
 A file arrives in ``uploads/.partial/<random>.part`` (multipart in one request, or chunk by
-chunk with ``Content-Range`` for the resumable API), is hashed while it is written, then
-renamed to ``uploads/<sha256><ext>``, where ``ext`` is taken from the client's name only
-when it is a known media extension. The client's name is kept as a display title and
-nothing else. Bytes past the limit are never written: the request fails with 413.
+chunk with ``Content-Range`` for the resumable API), is hashed while it is written, probed,
+then renamed to ``uploads/<sha256><ext>``, where ``ext`` is the type libav found in the
+content (``vidlens.media.formats``). The client's name is kept as a display title and
+nothing else. A file that is not media never leaves ``.partial`` and is deleted there.
+Bytes past the limit are never written: the request fails with 413. Upload folders are
+0700 and files 0600: only the server's user reads what people uploaded.
 """
 
 from __future__ import annotations
@@ -26,8 +28,17 @@ from anyio import to_thread
 
 from vidlens.api.settings import ServeSettings
 from vidlens.api.tables import uploads, video_uploads
-from vidlens.errors import ConflictError, NotFoundError, UnsupportedMediaError, UsageError, VidLensError
+from vidlens.errors import (
+    ConflictError,
+    MediaError,
+    NotFoundError,
+    UnsupportedMediaError,
+    UsageError,
+    VidLensError,
+)
 from vidlens.hashing import sha256_file
+from vidlens.media.formats import media_type
+from vidlens.media.probe import probe
 
 if TYPE_CHECKING:
     from vidlens.api.auth import Principal
@@ -61,11 +72,6 @@ def display_name(client_name: str | None) -> str:
     return name[:255] or "upload"
 
 
-def safe_suffix(client_name: str | None, allowed: list[str]) -> str:
-    suffix = Path(display_name(client_name)).suffix.lower()
-    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) and suffix in allowed else ".bin"
-
-
 def check_part_type(content_type: str | None) -> None:
     ct = (content_type or "application/octet-stream").split(";")[0].strip().lower()
     if not ct.startswith(ALLOWED_PART_TYPES):
@@ -74,6 +80,13 @@ def check_part_type(content_type: str | None) -> None:
             "(video/*, or application/octet-stream)",
             details={"content_type": ct},
         )
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by this user only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
 
 
 @dataclass
@@ -87,9 +100,9 @@ class PartialFile:
     _buf: bytearray = field(default_factory=bytearray)
     _fh: BinaryIO | None = None
 
-    def open(self, mode: str = "wb") -> PartialFile:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, mode)  # noqa: SIM115 - closed by close()
+    def open(self) -> PartialFile:
+        private_dir(self.path.parent)
+        self._fh = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         return self
 
     def feed(self, data: bytes) -> bool:
@@ -124,14 +137,15 @@ class PartialFile:
 
 class UploadStore:
     def __init__(self, store: Store, catalog: Catalog, root: Path, *, limit: int, chunk_bytes: int,
-                 extensions: list[str]) -> None:
+                 ttl_s: float = 24 * 3600.0, max_open_per_user: int = 10) -> None:
         self.store = store
         self.catalog = catalog
         self.root = root
         self.partial_dir = self.root / ".partial"
         self.limit = limit
         self.chunk_bytes = chunk_bytes
-        self.extensions = extensions
+        self.ttl_s = ttl_s
+        self.max_open_per_user = max_open_per_user
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -141,7 +155,8 @@ class UploadStore:
         media = ctx.root_settings.media
         return cls(ctx.store, ctx.service("catalog"), ctx.data_dir / "uploads",
                    limit=min(serve.max_upload_bytes, media.max_file_bytes),
-                   chunk_bytes=serve.upload_chunk_bytes, extensions=media.extensions)
+                   chunk_bytes=serve.upload_chunk_bytes, ttl_s=serve.upload_ttl_s,
+                   max_open_per_user=serve.max_open_uploads_per_user)
 
     def new_partial(self) -> PartialFile:
         return PartialFile(self.partial_dir / f"{secrets.token_hex(16)}.part", self.limit).open()
@@ -150,13 +165,27 @@ class UploadStore:
     def finish(self, partial_path: Path, digest: str, client_name: str, principal: Principal) -> IngestResult:
         """Move the file to its content name, ingest it under the client's file name (queues analysis),
         remember who uploaded it."""
-        suffix = safe_suffix(client_name, self.extensions)
-        final = self.root / f"{digest}{suffix}"
+        try:
+            suffix, _ = media_type(probe(partial_path, require_video=False, sha256=digest))
+        except MediaError as exc:  # not media: nothing of it is kept, and the message names the upload
+            partial_path.unlink(missing_ok=True)
+            exc.message = exc.message.replace(partial_path.name, display_name(client_name))
+            raise
+        except BaseException:
+            partial_path.unlink(missing_ok=True)
+            raise
+        final = private_dir(self.root) / f"{digest}{suffix}"
         if final.exists():
             partial_path.unlink(missing_ok=True)
         else:
+            os.chmod(partial_path, 0o600)
             os.replace(partial_path, final)
-        res = self.catalog.ingest_file(final, title=display_name(client_name))
+        try:
+            res = self.catalog.ingest_file(final, title=display_name(client_name))
+        except BaseException:
+            if not self._referenced(final):
+                final.unlink(missing_ok=True)
+            raise
         if res.error is not None:
             if not self._referenced(final):
                 final.unlink(missing_ok=True)
@@ -209,11 +238,19 @@ class UploadStore:
                 f"upload of {size} bytes exceeds the limit of {self.limit} bytes (serve.max_upload_bytes)",
                 details={"limit_bytes": self.limit},
             )
+        self.expire_abandoned()
         upload_id = secrets.token_hex(16)
         now = time.time()
-        self.partial_dir.mkdir(parents=True, exist_ok=True)
-        (self.partial_dir / f"{upload_id}.part").touch()
+        private_dir(self.partial_dir)
         with self.store.tx() as conn:
+            open_now = conn.execute(sa.select(sa.func.count()).select_from(uploads).where(
+                uploads.c.user_id == principal.user_id, uploads.c.status == "open")).scalar_one()
+            if open_now >= self.max_open_per_user:
+                raise ConflictError(
+                    f"{principal.name} has {open_now} open uploads, the most allowed "
+                    "(serve.max_open_uploads_per_user); complete or DELETE one first",
+                    details={"open": open_now, "limit": self.max_open_per_user})
+            os.close(os.open(self.partial_dir / f"{upload_id}.part", os.O_WRONLY | os.O_CREAT, 0o600))
             conn.execute(
                 uploads.insert().values(
                     id=upload_id,
@@ -228,9 +265,32 @@ class UploadStore:
             )
         return self.get(upload_id, principal)
 
+    def expire_abandoned(self) -> int:
+        """Expire open uploads that received nothing for ``ttl_s`` and delete their bytes, and any partial
+        file that old that no open upload owns (a request cut off by a crash). Returns how many expired."""
+        cutoff = time.time() - self.ttl_s
+        with self.store.tx() as conn:
+            stale = [r.id for r in conn.execute(sa.select(uploads.c.id).where(
+                uploads.c.status == "open", uploads.c.updated_at < cutoff))]
+            if stale:
+                conn.execute(uploads.update().where(uploads.c.id.in_(stale))
+                             .values(status="expired", updated_at=time.time()))
+            live = {r.id for r in conn.execute(sa.select(uploads.c.id).where(uploads.c.status == "open"))}
+        if self.partial_dir.is_dir():
+            for part in self.partial_dir.glob("*.part"):
+                try:
+                    if part.stem not in live and part.stat().st_mtime < cutoff:
+                        part.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    pass
+        for upload_id in stale:
+            (self.partial_dir / f"{upload_id}.part").unlink(missing_ok=True)
+        return len(stale)
+
     def get(self, upload_id: str, principal: Principal) -> dict[str, Any]:
         if not re.fullmatch(r"[0-9a-f]{32}", upload_id):
             raise NotFoundError(f"no upload '{upload_id}'")
+        self._expire_if_stale(upload_id)
         with self.store.read() as conn:
             row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
         if row is None or (row.user_id != principal.user_id and not principal.has("admin")):
@@ -239,6 +299,14 @@ class UploadStore:
         d["offset"] = d["received_bytes"]
         d["chunk_bytes"] = self.chunk_bytes
         return d
+
+    def _expire_if_stale(self, upload_id: str) -> None:
+        with self.store.tx() as conn:
+            res = conn.execute(uploads.update().where(
+                uploads.c.id == upload_id, uploads.c.status == "open",
+                uploads.c.updated_at < time.time() - self.ttl_s).values(status="expired", updated_at=time.time()))
+        if res.rowcount:
+            (self.partial_dir / f"{upload_id}.part").unlink(missing_ok=True)
 
     async def put_chunk(
         self, upload_id: str, principal: Principal, content_range: str | None, body: AsyncIterator[bytes]
@@ -374,11 +442,12 @@ async def receive_multipart(
         _, opts = parse_options_header(part["headers"].get(b"content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         part["name"] = name
-        if name == file_field and b"filename" in opts:
+        # the file part: one with a file name, or a typed part (some clients drop an empty file name)
+        if name == file_field and (b"filename" in opts or b"content-type" in part["headers"]):
             if out.partial is not None:
                 raise UsageError(f"only one '{file_field}' part is accepted per request")
             check_part_type(part["headers"].get(b"content-type", b"").decode("latin-1"))
-            out.filename = opts[b"filename"].decode("utf-8", "replace")
+            out.filename = opts.get(b"filename", b"").decode("utf-8", "replace")
             out.partial = store.new_partial()
             part["is_file"] = True
 

@@ -235,7 +235,7 @@ def worker(
 
 @jobs_app.command("list")
 def jobs_list(
-    status: str | None = typer.Option(None, "--status", help="queued, running, succeeded, failed or cancelled."),
+    status: str | None = typer.Option(None, "--status", help="queued, running, succeeded, partial, failed or cancelled."),
     limit: int = typer.Option(50, "--limit"),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
@@ -263,7 +263,7 @@ def jobs_show(job_id: int, json_out: bool = JsonOption, data_dir: Path | None = 
 @jobs_app.command("retry")
 def jobs_retry(job_id: int, json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,
                config: Path | None = ConfigOption) -> None:
-    """Queue a failed or cancelled job again."""
+    """Queue a partial, failed or cancelled job again."""
     job = open_platform(data_dir, config).jobs.retry(job_id)
     print_json(job.to_dict()) if json_out else echo(f"job {job.id} queued again")
 

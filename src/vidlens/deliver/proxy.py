@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlens.deliver.profiles import Profile
-from vidlens.jobs.queue import JobQueue
+from vidlens.jobs.queue import FINAL, JobQueue
 from vidlens.services import ServiceContext
 from vidlens.types import Video
 
@@ -83,7 +83,7 @@ class Proxies:
             job = self.jobs.enqueue(KIND, {"video_id": video.id}, key=f"{KIND}:{video.id}", video_id=video.id)
         if job is None:
             return Playback(video.id, True, "unavailable", None)
-        if job.status in ("failed", "cancelled", "succeeded"):  # succeeded here: the file was removed since
+        if job.status in FINAL:  # succeeded here: the file was removed since
             error = job.error_message or ("the proxy file was removed" if job.status == "succeeded" else job.status)
             return Playback(video.id, True, "failed", None, job.id, error=error)
         status = "queued" if job.status == "queued" else "making"

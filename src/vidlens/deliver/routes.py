@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Services, Viewer, services
+from vidlens.api.openapi import errors
 from vidlens.errors import NotFoundError
 
 router = APIRouter(prefix="/api/videos", tags=["deliver"])
-NOT_FOUND = {404: {"description": "No such video, or (proxy) no proxy made yet"}}
+NOT_FOUND = errors(s404="No such video, or (proxy) no proxy made yet")
 
 
 class PlaybackOut(BaseModel):
@@ -35,7 +36,9 @@ def playback(video_id: str, _: Principal = Viewer, svc: Services = Depends(servi
     return PlaybackOut(**svc.platform.service("proxies").state(video).to_dict())
 
 
-@router.get("/{video_id}/proxy", response_class=FileResponse, responses=NOT_FOUND,
+@router.get("/{video_id}/proxy", response_class=FileResponse,
+            responses=errors(s404="No such video, or no proxy made yet", s400="Malformed Range header",
+                             s416="Range not satisfiable"),
             summary="The browser-playable proxy (H.264/AAC MP4, index first); supports HTTP Range")
 def proxy_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
     video = svc.platform.catalog.get_video(video_id)

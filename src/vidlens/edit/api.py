@@ -11,20 +11,17 @@ from pydantic import BaseModel, Field
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.openapi import errors
 from vidlens.edit.options import EditRequest
 from vidlens.errors import ConflictError, NotFoundError
-from vidlens.jobs.queue import SUCCEEDED, Job
+from vidlens.jobs.queue import SUCCEEDED, Job, JobStatus
 
 router = APIRouter(prefix="/api/edits", tags=["edit"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid options"},
-    404: {"description": "No such video, or no edit job with this id"},
-}
-_NOT_DONE: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No edit job with this id"},
-    409: {"description": "The job has not succeeded (yet): queued, running, failed or cancelled"},
-}
+_ERRORS = errors(s400="Invalid options", s404="No such video, or no edit job with this id")
+_NOT_FOUND = errors(s404="No edit job with this id")
+_NOT_DONE = errors(s404="No edit job with this id",
+                   s409="The job has not succeeded (yet): queued, running, partial, failed or cancelled")
 
 
 class EditJob(BaseModel):
@@ -32,7 +29,7 @@ class EditJob(BaseModel):
 
     job_id: int
     video_id: str | None
-    status: str = Field(..., description="queued, running, succeeded, failed or cancelled")
+    status: JobStatus
     progress: float = Field(..., ge=0, le=1)
     stage: str | None = Field(None, description="What the job is doing now (analysis, dub, render...)")
     error: str | None = None
@@ -75,7 +72,7 @@ def create_edit(body: EditRequest, request: Request, principal: Principal = Revi
 
 
 @router.get("/{job_id}", summary="An edit job: status, progress, links to its result", response_model=EditJob,
-            responses={404: _NOT_DONE[404]})
+            responses=_NOT_FOUND)
 def get_edit(job_id: int, _: Principal = Viewer, svc: Services = Depends(services)) -> EditJob:
     return EditJob.of(edit_job(svc, job_id))
 
@@ -87,12 +84,13 @@ def get_decisions(job_id: int, _: Principal = Viewer, svc: Services = Depends(se
 
 
 @router.get("/{job_id}/output", summary="The edited video (MP4)", response_class=FileResponse,
-            responses={**_NOT_DONE, 200: {"content": {"video/mp4": {}}}})
+            responses={**_NOT_DONE, **errors(s400="Malformed Range header", s416="Range not satisfiable"),
+                       200: {"content": {"video/mp4": {}}}})
 def get_output(job_id: int, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
     from vidlens.edit.steps import output_path
 
     job = finished(svc, job_id)
     path = output_path(svc.platform, job.id)
     if not path.is_file():
-        raise NotFoundError(f"the output of edit job {job_id} is gone from {path.parent}")
+        raise NotFoundError(f"the output of edit job {job_id} is no longer on disk")
     return FileResponse(path, media_type="video/mp4", filename=path.name)

@@ -12,7 +12,7 @@ from vidlens.edit.silence import SilenceSettings
 
 
 class SilenceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the schema says: no "1" for 1
     threshold: float = Field(0.04, gt=0, lt=1, description="Level below this share of the peak is silence.")
     margin_s: float = Field(0.2, ge=0, le=5, description="Seconds kept before and after sound.")
     min_clip_s: float = Field(0.12, ge=0, le=10, description="Shorter sounds count as silence.")
@@ -23,7 +23,7 @@ class SilenceRequest(BaseModel):
 class EditRequest(BaseModel):
     """One edit of a library video; every option is optional and they combine in one render."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the schema says: no "1" for 1
     video_id: str = Field(..., min_length=1, max_length=128, description="The library video to edit.")
     silence: SilenceRequest | None = None
     highlights_s: float | None = Field(None, gt=0, le=36000, description="A highlight reel of this length.")

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from vidlens.api import audit
 from vidlens.api.auth import Principal
+from vidlens.api.bounds import INT64_MAX
 from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.openapi import errors
 from vidlens.govern import results
 
 router = APIRouter(prefix="/api/govern", tags=["govern"])
-MAX_ID = 2**63 - 1
-NOT_FOUND = {404: {"description": "No such video or verdict"}}
+NOT_FOUND = errors(s404="No such video or verdict")
 
 
 class LabelCheck(BaseModel):
@@ -66,11 +67,13 @@ class VerdictList(BaseModel):
 
 
 class TriageRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     declared_ai: bool = Field(False, description="The uploader declared the content AI-generated")
 
 
 @router.get("/labels", response_model=LabelList, summary="Library videos and the implicit AIGC label each carries")
-def list_labels(limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_ID),
+def list_labels(limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=INT64_MAX),
                 _: Principal = Viewer, svc: Services = Depends(services)) -> LabelList:
     catalog = svc.platform.catalog
     out = []
@@ -93,7 +96,7 @@ def list_verdicts(video_id: str | None = Query(None, max_length=64), limit: int 
 
 
 @router.get("/triage/{seq}", response_model=Verdict, responses=NOT_FOUND, summary="One triage verdict")
-def get_verdict(seq: int = Path(..., ge=1, le=MAX_ID), _: Principal = Viewer,
+def get_verdict(seq: int = Path(..., ge=1, le=INT64_MAX), _: Principal = Viewer,
                 svc: Services = Depends(services)) -> Verdict:
     return Verdict(**results.verdict(svc.platform.store, seq))
 

@@ -7,6 +7,8 @@
   (lease taken over) or a cancel was requested, so the worker stops.
 - ``complete`` only counts if the caller still holds the lease, so a worker that
   was presumed dead and comes back cannot finish a job a second time.
+- ``complete`` with ``partial=`` ends the job ``partial``: its result is kept and the error says
+  what part failed (an analysis where some analyzers failed).
 - ``fail`` retries with exponential backoff until ``max_attempts``; errors that
   will not get better on retry (a corrupt file) fail at once. The error's code,
   message and details stay on the row.
@@ -17,17 +19,28 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from vidlens.errors import ConflictError, MediaError, NotFoundError, UsageError, VidLensError
+from vidlens.errors import (
+    AnalysisFailedError,
+    ConflictError,
+    MediaError,
+    NotFoundError,
+    UsageError,
+    VidLensError,
+)
 from vidlens.settings import JobSettings
 from vidlens.store.db import Store
 from vidlens.store.schema import jobs
 
-QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
-FINAL = (SUCCEEDED, FAILED, CANCELLED)
+QUEUED, RUNNING, SUCCEEDED, PARTIAL, FAILED, CANCELLED = (
+    "queued", "running", "succeeded", "partial", "failed", "cancelled")
+FINAL = (SUCCEEDED, PARTIAL, FAILED, CANCELLED)
+STATUSES = (QUEUED, RUNNING, *FINAL)
+JobStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]  # STATUSES, for schemas
+RETRYABLE = (PARTIAL, FAILED, CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +80,7 @@ class Job:
 
 def _is_permanent(error: BaseException) -> bool:
     """Errors that a retry cannot fix."""
-    return isinstance(error, (MediaError, UsageError, NotFoundError))
+    return isinstance(error, (MediaError, UsageError, NotFoundError, AnalysisFailedError))
 
 
 class JobQueue:
@@ -123,8 +136,9 @@ class JobQueue:
     def retry(self, job_id: int) -> Job:
         with self.store.tx() as conn:
             job = self._locked(conn, job_id)
-            if job.status not in (FAILED, CANCELLED):
-                raise ConflictError(f"job {job_id} is {job.status}; only failed or cancelled jobs can be retried")
+            if job.status not in RETRYABLE:
+                raise ConflictError(
+                    f"job {job_id} is {job.status}; only partial, failed or cancelled jobs can be retried")
             conn.execute(jobs.update().where(jobs.c.id == job_id).values(
                 status=QUEUED, attempts=0, run_after=time.time(), cancel_requested=False, lease_owner=None,
                 lease_expires=None, error_code=None, error_message=None, error_detail=None, finished_at=None,
@@ -180,11 +194,17 @@ class JobQueue:
             cancel = conn.execute(sa.select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar_one()
         return not cancel
 
-    def complete(self, job_id: int, worker_id: str, result: dict[str, Any] | None = None) -> bool:
+    def complete(self, job_id: int, worker_id: str, result: dict[str, Any] | None = None, *,
+                 partial: VidLensError | None = None) -> bool:
+        """Finish the job ``succeeded``, or ``partial`` with ``partial`` as its error (never retried)."""
+        values: dict[str, Any] = {"status": SUCCEEDED}
+        if partial is not None:
+            values.update(status=PARTIAL, error_code=partial.code, error_message=partial.message[:2000],
+                          error_detail=dict(partial.details))
         with self.store.tx() as conn:
             res = conn.execute(jobs.update().where(
                 jobs.c.id == job_id, jobs.c.lease_owner == worker_id, jobs.c.status == RUNNING,
-            ).values(status=SUCCEEDED, result=result or {}, progress=1.0, finished_at=time.time(),
+            ).values(**values, result=result or {}, progress=1.0, finished_at=time.time(),
                      lease_owner=None, lease_expires=None, completions=jobs.c.completions + 1))
             return res.rowcount == 1
 

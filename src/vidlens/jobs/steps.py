@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vidlens.capability import Capabilities, installed
-from vidlens.errors import PluginError
+from vidlens.errors import PluginError, VidLensError
 
 if TYPE_CHECKING:
     from vidlens.jobs.queue import Job
@@ -29,7 +29,16 @@ class StepContext:
     cancelled: Callable[[], bool]
 
 
-StepFn = Callable[["Platform", "StepContext"], dict[str, Any]]
+@dataclass(frozen=True)
+class Partial:
+    """What a step returns when part of its work failed and the rest is kept: the job ends
+    ``partial`` with ``result``, and ``error`` (code, message, details) says what failed."""
+
+    result: dict[str, Any]
+    error: VidLensError
+
+
+StepFn = Callable[["Platform", "StepContext"], "dict[str, Any] | Partial"]
 _STEPS: dict[str, StepFn] = {}
 
 

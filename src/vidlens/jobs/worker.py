@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from vidlens.errors import CancelledError, JobError
 from vidlens.jobs.queue import Job
-from vidlens.jobs.steps import StepContext, load_steps
+from vidlens.jobs.steps import Partial, StepContext, load_steps
 
 if TYPE_CHECKING:
     from vidlens.platform import Platform
@@ -95,7 +95,9 @@ class Worker:
             if current.cancel_requested:
                 self.queue.mark_cancelled(job.id, self.worker_id)
             return
-        if not self.queue.complete(job.id, self.worker_id, result):
+        done = (self.queue.complete(job.id, self.worker_id, result.result, partial=result.error)
+                if isinstance(result, Partial) else self.queue.complete(job.id, self.worker_id, result))
+        if not done:
             log.warning("job %s finished after its lease was lost; result discarded", job.id)
 
 

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import av
@@ -317,13 +318,13 @@ class FrameFanout:
                         break
             except av.error.FFmpegError as exc:
                 if index == 0:
-                    raise CorruptMediaError(f"{v.uri}: video does not decode: {exc.strerror or exc}",
+                    raise CorruptMediaError(f"{Path(v.uri).name}: video does not decode: {exc.strerror or exc}",
                                             path=v.uri, log_tail=diagnose(v.uri))
                 raise CorruptMediaError(
-                    f"{v.uri}: decoding failed after {index} frames: {exc.strerror or exc}",
+                    f"{Path(v.uri).name}: decoding failed after {index} frames: {exc.strerror or exc}",
                     path=v.uri, log_tail=diagnose(v.uri)) from None
             if index == 0:
-                raise MediaError(f"{v.uri}: no frame decoded", path=v.uri)
+                raise MediaError(f"{Path(v.uri).name}: no frame decoded", path=v.uri)
 
 
 class _Failed:
@@ -365,7 +366,7 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2,
                     img = _orient(img, video.rotation)
                 yield FrameSample(video.id, index, int(pts), tb, img, sampling.pix_fmt)
         except av.error.FFmpegError as exc:
-            raise CorruptMediaError(f"{video.uri}: decoding failed: {exc.strerror or exc}",
+            raise CorruptMediaError(f"{Path(video.uri).name}: decoding failed: {exc.strerror or exc}",
                                     path=video.uri) from None
 
 
@@ -393,7 +394,7 @@ def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
                     img = _orient(img, video.rotation)
                 return FrameSample(video.id, -1, int(frame.pts), tb, img, sampling.pix_fmt)
         except av.error.FFmpegError as exc:
-            raise CorruptMediaError(f"{video.uri}: seeking to pts {pts} failed: {exc.strerror or exc}",
+            raise CorruptMediaError(f"{Path(video.uri).name}: seeking to pts {pts} failed: {exc.strerror or exc}",
                                     path=video.uri) from None
     return None
 

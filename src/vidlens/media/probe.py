@@ -75,6 +75,11 @@ def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = 
         if require_video and not vstreams:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
             raise UnsupportedMediaError(f"{name}: expected a video stream, found {kinds}", path=p)
+        if vstreams and vstreams[0].codec_context is None:
+            # libav recognised the container (an SVG, another image pipe) but has no decoder for it
+            raise UnsupportedMediaError(
+                f"{name}: expected an audio/video file, but libav has no decoder for its "
+                f"'{container.format.name}' content", path=p)
         streams = tuple(_stream_info(s) for s in container.streams)
         tags = {str(k): str(v) for k, v in (container.metadata or {}).items()}
         if not vstreams:
@@ -131,6 +136,8 @@ def _stream_info(s: av.stream.Stream) -> StreamInfo:
     common = dict(index=s.index, kind=s.type, codec=(cc.name if cc else "unknown") or "unknown",
                   time_base=Fraction(s.time_base) if s.time_base else Fraction(1, 1_000_000),
                   language=s.language)
+    if cc is None:
+        return StreamInfo(**common)
     if s.type == "video":
         return StreamInfo(**common, width=cc.width, height=cc.height,
                           pix_fmt=cc.pix_fmt if cc.pix_fmt else None)

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from vidlens.api.auth import Principal
+from vidlens.api.bounds import INT64_MAX
 from vidlens.api.deps import Services, Viewer, services
+from vidlens.api.openapi import errors
 from vidlens.protect import results
 
 router = APIRouter(prefix="/api/protect", tags=["protect"])
-MAX_ID = 2**63 - 1
-NOT_FOUND = {404: {"description": "No such work or match"}}
+NOT_FOUND = errors(s404="No such work or match")
 
 
 class WorkOut(BaseModel):
@@ -98,7 +99,7 @@ def list_matches(
     work_id: str | None = Query(None, max_length=64),
     video_id: str | None = Query(None, max_length=64, description="Matches found in this library video"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_ID),
+    offset: int = Query(0, ge=0, le=INT64_MAX),
     _: Principal = Viewer,
     svc: Services = Depends(services),
 ) -> MatchList:
@@ -108,6 +109,6 @@ def list_matches(
 
 @router.get("/matches/{match_id}", response_model=MatchOut, responses=NOT_FOUND,
             summary="One match: score, the copied span in the query and where it comes from in the work")
-def get_match(match_id: int = Path(..., ge=1, le=MAX_ID), _: Principal = Viewer,
+def get_match(match_id: int = Path(..., ge=1, le=INT64_MAX), _: Principal = Viewer,
               svc: Services = Depends(services)) -> MatchOut:
     return MatchOut(**results.get_match(_registry(svc), match_id))

@@ -39,7 +39,7 @@ class Store:
         if self.dialect == "sqlite":
             db_path = sa.engine.make_url(url).database
             if db_path and db_path != ":memory:":
-                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(db_path))
             # NullPool: every checkout opens a fresh connection, which is cheap for SQLite and keeps
             # forked worker processes from sharing a connection with their parent.
             self.engine: Engine = sa.create_engine(url, echo=echo, poolclass=NullPool,
@@ -107,6 +107,15 @@ class Store:
         if self.dialect == "postgresql":
             return select.with_for_update(skip_locked=True)
         return select
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file 0600 (it holds password hashes and session tokens), or make an existing one
+    so; SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

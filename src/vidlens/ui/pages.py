@@ -30,7 +30,7 @@ from vidlens.api.auth import Principal
 from vidlens.api.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, identify, services
 from vidlens.capability import NavItem
 from vidlens.catalog import STATUSES
-from vidlens.errors import AuthError, PermissionDeniedError, VidLensError
+from vidlens.errors import AuthError, PermissionDeniedError, RateLimitedError, VidLensError
 from vidlens.timebase import format_timecode
 
 HERE = Path(__file__).resolve().parent
@@ -111,6 +111,14 @@ def _set_session(response: Response, request: Request, token: str) -> None:
     )
 
 
+def _audit_login(request: Request, name: str, address: str, status: int, outcome: str) -> None:
+    """Every login attempt is an audit row: who was tried, from where, and what came of it."""
+    with services(request).platform.store.tx() as conn:
+        audit.record(conn, principal=None, actor=name or "(empty)", via="login", method="POST", path="/login",
+                     action="login" if outcome == "ok" else "login.failed", subject=f"user:{name}",
+                     status_code=status, detail={"address": address, "outcome": outcome})
+
+
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -140,14 +148,21 @@ def install(app: FastAPI) -> None:
             raise PermissionDeniedError("missing or wrong CSRF token on the login form; reload the page")
         svc = services(request)
         target = _safe_next(str(form.get("next", "/")))
+        name, address = str(form.get("username", ""))[:64], request.client.host if request.client else "unknown"
         try:
-            user = await run_in_threadpool(
-                svc.accounts.authenticate, str(form.get("username", "")), str(form.get("password", ""))
-            )
-        except AuthError as exc:
+            svc.logins.check(name, address)
+            user = await run_in_threadpool(svc.accounts.authenticate, name, str(form.get("password", "")))
+        except (AuthError, RateLimitedError) as exc:
+            if isinstance(exc, AuthError):
+                svc.logins.failed(name, address)
+            await run_in_threadpool(_audit_login, request, name, address, exc.http_status, exc.code)
+            if isinstance(exc, RateLimitedError):
+                raise
             return RedirectResponse(
                 f"/login?next={quote(target)}&error={quote(exc.message)}", status_code=303
             )
+        svc.logins.succeeded(name)
+        await run_in_threadpool(_audit_login, request, name, address, 303, "ok")
         token = await run_in_threadpool(
             svc.accounts.create_session, user["id"], svc.platform.settings.serve.session_max_age_s
         )

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidlens.api import audit
 from vidlens.api.auth import Principal, parse_duration
 from vidlens.api.deps import Admin, Services, Viewer, services
+from vidlens.api.openapi import errors
 
 router = APIRouter(prefix="/api", tags=["admin"])
 
@@ -18,14 +19,17 @@ _SECRET_NAME = re.compile(r"(secret|password|passwd|token|api_key|private)", re.
 
 
 class UserCreate(BaseModel):
-    name: str = Field(..., min_length=1, max_length=64)
-    role: str = Field("viewer", description="viewer | reviewer | admin")
+    model_config = ConfigDict(strict=True)
+    name: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+    role: Literal["viewer", "reviewer", "admin"] = "viewer"
     password: str | None = Field(None, min_length=8, max_length=1024)
 
 
 class KeyCreate(BaseModel):
-    user: str | None = Field(None, description="Owner; default: the caller.")
-    expires: str | None = Field(None, description="Lifetime such as 30d, 12h; default: never.")
+    model_config = ConfigDict(strict=True)
+    user: str | None = Field(None, description="Owner; default: the caller (404 if unknown).")
+    expires: str | None = Field(None, pattern=r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$",
+                                description="Lifetime such as 30d, 12h; default: never.")
     name: str | None = Field(None, max_length=128)
 
 
@@ -39,7 +43,7 @@ def list_users(_: Principal = Admin, svc: Services = Depends(services)) -> dict[
     return {"users": svc.accounts.list_users()}
 
 
-@router.post("/users", status_code=201, summary="Create a user (admin)")
+@router.post("/users", status_code=201, summary="Create a user (admin)", responses=errors(s409="The user exists"))
 def create_user(
     body: UserCreate, request: Request, _: Principal = Admin, svc: Services = Depends(services)
 ) -> dict[str, Any]:
@@ -54,7 +58,8 @@ def list_keys(principal: Principal = Viewer, svc: Services = Depends(services)) 
 
 
 @router.post(
-    "/keys", status_code=201, summary="Create an API key (admin); the key is shown only in this answer"
+    "/keys", status_code=201, summary="Create an API key (admin); the key is shown only in this answer",
+    responses=errors(s404="No such user"),
 )
 def create_key(
     body: KeyCreate, request: Request, principal: Principal = Admin, svc: Services = Depends(services)

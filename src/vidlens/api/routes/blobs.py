@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import FileResponse
 
 from vidlens.api.auth import Principal
@@ -27,7 +27,11 @@ CONTENT_TYPES = {
 
 
 @router.get("/{key:path}", summary="A stored blob with its content type", response_class=FileResponse)
-def get_blob(key: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
+def get_blob(
+    key: str = Path(..., pattern=r"^[0-9a-f]{2}/[0-9a-f]{64}(\.[a-z0-9]{1,10})?$", description="xx/<sha256>[.ext]"),
+    _: Principal = Viewer,
+    svc: Services = Depends(services),
+) -> FileResponse:
     path = svc.platform.blobs.path(key)  # validates the key: 'xx/<sha256>[.ext]', nothing else
     if not path.is_file():
         raise NotFoundError(f"blob '{key}' not found")

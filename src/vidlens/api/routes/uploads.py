@@ -6,29 +6,42 @@ continues from there; a chunk that does not start at ``offset`` is refused (409)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, services
+from vidlens.api.openapi import errors
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
 
 
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer: 100 and 100.0, never true or "100"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class UploadCreate(BaseModel):
+    model_config = ConfigDict(strict=True)
     filename: str = Field(..., min_length=1, max_length=1024, description="Client file name (display only).")
-    size: int = Field(..., gt=0, description="Total size in bytes.")
+    size: JsonInt = Field(..., gt=0, description="Total size in bytes.")
 
 
 @router.post(
     "",
     status_code=201,
     summary="Start a resumable upload",
-    responses={413: {"description": "Larger than serve.max_upload_bytes"}},
+    responses=errors(s409="Too many open uploads (serve.max_open_uploads_per_user)",
+                     s413="Larger than serve.max_upload_bytes"),
 )
 def create_upload(
     body: UploadCreate, request: Request, principal: Principal = Reviewer, svc: Services = Depends(services)
@@ -54,7 +67,8 @@ def get_upload(
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
-    responses={409: {"description": "Chunk does not start at the current offset"}},
+    responses=errors(s400="Missing or malformed Content-Range", s409="Chunk does not start at the current offset, "
+                     "or the upload is not open"),
 )
 async def put_chunk(
     upload_id: str,
@@ -68,7 +82,9 @@ async def put_chunk(
     return up
 
 
-@router.post("/{upload_id}/complete", status_code=201, summary="Finish: verify, ingest and queue analysis")
+@router.post("/{upload_id}/complete", status_code=201, summary="Finish: verify, ingest and queue analysis",
+             responses=errors(s409="Not all bytes received, or not open", s413="Exceeds a media limit",
+                              s415="Not a video", s422="Damaged media"))
 async def complete_upload(
     upload_id: str, request: Request, principal: Principal = Reviewer, svc: Services = Depends(services)
 ) -> dict[str, Any]:
@@ -78,7 +94,8 @@ async def complete_upload(
     return {"upload": up, "video_id": res.video.id, "status": res.status, "job_id": res.job_id}
 
 
-@router.delete("/{upload_id}", summary="Abandon an upload and delete its bytes")
+@router.delete("/{upload_id}", summary="Abandon an upload and delete its bytes",
+             responses=errors(s409="The upload is not open"))
 def abort_upload(
     upload_id: str, request: Request, principal: Principal = Reviewer, svc: Services = Depends(services)
 ) -> dict[str, Any]:

@@ -3,10 +3,9 @@ timeline. Everything about a video's analysis is read from its stored document (
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
@@ -16,8 +15,11 @@ from vidlens.analyze.views import timeline
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
+from vidlens.api.openapi import enum_of, errors
+from vidlens.api.routes.jobs import public_job
 from vidlens.api.uploads import receive_multipart
 from vidlens.errors import NotFoundError, UsageError
+from vidlens.media.formats import media_type
 
 router = APIRouter(prefix="/api/videos", tags=["videos"])
 
@@ -44,10 +46,8 @@ _UPLOAD_BODY = {
     status_code=201,
     summary="Upload a video (multipart field 'file'); analysis is queued",
     openapi_extra=_UPLOAD_BODY,
-    responses={
-        413: {"description": "Larger than serve.max_upload_bytes"},
-        415: {"description": "Not multipart, or the file is not a video"},
-    },
+    responses=errors(s413="Larger than serve.max_upload_bytes", s415="Not multipart, or the file is not a video",
+                     s422="The file is damaged or exceeds a media limit"),
 )
 async def upload_video(
     request: Request, principal: Principal = Reviewer, svc: Services = Depends(services)
@@ -90,9 +90,8 @@ def list_videos(
     q: str | None = Query(None, max_length=200, description="Substring of the title or file name"),
     min_duration_s: float | None = Query(None, ge=0),
     max_duration_s: float | None = Query(None, ge=0),
-    status: str | None = Query(
-        None, description="Analysis status: none, queued, analysing, analysed, partial (some analyzers "
-        "failed: see `failed`) or failed"
+    status: Literal["none", "queued", "analysing", "analysed", "partial", "failed"] | None = Query(
+        None, description="Analysis status; partial: some analyzers failed (see `failed`)"
     ),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -115,6 +114,7 @@ def list_videos(
 def get_video(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
     detail = svc.platform.catalog.detail(video_id)
     detail["uploaded_by"] = svc.uploads.uploaded_by(detail["id"])
+    detail["jobs"] = [public_job(j) for j in detail["jobs"]]
     return detail
 
 
@@ -124,21 +124,21 @@ def get_document(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
     doc = svc.platform.catalog.document(video.id)
     if doc is None:
         raise NotFoundError(f"video {video.id[:12]} has not been analysed yet")
-    return doc
+    return {**doc, "video": {k: v for k, v in doc.get("video", {}).items() if k != "uri"}}  # no server path
 
 
 @router.get(
     "/{video_id}/file",
     summary="The original file; supports HTTP Range so players can seek",
     response_class=FileResponse,
+    responses=errors(s400="Malformed Range header", s416="Range not satisfiable"),
 )
 def video_file(video_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
     video = svc.platform.catalog.get_video(video_id)
     path = Path(video.uri)
     if not path.is_file():
         raise NotFoundError(f"the file of video {video.id[:12]} is no longer on disk")
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(path, media_type=media_type(video)[1], headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/{video_id}/shots", summary="Shots with times, keyframe and thumbnail blob keys")
@@ -182,11 +182,12 @@ def get_timeline(video_id: str, _: Principal = Viewer, svc: Services = Depends(s
     return timeline(doc)
 
 
-@router.post("/{video_id}/analyze", status_code=202, summary="Queue analysis again (all or named analyzers)")
+@router.post("/{video_id}/analyze", status_code=202, responses=errors(s400="Unknown analyzer"),
+             summary="Queue analysis again (all or named analyzers); merged into the video's queued analysis")
 def reanalyze(
     video_id: str,
     request: Request,
-    analyzers: list[str] | None = Query(None),
+    analyzers: list[str] | None = Query(None, json_schema_extra=enum_of("analyzer")),
     principal: Principal = Reviewer,
     svc: Services = Depends(services),
 ) -> dict[str, Any]:
@@ -195,9 +196,6 @@ def reanalyze(
     unknown = sorted(set(analyzers or []) - known)
     if unknown:
         raise UsageError(f"unknown analyzer(s) {', '.join(unknown)}; installed: {', '.join(sorted(known))}")
-    payload: dict[str, Any] = {"video_id": video.id}
-    if analyzers:
-        payload["analyzers"] = analyzers
-    job = svc.platform.jobs.enqueue("analyze", payload, video_id=video.id)
+    job = svc.platform.catalog.queue_analysis(video.id, analyzers or None)
     audit.note(request, "video.analyze", f"video:{video.id}", job_id=job.id, analyzers=analyzers)
-    return job.to_dict()
+    return public_job(job)

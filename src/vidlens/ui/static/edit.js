@@ -22,12 +22,12 @@ function setupEditForm() {
 
 function followJob() {
   const state = document.getElementById("edit-state");
-  if (!state || ["succeeded", "failed", "cancelled"].includes(state.dataset.status)) return;
+  if (!state || ["succeeded", "partial", "failed", "cancelled"].includes(state.dataset.status)) return;
   const bar = document.getElementById("edit-progress");
   const tick = async () => {
     const job = await fetchJSON("/api/edits/" + state.dataset.job);
     if (bar) bar.value = job.progress;
-    if (job.status !== state.dataset.status && ["succeeded", "failed", "cancelled"].includes(job.status)) {
+    if (job.status !== state.dataset.status && ["succeeded", "partial", "failed", "cancelled"].includes(job.status)) {
       window.location.reload();
       return;
     }
