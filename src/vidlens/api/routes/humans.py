@@ -14,11 +14,28 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from vidlens.api import audit
 from vidlens.api.auth import Principal
+from vidlens.api.openapi import errors
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.errors import MediaLimitError, UsageError
+
+
+class _HexId(Convertor[str]):
+    """A human id (hex), so ``/api/humans/scan`` and ``/library`` are never read as an id."""
+
+    regex = "[0-9a-fA-F]{1,64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("hexid", _HexId())
 
 router = APIRouter(prefix="/api/humans", tags=["humans"])
 
@@ -54,7 +71,7 @@ def _saved(files: list[UploadFile], limit: int) -> Iterator[list[Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@router.post("", status_code=201, summary="Register a digital human: face and voice samples, consent record")
+@router.post("", status_code=201, responses=errors(400, 413, 415), summary="Register a digital human: face and voice samples, consent record")
 async def register_human(
     request: Request,
     name: str = Form(..., min_length=1, max_length=500),
@@ -89,7 +106,7 @@ def list_humans(all: bool = False, _: Principal = Viewer, svc: Services = Depend
 
 
 @router.post("/scan", summary="Find registered humans in an uploaded file (field 'file') or a library video",
-             responses={200: _MATCH})
+             responses={200: _MATCH, **errors(400, 404, 413, 415)})
 async def scan(
     file: UploadFile | None = File(None, description="A video, image or audio file."),
     video_id: str | None = Form(None, max_length=64, description="Or a video of the library."),
@@ -121,17 +138,17 @@ def library(video_id: str | None = None, use: str | None = None, territory: str 
     return to_json(library_matches(_registry(svc), use=use, territory=territory, video_id=video_id))
 
 
-@router.get("/{human_id}", summary="One digital human")
+@router.get("/{human_id:hexid}", summary="One digital human")
 def get_human(human_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
     return _registry(svc).get(human_id).to_dict()  # type: ignore[no-any-return]
 
 
-@router.get("/{human_id}/certificate", summary="The human's latest signed certificate (verify it offline)")
+@router.get("/{human_id:hexid}/certificate", summary="The human's latest signed certificate (verify it offline)")
 def certificate(human_id: str, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
     return _registry(svc).get(human_id).certificate  # type: ignore[no-any-return]
 
 
-@router.post("/{human_id}/revoke", summary="Withdraw the consent (still recognised, no use authorised)")
+@router.post("/{human_id:hexid}/revoke", summary="Withdraw the consent (still recognised, no use authorised)")
 def revoke(human_id: str, body: Reason, request: Request, _: Principal = Reviewer,
            svc: Services = Depends(services)) -> dict[str, Any]:
     human = _registry(svc).revoke(human_id, reason=body.reason)
@@ -139,7 +156,7 @@ def revoke(human_id: str, body: Reason, request: Request, _: Principal = Reviewe
     return human.to_dict()  # type: ignore[no-any-return]
 
 
-@router.post("/{human_id}/remove", summary="Stop protecting a digital human (kept in the ledger)")
+@router.post("/{human_id:hexid}/remove", summary="Stop protecting a digital human (kept in the ledger)")
 def remove(human_id: str, body: Reason, request: Request, _: Principal = Reviewer,
            svc: Services = Depends(services)) -> dict[str, Any]:
     human = _registry(svc).remove(human_id, reason=body.reason)

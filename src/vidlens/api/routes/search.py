@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Services, Viewer, services
+from vidlens.api.openapi import errors
 from vidlens.errors import UsageError
 
 router = APIRouter(tags=["search"])
@@ -76,13 +77,14 @@ class _FilterParams:
                              max_duration_s=max_duration_s, video_id=video_id)
 
 
-@router.get("/api/search", response_model=SearchResult,
+@router.get("/api/search", response_model=SearchResult, responses=errors(400),
             summary="Find moments by words and meaning (Chinese, English, mixed), with filters and pages")
 def search(
     q: str = Query(..., max_length=1000, description="words to find"),
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000),
-    rankers: str | None = Query(None, max_length=100, description="only these rankers: words, meaning (comma list)"),
+    rankers: str | None = Query(None, max_length=100, pattern=r"^(words|meaning)(,(words|meaning))*$",
+                                description="only these rankers: words, meaning (comma list)"),
     f: _FilterParams = Depends(),
     _: Principal = Viewer,
     svc: Services = Depends(services),
@@ -91,7 +93,7 @@ def search(
     return svc.platform.service("search").search(q, filters=f.value, limit=limit, offset=offset, rankers=only)
 
 
-@router.post("/api/search", response_model=SearchResult,
+@router.post("/api/search", response_model=SearchResult, responses=errors(400, 413, 415),
              summary="Find moments by a picture (keyframes and faces), optionally with words; body: the image")
 async def search_image(
     request: Request,
