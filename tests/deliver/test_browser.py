@@ -146,7 +146,13 @@ def test_shared_clip_ladder_with_dash_plays_in_chromium(shared_media, tmp_path):
         got = play(served, want_s=3.0, query=query)
         assert got.get("state") == "playing" and got["played"] >= 3.0 and got["errors"] == [], got
         assert got["engine"].startswith(engine) and got["height"] in (720, 480), got
-        assert got["rendition"]["height"] == got["height"], got
+        if got["rendition"]["height"] != got["height"]:
+            # The player reports a switch as soon as it decides it; the picture follows once the old
+            # rendition's buffered segments have played. A mismatch is only fine in that window.
+            heights = {x["id"]: x["height"] for x in got.get("renditions", [])}
+            last = (got.get("switches") or [None])[-1]
+            assert last is not None and heights.get(last["to"]) == got["rendition"]["height"] \
+                and heights.get(last["from"]) == got["height"], got
 
 
 @pytest.mark.timeout(180)
