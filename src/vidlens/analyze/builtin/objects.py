@@ -72,6 +72,8 @@ class ObjectsConfig(AnalyzerConfig):
                                      "animal moving across a still view is enough to report it (1: always min_track_samples)")
     plausible_sizes: bool = Field(True, description="drop tracks far too large for their class against the people and "
                                   "vehicles of the same shot")
+    paths: bool = Field(False, description="give each object its box at every sample it was matched (`path`: "
+                        "[t, x1, y1, x2, y2] in frame pixels), for tracking metrics and for zones and lines")
 
 
 def _looks(frames: Iterator[FrameSample], two: bool) -> Iterator[tuple[FrameSample, np.ndarray | None]]:
@@ -275,6 +277,7 @@ class ObjectsAnalyzer(Analyzer):
         samples = detected = 0
         scale = 1.0
         live_by_t: list[tuple[float, list[TrackState]]] = []
+        paths: dict[int, list[list[float]]] = {}
         duration = max(ctx.video.duration_s, 1e-6)
 
         def detect(image: np.ndarray) -> Detections:
@@ -321,6 +324,9 @@ class ObjectsAnalyzer(Analyzer):
             matched = tracker.update(fs.t, d)
             alone = _moving_alone(d, movers)
             for tr, i in matched:
+                if cfg.paths:
+                    paths.setdefault(tr.id, []).append(
+                        [round(fs.t, 3), *(round(float(v) * scale, 1) for v in d.xyxy[i])])
                 if tr.hits == 1:
                     tr.data["scene"] = len(scenes) - 1
                     tr.confirmed = bool(alone[i] and d.confidence[i] >= cfg.moving_confidence
@@ -351,6 +357,7 @@ class ObjectsAnalyzer(Analyzer):
                 "confidence": round(tr.best_conf, 3),
                 "mean_confidence": round(tr.conf_sum / tr.hits, 3),
                 "frames": tr.hits,
+                **({"path": paths[tr.id]} if cfg.paths else {}),
             })
         counts = Counter(o["label"] for o in objects)
         live = [(t, Counter(tr.label for tr in trs if tr.id not in dropped)) for t, trs in live_by_t]
