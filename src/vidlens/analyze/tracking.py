@@ -5,8 +5,15 @@ Kalman filter has little to work with. Tracks are matched greedily per label by 
 against a constant-velocity prediction, with a centroid-distance fallback for
 small fast objects. As in ByteTrack, confident detections are matched first and
 weak ones may only extend existing tracks, never start new ones. A track ends
-after ``max_gap`` samples without a match, and ``cut()`` ends every track at a
-shot change, so a track never spans a time gap or a cut. With appearance features
+after ``max_gap`` samples without a match, or ``lost_s`` seconds if that is longer (the
+track buffer: at 5 samples a second, someone passing behind a sign or another person
+for a second keeps their id), and ``cut()`` ends every track at a shot change, so a
+track never spans a cut.
+
+The motion model predicts the box centre at constant velocity and keeps the box's
+size; a box much smaller than the object (a partial view as it goes behind something)
+moves the prediction only a little and leaves the velocity alone, so the object is
+looked for where it was heading when it comes out. With appearance features
 (e.g. face embeddings), a pair whose cosine similarity is below ``feature_min`` never
 matches, which catches cuts between look-alike framings that the boxes alone miss.
 
@@ -40,13 +47,21 @@ class TrackState:
     conf_sum: float
     hits: int = 1
     misses: int = 0
-    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))  # centre, pixels a sample
+    estimate: np.ndarray | None = None  # where the object is believed to be at its last match, xyxy
+    odd: int = 0  # matches in a row whose box was much smaller than the object (a partial view)
     feature: np.ndarray | None = None  # running unit-length appearance vector, when features are given
     confirmed: bool = False  # reported even with fewer than ``min_hits`` matches (the caller has other evidence)
     data: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.estimate is None:
+            self.estimate = self.box.copy()
+
     def predicted(self) -> np.ndarray:
-        return self.box + self.velocity * (self.misses + 1)
+        """The estimate moved on by its velocity for every sample since the last match, at its own size."""
+        shift = self.velocity * (self.misses + 1)
+        return self.estimate + np.concatenate([shift, shift])
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -96,12 +111,13 @@ class Tracker:
 
     def __init__(self, *, high_conf: float = 0.4, iou_min: float = 0.15, centroid_max: float = 1.0,
                  max_gap: int = 3, min_hits: int = 2, feature_min: float = 0.3,
-                 reach: Callable[[str], float | None] | None = None) -> None:
+                 reach: Callable[[str], float | None] | None = None, lost_s: float = 0.0) -> None:
         self.high_conf = high_conf
         self.iou_min = iou_min
         self.centroid_max = centroid_max
         self.reach = reach  # per label: long sides a second the centroid may move (None: centroid_max a sample)
         self.max_gap = max_gap
+        self.lost_s = lost_s  # ... and a lost track is kept at least this long (short occlusions at high rates)
         self.min_hits = min_hits
         self.feature_min = feature_min
         self.live: list[TrackState] = []
@@ -144,8 +160,8 @@ class Tracker:
         for tr in self.live:
             if tr.id not in used_tracks:
                 tr.misses += 1
-        ended = [tr for tr in self.live if tr.misses > self.max_gap]
-        self.live = [tr for tr in self.live if tr.misses <= self.max_gap]
+        ended = [tr for tr in self.live if tr.misses > self.max_gap and t - tr.last_t > self.lost_s]
+        self.live = [tr for tr in self.live if tr not in ended]
         self._retire(ended)
         for i in range(len(dets)):
             if i not in used_dets and conf[i] >= self.high_conf:
@@ -180,14 +196,41 @@ class Tracker:
         if feature is not None:
             f = feature if tr.feature is None else 0.7 * tr.feature + 0.3 * feature
             tr.feature = f / max(float(np.linalg.norm(f)), 1e-12)
-        tr.velocity = 0.5 * tr.velocity + 0.5 * (box - tr.box) / steps
-        tr.box = box.astype(np.float32).copy()
+        box = box.astype(np.float32)
+        pred = tr.predicted()
+        if not _cut_short(box, tr.estimate) or tr.odd >= ODD_MAX:
+            tr.velocity = 0.5 * tr.velocity + 0.5 * (_centre(box) - _centre(tr.estimate)) / steps
+            tr.estimate = box.copy()
+            tr.odd = 0
+        else:  # a partial view (behind a sign, half out of frame): its centre is off, the object goes on as it was
+            shift = (_centre(box) - _centre(pred)) * 0.3
+            tr.estimate = pred + np.concatenate([shift, shift])
+            tr.odd += 1
+        tr.box = box.copy()
         tr.last_t = t
         tr.hits += 1
         tr.misses = 0
         tr.conf_sum += conf
         if conf > tr.best_conf:
             tr.best_conf, tr.best_box, tr.best_t = conf, tr.box.copy(), t
+
+
+ODD_MAX = 3  # after this many small boxes in a row, the object's size has changed (it turned, sat down, went far)
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float32)
+
+
+def _cut_short(box: np.ndarray, estimate: np.ndarray, ratio: float = 1.5) -> bool:
+    """Whether ``box`` is ``ratio`` times narrower or shorter than ``estimate``: part of the object hidden.
+
+    Only smaller boxes are doubted: a box much larger is usually two objects seen as one, and
+    following it (at 1-2 samples a second the motion model is too rough to coast on) keeps more
+    ids on the synthetic scenes of tests/unit/tracking_scenes.py than coasting does.
+    """
+    w, h = max(box[2] - box[0], 1e-3), max(box[3] - box[1], 1e-3)
+    return (estimate[2] - estimate[0]) / w >= ratio or (estimate[3] - estimate[1]) / h >= ratio
 
 
 class CutDetector:

@@ -56,6 +56,8 @@ class ObjectsConfig(AnalyzerConfig):
     classes: list[str] | None = Field(None, description="keep only these labels (default: all)")
     min_track_samples: int = Field(2, ge=1, description="samples a track needs to be reported")
     max_gap_samples: int = Field(3, ge=0, description="missed samples after which a track ends")
+    lost_s: float = Field(1.5, ge=0, le=60, description="seconds a lost track is kept at least (whichever of this and "
+                          "max_gap_samples is longer), so someone passing behind a sign or a person keeps their id")
     model: str | None = Field(None, description="path of an own YOLO-style ONNX detector (replaces `detector`)")
     labels: list[str] | None = Field(None, description="class names of the own model (default: COCO-80)")
     threads: int = Field(1, ge=1, le=64, description="inference threads")
@@ -132,6 +134,12 @@ def _covered(boxes: np.ndarray, by: np.ndarray, share: float = 0.5) -> np.ndarra
     h = (np.minimum(boxes[:, None, 3], by[None, :, 3]) - np.maximum(boxes[:, None, 1], by[None, :, 1])).clip(0)
     area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clip(1e-6)
     return ((w * h) / area[:, None] >= share).any(1)
+
+
+def make_tracker(cfg: ObjectsConfig) -> Tracker:
+    """The tracker the analyzer links its samples with (IoU 0.3 first, as chosen on tests/unit/tracking_scenes.py)."""
+    return Tracker(high_conf=cfg.track_confidence, max_gap=cfg.max_gap_samples, min_hits=cfg.min_track_samples,
+                   reach=reach, lost_s=cfg.lost_s, iou_min=0.3)
 
 
 class _CloserLooks:
@@ -264,8 +272,7 @@ class ObjectsAnalyzer(Analyzer):
         cfg = self.config
         det = self._detector()
         keep = set(cfg.classes) if cfg.classes else None
-        tracker = Tracker(high_conf=cfg.track_confidence, max_gap=cfg.max_gap_samples,
-                          min_hits=cfg.min_track_samples, reach=reach)
+        tracker = make_tracker(cfg)
         cuts = CutDetector()
         gate = MotionGate(min_area=cfg.motion_area, max_skip=cfg.max_skip_samples) if cfg.motion_gate else None
         two = self._regions_help(ctx.video)
