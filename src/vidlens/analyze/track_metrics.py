@@ -4,7 +4,7 @@ Ground truth is MOTChallenge text (``frame,id,x,y,w,h,consider,class,visibility`
 frames, class 1 person and 3 vehicle); the analyzer's tracks come from its ``paths`` option.
 ``motmetrics`` (the ``test`` and ``bench`` extras) scores them per class: IDF1 (how long each
 true object keeps one track id), MOTA and ID switches, matching boxes at IoU >= 0.5 as the MOT
-benchmarks do. Its own IoU helper needs NumPy < 2, so distances come from ``iou_matrix`` here.
+benchmarks do. Its own IoU function needs NumPy < 2, so distances come from ``iou_matrix`` here.
 """
 
 from __future__ import annotations
