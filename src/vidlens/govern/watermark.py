@@ -286,20 +286,15 @@ def detect_frames(frames: Iterable[np.ndarray], key: bytes = DEFAULT_KEY) -> Det
 
 
 def luma_frames(path: Path, *, max_seconds: float = 30.0, max_frames: int = 900) -> Iterable[np.ndarray]:
-    """Full-resolution luma of the first ``max_seconds`` of a video."""
+    """Full-resolution luma, as stored (no rotation), of the first ``max_seconds`` of a video."""
+    from itertools import islice
 
-    from vidlens.media.probe import open_container
+    from vidlens.media.decode import Sampling, read_frames
+    from vidlens.media.source import open_source
 
-    container = open_container(path)  # clear damaged/foreign-file errors, like every other reader
-    with container:
-        if not container.streams.video:
-            raise UsageError(f"{path.name} has no video stream")
-        vs = container.streams.video[0]
-        vs.thread_type = "AUTO"
-        for i, frame in enumerate(container.decode(vs)):
-            if i >= max_frames or (frame.time is not None and frame.time > max_seconds):
-                break
-            yield frame.to_ndarray(format="gray")
+    frames = read_frames(open_source(path, end=max_seconds), Sampling(pix_fmt="gray", upright=False))
+    for sample in islice(frames, max_frames):
+        yield sample.image
 
 
 def detect_video(path: Path, *, key: bytes = DEFAULT_KEY, max_seconds: float = 30.0) -> Detection:
