@@ -730,8 +730,10 @@ class FrameFanout:
     >>> results = fan.run()        # {"shots": <return value or the exception it raised>}
     """
 
-    def __init__(self, video: Video, *, queue_size: int = 16, threads: int = 2,
+    def __init__(self, video: Video | None, *, queue_size: int = 16, threads: int = 2,
                  on_frame: Callable[[int, float], None] | None = None, source: Source | None = None) -> None:
+        if video is None and source is None:
+            raise UsageError("FrameFanout needs a probed video or a source")
         self.video = video
         self.source = source
         self.queue_size = queue_size
@@ -739,7 +741,17 @@ class FrameFanout:
         self.on_frame = on_frame
         self._subscribed: dict[str, tuple[tuple[Sampling, ...], Callable[[Iterator[FrameSample]], Any]]] = {}
         self._stop = threading.Event()
+        self._decoder: Decoder | None = None
         self.frames_decoded = 0
+
+    def open(self) -> Video:
+        """Open the source now and describe it: a live source's analyzers need its ``Video`` to subscribe."""
+        if self._decoder is None:
+            assert self.source is not None or self.video is not None
+            source = self.source or Source(self.video.uri)  # type: ignore[union-attr]
+            self._decoder = Decoder(source, video=self.video, threads=self.threads, stop=self._stop)
+        self.video = self._decoder.open()
+        return self.video
 
     @property
     def names(self) -> list[str]:
@@ -763,8 +775,11 @@ class FrameFanout:
         """
         if not self._subscribed:
             raise UsageError("FrameFanout.run() needs at least one consumer")
-        dec = Decoder(self.source or Source(self.video.uri), video=self.video, threads=self.threads,
-                      stop=self._stop, on_frame=self.on_frame)
+        if self._decoder is None:
+            self.open()
+        dec = self._decoder
+        assert dec is not None
+        dec.on_frame = self.on_frame
         consumers = [_ThreadedConsumer(name, fn, self.queue_size) for name, (_, fn) in self._subscribed.items()]
         for c, (samplings, _) in zip(consumers, self._subscribed.values()):
             dec.add_video(samplings, c)
