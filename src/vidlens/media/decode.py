@@ -27,7 +27,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -37,10 +37,10 @@ import numpy as np
 from vidlens.errors import CorruptMediaError, MediaError, SourceError, UsageError
 from vidlens.hashing import sha256_bytes
 from vidlens.media.ffmpeg import diagnose
-from vidlens.media.source import Source, open_source
+from vidlens.media.source import Source
 from vidlens.types import FrameSample, Video
 
-PixFmt = Literal["gray", "yuv", "rgb24", "bgr24"]
+PixFmt = Literal["gray", "yuv", "rgb24", "bgr24", "yuv420p"]
 _FAST_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 _END = object()
 _VIDEO, _AUDIO = "video", "audio"
@@ -53,7 +53,8 @@ class Sampling:
 
     ``fps=None`` means every decoded frame. ``max_side`` bounds the longer side
     (aspect kept, never upscaled). ``gray`` is an (H, W) uint8 array, ``yuv`` an
-    (H, W, 3) uint8 array of Y, U, V at the same grid, ``rgb24``/``bgr24`` (H, W, 3).
+    (H, W, 3) uint8 array of Y, U, V at the same grid, ``rgb24``/``bgr24`` (H, W, 3), ``yuv420p``
+    the planar 4:2:0 layout (H * 3/2, W) at even sides, ready to pipe to an encoder.
     ``upright`` applies the container's rotation (display orientation).
     """
 
@@ -67,8 +68,8 @@ class Sampling:
             raise UsageError(f"sampling fps must be in (0, 1000], got {self.fps}")
         if self.max_side is not None and self.max_side < 8:
             raise UsageError(f"sampling max_side must be >= 8, got {self.max_side}")
-        if self.pix_fmt not in ("gray", "yuv", "rgb24", "bgr24"):
-            raise UsageError(f"sampling pix_fmt must be gray, yuv, rgb24 or bgr24, got {self.pix_fmt!r}")
+        if self.pix_fmt not in ("gray", "yuv", "rgb24", "bgr24", "yuv420p"):
+            raise UsageError(f"sampling pix_fmt must be gray, yuv, rgb24, bgr24 or yuv420p, got {self.pix_fmt!r}")
 
 
 def target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -98,6 +99,8 @@ class _Converter:
         self.sampling = sampling
         self.stride = _stride_for(width, height, sampling.max_side)
         self.size = target_size(width, height, sampling.max_side)
+        if sampling.pix_fmt == "yuv420p":  # planar 4:2:0 needs even sides
+            self.size = (max(2, self.size[0] - self.size[0] % 2), max(2, self.size[1] - self.size[1] % 2))
         self._chroma_index: tuple[np.ndarray, np.ndarray] | None = None  # fixed per (format, size)
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
@@ -244,7 +247,8 @@ def describe(source: Source, container: av.container.InputContainer) -> Video:
     cc = vs.codec_context if vs is not None else None
     where = source.name if source.live else source.uri
     ident = ("live-" if source.live else "path-") + sha256_bytes(where.encode())[:32]
-    return Video(id=ident, sha256=ident, uri=where, size_bytes=0, container=container.format.name, time_base=tb, duration=0, fps=Fraction(rate) if rate else None,
+    return Video(id=ident, sha256=ident, uri=where, size_bytes=0, container=container.format.name,
+                 time_base=tb, duration=0, fps=Fraction(rate) if rate else None,
                  width=int(cc.width or 0) if cc else 0, height=int(cc.height or 0) if cc else 0, rotation=0,
                  frame_count=None, has_audio=bool(container.streams.audio))
 
@@ -336,7 +340,7 @@ class Decoder:
         return [f.result for f in self._feeds]
 
     def pump(self) -> Iterator[None]:
-        """Like ``run``, one decoded frame per step, so a caller can take what its consumers got in between."""
+        """Like ``run``, a step per decoded frame: a caller takes what its consumers got in between."""
         if not self._feeds:
             raise UsageError("a decode needs at least one consumer")
         self.open()
@@ -537,7 +541,8 @@ class Decoder:
                 assert f.audio is not None
                 f.t0 = max(first, self.source.start or first)
                 f.skip = int(round((f.t0 - first) * f.audio.rate))
-                f.limit = None if self.source.end is None else int(round((self.source.end - f.t0) * f.audio.rate))
+                end = self.source.end
+                f.limit = None if end is None else int(round((end - f.t0) * f.audio.rate))
         converted: dict[int, list[np.ndarray]] = {}
         for f in feeds:
             assert f.audio is not None
@@ -586,7 +591,7 @@ class Decoder:
 
 
 class Collector:
-    """A consumer that keeps what it is pushed in ``items`` (single-consumer views take them between steps)."""
+    """A consumer that keeps what it is pushed in ``items`` (single-consumer views take them as they come)."""
 
     def __init__(self) -> None:
         self.items: deque[Any] = deque()
@@ -650,7 +655,7 @@ def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
     start = float(Fraction(int(pts)) * video.time_base)
     dec = Decoder(Source(video.uri, start=start or None), video=video, threads=1)
     buf = Collector()
-    dec.add_video(Sampling(max_side=sampling.max_side, pix_fmt=sampling.pix_fmt, upright=sampling.upright), buf)
+    dec.add_video(replace(sampling, fps=None), buf)
     frames = _single(dec, buf)
     try:
         s = next(frames, None)
@@ -723,7 +728,7 @@ class _ThreadedConsumer:
 
 
 class FrameFanout:
-    """Decode ``video`` (or ``source``) once and run every subscribed iterator-style consumer on its own thread.
+    """Decode ``video`` (or ``source``) once; run each subscribed iterator-style consumer on its own thread.
 
     >>> fan = FrameFanout(video)
     >>> fan.subscribe("shots", Sampling(max_side=64, pix_fmt="yuv"), detect_shots)
@@ -780,7 +785,8 @@ class FrameFanout:
         dec = self._decoder
         assert dec is not None
         dec.on_frame = self.on_frame
-        consumers = [_ThreadedConsumer(name, fn, self.queue_size) for name, (_, fn) in self._subscribed.items()]
+        consumers = [_ThreadedConsumer(name, fn, self.queue_size)
+                     for name, (_, fn) in self._subscribed.items()]
         for c, (samplings, _) in zip(consumers, self._subscribed.values()):
             dec.add_video(samplings, c)
             c.thread.start()

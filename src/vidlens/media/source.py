@@ -49,7 +49,7 @@ class Source:
         return urlunsplit((u.scheme, netloc, u.path, "", ""))
 
     def open(self) -> av.container.InputContainer:
-        """The opened container; a live source that does not answer in ``timeout_s`` raises ``SourceError``."""
+        """The opened container; a live source silent for ``timeout_s`` raises ``SourceError``."""
         if not self.live:
             return open_container(self.uri)
         try:
@@ -82,7 +82,8 @@ def open_source(path_or_url: str | os.PathLike[str], *, start: float | None = No
             raise UsageError("a live source has no seek range: stop its decode instead")
         return Source(text, live=True, timeout_s=timeout_s, options=dict(options or {}))
     if scheme and scheme != "file":
-        raise UsageError(f"unsupported source scheme '{scheme}://' (files, or {', '.join(sorted(LIVE_SCHEMES))})")
+        known = ", ".join(sorted(LIVE_SCHEMES))
+        raise UsageError(f"unsupported source scheme '{scheme}://' (files, or {known})")
     path = os.path.abspath(urlsplit(text).path if scheme == "file" else text)
     check_file(path)
     return Source(path, start=start, end=end, timeout_s=timeout_s, options=dict(options or {}))
