@@ -402,12 +402,26 @@ class Decoder:
         assert container is not None
         try:
             with container:
-                self._decode(container, out)
+                try:
+                    self._decode(container, out)
+                finally:
+                    self._settle(container)
             self._put(out, _END)
         except BaseException as exc:  # handed to the caller's thread, raised there
             self._put(out, _Failed(exc))
         finally:
             self._container = None
+
+    def _settle(self, container: av.container.InputContainer) -> None:
+        """Let a frame-threaded decoder hand back the frames it holds before its container closes:
+        closing one left mid-stream (a range's end, a stop) can deadlock in libav's frame threads."""
+        if self.threads <= 1 or not container.streams.video or not any(f.samplings for f in self._feeds):
+            return
+        try:
+            for _ in container.streams.video[0].decode(None):
+                pass
+        except (av.error.FFmpegError, ValueError):
+            pass  # nothing held, or a decoder that already failed: closing is safe either way
 
     def _decode(self, container: av.container.InputContainer, out: queue.Queue[Any]) -> None:
         src, name = self.source, self.source.name
