@@ -186,6 +186,17 @@ class MediaLimitError(MediaError):
     code = "media_limit"
 
 
+class SourceError(MediaError):
+    """A live source (camera, stream) could not be opened, stalled past its timeout or disconnected.
+
+    Raised, never retried here: whoever watches the source (a camera supervisor) decides whether
+    and when to reconnect.
+    """
+
+    http_status = 502
+    code = "source_unavailable"
+
+
 class FFmpegError(MediaError):
     """An FFmpeg subprocess failed; ``command`` is the exact argv that ran."""
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -28,7 +28,24 @@ from vidlens.store.schema import results
 from vidlens.types import FrameSample, Video
 
 if TYPE_CHECKING:
-    from vidlens.platform import Platform
+    from vidlens.blobs.local import BlobStore
+    from vidlens.plugins import PluginRegistry
+    from vidlens.settings import Settings
+    from vidlens.store.db import Store
+
+
+class RunnerServices(Protocol):
+    """What a runner uses: the analyzer plugins and their settings, the store, blobs and the documents service.
+
+    A ``Platform`` provides them; so can anything narrower (a test, a camera supervisor).
+    """
+
+    plugins: PluginRegistry
+    settings: Settings
+    store: Store
+    blobs: BlobStore
+
+    def service(self, name: str) -> Any: ...
 
 log = logging.getLogger(__name__)
 OK, FAILED = "ok", "failed"
@@ -79,15 +96,15 @@ def _error_doc(exc: BaseException) -> dict[str, Any]:
 
 
 class AnalysisRunner:
-    def __init__(self, platform: Platform, analyzers: list[str] | None = None) -> None:
-        self.platform = platform
-        registered = {p.manifest.name: p for p in platform.plugins.of_kind("analyzer")}
+    def __init__(self, services: RunnerServices, analyzers: list[str] | None = None) -> None:
+        self.services = services
+        registered = {p.manifest.name: p for p in services.plugins.of_kind("analyzer")}
         names = analyzers or sorted(registered)
         self.analyzers: list[Analyzer] = []
         for name in names:
-            plugin = platform.plugins.get(name, kind="analyzer")
+            plugin = services.plugins.get(name, kind="analyzer")
             cls: type[Analyzer] = plugin.cls
-            self.analyzers.append(cls.from_dict(platform.settings.plugins.get(name)))
+            self.analyzers.append(cls.from_dict(services.settings.plugins.get(name)))
 
     def run(self, video: Video, *, progress: Callable[[float], None] | None = None,
             cancelled: Callable[[], bool] | None = None, force: bool = False,
@@ -108,7 +125,7 @@ class AnalysisRunner:
                 stopped.set()
             return stopped.is_set()
 
-        ctx = AnalysisContext(video=video, blobs=self.platform.blobs, cancelled=is_cancelled)
+        ctx = AnalysisContext(video=video, blobs=self.services.blobs, cancelled=is_cancelled)
         t_load = time.perf_counter()
         docs: dict[str, Any] = {}
         with _loading:
@@ -123,7 +140,7 @@ class AnalysisRunner:
             self._store_document(video, outcome)
             return outcome
         duration = max(video.duration_s, 1e-6)
-        fan = FrameFanout(video, threads=self.platform.settings.decode_threads)
+        fan = FrameFanout(video, threads=self.services.settings.decode_threads)
         last_report = [0.0]
 
         def on_frame(index: int, t: float) -> None:
@@ -152,11 +169,11 @@ class AnalysisRunner:
         for t in frameless:
             t.start()
         t0 = time.perf_counter()
-        if fan._consumers:  # noqa: SLF001 - only frame-based analyzers need a decode
+        if fan.names:  # only frame-based analyzers need a decode
             try:
                 docs.update(fan.run())
             except VidLensError as exc:  # the decode itself failed: every frame analyzer fails with it
-                docs.update({c.name: exc for c, _ in fan._consumers})  # noqa: SLF001
+                docs.update({name: exc for name in fan.names})
         outcome.decode_seconds = time.perf_counter() - t0
         outcome.frames = fan.frames_decoded
         for t in frameless:
@@ -172,7 +189,7 @@ class AnalysisRunner:
 
     def _store_document(self, video: Video, outcome: AnalysisOutcome) -> None:
         """Store the video's document, built from the results of this run's analyzers (and any others stored)."""
-        stored = self.platform.service("documents").write(
+        stored = self.services.service("documents").write(
             video.id, prefer={a.name: (a.manifest.version, a.config_hash()) for a in self.analyzers})
         outcome.document, outcome.status = stored.document, stored.status
 
@@ -213,7 +230,7 @@ class AnalysisRunner:
         return call
 
     def _cached(self, video: Video, a: Analyzer) -> dict[str, Any] | None:
-        with self.platform.store.read() as conn:
+        with self.services.store.read() as conn:
             row = conn.execute(sa.select(results.c.data).where(
                 results.c.video_id == video.id, results.c.analyzer == a.name,
                 results.c.version == a.manifest.version, results.c.config_hash == a.config_hash(),
@@ -223,6 +240,6 @@ class AnalysisRunner:
     def _store(self, video: Video, a: Analyzer, status: str, doc: dict[str, Any] | None,
                err: dict[str, Any] | None) -> None:
         key = dict(video_id=video.id, analyzer=a.name, version=a.manifest.version, config_hash=a.config_hash())
-        with self.platform.store.tx() as conn:
+        with self.services.store.tx() as conn:
             conn.execute(results.delete().where(*(getattr(results.c, k) == v for k, v in key.items())))
             conn.execute(results.insert().values(**key, status=status, data=doc, error=err, created_at=time.time()))

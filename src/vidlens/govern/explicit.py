@@ -209,14 +209,13 @@ def burn(src: Path, dst: Path, *, text: str | None = None, lang: str = "zh", sec
          position: Position = "top-left", end: bool = False, middle: bool = False, crf: int = 18,
          font: Font | None = None) -> dict[str, Any]:
     """Re-encode the video with the label drawn over the chosen windows; audio and tags copied."""
-    import av
-
     from vidlens.media.ffmpeg import run_ffmpeg
+    from vidlens.media.source import open_source
 
     if lang not in DEFAULT_TEXT and text is None:
         raise UsageError(f"lang must be one of {sorted(DEFAULT_TEXT)}")
     label_text = text if text is not None else DEFAULT_TEXT[lang]
-    with av.open(str(src)) as c:
+    with open_source(src).open() as c:
         if not c.streams.video:
             raise UsageError(f"{src.name} has no video stream")
         vs = c.streams.video[0]
@@ -245,21 +244,26 @@ def read_back(video: Path, info: dict[str, Any], ocr: Ocr) -> list[tuple[float, 
     OCR runs on the box with a margin, scaled so the box is at least ``_READ_HEIGHT`` px
     high: the label alone, at a size the recogniser reads well, whatever the frame size.
     """
-    import av
     from PIL import Image
+
+    from vidlens.media.decode import Sampling, read_frames
+    from vidlens.media.source import open_source
 
     x, y, w, h = info["box"]
     wanted = sorted(min((a + b) / 2, a + 1.0) for a, b in info["windows"])
     out: list[tuple[float, str]] = []
-    with av.open(str(video)) as c:
-        for frame in c.decode(video=0):
+    if not wanted:
+        return out
+    frames = read_frames(open_source(video, end=wanted[-1] + 1.0), Sampling(pix_fmt="rgb24", upright=False))
+    try:
+        for sample in frames:
             if not wanted:
                 break
-            t = float(frame.time or 0.0)
+            t = sample.t
             if t + 1e-6 < wanted[0]:
                 continue
             wanted.pop(0)
-            rgb = frame.to_ndarray(format="rgb24")
+            rgb = sample.image
             m = h // 2
             crop = rgb[max(0, y - m):y + h + m, max(0, x - m):x + w + m]
             scale = max(1.0, _READ_HEIGHT / h)
@@ -268,6 +272,8 @@ def read_back(video: Path, info: dict[str, Any], ocr: Ocr) -> list[tuple[float, 
                                                                 round(crop.shape[0] * scale)), Image.BICUBIC))
             boxes = sorted(ocr(crop), key=lambda b: b.box[0])
             out.append((round(t, 3), "".join(b.text for b in boxes)))
+    finally:
+        frames.close()
     return out
 
 
@@ -361,25 +367,15 @@ def detect_explicit_label(video: Path, ocr: Ocr, *, window_s: float = 3.0, fps: 
     ``ocr`` takes an RGB frame and returns ``TextBox``es; box height is used as the
     text height (an OCR line box is close to the ink height of CJK text).
     """
-    import av
+    from vidlens.media.decode import Sampling, read_frames
+    from vidlens.media.source import open_source
 
     hits: list[tuple[float, TextBox]] = []
     short = 0
-    last_sample = -1.0
-    with av.open(str(video)) as c:
-        if not c.streams.video:
-            raise UsageError(f"{video.name} has no video stream: no explicit label to look for")
-        vs = c.streams.video[0]
-        for frame in c.decode(vs):
-            t = float(frame.time or 0.0)
-            if t > window_s:
-                break
-            if t - last_sample < 1.0 / fps - 1e-6:
-                continue
-            last_sample = t
-            rgb = frame.to_ndarray(format="rgb24")
-            short = min(rgb.shape[:2])
-            hits += [(t, box) for box in ocr(rgb) if is_label_text(box.text)]
+    for sample in read_frames(open_source(video, end=window_s), Sampling(fps=fps, pix_fmt="rgb24", upright=False)):
+        rgb = sample.image
+        short = min(rgb.shape[:2])
+        hits += [(sample.t, box) for box in ocr(rgb) if is_label_text(box.text)]
     if not hits:
         return ExplicitLabelReport(False, problems=["no explicit AI-generated label in the opening frames"])
     times = [t for t, _ in hits]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidlens.errors import MediaError, UsageError
 from vidlens.govern import integrity
 from vidlens.govern.implicit import LabelReport, codec_for, read_label, write_label
 from vidlens.govern.label import AigcLabel, check_provider
 from vidlens.identity import Identity
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from vidlens.types import FrameSample
 
 
 def label_file(src: Path, dst: Path, label: AigcLabel, *, data_dir: Path | None, sign: bool = True) -> LabelReport:
@@ -53,26 +58,33 @@ def detect_watermarks(path: Path, *, max_seconds: float = 30.0, imwatermark: boo
     """Our 64-bit mark and the public imwatermark dwtDct marks, from one decode of the video."""
 
     from vidlens.govern import imwm, watermark
+    from vidlens.media.decode import ConsumerDone, Decoder, Sampling
+    from vidlens.media.source import open_source
 
     acc = watermark.Accumulator()
-    bgr_frames = []
-    rate = 1.0
-    from vidlens.media.probe import open_container
+    bgr_frames: list[np.ndarray] = []
 
-    container = open_container(path)  # clear damaged/foreign-file errors, like every other reader
-    with container:
-        if not container.streams.video:
-            raise UsageError(f"{path.name} has no video stream")
-        vs = container.streams.video[0]
-        vs.thread_type = "AUTO"
-        rate = float(vs.average_rate or 25)
-        every = max(1, int(rate * max_seconds / max(imwatermark_frames, 1)))
-        for i, frame in enumerate(container.decode(vs)):
-            if frame.time is not None and frame.time > max_seconds:
-                break
-            acc.add(frame.to_ndarray(format="gray"))
-            if imwatermark and i % every == 0 and len(bgr_frames) < imwatermark_frames:
-                bgr_frames.append(frame.to_ndarray(format="bgr24"))
+    class _Marks:  # every frame's luma, as stored, into the running mean
+        def push(self, sample: FrameSample) -> None:
+            acc.add(sample.image)
+
+        def finish(self) -> None:
+            return None
+
+    class _Samples:  # a few colour frames spread over the window for imwatermark
+        def push(self, sample: FrameSample) -> None:
+            bgr_frames.append(sample.image)
+            if len(bgr_frames) >= imwatermark_frames:
+                raise ConsumerDone
+
+        def finish(self) -> None:
+            return None
+
+    dec = Decoder(open_source(path, end=max_seconds))  # clear damaged/foreign-file errors, like every reader
+    dec.add_video(Sampling(pix_fmt="gray", upright=False), _Marks())
+    if imwatermark and imwatermark_frames > 0:
+        dec.add_video(Sampling(fps=imwatermark_frames / max_seconds, pix_fmt="bgr24", upright=False), _Samples())
+    dec.run()
     out: dict[str, Any] = watermark.detect_mean(acc.mean(), acc.count).to_dict()
     if imwatermark:
         out["imwatermark"] = imwm.detect_frames(bgr_frames)

@@ -131,38 +131,41 @@ def embed_luma(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH) -
 def embed_video(src: Path, dst: Path, payload: bytes, *, key: bytes = DEFAULT_KEY, crf: int = 17,
                 preset: str = "medium", strength: float = STRENGTH) -> dict[str, Any]:
     """Re-encode ``src`` into ``dst`` (H.264, audio copied) with the watermark in every frame."""
-    import av
-
+    from vidlens.media.decode import Sampling, read_frames
     from vidlens.media.ffmpeg import ffmpeg_exe
+    from vidlens.media.source import open_source
 
-    with av.open(str(src)) as container:
+    source = open_source(src)
+    with source.open() as container:
         if not container.streams.video:
             raise UsageError(f"{src.name} has no video stream")
         vs = container.streams.video[0]
         rate = vs.average_rate or vs.guessed_rate or Fraction(25)
         width, height = vs.codec_context.width, vs.codec_context.height
-        w2, h2 = width - width % 2, height - height % 2
-        pattern = pattern_for(w2, h2, payload, key)
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
-               "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w2}x{h2}", "-r", str(rate), "-i", "-",
-               "-i", str(src), "-map", "0:v", "-map", "1:a?", "-map_metadata", "1",
-               "-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", "yuv420p",
-               "-c:a", "copy", "-shortest", str(dst)]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdin is not None
-        frames = 0
-        try:
-            for frame in container.decode(vs):
-                yuv = frame.reformat(width=w2, height=h2, format="yuv420p").to_ndarray()
-                yuv[:h2] = embed_luma(yuv[:h2], pattern, strength)
-                proc.stdin.write(yuv.tobytes())
-                frames += 1
-        except BrokenPipeError:
-            pass
-        finally:
-            proc.stdin.close()
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            rc = proc.wait()
+    w2, h2 = width - width % 2, height - height % 2
+    pattern = pattern_for(w2, h2, payload, key)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
+           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w2}x{h2}", "-r", str(rate), "-i", "-",
+           "-i", str(src), "-map", "0:v", "-map", "1:a?", "-map_metadata", "1",
+           "-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", "yuv420p",
+           "-c:a", "copy", "-shortest", str(dst)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    frames = 0
+    decoded = read_frames(source, Sampling(pix_fmt="yuv420p", upright=False))
+    try:
+        for sample in decoded:
+            yuv = sample.image
+            yuv[:h2] = embed_luma(yuv[:h2], pattern, strength)
+            proc.stdin.write(yuv.tobytes())
+            frames += 1
+    except BrokenPipeError:
+        pass
+    finally:
+        decoded.close()
+        proc.stdin.close()
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        rc = proc.wait()
     if rc != 0:
         raise MediaError(f"watermark encode failed: {err.strip().splitlines()[-1] if err.strip() else rc}",
                          path=str(src), log_tail=err[-2000:])
@@ -286,20 +289,15 @@ def detect_frames(frames: Iterable[np.ndarray], key: bytes = DEFAULT_KEY) -> Det
 
 
 def luma_frames(path: Path, *, max_seconds: float = 30.0, max_frames: int = 900) -> Iterable[np.ndarray]:
-    """Full-resolution luma of the first ``max_seconds`` of a video."""
+    """Full-resolution luma, as stored (no rotation), of the first ``max_seconds`` of a video."""
+    from itertools import islice
 
-    from vidlens.media.probe import open_container
+    from vidlens.media.decode import Sampling, read_frames
+    from vidlens.media.source import open_source
 
-    container = open_container(path)  # clear damaged/foreign-file errors, like every other reader
-    with container:
-        if not container.streams.video:
-            raise UsageError(f"{path.name} has no video stream")
-        vs = container.streams.video[0]
-        vs.thread_type = "AUTO"
-        for i, frame in enumerate(container.decode(vs)):
-            if i >= max_frames or (frame.time is not None and frame.time > max_seconds):
-                break
-            yield frame.to_ndarray(format="gray")
+    frames = read_frames(open_source(path, end=max_seconds), Sampling(pix_fmt="gray", upright=False))
+    for sample in islice(frames, max_frames):
+        yield sample.image
 
 
 def detect_video(path: Path, *, key: bytes = DEFAULT_KEY, max_seconds: float = 30.0) -> Detection:

@@ -11,68 +11,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import numpy as np
 
-from vidlens.errors import CorruptMediaError, UsageError
-from vidlens.media.probe import open_container
+from vidlens.media.decode import AudioSampling, Collector, Decoder, iter_audio_chunks
+from vidlens.media.source import Source, open_source
 
 
-def iter_audio(path: str | Path, rate: int = 16000, chunk_s: float = 30.0) -> Iterator[np.ndarray]:
+def _source(path: str | Path | Source) -> Source:
+    return path if isinstance(path, Source) else open_source(path)
+
+
+def iter_audio(path: str | Path | Source, rate: int = 16000, chunk_s: float = 30.0) -> Iterator[np.ndarray]:
     """Yield consecutive mono float32 chunks of about ``chunk_s`` seconds from the first audio stream.
 
     Chunks are contiguous: concatenated they are the whole track starting at its first sample
-    (sample ``i`` is at ``i / rate`` seconds from the start of the audio).
+    (sample ``i`` is at ``i / rate`` seconds from the start of the audio, or of the range asked for).
     """
-    if rate < 1000 or rate > 192000:
-        raise UsageError(f"audio rate must be in [1000, 192000] Hz, got {rate}")
-    if chunk_s <= 0:
-        raise UsageError(f"audio chunk_s must be > 0, got {chunk_s}")
-    target = max(1, int(rate * chunk_s))
-    with open_container(path) as container:
-        if not container.streams.audio:
-            return
-        stream = container.streams.audio[0]
-        stream.thread_type = "AUTO"
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        pending: list[np.ndarray] = []
-        have = 0
-        try:
-            for frame in _decoded(container, stream, path):
-                for out in resampler.resample(frame):
-                    pending.append(out.to_ndarray().reshape(-1))
-                    have += pending[-1].size
-                while have >= target:
-                    buf = np.concatenate(pending)
-                    yield np.ascontiguousarray(buf[:target], dtype=np.float32)
-                    rest = buf[target:]
-                    pending, have = ([rest] if rest.size else []), rest.size
-            for out in resampler.resample(None):
-                pending.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as exc:
-            raise CorruptMediaError(f"{Path(path).name}: audio cannot be decoded: {exc}", path=str(path)) from None
-        if pending:
-            tail = np.concatenate(pending).astype(np.float32, copy=False)
-            if tail.size:
-                yield tail
+    sampling = AudioSampling(rate, chunk_s)
+    for chunk in iter_audio_chunks(_source(path), sampling):
+        yield chunk.samples
 
 
-def _decoded(container: av.container.InputContainer, stream: av.AudioStream,
-             path: str | Path) -> Iterator[av.AudioFrame]:
-    """Decode, skipping single damaged packets (a burst of corruption still ends the track cleanly)."""
-    for packet in container.demux(stream):
-        try:
-            yield from packet.decode()
-        except av.error.InvalidDataError:
-            continue
+def read_audio(path: str | Path | Source, rate: int = 16000) -> np.ndarray | None:
+    """The whole first audio track as one mono float32 array, or None when there is no audio stream."""
+    dec = Decoder(_source(path))
+    got = Collector()
+    dec.add_audio(AudioSampling(rate, chunk_s=60.0), got)
+    dec.run()
+    if not dec.has_audio:
+        return None
+    return np.concatenate([c.samples for c in got.items]) if got.items else np.zeros(0, np.float32)
 
 
-def load_audio(path: str | Path, rate: int = 16000) -> np.ndarray:
+def load_audio(path: str | Path | Source, rate: int = 16000) -> np.ndarray:
     """The whole first audio track as one mono float32 array (empty when the file has no audio)."""
-    chunks = list(iter_audio(path, rate, chunk_s=60.0))
-    if not chunks:
-        return np.zeros(0, np.float32)
-    return np.concatenate(chunks)
+    samples = read_audio(path, rate)
+    return np.zeros(0, np.float32) if samples is None else samples
 
 
 def rms_db(samples: np.ndarray, rate: int, window_s: float = 0.1) -> np.ndarray:

@@ -1,10 +1,18 @@
-"""Decode once, fan out.
+"""One decode loop over any ``Source``, fanned out to incremental consumers.
 
-One thread decodes the video a single time. Every consumer declares a ``Sampling``
-(rate, size, pixel format) and receives ``FrameSample``s through its own bounded
-queue, in its own thread, so a slow consumer applies back-pressure instead of
-letting memory grow. Consumers that ask for the same (size, format) share one
-pixel conversion.
+A thread demuxes and decodes the source once (video and audio) into a small bounded queue,
+PySceneDetect style, so decoding overlaps the work done on each frame and memory stays flat.
+The caller's thread takes each decoded frame, converts it once per (size, format) that some
+consumer asked for, and ``push``es it to every consumer whose ``Sampling`` wants it; audio is
+resampled to each ``AudioSampling`` (mono, a rate) and pushed in chunks. At the end every
+consumer's ``finish()`` gives its result. ``FrameFanout`` runs iterator-style analyzers on
+their own threads on top of this; ``iter_frames``/``iter_audio`` are single-consumer views.
+
+One timestamp policy for everything read: a frame's time is its PTS on the stream's own clock
+(seconds = pts × time_base); a missing or non-increasing PTS is replaced by the previous one
+plus one frame at the stream's rate, so times are strictly increasing; a live source's clock is
+rebased so its first frame is at 0. Audio chunks are contiguous: sample ``i`` is ``i / rate``
+seconds after the first one kept.
 
 Pixel conversion, not the decoder, is the first bottleneck (full-size RGB costs
 more than decoding H.264). So ``gray`` and ``yuv`` at a small size are taken
@@ -17,23 +25,25 @@ from __future__ import annotations
 import math
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import av
 import numpy as np
 
-from vidlens.errors import CorruptMediaError, MediaError, UsageError
+from vidlens.errors import CorruptMediaError, MediaError, SourceError, UsageError
+from vidlens.hashing import sha256_bytes
 from vidlens.media.ffmpeg import diagnose
-from vidlens.media.probe import open_container
+from vidlens.media.source import Source
 from vidlens.types import FrameSample, Video
 
-PixFmt = Literal["gray", "yuv", "rgb24", "bgr24"]
+PixFmt = Literal["gray", "yuv", "rgb24", "bgr24", "yuv420p"]
 _FAST_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 _END = object()
+_VIDEO, _AUDIO = "video", "audio"
 R = TypeVar("R")
 
 
@@ -43,7 +53,8 @@ class Sampling:
 
     ``fps=None`` means every decoded frame. ``max_side`` bounds the longer side
     (aspect kept, never upscaled). ``gray`` is an (H, W) uint8 array, ``yuv`` an
-    (H, W, 3) uint8 array of Y, U, V at the same grid, ``rgb24``/``bgr24`` (H, W, 3).
+    (H, W, 3) uint8 array of Y, U, V at the same grid, ``rgb24``/``bgr24`` (H, W, 3), ``yuv420p``
+    the planar 4:2:0 layout (H * 3/2, W) at even sides, ready to pipe to an encoder.
     ``upright`` applies the container's rotation (display orientation).
     """
 
@@ -57,8 +68,8 @@ class Sampling:
             raise UsageError(f"sampling fps must be in (0, 1000], got {self.fps}")
         if self.max_side is not None and self.max_side < 8:
             raise UsageError(f"sampling max_side must be >= 8, got {self.max_side}")
-        if self.pix_fmt not in ("gray", "yuv", "rgb24", "bgr24"):
-            raise UsageError(f"sampling pix_fmt must be gray, yuv, rgb24 or bgr24, got {self.pix_fmt!r}")
+        if self.pix_fmt not in ("gray", "yuv", "rgb24", "bgr24", "yuv420p"):
+            raise UsageError(f"sampling pix_fmt must be gray, yuv, rgb24, bgr24 or yuv420p, got {self.pix_fmt!r}")
 
 
 def target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -88,6 +99,8 @@ class _Converter:
         self.sampling = sampling
         self.stride = _stride_for(width, height, sampling.max_side)
         self.size = target_size(width, height, sampling.max_side)
+        if sampling.pix_fmt == "yuv420p":  # planar 4:2:0 needs even sides
+            self.size = (max(2, self.size[0] - self.size[0] % 2), max(2, self.size[1] - self.size[1] % 2))
         self._chroma_index: tuple[np.ndarray, np.ndarray] | None = None  # fixed per (format, size)
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
@@ -156,175 +169,106 @@ class _Clock:
         return False
 
 
-class _Consumer:
-    def __init__(self, name: str, samplings: tuple[Sampling, ...], queue_size: int) -> None:
-        self.name = name
-        self.samplings = samplings
-        self.clocks = [_Clock(s.fps) for s in samplings]
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-        self.alive = True
 
 
-class FrameFanout:
-    """Decode ``video`` once and feed every subscribed consumer.
+@dataclass(frozen=True, slots=True)
+class AudioSampling:
+    """How a consumer wants the sound: mono float32 at ``rate`` Hz, pushed in chunks of ``chunk_s`` seconds."""
 
-    >>> fan = FrameFanout(video)
-    >>> fan.subscribe("shots", Sampling(max_side=64, pix_fmt="yuv"), detect_shots)
-    >>> results = fan.run()        # {"shots": <return value or the exception it raised>}
+    rate: int = 16000
+    chunk_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.rate < 1000 or self.rate > 192000:
+            raise UsageError(f"audio rate must be in [1000, 192000] Hz, got {self.rate}")
+        if self.chunk_s <= 0:
+            raise UsageError(f"audio chunk_s must be > 0, got {self.chunk_s}")
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    """Contiguous mono samples; ``start_s`` is the time of ``samples[0]`` on the stream's clock."""
+
+    samples: np.ndarray
+    rate: int
+    start_s: float
+
+
+class Consumer(Protocol):
+    """What the decode feeds: ``push`` each item as it comes, ``finish()`` once at the end for the result.
+
+    ``push`` may raise ``ConsumerDone`` when it wants no more (``finish()`` is still called); any other
+    exception from ``push`` becomes the consumer's result. A consumer with an ``abort(error)`` method
+    has it called instead of ``finish()`` when the decode itself fails.
     """
 
-    def __init__(self, video: Video, *, queue_size: int = 16, threads: int = 2,
-                 on_frame: Callable[[int, float], None] | None = None) -> None:
-        self.video = video
-        self.queue_size = queue_size
-        self.threads = threads
-        self.on_frame = on_frame
-        self._consumers: list[tuple[_Consumer, Callable[[Iterator[FrameSample]], Any]]] = []
-        self._stop = threading.Event()
-        self.frames_decoded = 0
+    def push(self, item: Any) -> None: ...
 
-    def subscribe(self, name: str, sampling: Sampling | Sequence[Sampling],
-                  fn: Callable[[Iterator[FrameSample]], R]) -> None:
-        """Add a consumer. With several samplings, each sample's ``stream`` says which one it serves."""
-        if any(c.name == name for c, _ in self._consumers):
-            raise UsageError(f"consumer '{name}' subscribed twice")
-        samplings = (sampling,) if isinstance(sampling, Sampling) else tuple(sampling)
-        if not samplings:
-            raise UsageError(f"consumer '{name}' asked for no sampling")
-        self._consumers.append((_Consumer(name, samplings, self.queue_size), fn))
+    def finish(self) -> Any: ...
 
-    def run(self) -> dict[str, Any]:
-        """Decode, feed all consumers, and return each one's result (or the exception it raised).
 
-        A media error in the decoder is re-raised here after every consumer has stopped.
-        """
-        if not self._consumers:
-            raise UsageError("FrameFanout.run() needs at least one consumer")
-        results: dict[str, Any] = {}
-        workers = []
-        for consumer, fn in self._consumers:
-            t = threading.Thread(target=self._consume, args=(consumer, fn, results),
-                                 name=f"vidlens-{consumer.name}", daemon=True)
-            t.start()
-            workers.append(t)
-        decode_error: BaseException | None = None
-        try:
-            self._decode()
-        except BaseException as exc:  # re-raised below once consumers are stopped
-            decode_error = exc
-        finally:
-            for consumer, _ in self._consumers:
-                self._put(consumer, _END if decode_error is None else _Failed(decode_error))
-            for t in workers:
-                t.join()
-        if decode_error is not None:
-            raise decode_error
-        return results
+class ConsumerDone(Exception):
+    """Raised by a consumer's ``push`` when it has all it wants."""
 
-    def stop(self) -> None:
-        """Ask the decoder to stop early (e.g. the job was cancelled)."""
-        self._stop.set()
 
-    # -- internals -------------------------------------------------------------
-    def _put(self, consumer: _Consumer, item: Any) -> None:
-        while True:
-            if not consumer.alive and item is not _END and not isinstance(item, _Failed):
-                return
-            try:
-                consumer.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                if not consumer.alive:
-                    # consumer died: drain so the end marker fits
-                    try:
-                        while True:
-                            consumer.queue.get_nowait()
-                    except queue.Empty:
-                        pass
+class Timeline:
+    """The one timestamp policy (see the module docstring) for one stream, in its time-base ticks."""
 
-    def _consume(self, consumer: _Consumer, fn: Callable[[Iterator[FrameSample]], Any],
-                 results: dict[str, Any]) -> None:
-        def frames() -> Iterator[FrameSample]:
-            while True:
-                item = consumer.queue.get()
-                if item is _END:
-                    return
-                if isinstance(item, _Failed):
-                    raise item.error
-                yield item
+    def __init__(self, nominal: int, *, rebase: bool = False) -> None:
+        self.nominal = max(1, nominal)
+        self.rebase = rebase
+        self.origin: int | None = None
+        self.last: int | None = None
 
-        it = frames()
-        try:
-            results[consumer.name] = fn(it)
-        except BaseException as exc:
-            results[consumer.name] = exc
-        finally:
-            consumer.alive = False
-            # drain whatever is left so the decoder never blocks on us
-            try:
-                while True:
-                    consumer.queue.get_nowait()
-            except queue.Empty:
-                pass
+    def __call__(self, pts: int | None) -> int:
+        if pts is not None and self.rebase:
+            if self.origin is None:
+                self.origin = pts
+            pts -= self.origin
+        if pts is None:
+            pts = 0 if self.last is None else self.last + self.nominal
+        elif self.last is not None and pts <= self.last:
+            pts = self.last + self.nominal
+        self.last = pts
+        return pts
 
-    def _decode(self) -> None:
-        v = self.video
-        container = open_container(v.uri)
-        with container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            stream.codec_context.thread_count = self.threads
-            tb = Fraction(stream.time_base) if stream.time_base else v.time_base
-            nominal = int(round(1 / (v.fps * tb))) if v.fps and tb else 1
-            converters: dict[tuple[Any, ...], _Converter] = {}
-            last_pts: int | None = None
-            index = 0
-            try:
-                for frame in container.decode(stream):
-                    if self._stop.is_set():
-                        break
-                    pts = frame.pts
-                    if pts is None:
-                        pts = frame.dts if frame.dts is not None else (
-                            0 if last_pts is None else last_pts + nominal)
-                    elif last_pts is not None and pts <= last_pts and frame.dts is None:
-                        pts = last_pts + nominal
-                    last_pts = pts
-                    t = float(pts * tb)
-                    cache: dict[tuple[Any, ...], np.ndarray] = {}
-                    for consumer, _fn in self._consumers:
-                        if not consumer.alive:
-                            continue
-                        for stream_no, (s, clock) in enumerate(zip(consumer.samplings, consumer.clocks)):
-                            if not clock.due(t):
-                                continue
-                            key = (s.max_side, s.pix_fmt, s.upright, frame.width, frame.height,
-                                   frame.format.name)
-                            if key not in converters:
-                                converters[key] = _Converter(s, frame)
-                            img = cache.get(key)
-                            if img is None:
-                                img = converters[key](frame)
-                                if s.upright and v.rotation:
-                                    img = _orient(img, v.rotation)
-                                cache[key] = img
-                            self._put(consumer, FrameSample(v.id, index, int(pts), tb, img, s.pix_fmt,
-                                                            stream=stream_no))
-                    index += 1
-                    self.frames_decoded = index
-                    if self.on_frame is not None:
-                        self.on_frame(index, t)
-                    if not any(c.alive for c, _ in self._consumers):
-                        break
-            except av.error.FFmpegError as exc:
-                if index == 0:
-                    raise CorruptMediaError(f"{Path(v.uri).name}: video does not decode: {exc.strerror or exc}",
-                                            path=v.uri, log_tail=diagnose(v.uri))
-                raise CorruptMediaError(
-                    f"{Path(v.uri).name}: decoding failed after {index} frames: {exc.strerror or exc}",
-                    path=v.uri, log_tail=diagnose(v.uri)) from None
-            if index == 0:
-                raise MediaError(f"{Path(v.uri).name}: no frame decoded", path=v.uri)
+
+def _nominal_ticks(stream: av.video.stream.VideoStream, tb: Fraction) -> int:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return int(round(1 / (Fraction(rate) * tb))) if rate and tb else 1
+
+
+def describe(source: Source, container: av.container.InputContainer) -> Video:
+    """A ``Video`` from an opened container, for a live source (nothing to probe or hash) or a file
+    read without ``probe``: its id names the source, it is not a content hash."""
+    vs = container.streams.video[0] if container.streams.video else None
+    tb = Fraction(vs.time_base) if vs is not None and vs.time_base else Fraction(1, 1000)
+    rate = (vs.average_rate or vs.guessed_rate) if vs is not None else None
+    cc = vs.codec_context if vs is not None else None
+    where = source.name if source.live else source.uri
+    ident = ("live-" if source.live else "path-") + sha256_bytes(where.encode())[:32]
+    return Video(id=ident, sha256=ident, uri=where, size_bytes=0, container=container.format.name,
+                 time_base=tb, duration=0, fps=Fraction(rate) if rate else None,
+                 width=int(cc.width or 0) if cc else 0, height=int(cc.height or 0) if cc else 0, rotation=0,
+                 frame_count=None, has_audio=bool(container.streams.audio))
+
+
+class _Feed:
+    __slots__ = ("consumer", "samplings", "clocks", "audio", "done", "result", "pending", "have", "emitted",
+                 "skip", "limit", "t0")
+
+    def __init__(self, consumer: Consumer, samplings: tuple[Sampling, ...] = (),
+                 audio: AudioSampling | None = None) -> None:
+        self.consumer = consumer
+        self.samplings = samplings
+        self.clocks = [_Clock(s.fps) for s in samplings]
+        self.audio = audio
+        self.done = False
+        self.result: Any = None
+        self.pending: list[np.ndarray] = []
+        self.have = self.emitted = self.skip = 0
+        self.limit: int | None = None
+        self.t0 = 0.0
 
 
 class _Failed:
@@ -334,40 +278,383 @@ class _Failed:
         self.error = error
 
 
-def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2,
-                skip_nonref: bool = False) -> Iterator[FrameSample]:
-    """Single-consumer convenience: yield frames as ``sampling`` asks, in this thread.
+class Decoder:
+    """The one decode loop: open ``source`` once, decode on a thread, push to every consumer.
+
+    >>> dec = Decoder(open_source("clip.mp4"))
+    >>> dec.add_video(Sampling(fps=2, max_side=256, pix_fmt="rgb24"), thumbs)
+    >>> dec.add_audio(AudioSampling(rate=16000), speech)
+    >>> thumbs_result, speech_result = dec.run()
+
+    ``video`` describes the source (a probed file); without it the opened container is described
+    (``describe``), which is how a live source gets one. ``stop`` ends the decode early without an
+    error (a live source runs until it is set). ``on_frame(index, t)`` follows every decoded frame.
+    """
+
+    def __init__(self, source: Source, *, video: Video | None = None, threads: int = 2, queue_size: int = 8,
+                 skip_nonref: bool = False, stop: threading.Event | None = None,
+                 on_frame: Callable[[int, float], None] | None = None) -> None:
+        self.source = source
+        self.video = video
+        self.threads = threads
+        self.queue_size = queue_size
+        self.skip_nonref = skip_nonref
+        self.stop_event = stop or threading.Event()
+        self.on_frame = on_frame
+        self.frames_decoded = 0
+        self.has_audio: bool | None = None
+        self._feeds: list[_Feed] = []
+        self._container: av.container.InputContainer | None = None
+        self._closing = threading.Event()
+        self._resamplers: dict[int, av.AudioResampler] = {}
+        self._converters: dict[tuple[Any, ...], _Converter] = {}
+
+    def add_video(self, sampling: Sampling | Sequence[Sampling], consumer: Consumer) -> None:
+        """Feed ``consumer`` ``FrameSample``s; with several samplings each sample's ``stream`` says which."""
+        samplings = (sampling,) if isinstance(sampling, Sampling) else tuple(sampling)
+        if not samplings:
+            raise UsageError("a video consumer must ask for at least one sampling")
+        self._feeds.append(_Feed(consumer, samplings=samplings))
+
+    def add_audio(self, sampling: AudioSampling, consumer: Consumer) -> None:
+        """Feed ``consumer`` ``AudioChunk``s (nothing at all when the source has no audio stream)."""
+        self._feeds.append(_Feed(consumer, audio=sampling))
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def open(self) -> Video:
+        """Open the source now (a live one may take until its timeout) and return its description."""
+        if self._container is None:
+            self._container = self.source.open()
+            self.has_audio = bool(self._container.streams.audio)
+            if self.video is None:
+                self.video = describe(self.source, self._container)
+        assert self.video is not None
+        return self.video
+
+    def run(self) -> list[Any]:
+        """Decode to the end (or until stopped); each consumer's result, in the order they were added."""
+        for _ in self.pump():
+            pass
+        return [f.result for f in self._feeds]
+
+    def pump(self) -> Iterator[None]:
+        """Like ``run``, a step per decoded frame: a caller takes what its consumers got in between."""
+        if not self._feeds:
+            raise UsageError("a decode needs at least one consumer")
+        self.open()
+        out: queue.Queue[Any] = queue.Queue(maxsize=self.queue_size)
+        worker = threading.Thread(target=self._produce, args=(out,), name="vidlens-decode", daemon=True)
+        worker.start()
+        error: BaseException | None = None
+        try:
+            while True:
+                item = out.get()
+                if item is _END:
+                    break
+                if isinstance(item, _Failed):
+                    error = item.error
+                    break
+                kind, frame, pts, tb = item
+                if kind is _VIDEO:
+                    self._dispatch_video(frame, pts, tb)
+                else:
+                    self._dispatch_audio(frame, pts, tb)
+                yield
+                if all(f.done for f in self._feeds):
+                    break
+        finally:
+            self._closing.set()
+            self.stop_event.set()
+            while worker.is_alive():  # the producer may be blocked on a full queue: make room until it ends
+                try:
+                    out.get_nowait()
+                except queue.Empty:
+                    worker.join(0.05)
+        if error is not None:
+            for f in self._feeds:
+                abort = getattr(f.consumer, "abort", None)
+                if abort is not None:
+                    abort(error)
+            raise error
+        self._flush_audio()
+        for f in self._feeds:
+            if not f.done:
+                f.done = True
+                try:
+                    f.result = f.consumer.finish()
+                except Exception as exc:  # the consumer's failure is its result, not the decode's
+                    f.result = exc
+        yield
+
+    # -- the decode thread -------------------------------------------------------------------------
+    def _put(self, out: queue.Queue[Any], item: Any) -> None:
+        while not self._closing.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _produce(self, out: queue.Queue[Any]) -> None:
+        container = self._container
+        assert container is not None
+        try:
+            with container:
+                try:
+                    self._decode(container, out)
+                finally:
+                    self._settle(container)
+            self._put(out, _END)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            self._put(out, _Failed(exc))
+        finally:
+            self._container = None
+
+    def _settle(self, container: av.container.InputContainer) -> None:
+        """Let a frame-threaded decoder hand back the frames it holds before its container closes:
+        closing one left mid-stream (a range's end, a stop) can deadlock in libav's frame threads."""
+        if self.threads <= 1 or not container.streams.video or not any(f.samplings for f in self._feeds):
+            return
+        try:
+            for _ in container.streams.video[0].decode(None):
+                pass
+        except (av.error.FFmpegError, ValueError):
+            pass  # nothing held, or a decoder that already failed: closing is safe either way
+
+    def _decode(self, container: av.container.InputContainer, out: queue.Queue[Any]) -> None:
+        src, name = self.source, self.source.name
+        want_video = any(f.samplings for f in self._feeds)
+        want_audio = any(f.audio for f in self._feeds)
+        vs = container.streams.video[0] if want_video and container.streams.video else None
+        aus = container.streams.audio[0] if want_audio and container.streams.audio else None
+        if want_video and vs is None:
+            raise UsageError(f"{name} has no video stream")
+        streams = [s for s in (vs, aus) if s is not None]
+        if not streams:
+            return
+        vtb = Fraction(vs.time_base) if vs is not None and vs.time_base else Fraction(1, 1000)
+        if vs is not None:
+            if self.threads > 1:
+                vs.thread_type = "AUTO"
+            vs.codec_context.thread_count = self.threads
+            if self.skip_nonref:
+                vs.codec_context.skip_frame = "NONREF"
+        if aus is not None:
+            aus.thread_type = "AUTO"
+        atb = Fraction(aus.time_base) if aus is not None and aus.time_base else Fraction(1, 1000)
+        if src.start:
+            lead = vs if vs is not None else aus
+            tb = vtb if vs is not None else atb
+            try:
+                container.seek(int(src.start / tb), stream=lead, backward=True, any_frame=False)
+            except av.error.FFmpegError as exc:
+                raise CorruptMediaError(f"{name}: seeking to {src.start:.3f} s failed: {exc.strerror or exc}",
+                                        path=src.uri) from None
+        vclock = Timeline(_nominal_ticks(vs, vtb) if vs is not None else 1, rebase=src.live)
+        first_v = math.ceil(src.start / vtb - 1e-6) if src.start else None
+        last_v = src.end / vtb if src.end is not None else None
+        video_done, audio_done = vs is None, aus is None
+        frames = 0
+        try:
+            for packet in container.demux(streams):
+                if self.stop_event.is_set():
+                    return
+                if packet.stream is vs:
+                    if video_done:
+                        continue
+                    for frame in packet.decode():
+                        pts = vclock(frame.pts)
+                        if first_v is not None and pts < first_v:
+                            continue
+                        if last_v is not None and pts >= last_v:
+                            video_done = True
+                            break
+                        frames += 1
+                        self._put(out, (_VIDEO, frame, pts, vtb))
+                elif not audio_done:
+                    try:
+                        decoded = packet.decode()
+                    except av.error.InvalidDataError:
+                        continue  # one damaged audio packet: skip it, a burst still ends the track cleanly
+                    except av.error.FFmpegError as exc:
+                        if src.live:
+                            raise
+                        raise CorruptMediaError(f"{name}: audio cannot be decoded: {exc.strerror or exc}",
+                                                path=src.uri) from None
+                    for frame in decoded:
+                        if src.end is not None and frame.pts is not None and frame.pts * atb >= src.end:
+                            audio_done = True
+                            break
+                        self._put(out, (_AUDIO, frame, frame.pts, atb))
+                if video_done and audio_done:
+                    return
+        except av.error.FFmpegError as exc:
+            if src.live:
+                raise SourceError(f"{name}: the live source stalled or disconnected after {frames} frames: "
+                                  f"{exc.strerror or exc}", details={"source": name, "frames": frames}) from None
+            what = "video does not decode" if frames == 0 else f"decoding failed after {frames} frames"
+            raise CorruptMediaError(f"{name}: {what}: {exc.strerror or exc}", path=src.uri,
+                                    log_tail=diagnose(src.uri)) from None
+        if src.live and not self.stop_event.is_set():
+            raise SourceError(f"{name}: the live source ended (disconnected) after {frames} frames",
+                              details={"source": name, "frames": frames})
+        if vs is not None and frames == 0 and src.start is None and src.end is None:
+            raise MediaError(f"{name}: no frame decoded", path=src.uri)
+
+    # -- the caller's thread -----------------------------------------------------------------------
+    def _push(self, feed: _Feed, item: Any) -> None:
+        try:
+            feed.consumer.push(item)
+        except ConsumerDone:
+            feed.done = True
+            try:
+                feed.result = feed.consumer.finish()
+            except Exception as exc:
+                feed.result = exc
+        except Exception as exc:  # the consumer failed: it gets no more, the others go on
+            feed.done, feed.result = True, exc
+
+    def _dispatch_video(self, frame: av.VideoFrame, pts: int, tb: Fraction) -> None:
+        video = self.video
+        assert video is not None
+        t = float(pts * tb)
+        index = self.frames_decoded
+        cache: dict[tuple[Any, ...], np.ndarray] = {}
+        for feed in self._feeds:
+            if feed.done or not feed.samplings:
+                continue
+            for stream_no, (s, clock) in enumerate(zip(feed.samplings, feed.clocks)):
+                if not clock.due(t):
+                    continue
+                key = (s.max_side, s.pix_fmt, s.upright, frame.width, frame.height, frame.format.name)
+                img = cache.get(key)
+                if img is None:
+                    conv = self._converters.get(key)
+                    if conv is None:
+                        conv = self._converters[key] = _Converter(s, frame)
+                    img = conv(frame)
+                    if s.upright and video.rotation:
+                        img = _orient(img, video.rotation)
+                    cache[key] = img
+                self._push(feed, FrameSample(video.id, index, int(pts), tb, img, s.pix_fmt, stream=stream_no))
+                if feed.done:
+                    break
+        self.frames_decoded = index + 1
+        if self.on_frame is not None:
+            self.on_frame(index + 1, t)
+
+    def _dispatch_audio(self, frame: av.AudioFrame, pts: int | None, tb: Fraction) -> None:
+        feeds = [f for f in self._feeds if f.audio is not None and not f.done]
+        if not feeds:
+            return
+        if not self._resamplers:  # the first audio frame fixes where each feed's samples start
+            first = 0.0 if pts is None or self.source.live else float(pts * tb)
+            for f in feeds:
+                assert f.audio is not None
+                f.t0 = max(first, self.source.start or first)
+                f.skip = int(round((f.t0 - first) * f.audio.rate))
+                end = self.source.end
+                f.limit = None if end is None else int(round((end - f.t0) * f.audio.rate))
+        converted: dict[int, list[np.ndarray]] = {}
+        for f in feeds:
+            assert f.audio is not None
+            rate = f.audio.rate
+            if rate not in converted:
+                if rate not in self._resamplers:
+                    self._resamplers[rate] = av.AudioResampler(format="flt", layout="mono", rate=rate)
+                converted[rate] = [o.to_ndarray().reshape(-1) for o in self._resamplers[rate].resample(frame)]
+            for part in converted[rate]:
+                self._take(f, part, final=False)
+
+    def _flush_audio(self) -> None:
+        for rate, resampler in self._resamplers.items():
+            tail = [o.to_ndarray().reshape(-1) for o in resampler.resample(None)]
+            for f in self._feeds:
+                if f.audio is not None and f.audio.rate == rate and not f.done:
+                    for part in tail:
+                        self._take(f, part, final=False)
+        for f in self._feeds:
+            if f.audio is not None and not f.done:
+                self._take(f, np.zeros(0, np.float32), final=True)
+
+    def _take(self, f: _Feed, samples: np.ndarray, *, final: bool) -> None:
+        """Add resampled samples to a feed (after its range trim) and push every whole chunk."""
+        assert f.audio is not None
+        if f.skip:
+            drop = min(f.skip, samples.size)
+            samples, f.skip = samples[drop:], f.skip - drop
+        if f.limit is not None:
+            room = max(0, f.limit - f.emitted - f.have)
+            samples = samples[:room]
+        if samples.size:
+            f.pending.append(samples)
+            f.have += samples.size
+        target = max(1, int(f.audio.rate * f.audio.chunk_s))
+        while f.have >= target or (final and f.have):
+            buf = np.concatenate(f.pending) if len(f.pending) > 1 else f.pending[0]
+            n = min(target, buf.size)
+            chunk = np.ascontiguousarray(buf[:n], dtype=np.float32)
+            rest = buf[n:]
+            f.pending, f.have = ([rest] if rest.size else []), rest.size
+            self._push(f, AudioChunk(chunk, f.audio.rate, f.t0 + f.emitted / f.audio.rate))
+            f.emitted += n
+            if f.done:
+                return
+
+
+class Collector:
+    """A consumer that keeps what it is pushed in ``items`` (single-consumer views take them as they come)."""
+
+    def __init__(self) -> None:
+        self.items: deque[Any] = deque()
+
+    def push(self, item: Any) -> None:
+        self.items.append(item)
+
+    def finish(self) -> None:
+        return None
+
+
+def _single(dec: Decoder, buf: Collector) -> Iterator[Any]:
+    steps = dec.pump()
+    try:
+        for _ in steps:
+            while buf.items:
+                yield buf.items.popleft()
+    finally:
+        steps.close()  # a reader that stopped early stops the decode thread now, not at garbage collection
+
+
+def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2, skip_nonref: bool = False,
+                source: Source | None = None) -> Iterator[FrameSample]:
+    """Single-consumer view: yield frames of a probed video as ``sampling`` asks, in this thread.
 
     ``skip_nonref`` lets the decoder drop frames nothing refers to (most B-frames), so less is
     decoded, for consumers that sample a few frames a second and can take a neighbouring frame.
+    ``source`` reads a range of the file (``open_source(path, start=, end=)``) instead of all of it.
     """
-    container = open_container(video.uri)
-    conv: _Converter | None = None
-    clock = _Clock(sampling.fps)
-    with container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        stream.codec_context.thread_count = threads
-        if skip_nonref:
-            stream.codec_context.skip_frame = "NONREF"
-        tb = Fraction(stream.time_base) if stream.time_base else video.time_base
-        nominal = int(round(1 / (video.fps * tb))) if video.fps and tb else 1
-        last_pts: int | None = None
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                pts = frame.pts if frame.pts is not None else (0 if last_pts is None else last_pts + nominal)
-                last_pts = pts
-                if not clock.due(float(pts * tb)):
-                    continue
-                if conv is None or conv.source != (frame.width, frame.height, frame.format.name):
-                    conv = _Converter(sampling, frame)
-                img = conv(frame)
-                if sampling.upright and video.rotation:
-                    img = _orient(img, video.rotation)
-                yield FrameSample(video.id, index, int(pts), tb, img, sampling.pix_fmt)
-        except av.error.FFmpegError as exc:
-            raise CorruptMediaError(f"{Path(video.uri).name}: decoding failed: {exc.strerror or exc}",
-                                    path=video.uri) from None
+    dec = Decoder(source or Source(video.uri), video=video, threads=threads, skip_nonref=skip_nonref)
+    buf = Collector()
+    dec.add_video(sampling, buf)
+    return _single(dec, buf)
+
+
+def read_frames(source: Source, sampling: Sampling, *, threads: int = 2) -> Iterator[FrameSample]:
+    """Single-consumer view of any source, probed or not (a reader that needs no content hash, a live URL)."""
+    dec = Decoder(source, threads=threads)
+    buf = Collector()
+    dec.add_video(sampling, buf)
+    return _single(dec, buf)
+
+
+def iter_audio_chunks(source: Source, sampling: AudioSampling) -> Iterator[AudioChunk]:
+    """Single-consumer view of the sound: ``AudioChunk``s in this thread (none without an audio stream)."""
+    dec = Decoder(source)
+    buf = Collector()
+    dec.add_audio(sampling, buf)
+    return _single(dec, buf)
 
 
 def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
@@ -379,24 +666,156 @@ def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
     mid-stream can deadlock in PyAV (it froze whole processes), and a few
     frames from one keyframe gain nothing from threads.
     """
-    container = open_container(video.uri)
-    with container:
-        stream = container.streams.video[0]
-        stream.codec_context.thread_count = 1
-        tb = Fraction(stream.time_base) if stream.time_base else video.time_base
+    start = float(Fraction(int(pts)) * video.time_base)
+    dec = Decoder(Source(video.uri, start=start or None), video=video, threads=1)
+    buf = Collector()
+    dec.add_video(replace(sampling, fps=None), buf)
+    frames = _single(dec, buf)
+    try:
+        s = next(frames, None)
+    finally:
+        frames.close()
+    return None if s is None else FrameSample(s.video_id, -1, s.pts, s.time_base, s.image, s.pix_fmt)
+
+
+class _ThreadedConsumer:
+    """Runs an iterator-style ``fn(frames)`` on its own thread, fed through a bounded queue.
+
+    A slow consumer fills its queue and so slows the decode (back-pressure) instead of growing memory.
+    """
+
+    def __init__(self, name: str, fn: Callable[[Iterator[FrameSample]], Any], queue_size: int) -> None:
+        self.name = name
+        self.fn = fn
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.alive = True
+        self.result: Any = None
+        self.thread = threading.Thread(target=self._run, name=f"vidlens-{name}", daemon=True)
+
+    def _items(self) -> Iterator[FrameSample]:
+        while True:
+            item = self.queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+
+    def _run(self) -> None:
         try:
-            container.seek(int(pts), stream=stream, backward=True, any_frame=False)
-            for frame in container.decode(stream):
-                if frame.pts is None or frame.pts < pts:
-                    continue
-                img = _Converter(sampling, frame)(frame)
-                if sampling.upright and video.rotation:
-                    img = _orient(img, video.rotation)
-                return FrameSample(video.id, -1, int(frame.pts), tb, img, sampling.pix_fmt)
-        except av.error.FFmpegError as exc:
-            raise CorruptMediaError(f"{Path(video.uri).name}: seeking to pts {pts} failed: {exc.strerror or exc}",
-                                    path=video.uri) from None
-    return None
+            self.result = self.fn(self._items())
+        except BaseException as exc:  # the consumer's own failure is its result
+            self.result = exc
+        finally:
+            self.alive = False
+            try:  # drain, so nothing waits on a queue no one reads
+                while True:
+                    self.queue.get_nowait()
+            except queue.Empty:
+                pass
+
+    def push(self, item: FrameSample) -> None:
+        while True:
+            if not self.alive:
+                raise ConsumerDone
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> Any:
+        self._close(_END)
+        return self.result
+
+    def abort(self, error: BaseException) -> None:
+        self._close(_Failed(error))
+
+    def _close(self, marker: Any) -> None:
+        while self.alive:
+            try:
+                self.queue.put(marker, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
+
+
+class FrameFanout:
+    """Decode ``video`` (or ``source``) once; run each subscribed iterator-style consumer on its own thread.
+
+    >>> fan = FrameFanout(video)
+    >>> fan.subscribe("shots", Sampling(max_side=64, pix_fmt="yuv"), detect_shots)
+    >>> results = fan.run()        # {"shots": <return value or the exception it raised>}
+    """
+
+    def __init__(self, video: Video | None, *, queue_size: int = 16, threads: int = 2,
+                 on_frame: Callable[[int, float], None] | None = None, source: Source | None = None) -> None:
+        if video is None and source is None:
+            raise UsageError("FrameFanout needs a probed video or a source")
+        self.video = video
+        self.source = source
+        self.queue_size = queue_size
+        self.threads = threads
+        self.on_frame = on_frame
+        self._subscribed: dict[str, tuple[tuple[Sampling, ...], Callable[[Iterator[FrameSample]], Any]]] = {}
+        self._stop = threading.Event()
+        self._decoder: Decoder | None = None
+        self.frames_decoded = 0
+
+    def open(self) -> Video:
+        """Open the source now and describe it: a live source's analyzers need its ``Video`` to subscribe."""
+        if self._decoder is None:
+            assert self.source is not None or self.video is not None
+            source = self.source or Source(self.video.uri)  # type: ignore[union-attr]
+            self._decoder = Decoder(source, video=self.video, threads=self.threads, stop=self._stop)
+        self.video = self._decoder.open()
+        return self.video
+
+    @property
+    def names(self) -> list[str]:
+        """The subscribed consumers, in order."""
+        return list(self._subscribed)
+
+    def subscribe(self, name: str, sampling: Sampling | Sequence[Sampling],
+                  fn: Callable[[Iterator[FrameSample]], R]) -> None:
+        """Add a consumer. With several samplings, each sample's ``stream`` says which one it serves."""
+        if name in self._subscribed:
+            raise UsageError(f"consumer '{name}' subscribed twice")
+        samplings = (sampling,) if isinstance(sampling, Sampling) else tuple(sampling)
+        if not samplings:
+            raise UsageError(f"consumer '{name}' asked for no sampling")
+        self._subscribed[name] = (samplings, fn)
+
+    def run(self) -> dict[str, Any]:
+        """Decode, feed all consumers, and return each one's result (or the exception it raised).
+
+        A media error in the decoder is re-raised here after every consumer has stopped.
+        """
+        if not self._subscribed:
+            raise UsageError("FrameFanout.run() needs at least one consumer")
+        if self._decoder is None:
+            self.open()
+        dec = self._decoder
+        assert dec is not None
+        dec.on_frame = self.on_frame
+        consumers = [_ThreadedConsumer(name, fn, self.queue_size)
+                     for name, (_, fn) in self._subscribed.items()]
+        for c, (samplings, _) in zip(consumers, self._subscribed.values()):
+            dec.add_video(samplings, c)
+            c.thread.start()
+        try:
+            return dict(zip(self._subscribed, dec.run()))
+        except BaseException as exc:
+            for c in consumers:  # a source that failed to open never reached them
+                c.abort(exc)
+            raise
+        finally:
+            self.frames_decoded = dec.frames_decoded
+
+    def stop(self) -> None:
+        """Ask the decoder to stop early (e.g. the job was cancelled, or a live source is to be closed)."""
+        self._stop.set()
 
 
 def run_consumers(video: Video,

@@ -38,16 +38,21 @@ def _looks_like_text(path: str) -> bool:
     return sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.95 * max(1, len(text))
 
 
+def check_file(path: str | Path) -> None:
+    """Refuse what cannot be a media file before libav sees it: missing, a directory, empty."""
+    p = str(path)
+    if not os.path.exists(p):
+        raise UnsupportedMediaError(f"no such file: {Path(p).name}", path=p)
+    if os.path.isdir(p):
+        raise UnsupportedMediaError(f"expected a media file, got a directory: {Path(p).name}", path=p)
+    if os.path.getsize(p) == 0:
+        raise CorruptMediaError(f"{Path(p).name}: expected a media file, got an empty (0-byte) file", path=p)
+
+
 def open_container(path: str | Path) -> av.container.InputContainer:
     """Open for reading, turning libav failures into clear one-line errors."""
     p = str(path)
-    if not os.path.exists(p):
-        raise UnsupportedMediaError(f"no such file: {p}", path=p)
-    if os.path.isdir(p):
-        raise UnsupportedMediaError(f"expected a media file, got a directory: {p}", path=p)
-    size = os.path.getsize(p)
-    if size == 0:
-        raise CorruptMediaError(f"{Path(p).name}: expected a media file, got an empty (0-byte) file", path=p)
+    check_file(p)
     try:
         return av.open(p, metadata_errors="replace")
     except av.error.InvalidDataError as exc:

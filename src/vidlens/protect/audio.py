@@ -12,11 +12,9 @@ track gives an empty fingerprint ("nothing to match"), never a weak one.
 
 from __future__ import annotations
 
-import av
 import numpy as np
 
-from vidlens.errors import CorruptMediaError
-from vidlens.media.probe import open_container
+from vidlens.media.audio import read_audio
 from vidlens.plugins import PluginManifest
 from vidlens.protect.align import AlignParams, align_pairs
 from vidlens.protect.fingerprint import CorruptFingerprintError, Example, Fingerprint, Fingerprinter, Segment
@@ -32,27 +30,6 @@ ZONE_FRAMES = (1, 40)
 ZONE_BINS = 63
 SILENCE_RMS = 10 ** (-60 / 20)  # -60 dBFS
 SLOT_S = 0.2  # query time slots handed to the aligner (5 per second, as the picture)
-
-
-def decode_mono(path: str, rate: int = SAMPLE_RATE) -> np.ndarray | None:
-    """8 kHz mono float32 samples of the first audio stream, or None when there is none."""
-    container = open_container(path)
-    with container:
-        if not container.streams.audio:
-            return None
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        parts: list[np.ndarray] = []
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    parts.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                parts.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as exc:
-            if not parts:
-                raise CorruptMediaError(f"{path}: audio does not decode: {exc.strerror or exc}", path=path) from None
-    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
 
 
 def spectrogram(x: np.ndarray) -> np.ndarray:
@@ -119,7 +96,7 @@ class AudioFingerprinter(Fingerprinter):
                               "Spectral-peak landmark hashes of the sound (8 kHz mono).")
 
     def fingerprint(self, video: Video) -> Fingerprint:
-        samples = decode_mono(video.uri)
+        samples = read_audio(video.uri, SAMPLE_RATE)
         return self.from_samples(samples, video.duration_s)
 
     def from_samples(self, samples: np.ndarray | None, duration_s: float) -> Fingerprint:

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -33,7 +33,8 @@ from vidlens.protect.tables import ledger, works
 from vidlens.types import Video
 
 if TYPE_CHECKING:
-    from vidlens.platform import Platform
+    from vidlens.blobs.local import BlobStore
+    from vidlens.store.db import Store
 
 POLICIES = ("block", "monetise", "track")
 # hashed fields are those of the 0.1 ledger, so chains written then verify unchanged
@@ -107,14 +108,24 @@ def _payload(w: dict[str, Any]) -> dict[str, Any]:
     return {k: w[k] for k in keys}
 
 
-class Registry:
-    """Works registered on one platform."""
+class RegistryServices(Protocol):
+    """What the registry uses: the store, the blob store and the data directory (for the install's identity).
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.store = platform.store
-        self.blobs = platform.blobs
-        self.identity = Identity.open(platform.data_dir)
+    A ``ServiceContext`` or a ``Platform`` provides them.
+    """
+
+    store: Store
+    blobs: BlobStore
+    data_dir: Path
+
+
+class Registry:
+    """Works registered on one install."""
+
+    def __init__(self, services: RegistryServices) -> None:
+        self.store = services.store
+        self.blobs = services.blobs
+        self.identity = Identity.open(services.data_dir)
 
     def public_key_pem(self) -> str:
         """The key new certificates are signed with (the install's identity)."""
