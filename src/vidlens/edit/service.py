@@ -97,7 +97,7 @@ def output_cues(dl: DecisionList, transcript: list[Mapping[str, Any]]) -> list[d
     return cues
 
 
-def _font_family(path: Path, index: int) -> str:
+def font_family(path: Path, index: int) -> str:
     from fontTools.ttLib import TTCollection, TTFont
 
     if path.suffix.lower() in (".ttc", ".otc"):
@@ -181,7 +181,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                 srt.write_text(to_srt(cues), encoding="utf-8")
                 w, h = size or ((video.height, video.width) if video.rotation in (90, 270) else
                                 (video.width, video.height))
-                captions = Captions(srt, font.path.parent, _font_family(font.path, font.index), w, h)
+                captions = Captions(srt, font.path.parent, font_family(font.path, font.index), w, h)
                 details["subtitles"]["font"] = str(font.path)
             else:
                 side = out.with_suffix("." + options.subtitles)
@@ -217,7 +217,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
             elif rate is None:
                 details["loudness_after"] = None
             if label_info is not None:
-                details["explicit_label"] = _read_back_label(staged, label_info)
+                details["explicit_label"] = read_back_label(staged, label_info)
             details["label"] = _label(staged, options, data_dir)
     for fmt in options.export:
         from vidlens.edit.export import export, export_path
@@ -279,7 +279,7 @@ def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Pa
     return Overlay(path, x, y, tuple(spans)), info
 
 
-def _read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
+def read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
     """OCR the drawn label back from the render: a compliance tool never reports a label it did not make."""
     from vidlens.errors import MediaError
     from vidlens.govern import explicit

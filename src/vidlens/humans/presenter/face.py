@@ -83,8 +83,11 @@ def choose_face(faces: list[FoundFace], face_index: int | None, name: str) -> Fo
 
 def face_mesh(bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """478 landmarks of the face in ``box``, in ``bgr``'s pixels."""
+    import os
+
     import cv2
 
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ start-up chatter
     try:
         from mediapipe.python.solutions.face_mesh import FaceMesh
     except ImportError as exc:
