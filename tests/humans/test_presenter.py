@@ -63,7 +63,7 @@ def test_presenter_video_is_h264_aac_at_size_with_both_labels(made: tuple[Path, 
     assert doc["explicit_label"]["read_back"] and all(t == "AI生成" for _, t in doc["explicit_label"]["read_back"])
     label = read_label(out).label
     assert label is not None and label.Label == "1" and label.ProduceID == doc["produce_id"]
-    assert abs(doc["loudness_after"]["integrated"] - doc["loudness_target"]) < 2.0  # short speech: within 2 LU
+    assert abs(doc["loudness_after"]["integrated"] - doc["loudness_target"]) < 1.5  # measured 0.9 LU short after AAC
     assert doc["mouth"]["open_max"] > 0.25 and doc["mouth"]["blinks"] >= 1
 
 

@@ -201,7 +201,7 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
 def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, phones: list[Any],
             sentences: list[tuple[int, int]], text: str, watermark: bytes, tmp: Path, staged: Path, *,
             seed: int) -> dict[str, Any]:
-    from vidlens.deliver.loudness import LoudnessTarget, measure, second_pass
+    from vidlens.deliver.loudness import LoudnessTarget, measure
     from vidlens.govern import explicit
     from vidlens.govern.watermark import luma_delta, pattern_for
     from vidlens.humans.presenter import motion, render, visemes
@@ -227,7 +227,6 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     wav = tmp / "speech.wav"
     _write_wav(wav, samples, rate)
     target = LoudnessTarget(integrated=-14.0)
-    before, raw = measure(wav, target)
     drawn = explicit.render_label(LABEL_TEXT, w, h)
     lx, ly = explicit.place("top-left", (w, h), drawn.image.size)
     label = render.Label(np.asarray(drawn.image.convert("RGBA")), lx, ly)
@@ -238,7 +237,7 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
 
     delta = luma_delta(cv2.cvtColor(y, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark))
     made = render.encode(rig, poses, FPS, wav, staged, label=label, watermark_delta=delta, captions=captions,
-                         audio_filter=second_pass(before, raw, target))
+                         audio_filter=_levelled(wav, target))
     made["loudness_after"] = measure(staged, target)[0].to_dict()
     made["loudness_target"] = target.integrated
     made["subtitles"] = captions is not None
@@ -248,6 +247,28 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     made["mouth"] = {"open_mean": round(float(opening.mean()), 3), "open_max": round(float(opening.max()), 3),
                      "blinks": int(np.sum(np.diff((blink > 0.5).astype(int)) == 1))}
     return made
+
+
+def _leveller(gain_db: float, target: Any) -> str:
+    ceiling = 10 ** ((target.true_peak - 0.5) / 20)  # a sample-peak limiter: half a dB kept for inter-sample peaks
+    return f"volume={gain_db:.2f}dB,alimiter=limit={ceiling:.4f}:attack=2:release=40:level=false"
+
+
+def _levelled(wav: Path, target: Any, rounds: int = 2) -> str:
+    """A gain and a limiter under the true-peak ceiling that bring the speech to the target loudness.
+
+    Piper's speech is peak-normalised, so a plain linear gain is held back by the peak limit and stays
+    short of the target; the limiter takes the peaks, and what it costs in loudness is measured (audio
+    only, fast) and given back, twice."""
+    from vidlens.deliver.loudness import analysis_filter, measure, parse_measure
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    gain = target.integrated - measure(wav, target)[0].integrated
+    for _ in range(rounds):
+        log = run_ffmpeg(["-i", str(wav), "-af", f"{_leveller(gain, target)},{analysis_filter(target)}",
+                          "-f", "null", "-"], path=str(wav))
+        gain += target.integrated - parse_measure(log)[0].integrated
+    return _leveller(gain, target)
 
 
 def _captions(text: str, sentences: list[tuple[int, int]], rate: int, tmp: Path, size: tuple[int, int]) -> Any:
