@@ -152,76 +152,64 @@ def side_by_side(portrait: Path, video: Path, mouth: np.ndarray, dest: Path) -> 
     cv2.imwrite(str(dest), np.vstack([top, strip]), [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--media", type=Path, default=None)
-    ap.add_argument("--portraits", type=int, default=6)
-    args = ap.parse_args()
-    media = args.media or media_dir()
-    from vidlens.platform import Platform
-    from vidlens.settings import load_settings
+def still_encode(portrait: Path, audio_from: Path, seconds: float, tmp: Path) -> float:
+    """The peer: FFmpeg alone encoding the still portrait with the same speech, size and settings."""
+    t0 = time.perf_counter()
+    run_ffmpeg(["-loop", "1", "-framerate", "25", "-i", str(portrait), "-i", str(audio_from), "-map", "0:v",
+                "-map", "1:a", "-t", f"{seconds:.3f}", "-vf", "scale=720:1280:force_original_aspect_ratio=increase,"
+                "crop=720:1280,format=yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+                "-c:a", "aac", "-b:a", "160k", "-y", str(tmp / "still.mp4")])
+    return time.perf_counter() - t0
 
+
+def header(load: float) -> str:
+    return (f"`python bench/bench_presenter.py`. Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC "
+            f"on {machine()}, `nproc` {os.cpu_count()}, **under load (load average {load:.1f})**, shared with "
+            "other work.")
+
+
+def quality(media: Path, portraits: int, registry, tmp: Path) -> str:
     grid = sorted(p for p in (media / "av_speech_grid").glob("*.mpg"))
-    held_out = [p for p in grid if p.stem != "bbaf2n"][: args.portraits]
+    held_out = [p for p in grid if p.stem != "bbaf2n"][:portraits]
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench-presenter-") as tmp_s:
-        tmp = Path(tmp_s)
-        platform = Platform.from_settings(load_settings(data_dir=tmp / "data"))
-        registry = platform.service("humans")
-        threshold = registry.settings.face_threshold
-        asr = SpeechAnalyzer.from_dict({"model": "tiny.en"})
-        asr.analyze(AnalysisContext(video=probe(REPO / "src/vidlens/analyze/builtin/data/jfk.opus",
-                                                require_video=False)), iter(()))
-        # real talking heads
-        real = []
-        for clip in grid:
-            m, fps = mouth_series(clip)
-            real.append((m, speech_envelope(clip, fps, m.size)))
-        rows, made, first_load = [], [], 0.0
-        for i, clip in enumerate(held_out):
-            portrait = tmp / f"{clip.stem}.png"
-            run_ffmpeg(["-ss", "1.0", "-i", str(clip), "-frames:v", "1", str(portrait)])
-            script = SCRIPTS[i % len(SCRIPTS)]
-            out = tmp / f"{clip.stem}-presenter.mp4"
-            doc = speak(SpeakRequest(portrait=portrait, text=script, size=(360, 640)), out, registry,
-                        tmp / "data")
-            first_load = first_load or doc["timings"]["voice_load_s"]
-            m, fps = mouth_series(out)
-            env = speech_envelope(out, fps, m.size)
-            r = lip_sync(m, env)
-            vec = registry.embedders.find_faces(cv2.imread(str(portrait)), 1)[0].embedding
-            share, median, sampled = identity(out, vec, registry.embedders, threshold)
-            heard = asr.analyze(AnalysisContext(video=probe(out)), iter(()))
-            hyp = " ".join(s["text"] for s in heard["transcript"])
-            e, n = wer(script, hyp)
-            made.append((m, env, e, n, share, portrait, out))
-            rows.append(f"| `{clip.stem}` | {doc['duration_s']:.1f} | {r:.2f} | {100 * share:.0f} % ({sampled}) | "
-                        f"{median:.2f} | {100 * e / max(n, 1):.0f} % |")
-            print(rows[-1], flush=True)
-        synth_r = [lip_sync(m, env) for m, env, *_ in made]
-        real_r = [lip_sync(m, env) for m, env in real]
-        synth_mis = mismatched([(m, env) for m, env, *_ in made])
-        real_mis = mismatched(real)
-        total_e = sum(x[2] for x in made)
-        total_n = sum(x[3] for x in made)
-        shares = [x[4] for x in made]
-        best = int(np.argmax(synth_r))
-        (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
-        side_by_side(made[best][5], made[best][6], made[best][0], REPO / "docs" / "img" / "presenter.png")
-        # speed: a ~10 s script at 720x1280, models already loaded by the runs above
-        speed_script = SCRIPTS[0]
-        t0 = time.perf_counter()
-        sdoc = speak(SpeakRequest(portrait=made[0][5], text=speed_script, size=(720, 1280)), tmp / "speed.mp4",
-                     registry, tmp / "data")
-        speed_wall = time.perf_counter() - t0
-        platform.close()
-    t = sdoc["timings"]
-    body = "\n".join([
-        "## Presenter",
-        "",
-        f"`python bench/bench_presenter.py`. Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on {machine()}, `nproc` "
-        f"{os.cpu_count()}, **under load (load average {load:.1f})**, shared with other work.",
-        "",
+    threshold = registry.settings.face_threshold
+    asr = SpeechAnalyzer.from_dict({"model": "tiny.en"})
+    asr.analyze(AnalysisContext(video=probe(REPO / "src/vidlens/analyze/builtin/data/jfk.opus",
+                                            require_video=False)), iter(()))
+    real = []
+    for clip in grid:  # real talking heads
+        m, fps = mouth_series(clip)
+        real.append((m, speech_envelope(clip, fps, m.size)))
+    rows, made = [], []
+    for i, clip in enumerate(held_out):
+        portrait = tmp / f"{clip.stem}.png"
+        run_ffmpeg(["-ss", "1.0", "-i", str(clip), "-frames:v", "1", str(portrait)])
+        script = SCRIPTS[i % len(SCRIPTS)]
+        out = tmp / f"{clip.stem}-presenter.mp4"
+        doc = speak(SpeakRequest(portrait=portrait, text=script, size=(360, 640)), out, registry, tmp / "data")
+        m, fps = mouth_series(out)
+        env = speech_envelope(out, fps, m.size)
+        r = lip_sync(m, env)
+        vec = registry.embedders.find_faces(cv2.imread(str(portrait)), 1)[0].embedding
+        share, median, sampled = identity(out, vec, registry.embedders, threshold)
+        heard = asr.analyze(AnalysisContext(video=probe(out)), iter(()))
+        hyp = " ".join(s["text"] for s in heard["transcript"])
+        e, n = wer(script, hyp)
+        made.append((m, env, e, n, share, portrait, out))
+        rows.append(f"| `{clip.stem}` | {doc['duration_s']:.1f} | {r:.2f} | {100 * share:.0f} % ({sampled}) | "
+                    f"{median:.2f} | {100 * e / max(n, 1):.0f} % |")
+        print(rows[-1], flush=True)
+    synth_r = [lip_sync(m, env) for m, env, *_ in made]
+    real_r = [lip_sync(m, env) for m, env in real]
+    synth_mis = mismatched([(m, env) for m, env, *_ in made])
+    real_mis = mismatched(real)
+    total_e, total_n = sum(x[2] for x in made), sum(x[3] for x in made)
+    shares = [x[4] for x in made]
+    best = int(np.argmax(synth_r))
+    (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
+    side_by_side(made[best][5], made[best][6], made[best][0], REPO / "docs" / "img" / "presenter.png")
+    return "\n".join([
+        "## Presenter", "", header(load), "",
         f"Portraits: one frame of {len(held_out)} GRID clips (held out: never looked at while building), "
         "360×640 output; lip sync is Pearson r of the mesh-measured mouth opening and the speech envelope, "
         f"best within ±{MAX_LAG / 25:.2f} s.",
@@ -237,19 +225,64 @@ def main() -> None:
         f"| range | {min(synth_r):.2f}–{max(synth_r):.2f} | {min(real_r):.2f}–{max(real_r):.2f} | "
         f"{min(synth_mis):.2f}–{max(synth_mis):.2f} | {min(real_mis):.2f}–{max(real_mis):.2f} |",
         "",
-        f"Identity: {sum(s >= 0.95 for s in shares)} of {len(shares)} presenter videos have ≥ 95 % of sampled frames "
-        f"at or above the registry's threshold ({threshold}); worst video {100 * min(shares):.0f} %. "
-        f"Intelligibility: WER {100 * total_e / max(total_n, 1):.1f} % over {total_n} script words (Whisper tiny.en).",
-        "",
-        f"Speed, {sdoc['duration_s']:.1f} s of speech at 720×1280 (25 fps, {sdoc['frames']} frames): "
-        f"speech {t['speech_s']:.1f} s, frames + encode {t['render_s']:.1f} s "
-        f"({sdoc['duration_s'] / t['render_s']:.2f}× real time), labels (OCR read-back, signed label) "
-        f"{t['labels_s']:.1f} s, portrait {t['portrait_s']:.1f} s; whole command {speed_wall:.1f} s with the "
-        f"voice already loaded (its first load, which patches the model for phoneme timings, took "
-        f"{first_load:.1f} s: once per process).",
+        f"Identity: {sum(s >= 0.95 for s in shares)} of {len(shares)} presenter videos have ≥ 95 % of sampled "
+        f"frames at or above the registry's threshold ({threshold}); worst video {100 * min(shares):.0f} %. "
+        f"Intelligibility: WER {100 * total_e / max(total_n, 1):.1f} % over {total_n} script words "
+        "(Whisper tiny.en).",
     ])
-    write_section("presenter", body)
-    print(body)
+
+
+def speed(media: Path, registry, tmp: Path) -> str:
+    """A ~10 s script at 720×1280, after one warm-up run (models loaded), beside the still-image peer."""
+    clip = media / "av_speech_grid" / "lbax4n.mpg"
+    portrait = tmp / "speed.png"
+    run_ffmpeg(["-ss", "1.0", "-i", str(clip), "-frames:v", "1", str(portrait)])
+    warm = speak(SpeakRequest(portrait=portrait, text="Hello.", size=(360, 640)), tmp / "warm.mp4", registry,
+                 tmp / "data")
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    doc = speak(SpeakRequest(portrait=portrait, text=SCRIPTS[0], size=(720, 1280)), tmp / "speed.mp4", registry,
+                tmp / "data")
+    wall = time.perf_counter() - t0
+    peer = still_encode(portrait, tmp / "speed.mp4", doc["duration_s"], tmp)
+    t = doc["timings"]
+    return "\n".join([
+        "## Presenter speed", "", header(load), "",
+        f"{doc['duration_s']:.1f} s of English speech at 720×1280 (25 fps, {doc['frames']} frames): speech "
+        f"{t['speech_s']:.1f} s, frames + encode {t['render_s']:.1f} s ({doc['duration_s'] / t['render_s']:.2f}× "
+        f"real time), labels (OCR read-back, signed label) {t['labels_s']:.1f} s, portrait and mesh "
+        f"{t['portrait_s']:.1f} s; the whole command {wall:.1f} s with the models loaded (loading the voice "
+        f"and patching it for phoneme timings took {warm['timings']['voice_load_s']:.1f} s, once per process).",
+        f"Peer in the same run: FFmpeg alone encoding the still portrait with the same speech, size and "
+        f"settings took {peer:.1f} s, so frames + encode cost {t['render_s'] / peer:.1f}× the bare encode.",
+    ])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--media", type=Path, default=None)
+    ap.add_argument("--portraits", type=int, default=6)
+    ap.add_argument("--only", choices=("quality", "speed"), default=None)
+    args = ap.parse_args()
+    media = args.media or media_dir()
+    from vidlens.platform import Platform
+    from vidlens.settings import load_settings
+
+    with tempfile.TemporaryDirectory(prefix="bench-presenter-") as tmp_s:
+        tmp = Path(tmp_s)
+        platform = Platform.from_settings(load_settings(data_dir=tmp / "data"))
+        registry = platform.service("humans")
+        try:
+            if args.only in (None, "quality"):
+                body = quality(media, args.portraits, registry, tmp)
+                write_section("presenter", body)
+                print(body, flush=True)
+            if args.only in (None, "speed"):
+                body = speed(media, registry, tmp)
+                write_section("presenter-speed", body)
+                print(body, flush=True)
+        finally:
+            platform.close()
 
 
 if __name__ == "__main__":

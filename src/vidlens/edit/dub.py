@@ -171,7 +171,9 @@ def cached_voice(model: str | None, lang: str = "en", aligned: bool = False) -> 
 def _tempo_resample(samples: np.ndarray, rate: int, out_rate: int, tempo: float) -> np.ndarray:
     """``samples`` sped up by ``tempo`` (pitch kept: FFmpeg's atempo) and resampled to ``out_rate``."""
     filters = ([f"atempo={tempo:.6f}"] if abs(tempo - 1) > 1e-3 else []) + [f"aresample={out_rate}"]
-    proc = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(rate),
+    from vidlens.media.ffmpeg import ffmpeg_exe
+
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(rate),
                            "-ac", "1", "-i", "pipe:0", "-af", ",".join(filters), "-f", "f32le", "pipe:1"],
                           input=samples.astype("<f4").tobytes(), capture_output=True, check=False)
     if proc.returncode != 0:

@@ -57,12 +57,52 @@ class Label:
     x: int
     y: int
 
-    def paste(self, frame: np.ndarray) -> None:
+    def paste(self, frame: np.ndarray, origin: tuple[int, int] = (0, 0)) -> None:
+        """Draw the label onto ``frame``, a picture whose top-left corner is at ``origin`` on the canvas."""
         h, w = self.rgba.shape[:2]
-        region = frame[self.y:self.y + h, self.x:self.x + w].astype(np.float32)
-        a = self.rgba[:, :, 3:4].astype(np.float32) / 255.0
-        bgr = self.rgba[:, :, 2::-1].astype(np.float32)
-        frame[self.y:self.y + h, self.x:self.x + w] = (region * (1 - a) + bgr * a).astype(np.uint8)
+        x, y = self.x - origin[0], self.y - origin[1]
+        fx0, fy0, fx1, fy1 = max(x, 0), max(y, 0), min(x + w, frame.shape[1]), min(y + h, frame.shape[0])
+        if fx1 <= fx0 or fy1 <= fy0:
+            return
+        src = self.rgba[fy0 - y:fy1 - y, fx0 - x:fx1 - x]
+        a = src[:, :, 3:4].astype(np.float32) / 255.0
+        region = frame[fy0:fy1, fx0:fx1].astype(np.float32)
+        frame[fy0:fy1, fx0:fx1] = (region * (1 - a) + src[:, :, 2::-1].astype(np.float32) * a).astype(np.uint8)
+
+
+class Frames:
+    """The I420 frames of one video: the canvas converted, labelled and marked once, then per frame only
+    the region that moves converted and marked again, and written over it."""
+
+    def __init__(self, canvas: np.ndarray, roi: tuple[int, int, int, int], label: Label, delta: np.ndarray) -> None:
+        from vidlens.govern.watermark import add_delta
+
+        self.h, self.w = canvas.shape[:2]
+        self.roi, self.label, self.delta = roi, label, delta
+        base = canvas.copy()
+        label.paste(base)
+        self.buf = cv2.cvtColor(base, cv2.COLOR_BGR2YUV_I420)
+        self.buf[:self.h] = add_delta(self.buf[:self.h], delta)
+        x0, y0, x1, y1 = roi
+        self.region_delta = np.ascontiguousarray(delta[y0:y1, x0:x1])
+        self.y_plane = self.buf[:self.h]
+        q = self.h // 4
+        self.u_plane = self.buf[self.h:self.h + q].reshape(self.h // 2, self.w // 2)
+        self.v_plane = self.buf[self.h + q:].reshape(self.h // 2, self.w // 2)
+
+    def frame(self, region: np.ndarray) -> bytes:
+        """The whole frame with ``region`` (BGR, the size of ``roi``) in place."""
+        from vidlens.govern.watermark import add_delta
+
+        x0, y0, x1, y1 = self.roi
+        self.label.paste(region, (x0, y0))
+        rh, rw = region.shape[:2]
+        yuv = cv2.cvtColor(region, cv2.COLOR_BGR2YUV_I420)
+        q = rh // 4
+        self.y_plane[y0:y1, x0:x1] = add_delta(yuv[:rh], self.region_delta)
+        self.u_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = yuv[rh:rh + q].reshape(rh // 2, rw // 2)
+        self.v_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = yuv[rh + q:].reshape(rh // 2, rw // 2)
+        return self.buf.tobytes()
 
 
 def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *, label: Label,
@@ -70,7 +110,6 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
            crf: int = 20, preset: str = "veryfast") -> dict[str, Any]:
     """Draw every pose, label and mark it, and encode it with ``audio`` into ``out`` (MP4)."""
     from vidlens.deliver.labels import metadata_args
-    from vidlens.govern.watermark import add_delta
     from vidlens.media.ffmpeg import ffmpeg_exe
 
     h, w = rig.canvas.shape[:2]
@@ -85,15 +124,12 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest",
            *metadata_args("mp4", faststart=True), "-f", "mp4", str(out)]
+    frames = Frames(rig.canvas, rig.roi, label, watermark_delta)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None
     try:
         for pose in poses:
-            frame = rig.render(pose)
-            label.paste(frame)
-            yuv = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
-            yuv[:h] = add_delta(yuv[:h], watermark_delta)
-            proc.stdin.write(yuv.tobytes())
+            proc.stdin.write(frames.frame(rig.render_region(pose)))
     except BrokenPipeError:
         pass
     finally:

@@ -231,11 +231,11 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     lx, ly = explicit.place("top-left", (w, h), drawn.image.size)
     label = render.Label(np.asarray(drawn.image.convert("RGBA")), lx, ly)
     captions = _captions(text, sentences, rate, tmp, (w, h)) if req.subtitles else None
-    y = base.copy()
-    label.paste(y)
     import cv2
 
-    delta = luma_delta(cv2.cvtColor(y, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark))
+    labelled = base.copy()
+    label.paste(labelled)  # the mark is shaped by the (static) picture once: the face moves a few pixels
+    delta = luma_delta(cv2.cvtColor(labelled, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark))
     made = render.encode(rig, poses, FPS, wav, staged, label=label, watermark_delta=delta, captions=captions,
                          audio_filter=_levelled(wav, target))
     made["loudness_after"] = measure(staged, target)[0].to_dict()

@@ -66,6 +66,8 @@ class FaceRig:
         # region the fields cover: the face and what the jaw pulls below the chin
         x0, x1 = int(max(0, fx0 - 0.12 * fw)), int(min(w, fx1 + 0.12 * fw + 1))
         y0, y1 = int(max(0, fy0 - 0.10 * fh)), int(min(h, fy1 + 0.30 * fh + 1))
+        x0, y0 = x0 - x0 % 2, y0 - y0 % 2  # even corners and sides: the region maps onto whole chroma samples
+        x1, y1 = min(w - w % 2, x1 + (x1 - x0) % 2), min(h - h % 2, y1 + (y1 - y0) % 2)
         self.roi = (x0, y0, x1, y1)
         gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         self.gx, self.gy = gx, gy
@@ -78,6 +80,20 @@ class FaceRig:
             self.fields[f"blink{i}"] = self._blink_field(lm, eye, gx, gy)
         self.mask = self._face_mask(oval, fw, gx.shape, (x0, y0))
         self.pivot = np.array([(fx0 + fx1) / 2, fy1 + 0.35 * fh], np.float32)  # the neck: heads turn about it
+        self.mask_rx = self.mask * (gx - self.pivot[0])
+        self.mask_ry = self.mask * (gy - self.pivot[1])
+        self.crops = {name: self._crop(*f) for name, f in self.fields.items()}
+
+    @staticmethod
+    def _crop(fx: np.ndarray, fy: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+        """A field cut to the box where it moves anything: the sum per frame then touches only that box."""
+        moving = (np.abs(fx) > 1e-3) | (np.abs(fy) > 1e-3)
+        rows, cols = np.nonzero(moving.any(axis=1))[0], np.nonzero(moving.any(axis=0))[0]
+        if rows.size == 0:
+            box = (slice(0, 0), slice(0, 0))
+        else:
+            box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+        return box, np.ascontiguousarray(fx[box]), np.ascontiguousarray(fy[box])
 
     # -- geometry ------------------------------------------------------------------------------
     def _mouth_frame(self, lm: np.ndarray) -> None:
@@ -160,19 +176,15 @@ class FaceRig:
     # -- one frame -------------------------------------------------------------------------------
     def field(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
         """The forward displacement of every pixel of the region for ``pose``."""
-        dx = np.zeros_like(self.gx)
-        dy = np.zeros_like(self.gy)
+        hx, hy, turn = pose.head
+        dx = self.mask * np.float32(hx) - self.mask_ry * np.float32(turn)  # the head, inside the face mask
+        dy = self.mask * np.float32(hy) + self.mask_rx * np.float32(turn)
         for name, k in (("open", pose.open), ("spread", pose.spread), ("round", pose.round),
                         ("blink0", pose.blink[0]), ("blink1", pose.blink[1])):
-            if k:
-                fx, fy = self.fields[name]
-                dx += k * fx
-                dy += k * fy
-        hx, hy, turn = pose.head
-        if hx or hy or turn:
-            rx, ry = self.gx - self.pivot[0], self.gy - self.pivot[1]
-            dx += self.mask * (hx - turn * ry)
-            dy += self.mask * (hy + turn * rx)
+            if abs(k) > 1e-3:
+                box, fx, fy = self.crops[name]
+                dx[box] += np.float32(k) * fx
+                dy[box] += np.float32(k) * fy
         return dx, dy
 
     def moved(self, x: np.ndarray, y: np.ndarray, pose: Pose, part: str) -> np.ndarray:
@@ -195,17 +207,23 @@ class FaceRig:
     def render(self, pose: Pose) -> np.ndarray:
         """The canvas with the face in ``pose`` (a new array; the canvas itself is never changed)."""
         x0, y0, x1, y1 = self.roi
-        dx, dy = self.field(pose)
-        region = cv2.remap(self.canvas, self.gx - dx, self.gy - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         frame = self.canvas.copy()
-        frame[y0:y1, x0:x1] = region
-        if pose.open > 0.04:
-            self._paint_mouth(frame, pose)
+        frame[y0:y1, x0:x1] = self.render_region(pose)
         return frame
 
-    def _paint_mouth(self, frame: np.ndarray, pose: Pose) -> None:
+    def render_region(self, pose: Pose) -> np.ndarray:
+        """Only the region that moves (``roi``) in ``pose``: the rest of every frame is the canvas."""
+        x0, y0, _, _ = self.roi
+        dx, dy = self.field(pose)
+        region = cv2.remap(self.canvas, self.gx - dx, self.gy - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if pose.open > 0.04:
+            self._paint_mouth(region, pose, (x0, y0))
+        return region
+
+    def _paint_mouth(self, frame: np.ndarray, pose: Pose, origin: tuple[int, int]) -> None:
         up = self.moved(self.inner_upper[:, 0], self.inner_upper[:, 1], pose, "upper")
         low = self.moved(self.inner_lower[:, 0], self.inner_lower[:, 1], pose, "lower")
+        up, low = up - np.array(origin), low - np.array(origin)  # into ``frame``'s pixels
         poly = np.concatenate([up, low[::-1]])
         pad = int(0.1 * self.mw) + 2
         bx0, by0 = np.floor(poly.min(axis=0)).astype(int) - pad
@@ -229,7 +247,8 @@ class FaceRig:
         unit = toward / np.maximum(np.hypot(*toward.T)[:, None], 1e-6)
         teeth_h = min(0.35 * gap, 0.09 * self.mw)
         lower_h = max(0.0, min(0.2 * gap - 0.03 * self.mw, 0.06 * self.mw))
-        u, _ = self._uv(*np.meshgrid(np.arange(bx0, bx1, dtype=np.float32), np.arange(by0, by1, dtype=np.float32)))
+        u, _ = self._uv(*np.meshgrid(np.arange(bx0, bx1, dtype=np.float32) + origin[0],
+                                     np.arange(by0, by1, dtype=np.float32) + origin[1]))
         front = _window(u, 0.4, 0.85)  # teeth show between the canines, not in the corners
         upper_teeth = fill(np.concatenate([up, (up + unit * teeth_h)[::-1]])) * mouth * front
         lower_teeth = (fill(np.concatenate([low, (low - unit * lower_h)[::-1]])) * mouth * front
