@@ -261,6 +261,7 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
           data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused: no database is read
     """Verify a digital-human certificate offline: no database, only the file and the public key."""
     from vidlens.errors import UsageError
+    from vidlens.humans.certificate import FORMAT, USE_FORMAT
     from vidlens.humans.certificate import verify as verify_cert
     from vidlens.identity import load_public_key
     from vidlens.protect.certificate import CertificateError
@@ -273,10 +274,16 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
         key = load_public_key(public_key.read_bytes()) if public_key is not None else None
     except OSError as exc:
         raise UsageError(f"cannot read public key {public_key}: {exc}") from None
-    body = verify_cert(cert, key)
+    body = verify_cert(cert, key, formats=(FORMAT, USE_FORMAT))
     if json_out:
         print_json({"valid": True, "trusted_key": key is not None, "key_id": cert.get("key_id"), "payload": body})
+        return
+    trust = "the registry key" if key is not None else "the embedded key only (pass --public-key)"
+    if body["format"] == USE_FORMAT:
+        who = body["human"]["name"] if body.get("human") else "an unregistered portrait"
+        out.print(f"valid: {body['action']} of {who}, ledger entry {body['ledger_seq']}, watermark "
+                  f"{body.get('watermark')}, script sha256 {str(body.get('script_sha256'))[:16]}…; checked with "
+                  f"{trust}", highlight=False)
     else:
-        trust = "the registry key" if key is not None else "the embedded key only (pass --public-key)"
         out.print(f"valid: {body['name']} ({body['human_id']}), owner {body['owner']}, status {body['status']} "
                       f"at ledger entry {body['ledger_seq']}; checked with {trust}", highlight=False)

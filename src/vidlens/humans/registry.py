@@ -229,6 +229,21 @@ class HumanRegistry:
             return CHAIN.append(conn, {"human_id": human_id, "action": action, "payload": payload,
                                        "created_at": round(time.time(), 6)})
 
+    def use_certificate(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A use's ledger entry, signed by the install's identity: what a video's buyer or platform keeps."""
+        return certs.sign({"ledger_seq": entry["seq"], "ledger_entry_hash": entry["hash"],
+                           "human_id": entry["human_id"] or None, "action": entry["action"],
+                           "recorded_at": _iso(entry["created_at"]), **entry["payload"]}, self.identity,
+                          certs.USE_FORMAT)
+
+    def use(self, seq: int) -> dict[str, Any]:
+        """The ledger entry of one use, by its sequence number."""
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(ledger).where(ledger.c.seq == seq)).mappings().first()
+        if row is None or row["action"] in ("register", "revoke", "remove"):
+            raise NotFoundError(f"no use {seq} in the humans ledger")
+        return dict(row)
+
     def find_use(self, key: str, value: str) -> dict[str, Any] | None:
         """The ledger entry of a use whose payload has ``key`` = ``value`` (e.g. the watermark it carries)."""
         with self.store.read() as conn:

@@ -85,10 +85,7 @@ class Frames:
         self.buf[:self.h] = add_delta(self.buf[:self.h], delta)
         x0, y0, x1, y1 = roi
         self.region_delta = np.ascontiguousarray(delta[y0:y1, x0:x1])
-        self.y_plane = self.buf[:self.h]
-        q = self.h // 4
-        self.u_plane = self.buf[self.h:self.h + q].reshape(self.h // 2, self.w // 2)
-        self.v_plane = self.buf[self.h + q:].reshape(self.h // 2, self.w // 2)
+        self.y_plane, self.u_plane, self.v_plane = _planes(self.buf, self.h, self.w)
 
     def frame(self, region: np.ndarray) -> bytes:
         """The whole frame with ``region`` (BGR, the size of ``roi``) in place."""
@@ -96,13 +93,18 @@ class Frames:
 
         x0, y0, x1, y1 = self.roi
         self.label.paste(region, (x0, y0))
-        rh, rw = region.shape[:2]
-        yuv = cv2.cvtColor(region, cv2.COLOR_BGR2YUV_I420)
-        q = rh // 4
-        self.y_plane[y0:y1, x0:x1] = add_delta(yuv[:rh], self.region_delta)
-        self.u_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = yuv[rh:rh + q].reshape(rh // 2, rw // 2)
-        self.v_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = yuv[rh + q:].reshape(rh // 2, rw // 2)
+        y, u, v = _planes(cv2.cvtColor(region, cv2.COLOR_BGR2YUV_I420), *region.shape[:2])
+        self.y_plane[y0:y1, x0:x1] = add_delta(y, self.region_delta)
+        self.u_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = u
+        self.v_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = v
         return self.buf.tobytes()
+
+
+def _planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of an OpenCV I420 picture (``h`` x ``w``, both even)."""
+    flat = i420.reshape(-1)
+    n, q = h * w, h * w // 4
+    return flat[:n].reshape(h, w), flat[n:n + q].reshape(h // 2, w // 2), flat[n + q:n + 2 * q].reshape(h // 2, w // 2)
 
 
 def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *, label: Label,

@@ -194,6 +194,7 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
         entry = registry.record_use(human.id if human else "", "speak", record)
     timings = {k: round(v, 3) for k, v in timings.items()}
     return {"output": str(out.absolute()), **record, "ledger_seq": entry["seq"], "ledger_hash": entry["hash"],
+            "certificate": registry.use_certificate(entry),
             "duration_s": round(samples.size / voice.sample_rate, 3), **made, "timings": timings,
             "wall_s": round(time.perf_counter() - t0, 3)}
 
