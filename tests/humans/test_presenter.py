@@ -82,6 +82,22 @@ def test_watermark_resolves_to_the_ledger_entry_naming_script_and_portrait(
     assert code == 0 and json.loads(stdout)["ok"], err
 
 
+def test_the_use_certificate_verifies_offline_and_refuses_an_edit(
+        capsys: pytest.CaptureFixture[str], made: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    _, _, doc = made
+    cert = tmp_path / "news.cert.json"
+    cert.write_text(json.dumps(doc["certificate"]))
+    code, stdout, err = cli(capsys, "humans", "check", str(cert), "--json")
+    assert code == 0, err
+    body = json.loads(stdout)["payload"]
+    assert body["format"] == "vidlens-human-use-certificate" and body["watermark"] == doc["watermark"]
+    assert body["ledger_seq"] == doc["ledger_seq"] and body["script_sha256"] == doc["script_sha256"]
+    doc["certificate"]["payload"]["script_sha256"] = "0" * 64
+    cert.write_text(json.dumps(doc["certificate"]))
+    code, stdout, err = cli(capsys, "humans", "check", str(cert), "--json")
+    assert code != 0 and not stdout and "does not verify" in err
+
+
 def test_a_video_without_the_mark_traces_to_nothing(capsys: pytest.CaptureFixture[str], person: Path,
                                                     tmp_path: Path) -> None:
     code, stdout, err = cli(capsys, "humans", "trace", str(person), "--json", "--data-dir", str(tmp_path / "d"))
