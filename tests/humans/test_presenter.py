@@ -92,8 +92,9 @@ def test_the_use_certificate_verifies_offline_and_refuses_an_edit(
     body = json.loads(stdout)["payload"]
     assert body["format"] == "vidlens-human-use-certificate" and body["watermark"] == doc["watermark"]
     assert body["ledger_seq"] == doc["ledger_seq"] and body["script_sha256"] == doc["script_sha256"]
-    doc["certificate"]["payload"]["script_sha256"] = "0" * 64
-    cert.write_text(json.dumps(doc["certificate"]))
+    edited = json.loads(json.dumps(doc["certificate"]))
+    edited["payload"]["script_sha256"] = "0" * 64
+    cert.write_text(json.dumps(edited))
     code, stdout, err = cli(capsys, "humans", "check", str(cert), "--json")
     assert code != 0 and not stdout and "does not verify" in err
 
