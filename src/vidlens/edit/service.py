@@ -50,6 +50,7 @@ class EditOptions:
     dub_max_tempo: float = 1.5
     dub_duck_db: float = -15.0
     dub_notice: str = "This voice is AI-generated."
+    lip_sync: bool = False  # the speaking face's mouth follows the dubbed speech (needs dub)
     explicit_label: str = "AI生成"
 
     def needs_document(self) -> bool:
@@ -211,6 +212,8 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         with staged_file(out, overwrite=overwrite) as staged:
             applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
             details.update(applied)
+            if options.lip_sync and dub is not None:
+                details["lip_sync"] = _lip_sync(staged, dub, Path(tmp))
             if target is not None and rate is not None:
                 details["loudness_after"] = measure(staged, target)[0].to_dict()
                 details["loudness_target"] = target.integrated
@@ -262,6 +265,19 @@ def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tm
               "duck_db": options.dub_duck_db, "max_tempo": options.dub_max_tempo, "lines": track.lines,
               "notice": track.notice}
     return Dub(path, tuple(track.windows), duck), report
+
+
+def _lip_sync(staged: Path, dub: Any, tmp: Path) -> dict[str, Any]:
+    """Move the speaking face's mouth to the dubbed speech (a second encode of the picture; audio copied)."""
+    import os
+
+    from vidlens.humans.presenter.lipsync import lip_sync, read_wav
+
+    speech, speech_rate = read_wav(dub.path)
+    synced = tmp / "lip-synced.mp4"
+    info = lip_sync(staged, synced, speech, speech_rate, dub.windows)
+    os.replace(synced, staged)
+    return info
 
 
 def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Path) -> tuple[Any, dict[str, Any]]:

@@ -81,18 +81,24 @@ def choose_face(faces: list[FoundFace], face_index: int | None, name: str) -> Fo
     return face
 
 
-def face_mesh(bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """478 landmarks of the face in ``box``, in ``bgr``'s pixels."""
+def mesh_model(*, still: bool, faces: int, confidence: float = 0.5):  # noqa: ANN201 - mediapipe FaceMesh
+    """MediaPipe's face mesh (478 landmarks): for one picture (``still``) or tracking through a video."""
     import os
-
-    import cv2
 
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ start-up chatter
     try:
         from mediapipe.python.solutions.face_mesh import FaceMesh
     except ImportError as exc:
-        raise ConfigError("the presenter needs MediaPipe's face mesh: pip install 'vidlens[presenter]' "
+        raise ConfigError("moving a face needs MediaPipe's face mesh: pip install 'vidlens[presenter]' "
                           "(see docs/humans.md)") from exc
+    return FaceMesh(static_image_mode=still, max_num_faces=faces, refine_landmarks=True,
+                    min_detection_confidence=confidence)
+
+
+def face_mesh(bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """478 landmarks of the face in ``box``, in ``bgr``'s pixels."""
+    import cv2
+
     x0, y0, x1, y1 = box
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -102,8 +108,7 @@ def face_mesh(bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.nda
     n = int(round(2 * half * scale))
     crop = cv2.warpAffine(bgr, m, (n, n), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
-    with FaceMesh(static_image_mode=True, max_num_faces=3, refine_landmarks=True,
-                  min_detection_confidence=0.3) as mesh:
+    with mesh_model(still=True, faces=3, confidence=0.3) as mesh:
         found = mesh.process(np.ascontiguousarray(crop[:, :, ::-1])).multi_face_landmarks
     if not found:
         raise PortraitError("the face was found but its landmarks could not be placed (turned away, covered?)")

@@ -55,7 +55,7 @@ class Pose:
 class FaceRig:
     """The fields and mouth geometry of one face on one canvas."""
 
-    def __init__(self, canvas: np.ndarray, landmarks: np.ndarray) -> None:
+    def __init__(self, canvas: np.ndarray, landmarks: np.ndarray, *, mouth_only: bool = False) -> None:
         self.canvas = canvas
         h, w = canvas.shape[:2]
         lm = landmarks.astype(np.float64)
@@ -76,8 +76,9 @@ class FaceRig:
         u, v = self._uv(gx, gy)
         self.fields: dict[str, tuple[np.ndarray, np.ndarray]] = {"open": self._open_field(u, v)}
         self.fields["spread"], self.fields["round"] = self._lip_fields(u, v)
-        for i, eye in enumerate(fm.EYES):
-            self.fields[f"blink{i}"] = self._blink_field(lm, eye, gx, gy)
+        if not mouth_only:  # a dubbed face keeps its own eyes and head: only the mouth is moved
+            for i, eye in enumerate(fm.EYES):
+                self.fields[f"blink{i}"] = self._blink_field(lm, eye, gx, gy)
         self.mask = self._face_mask(oval, fw, gx.shape, (x0, y0))
         self.pivot = np.array([(fx0 + fx1) / 2, fy1 + 0.35 * fh], np.float32)  # the neck: heads turn about it
         self.mask_rx = self.mask * (gx - self.pivot[0])
@@ -181,7 +182,7 @@ class FaceRig:
         dy = self.mask * np.float32(hy) + self.mask_rx * np.float32(turn)
         for name, k in (("open", pose.open), ("spread", pose.spread), ("round", pose.round),
                         ("blink0", pose.blink[0]), ("blink1", pose.blink[1])):
-            if abs(k) > 1e-3:
+            if abs(k) > 1e-3 and name in self.crops:
                 box, fx, fy = self.crops[name]
                 dx[box] += np.float32(k) * fx
                 dy[box] += np.float32(k) * fy
