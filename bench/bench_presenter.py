@@ -259,6 +259,9 @@ def speed(media: Path, registry, tmp: Path) -> str:
         f"and patching it for phoneme timings took {warm['timings']['voice_load_s']:.1f} s, once per process).",
         f"Peer in the same run: FFmpeg alone encoding the still portrait with the same speech, size and "
         f"settings took {peer:.1f} s, so frames + encode cost {t['render_s'] / peer:.1f}× the bare encode.",
+        f"CPU time of frames + encode, which the load does not inflate as much as wall time: drawing "
+        f"{t['render_cpu_s']:.1f} s (Python, this process), FFmpeg {t['encode_cpu_s']:.1f} s; the two run at "
+        f"once, so on two idle cores the wall time would be near the larger of the two.",
     ])
 
 

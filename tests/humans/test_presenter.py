@@ -212,3 +212,24 @@ def test_bad_input_is_refused_with_a_clear_error_and_nothing_written(
                                                                     ("--size", SIZE, *extra)))
     assert code != 0 and message in err, err
     assert nothing_written(tmp_path, out)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--human", "B. Speaker", "--text", "Hi."), "give the presenter's face with --portrait"),
+    (("--text", "Hi.", "--script", "x.txt"), "with --text or --script (one of them)"),
+    (("--portrait", "face.png", "--text", "Hi.", "-o", "out.webm"), "name the output .mp4"),
+])
+def test_missing_or_clashing_options_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 args: tuple[str, ...], message: str) -> None:
+    out = ("-o", str(tmp_path / "out.mp4")) if "-o" not in args else ()
+    code, stdout, err = cli(capsys, "humans", "speak", *args, *out, "--data-dir", str(tmp_path / "data"))
+    assert code != 0 and not stdout and message in err, err
+
+
+def test_face_index_picks_one_of_several_faces(capsys: pytest.CaptureFixture[str], files: dict[str, Path],
+                                               tmp_path: Path) -> None:
+    out = tmp_path / "second.mp4"
+    code, doc, err = speak(capsys, tmp_path / "data", out, "--portrait", str(files["two_faces"]), "--face-index", "1",
+                           "--text", "Hello.")
+    assert code == 0, err
+    assert out.is_file() and doc["frames"] > 10 and doc["mouth"]["open_max"] > 0.2
