@@ -28,6 +28,7 @@ def post(env, token: str, portrait: Path, **fields: str):
                                files={"portrait": (portrait.name, f, "image/jpeg")}, follow_redirects=False)
 
 
+@pytest.mark.timeout(900)  # the video is rendered in the request
 def test_make_watch_and_download_with_certificate(env, portraits: dict[str, Path]) -> None:
     token = login(env)
     form = env.client.get("/humans/presenter")

@@ -15,7 +15,7 @@ from vidlens.humans.presenter.lipsync import opening
 from vidlens.humans.presenter.visemes import envelope
 from vidlens.media.audio import load_audio
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # two dubbed edits and a face track of ~400 frames
 
 
 def frames(path: Path) -> list[np.ndarray]:

@@ -15,6 +15,7 @@ from vidlens.hashing import sha256_bytes
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.media.probe import probe
 
+pytestmark = pytest.mark.timeout(900)  # each video is rendered for real: minutes on a loaded 2-core machine
 SCRIPT = "Good morning. Here is the weather for Monday: sunny, with a light breeze."
 SIZE = "256x448"  # small: the tests check what is made, not how sharp
 
