@@ -143,7 +143,7 @@ def side_by_side(portrait: Path, video: Path, mouth: np.ndarray, dest: Path) -> 
             break
     top = np.hstack([fit(cv2.imread(str(portrait)))] + [fit(frames[i]) for i in sorted(picks)])
     fh, fw = frames[0].shape[:2]
-    crop = (slice(int(fh * 0.44), int(fh * 0.64)), slice(int(fw * 0.22), int(fw * 0.78)))  # the mouth and chin
+    crop = (slice(int(fh * 0.66), int(fh * 0.9)), slice(int(fw * 0.22), int(fw * 0.78)))  # the mouth and chin
     start = max(0, min(sorted(picks)[0] - 10, len(frames) - 50))
     cells = [frames[i][crop] for i in range(start, min(start + 36, len(frames)), 3)]
     strip = np.hstack(cells)
@@ -265,11 +265,20 @@ def speed(media: Path, registry, tmp: Path) -> str:
     ])
 
 
+def picture(media: Path, registry, tmp: Path, clip: str = "lwbsza") -> None:
+    """Only the side-by-side picture, from one held-out portrait."""
+    portrait = tmp / f"{clip}.png"
+    run_ffmpeg(["-ss", "1.0", "-i", str(media / "av_speech_grid" / f"{clip}.mpg"), "-frames:v", "1", str(portrait)])
+    out = tmp / f"{clip}-presenter.mp4"
+    speak(SpeakRequest(portrait=portrait, text=SCRIPTS[2], size=(360, 640)), out, registry, tmp / "data")
+    side_by_side(portrait, out, mouth_series(out)[0], REPO / "docs" / "img" / "presenter.png")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--media", type=Path, default=None)
     ap.add_argument("--portraits", type=int, default=6)
-    ap.add_argument("--only", choices=("quality", "speed"), default=None)
+    ap.add_argument("--only", choices=("quality", "speed", "picture"), default=None)
     args = ap.parse_args()
     media = args.media or media_dir()
     from vidlens.platform import Platform
@@ -284,6 +293,8 @@ def main() -> None:
                 body = quality(media, args.portraits, registry, tmp)
                 write_section("presenter", body)
                 print(body, flush=True)
+            if args.only == "picture":
+                picture(media, registry, tmp)
             if args.only in (None, "speed"):
                 body = speed(media, registry, tmp)
                 write_section("presenter-speed", body)
