@@ -53,7 +53,7 @@ def test_the_mouth_follows_the_dubbed_speech_and_nothing_else_moves(
     env = envelope(load_audio(synced, 16000), 16000, 25.0, len(b))
     before, after = sync(mouth(a), env), sync(mouth(b), env)
     print(f"mouth vs dubbed speech: r {before:.2f} before, {after:.2f} after lip sync")
-    # measured on this talk: the dubbed (unsynced) mouth follows the original speech, not the new one
+    # measured on this talk: r 0.17 before, 0.78 after (the unsynced mouth follows the original speech)
     assert after > before + 0.2 and after > 0.4
     # away from the face (the outer sixth of each side) only the second encode's noise differs
     h, w = a[0].shape[:2]
