@@ -118,13 +118,15 @@ def activity_mask(y: np.ndarray) -> np.ndarray:
     return np.clip(0.35 + std / 10.0, 0.35, 1.6)
 
 
-def luma_delta(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH) -> np.ndarray:
+def luma_delta(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH, psnr: float = EMBED_PSNR
+               ) -> np.ndarray:
     """The masked pattern to add to ``y``, scaled down where needed so the mark alone stays at or above
-    ``EMBED_PSNR``. A caller whose frames share one background may compute it once and reuse it."""
+    ``psnr`` dB. A caller whose frames share one background may compute it once and reuse it."""
     delta = strength * activity_mask(y) * pattern
     mse = float(np.mean(delta * delta))
-    if mse > MAX_EMBED_MSE:
-        delta *= np.float32(np.sqrt(MAX_EMBED_MSE / mse))
+    cap = 255.0**2 / 10 ** (psnr / 10)
+    if mse > cap:
+        delta *= np.float32(np.sqrt(cap / mse))
     return delta.astype(np.float32)
 
 
