@@ -38,6 +38,7 @@ from common import machine, media_dir, write_section  # noqa: E402
 from vidlens.analyze.base import AnalysisContext  # noqa: E402
 from vidlens.analyze.builtin.speech import SpeechAnalyzer  # noqa: E402
 from vidlens.analyze.wer import wer  # noqa: E402
+from vidlens.govern.watermark import detect_video  # noqa: E402
 from vidlens.humans.presenter.service import SpeakRequest, speak  # noqa: E402
 from vidlens.humans.presenter.visemes import envelope  # noqa: E402
 from vidlens.media.audio import load_audio  # noqa: E402
@@ -195,9 +196,12 @@ def quality(media: Path, portraits: int, registry, tmp: Path) -> str:
         heard = asr.analyze(AnalysisContext(video=probe(out)), iter(()))
         hyp = " ".join(s["text"] for s in heard["transcript"])
         e, n = wer(script, hyp)
-        made.append((m, env, e, n, share, portrait, out))
+        marked = detect_video(out)
+        made.append((m, env, e, n, share, portrait, out, marked.payload == doc["watermark"]))
         rows.append(f"| `{clip.stem}` | {doc['duration_s']:.1f} | {r:.2f} | {100 * share:.0f} % ({sampled}) | "
-                    f"{median:.2f} | {100 * e / max(n, 1):.0f} % |")
+                    f"{median:.2f} | {100 * e / max(n, 1):.0f} % | "
+                    f"{'read' if marked.payload == doc['watermark'] else 'not read'} "
+                    f"({marked.bit_confidence:.2f}) |")
         print(rows[-1], flush=True)
     synth_r = [lip_sync(m, env) for m, env, *_ in made]
     real_r = [lip_sync(m, env) for m, env in real]
@@ -214,8 +218,9 @@ def quality(media: Path, portraits: int, registry, tmp: Path) -> str:
         "360×640 output; lip sync is Pearson r of the mesh-measured mouth opening and the speech envelope, "
         f"best within ±{MAX_LAG / 25:.2f} s.",
         "",
-        "| portrait | speech s | lip-sync r | frames ≥ SFace threshold (sampled) | median similarity | WER |",
-        "|---|---|---|---|---|---|",
+        "| portrait | speech s | lip-sync r | frames ≥ SFace threshold (sampled) | median similarity | WER | "
+        "watermark (bit agreement) |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
         "GRID clips all open with silence and close with it, so even a GRID mouth against another clip's "
