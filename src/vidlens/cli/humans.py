@@ -1,4 +1,4 @@
-"""Digital-human commands: register, scan, list, show, revoke, remove, verify, certificates."""
+"""Digital-human commands: register, scan, speak, trace, list, show, revoke, remove, verify, certificates."""
 
 from __future__ import annotations
 
@@ -77,6 +77,84 @@ def scan(
         verdict = "authorised" if m.authorised else "[red]NOT authorised[/red]"
         out.print(f"  {m.start:7.2f}–{m.end:7.2f} s  {m.kind:5}  [bold]{m.human.name}[/bold] "
                       f"({m.human.id[:8]}, score {m.score:.2f}) {verdict}", highlight=False)
+
+
+@humans_app.command("speak")
+def speak(
+    output: Path = typer.Option(..., "-o", "--output", help="The presenter video to write (.mp4)."),
+    portrait: Path | None = typer.Option(None, "--portrait", help="A photo of the presenter's face."),
+    human: str | None = typer.Option(None, "--human", help="A registered digital human (name or id): the use is "
+                                                          "checked against their consent and the portrait "
+                                                          "(--portrait) against their registered face."),
+    text: str | None = typer.Option(None, "--text", help="What the presenter says."),
+    script: Path | None = typer.Option(None, "--script", help="A UTF-8 text file with what the presenter says."),
+    lang: str = typer.Option("en", "--lang", help="Language of the script: en or zh."),
+    voice: Path | None = typer.Option(None, "--voice", help="A Piper voice (.onnx, its .onnx.json beside it). "
+                                                            "Default: the packaged voice of --lang."),
+    size: str = typer.Option("720x1280", "--size", help="Output WIDTHxHEIGHT (default 9:16)."),
+    subtitles: bool = typer.Option(False, "--subtitles", help="Burn the script in as subtitles."),
+    face_index: int | None = typer.Option(None, "--face-index", min=0,
+                                          help="Which face to animate when the portrait has several "
+                                               "(0 = largest)."),
+    use: str = typer.Option("presenter", "--use", help="What the video is for (checked against the consent)."),
+    territory: str | None = typer.Option(None, "--territory",
+                                         help="Where it will be shown (ISO 3166-1 alpha-2; checked against "
+                                              "the consent)."),
+    sign: bool = typer.Option(True, "--sign/--no-sign", help="Sign the implicit label with the install's key."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """A presenter video from one portrait and a script: lip-synced speech, labelled 「AI生成」,
+    watermarked and recorded in the humans ledger."""
+    from vidlens.errors import UsageError
+    from vidlens.humans.presenter.service import SpeakRequest, parse_size, read_script
+    from vidlens.humans.presenter.service import speak as make
+
+    if (text is None) == (script is None):
+        raise UsageError("give the words with --text or --script (one of them)")
+    if portrait is None:
+        raise UsageError("give the presenter's face with --portrait (with --human too: the registry keeps "
+                         "face embeddings, not pictures, and checks the portrait is that human)")
+    words = text if text is not None else read_script(script)  # type: ignore[arg-type]
+    platform = open_platform(data_dir, config)
+    req = SpeakRequest(portrait=portrait, text=words, lang=lang.lower(), voice=voice, size=parse_size(size),
+                       subtitles=subtitles, face_index=face_index, human=human, use=use.strip().lower(),
+                       territory=territory.upper() if territory else None, sign=sign)
+    result = make(req, output, platform.service("humans"), Path(platform.settings.data_dir), overwrite=overwrite)
+    if json_out:
+        print_json(result)
+        return
+    who = f"{result['human']['name']} " if result["human"] else ""
+    out.print(f"{who}presenter video {result['output']}: {result['duration_s']:.1f} s, {result['frames']} frames, "
+              f"watermark {result['watermark']}, ledger entry {result['ledger_seq']} ({result['wall_s']:.1f} s)",
+              highlight=False)
+
+
+@humans_app.command("trace")
+def trace(media: Path = typer.Argument(..., help="A video made by `vidlens humans speak` (or a copy of it)."),
+          json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption) -> None:
+    """Read the invisible watermark and name the ledger entry it resolves to: who, which consent, which script."""
+    from vidlens.govern.watermark import detect_video
+    from vidlens.media.probe import probe
+
+    probe(media)  # a clear error for a missing, damaged or foreign file
+    found = detect_video(media)
+    entry = _registry(data_dir, config).find_use("watermark", found.payload) if found.found else None
+    doc = {"watermark": found.to_dict(), "entry": None if entry is None else {
+        "seq": entry["seq"], "hash": entry["hash"], "human_id": entry["human_id"] or None,
+        "action": entry["action"], "created_at": entry["created_at"], **entry["payload"]}}
+    if json_out:
+        print_json(doc)
+        return
+    if not found.found:
+        out.print(f"no VidLens watermark in {media.name}", highlight=False)
+    elif entry is None:
+        out.print(f"watermark {found.payload} is not in this install's humans ledger", highlight=False)
+    else:
+        p = entry["payload"]
+        who = p["human"]["name"] if p.get("human") else "an unregistered portrait"
+        out.print(f"watermark {found.payload}: ledger entry {entry['seq']}, {who}, script sha256 "
+                  f"{p['script_sha256'][:16]}…, produce id {p['produce_id']}", highlight=False)
 
 
 @humans_app.command("library")
@@ -183,6 +261,7 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
           data_dir: Path | None = DataDirOption) -> None:  # taken by every command; unused: no database is read
     """Verify a digital-human certificate offline: no database, only the file and the public key."""
     from vidlens.errors import UsageError
+    from vidlens.humans.certificate import FORMAT, USE_FORMAT
     from vidlens.humans.certificate import verify as verify_cert
     from vidlens.identity import load_public_key
     from vidlens.protect.certificate import CertificateError
@@ -195,10 +274,16 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
         key = load_public_key(public_key.read_bytes()) if public_key is not None else None
     except OSError as exc:
         raise UsageError(f"cannot read public key {public_key}: {exc}") from None
-    body = verify_cert(cert, key)
+    body = verify_cert(cert, key, formats=(FORMAT, USE_FORMAT))
     if json_out:
         print_json({"valid": True, "trusted_key": key is not None, "key_id": cert.get("key_id"), "payload": body})
+        return
+    trust = "the registry key" if key is not None else "the embedded key only (pass --public-key)"
+    if body["format"] == USE_FORMAT:
+        who = body["human"]["name"] if body.get("human") else "an unregistered portrait"
+        out.print(f"valid: {body['action']} of {who}, ledger entry {body['ledger_seq']}, watermark "
+                  f"{body.get('watermark')}, script sha256 {str(body.get('script_sha256'))[:16]}…; checked with "
+                  f"{trust}", highlight=False)
     else:
-        trust = "the registry key" if key is not None else "the embedded key only (pass --public-key)"
         out.print(f"valid: {body['name']} ({body['human_id']}), owner {body['owner']}, status {body['status']} "
                       f"at ledger entry {body['ledger_seq']}; checked with {trust}", highlight=False)

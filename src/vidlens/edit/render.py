@@ -59,6 +59,11 @@ class Captions:
                 "OutlineColour=&H00000000,BackColour=&H80000000,BorderStyle=1,Outline=1.5,Shadow=0.6,"
                 f"Alignment=2,MarginV={margin:.0f},MarginL=12,MarginR=12,WrapStyle=0")
 
+    def filter(self) -> str:
+        """The FFmpeg ``subtitles`` filter that burns them."""
+        return (f"subtitles=filename={_quoted(str(self.path))}:fontsdir={_quoted(str(self.font_dir))}"
+                f":force_style={_quoted(self.style())}")
+
 
 @dataclass(frozen=True)
 class Dub:
@@ -169,9 +174,7 @@ def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None,
     if plan.size is not None:
         post.append(f"scale={plan.size[0]}:{plan.size[1]}:flags=lanczos,setsar=1")
     if plan.captions is not None:
-        cap = plan.captions
-        post.append(f"subtitles=filename={_quoted(str(cap.path))}:fontsdir={_quoted(str(cap.font_dir))}"
-                    f":force_style={_quoted(cap.style())}")
+        post.append(plan.captions.filter())
     joined = "".join(f"[vo{i}]" for i in range(len(kept))) + f"concat=n={len(kept)}:v=1:a=0," + ",".join(post)
     if plan.overlay is None:
         chains.append(joined + ",format=yuv420p[vout]")

@@ -50,6 +50,7 @@ class EditOptions:
     dub_max_tempo: float = 1.5
     dub_duck_db: float = -15.0
     dub_notice: str = "This voice is AI-generated."
+    lip_sync: bool = False  # the speaking face's mouth follows the dubbed speech (needs dub)
     explicit_label: str = "AI生成"
 
     def needs_document(self) -> bool:
@@ -97,7 +98,7 @@ def output_cues(dl: DecisionList, transcript: list[Mapping[str, Any]]) -> list[d
     return cues
 
 
-def _font_family(path: Path, index: int) -> str:
+def font_family(path: Path, index: int) -> str:
     from fontTools.ttLib import TTCollection, TTFont
 
     if path.suffix.lower() in (".ttc", ".otc"):
@@ -181,7 +182,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                 srt.write_text(to_srt(cues), encoding="utf-8")
                 w, h = size or ((video.height, video.width) if video.rotation in (90, 270) else
                                 (video.width, video.height))
-                captions = Captions(srt, font.path.parent, _font_family(font.path, font.index), w, h)
+                captions = Captions(srt, font.path.parent, font_family(font.path, font.index), w, h)
                 details["subtitles"]["font"] = str(font.path)
             else:
                 side = out.with_suffix("." + options.subtitles)
@@ -211,13 +212,15 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         with staged_file(out, overwrite=overwrite) as staged:
             applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
             details.update(applied)
+            if options.lip_sync and dub is not None:
+                details["lip_sync"] = _lip_sync(staged, dub, Path(tmp))
             if target is not None and rate is not None:
                 details["loudness_after"] = measure(staged, target)[0].to_dict()
                 details["loudness_target"] = target.integrated
             elif rate is None:
                 details["loudness_after"] = None
             if label_info is not None:
-                details["explicit_label"] = _read_back_label(staged, label_info)
+                details["explicit_label"] = read_back_label(staged, label_info)
             details["label"] = _label(staged, options, data_dir)
     for fmt in options.export:
         from vidlens.edit.export import export, export_path
@@ -264,6 +267,19 @@ def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tm
     return Dub(path, tuple(track.windows), duck), report
 
 
+def _lip_sync(staged: Path, dub: Any, tmp: Path) -> dict[str, Any]:
+    """Move the speaking face's mouth to the dubbed speech (a second encode of the picture; audio copied)."""
+    import os
+
+    from vidlens.humans.presenter.lipsync import lip_sync, read_wav
+
+    speech, speech_rate = read_wav(dub.path)
+    synced = tmp / "lip-synced.mp4"
+    info = lip_sync(staged, synced, speech, speech_rate, dub.windows)
+    os.replace(synced, staged)
+    return info
+
+
 def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Path) -> tuple[Any, dict[str, Any]]:
     """GB 45438's visible notice (govern's explicit-label drawing), as an overlay for the same render."""
     from vidlens.edit.render import Overlay
@@ -279,7 +295,7 @@ def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Pa
     return Overlay(path, x, y, tuple(spans)), info
 
 
-def _read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
+def read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
     """OCR the drawn label back from the render: a compliance tool never reports a label it did not make."""
     from vidlens.errors import MediaError
     from vidlens.govern import explicit

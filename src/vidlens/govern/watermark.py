@@ -118,14 +118,25 @@ def activity_mask(y: np.ndarray) -> np.ndarray:
     return np.clip(0.35 + std / 10.0, 0.35, 1.6)
 
 
-def embed_luma(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH) -> np.ndarray:
-    """Add the masked pattern, scaled down where needed so the mark alone stays at or above ``EMBED_PSNR``."""
+def luma_delta(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH, psnr: float = EMBED_PSNR
+               ) -> np.ndarray:
+    """The masked pattern to add to ``y``, scaled down where needed so the mark alone stays at or above
+    ``psnr`` dB. A caller whose frames share one background may compute it once and reuse it."""
     delta = strength * activity_mask(y) * pattern
     mse = float(np.mean(delta * delta))
-    if mse > MAX_EMBED_MSE:
-        delta *= np.float32(np.sqrt(MAX_EMBED_MSE / mse))
-    out = y.astype(np.float32) + delta
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    cap = 255.0**2 / 10 ** (psnr / 10)
+    if mse > cap:
+        delta *= np.float32(np.sqrt(cap / mse))
+    return delta.astype(np.float32)
+
+
+def add_delta(y: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(y.astype(np.float32) + delta), 0, 255).astype(np.uint8)
+
+
+def embed_luma(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH) -> np.ndarray:
+    """Add the masked pattern (``luma_delta``) to one frame's luma."""
+    return add_delta(y, luma_delta(y, pattern, strength))
 
 
 def embed_video(src: Path, dst: Path, payload: bytes, *, key: bytes = DEFAULT_KEY, crf: int = 17,

@@ -5,12 +5,13 @@ from vidlens.humans.settings import HumansSettings
 
 capability = Capability(
     name="humans",
-    summary="Digital humans: likeness and voice registry with consent records, found in media.",
+    summary="Digital humans: likeness and voice registry with consent records, found in media; presenters made from them.",
     settings=HumansSettings,
     tables="vidlens.humans.tables",
     migrations="vidlens.humans.migrations",
     cli="vidlens.cli.humans",
     api=("vidlens.api.routes.humans",),
+    ui="vidlens.humans.pages",
     services={"humans": "vidlens.humans.registry:HumanRegistry.from_context"},
-    requires=("core", "protect"),
+    requires=("core", "protect", "govern", "edit"),  # presenters: edit's voices and captions, govern's labels
 )

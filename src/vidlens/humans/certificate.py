@@ -22,23 +22,27 @@ from vidlens.identity import Identity, fingerprint, key_id, public_b64, verify_w
 from vidlens.protect.certificate import CertificateError
 
 FORMAT = DOMAIN = "vidlens-human-certificate"
+# A use of a likeness (a presenter video): the humans-ledger entry that records it, signed in its own domain.
+USE_FORMAT = "vidlens-human-use-certificate"
 VERSION = 1
 
 
-def sign(payload: dict[str, Any], identity: Identity) -> dict[str, Any]:
-    body = {"format": FORMAT, "version": VERSION, **payload}
-    return {"payload": body, "signature": base64.b64encode(identity.sign(DOMAIN, canonical_json(body))).decode(),
+def sign(payload: dict[str, Any], identity: Identity, fmt: str = FORMAT) -> dict[str, Any]:
+    body = {"format": fmt, "version": VERSION, **payload}
+    return {"payload": body, "signature": base64.b64encode(identity.sign(fmt, canonical_json(body))).decode(),
             "public_key": public_b64(identity.public_key), "key_id": identity.key_id}
 
 
-def verify(cert: Any, public: Ed25519PublicKey | Sequence[Ed25519PublicKey] | None = None) -> dict[str, Any]:
+def verify(cert: Any, public: Ed25519PublicKey | Sequence[Ed25519PublicKey] | None = None,
+           formats: Sequence[str] = (FORMAT,)) -> dict[str, Any]:
     """The signed payload when the signature verifies under ``public`` (or any of several keys); raises
-    ``CertificateError`` otherwise. Without a key the embedded one is used: integrity, not who signed."""
+    ``CertificateError`` otherwise. Without a key the embedded one is used: integrity, not who signed.
+    ``formats``: the kinds accepted (each is also the signature's domain)."""
     if not isinstance(cert, dict) or not isinstance(cert.get("payload"), dict):
         raise CertificateError("not a digital-human certificate: expected a JSON object with 'payload' and "
                                "'signature'")
     body = cert["payload"]
-    if body.get("format") != FORMAT or body.get("version") != VERSION:
+    if body.get("format") not in formats or body.get("version") != VERSION:
         raise CertificateError(f"not a digital-human certificate of version {VERSION} (format "
                                f"{body.get('format')!r}, version {body.get('version')!r})")
     try:
@@ -54,7 +58,7 @@ def verify(cert: Any, public: Ed25519PublicKey | Sequence[Ed25519PublicKey] | No
         raise CertificateError("no public key to check the certificate against")
     named = str(cert.get("key_id", "")).lower()
     keys = [k for k in keys if fingerprint(k).startswith(named)] or keys
-    if not any(verify_with(k, DOMAIN, canonical_json(body), signature) for k in keys):
+    if not any(verify_with(k, str(body["format"]), canonical_json(body), signature) for k in keys):
         raise CertificateError(f"signature does not verify under key {', '.join(key_id(k) for k in keys)}: "
                                "the certificate was altered or signed by another key")
     return body

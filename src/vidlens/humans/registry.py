@@ -206,6 +206,52 @@ class HumanRegistry:
                      r["certificate"], r["ledger_seq"], r["registered_at"], counts.get("face", 0),
                      counts.get("voice", 0))
 
+    def find(self, ref: str) -> Human:
+        """By id, id prefix, or exact name (when one human that is not removed has it)."""
+        try:
+            return self.get(ref)
+        except NotFoundError:
+            named = [h for h in self.list() if h.name == ref.strip()]
+            if len(named) > 1:
+                raise UsageError(f"{len(named)} digital humans are called '{ref}': give the id "
+                                 f"({', '.join(h.id[:8] for h in named)})") from None
+            if not named:
+                raise
+            return named[0]
+
+    # -- uses: what was made with a likeness, chained with the registrations -----------------------
+    def record_use(self, human_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Append a use (e.g. a presenter video) to the ledger; ``human_id`` is empty for an unregistered
+        portrait. Returns the entry (``seq``, ``hash``)."""
+        if action in ("register", "revoke", "remove"):
+            raise UsageError(f"'{action}' is a change of status, not a use")
+        with self.store.tx() as conn:
+            return CHAIN.append(conn, {"human_id": human_id, "action": action, "payload": payload,
+                                       "created_at": round(time.time(), 6)})
+
+    def use_certificate(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A use's ledger entry, signed by the install's identity: what a video's buyer or platform keeps."""
+        return certs.sign({"ledger_seq": entry["seq"], "ledger_entry_hash": entry["hash"],
+                           "human_id": entry["human_id"] or None, "action": entry["action"],
+                           "recorded_at": _iso(entry["created_at"]), **entry["payload"]}, self.identity,
+                          certs.USE_FORMAT)
+
+    def use(self, seq: int) -> dict[str, Any]:
+        """The ledger entry of one use, by its sequence number."""
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(ledger).where(ledger.c.seq == seq)).mappings().first()
+        if row is None or row["action"] in ("register", "revoke", "remove"):
+            raise NotFoundError(f"no use {seq} in the humans ledger")
+        return dict(row)
+
+    def find_use(self, key: str, value: str) -> dict[str, Any] | None:
+        """The ledger entry of a use whose payload has ``key`` = ``value`` (e.g. the watermark it carries)."""
+        with self.store.read() as conn:
+            for e in CHAIN.rows(conn):
+                if e["action"] not in ("register", "revoke", "remove") and e["payload"].get(key) == value:
+                    return dict(e)
+        return None
+
     def list(self, *, include_removed: bool = False) -> list[Human]:
         q = sa.select(humans).order_by(humans.c.registered_at, humans.c.id)
         if not include_removed:
@@ -265,8 +311,8 @@ class HumanRegistry:
             if e["action"] == "register":
                 state[e["human_id"]] = {"payload": e["payload"], "status": "active", "seq": e["seq"],
                                         "hash": e["hash"]}
-            elif e["human_id"] in state:
-                state[e["human_id"]].update(status=after.get(e["action"], "?"), seq=e["seq"], hash=e["hash"])
+            elif e["human_id"] in state and e["action"] in after:  # uses ("speak") change no status
+                state[e["human_id"]].update(status=after[e["action"]], seq=e["seq"], hash=e["hash"])
         trusted = [k.public for k in self.identity.trusted()]
         for hid, r in rows.items():
             s = state.get(hid)

@@ -1,0 +1,69 @@
+"""The presenter page through the real app: pick a human or upload a portrait, type a script, watch the
+result, download it with its certificate; bad input re-shows the form with the reason."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.api.test_api_security import login
+from vidlens.humans import certificate as certs
+from vidlens.media.ffmpeg import run_ffmpeg
+
+
+@pytest.fixture(scope="module")
+def portraits(tmp_path_factory: pytest.TempPathFactory, samples: Path) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("ui-presenter")
+    face, scenery = d / "face.jpg", d / "scenery.png"
+    run_ffmpeg(["-ss", "1.0", "-i", str(samples / "bbaf2n.mpg"), "-frames:v", "1", str(face)])
+    run_ffmpeg(["-ss", "5", "-i", str(samples / "blender_caminandes_10s.mp4"), "-frames:v", "1", str(scenery)])
+    return {"face": face, "scenery": scenery}
+
+
+def post(env, token: str, portrait: Path, **fields: str):
+    with portrait.open("rb") as f:
+        return env.client.post("/humans/presenter", data={"csrf_token": token, "size": "720x720", **fields},
+                               files={"portrait": (portrait.name, f, "image/jpeg")}, follow_redirects=False)
+
+
+@pytest.mark.timeout(900)  # the video is rendered in the request
+def test_make_watch_and_download_with_certificate(env, portraits: dict[str, Path]) -> None:
+    token = login(env)
+    form = env.client.get("/humans/presenter")
+    assert form.status_code == 200 and 'id="presenter-form"' in form.text
+    r = post(env, token, portraits["face"], text="Welcome to the programme.")
+    assert r.status_code == 303, r.text
+    seq = int(r.headers["location"].rsplit("/", 1)[1])
+    page = env.client.get(f"/humans/presenter/{seq}")
+    assert page.status_code == 200
+    watermark = re.search(r'<code id="watermark">([0-9a-f]{16})</code>', page.text).group(1)
+    video = env.client.get(f"/humans/presenter/{seq}/video?download=true")
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    assert "attachment" in video.headers["content-disposition"] and video.content[4:8] == b"ftyp"
+    cert = env.client.get(f"/humans/presenter/{seq}/certificate")
+    assert cert.status_code == 200
+    body = certs.verify(cert.json(), env.platform.service("humans").identity.public_key, formats=(certs.USE_FORMAT,))
+    assert body["watermark"] == watermark and body["ledger_seq"] == seq and body["human"] is None
+    tampered = cert.json()
+    tampered["payload"]["watermark"] = "0" * 16
+    with pytest.raises(certs.CertificateError):
+        certs.verify(tampered, env.platform.service("humans").identity.public_key, formats=(certs.USE_FORMAT,))
+
+
+def test_bad_input_shows_the_form_again_with_the_reason_and_keeps_nothing(env, portraits: dict[str, Path]) -> None:
+    token = login(env)
+    r = post(env, token, portraits["scenery"], text="Hello there.")
+    assert r.status_code == 400 and "no face found in the portrait" in r.text and "Hello there." in r.text
+    r = post(env, token, portraits["face"], text="   ")
+    assert r.status_code == 400 and "the script is empty" in r.text
+    kept = Path(env.platform.settings.data_dir) / "presenters"
+    assert not kept.exists() or not list(kept.iterdir())
+
+
+def test_viewers_cannot_make_presenters(env) -> None:
+    token = login(env, "viewer")
+    assert env.client.get("/humans/presenter", follow_redirects=False).status_code == 403
+    r = env.client.post("/humans/presenter", data={"csrf_token": token, "text": "x"}, follow_redirects=False)
+    assert r.status_code == 403
