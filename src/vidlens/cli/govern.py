@@ -304,4 +304,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(watermark_app, name="watermark")
     app.add_typer(audit_app, name="audit")
     app.command("triage")(triage_command)
+    from vidlens.cli import watchlist
+
+    watchlist.register(app)
 

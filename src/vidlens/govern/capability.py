@@ -1,4 +1,4 @@
-"""The ``govern`` capability: AIGC labels (GB 45438-2025), watermarks, triage and the audit log."""
+"""The ``govern`` capability: AIGC labels (GB 45438-2025), watermarks, triage, the face watch-list and the audit log."""
 
 from vidlens.capability import Capability
 from vidlens.govern.settings import GovernSettings
@@ -10,7 +10,8 @@ capability = Capability(
     tables="vidlens.govern.tables",
     migrations="vidlens.govern.migrations",
     cli="vidlens.cli.govern",
-    api=("vidlens.govern.routes",),
+    api=("vidlens.govern.routes", "vidlens.govern.watchlist_routes"),
     ui="vidlens.govern.pages",
-    requires=("core",),
+    services={"watchlist": "vidlens.govern.watchlist:WatchList.from_context"},
+    requires=("core", "humans"),
 )
