@@ -11,6 +11,7 @@ capability = Capability(
     migrations="vidlens.humans.migrations",
     cli="vidlens.cli.humans",
     api=("vidlens.api.routes.humans",),
+    ui="vidlens.humans.pages",
     services={"humans": "vidlens.humans.registry:HumanRegistry.from_context"},
     requires=("core", "protect"),
 )
