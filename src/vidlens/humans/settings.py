@@ -28,5 +28,8 @@ class HumansSettings(BaseModel):
     voice_window_s: float = Field(3.0, ge=1.6, le=30, description="Length of the speech windows a scan embeds.")
     detector_model: str | None = Field(None, description="Own YuNet-compatible face detector (ONNX file).")
     recognizer_model: str | None = Field(None, description="Own SFace-compatible face recognizer (ONNX file).")
+    deepfake_model: str | None = Field(
+        None, description="Own face-swap detector (ONNX: 112x112 RGB face crops in [0, 1], NCHW; first output a "
+                          "score), reported as detector_score among the synthesis cues.")
     voice_model: str | None = Field(
         None, description="Own speaker encoder (ONNX file with the input and output of resemblyzer-encoder.onnx).")
