@@ -63,7 +63,8 @@ def moments(hits: list[tuple[float, float, float]], gap: float, min_hits: int) -
 
 
 def face_moments(video: Video, emb: Embedders, matcher: FaceMatcher, fps: float, min_face_px: int,
-                 progress: Callable[[float], None] | None = None) -> dict[str, list[tuple[float, float, float]]]:
+                 progress: Callable[[float], None] | None = None,
+                 detect_side: int | None = None) -> dict[str, list[tuple[float, float, float]]]:
     """``{ref: [(start, end, best score), ...]}``: where each of ``matcher``'s people is seen in ``video``,
     sampled ``fps`` times a second (a still image: once)."""
     still = is_still(video)
@@ -72,7 +73,7 @@ def face_moments(video: Video, emb: Embedders, matcher: FaceMatcher, fps: float,
     end_of_media = max(video.duration_s, period)
     for fs in iter_frames(video, Sampling(fps=None if still else fps, max_side=SCAN_MAX_SIDE, pix_fmt="bgr24"),
                           skip_nonref=not still):
-        faces = emb.find_faces(fs.image, min_face_px)
+        faces = emb.find_faces(fs.image, min_face_px, detect_side)
         if faces:
             best: dict[str, float] = {}
             for hits in matcher.match_many(np.stack([f.embedding for f in faces])):
@@ -117,8 +118,9 @@ class Scanner:
 
     def _faces(self, video: Any, found: dict[tuple[str, str], list[tuple[float, float, float]]],
                progress: Callable[[float], None] | None) -> None:
-        for human, kept in face_moments(video, self.emb, self.registry.face_matcher(), self.settings.scan_fps,
-                                        self.settings.min_face_px, progress).items():
+        s = self.settings
+        for human, kept in face_moments(video, self.emb, self.registry.face_matcher(), s.scan_fps, s.min_face_px,
+                                        progress, s.detect_side).items():
             found[(human, "face")] = kept
 
     def _voices(self, uri: str, found: dict[tuple[str, str], list[tuple[float, float, float]]]) -> None:
