@@ -50,8 +50,6 @@ class LiveAlert:
 def _frames(container: Any) -> Iterator[Any]:
     """The stream's video frames; a publisher hanging up ends the stream (libavformat reports it as an I/O
     error), a stream that never gave a frame is an error."""
-    import av
-
     from vidlens.errors import MediaError
 
     if not container.streams.video:
@@ -61,7 +59,7 @@ def _frames(container: Any) -> Iterator[Any]:
         for frame in container.decode(container.streams.video[0]):
             seen = True
             yield frame
-    except av.error.OSError as exc:
+    except OSError as exc:  # EIO, EPIPE, ECONNRESET: libavformat's ways of saying the publisher left
         if not seen:
             raise MediaError(f"the live stream gave no picture: {exc.strerror or exc}") from None
 
