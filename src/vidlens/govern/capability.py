@@ -5,7 +5,7 @@ from vidlens.govern.settings import GovernSettings
 
 capability = Capability(
     name="govern",
-    summary="AIGC labels, watermarks, triage and the hash-chained audit log.",
+    summary="AIGC labels, watermarks, triage, the face watch-list and the hash-chained audit log.",
     settings=GovernSettings,
     tables="vidlens.govern.tables",
     migrations="vidlens.govern.migrations",
