@@ -31,17 +31,18 @@ import base64
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from vidlens.errors import ConfigError, UsageError
-from vidlens.hashing import sha256_bytes
+from vidlens.errors import ConfigError, UsageError, VidLensError
+from vidlens.hashing import canonical_json, sha256_bytes
 
 KEY_ID_HEX = 16
 MIN_KEY_ID_HEX = 8
@@ -98,6 +99,56 @@ def verify_with(public: Ed25519PublicKey, domain: str, message: bytes, signature
     except InvalidSignature:
         return False
     return True
+
+
+class CertificateError(VidLensError):
+    """A signed document (certificate) is malformed, or its signature does not verify."""
+
+    exit_code = 13
+    http_status = 422
+    code = "certificate_invalid"
+
+
+def sign_document(identity: Identity, domain: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"payload", "signature", "public_key", "key_id"}``: ``body`` signed in ``domain`` as canonical JSON."""
+    return {"payload": body, "signature": base64.b64encode(identity.sign(domain, canonical_json(body))).decode(),
+            "public_key": public_b64(identity.public_key), "key_id": identity.key_id}
+
+
+SignatureCheck = Callable[[Ed25519PublicKey, dict[str, Any], bytes], bool]
+
+
+def verify_document(doc: Any, domain: str, versions: Sequence[int], what: str,
+                    public: Ed25519PublicKey | Sequence[Ed25519PublicKey] | None = None,
+                    check: SignatureCheck | None = None) -> dict[str, Any]:
+    """The payload of a ``sign_document`` document whose format is ``domain`` and version one of
+    ``versions``, when its signature verifies under ``public`` (one key or any of several); raises
+    ``CertificateError`` naming ``what`` otherwise. Without a key the embedded one is used: that proves
+    integrity, not who signed. ``check`` replaces the domain-separated check (for older versions)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
+        raise CertificateError(f"not a {what}: expected a JSON object with 'payload' and 'signature'")
+    body = doc["payload"]
+    if body.get("format") != domain or body.get("version") not in versions:
+        raise CertificateError(f"not a {what} of version {' or '.join(map(str, versions))} (format "
+                               f"{body.get('format')!r}, version {body.get('version')!r})")
+    try:
+        signature = base64.b64decode(str(doc.get("signature", "")), validate=True)
+        if public is None:
+            keys = [Ed25519PublicKey.from_public_bytes(base64.b64decode(str(doc.get("public_key", "")),
+                                                                        validate=True))]
+        else:
+            keys = [public] if isinstance(public, Ed25519PublicKey) else list(public)
+    except ValueError as exc:
+        raise CertificateError(f"certificate signature or key is not valid base64: {exc}") from None
+    if not keys:
+        raise CertificateError("no public key to check the certificate against")
+    named = str(doc.get("key_id", "")).lower()
+    keys = [k for k in keys if fingerprint(k).startswith(named)] or keys  # the named key first, if present
+    signed = check or (lambda key, payload, sig: verify_with(key, domain, canonical_json(payload), sig))
+    if not any(signed(k, body, signature) for k in keys):
+        raise CertificateError(f"signature does not verify under key {', '.join(key_id(k) for k in keys)}: "
+                               "the certificate was altered or signed by another key")
+    return body
 
 
 def _read_private(path: Path) -> Ed25519PrivateKey:

@@ -47,6 +47,12 @@ def record(
     )
 
 
+def author(request: Request, principal: Principal, status_code: int) -> dict[str, Any]:
+    """``vidlens.govern.audit.record``'s keywords for a change this request makes inside its own transaction."""
+    return {"actor": principal.name, "role": principal.role, "via": principal.via, "key_id": principal.key_id,
+            "method": request.method, "path": request.url.path, "status_code": status_code}
+
+
 def decide(store: Store, request: Request, principal: Principal, action: str, subject: str, detail: dict[str, Any],
            status_code: int) -> dict[str, Any]:
     """Record a decision (its evidence in ``detail``) as the one entry of this request, with who made it."""

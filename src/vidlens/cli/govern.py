@@ -206,6 +206,8 @@ def triage_command(
     traces: bool = typer.Option(True, "--traces/--no-traces",
                                 help="Look for C2PA, watermarks and a visible label when there is no label."),
     ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Look for a visible AI label with OCR (needs rapidocr)."),
+    cues: bool = typer.Option(False, "--cues", help="Also measure face-swap and synthetic-speech cues (docs/humans.md); "
+                                                    "a flagged cue is evidence."),
     write: Path = typer.Option(None, "--write", help="Write the propagation elements into this output file."),
     propagator: str = typer.Option(None, "--propagator", help="This platform's name or TC260 code (default: settings)."),
     propagate_id: str = typer.Option(None, "--propagate-id", help="This platform's id for the content."),
@@ -226,7 +228,14 @@ def triage_command(
         from vidlens.govern.explicit import default_ocr
 
         engine = default_ocr()
-    result = triage(video, declared_ai=declared_ai, traces=traces, ocr=engine)
+    measure = None
+    if cues:
+        from vidlens.cli.common import open_platform
+        from vidlens.humans.synthesis import SynthesisCues
+
+        humans = open_platform(data_dir).service("humans")
+        measure = SynthesisCues(humans.embedders, humans.settings.deepfake_model)
+    result = triage(video, declared_ai=declared_ai, traces=traces, ocr=engine, cues=measure)
     if write is not None:
         if result["label"] is None:
             raise UsageError("verdict is 'none': there is nothing to write (no --write for unlabelled content)")
@@ -304,4 +313,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(watermark_app, name="watermark")
     app.add_typer(audit_app, name="audit")
     app.command("triage")(triage_command)
+    from vidlens.cli import watchlist
+
+    watchlist.register(app)
 

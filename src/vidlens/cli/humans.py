@@ -223,7 +223,7 @@ def remove(human_id: str, reason: str = typer.Option(..., "--reason", help="Why,
 def verify(json_out: bool = JsonOption, data_dir: Path | None = DataDirOption,
            config: Path | None = ConfigOption) -> None:
     """Recompute the humans ledger and check every human, sample and certificate against it."""
-    from vidlens.protect.certificate import CertificateError
+    from vidlens.identity import CertificateError
 
     problems = _registry(data_dir, config).verify()
     if json_out:
@@ -263,8 +263,7 @@ def check(file: Path = typer.Argument(..., help="A digital-human certificate (JS
     from vidlens.errors import UsageError
     from vidlens.humans.certificate import FORMAT, USE_FORMAT
     from vidlens.humans.certificate import verify as verify_cert
-    from vidlens.identity import load_public_key
-    from vidlens.protect.certificate import CertificateError
+    from vidlens.identity import CertificateError, load_public_key
 
     try:
         cert = json.loads(file.read_text())

@@ -1,5 +1,5 @@
-"""Govern's pages: each library video's AIGC label (read and verified) and triage verdicts with their
-evidence, over the same reads as ``/api/govern``."""
+"""Govern's pages: each library video's AIGC label (read and verified), triage verdicts with their
+evidence and the face watch-list, over the same reads as ``/api/govern``."""
 
 from __future__ import annotations
 
@@ -27,8 +27,43 @@ def install(app: FastAPI) -> None:
         rows = []
         for v in platform.catalog.list_videos(limit=200):
             rows.append({**v, "label": results.label_summary(platform.catalog.get_video(v["id"]))})
+        watch = platform.service("watchlist")
+        seen: dict[str, list[tuple[str, object]]] = {}
+        for vid, matches in watch.library().items():
+            for m in matches:
+                seen.setdefault(m.entry.id, []).append((vid, m))
         return render(request, "govern.html", user, using=templates, videos=rows,
-                      verdicts=results.verdicts(platform.store, limit=200))
+                      verdicts=results.verdicts(platform.store, limit=200), watch=watch.list(), watch_seen=seen)
+
+    @app.post("/govern/watchlist", include_in_schema=False)
+    async def watch_add_page(request: Request) -> Response:
+        from starlette.datastructures import UploadFile
+
+        from vidlens.api.parts import saved_parts
+        from vidlens.errors import UsageError
+
+        form = await request.form()
+        user = page_user(request, "reviewer")
+        check_csrf(user, str(form.get("csrf_token", "")))
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise UsageError("choose an image or a video of the face")
+        platform = services(request).platform
+        with saved_parts([upload], services(request).uploads.limit) as paths:
+            await run_in_threadpool(platform.service("watchlist").add, paths[0], name=str(form.get("name", "")),
+                                    reason=str(form.get("reason", "")), **audit.author(request, user, 303))
+        audit.mark_recorded(request)
+        return RedirectResponse("/govern#watchlist", status_code=303)
+
+    @app.post("/govern/watchlist/{entry_id}/remove", include_in_schema=False)
+    async def watch_remove_page(request: Request, entry_id: str) -> Response:
+        form = await request.form()
+        user = page_user(request, "reviewer")
+        check_csrf(user, str(form.get("csrf_token", "")))
+        await run_in_threadpool(services(request).platform.service("watchlist").remove, entry_id,
+                                reason=str(form.get("reason", "")), **audit.author(request, user, 303))
+        audit.mark_recorded(request)
+        return RedirectResponse("/govern#watchlist", status_code=303)
 
     @app.get("/govern/labels/{video_id}", include_in_schema=False)
     def label_page(request: Request, video_id: str) -> Response:

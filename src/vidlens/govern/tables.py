@@ -1,4 +1,5 @@
-"""Govern's tables: the audit log, one hash chain (``vidlens.ledger``) of who changed what."""
+"""Govern's tables: the audit log (one ``vidlens.ledger`` hash chain of who changed what) and the face
+watch-list, whose every addition and removal is an entry of that chain."""
 
 from __future__ import annotations
 
@@ -22,4 +23,18 @@ govern_audit = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)
+
+watchlist = sa.Table(
+    "govern_watchlist", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, comment="who the face is, as the listing party knows them"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("source_name", sa.Text, nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(64), nullable=False, comment="the face model the embeddings come from"),
+    sa.Column("embeddings", sa.LargeBinary, nullable=False, comment="n x 128 float32, unit rows"),
+    sa.Column("added_at", sa.Float, nullable=False),
+    sa.Column("added_by", sa.String(64), nullable=True),
+    sa.Column("audit_seq", sa.Integer, nullable=False, comment="the audit entry that added it"),
 )

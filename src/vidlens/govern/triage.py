@@ -4,8 +4,9 @@
    possibly, "3" suspected).
 2. No label, but the uploader declared AI content → possibly.
 3. No label, no declaration, but synthesis traces (a C2PA manifest asserting a
-   synthetic digitalSourceType, our watermark, a public imwatermark mark, or an
-   explicit label found by OCR) → suspected.
+   synthetic digitalSourceType, our watermark, a public imwatermark mark, an
+   explicit label found by OCR, or, when asked for, a flagged face-swap or
+   synthetic-speech cue of ``vidlens.humans.synthesis``) → suspected.
 4. Otherwise none.
 
 In cases 1–3 the platform writes the propagation elements into the metadata.
@@ -19,13 +20,16 @@ from typing import Any
 from vidlens.errors import ConfigError, UnsupportedMediaError, UsageError
 from vidlens.govern.explicit import Ocr, detect_explicit_label
 from vidlens.govern.implicit import read_label
+from vidlens.humans.synthesis import SynthesisCues
 
 VERDICT_FOR_LABEL = {"1": "confirmed", "2": "possibly", "3": "suspected"}
 LABEL_FOR_VERDICT = {"confirmed": "1", "possibly": "2", "suspected": "3"}
 
 
-def triage(path: Path, *, declared_ai: bool = False, ocr: Ocr | None = None, traces: bool = True) -> dict[str, Any]:
-    """Classify one upload and list the evidence behind the verdict."""
+def triage(path: Path, *, declared_ai: bool = False, ocr: Ocr | None = None, traces: bool = True,
+           cues: SynthesisCues | None = None) -> dict[str, Any]:
+    """Classify one upload and list the evidence behind the verdict (``cues``: also measure the face-swap
+    and synthetic-speech cues, evidence when one is flagged)."""
     evidence: list[dict[str, Any]] = []
     try:
         report = read_label(path)
@@ -41,6 +45,10 @@ def triage(path: Path, *, declared_ai: bool = False, ocr: Ocr | None = None, tra
         return {"verdict": "possibly", "label": "2", "evidence": evidence}
     if traces:
         evidence += _traces(path, ocr)
+    if cues is not None:
+        found = cues.measure(path)
+        if found.flagged:
+            evidence.append({"kind": "synthesis_cues", **found.to_dict()})
     if evidence:
         return {"verdict": "suspected", "label": "3", "evidence": evidence}
     return {"verdict": "none", "label": None, "evidence": []}

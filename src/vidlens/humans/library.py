@@ -17,22 +17,25 @@ import numpy as np
 import sqlalchemy as sa
 
 from vidlens.analyze.tables import people, tracks
+from vidlens.humans.matching import FaceHit, FaceMatcher
 from vidlens.humans.registry import Human, HumanRegistry
 from vidlens.humans.scan import Match
+from vidlens.store.db import Store
 
 FACE_DIM = 128
 
 
-def library_matches(registry: HumanRegistry, *, use: str | None = None, territory: str | None = None,
-                    video_id: str | None = None) -> dict[str, list[Match]]:
-    """``{video_id: [Match, ...]}`` for every analysed video (or one) in which a registered face appears."""
-    index = registry.index("face")
-    if not len(index):
+def people_matches(store: Store, matcher: FaceMatcher,
+                   video_id: str | None = None) -> dict[str, list[tuple[float, float, FaceHit]]]:
+    """``{video_id: [(start, end, hit), ...]}``: each analysed person (of every video, or one) whom
+    ``matcher`` takes for one of its people, once per span they appear in. One person is one known
+    person at most (the best)."""
+    if not len(matcher):
         return {}
     q = sa.select(people.c.video_id, people.c.person_id, people.c.embedding).where(people.c.embedding.is_not(None))
     if video_id is not None:
         q = q.where(people.c.video_id == video_id)
-    with registry.store.read() as conn:
+    with store.read() as conn:
         persons = [r for r in conn.execute(q) if len(r.embedding) == FACE_DIM * 4]
         if not persons:
             return {}
@@ -43,19 +46,24 @@ def library_matches(registry: HumanRegistry, *, use: str | None = None, territor
         for t in conn.execute(tq):
             spans[(t.video_id, t.ref)].append((float(t.start_s), float(t.end_s)))
     vectors = np.stack([np.frombuffer(r.embedding, np.float32) for r in persons])
-    hits = index.query_many(vectors, 1.0 - registry.settings.face_threshold)
-    found: dict[str, list[Match]] = defaultdict(list)
+    found: dict[str, list[tuple[float, float, FaceHit]]] = defaultdict(list)
+    for person, hits in zip(persons, matcher.match_many(vectors), strict=True):
+        for start, end in sorted(spans.get((person.video_id, str(person.person_id)), [])) if hits else []:
+            found[person.video_id].append((start, end, hits[0]))
+    return {v: sorted(found[v], key=lambda x: (x[0], x[2].ref)) for v in sorted(found)}
+
+
+def library_matches(registry: HumanRegistry, *, use: str | None = None, territory: str | None = None,
+                    video_id: str | None = None) -> dict[str, list[Match]]:
+    """``{video_id: [Match, ...]}`` for every analysed video (or one) in which a registered face appears."""
     known: dict[str, Human] = {}
-    for person, person_hits in zip(persons, hits, strict=True):
-        if not person_hits:
-            continue
-        best = person_hits[0]  # best first: one person is one human at most
-        hid = str(best.payload["human"])
-        human = known.get(hid) or known.setdefault(hid, registry.get(hid))
-        for start, end in sorted(spans.get((person.video_id, str(person.person_id)), [])):
-            found[person.video_id].append(Match(human, "face", start, end, best.score,
-                                                human.authorised(use, territory)))
-    return {v: sorted(ms, key=lambda m: (m.start, m.human.id)) for v, ms in sorted(found.items())}
+    out: dict[str, list[Match]] = {}
+    for vid, found in people_matches(registry.store, registry.face_matcher(), video_id).items():
+        for start, end, hit in found:
+            human = known.get(hit.ref) or known.setdefault(hit.ref, registry.get(hit.ref))
+            out.setdefault(vid, []).append(Match(human, "face", start, end, hit.score,
+                                                 human.authorised(use, territory)))
+    return out
 
 
 def to_json(found: dict[str, list[Match]]) -> dict[str, Any]:

@@ -27,14 +27,14 @@ from vidlens.hashing import canonical_json, sha256_bytes
 from vidlens.humans import certificate as certs
 from vidlens.humans.consent import Consent
 from vidlens.humans.embedders import Embedders
+from vidlens.humans.matching import FaceMatcher
 from vidlens.vectors import VectorIndex
 from vidlens.humans.samples import Sample, face_samples, voice_sample
 from vidlens.humans.settings import HumansSettings
 from vidlens.humans.tables import humans, ledger, samples
-from vidlens.identity import Identity
+from vidlens.identity import CertificateError, Identity
 from vidlens.index import HotIndex
 from vidlens.ledger import Chain
-from vidlens.protect.certificate import CertificateError
 from vidlens.services import ServiceContext
 from vidlens.store.db import Store
 
@@ -278,6 +278,10 @@ class HumanRegistry:
         if hot is None:
             hot = self._indexes[kind] = HotIndex(lambda: (self.checkpoint(), lambda: self._build(kind)))
         return hot.get()
+
+    def face_matcher(self) -> FaceMatcher:
+        """The registered faces (humans still recognised) as a ``FaceMatcher`` whose refs are human ids."""
+        return FaceMatcher(self.index("face"), self.settings.face_threshold, "human", self.embedders.face_model_id)
 
     def _build(self, kind: str) -> VectorIndex:
         q = (sa.select(samples.c.id, samples.c.human_id, samples.c.model, samples.c.embedding)

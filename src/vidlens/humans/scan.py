@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from vidlens.humans.embedders import RATE
+from vidlens.humans.embedders import RATE, Embedders
+from vidlens.humans.matching import FaceMatcher
 from vidlens.humans.registry import Human, HumanRegistry
 from vidlens.humans.samples import is_still
 from vidlens.media.decode import Sampling, iter_frames
 from vidlens.media.probe import probe
+from vidlens.types import Video
 
 SCAN_MAX_SIDE = 640
 MIN_FACE_HITS = 2
@@ -60,6 +62,37 @@ def moments(hits: list[tuple[float, float, float]], gap: float, min_hits: int) -
     return [(s, e, sc) for (s, e, sc), n in zip(out, counts, strict=True) if n >= min_hits]
 
 
+def face_moments(video: Video, emb: Embedders, matcher: FaceMatcher, fps: float, min_face_px: int,
+                 progress: Callable[[float], None] | None = None,
+                 detect_side: int | None = None) -> dict[str, list[tuple[float, float, float]]]:
+    """``{ref: [(start, end, best score), ...]}``: where each of ``matcher``'s people is seen in ``video``,
+    sampled ``fps`` times a second (a still image: once)."""
+    still = is_still(video)
+    period = 1.0 / fps
+    sightings: dict[str, list[tuple[float, float, float]]] = {}
+    end_of_media = max(video.duration_s, period)
+    for fs in iter_frames(video, Sampling(fps=None if still else fps, max_side=SCAN_MAX_SIDE, pix_fmt="bgr24"),
+                          skip_nonref=not still):
+        faces = emb.find_faces(fs.image, min_face_px, detect_side)
+        if faces:
+            best: dict[str, float] = {}
+            for hits in matcher.match_many(np.stack([f.embedding for f in faces])):
+                for h in hits:
+                    best[h.ref] = max(best.get(h.ref, -1.0), h.score)
+            for ref, score in best.items():
+                sightings.setdefault(ref, []).append((fs.t, min(fs.t + period, end_of_media), score))
+        if progress is not None:
+            progress(min(1.0, fs.t / end_of_media))
+        if still:
+            break
+    out = {}
+    for ref, hits in sightings.items():
+        kept = moments(hits, 2 * period + 1e-6, 1 if still else MIN_FACE_HITS)
+        if kept:
+            out[ref] = kept
+    return out
+
+
 class Scanner:
     def __init__(self, registry: HumanRegistry) -> None:
         self.registry = registry
@@ -85,32 +118,10 @@ class Scanner:
 
     def _faces(self, video: Any, found: dict[tuple[str, str], list[tuple[float, float, float]]],
                progress: Callable[[float], None] | None) -> None:
-        index = self.registry.index("face")
         s = self.settings
-        still = is_still(video)
-        period = 1.0 / s.scan_fps
-        sightings: dict[str, list[tuple[float, float, float]]] = {}
-        end_of_media = max(video.duration_s, period)
-        for fs in iter_frames(video, Sampling(fps=None if still else s.scan_fps, max_side=SCAN_MAX_SIDE,
-                                              pix_fmt="bgr24"), skip_nonref=not still):
-            faces = self.emb.find_faces(fs.image, s.min_face_px)
-            if faces:
-                per_face = index.query_many(np.stack([f.embedding for f in faces]), 1.0 - s.face_threshold)
-                best: dict[str, float] = {}
-                for hits in per_face:
-                    for h in hits:
-                        human = str(h.payload["human"])
-                        best[human] = max(best.get(human, -1.0), h.score)
-                for human, score in best.items():
-                    sightings.setdefault(human, []).append((fs.t, min(fs.t + period, end_of_media), score))
-            if progress is not None:
-                progress(min(1.0, fs.t / end_of_media))
-            if still:
-                break
-        for human, hits in sightings.items():
-            kept = moments(hits, 2 * period + 1e-6, 1 if still else MIN_FACE_HITS)
-            if kept:
-                found[(human, "face")] = kept
+        for human, kept in face_moments(video, self.emb, self.registry.face_matcher(), s.scan_fps, s.min_face_px,
+                                        progress, s.detect_side).items():
+            found[(human, "face")] = kept
 
     def _voices(self, uri: str, found: dict[tuple[str, str], list[tuple[float, float, float]]]) -> None:
         index = self.registry.index("voice")

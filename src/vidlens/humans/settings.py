@@ -20,7 +20,12 @@ class HumansSettings(BaseModel):
         VOICE_THRESHOLD, gt=-1, lt=1,
         description="Speaker-embedding cosine similarity from which a voice is taken for a registered human "
                     "(equal error rate in docs/humans.md).")
-    scan_fps: float = Field(2.0, gt=0, le=30, description="Frames a second searched for faces by a scan.")
+    scan_fps: float = Field(
+        1.0, gt=0, le=30, description="Frames a second searched for faces by a scan (a face must be seen in two "
+                                      "samples, so on screen for about 2/scan_fps seconds, to be reported).")
+    detect_side: int = Field(
+        320, ge=160, le=1280, description="A scan looks for faces in frames scaled to this longer side, then embeds "
+                                          "each from the 640-pixel frame (min_face_px is in that frame's pixels).")
     min_face_px: int = Field(32, ge=16, description="Smallest face side (pixels of the searched frame) a scan compares.")
     sample_min_face_px: int = Field(
         48, ge=24, description="Smallest face side a registration sample may have: smaller faces make weak templates.")
@@ -28,5 +33,8 @@ class HumansSettings(BaseModel):
     voice_window_s: float = Field(3.0, ge=1.6, le=30, description="Length of the speech windows a scan embeds.")
     detector_model: str | None = Field(None, description="Own YuNet-compatible face detector (ONNX file).")
     recognizer_model: str | None = Field(None, description="Own SFace-compatible face recognizer (ONNX file).")
+    deepfake_model: str | None = Field(
+        None, description="Own face-swap detector (ONNX: 112x112 RGB face crops in [0, 1], NCHW; first output a "
+                          "score), reported as detector_score among the synthesis cues.")
     voice_model: str | None = Field(
         None, description="Own speaker encoder (ONNX file with the input and output of resemblyzer-encoder.onnx).")

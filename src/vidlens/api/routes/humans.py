@@ -4,11 +4,6 @@ certificates, and scanning an uploaded file or a library video."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -19,8 +14,9 @@ from starlette.convertors import Convertor, register_url_convertor
 from vidlens.api import audit
 from vidlens.api.auth import Principal
 from vidlens.api.openapi import errors
+from vidlens.api.parts import saved_parts
 from vidlens.api.deps import Reviewer, Services, Viewer, services
-from vidlens.errors import MediaLimitError, UsageError
+from vidlens.errors import UsageError
 
 
 class _HexId(Convertor[str]):
@@ -52,25 +48,6 @@ def _registry(svc: Services) -> Any:
     return svc.platform.service("humans")
 
 
-@contextmanager
-def _saved(files: list[UploadFile], limit: int) -> Iterator[list[Path]]:
-    """The uploaded files on disk (a private temporary folder, removed afterwards), each within ``limit``."""
-    folder = Path(tempfile.mkdtemp(prefix="vidlens-humans-"))
-    try:
-        paths = []
-        for i, f in enumerate(files):
-            suffix = Path(f.filename or "").suffix[:16] if (f.filename or "").isprintable() else ""
-            path = folder / f"{i:03d}{suffix}"
-            with path.open("wb") as out:
-                shutil.copyfileobj(f.file, out, 1 << 20)
-            if path.stat().st_size > limit:
-                raise MediaLimitError(f"sample {f.filename!r} is larger than {limit} bytes (serve.max_upload_bytes)")
-            paths.append(path)
-        yield paths
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @router.post("", status_code=201, responses=errors(400, 413, 415), summary="Register a digital human: face and voice samples, consent record")
 async def register_human(
     request: Request,
@@ -92,7 +69,7 @@ async def register_human(
             raise consents.ConsentError(f"consent: not JSON ({exc})") from None
         if record.expired():
             raise consents.ConsentError(f"consent: it expired on {record.expires.date().isoformat()}")
-    with _saved(face + voice, svc.uploads.limit) as paths:
+    with saved_parts(face + voice, svc.uploads.limit) as paths:
         human = await run_in_threadpool(
             _registry(svc).register, name, owner=owner or (record.grantor if record else name),
             faces=paths[:len(face)], voices=paths[len(face):], consent=record)
@@ -125,7 +102,7 @@ async def scan(
         found = await run_in_threadpool(scanner.scan, uri, use=use, territory=territory)
     else:
         assert file is not None
-        with _saved([file], svc.uploads.limit) as paths:
+        with saved_parts([file], svc.uploads.limit) as paths:
             found = await run_in_threadpool(scanner.scan, paths[0], use=use, territory=territory)
     return {"matches": [m.to_dict() for m in found]}
 
