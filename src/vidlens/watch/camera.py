@@ -75,7 +75,8 @@ def run_camera(job: CameraJob, queue: Any) -> None:
         try:
             for frame in ingest.read_stream(job.cfg.source, fps=job.cfg.detect.fps, listen=job.cfg.listen,
                                             realtime=not job.fast, recording=rec,
-                                            open_timeout_s=60.0 if job.cfg.listen else 10.0):
+                                            open_timeout_s=60.0 if job.cfg.listen else 10.0,
+                                            rtsp_transport=job.cfg.rtsp_transport):
                 if not got:
                     got = True
                     backoff = job.first_backoff_s

@@ -46,11 +46,11 @@ def is_file(source: str) -> bool:
     return "://" not in source
 
 
-def _options(source: str, listen: bool, read_timeout_s: float) -> dict[str, str]:
+def _options(source: str, listen: bool, read_timeout_s: float, rtsp_transport: str) -> dict[str, str]:
     us = str(int(read_timeout_s * 1e6))
     s = source.lower()
     if s.startswith(("rtsp://", "rtsps://")):
-        return {"rtsp_transport": "tcp", "timeout": us}
+        return {"rtsp_transport": rtsp_transport, "timeout": us}
     if listen:
         return {"listen": "1"} if s.startswith("rtmp://") else {"mode": "listener"}
     if s.startswith(("http://", "https://")):
@@ -60,7 +60,7 @@ def _options(source: str, listen: bool, read_timeout_s: float) -> dict[str, str]
 
 def read_stream(source: str, *, fps: float, listen: bool = False, realtime: bool = True,
                 recording: Recording | None = None, open_timeout_s: float = 10.0,
-                read_timeout_s: float = 5.0) -> Iterator[Frame]:
+                read_timeout_s: float = 5.0, rtsp_transport: str = "tcp") -> Iterator[Frame]:
     """Frames of ``source`` at about ``fps`` a second until the stream ends (a file's end).
 
     ``realtime`` paces a local file at its own speed, as a camera would deliver it (False: as fast
@@ -69,7 +69,7 @@ def read_stream(source: str, *, fps: float, listen: bool = False, realtime: bool
     import av
 
     try:
-        container = av.open(source, options=_options(source, listen, read_timeout_s),
+        container = av.open(source, options=_options(source, listen, read_timeout_s, rtsp_transport),
                             timeout=(open_timeout_s, read_timeout_s))
     except (av.error.FFmpegError, OSError) as exc:
         raise IngestError(f"cannot open {_safe(source)}: {_reason(exc)}") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -45,6 +45,8 @@ class ZoneConfig(BaseModel):
     polygon: list[Point] = Field(..., min_length=3, description="Corners as [x, y] fractions of the picture.")
     loiter_s: float | None = Field(None, gt=0, description="A tracked object this long inside raises a loiter event.")
     objects: list[str] | None = Field(None, description="Only these labels count in the zone (default: all tracked).")
+    inertia: int = Field(3, ge=1, le=50, description="Looks in a row inside (outside) before an object has "
+                                                      "entered (left): a box jittering on the edge does not flicker.")
 
     _check = field_validator("polygon")(_fractions)
 
@@ -91,6 +93,8 @@ class CameraConfig(BaseModel):
     source: str = Field(..., description="rtsp://, rtmp://, srt://, http(s):// URL or a local file.")
     listen: bool = Field(False, description="Wait for a stream pushed to `source` (rtmp:// or srt://) instead of "
                                             "connecting to it: the camera or an encoder pushes into VidLens.")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="How RTP packets of an rtsp:// source travel: "
+                                                                    "interleaved in the TCP connection, or over UDP.")
     enabled: bool = Field(True, description="False: configured but not watched.")
     detect: DetectConfig = Field(default_factory=DetectConfig)
     lines: dict[str, LineConfig] = Field(default_factory=dict, description="Counting lines by name.")

@@ -1,8 +1,10 @@
 """Zones and counting lines: what a tracked object's path means, in fractions of the picture.
 
 An object's position is the bottom centre of its box (where it stands, as in Frigate), so a
-person's head over a zone's edge does not put them in it. A zone reports ``zone_enter`` and
-``zone_exit`` and, once per visit, ``loiter`` after ``loiter_s`` inside. A line reports
+person's head over a zone's edge does not put them in it. A zone reports ``zone_enter`` after
+``inertia`` looks in a row inside (dated at the first of them) and ``zone_exit`` after as many
+outside, so a box whose foot jitters on the edge does not flicker in and out (Frigate's
+``inertia``), and, once per visit, ``loiter`` after ``loiter_s`` inside. A line reports
 ``line_cross`` when the path between two looks crosses it, with the direction ``in`` (from the
 left of the line to its right, looking from its first point to its second; for a line drawn
 left to right across the picture that is downwards) or ``out``, and keeps running counts per
@@ -59,7 +61,9 @@ def crossing(a: Point, b: Point, p0: Point, p1: Point) -> str | None:
 
 @dataclass
 class _Visit:
-    since: float
+    since: float  # first look inside
+    inside: int = 0  # looks in a row inside (until entered), then outside (while entered)
+    entered: bool = False
     loitered: bool = False
 
 
@@ -83,13 +87,25 @@ class ZoneWatcher:
             if inside(p, zone.polygon):
                 if visit is None:
                     self._visits[key] = visit = _Visit(t)
-                    out.append(Happening("zone_enter", track_id, label, t, zone=name))
-                if zone.loiter_s is not None and not visit.loitered and t - visit.since >= zone.loiter_s:
+                if not visit.entered:
+                    visit.inside += 1
+                    if visit.inside >= zone.inertia:
+                        visit.entered, visit.inside = True, 0
+                        out.append(Happening("zone_enter", track_id, label, visit.since, zone=name))
+                else:
+                    visit.inside = 0  # back inside: the looks outside were jitter at the edge
+                if (visit.entered and zone.loiter_s is not None and not visit.loitered
+                        and t - visit.since >= zone.loiter_s):
                     visit.loitered = True
                     out.append(Happening("loiter", track_id, label, t, zone=name))
             elif visit is not None:
-                del self._visits[key]
-                out.append(Happening("zone_exit", track_id, label, t, zone=name))
+                if not visit.entered:
+                    del self._visits[key]  # a brush past the edge: never entered
+                    continue
+                visit.inside += 1
+                if visit.inside >= zone.inertia:
+                    del self._visits[key]
+                    out.append(Happening("zone_exit", track_id, label, t, zone=name))
         prev = self._last.get(track_id)
         self._last[track_id] = p
         if prev is not None:
@@ -107,6 +123,6 @@ class ZoneWatcher:
         self._last.pop(track_id, None)
         out = []
         for key in [k for k in self._visits if k[0] == track_id]:
-            del self._visits[key]
-            out.append(Happening("zone_exit", track_id, label, t, zone=key[1]))
+            if self._visits.pop(key).entered:
+                out.append(Happening("zone_exit", track_id, label, t, zone=key[1]))
         return out
