@@ -140,6 +140,9 @@ class MqttSender(Sender):
         self.client.loop_start()
 
     def deliver(self, msg: dict[str, Any]) -> None:
+        deadline = time.monotonic() + 2.0  # the client (re)connects on its own thread: give it a moment
+        while not self.client.is_connected() and time.monotonic() < deadline and not self.stop_event.is_set():
+            time.sleep(0.05)
         if not self.client.is_connected():
             raise ConnectionError("not connected to the MQTT broker")
         info = self.client.publish(msg["topic"], msg["payload"], qos=1, retain=bool(msg["retain"]))
@@ -182,6 +185,8 @@ class Alerts:
             self.senders.append(WebhookSender(store, i, hook.secret, threading.Event(), self.stop_event))
 
     def start(self) -> None:
+        if self.senders:
+            self.senders[0].store.retry_now()
         for s in self.senders:
             s.start()
 
@@ -193,7 +198,7 @@ class Alerts:
     def drain(self, timeout_s: float) -> None:
         """Give the senders up to ``timeout_s`` to deliver what is queued (at shutdown)."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and any(s.store.pending(s.channel, 1) for s in self.senders):
+        while time.monotonic() < deadline and any(s.store.undelivered(s.channel) for s in self.senders):
             self.poke()
             time.sleep(0.1)
 

@@ -93,9 +93,11 @@ class ClipCutter:
             return
         # one connection only: segments of two connections do not join into one timeline
         same = [u for u in use if u[0].parent == use[-1][0].parent]
+        base = next(b for d, b in self.connections[p.job.name] if d == same[0][0].parent)
+        same = [(f, s - base, e - base) for f, s, e in same]  # back to the connection's own stream time
         dest = self.root / p.job.name / "clips" / f"{p.event_id}.mp4"
         try:
-            ingest.cut_clip([f for f, _, _ in same], p.start - same[0][1], dest)
+            ingest.cut_clip([(f, s) for f, s, _ in same], p.start - base, p.end - base, dest)
         except (ingest.IngestError, OSError) as exc:
             log.warning("clip of event %s not cut: %s", p.event_id, exc)
             return

@@ -138,10 +138,18 @@ class WatchEvents:
             conn.execute(outbox.update().where(outbox.c.id == message_id).values(
                 attempts=attempts, last_error=error[:500], next_at=time.time() + retry_in))
 
-    def undelivered(self) -> int:
+    def undelivered(self, channel: str | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
+        if channel is not None:
+            q = q.where(outbox.c.channel == channel)
         with self.store.read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(outbox)
-                                    .where(outbox.c.delivered_at.is_(None))).scalar_one())
+            return int(conn.execute(q).scalar_one())
+
+    def retry_now(self) -> None:
+        """Make every undelivered alert due now (a new run tries at once what an earlier one could not send)."""
+        with self.store.tx() as conn:
+            conn.execute(outbox.update().where(outbox.c.delivered_at.is_(None)).values(next_at=time.time(),
+                                                                                        attempts=0))
 
     def queue_raw(self, messages: Iterable[tuple[str, str, bytes, bool]]) -> None:
         """Alerts that belong to no stored event (line counts, camera availability)."""

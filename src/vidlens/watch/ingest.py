@@ -177,27 +177,58 @@ def segments(rec_dir: Path) -> list[tuple[Path, float, float]]:
     return out
 
 
-def cut_clip(parts: list[Path], start_s: float, dest: Path) -> None:
-    """Join ``parts`` (consecutive segments) into an MP4 at ``dest`` from ``start_s`` into the first,
-    by stream copy: written beside ``dest`` under a temporary name and renamed when complete."""
-    import subprocess
+def cut_clip(parts: list[tuple[Path, float]], start_s: float, end_s: float, dest: Path) -> None:
+    """Copy the packets of ``parts`` (consecutive segments of one connection, each with its start in
+    stream seconds) from the last keyframe at or before ``start_s`` to ``end_s`` into an MP4 at ``dest``.
 
-    from imageio_ffmpeg import get_ffmpeg_exe
+    No re-encoding: the clip starts on a keyframe, so it may begin up to one keyframe interval early.
+    Written under a temporary name beside ``dest`` and renamed when complete.
+    """
+    import av
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.part")
-    listing = dest.with_name(f".{dest.stem}.txt")
-    listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in parts))
+    written = 0
     try:
-        proc = subprocess.run([get_ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0",
-                               "-i", str(listing), "-ss", f"{max(0.0, start_s):.3f}", "-map", "0:v:0", "-c", "copy",
-                               "-movflags", "+faststart", "-f", "mp4", str(tmp)],
-                              capture_output=True, text=True, timeout=120)
-        if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
-            raise IngestError(f"clip {dest.name} could not be cut: {proc.stderr.strip()[-300:]}")
+        with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            ostream = None
+            gop: list = []  # packets since the last keyframe, until start_s is reached
+            base = None
+            for path, seg_start in parts:
+                with av.open(str(path)) as src:
+                    stream = src.streams.video[0]
+                    if ostream is None:
+                        ostream = out.add_stream_from_template(stream)
+                    offset = None
+                    for packet in src.demux(stream):
+                        if packet.pts is None or packet.dts is None:
+                            continue
+                        if offset is None:  # a segment starts on a keyframe: its first packet is at seg_start
+                            offset = float(packet.pts * packet.time_base) - seg_start
+                        t = float(packet.pts * packet.time_base) - offset
+                        if t > end_s:
+                            break
+                        if base is None:
+                            if packet.is_keyframe:
+                                gop = []
+                            gop.append(packet)
+                            if t < start_s or not gop[0].is_keyframe:
+                                continue
+                            base = gop[0].dts
+                            todo, gop = gop, []
+                        else:
+                            todo = [packet]
+                        for p in todo:
+                            p.pts, p.dts = p.pts - base, p.dts - base
+                            p.stream = ostream
+                            out.mux(p)
+                            written += 1
+        if written == 0:
+            raise IngestError(f"clip {dest.name}: the recording holds no keyframe in {start_s:.1f}-{end_s:.1f} s")
         tmp.replace(dest)
+    except av.error.FFmpegError as exc:
+        raise IngestError(f"clip {dest.name} could not be cut: {_reason(exc)}") from None
     finally:
-        listing.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
 
 

@@ -187,5 +187,5 @@ class Supervisor:
         for cam in self.cameras.values():
             self.clips.finished(cam.job)
         self.clips.tick(final=True)
-        self.alerts.drain(5.0)
+        self.alerts.drain(10.0)
         self.alerts.close()
