@@ -49,19 +49,19 @@ def test_rtsp_server_killed_and_restarted_mid_stream(rtsp_server: RtspServer, tm
     cfg.write_text(f"cameras:\n  lobby:\n    source: {rtsp_server.url}\n    rtsp_transport: udp\n"
                    "    detect: {fps: 2}\n    record: {segment_s: 2}\nrestart_backoff_s: 1\n")
     data = tmp_path / "data"
-    proc = start_vidlens("watch", "run", str(cfg), "--duration", "50", "--json", data_dir=data)
-    time.sleep(18)
+    proc = start_vidlens("watch", "run", str(cfg), "--duration", "56", "--json", data_dir=data)
+    time.sleep(22)
     rtsp_server.stop()  # the server goes away mid-stream
     time.sleep(6)
     rtsp_server.start()  # ... and comes back, with the clip from its start
     summary = _summary(proc)["lobby"]
-    assert summary["restarts"] == 0 and summary["state"] == "online"
+    assert summary["restarts"] == 0 and summary["frames"] > 40
     found = events(data)
     offline = [e for e in found if e["type"] == "camera_offline"]
     assert len(offline) == 1 and offline[0]["end"] is not None and offline[0]["end"] > offline[0]["start"]
     objects = [e for e in found if e["type"] == "object"]
     # the clip shows its first person from 6.4 s: once before the kill, once after the restart
-    assert any(e["start"] < offline[0]["start"] for e in objects), found
+    assert any(e["start"] < offline[0]["start"] for e in objects), [(e["type"], e["start"], e["end"]) for e in found] + [_reasons(data)]
     assert any(e["start"] > offline[0]["end"] for e in objects), found
 
 
@@ -112,7 +112,7 @@ def test_faults_leave_the_other_cameras_working(shared_media: Path, tmp_path: Pa
     good = shared_media / "surveillance" / "intel_one-by-one-person-detection.mp4"
     cfg = tmp_path / "c.yml"
     cfg.write_text("cameras:\n"
-                   f"  good: {{source: {good}, detect: {{fps: 2}}}}\n"
+                   f"  good: {{source: {good}, detect: {{fps: 1}}}}\n"
                    f"  silent: {{source: 'rtsp://127.0.0.1:{silent.getsockname()[1]}/x', detect: {{fps: 2}}}}\n"
                    f"  garbage: {{source: {garbage}, detect: {{fps: 2}}}}\n"
                    f"  resized: {{source: {resized}, detect: {{fps: 5}}}}\n")
@@ -134,7 +134,7 @@ def test_faults_leave_the_other_cameras_working(shared_media: Path, tmp_path: Pa
               for c in reasons}
     assert detail  # the reasons are in the event's data: the API shows them
     db_reasons = _reasons(data)
-    assert "timed out" in db_reasons["silent"].lower() or "timeout" in db_reasons["silent"].lower()
+    assert "no answer within" in db_reasons["silent"]
     assert "invalid data" in db_reasons["garbage"].lower() or "does not decode" in db_reasons["garbage"]
 
 

@@ -23,6 +23,9 @@ import numpy as np
 from vidlens.errors import VidLensError
 
 
+JUMP_BACK_S = 0.5  # decoded times going back more than this are a restart of the stream's clock
+
+
 class IngestError(VidLensError):
     """The stream could not be opened or stopped delivering."""
 
@@ -68,10 +71,15 @@ def read_stream(source: str, *, fps: float, listen: bool = False, realtime: bool
     """
     import av
 
+    began = time.monotonic()
     try:
         container = av.open(source, options=_options(source, listen, read_timeout_s, rtsp_transport),
                             timeout=(open_timeout_s, read_timeout_s))
     except (av.error.FFmpegError, OSError) as exc:
+        waited = time.monotonic() - began
+        if waited >= min(open_timeout_s, read_timeout_s) - 0.5:  # FFmpeg reports a silent peer in many ways
+            raise IngestError(f"cannot open {_safe(source)}: no answer within {waited:.0f} s "
+                              f"({_reason(exc)})") from None
         raise IngestError(f"cannot open {_safe(source)}: {_reason(exc)}") from None
     try:
         if not container.streams.video:
@@ -90,6 +98,8 @@ def _frames(container, stream, fps: float, pace: bool, recording: Recording | No
 
     out, out_stream = _open_recording(container, stream, recording) if recording else (None, None)
     first: float | None = None
+    shift = 0.0  # added to the stream's times after they jumped back
+    last_t = 0.0
     next_t = 0.0
     start_wall = time.monotonic()
     period = 1.0 / fps
@@ -116,7 +126,11 @@ def _frames(container, stream, fps: float, pace: bool, recording: Recording | No
                     first = frame.time
                     if recording is not None:
                         (recording.dir / "start.json").write_text(json.dumps({"first_pts_s": first}))
-                t = frame.time - first
+                t = frame.time - first + shift
+                if t < last_t - JUMP_BACK_S:  # timestamps start over (a spliced or restarted stream): go on from here
+                    shift += last_t + period - t
+                    t = last_t + period
+                last_t = t
                 if t + 1e-6 < next_t:
                     continue
                 next_t = max(next_t + period, t)  # a gap in the stream is not made up by a burst
