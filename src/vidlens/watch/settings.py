@@ -56,8 +56,8 @@ class LineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    a: Point
-    b: Point
+    a: Point = Field(..., description="First point [x, y], fractions of the picture.")
+    b: Point = Field(..., description="Second point [x, y]; `in` is a crossing from the left of a->b to its right.")
     objects: list[str] | None = Field(None, description="Only these labels are counted (default: all tracked).")
 
     @model_validator(mode="before")
@@ -96,10 +96,11 @@ class CameraConfig(BaseModel):
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="How RTP packets of an rtsp:// source travel: "
                                                                     "interleaved in the TCP connection, or over UDP.")
     enabled: bool = Field(True, description="False: configured but not watched.")
-    detect: DetectConfig = Field(default_factory=DetectConfig)
+    detect: DetectConfig = Field(default_factory=DetectConfig, description="What is detected, and how often.")
     lines: dict[str, LineConfig] = Field(default_factory=dict, description="Counting lines by name.")
     zones: dict[str, ZoneConfig] = Field(default_factory=dict, description="Zones by name.")
-    record: RecordConfig = Field(default_factory=RecordConfig)
+    record: RecordConfig = Field(default_factory=RecordConfig,
+                                 description="Rolling recording, event clips and retention.")
 
     @field_validator("source")
     @classmethod
@@ -122,11 +123,11 @@ class MqttConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: str = Field(..., description="Broker host name.")
-    port: int = Field(1883, ge=1, le=65535)
+    port: int = Field(1883, ge=1, le=65535, description="Broker port.")
     topic_prefix: str = Field("vidlens", description="Topics are <prefix>/events, <prefix>/<camera>/<label> ...")
     client_id: str = Field("vidlens-watch", description="MQTT client id.")
-    username: str | None = None
-    password: str | None = None
+    username: str | None = Field(None, description="User name, if the broker asks for one.")
+    password: str | None = Field(None, description="Password, if the broker asks for one.")
 
 
 class WebhookConfig(BaseModel):
