@@ -38,6 +38,7 @@ def run(
 ) -> None:
     """Watch every camera of CONFIG until stopped (Ctrl-C), or until their files end with --until-eof."""
     from vidlens.watch.alerts import messages
+    from vidlens.watch.faces import HumanFaces
     from vidlens.watch.settings import load_yaml
     from vidlens.watch.supervisor import Supervisor
 
@@ -45,9 +46,12 @@ def run(
     if not settings.cameras:
         log.print(f"{camera_config}: no cameras configured", highlight=False)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
-    events = _events(data_dir, config)
+    platform = open_platform(data_dir, config)
+    events = platform.service("watch_events")
     events.alerts = partial(messages, settings)
-    summary = Supervisor(settings, events, events.root, until_eof=until_eof, fast=fast).run(duration)
+    humans = HumanFaces.from_registry(platform.service("humans"))  # registered digital humans, if any
+    summary = Supervisor(settings, events, events.root, until_eof=until_eof, fast=fast,
+                         face_matchers=(humans,) if humans else ()).run(duration)
     counts = {name: len(events.list(camera=name, limit=100000)) for name in summary}
     if json_out:
         print_json({"cameras": {name: {"state": s["state"], "restarts": s["restarts"], "frames": s["frames"],

@@ -35,6 +35,7 @@ class CameraJob:
     fast: bool = False  # read local files as fast as they decode
     threads: int = 1
     first_backoff_s: float = 1.0
+    face_matchers: tuple[Any, ...] = ()  # picklable FaceMatchers (vidlens.watch.faces) for new person tracks
 
 
 def run_camera(job: CameraJob, queue: Any) -> None:
@@ -54,7 +55,7 @@ def run_camera(job: CameraJob, queue: Any) -> None:
         queue.put({"camera": job.name, **msg})
 
     pipe = CameraPipeline(job.name, job.cfg, lambda img: detector.detect(img, min_conf, 0.45), emit,
-                          job.root / "snapshots")
+                          job.root / "snapshots", face_matchers=job.face_matchers)
     started = time.monotonic()
     backoff = job.first_backoff_s
     offline: str | None = None

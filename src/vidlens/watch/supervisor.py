@@ -45,13 +45,14 @@ class _Camera:
 
 class Supervisor:
     def __init__(self, settings: WatchSettings, events: WatchEvents, root: Path, *, until_eof: bool = False,
-                 fast: bool = False) -> None:
+                 fast: bool = False, face_matchers: tuple[Any, ...] = ()) -> None:
         self.settings = settings
         self.events = events
         self.root = root
         self.ctx = mp.get_context("spawn")  # no inherited threads or connections in a camera process
         self.queue = self.ctx.Queue()
-        self.cameras = {name: _Camera(CameraJob(name, cfg, root / name, until_eof=until_eof, fast=fast))
+        self.cameras = {name: _Camera(CameraJob(name, cfg, root / name, until_eof=until_eof, fast=fast,
+                                                face_matchers=face_matchers))
                         for name, cfg in settings.cameras.items() if cfg.enabled}
         self.alerts = Alerts(events, settings)
         self.clips = ClipCutter(events, root)
