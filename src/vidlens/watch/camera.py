@@ -96,8 +96,8 @@ def run_camera(job: CameraJob, queue: Any) -> None:
             reason = exc.message
         pipe.end_all(pipe._last_t)
         emit({"op": "stats", "frames": pipe.stats.frames, "detector_runs": pipe.stats.detector_runs,
-              "detect_s": pipe.stats.detect_s})
-        pipe.stats.detect_s = []
+              "detect_s": pipe.stats.detect_s, "detect_cpu_s": pipe.stats.detect_cpu_s})
+        pipe.stats.detect_s, pipe.stats.detect_cpu_s = [], []
         ending = is_file and job.until_eof  # a file is read once: its end (or its failure) ends the camera
         if stop["now"] or (ending and got):
             break

@@ -39,6 +39,7 @@ class _Camera:
     restart_at: float = 0.0
     state: str = "starting"
     detect_s: list[float] = field(default_factory=list)
+    detect_cpu_s: list[float] = field(default_factory=list)
     frames: int = 0
     detector_runs: int = 0
 
@@ -88,7 +89,7 @@ class Supervisor:
 
     def summary(self) -> dict[str, Any]:
         return {name: {"state": c.state, "restarts": c.restarts, "frames": c.frames,
-                       "detector_runs": c.detector_runs, "detect_s": c.detect_s}
+                       "detector_runs": c.detector_runs, "detect_s": c.detect_s, "detect_cpu_s": c.detect_cpu_s}
                 for name, c in self.cameras.items()}
 
     def _start(self, cam: _Camera) -> None:
@@ -162,6 +163,7 @@ class Supervisor:
             cam.frames += msg["frames"]
             cam.detector_runs += msg["detector_runs"]
             cam.detect_s.extend(msg["detect_s"])
+            cam.detect_cpu_s.extend(msg["detect_cpu_s"])
         elif op == "done":
             cam.done = True
             cam.state = "done"
