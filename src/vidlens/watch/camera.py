@@ -71,6 +71,8 @@ def run_camera(job: CameraJob, queue: Any) -> None:
         if connection > 1:
             pipe.reconnected(base)
         got = False
+        cpu_from = 0.0
+        frames_before, runs_before = pipe.stats.frames, pipe.stats.detector_runs  # stats are sent per connection
         next_picture = 0.0
         reason = "the stream ended"
         try:
@@ -79,6 +81,7 @@ def run_camera(job: CameraJob, queue: Any) -> None:
                                             open_timeout_s=60.0 if job.cfg.listen else 10.0,
                                             rtsp_transport=job.cfg.rtsp_transport):
                 if not got:
+                    cpu_from = time.thread_time()  # CPU from the first frame on: decoding and watching, not start-up
                     got = True
                     backoff = job.first_backoff_s
                     if offline is not None:
@@ -94,8 +97,10 @@ def run_camera(job: CameraJob, queue: Any) -> None:
                     break
         except ingest.IngestError as exc:
             reason = exc.message
-        pipe.end_all(pipe._last_t)
-        emit({"op": "stats", "frames": pipe.stats.frames, "detector_runs": pipe.stats.detector_runs,
+        pipe.end_all(pipe.last_t)
+        emit({"op": "stats", "frames": pipe.stats.frames - frames_before,
+              "cpu_s": time.thread_time() - cpu_from if got else 0.0,
+              "detector_runs": pipe.stats.detector_runs - runs_before,
               "detect_s": pipe.stats.detect_s, "detect_cpu_s": pipe.stats.detect_cpu_s})
         pipe.stats.detect_s, pipe.stats.detect_cpu_s = [], []
         ending = is_file and job.until_eof  # a file is read once: its end (or its failure) ends the camera
@@ -103,7 +108,7 @@ def run_camera(job: CameraJob, queue: Any) -> None:
             break
         if offline is None:
             offline = uuid.uuid4().hex
-            t = pipe._last_t if got else time.monotonic() - started
+            t = pipe.last_t if got else time.monotonic() - started
             emit({"op": "event", "event": {
                 "id": offline, "camera": job.name, "type": "camera_offline", "label": None, "track_id": None,
                 "start": round(t, 3), "end": None, "zone": None, "line": None, "direction": None, "score": None,

@@ -30,7 +30,7 @@ import numpy as np
 
 from vidlens.analyze.motion import MotionMap
 from vidlens.analyze.object_priors import reach
-from vidlens.analyze.regions import RegionPlanner, detect_regions, in_region, merge
+from vidlens.analyze.regions import RegionPlanner, detect_regions, merge
 from vidlens.analyze.tracking import Tracker, TrackState
 from vidlens.types import Detections
 from vidlens.watch.settings import CameraConfig
@@ -88,11 +88,11 @@ class CameraPipeline:
         self.stats = Stats(detect_s=[], detect_cpu_s=[])
         self._since_look = 0
         self._base = 0.0  # seconds of earlier connections: times run on across reconnects
-        self._last_t = 0.0
+        self.last_t = 0.0
 
     def reconnected(self, base: float) -> None:
         """A new connection starts at ``base`` seconds of the camera's stream: tracks do not span the gap."""
-        self.end_all(self._last_t)
+        self.end_all(self.last_t)
         self._base = base
         self.motion.reset()
 
@@ -100,7 +100,7 @@ class CameraPipeline:
         import time
 
         t = self._base + t_stream
-        self._last_t = t
+        self.last_t = t
         self.stats.frames += 1
         dets = None
         if not self.cfg.detect.motion_gated:
@@ -180,7 +180,7 @@ class CameraPipeline:
         if tr.label == "person":
             for matcher in self.face_matchers:
                 for fm in matcher.match(image, tr.box):
-                    self._emit_event("watchlist", fm.name, tr.id, self._last_t, self._last_t, image=image,
+                    self._emit_event("watchlist", fm.name, tr.id, self.last_t, self.last_t, image=image,
                                      box=tr.box, score=fm.score, received=received,
                                      extra={"match": {"ref": fm.ref, "source": fm.source}})
 

@@ -41,6 +41,7 @@ class _Camera:
     detect_s: list[float] = field(default_factory=list)
     detect_cpu_s: list[float] = field(default_factory=list)
     frames: int = 0
+    cpu_s: float = 0.0  # CPU of its watching thread while frames flowed (start-up and waits excluded)
     detector_runs: int = 0
 
 
@@ -88,7 +89,7 @@ class Supervisor:
         self._stop = True
 
     def summary(self) -> dict[str, Any]:
-        return {name: {"state": c.state, "restarts": c.restarts, "frames": c.frames,
+        return {name: {"state": c.state, "restarts": c.restarts, "frames": c.frames, "cpu_s": c.cpu_s,
                        "detector_runs": c.detector_runs, "detect_s": c.detect_s, "detect_cpu_s": c.detect_cpu_s}
                 for name, c in self.cameras.items()}
 
@@ -161,6 +162,7 @@ class Supervisor:
             self.clips.connection(cam.job, Path(msg["dir"]) if msg["dir"] else None, msg["base"])
         elif op == "stats":
             cam.frames += msg["frames"]
+            cam.cpu_s += msg["cpu_s"]
             cam.detector_runs += msg["detector_runs"]
             cam.detect_s.extend(msg["detect_s"])
             cam.detect_cpu_s.extend(msg["detect_cpu_s"])
