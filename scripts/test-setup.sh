@@ -2,9 +2,10 @@
 # Set up the system parts the test suite drives for real, then run the tests:
 #   scripts/test-setup.sh PYTHON -m pytest [ARGS...]        (what `make test` runs)
 #
-# - Chromium (browser tests), a CJK font (Chinese labels and OCR) and a PostgreSQL server (the store
-#   contract runs on SQLite and PostgreSQL): as root with apt-get, what is missing is installed; otherwise
-#   this says what to install and why, and the tests that need it fail with the same advice.
+# - Chromium (browser tests), a CJK font (Chinese labels and OCR), a PostgreSQL server (the store
+#   contract runs on SQLite and PostgreSQL), mosquitto (Watch's MQTT alerts) and rtsp-server-perl (Watch's
+#   live cameras): as root with apt-get, what is missing is installed; otherwise this says what to install
+#   and why, and the tests that need it fail with the same advice.
 # - Without VIDLENS_TEST_POSTGRES_URL, a throw-away PostgreSQL is started for the run and removed after it.
 # Quick when everything is there: nothing is installed or updated then.
 set -uo pipefail
@@ -16,6 +17,8 @@ has_cjk_font() { "$py" -c 'from vidlens.govern.explicit import find_font; find_f
 has_exiftool() { command -v exiftool >/dev/null; }
 has_ffprobe() { command -v ffprobe >/dev/null; }
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+has_mosquitto() { command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; }
+has_rtsp_server() { command -v rtsp-server-perl >/dev/null; }
 has_postgres() { [ -n "${VIDLENS_TEST_POSTGRES_URL:-}" ] || [ -x "$(pg_bindir)/pg_ctl" ]; }
 
 # check | Debian package | why the tests need it
@@ -25,6 +28,8 @@ requirements=(
   "has_exiftool|libimage-exiftool-perl|AIGC labels are checked with an independent reader, exiftool, not only with VidLens's own"
   "has_ffprobe|ffmpeg|labels carried in MPEG-TS and MP4 are checked with FFmpeg's own ffprobe (the wheel's FFmpeg has no ffprobe)"
   "has_postgres|postgresql|the store contract tests run on PostgreSQL as well as SQLite (or set VIDLENS_TEST_POSTGRES_URL)"
+  "has_mosquitto|mosquitto|Watch's alerts are delivered to a real MQTT broker that the tests start and stop"
+  "has_rtsp_server|rtsp-server-perl|Watch reads cameras from a real RTSP server that the tests kill and restart mid-stream"
 )
 
 missing=()

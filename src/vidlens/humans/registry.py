@@ -283,6 +283,20 @@ class HumanRegistry:
         """The registered faces (humans still recognised) as a ``FaceMatcher`` whose refs are human ids."""
         return FaceMatcher(self.index("face"), self.settings.face_threshold, "human", self.embedders.face_model_id)
 
+    def face_templates(self) -> tuple[list[str], list[str], np.ndarray]:
+        """(human ids, names, unit face embeddings), one row per face sample of an active human, for
+        matchers that run away from the database (a live camera's process)."""
+        q = (sa.select(samples.c.human_id, humans.c.name, samples.c.model, samples.c.embedding)
+             .join(humans, humans.c.id == samples.c.human_id)
+             .where(samples.c.kind == "face", humans.c.status == "active").order_by(samples.c.id))
+        with self.store.read() as conn:
+            rows = conn.execute(q).all()
+        if rows:
+            rows = [r for r in rows if r.model == self.embedders.face_model_id]
+        vectors = np.stack([np.frombuffer(r.embedding, np.float32) for r in rows]) if rows else np.zeros((0, 128),
+                                                                                                        np.float32)
+        return [r.human_id for r in rows], [r.name for r in rows], vectors
+
     def _build(self, kind: str) -> VectorIndex:
         q = (sa.select(samples.c.id, samples.c.human_id, samples.c.model, samples.c.embedding)
              .join(humans, humans.c.id == samples.c.human_id)

@@ -1,0 +1,173 @@
+"""The stored events of Watch, and the alerts written with them.
+
+``WatchEvents`` is the one writer and reader of ``watch_events``. Storing an event and queueing
+its alerts (``vidlens.watch.alerts.messages``) is one transaction, so an event is never stored
+without its alerts nor alerted without being stored. ``public`` is the event's stable JSON form
+(``vidlens watch events --json``, the API, alert payloads).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from vidlens.errors import NotFoundError, UsageError
+from vidlens.store.db import Store
+from vidlens.watch.tables import events, outbox
+
+TYPES = ("object", "zone_enter", "zone_exit", "loiter", "line_cross", "watchlist", "camera_offline")
+REVIEWS = ("acknowledged", "false_positive")
+FIELDS = ("id", "camera", "type", "label", "track_id", "start", "end", "zone", "line", "direction", "snapshot", "clip")
+
+Alerts = Callable[[str, dict[str, Any]], Iterable[tuple[str, str, bytes, bool]]]  # (kind, event) -> messages
+
+
+def watch_root(data_dir: Path) -> Path:
+    """Where Watch keeps recordings, clips and snapshots: one folder per camera."""
+    return data_dir / "watch"
+
+
+class WatchEvents:
+    def __init__(self, store: Store, root: Path, alerts: Alerts | None = None) -> None:
+        self.store = store
+        self.root = root
+        self.alerts = alerts
+
+    @classmethod
+    def from_context(cls, ctx: Any) -> WatchEvents:  # noqa: ANN401 - vidlens.services.ServiceContext
+        return cls(ctx.store, watch_root(ctx.data_dir))
+
+    def add(self, ev: dict[str, Any]) -> None:
+        row = {"id": ev["id"], "camera": ev["camera"], "type": ev["type"], "label": ev.get("label"),
+               "track_id": ev.get("track_id"), "start_s": ev["start"], "end_s": ev.get("end"),
+               "zone": ev.get("zone"), "line": ev.get("line"), "direction": ev.get("direction"),
+               "score": ev.get("score"), "box": ev.get("box"), "snapshot": ev.get("snapshot") or None,
+               "clip": None, "review": None, "data": ev.get("data") or {}, "created_at": time.time()}
+        with self.store.tx() as conn:
+            conn.execute(events.insert().values(**row))
+            self._queue(conn, "new", row, ev.get("received"))
+
+    def end(self, event_id: str, end: float) -> None:
+        with self.store.tx() as conn:
+            row = conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
+            if row is None or row["end_s"] is not None:
+                return
+            conn.execute(events.update().where(events.c.id == event_id).values(end_s=max(end, row["start_s"])))
+            self._queue(conn, "end", {**row, "end_s": max(end, row["start_s"])}, None)
+
+    def set_clip(self, event_id: str, clip: str | None) -> None:
+        with self.store.tx() as conn:
+            conn.execute(events.update().where(events.c.id == event_id).values(clip=clip))
+
+    def review(self, event_id: str, verdict: str | None) -> dict[str, Any]:
+        if verdict is not None and verdict not in REVIEWS:
+            raise UsageError(f"review must be one of {', '.join(REVIEWS)} (or none to clear it)")
+        with self.store.tx() as conn:
+            done = conn.execute(events.update().where(events.c.id == event_id).values(review=verdict)).rowcount
+        if not done:
+            raise NotFoundError(f"no watch event {event_id}")
+        return self.get(event_id)
+
+    def get(self, event_id: str) -> dict[str, Any]:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no watch event {event_id}")
+        return self.public(row, full=True)
+
+    def list(self, *, camera: str | None = None, type_: str | None = None, label: str | None = None,
+             review: str | None = None, limit: int = 1000, offset: int = 0, newest_first: bool = False,
+             full: bool = False) -> list[dict[str, Any]]:
+        order = (events.c.created_at, events.c.start_s, events.c.id)
+        q = sa.select(events).order_by(*(c.desc() for c in order) if newest_first else order)
+        for col, value in ((events.c.camera, camera), (events.c.type, type_), (events.c.label, label),
+                           (events.c.review, review)):
+            if value is not None:
+                q = q.where(col == value)
+        with self.store.read() as conn:
+            rows = conn.execute(q.limit(limit).offset(offset)).mappings().all()
+        return [self.public(r, full) for r in rows]
+
+    def cameras(self) -> list[str]:
+        with self.store.read() as conn:
+            return [r[0] for r in conn.execute(sa.select(events.c.camera).distinct().order_by(events.c.camera))]
+
+    def latest(self, camera: str) -> Path | None:
+        """The camera's latest picture (written about once a second while it is watched)."""
+        path = self.root / camera / "latest.jpg"
+        return path if "/" not in camera and not camera.startswith(".") and path.is_file() else None
+
+    def file(self, camera: str, kind: str, name: str | None) -> Path | None:
+        """The snapshot or clip file ``name`` of ``camera``, if it is (still) there."""
+        if not name or "/" in name or name.startswith("."):
+            return None
+        path = self.root / camera / kind / name
+        return path if path.is_file() else None
+
+    def public(self, row: Any, full: bool = False) -> dict[str, Any]:  # noqa: ANN401 - a row mapping
+        snap = self.file(row["camera"], "snapshots", row["snapshot"])
+        clip = self.file(row["camera"], "clips", row["clip"])
+        out = {"id": row["id"], "camera": row["camera"], "type": row["type"], "label": row["label"],
+               "track_id": row["track_id"], "start": row["start_s"], "end": row["end_s"], "zone": row["zone"],
+               "line": row["line"], "direction": row["direction"], "snapshot": str(snap) if snap else None,
+               "clip": str(clip) if clip else None}
+        if full:
+            out.update(score=row["score"], box=row["box"], review=row["review"], data=row["data"],
+                       created_at=row["created_at"])
+        return out
+
+    def pending(self, channel_prefix: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Undelivered alerts of a channel (``mqtt``, ``webhook:0`` ...) that are due now, oldest first."""
+        now = time.time()
+        q = (sa.select(outbox).where(outbox.c.delivered_at.is_(None), outbox.c.next_at <= now,
+                                     outbox.c.channel == channel_prefix)
+             .order_by(outbox.c.id).limit(limit))
+        with self.store.read() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def delivered(self, message_id: int) -> None:
+        with self.store.tx() as conn:
+            conn.execute(outbox.update().where(outbox.c.id == message_id).values(delivered_at=time.time()))
+
+    def failed(self, message_id: int, attempts: int, error: str, retry_in: float) -> None:
+        with self.store.tx() as conn:
+            conn.execute(outbox.update().where(outbox.c.id == message_id).values(
+                attempts=attempts, last_error=error[:500], next_at=time.time() + retry_in))
+
+    def undelivered(self, channel: str | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
+        if channel is not None:
+            q = q.where(outbox.c.channel == channel)
+        with self.store.read() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def retry_now(self) -> None:
+        """Make every undelivered alert due now (a new run tries at once what an earlier one could not send)."""
+        with self.store.tx() as conn:
+            conn.execute(outbox.update().where(outbox.c.delivered_at.is_(None)).values(next_at=time.time(),
+                                                                                        attempts=0))
+
+    def queue_raw(self, messages: Iterable[tuple[str, str, bytes, bool]]) -> None:
+        """Alerts that belong to no stored event (line counts, camera availability)."""
+        with self.store.tx() as conn:
+            self._insert(conn, messages)
+
+    def _queue(self, conn: sa.Connection, kind: str, row: Any, received: float | None) -> None:  # noqa: ANN401
+        if self.alerts is None:
+            return
+        ev = self.public(row, full=True)
+        ev["received"] = received
+        self._insert(conn, self.alerts(kind, ev))
+
+    @staticmethod
+    def _insert(conn: sa.Connection, messages: Iterable[tuple[str, str, bytes, bool]]) -> None:
+        now = time.time()
+        rows = [{"channel": ch, "topic": topic, "payload": payload, "retain": retain, "attempts": 0,
+                 "next_at": now, "delivered_at": None, "last_error": None, "created_at": now}
+                for ch, topic, payload, retain in messages]
+        if rows:
+            conn.execute(outbox.insert(), rows)

@@ -1,0 +1,245 @@
+"""One camera's brain: motion, detection around it, tracking, zones, lines and the events they make.
+
+Idle cameras cost almost nothing: each sampled frame first goes to a ``MotionMap`` (a small grey
+thumbnail, three-frame differencing); the detector runs only where something moves, on square
+regions cut around the motion and the tracked objects at the camera's own resolution
+(``vidlens.analyze.regions``, the planner the objects analyzer uses for small objects), and on the
+whole frame only when the motion is too large for regions or too much of the view moves.
+Objects that stand still are looked at again once every ``recheck_s``; between looks their
+tracks are kept as they are. ``motion_gated: false`` detects on every sampled whole frame (the
+baseline ``bench/bench_watch.py`` compares against).
+
+Tracking is the shared ``vidlens.analyze.tracking.Tracker`` (the one offline analysis uses). A
+track that is seen ``min_hits`` times becomes one ``object`` event, with a snapshot (the frame with
+its box drawn); it ends when the track ends. ``face_matchers`` are called on each new person
+track's box; a match is a ``watchlist`` event (the registered digital humans are one matcher,
+the govern watch-list can be another).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from vidlens.analyze.motion import MotionMap
+from vidlens.analyze.object_priors import reach
+from vidlens.analyze.regions import RegionPlanner, detect_regions, merge
+from vidlens.analyze.tracking import Tracker, TrackState
+from vidlens.types import Detections
+from vidlens.watch.settings import CameraConfig
+from vidlens.watch.zones import Happening, ZoneWatcher
+
+log = logging.getLogger(__name__)
+BUSY_SHARE = 0.3  # more of the view than this moving (a light switched on, a pan): look at the whole frame
+MIN_HITS_S = 0.4  # a track is an object after being seen this long (at least 2 looks)
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMatch:
+    name: str  # who: the registered human's or the watch-list entry's name
+    ref: str  # their id in the registry that matched
+    score: float
+    source: str  # which matcher: "humans", "watchlist" ...
+
+
+class FaceMatcher(Protocol):
+    """Anything that tells who a person in a frame is: ``match(bgr, box_xyxy) -> [FaceMatch]``."""
+
+    def match(self, image: np.ndarray, box: np.ndarray) -> Sequence[FaceMatch]: ...
+
+
+Detect = Callable[[np.ndarray], Detections]
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Stats:
+    frames: int = 0
+    detector_runs: int = 0  # detector calls (each region is one)
+    detect_s: list[float] | None = None  # per frame with detection: wall seconds spent detecting
+    detect_cpu_s: list[float] | None = None  # ... and CPU seconds of this thread (steadier on a shared machine)
+
+
+class CameraPipeline:
+    def __init__(self, name: str, cfg: CameraConfig, detect: Detect, emit: Emit, snapshots: Path, *,
+                 model_size: int = 416, face_matchers: Sequence[FaceMatcher] = (), recheck_s: float = 1.0) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.detect = detect
+        self.emit = emit
+        self.snapshots = snapshots
+        self.face_matchers = list(face_matchers)
+        fps = cfg.detect.fps
+        self.motion = MotionMap()
+        self.planner = RegionPlanner(model_size=model_size, max_regions=3)
+        self.tracker = Tracker(high_conf=cfg.detect.min_score, max_gap=max(2, round(1.5 * fps)),
+                               min_hits=max(2, round(MIN_HITS_S * fps)), reach=reach)
+        self.zones = ZoneWatcher(cfg.zones, cfg.lines)
+        self.recheck = max(1, round(recheck_s * fps))
+        self.objects = set(cfg.detect.objects)
+        self.events: dict[int, str] = {}  # track id -> its object event's id
+        self.stats = Stats(detect_s=[], detect_cpu_s=[])
+        self._since_look = 0
+        self._base = 0.0  # seconds of earlier connections: times run on across reconnects
+        self.last_t = 0.0
+
+    def reconnected(self, base: float) -> None:
+        """A new connection starts at ``base`` seconds of the camera's stream: tracks do not span the gap."""
+        self.end_all(self.last_t)
+        self._base = base
+        self.motion.reset()
+
+    def process(self, t_stream: float, image: np.ndarray, received: float) -> None:
+        import time
+
+        t = self._base + t_stream
+        self.last_t = t
+        self.stats.frames += 1
+        dets = None
+        if not self.cfg.detect.motion_gated:
+            started, cpu = time.perf_counter(), time.thread_time()
+            dets = self._whole(image)
+        else:
+            m = self.motion.update(image)
+            self._since_look += 1
+            needs = (not m.known) or (m.changed and (len(m.boxes) or self.tracker.live)) or (
+                self.tracker.live and self._since_look >= self.recheck)
+            if needs:
+                started, cpu = time.perf_counter(), time.thread_time()
+                dets = self._around(image, m.boxes, m.share, m.known)
+        if dets is None:
+            return
+        self._since_look = 0
+        self.stats.detect_s.append(time.perf_counter() - started)  # type: ignore[union-attr]
+        self.stats.detect_cpu_s.append(time.thread_time() - cpu)  # type: ignore[union-attr]
+        keep = np.array([str(c) in self.objects for c in dets.class_name], bool)
+        self._track(t, dets[np.flatnonzero(keep)] if len(dets) else dets, image, received)
+
+    def _whole(self, image: np.ndarray) -> Detections:
+        self.stats.detector_runs += 1
+        return self.detect(image)
+
+    def _around(self, image: np.ndarray, movers: np.ndarray, share: float, known: bool) -> Detections:
+        """Detections from regions around ``movers`` and live tracks, or the whole frame where they cannot do."""
+        h, w = image.shape[:2]
+        live = [tr.predicted() for tr in self.tracker.live]
+        aims = np.concatenate([np.asarray(movers, np.float32).reshape(-1, 4),
+                               np.asarray(live, np.float32).reshape(-1, 4)])
+        if not known or share > BUSY_SHARE or not len(aims):
+            return self._whole(image)
+        aims[:, [0, 2]] = aims[:, [0, 2]].clip(0, w)
+        aims[:, [1, 3]] = aims[:, [1, 3]].clip(0, h)
+        regions = self.planner.around(image.shape, aims, min_gain=1.0)
+        covered = all(_within(a, regions) for a in aims)
+        if not len(regions) or not covered:
+            return self._whole(image)
+        self.stats.detector_runs += len(regions)
+        return merge(detect_regions(self.detect, image, regions))
+
+    def _track(self, t: float, dets: Detections, image: np.ndarray, received: float) -> None:
+        before = {tr.id: tr for tr in self.tracker.live}
+        matched = self.tracker.update(t, dets)
+        h, w = image.shape[:2]
+        for tr, _ in matched:
+            if tr.id not in self.events and tr.hits >= self.tracker.min_hits:
+                self._new_object(tr, image, received)
+            if tr.id in self.events:
+                x = float((tr.box[0] + tr.box[2]) / 2 / w)
+                y = float(tr.box[3] / h)
+                for hp in self.zones.look(tr.id, tr.label, t, (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))):
+                    self._happened(hp, tr, image, received)
+        alive = {tr.id for tr in self.tracker.live}
+        for tid, tr in before.items():
+            if tid not in alive:
+                self._ended(tr, tr.last_t)
+
+    def end_all(self, t: float) -> None:
+        """End every live track at ``t`` (the stream ended or broke)."""
+        for tr in self.tracker.live:
+            self._ended(tr, max(tr.last_t, min(t, tr.last_t + 1.0)))
+        self.tracker.cut()
+
+    def _ended(self, tr: TrackState, t: float) -> None:
+        event = self.events.pop(tr.id, None)
+        for hp in self.zones.gone(tr.id, tr.label, t):
+            self._emit_event(hp.type, hp.label, hp.track_id, hp.t, hp.t, zone=hp.zone)
+        if event is not None:
+            self.emit({"op": "end", "id": event, "end": round(t, 3)})
+
+    def _new_object(self, tr: TrackState, image: np.ndarray, received: float) -> None:
+        ev = self._emit_event("object", tr.label, tr.id, tr.start_t, None, image=image, box=tr.box,
+                              score=float(tr.best_conf), received=received)
+        self.events[tr.id] = ev
+        if tr.label == "person":
+            for matcher in self.face_matchers:
+                for fm in matcher.match(image, tr.box):
+                    self._emit_event("watchlist", fm.name, tr.id, self.last_t, self.last_t, image=image,
+                                     box=tr.box, score=fm.score, received=received,
+                                     extra={"match": {"ref": fm.ref, "source": fm.source}})
+
+    def _happened(self, hp: Happening, tr: TrackState, image: np.ndarray, received: float) -> None:
+        self._emit_event(hp.type, hp.label, hp.track_id, hp.t, hp.t, zone=hp.zone, line=hp.line,
+                         direction=hp.direction, image=image, box=tr.box, received=received)
+        if hp.type == "line_cross":
+            count = self.zones.counts[(hp.line, hp.label, hp.direction)]
+            self.emit({"op": "count", "camera": self.name, "line": hp.line, "label": hp.label,
+                       "direction": hp.direction, "count": count})
+
+    def _emit_event(self, type_: str, label: str, track_id: int | None, start: float, end: float | None, *,
+                    zone: str | None = None, line: str | None = None, direction: str | None = None,
+                    image: np.ndarray | None = None, box: np.ndarray | None = None, score: float | None = None,
+                    received: float | None = None, extra: dict[str, Any] | None = None) -> str:
+        eid = uuid.uuid4().hex
+        snapshot = None
+        if image is not None and box is not None and type_ in ("object", "watchlist", "loiter", "line_cross"):
+            snapshot = write_snapshot(self.snapshots / f"{eid}.jpg", image, box, label)
+        self.emit({"op": "event", "event": {
+            "id": eid, "camera": self.name, "type": type_, "label": label, "track_id": track_id,
+            "start": round(start, 3), "end": None if end is None else round(end, 3), "zone": zone, "line": line,
+            "direction": direction, "score": None if score is None else round(score, 4),
+            "box": None if box is None or image is None else _fraction_box(box, image.shape),
+            "snapshot": snapshot, "received": received, "data": extra or {}}})
+        return eid
+
+
+def _within(box: np.ndarray, regions: np.ndarray, slack: float = 2.0) -> bool:
+    return any(box[0] >= r[0] - slack and box[1] >= r[1] - slack and box[2] <= r[2] + slack
+               and box[3] <= r[3] + slack for r in regions)
+
+
+def _fraction_box(box: np.ndarray, shape: tuple[int, ...]) -> list[float]:
+    h, w = shape[:2]
+    return [round(float(box[0]) / w, 4), round(float(box[1]) / h, 4), round(float(box[2]) / w, 4),
+            round(float(box[3]) / h, 4)]
+
+
+def write_snapshot(path: Path, image: np.ndarray, box: np.ndarray, label: str) -> str | None:
+    """The frame as a JPEG with ``box`` drawn and labelled; written whole (temp, rename). Returns the file name."""
+    import cv2
+
+    img = image.copy()
+    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    thick = max(2, img.shape[0] // 240)
+    cv2.rectangle(img, (x1, y1), (x2, y2), (0, 0, 255), thick)
+    cv2.putText(img, label, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, max(0.5, img.shape[0] / 900),
+                (0, 0, 255), max(1, thick // 2))
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        return None
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(buf.tobytes())
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk costs the snapshot, not the camera
+        log.warning("snapshot %s not written: %s", path.name, exc)
+        tmp.unlink(missing_ok=True)
+        return None
+    return path.name
