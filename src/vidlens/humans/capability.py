@@ -5,7 +5,7 @@ from vidlens.humans.settings import HumansSettings
 
 capability = Capability(
     name="humans",
-    summary="Digital humans: likeness and voice registry with consent records, found in media; presenters made from them.",
+    summary="Digital humans: likeness and voice registry with consent records, found in media.",
     settings=HumansSettings,
     tables="vidlens.humans.tables",
     migrations="vidlens.humans.migrations",
@@ -13,5 +13,5 @@ capability = Capability(
     api=("vidlens.api.routes.humans",),
     ui="vidlens.humans.pages",
     services={"humans": "vidlens.humans.registry:HumanRegistry.from_context"},
-    requires=("core", "protect", "govern", "edit"),  # presenters: edit's voices and captions, govern's labels
+    requires=("core", "protect"),
 )

@@ -1,5 +1,5 @@
-"""Digital-human pages: the registry (consent, samples, status), each human's signed certificate
-checked against this install's keys, and the presenter (``presenter_pages``)."""
+"""Digital-human pages: the registry (consent, samples, status) and each human's signed certificate,
+checked against this install's keys."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from fastapi.responses import Response
 
 from vidlens.api.deps import services
 from vidlens.capability import NavItem
-from vidlens.humans import presenter_pages
+import vidlens.api.routes.humans  # noqa: F401  (registers the "hexid" route convertor used below)
 from vidlens.ui.pages import page_user, render, templates_for
 
 templates = templates_for(Path(__file__).resolve().parent / "templates")
-nav = [NavItem("Humans", "/humans", order=52), *presenter_pages.nav]
+nav = [NavItem("Humans", "/humans", order=52)]
 
 
 def install(app: FastAPI) -> None:
-    presenter_pages.install(app)  # first: /humans/presenter is not a human's id
     @app.get("/humans", include_in_schema=False)
     def humans_page(request: Request) -> Response:
         user = page_user(request)
@@ -26,7 +25,7 @@ def install(app: FastAPI) -> None:
         return render(request, "humans.html", user, using=templates,
                       humans=[h.to_dict() for h in registry.list(include_removed=True)])
 
-    @app.get("/humans/{human_id}", include_in_schema=False)
+    @app.get("/humans/{human_id:hexid}", include_in_schema=False)
     def human_page(request: Request, human_id: str) -> Response:
         from vidlens.humans import certificate as certs
         from vidlens.identity import CertificateError

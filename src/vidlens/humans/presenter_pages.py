@@ -1,4 +1,4 @@
-"""The presenter pages (installed by ``humans.pages``): pick a registered human or upload a portrait, type a script, watch the labelled,
+"""The presenter pages: pick a registered human or upload a portrait, type a script, watch the labelled,
 watermarked result and download it with its signed certificate (the same service as ``humans speak``)."""
 
 from __future__ import annotations
