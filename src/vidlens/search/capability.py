@@ -12,6 +12,7 @@ capability = Capability(
     cli="vidlens.cli.search",
     api=("vidlens.api.routes.search",),
     projections="vidlens.search.projections",
-    services={"search": "vidlens.search.service:Search.from_context"},
+    services={"search": "vidlens.search.service:Search.from_context",
+              "recommend": "vidlens.search.recommend:Recommender.from_context"},
     requires=("core", "understand"),
 )

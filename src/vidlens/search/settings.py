@@ -27,3 +27,7 @@ class SearchSettings(BaseModel):
         20000, ge=0, description="Vector sets smaller than this are searched exactly; larger ones by HNSW.")
     max_image_pixels: int = Field(
         40_000_000, ge=1, description="Largest query image accepted, in pixels (width x height).")
+    near_duplicate_similarity: float = Field(
+        0.9, ge=0, le=1,
+        description="Content similarity (centred picture and words vectors) at which two videos count as near "
+                    "duplicates: a recommendation list never holds both.")
