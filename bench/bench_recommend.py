@@ -22,7 +22,7 @@ is the held-out clip in the top 10 of the clips the viewer has not met. Cold sta
 
 The blend weights are chosen on the viewers of one half (even index) and reported on the other half.
 
-    python bench/bench_recommend.py [--viewers 600] [--no-write]
+    python bench/bench_recommend.py [--viewers 200] [--no-write]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from bench_search_relevance import DATA, analyse  # noqa: E402
 from common import media_dir, stamp, write_section  # noqa: E402
 
 from vidlens.search.recommend import (  # noqa: E402
-    Blend, affinities, content_similarity, rank, without_near_duplicates)
+    Blend, NearDuplicates, affinities, rank, without_near_duplicates)
 
 TOPICS: dict[str, list[str]] = {
     "traffic": ["surveillance/intel_car-detection.mp4", "copy_detection/intel_car-detection_trimmed-copy.mp4",
@@ -115,20 +115,21 @@ def held_out(evs: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str] | 
 
 def evaluate(cases: list[tuple[int, list[tuple[str, str]], str]], sessions: list[list[tuple[str, str]]],
              new: set[str], vectors: dict[str, Any], library: list[str], blend: Blend, signals: tuple[str, ...],
-             near_dup: float | None) -> tuple[float, float, int]:
+             twins: NearDuplicates | None) -> tuple[float, float, int]:
     """Hit-rate@10 over ``cases`` (viewer, history, held-out), and over the held-out new clips alone."""
-    training = {f"u{u}": [(v, kind) for v, kind in evs if v not in new] for u, evs in enumerate(sessions)}
+    training = affinities((f"u{u}", v, kind) for u, evs in enumerate(sessions) for v, kind in evs if v not in new)
+    liked_by: dict[str, int] = defaultdict(int)
+    for aff in training.values():
+        for v, w in aff.items():
+            liked_by[v] += w > 0
     hits, new_hits, new_n = 0, 0, 0
     for u, history, target in cases:
-        others = {name: aff for name, aff in affinities(
-            (name, v, kind) for name, evs in training.items() if name != f"u{u}" for v, kind in evs).items()}
-        popularity: dict[str, int] = defaultdict(int)
-        for aff in others.values():
-            for v, w in aff.items():
-                popularity[v] += w > 0
-        mine = affinities((f"u{u}", v, kind) for v, kind in history).get(f"u{u}", {})
+        me = f"u{u}"
+        others = {name: aff for name, aff in training.items() if name != me}
+        popularity = {v: n - (training.get(me, {}).get(v, 0) > 0) for v, n in liked_by.items()}
+        mine = affinities((me, v, kind) for v, kind in history).get(me, {})
         order = rank(mine, others, vectors, popularity, library, blend, signals).order
-        top = without_near_duplicates(order, vectors, 10, near_dup)[0] if near_dup else order[:10]
+        top = without_near_duplicates(order, twins, 10)[0] if twins else order[:10]
         hits += target in top
         if target in new:
             new_n += 1
@@ -138,7 +139,7 @@ def evaluate(cases: list[tuple[int, list[tuple[str, str]], str]], sessions: list
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--viewers", type=int, default=600)
+    ap.add_argument("--viewers", type=int, default=200)
     ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
     args = ap.parse_args()
     import sqlalchemy as sa
@@ -153,7 +154,9 @@ def main() -> None:
     with platform.store.read() as conn:
         path_of = {vid: str(Path(uri).resolve().relative_to(media.resolve()))
                    for vid, uri in conn.execute(sa.select(videos.c.id, videos.c.uri))}
-    vectors = {path_of[v]: vs for v, vs in platform.service("search").video_vectors().items() if v in path_of}
+    by_id, frames_by_id = platform.service("search").video_content()
+    vectors = {path_of[v]: vs for v, vs in by_id.items() if v in path_of}
+    frames = {path_of[v]: f for v, f in frames_by_id.items() if v in path_of}
     library = sorted(path_of.values())
     names = list(TOPICS)
     topics_of = {v: [t for t, n in enumerate(names) if v in TOPICS[n]] for v in library}
@@ -167,14 +170,14 @@ def main() -> None:
     tune = [c for c in cases if c[0] % 2 == 0]
     test = [c for c in cases if c[0] % 2 == 1]
 
-    # near duplicates: the copy pairs of the corpus against every other pair
+    # near duplicates, as the service decides them: the corpus's copy pairs against every other pair
+    cfg = platform.settings.search
+    near_dup = NearDuplicates(frames, vectors, cfg.near_duplicate_frame_similarity, cfg.near_duplicate_share)
     pairs = json.loads((media / "ground_truth" / "copy_pairs.json").read_text())
-    copies = {tuple(sorted((p["copy"], p["reference"]))) for p in pairs.get("positives", [])
-              if p.get("copy") in vectors and p.get("reference") in vectors}
-    sims = {pair: content_similarity(vectors, *pair) for pair in itertools.combinations(library, 2)}
-    copy_sims = sorted(s for p, s in sims.items() if p in copies and s is not None)
-    other_sims = sorted((s for p, s in sims.items() if p not in copies and s is not None), reverse=True)
-    near_dup = platform.settings.search.near_duplicate_similarity
+    copies = {tuple(sorted((p["copy"], p["reference"]))) for p in pairs.get("positives", [])}
+    found = {pair for pair in itertools.combinations(library, 2) if near_dup(*pair)}
+    caught = sorted(p for p in copies if p in found)
+    false = sorted(p for p in found if p not in copies)
 
     grid = [Blend(content=c, behaviour=b, popularity=p, behaviour_evidence=e)
             for c in (0.25, 0.5, 1.0) for b in (0.5, 1.0) for p in (0.05, 0.15, 0.3) for e in (3.0, 10.0)]
@@ -214,9 +217,10 @@ with no training events. A random pick of 10 of the ~{len(library) - 8} unmet cl
 
 Tuned blend (grid of {len(grid)} on the tune half): content {best.content}, behaviour {best.behaviour},
 popularity {best.popularity}, behaviour_evidence {best.behaviour_evidence}.
-Near duplicates: content similarity of the corpus's {len(copy_sims)} copy pairs
-{', '.join(f'{s:.2f}' for s in copy_sims)}; the highest of the other {len(other_sims)} pairs
-{', '.join(f'{s:.2f}' for s in other_sims[:3])}; cut-off `near_duplicate_similarity` = {near_dup}.
+Near duplicates (at least {cfg.near_duplicate_share:.0%} of one clip's keyframes with a copy at cosine
+{cfg.near_duplicate_frame_similarity} in the other): {len(caught)} of the corpus's {len(copies)} copy pairs
+(ground_truth/copy_pairs.json) are caught{'; missed: ' + ', '.join(' / '.join(Path(x).name for x in p) for p in sorted(copies - set(caught))) if copies - set(caught) else ''};
+other pairs taken for near duplicates: {', '.join(' / '.join(Path(x).name for x in p) for p in false) or 'none'}.
 """
     print(body)
     if not args.no_write:

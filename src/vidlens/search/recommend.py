@@ -6,15 +6,17 @@ Three signals score every library video the viewer has not met yet:
 - **co-occurrence** (behaviour): item-to-item cosine over viewers, ``|U(i) ∩ U(j)| / sqrt(|U(i)| |U(j)|)``
   where ``U(i)`` are the viewers who played or liked ``i``, summed over the viewer's history by its
   weight (like 3, play 1; a skip counts against).
-- **content**: cosine of the videos' centred picture and words vectors (``Search.video_vectors``) to the
+- **content**: cosine of the videos' centred picture and words vectors (``Search.video_content``) to the
   history, so a video nobody has watched yet can still be recommended (cold start of items).
 - **popularity**: viewers who played or liked it (log-scaled), which is all a new viewer has (cold start
   of viewers).
 
 Each signal is scaled to 0..1 over the candidates and blended; the weight of co-occurrence grows with
-how much evidence of it there is. The list is then walked best first and a video whose content is a
-near duplicate of one already taken (cosine at least ``near_duplicate_similarity``) is left out, so a
-re-upload or a trimmed copy never fills two places.
+how much evidence of it there is. The list is then walked best first and a near duplicate of a video
+already taken is left out, so a re-upload, a trimmed copy or an excerpt never fills two places: two
+videos are near duplicates when at least ``near_duplicate_share`` of the keyframes of one of them have a
+match (cosine at least ``near_duplicate_frame_similarity``) in the other; videos without pictures when
+their words vectors are that similar.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -161,14 +163,34 @@ def rank(history: Mapping[str, float], others: Mapping[str, Mapping[str, float]]
     return Ranking(order, {candidates[i]: round(float(total[i]), 4) for i in idx}, parts, via)
 
 
-def without_near_duplicates(order: list[str], vectors: Mapping[str, Mapping[str, np.ndarray]], limit: int,
-                            threshold: float) -> tuple[list[str], dict[str, str]]:
+@dataclass(frozen=True)
+class NearDuplicates:
+    """Whether two videos are copies of each other, by their keyframes (else their words)."""
+
+    frames: Mapping[str, np.ndarray]  # video -> (n, d) unit keyframe features
+    vectors: Mapping[str, Mapping[str, np.ndarray]]
+    frame_similarity: float = 0.9
+    share: float = 0.5
+
+    def __call__(self, a: str, b: str) -> bool:
+        fa, fb = self.frames.get(a), self.frames.get(b)
+        if fa is not None and fb is not None:
+            s = fa @ fb.T
+            return max(float((s.max(axis=1) >= self.frame_similarity).mean()),
+                       float((s.max(axis=0) >= self.frame_similarity).mean())) >= self.share
+        if fa is None and fb is None:
+            va, vb = self.vectors.get(a, {}), self.vectors.get(b, {})
+            return "words" in va and "words" in vb and float(va["words"] @ vb["words"]) >= self.frame_similarity
+        return False
+
+
+def without_near_duplicates(order: list[str], twins: Callable[[str, str], bool], limit: int
+                            ) -> tuple[list[str], dict[str, str]]:
     """The first ``limit`` of ``order`` with no two near duplicates; and what each left-out one duplicates."""
     taken: list[str] = []
     dropped: dict[str, str] = {}
     for v in order:
-        twin = next((t for t in taken if (s := content_similarity(vectors, v, t)) is not None and s >= threshold),
-                    None)
+        twin = next((t for t in taken if twins(v, t)), None)
         if twin is not None:
             dropped[v] = twin
             continue
@@ -183,7 +205,7 @@ class Recommender:
 
     def __init__(self, store: Store, search: Search, settings: SearchSettings) -> None:
         self.store, self.search, self.settings = store, search, settings
-        self._vectors: tuple[tuple[int, int], dict[str, dict[str, np.ndarray]]] | None = None
+        self._content: tuple[tuple[int, int], Any] | None = None
 
     @classmethod
     def from_context(cls, ctx: ServiceContext) -> Recommender:
@@ -205,15 +227,15 @@ class Recommender:
                                ).inserted_primary_key[0]
         return {"id": int(eid), "user": user, "video_id": video_id, "kind": kind, "at": when}
 
-    def _library_vectors(self) -> dict[str, dict[str, np.ndarray]]:
+    def _library_content(self) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
         from vidlens.search.tables import moments, text_vectors
 
         with self.store.read() as conn:
             mark = (conn.execute(sa.select(sa.func.count()).select_from(moments)).scalar_one(),
                     conn.execute(sa.select(sa.func.count()).select_from(text_vectors)).scalar_one())
-        if self._vectors is None or self._vectors[0] != mark:
-            self._vectors = (mark, self.search.video_vectors())
-        return self._vectors[1]
+        if self._content is None or self._content[0] != mark:
+            self._content = (mark, self.search.video_content())
+        return self._content[1]
 
     def recommend(self, user: str, limit: int = 10) -> dict[str, Any]:
         """Up to ``limit`` videos for ``user``, best first, each with why (``because``)."""
@@ -234,9 +256,11 @@ class Recommender:
                 sa.select(events.c.video_id, sa.func.count(sa.distinct(events.c.user_id)))
                 .where(events.c.kind != "skip").group_by(events.c.video_id)).all())
             library = list(conn.execute(sa.select(videos.c.id).order_by(videos.c.id)).scalars())
-        vectors = self._library_vectors()
+        vectors, frames = self._library_content()
         ranking = rank(mine, others, vectors, popularity, library, Blend())
-        chosen, _ = without_near_duplicates(ranking.order, vectors, limit, self.settings.near_duplicate_similarity)
+        twins = NearDuplicates(frames, vectors, self.settings.near_duplicate_frame_similarity,
+                               self.settings.near_duplicate_share)
+        chosen, _ = without_near_duplicates(ranking.order, twins, limit)
         paths = self.search._paths(chosen)
         out = []
         for v in chosen:

@@ -208,12 +208,14 @@ class Search:
                 self._faces = (count, ids, vecs)
             return self._faces[1], self._faces[2]
 
-    def video_vectors(self) -> dict[str, dict[str, np.ndarray]]:
-        """Each video's content as up to two unit vectors: ``picture`` (mean keyframe feature of its frame
-        moments) and ``words`` (mean text vector of its transcript, on-screen text, labels and tags).
+    def video_content(self) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+        """Each video's content: up to two unit vectors, ``picture`` (mean keyframe feature of its frame
+        moments) and ``words`` (mean text vector of its transcript, on-screen text, labels and tags); and
+        its keyframe features themselves (n, d), which tell a copy from a look-alike.
 
-        Centred on the library's mean before normalising: raw means of e5 vectors all sit near one
-        direction (unrelated texts score 0.7-0.8), so centring is what lets a cosine tell topics apart."""
+        The vectors are centred on the library's mean before normalising: raw means of e5 vectors all sit
+        near one direction (unrelated texts score 0.7-0.8), so centring is what lets a cosine tell topics
+        apart."""
         self.refresh()
         pictures, texts = self._frame_vectors(), self._text_vectors()
         by_video: dict[str, dict[str, list[np.ndarray]]] = {}
@@ -228,19 +230,18 @@ class Search:
             elif r.kind in TEXT_KINDS and r.kind != "person" and r.text_key \
                     and (p := texts._positions.get(r.text_key)) is not None:
                 slot["words"].append(txt_m[p].astype(np.float32))
+        frames = {v: np.stack(k["picture"]) for v, k in by_video.items() if k["picture"]}
         means = {v: {k: np.mean(vs, axis=0) for k, vs in kinds.items() if vs} for v, kinds in by_video.items()}
-        out: dict[str, dict[str, np.ndarray]] = {v: {} for v in means}
+        vectors: dict[str, dict[str, np.ndarray]] = {v: {} for v in means}
         for kind in ("picture", "words"):
             have = [v for v in means if kind in means[v]]
-            if not have:
-                continue
             centre = np.mean([means[v][kind] for v in have], axis=0) if len(have) > 2 else 0.0
             for v in have:
                 c = means[v][kind] - centre
                 n = float(np.linalg.norm(c))
                 if n > 1e-9:
-                    out[v][kind] = c / n
-        return out
+                    vectors[v][kind] = c / n
+        return vectors, frames
 
     # -- rankers ------------------------------------------------------------------------
     def _words(self, q: str, k: int) -> Ranked:
@@ -392,7 +393,7 @@ class Search:
         hits = [{"video_id": r.video_id, "path": r.path, "start": r.start_s, "end": r.end_s,
                  "score": round(fused[r.id], 6),
                  "evidence": [{"kind": r.kind, "text": r.text, **ev} for ev in evidence[r.id]],
-                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob} for r in page]
+                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob, "duration": r.duration_s} for r in page]
         return {"hits": hits, "total": len(rows),
                 "next_offset": offset + limit if offset + limit < len(rows) else None}
 
@@ -402,7 +403,7 @@ class Search:
         m = moments
         path = sa.func.coalesce(videos.c.title, videos.c.filename).label("path")
         q = sa.select(m.c.id, m.c.video_id, m.c.kind, _shown_text(m), m.c.start_s, m.c.end_s, m.c.thumbnail_blob,
-                      path).select_from(m.join(videos, videos.c.id == m.c.video_id))
+                      path, videos.c.duration_s).select_from(m.join(videos, videos.c.id == m.c.video_id))
         for name, kinds, value in (("person", ("person",), f.person), ("label", ("object", "tag"), f.label)):
             if value is None:
                 continue

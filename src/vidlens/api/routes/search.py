@@ -35,6 +35,7 @@ class SearchHit(BaseModel):
     evidence: list[Evidence]
     moment_id: int
     thumbnail_blob: str | None = Field(None, description="blob key of the shot's thumbnail (GET /api/blobs/{key})")
+    duration: float = Field(description="the whole video's length, seconds (to place the moment on a timeline)")
 
 
 class SearchResult(BaseModel):
