@@ -196,6 +196,10 @@ queries that column is picture + face (keyframe and SFace vectors). Knobs chosen
 (grid rrf_k 10/30/60 x min_text_similarity 0.76/0.78/0.80, best hybrid nDCG@10: rrf_k {best[0]},
 min_text_similarity {best[1]}).
 
+Words find nothing for the Chinese queries because the corpus has no Chinese speech or text (they are
+all cross-lingual). Hybrid trails meaning alone on paraphrases: the words ranker takes any query word,
+stop words included ("a", "in", "the"), and those matches take places in the fused list.
+
 """ + "\n\n".join(blocks)
     print(body)
     if not args.no_write:

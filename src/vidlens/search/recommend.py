@@ -51,9 +51,9 @@ MAX_EVENTS_READ = 200_000  # co-viewers' events read per request, newest first
 class Blend:
     """How the signals are weighed (chosen on one half of simulated viewers: bench/bench_recommend.py)."""
 
-    content: float = 0.5
-    behaviour: float = 0.5
-    popularity: float = 0.15
+    content: float = 1.0
+    behaviour: float = 1.0
+    popularity: float = 0.05
     behaviour_evidence: float = 3.0  # co-viewer mass at which behaviour has half its weight
 
 
