@@ -170,3 +170,17 @@ def test_pgvector_serves_meaning_on_postgresql(env_factory, database_url: str, s
     assert texts(body)[0] == "the ferry leaves at noon"
     svc = env.platform.service("search")
     assert svc._pgvec is True and svc._text_index is None  # answered by pgvector, no HNSW file loaded
+
+
+def test_cli_bad_input_is_a_usage_error(found, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vidlens.cli.app import inner_main
+
+    env, _ = found
+    data = ["--data-dir", str(env.platform.data_dir)]
+    not_image = tmp_path / "notes.jpg"
+    not_image.write_bytes(b"%PDF-1.4 this is not a picture" * 20)
+    for args, says in ((["search", ""], "give words"), (["search", "x" * 100_000], "at most 1000"),
+                       (["search", "--image", str(not_image)], "not a readable image"),
+                       (["search", "--image", str(tmp_path / "missing.png")], "cannot read the query image")):
+        assert inner_main([*args, *data]) == 2, args[:2]
+        assert says in capsys.readouterr().err, args[:2]

@@ -212,6 +212,41 @@ def test_people_gallery_names_a_person_and_search_finds_the_name(page: object, l
     snap(pg, shots_dir, "search-person")
 
 
+def test_search_page_puts_moments_on_timelines_and_a_click_plays_the_moment(
+        page: object, library: dict[str, Path], shots_dir: list[Path]) -> None:
+    pg = page
+    pg.goto("/")
+    pg.click("header nav a:has-text('Search')")
+    pg.wait_for_url(re.compile(r"/search$"))
+    pg.fill("input[name=q]", "car")
+    pg.click("form.filters button[type=submit]")
+    pg.wait_for_url(re.compile(r"/search\?q=car"))
+    groups = pg.locator("#hits > li.hit-video")
+    assert groups.count() >= 1
+    api = pg.request.get("/api/search?q=car&limit=60").json()["hits"]
+    assert {h["video_id"] for h in api} == {groups.nth(i).get_attribute("data-video") for i in range(groups.count())}
+    for i in range(groups.count()):  # one mark on the timeline per moment, placed by its start
+        g = groups.nth(i)
+        marks, moments = g.locator(".timeline .mark"), g.locator(".moment")
+        assert marks.count() == moments.count() >= 1
+        assert all((marks.nth(k).get_attribute("style") or "").startswith("left:") for k in range(marks.count()))
+    snap(pg, shots_dir, "search-moments")
+    # the labelled MP4 plays as it is; pick its moment (else the first: the player waits for a proxy)
+    mp4 = groups.filter(has_text=library["mp4"].name)
+    target = (mp4 if mp4.count() else groups).first.locator(".moment").first
+    start, end = float(target.get_attribute("data-start")), float(target.get_attribute("data-end"))
+    pg.evaluate("() => { document.getElementById('search-player').muted = true; }")
+    target.click()
+    assert pg.locator("#moment-player").is_visible()
+    pg.wait_for_function("([s, e]) => { const p = document.getElementById('search-player');"
+                         " return p.readyState >= 2 && p.currentTime >= s - 0.05 && p.currentTime <= Math.max(e, s + 1) + 0.5"
+                         " && !p.seeking; }", arg=[start, end])
+    assert target.get_attribute("class").split().count("playing") == 1
+    assert target.get_attribute("data-video") in pg.evaluate("() => document.getElementById('search-player').currentSrc")
+    assert pg.evaluate("() => document.getElementById('search-player').error") is None
+    snap(pg, shots_dir, "search-playing")
+
+
 def test_protect_shows_the_work_its_certificate_and_the_match(page: object, library: dict[str, Path],
                                                                shots_dir: list[Path]) -> None:
     pg = page

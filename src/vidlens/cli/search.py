@@ -1,4 +1,4 @@
-"""``vidlens search`` and ``vidlens similar``: data on stdout, progress and messages on stderr."""
+"""``vidlens search``, ``similar``, ``recommend`` and ``event``: data on stdout, progress and messages on stderr."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, log, ope
 def register(app: typer.Typer) -> None:
     app.command()(search)
     app.command()(similar)
+    app.command()(recommend)
+    app.command()(event)
 
 
 def _ts(s: float) -> str:
@@ -74,3 +76,41 @@ def similar(
         out.print("no similar videos found")
     for v in result["videos"]:
         typer.echo(f"{v['path']}  {v['score']:.3f}  {len(v['shared'])} shared moment(s)")
+
+
+def recommend(
+    user: str = typer.Option(..., "--user", help="The viewer, as your application names them."),
+    limit: int = typer.Option(10, "--limit", min=1, max=200, help="Videos to print."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Videos for USER to watch next: what others who watched the same liked, similar content, popularity."""
+    platform = open_platform(data_dir, config)
+    result = platform.service("recommend").recommend(user, limit=limit)
+    if json_out:
+        print_json(result)
+        return
+    if result["cold_start"]:
+        log.print(f"no events for {user} yet: the most watched videos")
+    if not result["videos"]:
+        out.print("nothing to recommend")
+    for v in result["videos"]:
+        why = ", ".join(b["signal"] + (f" ({b['video_id'][:8]})" if b.get("video_id") else "") for b in v["because"])
+        typer.echo(f"{v['path']}  {v['score']:.3f}  {why}")
+
+
+def event(
+    video: str = typer.Argument(..., help="A library video id (or its first 8+ characters) or a file in the library."),
+    kind: str = typer.Argument(..., help="play, like or skip."),
+    user: str = typer.Option(..., "--user", help="The viewer, as your application names them."),
+    json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Record that USER played, liked or skipped VIDEO (what recommendations learn from)."""
+    from vidlens.cli.core import _video_from_ref
+
+    platform = open_platform(data_dir, config)
+    ref = _video_from_ref(platform, video, record=False)
+    result = platform.service("recommend").record(user, ref.id, kind)
+    if json_out:
+        print_json(result)
+        return
+    log.print(f"recorded: {user} {kind} {ref.id[:12]}")

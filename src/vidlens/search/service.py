@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from vidlens.analyze.tables import identities, identity_faces
+from vidlens.analyze.tables import documents, identities, identity_faces
 from vidlens.errors import NotFoundError, UsageError
 from vidlens.index import CorruptIndexError
 from vidlens.search import backends
@@ -77,6 +77,7 @@ class Search:
         self._faces: tuple[int, np.ndarray, np.ndarray] | None = None  # (count, moment ids, vectors)
         self._fts: bool | None = None
         self._pgvec: bool | None = None
+        self._synced: tuple[Any, ...] | None = None
 
     @classmethod
     def from_context(cls, ctx: ServiceContext) -> Search:
@@ -128,6 +129,24 @@ class Search:
             if progress is not None:
                 progress(min(i + 64, len(todo)), len(todo))
         return len(todo)
+
+    def _marker(self) -> tuple[Any, ...]:
+        """A cheap sign that the moments changed, read from two indexes rather than by counting a million rows:
+        the newest moment id and the number of stored documents. (A SQLite re-analysis that reuses exactly
+        the same ids keeps both; ``refresh()``, which ``vidlens search`` calls first, checks every moment.)"""
+        with self.store.read() as conn:
+            return (conn.execute(sa.select(sa.func.max(moments.c.id))).scalar(),
+                    conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
+
+    def _synced_text_vectors(self) -> VectorIndex:
+        """The text index, embedding and adding new texts first only when the moments changed."""
+        marker = self._marker()
+        if marker != self._synced or self._text_index is None:
+            self.refresh()
+            self._text_vectors()
+            self._synced = marker
+        assert self._text_index is not None
+        return self._text_index
 
     def _text_vectors(self) -> VectorIndex:
         """The HNSW file of this model's text vectors, brought up to date with the table."""
@@ -189,6 +208,41 @@ class Search:
                 self._faces = (count, ids, vecs)
             return self._faces[1], self._faces[2]
 
+    def video_content(self) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+        """Each video's content: up to two unit vectors, ``picture`` (mean keyframe feature of its frame
+        moments) and ``words`` (mean text vector of its transcript, on-screen text, labels and tags); and
+        its keyframe features themselves (n, d), which tell a copy from a look-alike.
+
+        The vectors are centred on the library's mean before normalising: raw means of e5 vectors all sit
+        near one direction (unrelated texts score 0.7-0.8), so centring is what lets a cosine tell topics
+        apart."""
+        self.refresh()
+        pictures, texts = self._frame_vectors(), self._text_vectors()
+        by_video: dict[str, dict[str, list[np.ndarray]]] = {}
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(moments.c.video_id, moments.c.kind, moments.c.image_blob,
+                                          moments.c.text_key)).all()
+        pic_m, txt_m = pictures._vectors(), texts._vectors()
+        for r in rows:
+            slot = by_video.setdefault(r.video_id, {"picture": [], "words": []})
+            if r.image_blob and (p := pictures._positions.get(r.image_blob)) is not None:
+                slot["picture"].append(pic_m[p].astype(np.float32))
+            elif r.kind in TEXT_KINDS and r.kind != "person" and r.text_key \
+                    and (p := texts._positions.get(r.text_key)) is not None:
+                slot["words"].append(txt_m[p].astype(np.float32))
+        frames = {v: np.stack(k["picture"]) for v, k in by_video.items() if k["picture"]}
+        means = {v: {k: np.mean(vs, axis=0) for k, vs in kinds.items() if vs} for v, kinds in by_video.items()}
+        vectors: dict[str, dict[str, np.ndarray]] = {v: {} for v in means}
+        for kind in ("picture", "words"):
+            have = [v for v in means if kind in means[v]]
+            centre = np.mean([means[v][kind] for v in have], axis=0) if len(have) > 2 else 0.0
+            for v in have:
+                c = means[v][kind] - centre
+                n = float(np.linalg.norm(c))
+                if n > 1e-9:
+                    vectors[v][kind] = c / n
+        return vectors, frames
+
     # -- rankers ------------------------------------------------------------------------
     def _words(self, q: str, k: int) -> Ranked:
         toks = list(dict.fromkeys(terms(q)))[:MAX_TERMS]
@@ -246,7 +300,12 @@ class Search:
         return [(r.id, matched[r.identity_id]) for r in rows[:k]]
 
     def _meaning(self, q: str, k: int) -> Ranked:
-        self.refresh()
+        index = None
+        if not self._pgvec:
+            index = self._synced_text_vectors()
+        elif (marker := self._marker()) != self._synced:
+            self.refresh()
+            self._synced = marker
         qv = self.embedder.query(q)
         floor = self.settings.min_text_similarity
         if self._pgvec:
@@ -257,7 +316,8 @@ class Search:
                     {"q": _pg_literal(qv), "model": self.embedder.name, "k": k}).all()
             sims = {r.key: float(r.sim) for r in rows if float(r.sim) >= floor}
         else:
-            sims = {h.id: h.score for h in self._text_vectors().query(qv, 1.0 - floor, k=k)}
+            assert index is not None
+            sims = {h.id: h.score for h in index.query(qv, 1.0 - floor, k=k)}
         if not sims:
             return []
         with self.store.read() as conn:
@@ -333,7 +393,7 @@ class Search:
         hits = [{"video_id": r.video_id, "path": r.path, "start": r.start_s, "end": r.end_s,
                  "score": round(fused[r.id], 6),
                  "evidence": [{"kind": r.kind, "text": r.text, **ev} for ev in evidence[r.id]],
-                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob} for r in page]
+                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob, "duration": r.duration_s} for r in page]
         return {"hits": hits, "total": len(rows),
                 "next_offset": offset + limit if offset + limit < len(rows) else None}
 
@@ -343,7 +403,7 @@ class Search:
         m = moments
         path = sa.func.coalesce(videos.c.title, videos.c.filename).label("path")
         q = sa.select(m.c.id, m.c.video_id, m.c.kind, _shown_text(m), m.c.start_s, m.c.end_s, m.c.thumbnail_blob,
-                      path).select_from(m.join(videos, videos.c.id == m.c.video_id))
+                      path, videos.c.duration_s).select_from(m.join(videos, videos.c.id == m.c.video_id))
         for name, kinds, value in (("person", ("person",), f.person), ("label", ("object", "tag"), f.label)):
             if value is None:
                 continue

@@ -27,3 +27,11 @@ class SearchSettings(BaseModel):
         20000, ge=0, description="Vector sets smaller than this are searched exactly; larger ones by HNSW.")
     max_image_pixels: int = Field(
         40_000_000, ge=1, description="Largest query image accepted, in pixels (width x height).")
+    near_duplicate_frame_similarity: float = Field(
+        0.9, ge=0, le=1,
+        description="Keyframe cosine at which a frame of one video has a copy in another (near duplicates; "
+                    "videos without pictures: the same cut-off on their words vectors).")
+    near_duplicate_share: float = Field(
+        0.5, gt=0, le=1,
+        description="Share of one video's keyframes with a copy in the other at which two videos are near "
+                    "duplicates: a recommendation list never holds both.")

@@ -41,3 +41,14 @@ text_vectors = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True, comment="sha256 of the text"),
     sa.Column("vector", sa.LargeBinary, nullable=False, comment="unit float32 little-endian"),
 )
+
+events = sa.Table(
+    "search_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.String(128), nullable=False, index=True,
+              comment="the viewer, as the calling application names them (not a VidLens account)"),
+    sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("kind", sa.String(8), nullable=False, comment="play | like | skip"),
+    sa.Column("at", sa.Float, nullable=False, comment="epoch seconds"),
+)

@@ -49,7 +49,6 @@ templates = templates_for()
 
 nav = [
     NavItem("Library", "/", order=10),
-    NavItem("Search", "/search", order=20),
     NavItem("Review", "/review", order=70),
     NavItem("Jobs", "/jobs", order=80),
     NavItem("Settings", "/settings", role="admin", order=90),
@@ -262,17 +261,6 @@ def install(app: FastAPI) -> None:
         user = page_user(request)
         jobs = [j.to_dict() for j in services(request).platform.jobs.list(limit=100)]
         return render(request, "jobs.html", user, jobs=jobs)
-
-    @app.get("/search", include_in_schema=False)
-    def search_page(request: Request, q: str = "") -> Response:
-        user = page_user(request)
-        find = services(request).platform.service("search")
-        try:
-            result = find.search(q, limit=50) if q.strip() else None
-            error = None
-        except VidLensError as exc:
-            result, error = None, str(exc)
-        return render(request, "search.html", user, q=q, result=result, error=error)
 
     @app.get("/settings", include_in_schema=False)
     def settings_page(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -35,6 +35,7 @@ class SearchHit(BaseModel):
     evidence: list[Evidence]
     moment_id: int
     thumbnail_blob: str | None = Field(None, description="blob key of the shot's thumbnail (GET /api/blobs/{key})")
+    duration: float = Field(description="the whole video's length, seconds (to place the moment on a timeline)")
 
 
 class SearchResult(BaseModel):
@@ -118,3 +119,52 @@ async def search_image(
 def similar(video_id: str, limit: int = Query(10, ge=1, le=200), _: Principal = Viewer,
             svc: Services = Depends(services)) -> dict[str, Any]:
     return svc.platform.service("search").similar(video_id, limit=limit)
+
+
+class EventIn(BaseModel):
+    user: str = Field(pattern=r"^[A-Za-z0-9._:@-]{1,128}$",
+                      description="the viewer, as your application names them (not a VidLens account)")
+    video_id: str = Field(max_length=64)
+    kind: Literal["play", "like", "skip"] = Field(description="play (weight 1), like (3) or skip (-2)")
+    at: float | None = Field(None, ge=0, description="epoch seconds; default now")
+
+
+class EventOut(BaseModel):
+    id: int
+    user: str
+    video_id: str
+    kind: str
+    at: float
+
+
+class Because(BaseModel):
+    signal: str = Field(description="behaviour (co-occurrence) | content | popularity")
+    value: float = Field(description="the signal, scaled 0..1 over the candidates")
+    video_id: str | None = Field(None, description="the viewer's video it comes from (behaviour, content)")
+
+
+class RecommendedVideo(BaseModel):
+    video_id: str
+    path: str | None
+    score: float = Field(description="blend of the signals")
+    because: list[Because]
+
+
+class Recommendations(BaseModel):
+    user: str
+    cold_start: bool = Field(description="true when the viewer has no events yet (popularity only)")
+    videos: list[RecommendedVideo]
+
+
+@router.post("/api/events", response_model=EventOut, status_code=201, responses=errors(400, 404),
+             summary="Record that a viewer played, liked or skipped a video (the behaviour of recommendations)")
+def record_event(body: EventIn, _: Principal = Viewer, svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.platform.service("recommend").record(body.user, body.video_id, body.kind, body.at)
+
+
+@router.get("/api/recommendations", response_model=Recommendations, responses=errors(400),
+            summary="Videos to watch next for a viewer: co-occurrence, content and popularity, no near duplicates")
+def recommendations(user: str = Query(..., pattern=r"^[A-Za-z0-9._:@-]{1,128}$"),
+                    limit: int = Query(10, ge=1, le=200), _: Principal = Viewer,
+                    svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.platform.service("recommend").recommend(user, limit=limit)
