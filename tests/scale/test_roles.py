@@ -1,5 +1,5 @@
 """``vidlens serve --role``: one API process and two worker processes against one PostgreSQL database
-and one blob store, as plain processes (what docker-compose.yml runs as containers)."""
+and one S3-compatible blob store, as plain processes (what docker-compose.yml runs as containers)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from vidlens.testing.synth import make_cut_clip
 pytestmark = pytest.mark.postgres
 
 
-def _env(database_url: str, blobs: Path) -> dict[str, str]:
-    return {"VIDLENS_DATABASE_URL": database_url, "VIDLENS_BLOB_URL": blobs.as_uri(),
-            "VIDLENS_JOBS__POLL_S": "0.2", "VIDLENS_WORKERS": "1"}
+def _env(database_url: str, bucket: str, endpoint: str) -> dict[str, str]:
+    return {"VIDLENS_DATABASE_URL": database_url, "VIDLENS_BLOB_URL": f"s3://{bucket}/blobs",
+            "VIDLENS_BLOB_ENDPOINT_URL": endpoint, "VIDLENS_JOBS__POLL_S": "0.2", "VIDLENS_WORKERS": "1"}
 
 
 @contextmanager
@@ -56,9 +56,9 @@ def _jobs(database_url: str) -> list[tuple[str, int, int]]:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_api_and_two_workers_process_uploads_end_to_end(database_url: str, tmp_path: Path) -> None:
-    blobs = tmp_path / "shared-blobs"
-    env = _env(database_url, blobs)
+def test_api_and_two_workers_process_uploads_end_to_end(database_url: str, bucket: str, s3_server: str,
+                                                        tmp_path: Path) -> None:
+    env = _env(database_url, bucket, s3_server)
     clips = [make_cut_clip(tmp_path / f"clip{i}.mp4", w=160 + 16 * i)[0] for i in range(3)]
     with running_server(tmp_path / "api", env={**env, "VIDLENS_ADMIN_PASSWORD": "role-test-password"},
                         extra_args=["--role", "api"]) as api:
@@ -85,7 +85,8 @@ def test_api_and_two_workers_process_uploads_end_to_end(database_url: str, tmp_p
             for up in uploads:
                 shots = c.get(f"/api/videos/{up['video_id']}/shots").json()["shots"]
                 assert len(shots) == 4  # the clip's four scenes, read through the API from PostgreSQL
-                thumb = shots[0]["thumbnail_blob"]
-                assert (blobs / thumb).is_file()  # written by a worker into the shared blob store
-                assert c.get(f"/api/blobs/{thumb}").headers["content-type"] == "image/jpeg"
+                thumb = c.get(f"/api/blobs/{shots[0]['thumbnail_blob']}")  # streamed from the bucket
+                assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+                assert thumb.content[:2] == b"\xff\xd8"
+            assert c.get(f"/api/blobs/00/{'0' * 64}.jpg").status_code == 404
     assert not (tmp_path / "api" / "blobs").exists() and not (tmp_path / "w1" / "blobs").exists()
