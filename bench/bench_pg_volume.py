@@ -178,7 +178,7 @@ def main() -> None:
     queries: dict[str, Callable[[], Any]] = {
         "registry: work by id (Registry.get)": lambda: registry.get(some_work),
         "registry: work by id prefix, 8 chars (Registry.get)": lambda: registry.get(some_work[:8]),
-        "registry: active work by content sha256": lambda: registry._active_by_content(some_sha),
+        "registry: active work by content sha256": lambda: registry.active_by_content(some_sha),
         "matches: of one work (indexed work_id)": lambda: _rows(engine, "SELECT * FROM protect_matches WHERE work_id = :w",
                                                                w=some_work),
         "audit: newest 50 events (indexed at)": lambda: _rows(engine, "SELECT * FROM govern_audit ORDER BY at DESC LIMIT 50"),

@@ -135,3 +135,30 @@ def test_ray_runner_needs_ray_installed_or_says_so(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(ConfigError, match=r"vidlens\[scale\]"):
         ray_runner.connect(platform.settings, 1)
+
+
+def test_registration_and_matching_run_as_ray_jobs(ray_cluster: Path, platform_factory, samples: Path,
+                                                   tmp_path: Path) -> None:
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    plat = platform_factory(None, jobs=FAST_JOBS)
+    reference = samples / "blender_caminandes_10s.mp4"
+    copy = tmp_path / "copy.mp4"  # seconds 3-8, smaller
+    run_ffmpeg(["-ss", "3", "-i", str(reference), "-t", "5", "-vf", "scale=320:-2", "-c:v", "libx264", "-preset",
+                "veryfast", str(copy)])
+    payload = {"path": str(reference), "owner": "Blender Foundation", "title": "Caminandes"}
+    with serving(plat):
+        registered = wait_for(plat, plat.jobs.enqueue("protect.register", payload).id, timeout=240)
+        assert registered.status == SUCCEEDED, registered.error_message
+        again = wait_for(plat, plat.jobs.enqueue("protect.register", payload).id, timeout=240)
+        other = wait_for(plat, plat.jobs.enqueue("protect.register", {**payload, "owner": "someone else"}).id,
+                         timeout=240)
+        matched = wait_for(plat, plat.jobs.enqueue("protect.match", {"path": str(copy)}).id, timeout=240)
+    work_id = registered.result["work"]["work_id"]
+    assert again.status == SUCCEEDED and again.result["work"]["work_id"] == work_id  # a retry finds its own work
+    assert other.status == "failed" and other.error_code == "conflict"
+    assert matched.status == SUCCEEDED, matched.error_message
+    found = matched.result["matches"]
+    assert found and {m["work_id"] for m in found} == {work_id}
+    start = min(m["reference_start_s"] for m in found)
+    assert 2.0 <= start <= 4.0  # the copy starts 3 s into the work
