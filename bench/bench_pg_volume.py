@@ -5,7 +5,7 @@
 A fresh database gets the real schema (every capability's Alembic migrations), then rows generated on
 the server (``INSERT ... SELECT generate_series``, with the migrations' indexes in place): ``jobs``
 (finished jobs, plus ``--queued`` waiting ones), ``protect_works`` (the fingerprint registry's rows),
-``protect_matches`` and ``govern_audit`` (event tables). Then it times what the code asks of them:
+``protect_matches`` and ``govern_audit`` (event tables); ``--tables`` picks some of them. Then it times what the code asks of them:
 ``JobQueue.claim`` with the queued jobs waiting (one claimer, then four at once, never the same job
 twice) and the registry's and listings' look-ups, and reads the database's own counters
 (pg_stat_database: blocks read from disk and from cache, rows read) per claim. The section in
@@ -82,22 +82,35 @@ def db_counters(engine: sa.Engine, db: str) -> dict[str, int]:
     return dict(row._mapping)
 
 
-def fill(engine: sa.Engine, rows: int, queued: int) -> dict[str, float]:
+def fill(engine: sa.Engine, rows: int, queued: int, tables: list[str]) -> dict[str, tuple[float, float]]:
+    """Fill each table in its own transaction; its secondary indexes are dropped first and built again
+    after (as a bulk load is done). Returns (fill seconds, index build seconds) per table."""
     seconds = {}
-    with engine.begin() as c:
-        for table, sql in FILL.items():
+    for table in tables:
+        with engine.begin() as c:
+            indexes = c.execute(sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname NOT IN "
+                "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"), {"t": table}).all()
+            for name, _ in indexes:
+                c.execute(sa.text(f'DROP INDEX "{name}"'))
             t0 = time.perf_counter()
             n = rows - queued if table == "jobs" else rows
-            c.execute(sa.text(sql.format(sha=SHA)), {"n": n})
-            seconds[table] = time.perf_counter() - t0
-            print(f"  {table}: {n:,} rows in {seconds[table]:.0f} s", file=sys.stderr)
-        c.execute(sa.text(f"""INSERT INTO jobs (kind, key, video_id, payload, status, priority, attempts, max_attempts,
-                               run_after, progress, cancel_requested, created_at, completions)
-                             SELECT 'analyze', 'bench-queued:' || g, {SHA}, json_build_object('video_id', {SHA}),
-                                    'queued', 0, 0, 3, 1.7e9, 0, false, 1.7e9, 0
-                             FROM generate_series(:a, :b) g"""), {"a": rows, "b": rows + queued - 1})
+            c.execute(sa.text(FILL[table].format(sha=SHA)), {"n": n})
+            if table == "jobs":
+                c.execute(sa.text(f"""INSERT INTO jobs (kind, key, video_id, payload, status, priority, attempts,
+                                       max_attempts, run_after, progress, cancel_requested, created_at, completions)
+                                     SELECT 'analyze', 'bench-queued:' || g, {SHA}, json_build_object('video_id', {SHA}),
+                                            'queued', 0, 0, 3, 1.7e9, 0, false, 1.7e9, 0
+                                     FROM generate_series(:a, :b) g"""),
+                          {"a": rows, "b": rows + queued - 1})
+            t1 = time.perf_counter()
+            for _, ddl in indexes:
+                c.execute(sa.text(ddl))
+            seconds[table] = (t1 - t0, time.perf_counter() - t1)
+        print(f"  {table}: {n:,} rows in {seconds[table][0]:.0f} s, indexes {seconds[table][1]:.0f} s",
+              file=sys.stderr)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        for table in FILL:
+        for table in tables:
             c.execute(sa.text(f"VACUUM ANALYZE {table}"))
     return seconds
 
@@ -138,6 +151,7 @@ def main() -> None:
     ap.add_argument("--url", default=os.environ.get("VIDLENS_TEST_POSTGRES_URL"))
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--queued", type=int, default=10_000)
+    ap.add_argument("--tables", default=",".join(FILL), help=f"tables to fill (of {', '.join(FILL)})")
     ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
     args = ap.parse_args()
     if not args.url:
@@ -154,18 +168,20 @@ def main() -> None:
     platform = Platform.from_settings(load_settings(data_dir=data, database_url=url))
     engine = platform.store.engine
     print(f"filling {args.rows:,} rows per table ...", file=sys.stderr)
-    fill_s = fill(engine, args.rows, args.queued)
+    tables = args.tables.split(",")
+    assert "jobs" in tables, "the claim figures need the jobs table"
+    fill_s = fill(engine, args.rows, args.queued, tables)
     with engine.connect() as c:
-        sizes = {t: c.execute(sa.text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar() for t in FILL}
+        sizes = {t: c.execute(sa.text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar() for t in tables}
         plan = "\n".join(r[0] for r in c.execute(sa.text(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM jobs WHERE kind = 'analyze' AND "
             "((status = 'queued' AND run_after <= 2e9) OR (status = 'running' AND lease_expires < 2e9)) "
             "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED")))
     before = db_counters(engine, name)
-    one, one_rate, _ = claims(platform, 1000, 1)
+    one, one_rate, _ = claims(platform, 500, 1)
     after = db_counters(engine, name)
-    per_claim = {k: (after[k] - before[k]) / 1000 for k in after}
-    four, four_rate, twice = claims(platform, 2000, 4)
+    per_claim = {k: (after[k] - before[k]) / 500 for k in after}
+    four, four_rate, twice = claims(platform, 1000, 4)
     assert twice == 0, f"{twice} jobs were claimed twice"
 
     sha = "md5(12345::text)"
@@ -176,15 +192,21 @@ def main() -> None:
 
     registry = Registry(platform)
     queries: dict[str, Callable[[], Any]] = {
-        "registry: work by id (Registry.get)": lambda: registry.get(some_work),
-        "registry: work by id prefix, 8 chars (Registry.get)": lambda: registry.get(some_work[:8]),
-        "registry: active work by content sha256": lambda: registry.active_by_content(some_sha),
-        "matches: of one work (indexed work_id)": lambda: _rows(engine, "SELECT * FROM protect_matches WHERE work_id = :w",
-                                                               w=some_work),
-        "audit: newest 50 events (indexed at)": lambda: _rows(engine, "SELECT * FROM govern_audit ORDER BY at DESC LIMIT 50"),
         "jobs: of one video (JobQueue.list)": lambda: platform.jobs.list(video_id=some_sha),
         "jobs: newest 50 failed (JobQueue.list)": lambda: platform.jobs.list(status="failed"),
     }
+    if "protect_works" in tables:
+        queries.update({
+            "registry: work by id (Registry.get)": lambda: registry.get(some_work),
+            "registry: work by id prefix, 8 chars (Registry.get)": lambda: registry.get(some_work[:8]),
+            "registry: active work by content sha256": lambda: registry.active_by_content(some_sha),
+        })
+    if "protect_matches" in tables:
+        queries["matches: of one work (indexed work_id)"] = lambda: _rows(
+            engine, "SELECT * FROM protect_matches WHERE work_id = :w", w=some_work)
+    if "govern_audit" in tables:
+        queries["audit: newest 50 events (indexed at)"] = lambda: _rows(
+            engine, "SELECT * FROM govern_audit ORDER BY at DESC LIMIT 50")
     lookups = {label: timed(fn, 50) for label, fn in queries.items()}
     load = os.getloadavg()
     platform.close()
@@ -192,17 +214,18 @@ def main() -> None:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
 
-    rows = [f"| {t} | {args.rows - (args.queued if t == 'jobs' else 0):,} | {sizes[t] / 2**30:.2f} | {fill_s[t]:.0f} |"
-            for t in FILL]
+    rows = [f"| {t} | {args.rows:,} | {sizes[t] / 2**30:.2f} | {fill_s[t][0]:.0f} | {fill_s[t][1]:.0f} |"
+            for t in tables]
     look = [f"| {label} | {v['p50']:.2f} | {v['p95']:.2f} | {v['max']:.1f} |" for label, v in lookups.items()]
     body = f"""## PostgreSQL at volume: job queue, fingerprint registry, event tables (`bench/bench_pg_volume.py`)
 
 {stamp()} PostgreSQL {version} (collation {collation}) on the same machine, default configuration;
 under load (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, `nproc` {os.cpu_count()}).
-Rows generated on the server into the schema the migrations create (their indexes in place):
+Rows generated on the server into the schema the migrations create; each table's secondary indexes are
+dropped for the fill and built again after it (a bulk load), both timed:
 
-| table | rows | size with indexes (GiB) | fill (s) |
-|---|---:|---:|---:|
+| table | rows | size with indexes (GiB) | fill (s) | index build (s) |
+|---|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
 **Job queue, {args.queued:,} videos queued** behind {args.rows - args.queued:,} finished jobs. `JobQueue.claim` (one
@@ -213,7 +236,7 @@ transaction: `SELECT ... FOR UPDATE SKIP LOCKED`, then the lease `UPDATE`), each
 | 1 | {one['p50']:.2f} | {one['p95']:.2f} | {one['max']:.1f} | {one_rate:.0f} | 0 |
 | 4 | {four['p50']:.2f} | {four['p95']:.2f} | {four['max']:.1f} | {four_rate:.0f} | {twice} |
 
-Database load per claim + complete (pg_stat_database over 1,000 of them): {per_claim['blks_hit']:.0f} blocks from
+Database load per claim + complete (pg_stat_database over 500 of them): {per_claim['blks_hit']:.0f} blocks from
 cache, {per_claim['blks_read']:.2f} from disk, {per_claim['tup_fetched']:.0f} rows fetched,
 {per_claim['xact_commit']:.1f} commits. The claim's plan with {args.queued:,} queued:
 

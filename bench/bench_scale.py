@@ -33,13 +33,13 @@ from typing import Any
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import media_dir, stamp, write_section  # noqa: E402
+from common import media_dir, stamp, write_section
 
-from vidlens.jobs.queue import FINAL  # noqa: E402
-from vidlens.jobs.runner import make_runner  # noqa: E402
-from vidlens.jobs.worker import Worker  # noqa: E402
-from vidlens.platform import Platform  # noqa: E402
-from vidlens.settings import load_settings  # noqa: E402
+from vidlens.jobs.queue import FINAL
+from vidlens.jobs.runner import make_runner
+from vidlens.jobs.worker import Worker
+from vidlens.platform import Platform
+from vidlens.settings import load_settings
 
 DB_CORES = 8  # assumed PostgreSQL server for the curve
 BLOB_MB_S = 125.0  # assumed blob store bandwidth for the curve: one 1 Gbit/s link
