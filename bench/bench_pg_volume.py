@@ -64,6 +64,13 @@ FILL = {
 }
 
 
+QUEUED = """INSERT INTO jobs (kind, key, video_id, payload, status, priority, attempts, max_attempts, run_after,
+                  progress, cancel_requested, created_at, completions)
+             SELECT 'analyze', 'bench-queued:' || g, {sha}, json_build_object('video_id', {sha}), 'queued', 0, 0,
+                    3, 1.7e9, 0, false, 1.7e9, 0
+             FROM generate_series(:a, :b) g"""
+
+
 def timed(fn: Callable[[], Any], reps: int) -> dict[str, float]:
     """p50 / p95 / max of ``reps`` calls, in milliseconds."""
     ms = []
@@ -82,36 +89,40 @@ def db_counters(engine: sa.Engine, db: str) -> dict[str, int]:
     return dict(row._mapping)
 
 
-def fill(engine: sa.Engine, rows: int, queued: int, tables: list[str]) -> dict[str, tuple[float, float]]:
-    """Fill each table in its own transaction; its secondary indexes are dropped first and built again
-    after (as a bulk load is done). Returns (fill seconds, index build seconds) per table."""
-    seconds = {}
-    for table in tables:
-        with engine.begin() as c:
-            indexes = c.execute(sa.text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname NOT IN "
-                "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"), {"t": table}).all()
-            for name, _ in indexes:
-                c.execute(sa.text(f'DROP INDEX "{name}"'))
-            t0 = time.perf_counter()
-            n = rows - queued if table == "jobs" else rows
-            c.execute(sa.text(FILL[table].format(sha=SHA)), {"n": n})
-            if table == "jobs":
-                c.execute(sa.text(f"""INSERT INTO jobs (kind, key, video_id, payload, status, priority, attempts,
-                                       max_attempts, run_after, progress, cancel_requested, created_at, completions)
-                                     SELECT 'analyze', 'bench-queued:' || g, {SHA}, json_build_object('video_id', {SHA}),
-                                            'queued', 0, 0, 3, 1.7e9, 0, false, 1.7e9, 0
-                                     FROM generate_series(:a, :b) g"""),
-                          {"a": rows, "b": rows + queued - 1})
-            t1 = time.perf_counter()
-            for _, ddl in indexes:
-                c.execute(sa.text(ddl))
-            seconds[table] = (t1 - t0, time.perf_counter() - t1)
-        print(f"  {table}: {n:,} rows in {seconds[table][0]:.0f} s, indexes {seconds[table][1]:.0f} s",
-              file=sys.stderr)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        for table in tables:
-            c.execute(sa.text(f"VACUUM ANALYZE {table}"))
+def fill_table(engine: sa.Engine, table: str, rows: int, queued: int) -> tuple[float, float]:
+    """Fill one table in its own transaction; its secondary indexes are dropped first and built again
+    after (as a bulk load is done). Returns (fill seconds, index build seconds)."""
+    with engine.begin() as c:
+        indexes = c.execute(sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"), {"t": table}).all()
+        for name, _ in indexes:
+            c.execute(sa.text(f'DROP INDEX "{name}"'))
+        t0 = time.perf_counter()
+        c.execute(sa.text(FILL[table].format(sha=SHA)), {"n": rows - queued if table == "jobs" else rows})
+        if table == "jobs":
+            c.execute(sa.text(QUEUED.format(sha=SHA)), {"a": rows, "b": rows + queued - 1})
+        t1 = time.perf_counter()
+        for _, ddl in indexes:
+            c.execute(sa.text(ddl))
+        c.execute(sa.text(f"ANALYZE {table}"))
+    print(f"  {table}: {rows:,} rows in {t1 - t0:.0f} s, indexes {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def fill(engine: sa.Engine, rows: int, queued: int, tables: list[str]) -> dict[str, tuple[float, float] | None]:
+    """Fill the tables at once, one connection each; a table that already holds ``rows`` (``--reuse``) is kept
+    (None: filled by an earlier run)."""
+    seconds: dict[str, tuple[float, float] | None] = {}
+    with engine.connect() as c:
+        todo = [t for t in tables if c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() < rows]
+    seconds.update({t: None for t in tables if t not in todo})
+    threads = [threading.Thread(target=lambda t=t: seconds.__setitem__(t, fill_table(engine, t, rows, queued)))
+               for t in todo]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return seconds
 
 
@@ -153,14 +164,19 @@ def main() -> None:
     ap.add_argument("--queued", type=int, default=10_000)
     ap.add_argument("--tables", default=",".join(FILL), help=f"tables to fill (of {', '.join(FILL)})")
     ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the bench database of an earlier run and fill only the tables short of --rows")
+    ap.add_argument("--keep", action="store_true", help="leave the bench database in place afterwards")
     args = ap.parse_args()
     if not args.url:
         raise SystemExit("give --url or set VIDLENS_TEST_POSTGRES_URL (scripts/postgres-test-server.sh start)")
     name = "vidlens_bench_volume"
     admin = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        exists = c.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").first() is not None
+        if not (args.reuse and exists):
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
         version = c.exec_driver_sql("SHOW server_version").scalar()
         collation = c.exec_driver_sql("SELECT datcollate FROM pg_database WHERE datname = current_database()").scalar()
     url = sa.engine.make_url(args.url).set(database=name).render_as_string(hide_password=False)
@@ -210,12 +226,13 @@ def main() -> None:
     lookups = {label: timed(fn, 50) for label, fn in queries.items()}
     load = os.getloadavg()
     platform.close()
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if not args.keep:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
 
-    rows = [f"| {t} | {args.rows:,} | {sizes[t] / 2**30:.2f} | {fill_s[t][0]:.0f} | {fill_s[t][1]:.0f} |"
-            for t in tables]
+    rows = [f"| {t} | {args.rows:,} | {sizes[t] / 2**30:.2f} | "
+            + (f"{f[0]:.0f} | {f[1]:.0f} |" if (f := fill_s[t]) else "earlier run | earlier run |") for t in tables]
     look = [f"| {label} | {v['p50']:.2f} | {v['p95']:.2f} | {v['max']:.1f} |" for label, v in lookups.items()]
     body = f"""## PostgreSQL at volume: job queue, fingerprint registry, event tables (`bench/bench_pg_volume.py`)
 
