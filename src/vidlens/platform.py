@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vidlens.blobs.local import BlobStore, LocalBlobStore
+from vidlens.blobs import blob_store
+from vidlens.blobs.local import BlobStore
 from vidlens.capability import Capabilities, CapabilityError, installed
 from vidlens.jobs.queue import JobQueue
 from vidlens.plugins import PluginRegistry
@@ -45,8 +46,8 @@ class Platform:
         store = Store(settings.resolved_database_url, capabilities=capabilities)
         if migrate:
             store.migrate()
-        return cls(settings=settings, store=store, blobs=LocalBlobStore(settings.data_dir / "blobs"),
-                   capabilities=capabilities)
+        blobs = blob_store(settings.data_dir, settings.blob_url, settings.blob_endpoint_url)
+        return cls(settings=settings, store=store, blobs=blobs, capabilities=capabilities)
 
     @property
     def data_dir(self) -> Path:

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
         description="Videos one process analyses at the same time (`vidlens analyze`, `ingest`, `demo`). "
                     "A second video uses the cores the first leaves idle (a short clip's fixed costs, "
                     "the last analyzer finishing). Worker processes take one job each.")
+    runner: Literal["local", "ray"] = Field(
+        "local", description="What runs queued jobs: 'local' (worker processes on this machine) or 'ray' "
+                             "(actors on a Ray cluster; needs the [scale] extra). The job table stays the truth "
+                             "either way.")
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join (such as ray://head:10001 or head:6379); none: a local Ray "
+                          "instance is started with `workers` CPUs.")
+    ray_object_store_mb: int = Field(
+        256, ge=80, le=1024 * 1024, description="Object store of a locally started Ray instance, in MiB "
+                                                "(jobs pass ids and small results through it, never video).")
+    blob_url: str | None = Field(
+        None, description="Where blobs live. Default: the directory 'blobs' in data_dir. S3-compatible: "
+                          "s3://bucket/prefix (endpoint and keys from blob_endpoint_url and the usual "
+                          "AWS_* environment; needs the [scale] extra).")
+    blob_endpoint_url: str | None = Field(
+        None, description="Endpoint of an S3-compatible store such as MinIO (http://minio:9000); none: AWS.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning", description="Log verbosity.")
     media: MediaSettings = Field(default_factory=MediaSettings, description="Ingest safety limits.")
     jobs: JobSettings = Field(default_factory=JobSettings, description="Durable job queue behaviour.")

@@ -1,4 +1,5 @@
-"""Blobs (keyframes, thumbnails, fingerprints, indexes) live on disk, never in the database.
+"""Blobs (keyframes, thumbnails, fingerprints, indexes) live on disk (or in an S3-compatible bucket,
+``vidlens.blobs.s3``), never in the database.
 
 Keys are content addresses (``sha256[:2]/sha256.suffix``), so storing the same
 bytes twice is free and a key can be verified against its content. Writes go to a
@@ -44,25 +45,34 @@ class BlobStore(ABC):
         with self.open(key) as f:
             return f.read()
 
+    def local_path(self, key: str) -> Path | None:
+        """The blob's file when it is on this machine's disk (served as a file), else None."""
+        return None
+
+    @staticmethod
+    def _check_key(key: str) -> str:
+        if not _KEY.match(key):
+            raise UsageError(f"invalid blob key '{key}': expected 'xx/<sha256>[.ext]'")
+        return key
+
+    @staticmethod
+    def _check_suffix(suffix: str) -> str:
+        suffix = suffix.lower()
+        if not _SUFFIX.match(suffix):
+            raise UsageError(f"invalid blob suffix '{suffix}': expected '.ext' of 1-10 letters/digits")
+        return suffix
+
 
 class LocalBlobStore(BlobStore):
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def _check_key(self, key: str) -> str:
-        if not _KEY.match(key):
-            raise UsageError(f"invalid blob key '{key}': expected 'xx/<sha256>[.ext]'")
-        return key
-
-    def _check_suffix(self, suffix: str) -> str:
-        suffix = suffix.lower()
-        if not _SUFFIX.match(suffix):
-            raise UsageError(f"invalid blob suffix '{suffix}': expected '.ext' of 1-10 letters/digits")
-        return suffix
-
     def path(self, key: str) -> Path:
         return self.root / self._check_key(key)
+
+    def local_path(self, key: str) -> Path | None:
+        return self.path(key)
 
     def put_bytes(self, data: bytes, suffix: str = "") -> str:
         digest = sha256_bytes(data)

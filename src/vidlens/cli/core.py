@@ -8,8 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, log, open_platform, print_json,
-                                print_pretty_json, print_table, progress)
+from vidlens.cli.common import (
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    echo,
+    log,
+    open_platform,
+    print_json,
+    print_pretty_json,
+    print_table,
+    progress,
+)
 from vidlens.timebase import format_timecode
 
 if TYPE_CHECKING:
@@ -203,7 +213,7 @@ def shots(
 
 
 def worker(
-    processes: int = typer.Option(None, "--processes", "-n", help="Worker processes (default: settings.workers)."),
+    processes: int = typer.Option(None, "--processes", "-n", help="Worker processes, or Ray actors with runner = 'ray' (default: settings.workers)."),
     imports: list[str] = typer.Option([], "--import", help="Extra module(s) of job steps to import."),
     once: bool = typer.Option(False, "--once", help="Process queued jobs in this process and exit when idle."),
     data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
@@ -213,7 +223,7 @@ def worker(
 
     platform = open_platform(data_dir, config)
     stop = threading.Event()
-    if once or processes == 1:
+    if once or (processes == 1 and platform.settings.runner == "local"):
         w = Worker(platform, import_modules=imports)
         log.print(f"worker {w.worker_id} processing jobs ({', '.join(w.kinds)})")
         try:
@@ -222,11 +232,12 @@ def worker(
             return
         log.print(f"{n} job(s) processed")
         return
-    from vidlens.jobs.runner import LocalRunner
+    from vidlens.jobs.runner import make_runner
 
-    runner = LocalRunner(platform.settings, platform.jobs, import_modules=imports)
+    runner = make_runner(platform.settings, platform.jobs, import_modules=imports)
     n = processes or platform.settings.workers
-    log.print(f"{n} worker process(es) started; Ctrl-C to stop")
+    where = "Ray actor(s)" if platform.settings.runner == "ray" else "worker process(es)"
+    log.print(f"{n} {where} started; Ctrl-C to stop")
     try:
         runner.serve(stop, processes=n)
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""``vidlens serve`` (API + web UI + a background worker in one process), ``users`` and ``keys``."""
+"""``vidlens serve`` (API + web UI + a background worker in one process, or one ``--role`` of them),
+``users`` and ``keys``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from vidlens.platform import Platform
 
 ADMIN_PASSWORD_ENV = "VIDLENS_ADMIN_PASSWORD"
+ROLES = ("all", "api", "worker")
 
 users_app = typer.Typer(
     help="Users of the web UI and API (roles: viewer < reviewer < admin).", no_args_is_help=True
@@ -75,17 +77,50 @@ def serve(
         "--worker/--no-worker",
         help="Process queued jobs in a background thread (serve.worker must be true too).",
     ),
+    role: str = typer.Option(
+        "all", "--role",
+        help="all: API and web UI with a worker thread; api: API and web UI only; worker: the job runner only "
+             "(settings.workers processes, or Ray actors with runner = 'ray'), no HTTP. Run several of each "
+             "against one PostgreSQL database and one blob store.",
+    ),
     data_dir: Path | None = DataDirOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """Run the HTTP API and web UI, with a job worker, until interrupted."""
+    """Run the HTTP API and web UI, the job workers, or both, until interrupted."""
+    from vidlens.errors import UsageError
+
+    if role not in ROLES:
+        raise UsageError(f"--role {role}: expected one of {', '.join(ROLES)}")
+    if role == "worker":
+        platform = open_platform(data_dir, config)
+        try:
+            _serve_worker(platform)
+        finally:
+            platform.close()
+        return
     with listen(host, port) as sock:  # before the banner, the admin password or any data is touched
         port = sock.getsockname()[1]
         platform = open_platform(data_dir, config)
         try:
-            _serve(platform, sock, host, port, worker)
+            _serve(platform, sock, host, port, worker and role == "all")
         finally:
             platform.close()
+
+
+def _serve_worker(platform: Platform) -> None:
+    """The worker role: the configured runner until SIGINT or SIGTERM (``docker stop``)."""
+    import signal
+
+    from vidlens.jobs.runner import make_runner
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runner = make_runner(platform.settings, platform.jobs)
+    n = platform.settings.workers
+    log.print(f"VidLens worker role: {n} {'Ray actor(s)' if platform.settings.runner == 'ray' else 'process(es)'} "
+              f"on {platform.store.safe_url}", highlight=False)
+    runner.serve(stop, processes=n)
 
 
 def _serve(platform: Platform, sock: socket.socket, host: str, port: int, worker: bool) -> None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidlens.jobs.queue import Job, JobQueue
 from vidlens.settings import Settings, settings_model
+
+if TYPE_CHECKING:
+    from vidlens.jobs.ray_runner import RayRunner
 
 
 def _worker_main(settings_json: str, import_modules: list[str], stop: Any) -> None:
@@ -73,3 +76,13 @@ class LocalRunner:
                 p.join(timeout=30)
                 if p.is_alive():
                     p.terminate()
+
+
+def make_runner(settings: Settings, queue: JobQueue, *,
+                import_modules: list[str] | None = None) -> LocalRunner | RayRunner:
+    """The runner ``settings.runner`` names (``VIDLENS_RUNNER``)."""
+    if settings.runner == "ray":
+        from vidlens.jobs.ray_runner import RayRunner
+
+        return RayRunner(settings, queue, import_modules=import_modules)
+    return LocalRunner(settings, queue, import_modules=import_modules)

@@ -49,16 +49,18 @@ class Worker:
         """Called on every progress report of a running step (the CLI draws its bars here)."""
 
     def run_job(self, job: Job) -> None:
+        """Run one claimed job under the lease it was claimed with (a Ray dispatcher claims for its actors)."""
+        owner = job.lease_owner or self.worker_id
         fn = self.steps.get(job.kind)
         if fn is None:
-            self.queue.fail(job.id, self.worker_id, JobError(f"no step registered for job kind '{job.kind}'"))
+            self.queue.fail(job.id, owner, JobError(f"no step registered for job kind '{job.kind}'"))
             return
         state = {"progress": 0.0, "message": None, "lost": False}
         beat_stop = threading.Event()
 
         def beat() -> None:
             while not beat_stop.wait(self.platform.settings.jobs.heartbeat_s):
-                if not self.queue.heartbeat(job.id, self.worker_id, state["progress"], state["message"]):
+                if not self.queue.heartbeat(job.id, owner, state["progress"], state["message"]):
                     state["lost"] = True
                     return
 
@@ -77,12 +79,12 @@ class Worker:
             result = fn(self.platform, StepContext(job=job, report=report, cancelled=cancelled))
         except CancelledError as exc:  # the step saw ``cancelled()`` and stopped, storing nothing
             if not state["lost"]:
-                self.queue.fail(job.id, self.worker_id, exc)
+                self.queue.fail(job.id, owner, exc)
                 return
             result = {}
         except BaseException as exc:
             beat_stop.set()
-            status = self.queue.fail(job.id, self.worker_id, exc)
+            status = self.queue.fail(job.id, owner, exc)
             log.warning("job %s (%s) failed: %s -> %s", job.id, job.kind, exc, status)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -93,10 +95,10 @@ class Worker:
         if state["lost"]:
             current = self.queue.get(job.id)
             if current.cancel_requested:
-                self.queue.mark_cancelled(job.id, self.worker_id)
+                self.queue.mark_cancelled(job.id, owner)
             return
-        done = (self.queue.complete(job.id, self.worker_id, result.result, partial=result.error)
-                if isinstance(result, Partial) else self.queue.complete(job.id, self.worker_id, result))
+        done = (self.queue.complete(job.id, owner, result.result, partial=result.error)
+                if isinstance(result, Partial) else self.queue.complete(job.id, owner, result))
         if not done:
             log.warning("job %s finished after its lease was lost; result discarded", job.id)
 

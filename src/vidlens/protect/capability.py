@@ -7,6 +7,7 @@ capability = Capability(
     summary="Copyright registry: fingerprints, copy-segment matching and signed certificates.",
     tables="vidlens.protect.tables",
     migrations="vidlens.protect.migrations",
+    steps="vidlens.protect.steps",
     cli="vidlens.cli.protect",
     api=("vidlens.protect.routes",),
     ui="vidlens.protect.pages",

@@ -140,9 +140,9 @@ class Registry:
             raise UsageError("owner and title must not be empty")
         video = probe(path, require_video=False)
         check_media(video)
-        if self._active_by_content(video.sha256) is not None:
+        if self.active_by_content(video.sha256) is not None:
             raise ConflictError(f"{Path(video.uri).name} is already registered "
-                                f"(work {self._active_by_content(video.sha256)})")
+                                f"(work {self.active_by_content(video.sha256)})")
         visual, audio = fingerprints(video)
         if (visual is None or visual.empty) and audio.empty:
             raise UnsupportedMediaError(f"{Path(video.uri).name}: nothing to fingerprint: the picture is blank "
@@ -194,7 +194,8 @@ class Registry:
         with self.store.read() as conn:
             return CHAIN.head(conn)[1]
 
-    def _active_by_content(self, sha: str) -> str | None:
+    def active_by_content(self, sha: str) -> str | None:
+        """The id of the active work with these content bytes, if any."""
         with self.store.read() as conn:
             r = conn.execute(sa.select(works.c.id).where(works.c.content_sha256 == sha,
                                                          works.c.status == "active")).first()

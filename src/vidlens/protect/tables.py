@@ -30,6 +30,8 @@ works = sa.Table(
     sa.Column("ledger_seq", sa.Integer, nullable=False),
     sa.Column("registered_at", sa.Float, nullable=False),
 )
+# ``Registry.get`` by id prefix (LIKE 'abc%') on PostgreSQL under any collation (migration protect_0002)
+sa.Index("ix_protect_works_id_prefix", works.c.id, postgresql_ops={"id": "varchar_pattern_ops"})
 
 ledger = sa.Table(
     "protect_ledger", metadata,

@@ -16,17 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from alembic import command
 from vidlens.capability import Capabilities, installed
 from vidlens.errors import StoreError
 from vidlens.store.schema import load_all_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _WRITE = "vidlens_write"
+_MIGRATION_LOCK = 0x766964  # PostgreSQL advisory lock key held while migrating ("vid")
 
 
 class Store:
@@ -69,6 +70,8 @@ class Store:
             try:
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(**{_WRITE: True})
+                    if self.dialect == "postgresql":  # API and worker roles starting together migrate once
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
                     cfg.attributes["connection"] = conn
                     cfg.attributes["metadata"] = self.metadata
                     command.upgrade(cfg, "heads")

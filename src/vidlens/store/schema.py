@@ -65,6 +65,9 @@ jobs = sa.Table(
     sa.Column("completions", sa.Integer, nullable=False, server_default="0",
               comment="times the step body ran to completion; must end at 1"),
 )
+# the claimable jobs in claim order (migration 0003): a claim reads one entry, however many jobs are done
+_READY = jobs.c.status.in_(["queued", "running"])
+sa.Index("ix_jobs_ready", jobs.c.priority.desc(), jobs.c.id, postgresql_where=_READY, sqlite_where=_READY)
 
 results = sa.Table(
     "results", metadata,

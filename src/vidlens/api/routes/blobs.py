@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Services, Viewer, services
@@ -32,12 +35,14 @@ def get_blob(
     _: Principal = Viewer,
     svc: Services = Depends(services),
 ) -> FileResponse:
-    path = svc.platform.blobs.path(key)  # validates the key: 'xx/<sha256>[.ext]', nothing else
+    blobs = svc.platform.blobs
+    path = blobs.local_path(key)  # validates the key: 'xx/<sha256>[.ext]', nothing else
+    media_type = CONTENT_TYPES.get(PurePath(key).suffix.lower(), "application/octet-stream")
+    headers = {"Cache-Control": "private, max-age=31536000, immutable"}
+    if path is None:  # an S3-compatible store: streamed through
+        f = blobs.open(key)  # NotFoundError before any byte is sent
+        return StreamingResponse(iter(lambda: f.read(1 << 16), b""), media_type=media_type,  # type: ignore[return-value]
+                                 headers=headers, background=BackgroundTask(f.close))
     if not path.is_file():
         raise NotFoundError(f"blob '{key}' not found")
-    suffix = path.suffix.lower()
-    return FileResponse(
-        path,
-        media_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
-    )
+    return FileResponse(path, media_type=media_type, headers=headers)

@@ -1,0 +1,281 @@
+"""PostgreSQL at volume: the job queue, the fingerprint registry and the event tables at 10 million rows.
+
+    python bench/bench_pg_volume.py [--url postgresql+psycopg://...] [--rows 10000000] [--queued 10000]
+
+A fresh database gets the real schema (every capability's Alembic migrations), then rows generated on
+the server (``INSERT ... SELECT generate_series``, with the migrations' indexes in place): ``jobs``
+(finished jobs, plus ``--queued`` waiting ones), ``protect_works`` (the fingerprint registry's rows),
+``protect_matches`` and ``govern_audit`` (event tables); ``--tables`` picks some of them. Then it times what the code asks of them:
+``JobQueue.claim`` with the queued jobs waiting (one claimer, then four at once, never the same job
+twice) and the registry's and listings' look-ups, and reads the database's own counters
+(pg_stat_database: blocks read from disk and from cache, rows read) per claim. The section in
+docs/benchmarks.md says the load average it ran under.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import stamp, write_section
+
+from vidlens.platform import Platform
+from vidlens.settings import load_settings
+
+SHA = "md5(g::text) || md5((g + 1)::text)"  # 64 hex characters, distinct per row
+
+FILL = {
+    "jobs": """INSERT INTO jobs (kind, key, video_id, payload, status, priority, attempts, max_attempts, run_after,
+                  progress, cancel_requested, created_at, started_at, finished_at, completions, result)
+               SELECT 'analyze', 'bench:' || g, {sha}, json_build_object('video_id', {sha}), 'succeeded', 0, 1, 3,
+                      1.7e9 + g, 1.0, false, 1.7e9 + g, 1.7e9 + g, 1.7e9 + g + 30, 1,
+                      json_build_object('frames', g % 9000, 'status', 'analysed')
+               FROM generate_series(1, :n) g""",
+    "protect_works": """INSERT INTO protect_works (id, content_sha256, owner, title, licence, policy, status, duration_s,
+                  source_uri, visual_blob, audio_blob, fingerprint_digest, certificate, ledger_seq, registered_at)
+               SELECT substr(md5('w' || g), 1, 32), {sha}, 'owner-' || (g % 5000), 'work ' || g, NULL,
+                      'track', CASE WHEN g % 50 = 0 THEN 'removed' ELSE 'active' END, 30 + g % 3600,
+                      '/srv/media/' || g || '.mp4', substr({sha}, 1, 2) || '/' || {sha} || '.npy',
+                      substr(md5('a' || g), 1, 2) || '/' || md5('a' || g) || md5('b' || g) || '.npy',
+                      {sha}, '{{}}'::json, g, 1.7e9 + g
+               FROM generate_series(1, :n) g""",
+    "protect_matches": """INSERT INTO protect_matches (query_sha256, query_uri, work_id, query_start_s, query_end_s,
+                  reference_start_s, reference_end_s, score, kind, decision, hints, created_at)
+               SELECT {sha}, '/srv/uploads/' || g || '.mp4', substr(md5('w' || (g % 1000000)), 1, 32),
+                      0, 10, g % 600, g % 600 + 10, 0.5 + (g % 50) / 100.0, 'visual', 'track', '[]'::json, 1.7e9 + g
+               FROM generate_series(1, :n) g""",
+    "govern_audit": """INSERT INTO govern_audit (at, actor, role, via, key_id, method, path, status_code, action,
+                  subject, detail, prev_hash, hash)
+               SELECT 1.7e9 + g, 'user-' || (g % 300), 'reviewer', 'key', g % 40, 'POST', '/api/videos',
+                      201, 'video.upload', 'video:' || {sha}, '{{}}'::json, md5((g - 1)::text) || md5(g::text),
+                      {sha}
+               FROM generate_series(1, :n) g""",
+}
+
+
+QUEUED = """INSERT INTO jobs (kind, key, video_id, payload, status, priority, attempts, max_attempts, run_after,
+                  progress, cancel_requested, created_at, completions)
+             SELECT 'analyze', 'bench-queued:' || g, {sha}, json_build_object('video_id', {sha}), 'queued', 0, 0,
+                    3, 1.7e9, 0, false, 1.7e9, 0
+             FROM generate_series(:a, :b) g"""
+
+
+def timed(fn: Callable[[], Any], reps: int) -> dict[str, float]:
+    """p50 / p95 / max of ``reps`` calls, in milliseconds."""
+    ms = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        ms.append((time.perf_counter() - t0) * 1000)
+    ms.sort()
+    return {"p50": statistics.median(ms), "p95": ms[int(0.95 * (len(ms) - 1))], "max": ms[-1]}
+
+
+def db_counters(engine: sa.Engine, db: str) -> dict[str, int]:
+    with engine.connect() as c:
+        row = c.execute(sa.text("SELECT blks_read, blks_hit, tup_fetched, tup_returned, xact_commit "
+                                "FROM pg_stat_database WHERE datname = :d"), {"d": db}).one()
+    return dict(row._mapping)
+
+
+def fill_table(engine: sa.Engine, table: str, rows: int, queued: int) -> tuple[float, float]:
+    """Fill one table in its own transaction; its secondary indexes are dropped first and built again
+    after (as a bulk load is done). Returns (fill seconds, index build seconds)."""
+    with engine.begin() as c:
+        indexes = c.execute(sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"), {"t": table}).all()
+        for name, _ in indexes:
+            c.execute(sa.text(f'DROP INDEX "{name}"'))
+        t0 = time.perf_counter()
+        c.execute(sa.text(FILL[table].format(sha=SHA)), {"n": rows - queued if table == "jobs" else rows})
+        if table == "jobs":
+            c.execute(sa.text(QUEUED.format(sha=SHA)), {"a": rows, "b": rows + queued - 1})
+        t1 = time.perf_counter()
+        for _, ddl in indexes:
+            c.execute(sa.text(ddl))
+        c.execute(sa.text(f"ANALYZE {table}"))
+    print(f"  {table}: {rows:,} rows in {t1 - t0:.0f} s, indexes {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def fill(engine: sa.Engine, rows: int, queued: int, tables: list[str]) -> dict[str, tuple[float, float] | None]:
+    """Fill the tables at once, one connection each; a table that already holds ``rows`` (``--reuse``) is kept
+    (None: filled by an earlier run)."""
+    seconds: dict[str, tuple[float, float] | None] = {}
+    with engine.connect() as c:
+        todo = [t for t in tables if c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() < rows]
+    seconds.update({t: None for t in tables if t not in todo})
+    threads = [threading.Thread(target=lambda t=t: seconds.__setitem__(t, fill_table(engine, t, rows, queued)))
+               for t in todo]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return seconds
+
+
+def claims(platform: Platform, n: int, threads: int) -> tuple[dict[str, float], float, int]:
+    """``n`` claims (each completed at once) by ``threads`` claimers: latency, claims/s, jobs claimed twice."""
+    q = platform.jobs
+    lat: list[float] = []
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def claimer(k: int) -> None:
+        wid = f"bench-{k}-{uuid.uuid4().hex[:6]}"
+        for _ in range(n // threads):
+            t0 = time.perf_counter()
+            job = q.claim(wid, ["analyze"])
+            dt = (time.perf_counter() - t0) * 1000
+            assert job is not None
+            q.complete(job.id, wid, {"bench": True})
+            with lock:
+                lat.append(dt)
+                seen.append(job.id)
+
+    t0 = time.perf_counter()
+    ts = [threading.Thread(target=claimer, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wall = time.perf_counter() - t0
+    lat.sort()
+    stats = {"p50": statistics.median(lat), "p95": lat[int(0.95 * (len(lat) - 1))], "max": lat[-1]}
+    return stats, len(lat) / wall, len(seen) - len(set(seen))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", default=os.environ.get("VIDLENS_TEST_POSTGRES_URL"))
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--queued", type=int, default=10_000)
+    ap.add_argument("--tables", default=",".join(FILL), help=f"tables to fill (of {', '.join(FILL)})")
+    ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the bench database of an earlier run and fill only the tables short of --rows")
+    ap.add_argument("--keep", action="store_true", help="leave the bench database in place afterwards")
+    args = ap.parse_args()
+    if not args.url:
+        raise SystemExit("give --url or set VIDLENS_TEST_POSTGRES_URL (scripts/postgres-test-server.sh start)")
+    name = "vidlens_bench_volume"
+    admin = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        exists = c.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").first() is not None
+        if not (args.reuse and exists):
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        version = c.exec_driver_sql("SHOW server_version").scalar()
+        collation = c.exec_driver_sql("SELECT datcollate FROM pg_database WHERE datname = current_database()").scalar()
+    url = sa.engine.make_url(args.url).set(database=name).render_as_string(hide_password=False)
+    data = Path(os.environ.get("TMPDIR", "/tmp")) / f"vidlens-bench-volume-{os.getpid()}"
+    platform = Platform.from_settings(load_settings(data_dir=data, database_url=url))
+    engine = platform.store.engine
+    print(f"filling {args.rows:,} rows per table ...", file=sys.stderr)
+    tables = args.tables.split(",")
+    assert "jobs" in tables, "the claim figures need the jobs table"
+    fill_s = fill(engine, args.rows, args.queued, tables)
+    with engine.connect() as c:
+        sizes = {t: c.execute(sa.text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar() for t in tables}
+        plan = "\n".join(r[0] for r in c.execute(sa.text(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM jobs WHERE kind = 'analyze' AND "
+            "((status = 'queued' AND run_after <= 2e9) OR (status = 'running' AND lease_expires < 2e9)) "
+            "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED")))
+    before = db_counters(engine, name)
+    one, one_rate, _ = claims(platform, 500, 1)
+    after = db_counters(engine, name)
+    per_claim = {k: (after[k] - before[k]) / 500 for k in after}
+    four, four_rate, twice = claims(platform, 1000, 4)
+    assert twice == 0, f"{twice} jobs were claimed twice"
+
+    sha = "md5(12345::text)"
+    with engine.connect() as c:
+        some_sha, some_work = c.execute(sa.text(
+            f"SELECT {sha} || md5(12346::text), substr(md5('w12345'), 1, 32)")).one()
+    from vidlens.protect.registry import Registry
+
+    registry = Registry(platform)
+    queries: dict[str, Callable[[], Any]] = {
+        "jobs: of one video (JobQueue.list)": lambda: platform.jobs.list(video_id=some_sha),
+        "jobs: newest 50 failed (JobQueue.list)": lambda: platform.jobs.list(status="failed"),
+    }
+    if "protect_works" in tables:
+        queries.update({
+            "registry: work by id (Registry.get)": lambda: registry.get(some_work),
+            "registry: work by id prefix, 8 chars (Registry.get)": lambda: registry.get(some_work[:8]),
+            "registry: active work by content sha256": lambda: registry.active_by_content(some_sha),
+        })
+    if "protect_matches" in tables:
+        queries["matches: of one work (indexed work_id)"] = lambda: _rows(
+            engine, "SELECT * FROM protect_matches WHERE work_id = :w", w=some_work)
+    if "govern_audit" in tables:
+        queries["audit: newest 50 events (indexed at)"] = lambda: _rows(
+            engine, "SELECT * FROM govern_audit ORDER BY at DESC LIMIT 50")
+    lookups = {label: timed(fn, 50) for label, fn in queries.items()}
+    load = os.getloadavg()
+    platform.close()
+    if not args.keep:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+    rows = [f"| {t} | {args.rows:,} | {sizes[t] / 2**30:.2f} | "
+            + (f"{f[0]:.0f} | {f[1]:.0f} |" if (f := fill_s[t]) else "earlier run | earlier run |") for t in tables]
+    look = [f"| {label} | {v['p50']:.2f} | {v['p95']:.2f} | {v['max']:.1f} |" for label, v in lookups.items()]
+    body = f"""## PostgreSQL at volume: job queue, fingerprint registry, event tables (`bench/bench_pg_volume.py`)
+
+{stamp()} PostgreSQL {version} (collation {collation}) on the same machine, default configuration;
+under load (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, `nproc` {os.cpu_count()}).
+Rows generated on the server into the schema the migrations create; each table's secondary indexes are
+dropped for the fill and built again after it (a bulk load), both timed:
+
+| table | rows | size with indexes (GiB) | fill (s) | index build (s) |
+|---|---:|---:|---:|---:|
+{chr(10).join(rows)}
+
+**Job queue, {args.queued:,} videos queued** behind {args.rows - args.queued:,} finished jobs. `JobQueue.claim` (one
+transaction: `SELECT ... FOR UPDATE SKIP LOCKED`, then the lease `UPDATE`), each claimed job completed at once:
+
+| claimers | claim p50 (ms) | p95 (ms) | max (ms) | claims/s | claimed twice |
+|---:|---:|---:|---:|---:|---:|
+| 1 | {one['p50']:.2f} | {one['p95']:.2f} | {one['max']:.1f} | {one_rate:.0f} | 0 |
+| 4 | {four['p50']:.2f} | {four['p95']:.2f} | {four['max']:.1f} | {four_rate:.0f} | {twice} |
+
+Database load per claim + complete (pg_stat_database over 500 of them): {per_claim['blks_hit']:.0f} blocks from
+cache, {per_claim['blks_read']:.2f} from disk, {per_claim['tup_fetched']:.0f} rows fetched,
+{per_claim['xact_commit']:.1f} commits. The claim's plan with {args.queued:,} queued:
+
+```text
+{plan}
+```
+
+**Look-ups** (50 each, milliseconds, through the code that serves them):
+
+| query | p50 | p95 | max |
+|---|---:|---:|---:|
+{chr(10).join(look)}
+"""
+    print(body)
+    if not args.no_write:
+        write_section("pg-volume", body)
+
+
+def _rows(engine: sa.Engine, sql: str, **params: Any) -> list[Any]:
+    with engine.connect() as c:
+        return list(c.execute(sa.text(sql), params))
+
+
+if __name__ == "__main__":
+    main()

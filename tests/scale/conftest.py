@@ -1,0 +1,99 @@
+"""A local Ray instance for the scale tests (two CPUs, so two actors; a small object store) and an
+S3-compatible server process (moto's standalone server, from PyPI)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vidlens.api.serverproc import free_port
+
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "vidlens-test", "AWS_SECRET_ACCESS_KEY": "vidlens-test-secret",
+               "AWS_DEFAULT_REGION": "us-east-1"}
+
+STEP_MODULE = '''
+import os, time
+from pathlib import Path
+from vidlens.jobs.steps import step
+
+@step("scaletest.slow")
+def slow(platform, ctx):
+    log = Path(ctx.job.payload["log"])
+    with log.open("a") as f:
+        f.write(f"start {ctx.job.id} {os.getpid()}\\n")
+    n = int(ctx.job.payload["seconds"] * 10)
+    for i in range(n):
+        time.sleep(0.1)
+        ctx.report((i + 1) / n, f"tick {i}")
+    with log.open("a") as f:
+        f.write(f"done {ctx.job.id} {os.getpid()}\\n")
+    return {"pid": os.getpid()}
+'''
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Ray with num_cpus=2 and an 80 MiB object store; its workers can import ``scalesteps``.
+
+    Yields the folder of that step module (on the workers' PYTHONPATH)."""
+    ray = pytest.importorskip("ray")
+    steps_dir = tmp_path_factory.mktemp("scalesteps")
+    (steps_dir / "scalesteps.py").write_text(STEP_MODULE)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(steps_dir), old) if p)
+    sys.path.insert(0, str(steps_dir))
+    ray.init(num_cpus=2, object_store_memory=80 * 1024 * 1024, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    try:
+        yield steps_dir
+    finally:
+        ray.shutdown()
+        sys.path.remove(str(steps_dir))
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``moto_server`` on a free loopback port, as its own process; yields the endpoint URL."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("s3") / "moto.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "moto_server exited"
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "moto_server did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new bucket on the S3 server, with the server's credentials in the environment."""
+    for k, v in CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+    name = f"vidlens-{uuid.uuid4().hex[:12]}"
+    boto3 = pytest.importorskip("boto3")
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=name)
+    return name
