@@ -35,8 +35,8 @@ from vidlens.protect.index import BinaryIndex
 from vidlens.types import FrameSample, Video
 
 RATE = 5.0
-MAX_SIDE = 320  # decoded size; the whole picture is measured on every FINE-th pixel (160)
-FINE = 2
+MAX_SIDE = 320  # decoded (fine) size: picture-in-picture insets are measured at this size
+COARSE_SIDE = 160  # the whole picture is measured at this size
 GRID = 32
 CHUNK = 150
 MIN_STD = 4.0
@@ -245,17 +245,17 @@ def _integral(frames: np.ndarray) -> np.ndarray:
     return out
 
 
-def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """The inset's sides moved to the strongest boundary within ``FINE`` - 1 pixels on the fine frames.
+def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: float) -> tuple[int, int, int, int]:
+    """The inset's sides moved to the strongest boundary within a pixel on the fine frames.
 
-    The inset is found on frames at 1/``FINE`` of the decoded size, where one pixel of error is a few
-    per cent of a small inset's side and costs its codes several bits; each side is placed again
+    The inset is found on the coarse frames (1/``ratio`` of the fine size), where one pixel of error is
+    a few per cent of a small inset's side and costs its codes several bits; each side is placed again
     where the fine frames' boundary strength along it peaks. A side on the frame's edge stays.
     """
     t, h, w = fine.shape
-    y0, y1, x0, x1 = (FINE * v for v in inset)
-    y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, x1)
-    r = FINE - 1
+    y0, y1 = (min(h, max(0, round(v * ratio))) for v in inset[:2])
+    x0, x1 = (min(w, max(0, round(v * ratio))) for v in inset[2:])
+    r = int(np.ceil(ratio)) - 1
     rx, ry = _ridges(fine[:, max(0, y0 - r - 2):min(h, y1 + r + 2), max(0, x0 - r - 2):min(w, x1 + r + 2)])
     oy, ox = max(0, y0 - r - 2), max(0, x0 - r - 2)
 
@@ -275,18 +275,36 @@ def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int]) -> tuple[i
     return best(y0, h, row), best(y1, h, row), best(x0, w, col), best(x1, w, col)
 
 
-def _chunk_codes(fine: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+def coarse_ratio(width: int, height: int) -> float:
+    """How many fine pixels (``MAX_SIDE``) one coarse pixel (``COARSE_SIDE``) spans in a frame of this size.
+
+    The decoder keeps every n-th pixel of a large picture, so the coarse frames are picked from the
+    fine ones at the decoder's own coarse spacing: the whole picture is measured as it always was.
+    """
+    side = max(width, height, 1)
+    return max(1, -(-side // COARSE_SIDE)) / max(1, -(-side // MAX_SIDE))
+
+
+def _coarse(fine: np.ndarray, ratio: float) -> np.ndarray:
+    if ratio == 2.0:
+        return fine[:, ::2, ::2]
+    rows = np.unique(np.round(np.arange(0, fine.shape[1], ratio)).astype(int).clip(0, fine.shape[1] - 1))
+    cols = np.unique(np.round(np.arange(0, fine.shape[2], ratio)).astype(int).clip(0, fine.shape[2] - 1))
+    return fine[:, rows][:, :, cols]
+
+
+def _chunk_codes(fine: np.ndarray, ratio: float = 2.0) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
     """Codes of one chunk of decoded frames (T, H, W).
 
-    The whole picture is measured on every ``FINE``-th pixel, as references always were; a
-    picture-in-picture inset, a fraction of the frame, is cut and measured on the fine frames.
+    The whole picture is measured on coarse frames (at most ``COARSE_SIDE`` a side), as references
+    always were; a picture-in-picture inset, a fraction of the frame, is cut and measured on the fine ones.
     """
-    frames = fine[:, ::FINE, ::FINE]
+    frames = np.ascontiguousarray(_coarse(fine, ratio))
     box = content_box(frames)
     inset = inset_box(frames, box)
     inset_codes: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if inset is not None:
-        y0, y1, x0, x1 = _refine_inset(fine, inset)
+        y0, y1, x0, x1 = _refine_inset(fine, inset, ratio)
         # a film shown in picture brings its own letterbox bars; its outermost lines blend with the
         # footage around it when the frame was scaled, so the bars are looked for inside them
         e = INSET_EDGE
@@ -314,8 +332,8 @@ def _chunk_codes(fine: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, ob
         codes[:, slot] = flip if mirror else plain
     contrast = cache[CANON][2] if CANON in cache else \
         codes_from_thumbnails(thumbnails(integral, _scaled(box, CANON)))[2]
-    return codes, contrast >= MIN_STD, {"box": [FINE * v for v in box], "inset": list(inset) if inset else None,
-                                        "scale": FINE}
+    return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None,
+                                        "fine_per_coarse": round(ratio, 3)}
 
 
 class VisualFingerprinter(Fingerprinter):
@@ -337,9 +355,9 @@ class VisualFingerprinter(Fingerprinter):
 
     def fingerprint(self, video: Video) -> Fingerprint:
         frames = iter_frames(video, self.sampling(), threads=self.threads, skip_nonref=True)
-        return self.from_frames(frames, video.duration_s)
+        return self.from_frames(frames, video.duration_s, coarse_ratio(video.width or 0, video.height or 0))
 
-    def from_frames(self, frames: Iterator[FrameSample], duration_s: float) -> Fingerprint:
+    def from_frames(self, frames: Iterator[FrameSample], duration_s: float, ratio: float = 2.0) -> Fingerprint:
         """Fingerprint a stream of grey samples (also usable as a ``FrameFanout`` consumer)."""
         times: list[float] = []
         code_parts: list[np.ndarray] = []
@@ -350,7 +368,7 @@ class VisualFingerprinter(Fingerprinter):
 
         def flush() -> None:
             if buf:
-                c, v, info = _chunk_codes(np.stack(buf))
+                c, v, info = _chunk_codes(np.stack(buf), ratio)
                 code_parts.append(c)
                 valid_parts.append(v)
                 boxes.append(info)
