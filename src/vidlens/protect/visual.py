@@ -35,8 +35,7 @@ from vidlens.protect.index import BinaryIndex
 from vidlens.types import FrameSample, Video
 
 RATE = 5.0
-MAX_SIDE = 320  # decoded (fine) size: picture-in-picture insets are measured at this size
-COARSE_SIDE = 160  # the whole picture is measured at this size
+MAX_SIDE = 160  # the whole picture is measured at this size; insets on frames up to twice as fine
 GRID = 32
 CHUNK = 150
 MIN_STD = 4.0
@@ -245,7 +244,7 @@ def _integral(frames: np.ndarray) -> np.ndarray:
     return out
 
 
-def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: float) -> tuple[int, int, int, int]:
+def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: int) -> tuple[int, int, int, int]:
     """The inset's sides moved to the strongest boundary within a pixel on the fine frames.
 
     The inset is found on the coarse frames (1/``ratio`` of the fine size), where one pixel of error is
@@ -253,9 +252,9 @@ def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: flo
     where the fine frames' boundary strength along it peaks. A side on the frame's edge stays.
     """
     t, h, w = fine.shape
-    y0, y1 = (min(h, max(0, round(v * ratio))) for v in inset[:2])
-    x0, x1 = (min(w, max(0, round(v * ratio))) for v in inset[2:])
-    r = int(np.ceil(ratio)) - 1
+    y0, y1 = (min(h, v * ratio) for v in inset[:2])
+    x0, x1 = (min(w, v * ratio) for v in inset[2:])
+    r = ratio - 1
     rx, ry = _ridges(fine[:, max(0, y0 - r - 2):min(h, y1 + r + 2), max(0, x0 - r - 2):min(w, x1 + r + 2)])
     oy, ox = max(0, y0 - r - 2), max(0, x0 - r - 2)
 
@@ -275,31 +274,29 @@ def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: flo
     return best(y0, h, row), best(y1, h, row), best(x0, w, col), best(x1, w, col)
 
 
-def coarse_ratio(width: int, height: int) -> float:
-    """How many fine pixels (``MAX_SIDE``) one coarse pixel (``COARSE_SIDE``) spans in a frame of this size.
+def spacing(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
+    """(decoded side, fine pixels per coarse pixel) for a picture of this size.
 
-    The decoder keeps every n-th pixel of a large picture, so the coarse frames are picked from the
-    fine ones at the decoder's own coarse spacing: the whole picture is measured as it always was.
+    The decoder keeps every n-th pixel of a large picture. The whole picture is measured on the
+    pixels it always was (every n-th, at most ``max_side`` a side); the frames are decoded at n/2
+    where n is even, so that the coarse frames are exactly every second fine pixel, and at n where
+    it is odd (no finer inset then). Unknown sizes get twice ``max_side``.
     """
-    side = max(width, height, 1)
-    return max(1, -(-side // COARSE_SIDE)) / max(1, -(-side // MAX_SIDE))
+    side = max(width, height)
+    if side <= 0:
+        return 2 * max_side, 2
+    n = -(-side // max_side)
+    fine = n // 2 if n % 2 == 0 else n
+    return -(-side // fine), n // fine
 
 
-def _coarse(fine: np.ndarray, ratio: float) -> np.ndarray:
-    if ratio == 2.0:
-        return fine[:, ::2, ::2]
-    rows = np.unique(np.round(np.arange(0, fine.shape[1], ratio)).astype(int).clip(0, fine.shape[1] - 1))
-    cols = np.unique(np.round(np.arange(0, fine.shape[2], ratio)).astype(int).clip(0, fine.shape[2] - 1))
-    return fine[:, rows][:, :, cols]
-
-
-def _chunk_codes(fine: np.ndarray, ratio: float = 2.0) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+def _chunk_codes(fine: np.ndarray, ratio: int = 2) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
     """Codes of one chunk of decoded frames (T, H, W).
 
-    The whole picture is measured on coarse frames (at most ``COARSE_SIDE`` a side), as references
-    always were; a picture-in-picture inset, a fraction of the frame, is cut and measured on the fine ones.
+    The whole picture is measured on coarse frames (every ``ratio``-th pixel, at most ``MAX_SIDE`` a
+    side), as references always were; a picture-in-picture inset, a fraction of the frame, is cut and measured on the fine ones.
     """
-    frames = np.ascontiguousarray(_coarse(fine, ratio))
+    frames = np.ascontiguousarray(fine[:, ::ratio, ::ratio])
     box = content_box(frames)
     inset = inset_box(frames, box)
     inset_codes: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -333,7 +330,7 @@ def _chunk_codes(fine: np.ndarray, ratio: float = 2.0) -> tuple[np.ndarray, np.n
     contrast = cache[CANON][2] if CANON in cache else \
         codes_from_thumbnails(thumbnails(integral, _scaled(box, CANON)))[2]
     return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None,
-                                        "fine_per_coarse": round(ratio, 3)}
+                                        "fine_per_coarse": ratio}
 
 
 class VisualFingerprinter(Fingerprinter):
@@ -350,14 +347,15 @@ class VisualFingerprinter(Fingerprinter):
         self.max_side = max_side
         self.threads = threads
 
-    def sampling(self) -> Sampling:
-        return Sampling(fps=self.rate, max_side=self.max_side, pix_fmt="gray")
+    def sampling(self, video: Video | None = None) -> Sampling:
+        side, _ = spacing(video.width or 0, video.height or 0, self.max_side) if video else spacing(0, 0, self.max_side)
+        return Sampling(fps=self.rate, max_side=side, pix_fmt="gray")
 
     def fingerprint(self, video: Video) -> Fingerprint:
-        frames = iter_frames(video, self.sampling(), threads=self.threads, skip_nonref=True)
-        return self.from_frames(frames, video.duration_s, coarse_ratio(video.width or 0, video.height or 0))
+        frames = iter_frames(video, self.sampling(video), threads=self.threads, skip_nonref=True)
+        return self.from_frames(frames, video.duration_s, spacing(video.width or 0, video.height or 0, self.max_side)[1])
 
-    def from_frames(self, frames: Iterator[FrameSample], duration_s: float, ratio: float = 2.0) -> Fingerprint:
+    def from_frames(self, frames: Iterator[FrameSample], duration_s: float, ratio: int = 2) -> Fingerprint:
         """Fingerprint a stream of grey samples (also usable as a ``FrameFanout`` consumer)."""
         times: list[float] = []
         code_parts: list[np.ndarray] = []
