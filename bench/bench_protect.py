@@ -524,8 +524,8 @@ def pip_report(pip: dict[str, list[Query]], vl: dict[str, list[dict]], vp: dict[
         f"{n_neg['held_out']} negatives). A found copy is a segment of the inset's work with IoU >= 0.5 "
         "(query × reference time; query time only for vPDQ, which reports no reference times); a match "
         "with a registered background counts neither way; any other match is false (another work, or the "
-        "inset's work at the wrong place). Held-out-2 was built after the last change to the inset detector "
-        f"and measured once: {n_pos['held_out_2']} copies of all {len(REFS)} works, excerpts from 60 % of their "
+        "inset's work at the wrong place). Held-out-2 was built after the inset detector last changed and "
+        f"tuned nothing: {n_pos['held_out_2']} copies of all {len(REFS)} works, excerpts from 60 % of their "
         f"length, at {len(PIP_FRESH['layouts'])} new layouts (20-45 %, borders of 0-6 px) over "
         f"{len(PIP_FRESH['backgrounds'])} new backgrounds, and {n_neg['held_out_2']} new negatives.",
         "",
