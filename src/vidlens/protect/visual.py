@@ -20,7 +20,8 @@ inset, centre); ``codes`` says which reference code each stands for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from vidlens.protect.index import BinaryIndex
 from vidlens.types import FrameSample, Video
 
 RATE = 5.0
-MAX_SIDE = 160
+MAX_SIDE = 160  # the whole picture is measured at this size; insets on frames up to twice as fine
 GRID = 32
 CHUNK = 150
 MIN_STD = 4.0
@@ -44,6 +45,8 @@ INSET_LINES = 12  # candidate lines per direction for picture-in-picture sides
 INSET_AREA = (0.1, 0.7)  # an inset's share of the frame
 INSET_ASPECT = (0.8, 2.6)  # an inset's width / height: portrait-ish phone clips to scope films
 INSET_CAP = 16.0  # strength a single boundary pixel may contribute, in units of the frame's mean
+INSET_BAR_SHARE = 0.5  # an inset's bars are flat while it is on screen, at least half a chunk
+INSET_EDGE = 2  # lines of an inset's rim (fine frames) left out when its own bars are trimmed
 INSET_MIN_SCORE = 6.0  # weakest side / mean boundary strength; insets measured 7.4-38, plain clips mostly < 6
 
 
@@ -65,16 +68,25 @@ def _low_frequencies(count: int) -> tuple[np.ndarray, np.ndarray]:
 _DCT32 = _dct_matrix(GRID)[:12].astype(np.float32)
 _FU, _FV = _low_frequencies(64)
 _ODD_V = (_FV % 2 == 1)
-def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
-    """(y0, y1, x0, x1) after trimming bars that stay flat across ``frames`` (T, H, W)."""
+def content_box(frames: np.ndarray, share: float = 1.0) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) after trimming bars that stay flat across ``frames`` (T, H, W).
+
+    A bar line is flat (one shade along it, the same shade over time) in at least ``share`` of the
+    frames: all of them for the whole picture; an inset is on screen for only part of a chunk, and
+    the footage behind it fills its place before and after.
+    """
     f = frames.astype(np.float32)
 
     def flat(g: np.ndarray, axis_keep: int) -> tuple[np.ndarray, np.ndarray]:
         other = 2 if axis_keep == 1 else 1
-        spatial = g.std(axis=other).max(axis=0)
-        mean = g.mean(axis=other)
-        temporal = mean.max(axis=0) - mean.min(axis=0)
-        return (spatial < BAR_NOISE) & (temporal < 10.0), mean.mean(axis=0)
+        on = g.std(axis=other) < BAR_NOISE  # (T, lines)
+        mean = np.where(on, g.mean(axis=other), np.nan)
+        enough = on.mean(axis=0) >= share - 1e-9
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lines are not bars anyway
+            temporal = np.nanmax(mean, axis=0) - np.nanmin(mean, axis=0)
+            level = np.nanmean(mean, axis=0)
+        return enough & (temporal < 10.0), np.nan_to_num(level)
 
     def trim(mask: np.ndarray, level: np.ndarray) -> tuple[int, int]:
         n = len(mask)
@@ -223,28 +235,102 @@ def codes_from_thumbnails(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return plain, flip, thumbs.reshape(len(thumbs), -1).std(axis=1)
 
 
-def _chunk_codes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+def _integral(frames: np.ndarray) -> np.ndarray:
+    """(T, H+1, W+1) summed-area tables; int32 is exact up to 255 * 320 * 320."""
+    t, h, w = frames.shape
+    out = np.zeros((t, h + 1, w + 1), dtype=np.int32)
+    np.cumsum(frames, axis=1, dtype=np.int32, out=out[:, 1:, 1:])
+    np.cumsum(out[:, 1:, 1:], axis=2, out=out[:, 1:, 1:])
+    return out
+
+
+def _refine_inset(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: int) -> tuple[int, int, int, int]:
+    """The inset's sides moved to the strongest boundary within a pixel on the fine frames.
+
+    The inset is found on the coarse frames (1/``ratio`` of the fine size), where one pixel of error is
+    a few per cent of a small inset's side and costs its codes several bits; each side is placed again
+    where the fine frames' boundary strength along it peaks. A side on the frame's edge stays.
+    """
+    t, h, w = fine.shape
+    y0, y1 = (min(h, v * ratio) for v in inset[:2])
+    x0, x1 = (min(w, v * ratio) for v in inset[2:])
+    r = ratio - 1
+    rx, ry = _ridges(fine[:, max(0, y0 - r - 2):min(h, y1 + r + 2), max(0, x0 - r - 2):min(w, x1 + r + 2)])
+    oy, ox = max(0, y0 - r - 2), max(0, x0 - r - 2)
+
+    def best(pos: int, edge: int, strength: Callable[[int], float]) -> int:
+        if pos in (0, edge):
+            return pos
+        return max(range(pos - r, pos + r + 1), key=lambda p: (strength(p), -abs(p - pos)))
+
+    def col(x: int) -> float:  # mean strength of the boundary left of column x, along the inset's height
+        i = x - 1 - ox
+        return float(rx[y0 - oy:y1 - oy, i].mean()) if 0 <= i < rx.shape[1] else 0.0
+
+    def row(y: int) -> float:
+        i = y - 1 - oy
+        return float(ry[i, x0 - ox:x1 - ox].mean()) if 0 <= i < ry.shape[0] else 0.0
+
+    return best(y0, h, row), best(y1, h, row), best(x0, w, col), best(x1, w, col)
+
+
+def spacing(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
+    """(decoded side, fine pixels per coarse pixel) for a picture of this size.
+
+    The decoder keeps every n-th pixel of a large picture. The whole picture is measured on the
+    pixels it always was (every n-th, at most ``max_side`` a side); the frames are decoded at n/2
+    where n is even, so that the coarse frames are exactly every second fine pixel, and at n where
+    it is odd (no finer inset then). Unknown sizes get twice ``max_side``.
+    """
+    side = max(width, height)
+    if side <= 0:
+        return 2 * max_side, 2
+    n = -(-side // max_side)
+    fine = n // 2 if n % 2 == 0 else n
+    return -(-side // fine), n // fine
+
+
+def _chunk_codes(fine: np.ndarray, ratio: int = 2) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """Codes of one chunk of decoded frames (T, H, W).
+
+    The whole picture is measured on coarse frames (every ``ratio``-th pixel, at most ``MAX_SIDE`` a
+    side), as references always were; a picture-in-picture inset, a fraction of the frame, is cut and measured on the fine ones.
+    """
+    frames = np.ascontiguousarray(fine[:, ::ratio, ::ratio])
     box = content_box(frames)
     inset = inset_box(frames, box)
-    if inset is not None:  # a film shown in picture brings its own letterbox bars
-        iy, _, ix, _ = inset
-        cy0, cy1, cx0, cx1 = content_box(frames[:, inset[0]:inset[1], inset[2]:inset[3]])
-        inset = (iy + cy0, iy + cy1, ix + cx0, ix + cx1)
-    t, h, w = frames.shape
-    integral = np.zeros((t, h + 1, w + 1), dtype=np.int32)  # exact: at most 255 * 160 * 160
-    np.cumsum(frames, axis=1, dtype=np.int32, out=integral[:, 1:, 1:])
-    np.cumsum(integral[:, 1:, 1:], axis=2, out=integral[:, 1:, 1:])
-    codes = np.zeros((t, len(VARIANTS)), dtype=np.uint64)
-    cache: dict[tuple[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for slot, (region, scale, mirror) in enumerate(VARIANTS):
-        src = inset if (region == "inset" and inset is not None) else box
-        key = (region if src is inset else "content", scale)
-        if key not in cache:
-            cache[key] = codes_from_thumbnails(thumbnails(integral, _scaled(src, scale)))
-        plain, flip, _ = cache[key]
+    inset_codes: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    if inset is not None:
+        y0, y1, x0, x1 = _refine_inset(fine, inset, ratio)
+        # a film shown in picture brings its own letterbox bars; its outermost lines blend with the
+        # footage around it when the frame was scaled, so the bars are looked for inside them
+        e = INSET_EDGE
+        crop = fine[:, y0 + e:y1 - e, x0 + e:x1 - e]
+        if min(crop.shape[1:]) >= 8:
+            cy0, cy1, cx0, cx1 = content_box(crop, INSET_BAR_SHARE)
+            region = crop[:, cy0:cy1, cx0:cx1]
+            integral = _integral(region)
+            full = (0, region.shape[1], 0, region.shape[2])
+            for scale in {sc for name, sc, _ in VARIANTS if name == "inset"}:
+                inset_codes[scale] = codes_from_thumbnails(thumbnails(integral, _scaled(full, scale)))
+            inset = (y0 + e + cy0, y0 + e + cy1, x0 + e + cx0, x0 + e + cx1)  # on the fine frames
+        else:
+            inset = None
+    integral = _integral(frames)
+    codes = np.zeros((len(frames), len(VARIANTS)), dtype=np.uint64)
+    cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for slot, (region_name, scale, mirror) in enumerate(VARIANTS):
+        if region_name == "inset" and scale in inset_codes:
+            plain, flip, _ = inset_codes[scale]
+        else:  # no inset: its slots hold the whole picture's codes
+            if scale not in cache:
+                cache[scale] = codes_from_thumbnails(thumbnails(integral, _scaled(box, scale)))
+            plain, flip, _ = cache[scale]
         codes[:, slot] = flip if mirror else plain
-    contrast = cache[("content", CANON)][2]
-    return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None}
+    contrast = cache[CANON][2] if CANON in cache else \
+        codes_from_thumbnails(thumbnails(integral, _scaled(box, CANON)))[2]
+    return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None,
+                                        "fine_per_coarse": ratio}
 
 
 class VisualFingerprinter(Fingerprinter):
@@ -261,14 +347,15 @@ class VisualFingerprinter(Fingerprinter):
         self.max_side = max_side
         self.threads = threads
 
-    def sampling(self) -> Sampling:
-        return Sampling(fps=self.rate, max_side=self.max_side, pix_fmt="gray")
+    def sampling(self, video: Video | None = None) -> Sampling:
+        side, _ = spacing(video.width or 0, video.height or 0, self.max_side) if video else spacing(0, 0, self.max_side)
+        return Sampling(fps=self.rate, max_side=side, pix_fmt="gray")
 
     def fingerprint(self, video: Video) -> Fingerprint:
-        frames = iter_frames(video, self.sampling(), threads=self.threads, skip_nonref=True)
-        return self.from_frames(frames, video.duration_s)
+        frames = iter_frames(video, self.sampling(video), threads=self.threads, skip_nonref=True)
+        return self.from_frames(frames, video.duration_s, spacing(video.width or 0, video.height or 0, self.max_side)[1])
 
-    def from_frames(self, frames: Iterator[FrameSample], duration_s: float) -> Fingerprint:
+    def from_frames(self, frames: Iterator[FrameSample], duration_s: float, ratio: int = 2) -> Fingerprint:
         """Fingerprint a stream of grey samples (also usable as a ``FrameFanout`` consumer)."""
         times: list[float] = []
         code_parts: list[np.ndarray] = []
@@ -279,7 +366,7 @@ class VisualFingerprinter(Fingerprinter):
 
         def flush() -> None:
             if buf:
-                c, v, info = _chunk_codes(np.stack(buf))
+                c, v, info = _chunk_codes(np.stack(buf), ratio)
                 code_parts.append(c)
                 valid_parts.append(v)
                 boxes.append(info)
