@@ -70,7 +70,8 @@ def test_picture_in_picture_copies_are_found_with_their_timecodes(capsys: pytest
     ids = {}
     for title, rel in (("Tears of Steel", "shots/blender_tears_of_steel_10s.mp4"),
                        ("Car park", "surveillance/intel_car-detection.mp4"),
-                       ("Big Buck Bunny", "shots/blender_bbb_0_30.webm")):
+                       ("Big Buck Bunny", "shots/blender_bbb_0_30.webm"),
+                       ("Sintel", "shots/blender_sintel_10s.mp4")):
         ids[title] = cli_json(capsys, "register", str(shared_media / rel), "--title", title, "--owner", "o",
                               "--data-dir", d)["work_id"]
     m = shared_media
@@ -79,6 +80,10 @@ def test_picture_in_picture_copies_are_found_with_their_timecodes(capsys: pytest
                                           6.0, m / "shots/pyscenedetect_testvideo.mp4", size=(350, 198), at=(16, 16))),
         ("Car park", 12.0, 8.0, _pip(tmp_path / "carpark.mp4", m / "surveillance/intel_car-detection.mp4", 12.0, 8.0,
                                      m / "av_speech_grid/lbbc2a.mpg", size=(400, 226), at=(116, 64), border=3)),
+        # a quarter of the picture, a 2.39:1 film with its own letterbox bars: the inset is measured on
+        # the finer frames and its bars trimmed while it is on screen (missed before both)
+        ("Sintel", 2.5, 6.0, _pip(tmp_path / "sintel.mp4", m / "shots/blender_sintel_10s.mp4", 2.5, 6.0,
+                                  m / "av_speech_grid/lbbc2a.mpg", size=(302, 170), at=(322, 174))),
     ]
     for title, r0, length, upload in cases:
         found = [x for x in cli_json(capsys, "match", str(upload), "--data-dir", d)["matches"]
