@@ -10,6 +10,7 @@ import pytest
 
 from tests.api.test_api_security import login
 from vidlens.humans import certificate as certs
+from vidlens.identity import CertificateError
 from vidlens.media.ffmpeg import run_ffmpeg
 
 
@@ -48,7 +49,7 @@ def test_make_watch_and_download_with_certificate(env, portraits: dict[str, Path
     assert body["watermark"] == watermark and body["ledger_seq"] == seq and body["human"] is None
     tampered = cert.json()
     tampered["payload"]["watermark"] = "0" * 16
-    with pytest.raises(certs.CertificateError):
+    with pytest.raises(CertificateError):
         certs.verify(tampered, env.platform.service("humans").identity.public_key, formats=(certs.USE_FORMAT,))
 
 

@@ -65,6 +65,8 @@ def test_a_0_1_0_data_dir_upgrades_without_loss(tmp_path: Path) -> None:
         expected.update(humans_humans=[], humans_samples=[], humans_ledger=[])  # humans_0001: new, empty
         expected.update(govern_watchlist=[])  # govern_0003: new, empty
         expected.update(claims_policies=[], claims_claims=[])  # claims_0001: new, empty
+        expected.update(search_events=[])  # search_0002: new, empty
+        expected.update(watch_events=[], watch_outbox=[])  # watch_0001: new, empty
         reindex = [j for j in after["jobs"] if j["kind"] == "reindex"]
         assert [j["status"] for j in reindex] == ["queued"] and after["jobs"][0] == before["jobs"][0]
         expected["jobs"] = before["jobs"] + reindex
