@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from vidlens.api import audit
+from vidlens.api import convertors  # noqa: F401  (the "hexid" route convertor)
 from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.api.openapi import errors
@@ -113,7 +114,7 @@ def list_claims(status: str | None = Query(None, pattern="^(active|disputed|uphe
     return ClaimList(claims=_book(svc).list(status=status, uploader=uploader, subject_id=subject_id, limit=limit))
 
 
-@router.post("/scan", response_model=ClaimList, status_code=201, responses=errors(400, 404),
+@router.post("/scan", response_model=ClaimList, status_code=201, responses=errors(400, 404, 415),
              summary="Match a library video against registered works and digital humans; claim it for each found")
 async def claim_video(body: ClaimVideo, request: Request, who: Principal = Reviewer,
                       svc: Services = Depends(services)) -> ClaimList:
@@ -149,12 +150,12 @@ def set_policy(body: PolicyIn, request: Request, kind: str = _kind(), subject_id
     return PolicyOut(**found.to_dict())
 
 
-@router.get("/{claim_id}", response_model=Claim, responses=errors(404), summary="One claim")
+@router.get("/{claim_id:hexid}", response_model=Claim, responses=errors(404), summary="One claim")
 def get_claim(claim_id: str = _id(), _: Principal = Viewer, svc: Services = Depends(services)) -> Claim:
     return Claim(**_book(svc).get(claim_id))
 
 
-@router.post("/{claim_id}/dispute", response_model=Claim, responses=errors(400, 404, 409),
+@router.post("/{claim_id:hexid}/dispute", response_model=Claim, responses=errors(400, 404, 409),
              summary="The uploader contests an active claim before its dispute deadline")
 def dispute(body: ClaimReason, request: Request, claim_id: str = _id(), who: Principal = Viewer,
             svc: Services = Depends(services)) -> Claim:
@@ -166,7 +167,7 @@ def dispute(body: ClaimReason, request: Request, claim_id: str = _id(), who: Pri
     return Claim(**found)
 
 
-@router.post("/{claim_id}/uphold", response_model=Claim, responses=errors(400, 404, 409),
+@router.post("/{claim_id:hexid}/uphold", response_model=Claim, responses=errors(400, 404, 409),
              summary="The owner keeps a disputed claim (before the answer deadline)")
 def uphold(body: ClaimReason, request: Request, claim_id: str = _id(), who: Principal = Reviewer,
            svc: Services = Depends(services)) -> Claim:
@@ -175,7 +176,7 @@ def uphold(body: ClaimReason, request: Request, claim_id: str = _id(), who: Prin
     return Claim(**found)
 
 
-@router.post("/{claim_id}/release", response_model=Claim, responses=errors(400, 404, 409),
+@router.post("/{claim_id:hexid}/release", response_model=Claim, responses=errors(400, 404, 409),
              summary="The owner releases an active or disputed claim")
 def release(body: ClaimReason, request: Request, claim_id: str = _id(), who: Principal = Reviewer,
             svc: Services = Depends(services)) -> Claim:

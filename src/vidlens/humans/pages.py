@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from vidlens.api.deps import services
 from vidlens.capability import NavItem
-import vidlens.api.routes.humans  # noqa: F401  (registers the "hexid" route convertor used below)
+from vidlens.api import convertors  # noqa: F401  (the "hexid" route convertor used below)
 from vidlens.ui.pages import page_user, render, templates_for
 
 templates = templates_for(Path(__file__).resolve().parent / "templates")

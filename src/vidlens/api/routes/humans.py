@@ -9,29 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.convertors import Convertor, register_url_convertor
 
 from vidlens.api import audit
+from vidlens.api import convertors  # noqa: F401  (the "hexid" route convertor)
 from vidlens.api.auth import Principal
 from vidlens.api.openapi import errors
 from vidlens.api.parts import saved_parts
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.errors import UsageError
 
-
-class _HexId(Convertor[str]):
-    """A human id (hex), so ``/api/humans/scan`` and ``/library`` are never read as an id."""
-
-    regex = "[0-9a-fA-F]{1,64}"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("hexid", _HexId())
 
 router = APIRouter(prefix="/api/humans", tags=["humans"])
 

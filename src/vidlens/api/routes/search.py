@@ -81,7 +81,7 @@ class _FilterParams:
 @router.get("/api/search", response_model=SearchResult, responses=errors(400),
             summary="Find moments by words and meaning (Chinese, English, mixed), with filters and pages")
 def search(
-    q: str = Query(..., max_length=1000, description="words to find"),
+    q: str = Query(..., min_length=1, max_length=1000, pattern=r"\S", description="words to find"),
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000),
     rankers: str | None = Query(None, max_length=100, pattern=r"^(words|meaning)(,(words|meaning))*$",
@@ -126,7 +126,7 @@ class EventIn(BaseModel):
                       description="the viewer, as your application names them (not a VidLens account)")
     video_id: str = Field(max_length=64)
     kind: Literal["play", "like", "skip"] = Field(description="play (weight 1), like (3) or skip (-2)")
-    at: float | None = Field(None, ge=0, description="epoch seconds; default now")
+    at: float | None = Field(None, ge=0, strict=True, description="epoch seconds; default now")
 
 
 class EventOut(BaseModel):
