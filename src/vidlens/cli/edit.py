@@ -26,6 +26,8 @@ def edit(
     quiet_speed: float = typer.Option(0.0, "--quiet-speed",
                                       help="Silence: keep quiet parts at this speed (> 1) instead of cutting."),
     highlights: float | None = typer.Option(None, "--highlights", help="A highlight reel of this many seconds."),
+    transitions: bool = typer.Option(True, "--transitions/--no-transitions",
+                                     help="Highlights: dissolve where the reel joins moments jarringly."),
     reframe: str | None = typer.Option(None, "--reframe", help="Reframe to 9:16, 1:1 or 4:5 following the subject."),
     subtitles: str | None = typer.Option(None, "--subtitles", help="burn (into the picture), vtt or srt (beside "
                                                                    "the output)."),
@@ -66,7 +68,8 @@ def edit(
     ours = settings.edit  # type: ignore[attr-defined]
     options = EditOptions(
         silence=SilenceSettings(threshold, margin, min_clip, min_cut, quiet_speed) if silence else None,
-        highlights_s=highlights, reframe=reframe, subtitles=subtitles,  # type: ignore[arg-type]
+        highlights_s=highlights, transitions=transitions, reframe=reframe,
+        subtitles=subtitles,  # type: ignore[arg-type]
         loudness_lufs=None if keep_level else loudness if loudness is not None else ours.loudness_lufs,
         export=tuple(export),
         producer=ours.producer, sign=sign, crf=ours.crf, preset=ours.preset,

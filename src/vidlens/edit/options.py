@@ -27,6 +27,7 @@ class EditRequest(BaseModel):
     video_id: str = Field(..., min_length=1, max_length=128, description="The library video to edit.")
     silence: SilenceRequest | None = None
     highlights_s: float | None = Field(None, gt=0, le=36000, description="A highlight reel of this length.")
+    transitions: bool = Field(True, description="Highlights: dissolve where the reel joins moments jarringly.")
     reframe: Literal["9:16", "1:1", "4:5"] | None = None
     subtitles: Literal["burn", "vtt", "srt"] | None = None
     loudness_lufs: float | None = Field(None, ge=-70, le=-5, description="EBU R128 target; default [edit].")
@@ -38,7 +39,7 @@ class EditRequest(BaseModel):
         s = self.silence
         return EditOptions(
             silence=SilenceSettings(s.threshold, s.margin_s, s.min_clip_s, s.min_cut_s, s.quiet_speed) if s else None,
-            highlights_s=self.highlights_s, reframe=self.reframe, subtitles=self.subtitles,
+            highlights_s=self.highlights_s, transitions=self.transitions, reframe=self.reframe, subtitles=self.subtitles,
             loudness_lufs=None if self.keep_level else self.loudness_lufs if self.loudness_lufs is not None
             else ours.loudness_lufs,
             export=tuple(self.export), producer=ours.producer, crf=ours.crf, preset=ours.preset,

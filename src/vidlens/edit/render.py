@@ -4,7 +4,9 @@ The source is decoded once. Its video is made constant-rate (``fps``) so frame `
 exactly, reframed there (``sendcmd`` moves the crop window along the virtual-camera path, in source
 time), split into one branch per kept segment, trimmed, and concatenated; the audio is split and
 trimmed at the same instants. Each audio piece is trimmed to exactly its video piece's length, so
-audio and video meet at every join to the sample, and no drift builds up over hundreds of cuts.
+audio and video meet at every join to the sample, and no drift builds up over hundreds of cuts. A
+dissolve (``Join``) joins two runs of pieces by ``xfade``/``acrossfade`` over handles taken from beyond
+both pieces, so it leaves the output's length and every kept frame's place as a cut would.
 Captions are burned after the join (output time); loudness is measured first by an audio-only pass
 over the same cuts (cheap: no video is decoded) and applied as one linear gain in the render.
 """
@@ -108,9 +110,11 @@ def _t(dl: DecisionList, frame: int) -> str:
     return f"{float(Fraction(frame) / dl.fps):.6f}"
 
 
-def _video_piece(dl: DecisionList, s: Segment, label_in: str, label_out: str) -> str:
+def _video_piece(dl: DecisionList, s: Segment, label_in: str, label_out: str, handles: tuple[int, int] = (0, 0)
+                 ) -> str:
     half = Fraction(1, 2)
-    start, end = _t(dl, s.start - half) if s.start else "0", _t(dl, s.end - half)  # type: ignore[arg-type]
+    first, last = s.start - handles[0], s.end + handles[1]
+    start, end = _t(dl, first - half) if first else "0", _t(dl, last - half)  # type: ignore[arg-type]
     chain = f"[{label_in}]trim=start={start}:end={end},setpts=PTS-STARTPTS"
     if s.speed != 1.0:
         n = int(s.scores["output_frames"])
@@ -119,9 +123,10 @@ def _video_piece(dl: DecisionList, s: Segment, label_in: str, label_out: str) ->
     return chain + f"[{label_out}]"
 
 
-def _audio_piece(dl: DecisionList, s: Segment, label_in: str, label_out: str, fades: bool) -> str:
-    start, end = _t(dl, s.start), _t(dl, s.end)
-    out_s = float(Fraction(int(s.scores["output_frames"])) / dl.fps)
+def _audio_piece(dl: DecisionList, s: Segment, label_in: str, label_out: str, fades: bool,
+                 handles: tuple[int, int] = (0, 0)) -> str:
+    start, end = _t(dl, s.start - handles[0]), _t(dl, s.end + handles[1])
+    out_s = float(Fraction(int(s.scores["output_frames"]) + sum(handles)) / dl.fps)
     chain = f"[{label_in}]atrim=start={start}:end={end},asetpts=PTS-STARTPTS"
     if s.speed != 1.0:
         chain += f",atempo={s.speed:g}"
@@ -129,6 +134,45 @@ def _audio_piece(dl: DecisionList, s: Segment, label_in: str, label_out: str, fa
     if fades and out_s > 4 * FADE_S:
         chain += f",afade=t=in:d={FADE_S},afade=t=out:st={out_s - FADE_S:.6f}:d={FADE_S}"
     return chain + f"[{label_out}]"
+
+
+def _groups(dl: DecisionList) -> list[list[int]]:
+    """Runs of pieces joined by cuts; a dissolve starts a new run."""
+    dissolves = dl.dissolves()
+    groups: list[list[int]] = [[]]
+    for i in range(len(dl.pieces())):
+        groups[-1].append(i)
+        if i in dissolves:
+            groups.append([])
+    return groups
+
+
+def _join(dl: DecisionList, prefix: str, kind: str, out: str, rate: int = 0) -> list[str]:
+    """Join the pieces ``{prefix}o{i}``: each run by ``concat``, runs by ``xfade``/``acrossfade`` (a dissolve)."""
+    pieces, groups, dissolves, handles = dl.pieces(), _groups(dl), dl.dissolves(), dl.handles()
+    v, a = (1, 0) if kind == "v" else (0, 1)
+    if len(groups) == 1:
+        return ["".join(f"[{prefix}o{i}]" for i in groups[0]) + f"concat=n={len(groups[0])}:v={v}:a={a}[{out}]"]
+    chains = ["".join(f"[{prefix}o{i}]" for i in g) + f"concat=n={len(g)}:v={v}:a={a}[{prefix}g{k}]"
+              for k, g in enumerate(groups)]
+    length = 0  # frames of the joined run so far, handles included
+    acc = f"{prefix}g0"
+    for k, g in enumerate(groups):
+        length += sum(int(pieces[i].scores["output_frames"]) + sum(handles[i]) for i in g)
+        if k == 0:
+            continue
+        d = dissolves[groups[k - 1][-1]]
+        label = out if k == len(groups) - 1 else f"{prefix}x{k}"
+        start = length - sum(int(pieces[i].scores["output_frames"]) + sum(handles[i]) for i in g) - d.frames
+        if kind == "v":  # half a frame early: the first blended frame is never lost to rounding
+            chains.append(f"[{acc}][{prefix}g{k}]xfade=transition=fade:duration={_t(dl, d.frames)}"
+                          f":offset={float((Fraction(start) - Fraction(1, 2)) / dl.fps):.6f}[{label}]")
+        else:
+            chains.append(f"[{acc}][{prefix}g{k}]acrossfade=ns={round(d.frames * rate / dl.fps)}:c1=tri:c2=tri"
+                          f"[{label}]")
+        length -= d.frames
+        acc = label
+    return chains
 
 
 def _quoted(value: str) -> str:
@@ -146,8 +190,9 @@ def audio_graph(dl: DecisionList, rate: int, dub: Dub | None = None, dub_index: 
     chains = [f"[0:a:0]aresample={rate},apad=whole_dur={whole:.6f},asplit={len(kept)}"
               + "".join(f"[ai{i}]" for i in range(len(kept)))]
     fades = len(kept) > 1 or dl.output_frame_count() < dl.frame_count
-    chains += [_audio_piece(dl, s, f"ai{i}", f"ao{i}", fades) for i, s in enumerate(kept)]
-    chains.append("".join(f"[ao{i}]" for i in range(len(kept))) + f"concat=n={len(kept)}:v=0:a=1[acat]")
+    handles = dl.handles()
+    chains += [_audio_piece(dl, s, f"ai{i}", f"ao{i}", fades, handles[i]) for i, s in enumerate(kept)]
+    chains += _join(dl, "a", "a", "acat", rate)
     if dub is None:
         return chains, "acat"
     more, label = dub.chains("acat", dub_index, rate)
@@ -164,7 +209,9 @@ def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None,
             pre.append(f"sendcmd=f={_quoted(str(commands_file))}")
         pre.append(f"crop=w={c.width}:h={c.height}:x={c.x}:y={c.y}:exact=1")
     chains = [f"[0:v:0]{','.join(pre)},split={len(kept)}" + "".join(f"[vi{i}]" for i in range(len(kept)))]
-    chains += [_video_piece(dl, s, f"vi{i}", f"vo{i}") for i, s in enumerate(kept)]
+    handles = dl.handles()
+    chains += [_video_piece(dl, s, f"vi{i}", f"vo{i}", handles[i]) for i, s in enumerate(kept)]
+    chains += _join(dl, "v", "v", "vcat")
     post = [f"setpts=N*{dl.fps.denominator}/({dl.fps.numerator}*TB)"]
     if plan.size is not None:
         post.append(f"scale={plan.size[0]}:{plan.size[1]}:flags=lanczos,setsar=1")
@@ -172,7 +219,7 @@ def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None,
         cap = plan.captions
         post.append(f"subtitles=filename={_quoted(str(cap.path))}:fontsdir={_quoted(str(cap.font_dir))}"
                     f":force_style={_quoted(cap.style())}")
-    joined = "".join(f"[vo{i}]" for i in range(len(kept))) + f"concat=n={len(kept)}:v=1:a=0," + ",".join(post)
+    joined = "[vcat]" + ",".join(post)
     if plan.overlay is None:
         chains.append(joined + ",format=yuv420p[vout]")
         return chains, "vout"

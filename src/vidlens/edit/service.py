@@ -49,6 +49,7 @@ class EditOptions:
     dub_translator: str | None = None  # "module:attribute", for targets the analysis cannot give
     dub_max_tempo: float = 1.5
     dub_duck_db: float = -15.0
+    transitions: bool = True  # dissolves where a reel joins moments jarringly (edit.transitions)
     dub_notice: str = "This voice is AI-generated."
     explicit_label: str = "AI生成"
 
@@ -146,6 +147,10 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                                  base=dl if options.silence is not None else None)
         if options.silence is not None:
             dl = dl.with_operation("silence", silence=whole_settings(options.silence))
+        if options.transitions:
+            from vidlens.edit.transitions import decide_joins
+
+            dl = decide_joins(dl, _shot_cuts(document, fps), levels)
     plan_crop = None
     size = None
     if options.reframe is not None:
@@ -156,8 +161,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         cw, ch, axis = window_size(width, height, options.reframe)
         obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
                       progress=lambda f: say("reframe", f))
-        cuts = [round(float(s["start_s"]) * float(fps)) for s in document.get("shots") or []]
-        plan_crop, shots = crop_for(video, options.reframe, obs, cuts, frames, fps)
+        plan_crop, shots = crop_for(video, options.reframe, obs, _shot_cuts(document, fps), frames, fps)
         dl = dl.with_operation("reframe", reframe={
             "aspect": options.reframe, "window": [cw, ch], "axis": axis, "shots": shots,
             "observations": {k: sum(o.source == k for o in obs) for k in ("faces", "people", "motion")}})
@@ -225,6 +229,11 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         sidecars.append(export(dl, src, export_path(out, fmt), fmt))
     details["wall_s"] = round(time.perf_counter() - t0, 3)
     return EditResult(out.absolute(), dl, sidecars, details)
+
+
+def _shot_cuts(document: Mapping[str, Any], fps: Fraction) -> list[int]:
+    """The source frames where the analysis found a shot starting."""
+    return [round(float(s["start_s"]) * float(fps)) for s in document.get("shots") or []]
 
 
 def whole_settings(s: SilenceSettings) -> dict[str, float]:
