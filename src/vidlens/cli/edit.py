@@ -37,8 +37,9 @@ def edit(
     export: list[str] = typer.Option([], "--export", help="Also write the timeline: otio, fcpxml or edl "
                                                           "(repeatable)."),
     dub: str | None = typer.Option(None, "--dub", help="Dub the speech into this language (ISO 639-1; en from any "
-                                                       "language, others through [edit] dub_translator)."),
-    dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub."),
+                                                       "language, others such as zh through [edit] dub_translator)."),
+    dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub (else by language: "
+                                                                  "[edit] dub_voices, built-in en and zh)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     sign: bool = typer.Option(True, "--sign/--no-sign", help="Sign the AIGC label with this install's key."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
@@ -75,7 +76,7 @@ def edit(
         producer=ours.producer, sign=sign, crf=ours.crf, preset=ours.preset,
         dub=dub.lower() if dub else None, dub_voice=str(dub_voice) if dub_voice else ours.dub_voice,
         dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
-        dub_notice=ours.dub_notice, explicit_label=ours.explicit_label)
+        dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label)
     document, path = _source(source, options, data_dir, config, json_out)
     result = _run(path, output, options, document, Path(settings.data_dir), overwrite, json_out)
     if json_out:

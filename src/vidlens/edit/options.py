@@ -45,7 +45,7 @@ class EditRequest(BaseModel):
             export=tuple(self.export), producer=ours.producer, crf=ours.crf, preset=ours.preset,
             dub=self.dub.lower() if self.dub else None, dub_voice=ours.dub_voice,
             dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
-            dub_notice=ours.dub_notice, explicit_label=ours.explicit_label)
+            dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label)
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

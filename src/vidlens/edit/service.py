@@ -45,12 +45,13 @@ class EditOptions:
     crf: int = 20
     preset: str = "veryfast"
     dub: str | None = None  # target language (ISO 639-1)
-    dub_voice: str | None = None  # a Piper .onnx voice; None: the packaged en_US joe voice
+    dub_voice: str | None = None  # a Piper .onnx voice for any language; None: by language (dub_voices)
+    dub_voices: Mapping[str, str] = field(default_factory=dict)  # language -> Piper .onnx, over the built-ins
     dub_translator: str | None = None  # "module:attribute", for targets the analysis cannot give
     dub_max_tempo: float = 1.5
     dub_duck_db: float = -15.0
     transitions: bool = True  # dissolves where a reel joins moments jarringly (edit.transitions)
-    dub_notice: str = "This voice is AI-generated."
+    dub_notice: str | None = None  # None: the built-in notice in the dub's language
     explicit_label: str = "AI生成"
 
     def needs_document(self) -> bool:
@@ -254,15 +255,16 @@ def _label(path: Path, options: EditOptions, data_dir: Path | None) -> dict[str,
 def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tmp: Path, rate: int,
          progress: Callable[[float], None]) -> tuple[Any, dict[str, Any]]:
     """The dubbed track (a WAV on the output timeline) and the report of every line's fitting."""
-    from vidlens.edit.dub import build_track, cached_voice, dub_lines, load_translator
+    from vidlens.edit.dub import build_track, cached_voice, dub_lines, load_translator, notice_for, voice_spec
     from vidlens.edit.render import Dub
 
     assert options.dub is not None
     translator = load_translator(options.dub_translator) if options.dub_translator else None
     lines = dub_lines(document, options.dub, translator)
-    voice = cached_voice(options.dub_voice)
+    voice = cached_voice(voice_spec(options.dub, options.dub_voices, options.dub_voice))
+    notice = notice_for(options.dub, options.dub_notice)
     track = build_track(lines, [dl.map_span(x["start_s"], x["end_s"]) for x in lines], dl.output_duration_s(),
-                        voice, rate, max_tempo=options.dub_max_tempo, notice_text=options.dub_notice,
+                        voice, rate, max_tempo=options.dub_max_tempo, notice_text=notice,
                         progress=progress)
     path = tmp / "dub.wav"
     track.write_wav(path)
