@@ -174,7 +174,8 @@ def test_voices_by_language_and_your_own_model_file(tmp_path: Path) -> None:
         voice_spec("fr", {})
     with pytest.raises(ConfigError, match="dub_notice"):
         notice_for("fr", None)
-    assert notice_for("zh", None) == "本段语音由人工智能生成。" and notice_for("zh", "AI 配音") == "AI 配音"
+    assert notice_for("zh", None) == "本段语音由人工智能生成。"
+    assert notice_for("zh", "AI 配音") == "AI 配音"
 
 
 @pytest.mark.timeout(900)  # OCR read-back of the label on a shared machine: a deadline, not a timing

