@@ -11,7 +11,8 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -80,6 +81,21 @@ class EditResult:
                 "decisions": self.decisions.to_dict()}
 
 
+class Stages:
+    """Wall seconds per stage of an edit, reported with the result (where the time of a slow edit went)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t, 3)
+
+
 def source_timeline(video: Video) -> tuple[Fraction, int]:
     """The constant frame rate the edit works in, and the source's length in frames at it."""
     if not video.fps:
@@ -126,6 +142,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         raise UsageError("the output would overwrite the input; choose another name")
     if options.needs_document() and document is None:
         raise UsageError("highlights, reframing and subtitles need the video's analysis document")
+    timings = Stages()
     video = probe(src)
     fps, frames = source_timeline(video)
     rate = _audio_rate(video)
@@ -136,7 +153,8 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
             raise UnsupportedMediaError(f"{src.name}: silence removal needs an audio track, found none",
                                         path=str(src))
         say("audio levels", 0.0)
-        levels = frame_levels(src, fps, frames, rate) if rate else None
+        with timings.stage("audio levels"):
+            levels = frame_levels(src, fps, frames, rate) if rate else None
     if options.silence is not None:
         assert levels is not None
         dl = silence_decisions(str(src), levels, fps, options.silence)
@@ -160,8 +178,9 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         assert document is not None
         width, height = (video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height)
         cw, ch, axis = window_size(width, height, options.reframe)
-        obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
-                      progress=lambda f: say("reframe", f), spans=_looked_at(dl))
+        with timings.stage("reframe: find the subject"):
+            obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
+                          progress=lambda f: say("reframe", f), spans=_looked_at(dl))
         plan_crop, shots = crop_for(video, options.reframe, obs, _shot_cuts(document, fps), frames, fps)
         dl = dl.with_operation("reframe", reframe={
             "aspect": options.reframe, "window": [cw, ch], "axis": axis, "shots": shots,
@@ -214,21 +233,25 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                 say("render", min(1.0, int(us) / 1e6 / max(total_s, 1e-6)))
 
         with staged_file(out, overwrite=overwrite) as staged:
-            applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
+            with timings.stage("render"):
+                applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
             details.update(applied)
             if target is not None and rate is not None:
-                details["loudness_after"] = measure(staged, target)[0].to_dict()
+                with timings.stage("loudness check"):
+                    details["loudness_after"] = measure(staged, target)[0].to_dict()
                 details["loudness_target"] = target.integrated
             elif rate is None:
                 details["loudness_after"] = None
             if label_info is not None:
                 details["explicit_label"] = _read_back_label(staged, label_info)
-            details["label"] = _label(staged, options, data_dir)
+            with timings.stage("label"):
+                details["label"] = _label(staged, options, data_dir)
     for fmt in options.export:
         from vidlens.edit.export import export, export_path
 
         sidecars.append(export(dl, src, export_path(out, fmt), fmt))
     details["wall_s"] = round(time.perf_counter() - t0, 3)
+    details["timings"] = timings.seconds
     return EditResult(out.absolute(), dl, sidecars, details)
 
 
