@@ -38,6 +38,7 @@ def server(talk: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathF
         yield s
 
 
+@pytest.mark.timeout(1500)  # analysis and an edit job on a shared machine: a deadline, not a timing
 def test_edit_page_runs_an_edit_plays_it_and_explains_it(server: ServerProcess) -> None:
     if not CHROMIUM.is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set VIDLENS_CHROMIUM")
