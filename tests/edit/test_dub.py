@@ -118,6 +118,8 @@ def test_notice_goes_in_the_first_pause_it_fits() -> None:
 # Chinese: the built-in voice (eSpeak NG's Mandarin) must be understood by the project's own ASR (Whisper base).
 MANDARIN = ["今天天气很好，我们去公园散步吧。", "这个视频介绍了人工智能的最新进展。", "请在下周一之前提交你的报告。",
             "北京是中华人民共和国的首都。", "我们明天早上八点在学校门口见面。", "这家饭店的菜又便宜又好吃。"]
+UNRELATED = ["科学家发现海洋深处有新的生物种类。", "足球比赛因为大雨被推迟到下个月。", "她正在厨房里准备晚饭和水果。",
+             "火车站附近新开了一家书店。", "冬天来了，山上下了很厚的雪。", "医生建议他每天多喝水少熬夜。"]
 
 
 def _heard(samples: np.ndarray, rate: int) -> str:
@@ -145,17 +147,15 @@ def test_the_chinese_voice_is_understood_by_the_speech_model() -> None:
     for text in MANDARIN:
         speech = zh.speak(text)
         hanzi = sum("\u4e00" <= c <= "\u9fff" for c in text)
-        # duration and energy: measured 0.27-0.33 s per character and -21 to -19 dBFS RMS on these six
+        # duration: measured 0.30-0.33 s per character (four of these); energy: not silence
         assert 0.15 < len(speech) / zh.sample_rate / hanzi < 0.5
         assert 20 * np.log10(np.sqrt(np.mean(speech.astype(np.float64) ** 2))) > -30
         spoken += [speech, pause]
-    # all six in one 30 s window of Whisper base: it hears 0.34 of the characters on average (0.0-0.77 per
-    # sentence, measured one by one); English speech of the same meaning, heard as Chinese, gives 0.0
-    recall = _recall("".join(MANDARIN), _heard(np.concatenate(spoken), zh.sample_rate))
-    assert recall >= 0.2, recall
-    en = cached_voice(voice_spec("en", {}))
-    assert _recall(MANDARIN[0], _heard(en.speak("The weather is nice today, let us walk in the park."),
-                                       en.sample_rate)) < 0.1
+    # all six in one 30 s window of Whisper base: it heard 0.43 of their characters (measured); the same
+    # transcript holds 0.15 of the characters of six unrelated sentences (common ones such as 的, 在, 天)
+    heard = _heard(np.concatenate(spoken), zh.sample_rate)
+    recall, chance = _recall("".join(MANDARIN), heard), _recall("".join(UNRELATED), heard)
+    assert recall >= 0.25 and recall > 2 * chance, (recall, chance, heard)
 
 
 def test_voices_by_language_and_your_own_model_file(tmp_path: Path) -> None:

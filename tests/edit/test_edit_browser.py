@@ -66,7 +66,7 @@ def test_edit_page_runs_an_edit_plays_it_and_explains_it(server: ServerProcess) 
             pg.click("#edit-form button[type=submit]")
             pg.wait_for_url(re.compile(r"/edit/\d+$"))
             # the page follows the job and reloads on its end; a failure would show its message instead
-            expect(pg.locator("#edit-state")).to_have_attribute("data-status", "succeeded")
+            expect(pg.locator("#edit-state")).to_have_attribute("data-status", "succeeded", timeout=PAGE_TIMEOUT_MS)
 
             rows = pg.locator("#decisions tbody tr")
             assert rows.count() >= 2
@@ -74,7 +74,7 @@ def test_edit_page_runs_an_edit_plays_it_and_explains_it(server: ServerProcess) 
             reasons = [rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())]
             assert "kept" in decisions and "dropped" in decisions
             assert all(reasons) and any(r.startswith("highlight") for r in reasons)
-            expect(pg.locator("p.meta")).to_contain_text("highlights")
+            expect(pg.locator("p.meta")).to_contain_text("highlights", timeout=PAGE_TIMEOUT_MS)
 
             player = pg.locator("#player")
             pg.evaluate("document.getElementById('player').play()")

@@ -119,3 +119,12 @@ def test_the_exported_timeline_has_the_dissolve_and_the_render_s_length(fmt: str
         assert frames == [0, 10, 95, 145]
     else:  # centred on the cut at output frame 100, clip 2 from its own first frame (source 150)
         assert frames == [5, 5, 100, 150]
+
+
+def test_dissolves_are_paced_never_two_within_four_seconds() -> None:
+    # a reel of 2 s sentences from one long shot: every join is a jump cut, only every other one dissolves
+    dl = decide_joins(_reel(2000, [(i * 100, i * 100 + 50) for i in range(12)]), shot_cuts=[0])
+    d = dl.to_dict()
+    at = [j["at_output_s"] for j in d["transitions"]]
+    assert at == [2.0, 6.0, 10.0, 14.0, 18.0, 22.0]
+    assert all("before" in j["reason"] for j in d["joins"] if j["kind"] == "cut")

@@ -9,7 +9,8 @@ decision list keeps the verdict and its reason (``--json`` shows both):
 * **dissolve** when the sound level jumps across the join (more than ``LEVEL_JUMP_DB``): a hard cut
   would slam from quiet to loud;
 * **cut** otherwise (two different shots cut mid-shot read as an ordinary cut), and also where either
-  piece is too short or not at normal speed to hold a dissolve.
+  piece is too short or not at normal speed to hold a dissolve, or where a dissolve played less than
+  ``MIN_SPACING_S`` before (a reel of short sentences would otherwise dissolve at every join).
 
 A dissolve is centred on the join and uses ``handle`` frames of source beyond each piece (the
 handles an editor's dissolve uses), so the output keeps exactly its length and every kept frame keeps
@@ -29,6 +30,7 @@ from vidlens.edit.decisions import DecisionList, Join
 DISSOLVE_S = 0.4  # whole dissolve; half of it on each side of the join
 LEVEL_JUMP_DB = 12.0
 LEVEL_WINDOW_S = 0.25
+MIN_SPACING_S = 4.0  # of output between two dissolves
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ def decide_joins(dl: DecisionList, shot_cuts: Sequence[int], levels: np.ndarray 
     window = max(1, round(LEVEL_WINDOW_S * per_s))
     pieces = dl.pieces()
     joins = []
+    out_at = [0]
+    for p in pieces:
+        out_at.append(out_at[-1] + int(p.scores["output_frames"]))
+    last_dissolve = -math.inf
     for i, (a, b) in enumerate(zip(pieces[:-1], pieces[1:], strict=True)):
         if a.end == b.start:
             continue  # neighbours in the source (a change of speed): nothing jumps
@@ -85,6 +91,10 @@ def decide_joins(dl: DecisionList, shot_cuts: Sequence[int], levels: np.ndarray 
                 kind, reason = "cut", "cut: a dissolve needs both pieces at normal speed"
             elif shortest < 4 * handle or b.start < handle or a.end + handle > dl.frame_count:
                 kind, reason = "cut", "cut: a piece is too short to hold a dissolve"
+            elif (out_at[i + 1] - last_dissolve) / per_s < MIN_SPACING_S:
+                kind, reason = "cut", f"cut: a dissolve played {(out_at[i + 1] - last_dissolve) / per_s:.1f} s before"
+        if kind == "dissolve":
+            last_dissolve = out_at[i + 1]
         joins.append(Join(i, kind, 2 * handle if kind == "dissolve" else 0, reason, scores))
     return replace(dl, joins=tuple(joins)).with_operation(
         "transitions", transitions_settings={"dissolve_s": settings.dissolve_s,
