@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,14 @@ def server(talk: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathF
     assert r.returncode == 0, r.stderr[-3000:]
     with running_server(data_dir, env={"VIDLENS_ADMIN_PASSWORD": PASSWORD}) as s:
         yield s
+
+
+def _until(element: Any, predicate: str) -> None:
+    """Poll ``predicate`` on ``element`` (the page's CSP forbids the eval that ``wait_for_function`` needs)."""
+    deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
+    while not element.evaluate(predicate):
+        assert time.monotonic() < deadline, f"{predicate} never held"
+        time.sleep(0.2)
 
 
 @pytest.mark.timeout(1500)  # analysis and an edit job on a shared machine: a deadline, not a timing
@@ -78,15 +87,14 @@ def test_edit_page_runs_an_edit_plays_it_and_explains_it(server: ServerProcess) 
 
             player = pg.locator("#player")
             pg.evaluate("document.getElementById('player').play()")
-            pg.wait_for_function("document.getElementById('player').currentTime > 1.0")
+            _until(player, "v => v.currentTime > 1.0")
             w, h = player.evaluate("v => [v.videoWidth, v.videoHeight]")
             assert abs(w / h - 9 / 16) < 0.01, (w, h)
             # a kept segment of the timeline seeks the output to where it landed
             seg = pg.locator(".seg-kept[data-out]").last
             target = float(seg.get_attribute("data-out") or "nan")
             seg.click()
-            pg.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target}) < 0.6"
-                                 f" || document.getElementById('player').currentTime > {target}")
+            _until(player, f"v => v.currentTime >= {target} - 0.6")
             assert not errors, errors
         finally:
             browser.close()
