@@ -131,7 +131,9 @@ def reel(minutes: float) -> None:
         t0 = time.perf_counter()
         run = subprocess.run([*vidlens, "edit", str(src), "-o", str(out), "--highlights", "60", "--reframe", "9:16",
                               "--no-sign", "--json", "--data-dir", str(data)], capture_output=True, text=True,
-                             check=True)
+                             check=False)
+        if run.returncode != 0:
+            sys.exit(f"vidlens edit failed (exit {run.returncode}):\n{run.stderr[-4000:]}")
         wall = time.perf_counter() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)

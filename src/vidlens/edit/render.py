@@ -22,9 +22,13 @@ from pathlib import Path
 from vidlens.deliver.labels import metadata_args
 from vidlens.deliver.loudness import LoudnessMeasure, LoudnessTarget, analysis_filter, parse_measure, second_pass
 from vidlens.edit.decisions import DecisionList, Segment
-from vidlens.errors import UsageError
+from vidlens.errors import FFmpegError, UsageError
 from vidlens.media.ffmpeg import run_ffmpeg
 
+# The graph is built once for the whole source: every trim counts from the source's start. FFmpeg would
+# otherwise rebuild it (restarting every trim, concat and dissolve at zero) wherever the decoded frames'
+# properties change, e.g. at the seam of parts joined without re-encoding whose colour tags differ.
+ONE_GRAPH = ("-reinit_filter", "0")
 FADE_S = 0.005  # a few milliseconds of fade at every join: no click where a waveform is cut mid-cycle
 
 
@@ -175,6 +179,16 @@ def _join(dl: DecisionList, prefix: str, kind: str, out: str, rate: int = 0) -> 
     return chains
 
 
+def _run(args: list[str], what: str, **kwargs: object) -> str:
+    """``run_ffmpeg`` whose error message ends with FFmpeg's own log tail: a failed graph of hundreds of
+    chains is otherwise reported only as its exit status."""
+    try:
+        return run_ffmpeg(args, **kwargs)  # type: ignore[arg-type]
+    except FFmpegError as exc:
+        raise FFmpegError(f"{what} failed: {exc}\nFFmpeg's log ends:\n{exc.log_tail}", command=exc.command,
+                          returncode=exc.returncode, log_tail=exc.log_tail, path=exc.path) from exc
+
+
 def _quoted(value: str) -> str:
     """A filter option value in single quotes (the graph parser keeps ``,:;[]`` inside them literal)."""
     if "'" in value or "\\" in value:
@@ -199,10 +213,25 @@ def audio_graph(dl: DecisionList, rate: int, dub: Dub | None = None, dub_index: 
     return chains + more, label
 
 
+def colour_tags(src: Path) -> str:
+    """``setparams`` that labels every frame as the stream starts (range, matrix, primaries, transfer).
+
+    With the graph built once (``ONE_GRAPH``), frames whose labels change midway would be converted by
+    ``xfade`` (a dissolve next to the seam shifted the picture's levels by about 5 of 255): pass every
+    frame's pixels through untouched instead, under the labels the output is written with.
+    """
+    import av
+
+    with av.open(str(src)) as container:
+        cc = container.streams.video[0].codec_context
+        return (f"setparams=range={int(cc.color_range)}:colorspace={int(cc.colorspace)}"
+                f":color_primaries={int(cc.color_primaries)}:color_trc={int(cc.color_trc)}")
+
+
 def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None,
-                overlay_index: int = 1) -> tuple[list[str], str]:
+                overlay_index: int = 1, colour: str = "") -> tuple[list[str], str]:
     kept = dl.pieces()
-    pre = [f"fps={_rate(dl.fps)}", "tpad=stop_mode=clone:stop=2"]
+    pre = [f"fps={_rate(dl.fps)}", *([colour] if colour else []), "tpad=stop_mode=clone:stop=2"]
     if plan.crop is not None:
         c = plan.crop
         if commands_file is not None:
@@ -240,8 +269,8 @@ def measure_loudness(src: Path, dl: DecisionList, target: LoudnessTarget, rate: 
     with tempfile.TemporaryDirectory(prefix="vidlens-edit-") as tmp:
         script = Path(tmp) / "graph.txt"
         script.write_text(graph, encoding="utf-8")
-        log = run_ffmpeg(["-vn", "-i", str(src), *extra, "-/filter_complex", str(script), "-map", "[m]", "-f", "null", "-"],
-                         path=str(src))
+        log = _run(["-vn", *ONE_GRAPH, "-i", str(src), *extra, "-/filter_complex", str(script), "-map", "[m]", "-f", "null", "-"],
+                   "loudness measurement of the edit", path=str(src))
     return parse_measure(log)
 
 
@@ -254,13 +283,14 @@ def render(src: Path, dl: DecisionList, out: Path, plan: RenderPlan, *, has_audi
         if plan.crop is not None and plan.crop.commands:
             commands_file = Path(tmp) / "camera.cmd"
             commands_file.write_text(plan.crop.commands, encoding="utf-8")
-        inputs = ["-i", str(src)]
+        inputs = [*ONE_GRAPH, "-i", str(src)]
         dub = plan.dub if has_audio else None
         if dub is not None:
             inputs += ["-i", str(dub.path)]
         if plan.overlay is not None:
             inputs += ["-i", str(plan.overlay.path)]
-        chains, vlabel = video_graph(dl, plan, commands_file, overlay_index=2 if dub is not None else 1)
+        chains, vlabel = video_graph(dl, plan, commands_file, overlay_index=2 if dub is not None else 1,
+                                     colour=colour_tags(src))
         maps = ["-map", f"[{vlabel}]"]
         audio_args: list[str] = ["-an"]
         if has_audio:
@@ -278,8 +308,8 @@ def render(src: Path, dl: DecisionList, out: Path, plan: RenderPlan, *, has_audi
         script = Path(tmp) / "graph.txt"
         script.write_text(";".join(chains), encoding="utf-8")
         muxer = "mp4" if out.suffix.lower() in (".mp4", ".mov", ".m4v") else out.suffix.lower().lstrip(".")
-        run_ffmpeg([*inputs, "-/filter_complex", str(script), *maps,
-                    "-c:v", "libx264", "-preset", plan.preset, "-crf", str(plan.crf), "-pix_fmt", "yuv420p",
-                    "-fps_mode", "passthrough", *audio_args, *metadata_args(muxer, faststart=True), str(out)],
-                   on_progress=on_progress, path=str(src))
+        _run([*inputs, "-/filter_complex", str(script), *maps,
+              "-c:v", "libx264", "-preset", plan.preset, "-crf", str(plan.crf), "-pix_fmt", "yuv420p",
+              "-fps_mode", "passthrough", *audio_args, *metadata_args(muxer, faststart=True), str(out)],
+             "render", on_progress=on_progress, path=str(src))
     return applied
