@@ -269,8 +269,8 @@ def measure_loudness(src: Path, dl: DecisionList, target: LoudnessTarget, rate: 
     with tempfile.TemporaryDirectory(prefix="vidlens-edit-") as tmp:
         script = Path(tmp) / "graph.txt"
         script.write_text(graph, encoding="utf-8")
-        log = _run(["-vn", *ONE_GRAPH, "-i", str(src), *extra, "-/filter_complex", str(script), "-map", "[m]", "-f", "null", "-"],
-                   "loudness measurement of the edit", path=str(src))
+        log = _run(["-vn", *ONE_GRAPH, "-i", str(src), *extra, "-/filter_complex", str(script), "-map", "[m]",
+                    "-f", "null", "-"], "loudness measurement of the edit", path=str(src))
     return parse_measure(log)
 
 
