@@ -156,3 +156,18 @@ def test_a_source_whose_colour_tags_change_midway_renders_whole(talk: tuple[Path
     assert np.abs(got[140] - source[290]).mean() < 3.0
     audio = np.concatenate(list(iter_audio(out, 48000, chunk_s=60.0)))
     assert abs(audio.size / 48000 - 150 / 25) < 0.03
+
+
+def test_a_failed_render_ends_its_message_with_ffmpeg_s_log(talk: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    from vidlens.edit.render import Captions
+    from vidlens.errors import FFmpegError
+
+    src, truth = talk
+    frames = round(truth["duration_s"] * 25) - 2
+    missing = tmp_path / "gone.srt"
+    plan = RenderPlan(captions=Captions(missing, tmp_path, "Sans", 640, 360))
+    with pytest.raises(FFmpegError) as err:
+        render(src, _reel(frames, [(0, 75)], str(src)), tmp_path / "out.mp4", plan, has_audio=True)
+    head, _, log = str(err.value).partition("FFmpeg's log ends:")
+    assert head.startswith("render failed: ffmpeg failed (exit ") and "Conversion failed" not in head
+    assert "gone.srt" in log  # FFmpeg's own words about the file it could not open
