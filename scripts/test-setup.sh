@@ -16,6 +16,7 @@ has_chromium() { [ -x "${VIDLENS_CHROMIUM:-/usr/bin/chromium}" ]; }
 has_cjk_font() { "$py" -c 'from vidlens.govern.explicit import find_font; find_font("AI生成")' >/dev/null 2>&1; }
 has_exiftool() { command -v exiftool >/dev/null; }
 has_ffprobe() { command -v ffprobe >/dev/null; }
+has_espeak() { command -v espeak-ng >/dev/null; }
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 has_mosquitto() { command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; }
 has_rtsp_server() { command -v rtsp-server-perl >/dev/null; }
@@ -27,6 +28,7 @@ requirements=(
   "has_cjk_font|fonts-noto-cjk|burnt-in AIGC labels and the Chinese OCR test draw Chinese text; the font normally comes with the noto-cjk-sans-otc wheel, this is the fallback (or set VIDLENS_CJK_FONT)"
   "has_exiftool|libimage-exiftool-perl|AIGC labels are checked with an independent reader, exiftool, not only with VidLens's own"
   "has_ffprobe|ffmpeg|labels carried in MPEG-TS and MP4 are checked with FFmpeg's own ffprobe (the wheel's FFmpeg has no ffprobe)"
+  "has_espeak|espeak-ng|the built-in Mandarin dubbing voice (--dub zh) is eSpeak NG's"
   "has_postgres|postgresql|the store contract tests run on PostgreSQL as well as SQLite (or set VIDLENS_TEST_POSTGRES_URL)"
   "has_mosquitto|mosquitto|Watch's alerts are delivered to a real MQTT broker that the tests start and stop"
   "has_rtsp_server|rtsp-server-perl|Watch reads cameras from a real RTSP server that the tests kill and restart mid-stream"

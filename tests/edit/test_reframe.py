@@ -8,9 +8,11 @@ time and only a camera that follows keeps it. Faces are then detected on every o
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 import pytest
 
-from vidlens.edit.reframe import window_size
+from vidlens.edit.reframe import default_detect, observe, window_size
 from vidlens.edit.service import EditOptions, edit_file
 from vidlens.media.decode import Sampling, iter_frames
 from vidlens.media.ffmpeg import run_ffmpeg
@@ -67,3 +69,19 @@ def test_reframed_output_keeps_the_face_in_frame(wide: Path, tmp_path: Path) -> 
     centre = tmp_path / "centre.mp4"
     run_ffmpeg(["-i", str(wide), "-vf", "crop=404:720", "-an", "-c:v", "libx264", "-preset", "ultrafast", str(centre)])
     assert _faces_inside(centre, faces)[0] < 0.5
+
+
+def test_observing_only_the_kept_stretches_sees_the_same_frames(wide: Path) -> None:
+    """A reel keeps a tenth of a long file: reframing decodes and searches only there (seeks), frame-exact."""
+    video = probe(wide)
+    gray = Sampling(max_side=64, pix_fmt="gray")
+    full = {s.index: s.image for s in iter_frames(video, gray)}
+    part = list(iter_frames(video, gray, spans=[(0.5, 1.0), (6.2, 7.0)]))
+    assert [s.index for s in part] == [*range(13, 25), *range(155, 175)]
+    assert all(np.array_equal(s.image, full[s.index]) for s in part)
+    obs = observe(video, "x", 404, default_detect(), spans=[(6.2, 7.0)])
+    assert obs and all(6.2 - 0.04 <= o.t_s < 7.0 for o in obs)
+    assert {o.source for o in obs} == {"faces"}
+    # the times are true source times: the face, walking right at 250 px/s, is seen moving at that speed
+    speed = (obs[-1].lo - obs[0].lo) / (obs[-1].t_s - obs[0].t_s)
+    assert len(obs) >= 2 and abs(speed - 250) < 40, [(o.t_s, o.lo) for o in obs]  # measured 252

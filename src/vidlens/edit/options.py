@@ -27,6 +27,7 @@ class EditRequest(BaseModel):
     video_id: str = Field(..., min_length=1, max_length=128, description="The library video to edit.")
     silence: SilenceRequest | None = None
     highlights_s: float | None = Field(None, gt=0, le=36000, description="A highlight reel of this length.")
+    transitions: bool = Field(True, description="Highlights: dissolve where the reel joins moments jarringly.")
     reframe: Literal["9:16", "1:1", "4:5"] | None = None
     subtitles: Literal["burn", "vtt", "srt"] | None = None
     loudness_lufs: float | None = Field(None, ge=-70, le=-5, description="EBU R128 target; default [edit].")
@@ -38,13 +39,14 @@ class EditRequest(BaseModel):
         s = self.silence
         return EditOptions(
             silence=SilenceSettings(s.threshold, s.margin_s, s.min_clip_s, s.min_cut_s, s.quiet_speed) if s else None,
-            highlights_s=self.highlights_s, reframe=self.reframe, subtitles=self.subtitles,
+            highlights_s=self.highlights_s, transitions=self.transitions, reframe=self.reframe,
+            subtitles=self.subtitles,
             loudness_lufs=None if self.keep_level else self.loudness_lufs if self.loudness_lufs is not None
             else ours.loudness_lufs,
             export=tuple(self.export), producer=ours.producer, crf=ours.crf, preset=ours.preset,
             dub=self.dub.lower() if self.dub else None, dub_voice=ours.dub_voice,
             dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
-            dub_notice=ours.dub_notice, explicit_label=ours.explicit_label)
+            dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label)
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

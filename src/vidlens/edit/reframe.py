@@ -78,18 +78,32 @@ def default_detect(threads: int = 1) -> Detect:
 
 
 def observe(video: Video, axis: str, window: int, detect: Detect,
-            progress: Callable[[float], None] | None = None) -> list[Observation]:
-    """Sample the source and say where the subject is in each sample (one decode, a few frames a second)."""
+            progress: Callable[[float], None] | None = None,
+            spans: Sequence[tuple[float, float]] | None = None) -> list[Observation]:
+    """Sample the source and say where the subject is in each sample (one decode, a few frames a second).
+
+    ``spans`` (source seconds): look only there, e.g. at what a highlight reel keeps; the rest of the file is
+    neither decoded nor searched (the camera path of a dropped stretch is never seen).
+    """
     width, height = (video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height)
     out: list[Observation] = []
     prev: np.ndarray | None = None
+    prev_t = 0.0
     t0: float | None = None
     duration = max(video.duration_s, 1e-6)
+    if spans is not None:
+        duration = max(sum(b - a for a, b in spans), 1e-6)
+    seen = 0.0
     for sample in iter_frames(video, Sampling(fps=SAMPLE_FPS, max_side=DETECT_SIDE, pix_fmt="bgr24"),
-                              skip_nonref=True):
-        t = float(sample.pts * sample.time_base)
-        t0 = t if t0 is None else t0
-        t -= t0
+                              skip_nonref=True, spans=spans):
+        if spans is not None:  # seeks: the time from the frame number (the stream's start is not seen)
+            t = sample.index / float(video.fps or 25)
+            seen += 1 / SAMPLE_FPS
+        else:
+            t = float(sample.pts * sample.time_base)
+            t0 = t if t0 is None else t0
+            t -= t0
+            seen = t
         img = sample.image
         scale = width / img.shape[1]
         found = detect(img)
@@ -103,15 +117,15 @@ def observe(video: Video, axis: str, window: int, detect: Detect,
                 big = boxes[np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))]
                 lo, hi = float(big[i0]), float(big[i1])
             out.append(Observation(t, lo, hi, kind))
-        elif prev is not None and prev.shape == gray.shape:
+        elif prev is not None and prev.shape == gray.shape and t - prev_t < 1.0:  # not across a seek
             diff = np.abs(gray - prev)
             profile = diff.sum(axis=0 if axis == "x" else 1)
             if profile.sum() > 4.0 * profile.size:  # more than sensor noise moved
                 c = float(np.average(np.arange(profile.size), weights=profile)) * scale
                 out.append(Observation(t, c, c, "motion"))
-        prev = gray
+        prev, prev_t = gray, t
         if progress is not None:
-            progress(min(1.0, t / duration))
+            progress(min(1.0, seen / duration))
     return out
 
 

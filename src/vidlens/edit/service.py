@@ -11,7 +11,8 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -45,11 +46,13 @@ class EditOptions:
     crf: int = 20
     preset: str = "veryfast"
     dub: str | None = None  # target language (ISO 639-1)
-    dub_voice: str | None = None  # a Piper .onnx voice; None: the packaged en_US joe voice
+    dub_voice: str | None = None  # a Piper .onnx voice for any language; None: by language (dub_voices)
+    dub_voices: Mapping[str, str] = field(default_factory=dict)  # language -> Piper .onnx, over the built-ins
     dub_translator: str | None = None  # "module:attribute", for targets the analysis cannot give
     dub_max_tempo: float = 1.5
     dub_duck_db: float = -15.0
-    dub_notice: str = "This voice is AI-generated."
+    transitions: bool = True  # dissolves where a reel joins moments jarringly (edit.transitions)
+    dub_notice: str | None = None  # None: the built-in notice in the dub's language
     lip_sync: bool = False  # the speaking face's mouth follows the dubbed speech (needs dub)
     explicit_label: str = "AI生成"
 
@@ -77,6 +80,21 @@ class EditResult:
     def to_dict(self) -> dict[str, Any]:
         return {"output": str(self.output), "sidecars": [str(p) for p in self.sidecars], **self.details,
                 "decisions": self.decisions.to_dict()}
+
+
+class Stages:
+    """Wall seconds per stage of an edit, reported with the result (where the time of a slow edit went)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t, 3)
 
 
 def source_timeline(video: Video) -> tuple[Fraction, int]:
@@ -125,6 +143,7 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         raise UsageError("the output would overwrite the input; choose another name")
     if options.needs_document() and document is None:
         raise UsageError("highlights, reframing and subtitles need the video's analysis document")
+    timings = Stages()
     video = probe(src)
     fps, frames = source_timeline(video)
     rate = _audio_rate(video)
@@ -135,7 +154,8 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
             raise UnsupportedMediaError(f"{src.name}: silence removal needs an audio track, found none",
                                         path=str(src))
         say("audio levels", 0.0)
-        levels = frame_levels(src, fps, frames, rate) if rate else None
+        with timings.stage("audio levels"):
+            levels = frame_levels(src, fps, frames, rate) if rate else None
     if options.silence is not None:
         assert levels is not None
         dl = silence_decisions(str(src), levels, fps, options.silence)
@@ -147,6 +167,10 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                                  base=dl if options.silence is not None else None)
         if options.silence is not None:
             dl = dl.with_operation("silence", silence=whole_settings(options.silence))
+        if options.transitions:
+            from vidlens.edit.transitions import decide_joins
+
+            dl = decide_joins(dl, _shot_cuts(document, fps), levels)
     plan_crop = None
     size = None
     if options.reframe is not None:
@@ -155,10 +179,10 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
         assert document is not None
         width, height = (video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height)
         cw, ch, axis = window_size(width, height, options.reframe)
-        obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
-                      progress=lambda f: say("reframe", f))
-        cuts = [round(float(s["start_s"]) * float(fps)) for s in document.get("shots") or []]
-        plan_crop, shots = crop_for(video, options.reframe, obs, cuts, frames, fps)
+        with timings.stage("reframe: find the subject"):
+            obs = observe(video, axis, cw if axis == "x" else ch, detect or default_detect(),
+                          progress=lambda f: say("reframe", f), spans=_looked_at(dl))
+        plan_crop, shots = crop_for(video, options.reframe, obs, _shot_cuts(document, fps), frames, fps)
         dl = dl.with_operation("reframe", reframe={
             "aspect": options.reframe, "window": [cw, ch], "axis": axis, "shots": shots,
             "observations": {k: sum(o.source == k for o in obs) for k in ("faces", "people", "motion")}})
@@ -210,24 +234,49 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
                 say("render", min(1.0, int(us) / 1e6 / max(total_s, 1e-6)))
 
         with staged_file(out, overwrite=overwrite) as staged:
-            applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
+            with timings.stage("render"):
+                applied = render(src, dl, staged, plan, has_audio=rate is not None, on_progress=on_ffmpeg)
             details.update(applied)
             if options.lip_sync and dub is not None:
-                details["lip_sync"] = _lip_sync(staged, dub, Path(tmp))
+                with timings.stage("lip sync"):
+                    details["lip_sync"] = _lip_sync(staged, dub, Path(tmp))
             if target is not None and rate is not None:
-                details["loudness_after"] = measure(staged, target)[0].to_dict()
+                with timings.stage("loudness check"):
+                    details["loudness_after"] = measure(staged, target)[0].to_dict()
                 details["loudness_target"] = target.integrated
             elif rate is None:
                 details["loudness_after"] = None
             if label_info is not None:
                 details["explicit_label"] = read_back_label(staged, label_info)
-            details["label"] = _label(staged, options, data_dir)
+            with timings.stage("label"):
+                details["label"] = _label(staged, options, data_dir)
     for fmt in options.export:
         from vidlens.edit.export import export, export_path
 
         sidecars.append(export(dl, src, export_path(out, fmt), fmt))
     details["wall_s"] = round(time.perf_counter() - t0, 3)
+    details["timings"] = timings.seconds
     return EditResult(out.absolute(), dl, sidecars, details)
+
+
+def _looked_at(dl: DecisionList, margin_s: float = 1.0) -> list[tuple[float, float]] | None:
+    """Where reframing must find the subject: the kept pieces, with a margin (a dissolve's handles, the
+    camera's smoothing); None (the whole file) when most of it is kept anyway."""
+    if dl.output_frame_count() > 0.5 * dl.frame_count:
+        return None
+    spans: list[tuple[float, float]] = []
+    for p in dl.pieces():
+        a, b = max(0.0, dl.seconds(p.start) - margin_s), dl.seconds(p.end) + margin_s
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    return spans
+
+
+def _shot_cuts(document: Mapping[str, Any], fps: Fraction) -> list[int]:
+    """The source frames where the analysis found a shot starting."""
+    return [round(float(s["start_s"]) * float(fps)) for s in document.get("shots") or []]
 
 
 def whole_settings(s: SilenceSettings) -> dict[str, float]:
@@ -248,15 +297,16 @@ def _label(path: Path, options: EditOptions, data_dir: Path | None) -> dict[str,
 def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tmp: Path, rate: int,
          progress: Callable[[float], None]) -> tuple[Any, dict[str, Any]]:
     """The dubbed track (a WAV on the output timeline) and the report of every line's fitting."""
-    from vidlens.edit.dub import build_track, cached_voice, dub_lines, load_translator
+    from vidlens.edit.dub import build_track, dub_lines, load_translator, notice_for, voice_for
     from vidlens.edit.render import Dub
 
     assert options.dub is not None
     translator = load_translator(options.dub_translator) if options.dub_translator else None
     lines = dub_lines(document, options.dub, translator)
-    voice = cached_voice(options.dub_voice)
+    voice = voice_for(options.dub, options.dub_voices, options.dub_voice)
+    notice = notice_for(options.dub, options.dub_notice)
     track = build_track(lines, [dl.map_span(x["start_s"], x["end_s"]) for x in lines], dl.output_duration_s(),
-                        voice, rate, max_tempo=options.dub_max_tempo, notice_text=options.dub_notice,
+                        voice, rate, max_tempo=options.dub_max_tempo, notice_text=notice,
                         progress=progress)
     path = tmp / "dub.wav"
     track.write_wav(path)

@@ -37,6 +37,7 @@ import numpy as np
 from vidlens.errors import CorruptMediaError, MediaError, SourceError, UsageError
 from vidlens.hashing import sha256_bytes
 from vidlens.media.ffmpeg import diagnose
+from vidlens.media.probe import open_container
 from vidlens.media.source import Source
 from vidlens.types import FrameSample, Video
 
@@ -628,17 +629,52 @@ def _single(dec: Decoder, buf: Collector) -> Iterator[Any]:
 
 
 def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2, skip_nonref: bool = False,
-                source: Source | None = None) -> Iterator[FrameSample]:
+                source: Source | None = None, spans: Sequence[tuple[float, float]] | None = None
+                ) -> Iterator[FrameSample]:
     """Single-consumer view: yield frames of a probed video as ``sampling`` asks, in this thread.
 
     ``skip_nonref`` lets the decoder drop frames nothing refers to (most B-frames), so less is
     decoded, for consumers that sample a few frames a second and can take a neighbouring frame.
     ``source`` reads a range of the file (``open_source(path, start=, end=)``) instead of all of it.
+    ``spans`` (seconds from the stream's start, in order) decodes only those stretches, each a range
+    read from the keyframe before it (a seek): for consumers that need a few parts of a long file.
+    Frame indices are then counted from the frame rate, as a whole decode would number them.
     """
+    if spans is not None:
+        return _iter_spans(video, sampling, spans, threads=threads, skip_nonref=skip_nonref)
     dec = Decoder(source or Source(video.uri), video=video, threads=threads, skip_nonref=skip_nonref)
     buf = Collector()
     dec.add_video(sampling, buf)
     return _single(dec, buf)
+
+
+def _stream_origin(video: Video) -> float:
+    """Seconds on the video stream's clock of the stream's start (a spans' zero)."""
+    with open_container(video.uri) as container:
+        vs = container.streams.video[0] if container.streams.video else None
+        if vs is None or vs.start_time is None or not vs.time_base:
+            return 0.0
+        return float(vs.start_time * Fraction(vs.time_base))
+
+
+def _iter_spans(video: Video, sampling: Sampling, spans: Sequence[tuple[float, float]], *, threads: int,
+                skip_nonref: bool) -> Iterator[FrameSample]:
+    origin = _stream_origin(video)
+    fps = float(video.fps or 1)
+    for lo, hi in spans:
+        if hi <= lo:
+            continue
+        dec = Decoder(Source(video.uri, start=origin + max(0.0, lo), end=origin + hi), video=video,
+                      threads=threads, skip_nonref=skip_nonref)
+        buf = Collector()
+        dec.add_video(sampling, buf)
+        frames = _single(dec, buf)
+        try:
+            for s in frames:
+                index = round((float(s.pts * s.time_base) - origin) * fps)
+                yield FrameSample(s.video_id, index, s.pts, s.time_base, s.image, s.pix_fmt, stream=s.stream)
+        finally:
+            frames.close()
 
 
 def read_frames(source: Source, sampling: Sampling, *, threads: int = 2) -> Iterator[FrameSample]:

@@ -70,6 +70,13 @@ def diagnose(path: str | Path, *, timeout: float = 60.0) -> str:
     return tail("\n".join(dict.fromkeys(lines)))
 
 
+def _cause(log_text: str) -> str:
+    """The last line of the log that says what went wrong (not FFmpeg's closing "Conversion failed!")."""
+    lines = [line for line in log_text.splitlines() if line.strip()]
+    telling = [line for line in lines if not any(b in line for b in _BOILERPLATE)]
+    return (telling or lines or ["no output"])[-1]
+
+
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -121,7 +128,7 @@ def run_ffmpeg(
     t.join(timeout=5)
     log_text = tail("\n".join(log))
     if rc != 0:
-        last = log_text.splitlines()[-1] if log_text else "no output"
+        last = _cause(log_text)
         raise FFmpegError(f"ffmpeg failed (exit {rc}): {last}", command=cmd, returncode=rc,
                           log_tail=log_text, path=path)
     return log_text

@@ -154,7 +154,7 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
           overwrite: bool = False) -> dict[str, Any]:
     """Make the presenter video ``out``; returns what was made and recorded."""
     from vidlens.deliver.publish import staged_file
-    from vidlens.edit.dub import cached_voice
+    from vidlens.edit.dub import Voice, voice_for
     from vidlens.edit.service import read_back_label
 
     t0 = time.perf_counter()
@@ -177,7 +177,8 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
     similarity = _identity(registry, human, portrait.face.embedding) if human is not None else None
     timings["portrait_s"] = time.perf_counter() - t0
     t = time.perf_counter()
-    voice = cached_voice(str(req.voice) if req.voice else None, req.lang, True)
+    voice = voice_for(req.lang, override=str(req.voice) if req.voice else None, aligned=True)
+    assert isinstance(voice, Voice)  # aligned: only a Piper voice gives phoneme timings
     timings["voice_load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     samples, phones, sentences = voice.speak_aligned(text)
