@@ -345,6 +345,8 @@ def test_rtsp_pull_reconnects_and_reports(tmp_path):
     )
     cmd = live_command(opts, tmp_path)
     assert cmd[cmd.index("-rtsp_transport") + 1] == "tcp"
+    udp = live_command(opts.model_copy(update={"rtsp_transport": "udp"}), tmp_path)  # a camera offering UDP only
+    assert udp[udp.index("-rtsp_transport") + 1] == "udp"
     with StreamSupervisor(opts, tmp_path / "rtsp") as sup:  # nothing serves that port
         wait_for(lambda: kinds(sup).count("exited") >= 3, what="three failed pulls")
         assert sup.status().restarts >= 3

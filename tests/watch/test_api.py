@@ -68,3 +68,34 @@ def test_events_snapshot_clip_review_and_page(tmp_path: Path, samples: Path) -> 
         assert "false_positive" in one.text
     finally:
         next(gen, None)
+
+
+def test_live_restream_files_and_the_camera_page(tmp_path: Path) -> None:
+    gen = make_env(tmp_path)
+    env: Env = next(gen)
+    try:
+        events = env.platform.service("watch_events")
+        live = events.root / "lobby" / "live"
+        viewer = env.auth("viewer")
+        assert env.client.get("/api/watch/cameras/lobby/live/master.m3u8", headers=viewer).status_code == 404
+        assert 'id="live-video"' not in env.client.get("/watch?camera=lobby", headers=viewer).text
+        (live / "360p").mkdir(parents=True)
+        (live / "master.m3u8").write_text("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n360p/index.m3u8\n")
+        (live / "360p" / "seg_000001.m4s").write_bytes(b"\0" * 64)
+        write_latest(events.root / "lobby" / "latest.jpg", np.full((360, 640, 3), 90, np.uint8))
+
+        r = env.client.get("/api/watch/cameras/lobby/live/master.m3u8", headers=viewer)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert r.headers["cache-control"] == "no-store"
+        r = env.client.get("/api/watch/cameras/lobby/live/360p/seg_000001.m4s", headers=viewer)
+        assert r.status_code == 200 and r.headers["content-type"] == "video/iso.segment" and len(r.content) == 64
+        for bad in ("%2e%2e/latest.jpg", "360p/%2e%2e/%2e%2e/latest.jpg", "360p/other.txt"):
+            assert env.client.get(f"/api/watch/cameras/lobby/live/{bad}", headers=viewer).status_code == 404
+        assert env.client.get("/api/watch/cameras/lobby/live/master.m3u8").status_code == 401
+
+        page = env.client.get("/watch?camera=lobby", headers=viewer)
+        assert 'id="live-video"' in page.text
+        assert 'data-src="/api/watch/cameras/lobby/live/master.m3u8"' in page.text
+        assert "media-src 'self' blob:" in page.headers["content-security-policy"]  # MediaSource plays it
+    finally:
+        next(gen, None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vidlens.errors import ConfigError
-from vidlens.watch.settings import load_yaml
+from vidlens.watch.settings import CameraConfig, load_yaml
 
 EXAMPLE = """\
 cameras:
@@ -65,3 +65,17 @@ def test_the_watch_section_is_part_of_the_settings(tmp_path: Path) -> None:
     cfg = tmp_path / "vidlens.toml"
     cfg.write_text('[watch.cameras.gate]\nsource = "rtmp://0.0.0.0:1935/live/gate"\nlisten = true\n')
     assert load_settings(cfg).watch.cameras["gate"].listen  # type: ignore[attr-defined]
+
+
+def test_watchlist_and_live_are_opted_in_per_camera(tmp_path: Path) -> None:
+    s = load_yaml(_write(tmp_path, EXAMPLE + "    watchlist: true\n    live: true\n"))
+    cam = s.cameras["lobby"]
+    assert cam.watchlist and cam.live.enabled and cam.live.max_height == 720 and cam.live.rungs == 1
+    assert not CameraConfig(source="x.mp4").watchlist and not CameraConfig(source="x.mp4").live.enabled
+    with pytest.raises(ConfigError) as exc:  # the restream pulls the camera again: a pushed stream cannot
+        load_yaml(_write(tmp_path, "cameras:\n  gate:\n    source: rtmp://0.0.0.0:1935/live/gate\n"
+                                   "    listen: true\n    live: {enabled: true}\n"))
+    assert "cameras.yml:line 2:" in exc.value.message and "rtsp://" in exc.value.message
+    with pytest.raises(ConfigError) as exc:
+        load_yaml(_write(tmp_path, EXAMPLE + "    live: {enabled: true, max_height: 100}\n"))
+    assert "cameras.yml:line 8:" in exc.value.message and "greater than or equal to 144" in exc.value.message

@@ -11,6 +11,7 @@ tracked without being detected again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,13 +71,17 @@ class MotionMap:
     so a walker shows where it is now, not also where it was a second ago, and leaves no
     ghost behind. Moved pixels are dilated into blobs, and each blob with at least
     ``min_blob`` of them becomes a box. ``changed`` also reports a blob that differs from
-    the last frame only: something left.
+    the last frame only: something left. ``ignore`` polygons (corners as fractions of the
+    width and height) are never motion: a clock burned into the picture, a tree in the wind.
     """
 
-    def __init__(self, *, side: int = 256, pixel_delta: int = 20, min_blob: int = 4) -> None:
+    def __init__(self, *, side: int = 256, pixel_delta: int = 20, min_blob: int = 4,
+                 ignore: Sequence[Sequence[tuple[float, float]]] = ()) -> None:
         self.side = side
         self.pixel_delta = pixel_delta
         self.min_blob = min_blob
+        self.ignore = [np.asarray(p, np.float32).reshape(-1, 2) for p in ignore]
+        self._counts: np.ndarray | None = None  # thumbnail pixels outside ``ignore`` (for the last thumbnail size)
         self._last: list[np.ndarray] = []  # the previous thumbnail, then the one before it
 
     def reset(self) -> None:
@@ -99,11 +104,24 @@ class MotionMap:
         if not last:
             return Motion(none, 0.0, False, known=False)
         diffs = [cv2.absdiff(thumb, ref) > self.pixel_delta for ref in last]
+        if self.ignore:
+            diffs = [d & self._counted(d.shape) for d in diffs]
         changed = self._blobs(diffs[0])
         moved = np.logical_and.reduce(diffs)
         boxes = self._blobs(moved) if len(changed) else none
         boxes *= np.array([w / tw, h / th] * 2, np.float32)
         return Motion(boxes, float(moved.mean()), bool(len(changed)))
+
+    def _counted(self, shape: tuple[int, ...]) -> np.ndarray:
+        """True where motion counts: the thumbnail outside the ``ignore`` polygons."""
+        import cv2
+
+        if self._counts is None or self._counts.shape != shape:
+            keep = np.full(shape[:2], 255, np.uint8)
+            scale = np.array([shape[1], shape[0]], np.float32)
+            cv2.fillPoly(keep, [np.round(p * scale).astype(np.int32) for p in self.ignore], 0)
+            self._counts = keep > 0
+        return self._counts
 
     def _blobs(self, mask: np.ndarray) -> np.ndarray:
         import cv2

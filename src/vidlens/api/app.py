@@ -37,13 +37,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# media-src blob: lets a player hand the <video> a MediaSource (hls.js, a camera's live view on the Watch page)
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
+        b"default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
         b"script-src 'self'; style-src 'self'; object-src 'none'; "
         b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     ),

@@ -38,7 +38,7 @@ def run(
 ) -> None:
     """Watch every camera of CONFIG until stopped (Ctrl-C), or until their files end with --until-eof."""
     from vidlens.watch.alerts import messages
-    from vidlens.watch.faces import HumanFaces
+    from vidlens.watch.faces import KnownFaces, audit_sighting
     from vidlens.watch.settings import load_yaml
     from vidlens.watch.supervisor import Supervisor
 
@@ -49,9 +49,11 @@ def run(
     platform = open_platform(data_dir, config)
     events = platform.service("watch_events")
     events.alerts = partial(messages, settings)
-    humans = HumanFaces.from_registry(platform.service("humans"))  # registered digital humans, if any
+    events.audit = audit_sighting  # a watch-list face seen on a camera is written to the audit log
+    humans = KnownFaces.from_registry(platform.service("humans"))  # registered digital humans, if any
     summary = Supervisor(settings, events, events.root, until_eof=until_eof, fast=fast,
-                         face_matchers=(humans,) if humans else ()).run(duration)
+                         face_matchers=(humans,) if humans else (),
+                         watchlist=platform.service("watchlist")).run(duration)
     counts = {name: len(events.list(camera=name, limit=100000)) for name in summary}
     if json_out:
         print_json({"cameras": {name: {"state": s["state"], "restarts": s["restarts"], "frames": s["frames"],

@@ -47,6 +47,7 @@ class LiveOptions(BaseModel):
     port: int | None = Field(default=None, ge=1, le=65535)  # listen for a push here
     host: str = "127.0.0.1"
     url: str | None = None  # or pull from here (RTSP)
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"  # how a pull's RTP packets travel (a camera may offer one only)
     stream_key: str = Field(default="stream", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     segment_seconds: float = Field(default=1.0, ge=0.5, le=6)
     list_size: int = Field(default=6, ge=3, le=60)
@@ -122,7 +123,7 @@ def ingest_args(opts: LiveOptions) -> list[str]:
             "-i",
             opts.ingest_url,
         ]
-    return ["-rtsp_transport", "tcp", "-timeout", io_timeout, "-i", opts.ingest_url]
+    return ["-rtsp_transport", opts.rtsp_transport, "-timeout", io_timeout, "-i", opts.ingest_url]
 
 
 def live_command(opts: LiveOptions, outdir: Path, audio: bool = True) -> list[str]:

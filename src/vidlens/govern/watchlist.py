@@ -6,8 +6,10 @@ sample is read: ``vidlens.humans.samples.face_samples``), then stores the entry 
 file's SHA-256 and the digest of the stored embeddings. Removing deletes the entry and appends
 ``watchlist.remove`` with its reason in the same transaction, so the chain holds the whole history
 and nothing is half-done. A listed face is found by ``matcher()`` (a ``FaceMatcher`` at the
-calibrated face threshold of ``[humans]``), which a file scan, the library check of analysed
-uploads and a live camera all call.
+calibrated face threshold of ``[humans]``), which a file scan and the library check of analysed
+uploads call; a live camera gets the same faces as arrays (``templates``) and matches them with the
+same ``FaceMatcher`` in its own process. Each sighting on a camera appends ``watchlist.seen``
+(``record_sighting``) in the transaction that stores the camera's event.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from vidlens.services import ServiceContext
 from vidlens.store.db import Store
 from vidlens.vectors import VectorIndex
 
-ADD, REMOVE = "watchlist.add", "watchlist.remove"
+ADD, REMOVE, SEEN = "watchlist.add", "watchlist.remove", "watchlist.seen"
 MAX_TEXT = 4000
 
 
@@ -82,7 +84,7 @@ class WatchList:
         self.store = store
         self.embedders = embedders
         self.settings = settings
-        self._hot = HotIndex(lambda: (self._checkpoint(), self._build))
+        self._hot = HotIndex(lambda: (self.version(), self._build))
 
     @classmethod
     def from_context(cls, ctx: ServiceContext) -> WatchList:
@@ -160,7 +162,24 @@ class WatchList:
         """The listed faces as a ``FaceMatcher`` (refs: entry ids); rebuilt when the list changes."""
         return FaceMatcher(self._hot.get(), self.settings.face_threshold, "entry", self.embedders.face_model_id)
 
-    def _checkpoint(self) -> str:
+    def templates(self) -> tuple[list[str], np.ndarray]:
+        """(entry id per row, unit face embeddings (N, 128)) of the current face model: the listed faces for a
+        matcher away from the database (a live camera's process)."""
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(watchlist.c.id, watchlist.c.model, watchlist.c.embeddings)
+                                .order_by(watchlist.c.id)).all()
+        model = self.embedders.face_model_id if rows else ""
+        ids: list[str] = []
+        vectors = [np.zeros((0, 128), np.float32)]
+        for r in rows:
+            if r.model == model:
+                v = np.frombuffer(r.embeddings, np.float32).reshape(-1, 128)
+                ids += [r.id] * len(v)
+                vectors.append(v)
+        return ids, np.concatenate(vectors)
+
+    def version(self) -> str:
+        """A digest of the listed entries: it changes whenever one is added or removed."""
         with self.store.read() as conn:
             ids = [r.id for r in conn.execute(sa.select(watchlist.c.id).order_by(watchlist.c.id))]
         return sha256_bytes("\n".join(ids).encode())
@@ -197,3 +216,8 @@ class WatchList:
         entries = {e.id: e for e in self.list()}
         return {vid: [WatchMatch(entries[h.ref], s, e, h.score) for s, e, h in ms if h.ref in entries]
                 for vid, ms in people_matches(self.store, self.matcher(), video_id).items()}
+
+
+def record_sighting(conn: sa.Connection, entry_id: str, detail: dict[str, Any], **who: Any) -> None:
+    """Append ``watchlist.seen`` for entry ``entry_id`` (a listed face seen live) in the caller's transaction."""
+    audit.record(conn, SEEN, f"watchlist:{entry_id}", detail, **who)

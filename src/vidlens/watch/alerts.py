@@ -4,8 +4,9 @@ Topics (``<prefix>`` is ``mqtt.topic_prefix``, ``vidlens`` by default):
 
 | topic | payload |
 |---|---|
-| ``<prefix>/events`` | JSON ``{"type": "new" or "end", "after": event}``, the event with ``snapshot_url`` and ``clip_url`` |
+| ``<prefix>/events`` | JSON ``{"type": "new" or "end", "after": event}``, the event with ``snapshot_url`` and ``clip_url`` (a ``watchlist`` event also ``match``: source, ref, score and the entry's reason) |
 | ``<prefix>/<camera>/<label>/snapshot`` | the new object's snapshot, JPEG with its box drawn (retained) |
+| ``<prefix>/<camera>/watchlist/snapshot`` | the snapshot of a face-list match (retained) |
 | ``<prefix>/<camera>/<line>/<label>/<direction>`` | the line's running count, e.g. ``7`` (retained) |
 | ``<prefix>/<camera>/available`` | ``online`` / ``offline`` (retained) |
 
@@ -46,14 +47,17 @@ def messages(settings: WatchSettings, kind: str, ev: dict[str, Any]) -> Iterator
     public["snapshot_url"] = _link(settings, ev, "snapshot.jpg") if ev.get("snapshot") else None
     public["clip_url"] = _link(settings, ev, "clip.mp4") if ev["type"] == "object" else None
     public["detected_at"] = ev.get("received")
+    if ev["type"] == "watchlist":
+        public["match"] = (ev.get("data") or {}).get("match")
     if settings.mqtt is not None:
         prefix = settings.mqtt.topic_prefix
         yield "mqtt", f"{prefix}/events", json.dumps({"type": kind, "after": public}).encode(), False
         snap = ev.get("snapshot")
-        if kind == "new" and snap and ev["type"] == "object":
+        if kind == "new" and snap and ev["type"] in ("object", "watchlist"):
+            what = ev["label"] if ev["type"] == "object" else "watchlist"  # a person's name is no topic level
             try:
                 with open(snap, "rb") as f:
-                    yield "mqtt", f"{prefix}/{ev['camera']}/{ev['label']}/snapshot", f.read(), True
+                    yield "mqtt", f"{prefix}/{ev['camera']}/{what}/snapshot", f.read(), True
             except OSError:
                 pass
     for i, hook in enumerate(settings.webhooks):

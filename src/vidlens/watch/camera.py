@@ -2,7 +2,8 @@
 
 Runs in its own process (``vidlens.watch.supervisor`` starts and restarts it), so a camera that
 crashes or hangs its decoder takes no other camera with it. Everything it finds goes to the
-supervisor as small dicts on a queue; it touches no database. A connection that fails or breaks
+supervisor as small dicts on a queue; it touches no database. A face list that changes while the
+camera runs (the watch-list) arrives on its ``inbox``. A connection that fails or breaks
 opens a ``camera_offline`` event (with the reason) and retries after 1, 2, 4 ... 30 seconds; the
 event ends when frames flow again. Times are seconds since the camera's stream started: a later
 connection goes on from the wall-clock time that passed.
@@ -10,6 +11,7 @@ connection goes on from the wall-clock time that passed.
 
 from __future__ import annotations
 
+import queue as queue_mod
 import signal
 import time
 import uuid
@@ -38,8 +40,11 @@ class CameraJob:
     face_matchers: tuple[Any, ...] = ()  # picklable FaceMatchers (vidlens.watch.faces) for new person tracks
 
 
-def run_camera(job: CameraJob, queue: Any) -> None:
-    """Process entry point: watch ``job``'s camera until its file ends (``until_eof``) or a SIGTERM."""
+def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
+    """Process entry point: watch ``job``'s camera until its file ends (``until_eof``) or a SIGTERM.
+
+    ``inbox`` (a queue) brings ``{"source", "faces"}``: a newer face list of that source, or None.
+    """
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
@@ -73,6 +78,7 @@ def run_camera(job: CameraJob, queue: Any) -> None:
         got = False
         cpu_from = 0.0
         frames_before, runs_before = pipe.stats.frames, pipe.stats.detector_runs  # stats are sent per connection
+        busy_before, tiled_before = pipe.stats.busy, pipe.stats.tiled
         next_picture = 0.0
         reason = "the stream ended"
         try:
@@ -89,6 +95,8 @@ def run_camera(job: CameraJob, queue: Any) -> None:
                         offline = None
                     emit({"op": "status", "state": "online", "width": frame.image.shape[1],
                           "height": frame.image.shape[0]})
+                if inbox is not None:
+                    _new_faces(inbox, pipe)
                 pipe.process(frame.t, frame.image, frame.received)
                 if time.monotonic() >= next_picture:
                     next_picture = time.monotonic() + LATEST_EVERY_S
@@ -101,6 +109,7 @@ def run_camera(job: CameraJob, queue: Any) -> None:
         emit({"op": "stats", "frames": pipe.stats.frames - frames_before,
               "cpu_s": time.thread_time() - cpu_from if got else 0.0,
               "detector_runs": pipe.stats.detector_runs - runs_before,
+              "busy": pipe.stats.busy - busy_before, "tiled": pipe.stats.tiled - tiled_before,
               "detect_s": pipe.stats.detect_s, "detect_cpu_s": pipe.stats.detect_cpu_s})
         pipe.stats.detect_s, pipe.stats.detect_cpu_s = [], []
         ending = is_file and job.until_eof  # a file is read once: its end (or its failure) ends the camera
@@ -123,6 +132,15 @@ def run_camera(job: CameraJob, queue: Any) -> None:
     if offline is not None:
         emit({"op": "end", "id": offline, "end": round(time.monotonic() - started, 3)})
     emit({"op": "done"})
+
+
+def _new_faces(inbox: Any, pipe: Any) -> None:  # noqa: ANN401 - a queue and a CameraPipeline
+    while True:
+        try:
+            msg = inbox.get_nowait()
+        except queue_mod.Empty:
+            return
+        pipe.set_faces(msg["faces"], msg["source"])
 
 
 def write_latest(path: Path, image: Any) -> None:  # noqa: ANN401 - a BGR array

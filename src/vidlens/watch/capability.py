@@ -13,5 +13,5 @@ capability = Capability(
     api=("vidlens.api.routes.watch",),
     ui="vidlens.watch.pages",
     services={"watch_events": "vidlens.watch.events:WatchEvents.from_context"},
-    requires=("core", "understand", "humans"),
+    requires=("core", "understand", "humans", "govern", "deliver"),
 )

@@ -2,12 +2,14 @@
 
 ``WatchEvents`` is the one writer and reader of ``watch_events``. Storing an event and queueing
 its alerts (``vidlens.watch.alerts.messages``) is one transaction, so an event is never stored
-without its alerts nor alerted without being stored. ``public`` is the event's stable JSON form
+without its alerts nor alerted without being stored; ``audit``, when set, writes its entry in that
+transaction too (a watch-list sighting). ``public`` is the event's stable JSON form
 (``vidlens watch events --json``, the API, alert payloads).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +26,9 @@ REVIEWS = ("acknowledged", "false_positive")
 FIELDS = ("id", "camera", "type", "label", "track_id", "start", "end", "zone", "line", "direction", "snapshot", "clip")
 
 Alerts = Callable[[str, dict[str, Any]], Iterable[tuple[str, str, bytes, bool]]]  # (kind, event) -> messages
+Audit = Callable[[sa.Connection, dict[str, Any]], None]  # (write connection, stored event)
+# the files of a camera's LL-HLS restream (vidlens.deliver.live): playlists, init segments, media segments
+LIVE_FILE = re.compile(r"^(master\.m3u8|hls\.min\.js|[0-9]{3,4}p/(index\.m3u8|init\.mp4|seg_[0-9]{6}\.m4s))$")
 
 
 def watch_root(data_dir: Path) -> Path:
@@ -32,10 +37,11 @@ def watch_root(data_dir: Path) -> Path:
 
 
 class WatchEvents:
-    def __init__(self, store: Store, root: Path, alerts: Alerts | None = None) -> None:
+    def __init__(self, store: Store, root: Path, alerts: Alerts | None = None, audit: Audit | None = None) -> None:
         self.store = store
         self.root = root
         self.alerts = alerts
+        self.audit = audit
 
     @classmethod
     def from_context(cls, ctx: Any) -> WatchEvents:  # noqa: ANN401 - vidlens.services.ServiceContext
@@ -50,6 +56,8 @@ class WatchEvents:
         with self.store.tx() as conn:
             conn.execute(events.insert().values(**row))
             self._queue(conn, "new", row, ev.get("received"))
+            if self.audit is not None:
+                self.audit(conn, self.public(row, full=True))
 
     def end(self, event_id: str, end: float) -> None:
         with self.store.tx() as conn:
@@ -100,6 +108,13 @@ class WatchEvents:
         """The camera's latest picture (written about once a second while it is watched)."""
         path = self.root / camera / "latest.jpg"
         return path if "/" not in camera and not camera.startswith(".") and path.is_file() else None
+
+    def live_file(self, camera: str, name: str) -> Path | None:
+        """A file of the camera's live restream (``master.m3u8``, a rung's playlist or segment), if it is there."""
+        if "/" in camera or camera.startswith(".") or not LIVE_FILE.match(name):
+            return None
+        path = self.root / camera / "live" / name
+        return path if path.is_file() else None
 
     def file(self, camera: str, kind: str, name: str | None) -> Path | None:
         """The snapshot or clip file ``name`` of ``camera``, if it is (still) there."""

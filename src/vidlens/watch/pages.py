@@ -1,5 +1,6 @@
-"""Watch's pages: each camera's latest picture (refreshed by watch.js), the event timeline with
-snapshots, clip playback, and review (acknowledge / false positive), over the reads of ``/api/watch``."""
+"""Watch's pages: each camera's latest picture (refreshed by watch.js) and, for a camera restreamed
+with ``live``, its low-latency HLS video; the event timeline with snapshots, clip playback, and review
+(acknowledge / false positive), over the reads of ``/api/watch``."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ def install(app: FastAPI) -> None:
         found = recent(events, camera or None, type or None, limit=200)
         cameras = events.cameras()
         live = [c for c in cameras if events.latest(c) is not None]
+        stream = f"/api/watch/cameras/{camera}/live/master.m3u8" \
+            if camera and events.live_file(camera, "master.m3u8") is not None else None
         return render(request, "watch.html", user, using=templates, events=found, cameras=cameras, live=live,
-                      camera=camera or "", type=type or "")
+                      camera=camera or "", type=type or "", stream=stream)
 
     @app.get("/watch/events/{event_id}", include_in_schema=False)
     def event_page(request: Request, event_id: str) -> Response:

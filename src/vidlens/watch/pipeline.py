@@ -1,19 +1,33 @@
 """One camera's brain: motion, detection around it, tracking, zones, lines and the events they make.
 
 Idle cameras cost almost nothing: each sampled frame first goes to a ``MotionMap`` (a small grey
-thumbnail, three-frame differencing); the detector runs only where something moves, on square
-regions cut around the motion and the tracked objects at the camera's own resolution
-(``vidlens.analyze.regions``, the planner the objects analyzer uses for small objects), and on the
-whole frame only when the motion is too large for regions or too much of the view moves.
+thumbnail, three-frame differencing); the detector runs only where something moves, on at most
+``MAX_REGIONS`` square regions cut around the motion and the tracked objects at the camera's own
+resolution (``vidlens.analyze.regions``, the planner the objects analyzer uses for small objects).
 Objects that stand still are looked at again once every ``recheck_s``; between looks their
 tracks are kept as they are. ``motion_gated: false`` detects on every sampled whole frame (the
 baseline ``bench/bench_watch.py`` compares against).
 
+Each region is one detector run, as the whole frame is, so a crowd cut into three regions on every
+frame would cost three times detection on every whole frame. The detector's runs are therefore
+budgeted: every sampled frame adds ``detect.max_runs`` (1.5 by default) to a bucket holding at most
+two seconds of them, regions and tiles are taken from it, and a frame whose regions the bucket
+cannot pay for is detected on the whole frame (one run) instead. Over any ``n`` sampled frames
+the detector runs at most ``max_runs * n`` times, plus the bucket.
+
+A busy view (most of it moves: camera shake, a pan, a light switched on; or more than
+``MAX_MOVERS`` separate things move: rain, leaves, a crowd; or the regions cannot cover what
+moves) is not cut into regions: the detector sees the whole frame. Where the whole-frame pass
+shrinks the picture a lot (a 720p camera for a 416-px detector), small objects vanish in it, so
+at most once every ``TILES_EVERY_S`` of a busy stretch, when the budget allows, the frame is
+covered by full-resolution tiles instead, and the tracker carries what they found in between.
+
 Tracking is the shared ``vidlens.analyze.tracking.Tracker`` (the one offline analysis uses). A
 track that is seen ``min_hits`` times becomes one ``object`` event, with a snapshot (the frame with
-its box drawn); it ends when the track ends. ``face_matchers`` are called on each new person
-track's box; a match is a ``watchlist`` event (the registered digital humans are one matcher,
-the govern watch-list can be another).
+its box drawn); it ends when the track ends. ``face_matchers`` are asked about each person
+track's box once every ``FACE_EVERY_S``, up to ``FACE_LOOKS`` times until each has named it (a face
+turned away may turn to the camera later); a match is a ``watchlist`` event (the registered digital
+humans are one matcher, the govern watch-list another: ``vidlens.watch.faces``).
 """
 
 from __future__ import annotations
@@ -38,7 +52,14 @@ from vidlens.watch.zones import Happening, ZoneWatcher
 
 log = logging.getLogger(__name__)
 BUSY_SHARE = 0.3  # more of the view than this moving (a light switched on, a pan): look at the whole frame
+MAX_MOVERS = 12  # more separate moving blobs than this is clutter (rain, leaves, a crowd): no regions
+MAX_REGIONS = 3  # detector runs on regions per sampled frame, at most
+TILES_EVERY_S = 1.0  # in a busy view, a tiled pass at most this often (the whole frame in between) ...
+TILE_GAIN = 2.0  # ... where tiles see the picture at least this many times finer than the whole-frame pass
 MIN_HITS_S = 0.4  # a track is an object after being seen this long (at least 2 looks)
+BUCKET_S = 2.0  # the detector budget saved up while quiet: this many seconds of it
+FACE_EVERY_S = 1.0  # a person track's face is looked at this often (a face turned away may turn later) ...
+FACE_LOOKS = 8  # ... at most this many times, until every face list has named it
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +68,14 @@ class FaceMatch:
     ref: str  # their id in the registry that matched
     score: float
     source: str  # which matcher: "humans", "watchlist" ...
+    reason: str | None = None  # why the face is listed (a watch-list entry's reason)
 
 
 class FaceMatcher(Protocol):
-    """Anything that tells who a person in a frame is: ``match(bgr, box_xyxy) -> [FaceMatch]``."""
+    """Anything that tells who a person in a frame is: ``match(bgr, box_xyxy) -> [FaceMatch]``; ``source``
+    names the list it matches against (a newer list of the same source replaces it)."""
+
+    source: str
 
     def match(self, image: np.ndarray, box: np.ndarray) -> Sequence[FaceMatch]: ...
 
@@ -65,6 +90,8 @@ class Stats:
     detector_runs: int = 0  # detector calls (each region is one)
     detect_s: list[float] | None = None  # per frame with detection: wall seconds spent detecting
     detect_cpu_s: list[float] | None = None  # ... and CPU seconds of this thread (steadier on a shared machine)
+    busy: int = 0  # frames detected as a busy view (whole frame or tiles instead of regions)
+    tiled: int = 0  # ... of which on tiles
 
 
 class CameraPipeline:
@@ -77,14 +104,20 @@ class CameraPipeline:
         self.snapshots = snapshots
         self.face_matchers = list(face_matchers)
         fps = cfg.detect.fps
-        self.motion = MotionMap()
-        self.planner = RegionPlanner(model_size=model_size, max_regions=3)
+        self.motion = MotionMap(ignore=cfg.motion_mask)
+        self.planner = RegionPlanner(model_size=model_size, max_regions=MAX_REGIONS)
         self.tracker = Tracker(high_conf=cfg.detect.min_score, max_gap=max(2, round(1.5 * fps)),
                                min_hits=max(2, round(MIN_HITS_S * fps)), reach=reach)
         self.zones = ZoneWatcher(cfg.zones, cfg.lines)
         self.recheck = max(1, round(recheck_s * fps))
         self.objects = set(cfg.detect.objects)
         self.events: dict[int, str] = {}  # track id -> its object event's id
+        self._face_looks: dict[int, tuple[float, int, set[str]]] = {}  # person track -> (next look, looks left,
+        #                                                                 face lists that named it)
+        self._next_tiles = 0.0
+        self._budget = cfg.detect.max_runs  # detector runs a sampled frame adds to the bucket
+        self._bucket = 0.0
+        self._tiles: dict[tuple[int, ...], np.ndarray] = {}  # frame shape -> its tiles
         self.stats = Stats(detect_s=[], detect_cpu_s=[])
         self._since_look = 0
         self._base = 0.0  # seconds of earlier connections: times run on across reconnects
@@ -109,11 +142,13 @@ class CameraPipeline:
         else:
             m = self.motion.update(image)
             self._since_look += 1
+            room = max(BUCKET_S * self.cfg.detect.fps * self._budget, len(self._tiles_of(image.shape)))
+            self._bucket = min(room, self._bucket + self._budget)
             needs = (not m.known) or (m.changed and (len(m.boxes) or self.tracker.live)) or (
                 self.tracker.live and self._since_look >= self.recheck)
             if needs:
                 started, cpu = time.perf_counter(), time.thread_time()
-                dets = self._around(image, m.boxes, m.share, m.known)
+                dets = self._around(image, m.boxes, m.share, m.known, t)
         if dets is None:
             return
         self._since_look = 0
@@ -124,24 +159,51 @@ class CameraPipeline:
 
     def _whole(self, image: np.ndarray) -> Detections:
         self.stats.detector_runs += 1
+        self._bucket -= 1  # always affordable: the bucket may go below zero by this one run
         return self.detect(image)
 
-    def _around(self, image: np.ndarray, movers: np.ndarray, share: float, known: bool) -> Detections:
-        """Detections from regions around ``movers`` and live tracks, or the whole frame where they cannot do."""
+    def _on(self, image: np.ndarray, regions: np.ndarray) -> Detections:
+        self.stats.detector_runs += len(regions)
+        self._bucket -= len(regions)
+        return merge(detect_regions(self.detect, image, regions))
+
+    def _tiles_of(self, shape: tuple[int, ...]) -> np.ndarray:
+        key = tuple(shape[:2])
+        if key not in self._tiles:
+            self._tiles[key] = self.planner.tiles(shape)
+        return self._tiles[key]
+
+    def _around(self, image: np.ndarray, movers: np.ndarray, share: float, known: bool, t: float) -> Detections:
+        """Detections from regions around ``movers`` and live tracks, or the busy view's pass where they cannot do."""
         h, w = image.shape[:2]
-        live = [tr.predicted() for tr in self.tracker.live]
-        aims = np.concatenate([np.asarray(movers, np.float32).reshape(-1, 4),
-                               np.asarray(live, np.float32).reshape(-1, 4)])
-        if not known or share > BUSY_SHARE or not len(aims):
+        if not known:  # nothing to compare with yet (a first frame): the whole frame, as in a quiet view
+            return self._whole(image)
+        movers = np.asarray(movers, np.float32).reshape(-1, 4)
+        live = np.asarray([tr.predicted() for tr in self.tracker.live], np.float32).reshape(-1, 4)
+        if share > BUSY_SHARE or len(movers) > MAX_MOVERS:
+            return self._busy(image, t)
+        aims = np.concatenate([movers, live])
+        if not len(aims):
             return self._whole(image)
         aims[:, [0, 2]] = aims[:, [0, 2]].clip(0, w)
         aims[:, [1, 3]] = aims[:, [1, 3]].clip(0, h)
         regions = self.planner.around(image.shape, aims, min_gain=1.0)
-        covered = all(_within(a, regions) for a in aims)
-        if not len(regions) or not covered:
+        if not len(regions) or not all(_within(a, regions) for a in aims):
+            return self._busy(image, t)
+        if len(regions) > self._bucket:  # over the budget: one run on the whole frame instead
             return self._whole(image)
-        self.stats.detector_runs += len(regions)
-        return merge(detect_regions(self.detect, image, regions))
+        return self._on(image, regions)
+
+    def _busy(self, image: np.ndarray, t: float) -> Detections:
+        """A busy view: the whole frame, or full-resolution tiles (a large frame, at most once every
+        ``TILES_EVERY_S``, when the budget allows)."""
+        self.stats.busy += 1
+        tiles = self._tiles_of(image.shape)
+        if self.planner.gain(image.shape) < TILE_GAIN or t < self._next_tiles or len(tiles) > self._bucket:
+            return self._whole(image)
+        self._next_tiles = t + TILES_EVERY_S
+        self.stats.tiled += 1
+        return self._on(image, tiles)
 
     def _track(self, t: float, dets: Detections, image: np.ndarray, received: float) -> None:
         before = {tr.id: tr for tr in self.tracker.live}
@@ -150,6 +212,8 @@ class CameraPipeline:
         for tr, _ in matched:
             if tr.id not in self.events and tr.hits >= self.tracker.min_hits:
                 self._new_object(tr, image, received)
+            if tr.id in self.events and tr.label == "person" and self.face_matchers:
+                self._look_at_face(tr, t, image, received)
             if tr.id in self.events:
                 x = float((tr.box[0] + tr.box[2]) / 2 / w)
                 y = float(tr.box[3] / h)
@@ -168,6 +232,7 @@ class CameraPipeline:
 
     def _ended(self, tr: TrackState, t: float) -> None:
         event = self.events.pop(tr.id, None)
+        self._face_looks.pop(tr.id, None)
         for hp in self.zones.gone(tr.id, tr.label, t):
             self._emit_event(hp.type, hp.label, hp.track_id, hp.t, hp.t, zone=hp.zone)
         if event is not None:
@@ -177,12 +242,28 @@ class CameraPipeline:
         ev = self._emit_event("object", tr.label, tr.id, tr.start_t, None, image=image, box=tr.box,
                               score=float(tr.best_conf), received=received)
         self.events[tr.id] = ev
-        if tr.label == "person":
-            for matcher in self.face_matchers:
-                for fm in matcher.match(image, tr.box):
-                    self._emit_event("watchlist", fm.name, tr.id, self.last_t, self.last_t, image=image,
-                                     box=tr.box, score=fm.score, received=received,
-                                     extra={"match": {"ref": fm.ref, "source": fm.source}})
+
+    def _look_at_face(self, tr: TrackState, t: float, image: np.ndarray, received: float) -> None:
+        """Ask every face list who the person of ``tr`` is; each list names a track once (a ``watchlist`` event)."""
+        due, left, named = self._face_looks.get(tr.id, (t, FACE_LOOKS, set()))
+        todo = [m for m in self.face_matchers if m.source not in named]
+        if t < due or left <= 0 or not todo:
+            return
+        self._face_looks[tr.id] = (t + FACE_EVERY_S, left - 1, named)
+        for matcher in todo:
+            found = matcher.match(image, tr.box)
+            if found:
+                named.add(matcher.source)
+            for fm in found:
+                match = {"ref": fm.ref, "source": fm.source, "score": round(fm.score, 4)}
+                if fm.reason is not None:
+                    match["reason"] = fm.reason
+                self._emit_event("watchlist", fm.name, tr.id, t, t, image=image, box=tr.box, score=fm.score,
+                                 received=received, extra={"match": match})
+
+    def set_faces(self, matcher: FaceMatcher | None, source: str) -> None:
+        """Replace the face list of ``source`` (the list changed while the camera runs); None: no such list."""
+        self.face_matchers = [m for m in self.face_matchers if m.source != source] + ([matcher] if matcher else [])
 
     def _happened(self, hp: Happening, tr: TrackState, image: np.ndarray, received: float) -> None:
         self._emit_event(hp.type, hp.label, hp.track_id, hp.t, hp.t, zone=hp.zone, line=hp.line,

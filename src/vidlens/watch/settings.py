@@ -37,6 +37,9 @@ class DetectConfig(BaseModel):
     min_score: float = Field(0.5, gt=0, lt=1, description="Score a detection needs to start a track.")
     motion_gated: bool = Field(True, description="Detect only on regions around motion and tracked objects "
                                                  "(false: the whole frame on every sampled frame).")
+    max_runs: float = Field(1.5, ge=1, le=10, description="Detector runs per sampled frame on average, at most "
+                                                         "(the whole frame is one run, each region or tile one): "
+                                                         "past it a frame is detected on the whole frame.")
 
 
 class ZoneConfig(BaseModel):
@@ -87,6 +90,25 @@ class RecordConfig(BaseModel):
     retain_days: float = Field(7.0, gt=0, description="Clips and snapshots older than this are deleted.")
 
 
+class LiveConfig(BaseModel):
+    """The camera restreamed as low-latency HLS for the live view (Deliver's live transcoder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Restream the camera as low-latency HLS (1 s segments) for the "
+                                             "camera's live view on the Watch page.")
+    max_height: int = Field(720, ge=144, le=2160, description="Height of the largest rung (never upscaled).")
+    rungs: int = Field(1, ge=1, le=6, description="Renditions of the ladder, from the largest down.")
+    fps: int = Field(15, ge=1, le=60, description="Frame rate of the restream.")
+    speed: Literal["ultrafast", "superfast", "veryfast", "faster", "fast"] = Field(
+        "ultrafast", description="x264 preset: faster presets cost less CPU for more bits.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flag(cls, v: Any) -> Any:
+        return {"enabled": v} if isinstance(v, bool) else v
+
+
 class CameraConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,8 +121,15 @@ class CameraConfig(BaseModel):
     detect: DetectConfig = Field(default_factory=DetectConfig, description="What is detected, and how often.")
     lines: dict[str, LineConfig] = Field(default_factory=dict, description="Counting lines by name.")
     zones: dict[str, ZoneConfig] = Field(default_factory=dict, description="Zones by name.")
+    motion_mask: list[list[Point]] = Field(default_factory=list, description="Polygons ([x, y] fractions) where "
+                                           "motion is ignored: a clock burned into the picture, a tree in the wind. "
+                                           "Objects there are still detected when the detector runs.")
     record: RecordConfig = Field(default_factory=RecordConfig,
                                  description="Rolling recording, event clips and retention.")
+    watchlist: bool = Field(False, description="Look for the faces of the face watch-list (`vidlens watchlist`) "
+                                               "on this camera's people: a match is a `watchlist` event.")
+    live: LiveConfig = Field(default_factory=LiveConfig, description="Low-latency HLS restream for the live view "
+                                                                     "(`live: true`, or a mapping).")
 
     @field_validator("source")
     @classmethod
@@ -112,10 +141,22 @@ class CameraConfig(BaseModel):
             raise ValueError("empty source")
         return v
 
+    @field_validator("motion_mask")
+    @classmethod
+    def _masks(cls, v: list[list[Point]]) -> list[list[Point]]:
+        for polygon in v:
+            if len(polygon) < 3:
+                raise ValueError("a motion mask polygon needs at least 3 corners")
+            _fractions(polygon)
+        return v
+
     @model_validator(mode="after")
     def _listen(self) -> CameraConfig:
         if self.listen and not self.source.lower().startswith(("rtmp://", "srt://")):
             raise ValueError("listen: true needs an rtmp:// or srt:// source to listen on")
+        if self.live.enabled and not self.source.lower().startswith(("rtsp://", "rtsps://")):
+            raise ValueError("live: the restream pulls the camera's RTSP stream a second time: it needs an "
+                             "rtsp:// or rtsps:// source")
         return self
 
 

@@ -1,4 +1,5 @@
-"""Watch over HTTP: events (with their snapshot and clip), review, and each camera's latest picture."""
+"""Watch over HTTP: events (with their snapshot and clip), review, each camera's latest picture and its
+low-latency HLS restream."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class WatchEvent(BaseModel):
     snapshot: str | None = Field(description="URL of the snapshot (JPEG, box drawn), if kept.")
     clip: str | None = Field(description="URL of the event clip (MP4), once cut.")
     review: str | None = None
+    match: dict[str, Any] | None = Field(None, description="A watchlist event's match: source (humans or "
+                                                           "watchlist), ref, score and the entry's reason.")
 
 
 class WatchEvents(BaseModel):
@@ -50,7 +53,8 @@ def linked(ev: dict[str, Any]) -> dict[str, Any]:
     """The event with URLs in place of server paths."""
     base = f"/api/watch/events/{ev['id']}"
     return {**ev, "snapshot": f"{base}/snapshot.jpg" if ev.get("snapshot") else None,
-            "clip": f"{base}/clip.mp4" if ev.get("clip") else None}
+            "clip": f"{base}/clip.mp4" if ev.get("clip") else None,
+            "match": (ev.get("data") or {}).get("match") if ev["type"] == "watchlist" else None}
 
 
 def recent(events: Any, camera: str | None = None, type_: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -104,3 +108,18 @@ def latest(camera: str, _: Principal = Viewer, svc: Services = Depends(services)
     if path is None:
         raise NotFoundError(f"no picture of camera {camera!r} yet")
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+LIVE_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4",
+              ".js": "text/javascript"}
+
+
+@router.get("/cameras/{camera}/live/{name:path}", response_class=FileResponse, responses=errors(404),
+            summary="The camera's low-latency HLS restream: master.m3u8, then its playlists and segments")
+def live(camera: str, name: str, _: Principal = Viewer, svc: Services = Depends(services)) -> FileResponse:
+    path = _events(svc).live_file(camera, name)
+    if path is None:
+        raise NotFoundError(f"camera {camera!r} has no live file {name!r} (live: true in its config, "
+                            "while vidlens watch run runs)")
+    cache = "no-store" if path.suffix == ".m3u8" else "max-age=60"
+    return FileResponse(path, media_type=LIVE_TYPES[path.suffix], headers={"Cache-Control": cache})
