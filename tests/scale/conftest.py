@@ -20,9 +20,9 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "vidlens-test", "AWS_SECRET_ACCESS_KEY": "vi
                "AWS_DEFAULT_REGION": "us-east-1"}
 
 STEP_MODULE = '''
-import os, time
+import os, signal, time
 from pathlib import Path
-from vidlens.jobs.steps import step
+from vidlens.jobs.steps import Split, register_split, step
 
 @step("scaletest.slow")
 def slow(platform, ctx):
@@ -36,6 +36,31 @@ def slow(platform, ctx):
     with log.open("a") as f:
         f.write(f"done {ctx.job.id} {os.getpid()}\\n")
     return {"pid": os.getpid()}
+
+
+@step("scaletest.parts")
+def parts_whole(platform, ctx):
+    return {"whole": os.getpid()}
+
+
+def _plan(platform, job):
+    return [{"i": i} for i in range(job.payload["parts"])]
+
+
+def _part(platform, job, part):
+    with Path(job.payload["log"]).open("a") as f:
+        f.write(f"part {part['i']} {os.getpid()} {job.attempts}\\n")
+    if part["i"] == job.payload.get("kill") and job.attempts == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(job.payload["seconds"])
+    return {"i": part["i"], "pid": os.getpid()}
+
+
+def _merge(platform, ctx, results):
+    return {"parts": [r["i"] for r in results], "pids": sorted({r["pid"] for r in results})}
+
+
+register_split("scaletest.parts", Split(_plan, _part, _merge))
 '''
 
 
