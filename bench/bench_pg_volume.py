@@ -1,6 +1,7 @@
 """PostgreSQL at volume: the job queue, the fingerprint registry and the event tables at 10 million rows.
 
     python bench/bench_pg_volume.py [--url postgresql+psycopg://...] [--rows 10000000] [--queued 10000]
+    python bench/bench_pg_volume.py --index-only [--rows 2000000]   # the claim with and without ix_jobs_ready
 
 A fresh database gets the real schema (every capability's Alembic migrations), then rows generated on
 the server (``INSERT ... SELECT generate_series``, with the migrations' indexes in place): ``jobs``
@@ -10,12 +11,18 @@ the server (``INSERT ... SELECT generate_series``, with the migrations' indexes 
 twice) and the registry's and listings' look-ups, and reads the database's own counters
 (pg_stat_database: blocks read from disk and from cache, rows read) per claim. The section in
 docs/benchmarks.md says the load average it ran under.
+
+Every run also compares the claim with and without the ready index (migration 0003's partial index
+``ix_jobs_ready``) on the same table: claims with it, with it dropped, and with it built again, each
+claimed job put back so the queue stays as it was (section ``pg-claim-index``; ``--index-only`` fills
+only the job table and measures only that).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import threading
@@ -157,6 +164,75 @@ def claims(platform: Platform, n: int, threads: int) -> tuple[dict[str, float], 
     return stats, len(lat) / wall, len(seen) - len(set(seen))
 
 
+CLAIM_SQL = ("SELECT id FROM jobs WHERE kind = 'analyze' AND "
+             "((status = 'queued' AND run_after <= 2e9) OR (status = 'running' AND lease_expires < 2e9)) "
+             "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED")
+
+
+def claims_put_back(platform: Platform, n: int) -> dict[str, float]:
+    """``n`` claims by one claimer, each claimed job put back in the queue untimed: latency in ms."""
+    wid = f"bench-{uuid.uuid4().hex[:6]}"
+    lat = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        job = platform.jobs.claim(wid, ["analyze"])
+        lat.append((time.perf_counter() - t0) * 1000)
+        assert job is not None
+        with platform.store.engine.begin() as c:
+            c.execute(sa.text("UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires = NULL, "
+                              "attempts = 0, started_at = NULL WHERE id = :i"), {"i": job.id})
+    lat.sort()
+    return {"p50": statistics.median(lat), "p95": lat[int(0.95 * (len(lat) - 1))], "max": lat[-1]}
+
+
+def ready_index_comparison(platform: Platform, n: int) -> list[dict[str, Any]]:
+    """The claim with ``ix_jobs_ready``, with it dropped (the ``status`` index is left), and built again."""
+    engine = platform.store.engine
+    with engine.connect() as c:
+        ddl = c.execute(sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_jobs_ready'")).scalar_one()
+    out = []
+    for label, present in (("`ix_jobs_ready` (migration 0003)", True), ("dropped: `status` index only", False),
+                           ("`ix_jobs_ready` built again", True)):
+        with engine.begin() as c:
+            exists = c.execute(sa.text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_jobs_ready'")).first()
+            if present and not exists:
+                c.execute(sa.text(ddl))
+            elif exists and not present:
+                c.execute(sa.text("DROP INDEX ix_jobs_ready"))
+            c.execute(sa.text("ANALYZE jobs"))
+        with engine.connect() as c:
+            plan = "\n".join(r[0] for r in c.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {CLAIM_SQL}")))
+        bufs = re.search(r"Buffers: shared hit=(\d+)(?: read=(\d+))?", plan)
+        took = re.search(r"Execution Time: ([\d.]+) ms", plan)
+        node = next((ln.strip().split(" (")[0].lstrip("-> ") for ln in plan.splitlines()
+                     if "Scan" in ln or "Sort" in ln), "?")
+        out.append({"label": label, "query_ms": float(took.group(1)) if took else float("nan"),
+                    "buffers": sum(int(g or 0) for g in bufs.groups()) if bufs else 0, "node": node,
+                    **claims_put_back(platform, n)})
+        print(f"  {label}: {out[-1]}", file=sys.stderr)
+    return out
+
+
+def index_section(rows: int, queued: int, n: int, results: list[dict[str, Any]]) -> str:
+    load = os.getloadavg()
+    table = [f"| {r['label']} | {r['node']} | {r['query_ms']:.2f} | {r['buffers']} | {r['p50']:.2f} | "
+             f"{r['p95']:.2f} | {r['max']:.1f} |" for r in results]
+    ratio = results[1]["p50"] / statistics.mean([results[0]["p50"], results[2]["p50"]])
+    return f"""## PostgreSQL: the claim with and without the ready index (`bench/bench_pg_volume.py`)
+
+{stamp()} Under load (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, `nproc` {os.cpu_count()}).
+{rows:,} jobs, {queued:,} of them queued. In one run, on the same table: {n} claims by one claimer (each claimed
+job put back untimed, so every claim sees {queued:,} queued) with migration 0003's partial index, with it
+dropped, and with it built again; the claim query's own plan (EXPLAIN ANALYZE) before each set.
+
+| jobs index | plan | claim query alone (ms) | buffers | claim p50 (ms) | p95 (ms) | max (ms) |
+|---|---|---:|---:|---:|---:|---:|
+{chr(10).join(table)}
+
+Without the index a claim's p50 is {ratio:.1f} times the mean of the two runs with it.
+"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", default=os.environ.get("VIDLENS_TEST_POSTGRES_URL"))
@@ -167,7 +243,12 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="keep the bench database of an earlier run and fill only the tables short of --rows")
     ap.add_argument("--keep", action="store_true", help="leave the bench database in place afterwards")
+    ap.add_argument("--index-claims", type=int, default=200, help="claims per variant of the ready-index comparison")
+    ap.add_argument("--index-only", action="store_true",
+                    help="fill only the job table and measure only the claim with and without the ready index")
     args = ap.parse_args()
+    if args.index_only:
+        args.tables = "jobs"
     if not args.url:
         raise SystemExit("give --url or set VIDLENS_TEST_POSTGRES_URL (scripts/postgres-test-server.sh start)")
     name = "vidlens_bench_volume"
@@ -187,12 +268,21 @@ def main() -> None:
     tables = args.tables.split(",")
     assert "jobs" in tables, "the claim figures need the jobs table"
     fill_s = fill(engine, args.rows, args.queued, tables)
+    index = index_section(args.rows, args.queued, args.index_claims,
+                          ready_index_comparison(platform, args.index_claims))
+    print(index)
+    if not args.no_write:
+        write_section("pg-claim-index", index)
+    if args.index_only:
+        platform.close()
+        if not args.keep:
+            with admin.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+        return
     with engine.connect() as c:
         sizes = {t: c.execute(sa.text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar() for t in tables}
-        plan = "\n".join(r[0] for r in c.execute(sa.text(
-            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id FROM jobs WHERE kind = 'analyze' AND "
-            "((status = 'queued' AND run_after <= 2e9) OR (status = 'running' AND lease_expires < 2e9)) "
-            "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED")))
+        plan = "\n".join(r[0] for r in c.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {CLAIM_SQL}")))
     before = db_counters(engine, name)
     one, one_rate, _ = claims(platform, 500, 1)
     after = db_counters(engine, name)

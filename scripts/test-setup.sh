@@ -6,6 +6,7 @@
 #   contract runs on SQLite and PostgreSQL), mosquitto (Watch's MQTT alerts) and rtsp-server-perl (Watch's
 #   live cameras): as root with apt-get, what is missing is installed; otherwise this says what to install
 #   and why, and the tests that need it fail with the same advice.
+# - s3rver (npm), a second S3-compatible server for the blob store tests, into a cache folder.
 # - Without VIDLENS_TEST_POSTGRES_URL, a throw-away PostgreSQL is started for the run and removed after it.
 # Quick when everything is there: nothing is installed or updated then.
 set -uo pipefail
@@ -60,6 +61,16 @@ if ((${#missing[@]})); then
     } >&2
   fi
 fi
+
+# s3rver (npm), a second S3-compatible server for the blob store contract beside moto's (MinIO's server
+# is in neither PyPI, npm nor Debian): installed into a cache folder, found through S3RVER_BIN.
+s3rver_dir=${XDG_CACHE_HOME:-$HOME/.cache}/vidlens-s3rver
+if [ ! -x "$s3rver_dir/node_modules/.bin/s3rver" ] && command -v npm >/dev/null; then
+  echo "test set-up: installing s3rver (npm)" >&2
+  npm install --prefix "$s3rver_dir" --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null 2>&1 \
+    || echo "test set-up: npm install s3rver failed; the s3rver blob store tests will fail" >&2
+fi
+[ -x "$s3rver_dir/node_modules/.bin/s3rver" ] && export S3RVER_BIN="$s3rver_dir/node_modules/.bin/s3rver"
 
 # pgvector (Find's vectors on PostgreSQL): Debian names it postgresql-<major>-pgvector. Where the apt
 # sources have no such package (Debian 12 main), the pgvector test skips and says why.

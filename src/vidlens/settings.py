@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     ray_object_store_mb: int = Field(
         256, ge=80, le=1024 * 1024, description="Object store of a locally started Ray instance, in MiB "
                                                 "(jobs pass ids and small results through it, never video).")
+    ray_split_s: float = Field(
+        600.0, ge=0, description="With runner = 'ray', a video at least twice this long (seconds) is analysed in "
+                                 "time ranges of about this length on several actors at once, for the analyzers "
+                                 "that split exactly (shots; the others run whole beside them); 0: never split.")
     blob_url: str | None = Field(
         None, description="Where blobs live. Default: the directory 'blobs' in data_dir. S3-compatible: "
                           "s3://bucket/prefix (endpoint and keys from blob_endpoint_url and the usual "

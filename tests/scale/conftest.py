@@ -1,12 +1,14 @@
-"""A local Ray instance for the scale tests (two CPUs, so two actors; a small object store) and an
-S3-compatible server process (moto's standalone server, from PyPI)."""
+"""A local Ray instance for the scale tests (two CPUs, so two actors; a small object store) and two
+S3-compatible server processes: moto's standalone server (PyPI) and s3rver (npm), written apart."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -20,9 +22,9 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "vidlens-test", "AWS_SECRET_ACCESS_KEY": "vi
                "AWS_DEFAULT_REGION": "us-east-1"}
 
 STEP_MODULE = '''
-import os, time
+import os, signal, time
 from pathlib import Path
-from vidlens.jobs.steps import step
+from vidlens.jobs.steps import Split, register_split, step
 
 @step("scaletest.slow")
 def slow(platform, ctx):
@@ -36,6 +38,31 @@ def slow(platform, ctx):
     with log.open("a") as f:
         f.write(f"done {ctx.job.id} {os.getpid()}\\n")
     return {"pid": os.getpid()}
+
+
+@step("scaletest.parts")
+def parts_whole(platform, ctx):
+    return {"whole": os.getpid()}
+
+
+def _plan(platform, job):
+    return [{"i": i} for i in range(job.payload["parts"])]
+
+
+def _part(platform, job, part):
+    with Path(job.payload["log"]).open("a") as f:
+        f.write(f"part {part['i']} {os.getpid()} {job.attempts}\\n")
+    if part["i"] == job.payload.get("kill") and job.attempts == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(job.payload["seconds"])
+    return {"i": part["i"], "pid": os.getpid()}
+
+
+def _merge(platform, ctx, results):
+    return {"parts": [r["i"] for r in results], "pids": sorted({r["pid"] for r in results})}
+
+
+register_split("scaletest.parts", Split(_plan, _part, _merge))
 '''
 
 
@@ -86,6 +113,37 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """s3rver (npm; scripts/test-setup.sh installs it) on a free loopback port; yields the endpoint URL.
+    Its keys are S3RVER / S3RVER."""
+    exe = os.environ.get("S3RVER_BIN") or shutil.which("s3rver")
+    if not exe:
+        if os.environ.get("CI"):
+            pytest.fail("s3rver is not installed: scripts/test-setup.sh installs it with npm")
+        pytest.skip("s3rver is not installed (npm install s3rver@3.7.1; scripts/test-setup.sh does)")
+    port = free_port()
+    proc = subprocess.Popen([exe, "-d", str(tmp_path_factory.mktemp("s3rver")), "-a", "127.0.0.1", "-p", str(port),
+                             "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "s3rver exited"
+            try:
+                urllib.request.urlopen(url, timeout=1).close()
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (an S3 error for the bare URL)
+            except OSError:
+                assert time.monotonic() < deadline, "s3rver did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -56,31 +56,52 @@ def _starts(log: Path) -> list[tuple[int, int]]:
     return [(int(j), int(p)) for w, j, p in (ln.split() for ln in log.read_text().splitlines()) if w == "start"]
 
 
+def _local_and_ray(local: Platform, ray_side: Platform, clip: Path, analyzers: list[str]) -> dict:
+    """Analyse ``clip`` with a local worker and with the Ray runner; the stored documents must be equal.
+    Returns the Ray job's result."""
+    docs = []
+    result: dict = {}
+    for plat in (local, ray_side):
+        video = plat.catalog.ingest_file(clip, analyze=False).video
+        job = plat.catalog.queue_analysis(video.id, analyzers)
+        if plat is local:
+            Worker(plat).run(threading.Event(), idle_exit=True)
+        else:
+            with serving(plat):
+                done = wait_for(plat, job.id, timeout=300)
+            assert done.status == SUCCEEDED, done.error_message
+            assert done.lease_owner is None and done.completions == 1
+            result = done.result
+        assert plat.jobs.get(job.id).status == SUCCEEDED
+        stored = plat.service("documents").get(video.id)
+        docs.append((stored.status, stored.analyzers, stored.document))
+    assert docs[0][2]["shots"], "the clip has shots: a document of nothing would compare equal too"
+    assert docs[0] == docs[1]
+    return result
+
+
 def test_same_document_as_the_local_runner(ray_cluster: Path, platform_factory, tmp_path: Path,
                                            samples: Path) -> None:
-    clip = samples / "blender_caminandes_10s.mp4"
-    analyzers = ["shots", "technical"]
     local = platform_factory(None)
     ray_side = Platform.from_settings(local.settings.model_copy(update={"data_dir": tmp_path / "ray-data"}))
     try:
-        docs = []
-        for plat in (local, ray_side):
-            video = plat.catalog.ingest_file(clip, analyze=False).video
-            job = plat.catalog.queue_analysis(video.id, analyzers)
-            if plat is local:
-                Worker(plat).run(threading.Event(), idle_exit=True)
-            else:
-                with serving(plat):
-                    done = wait_for(plat, job.id, timeout=240)
-                assert done.status == SUCCEEDED, done.error_message
-                assert done.lease_owner is None and done.completions == 1
-            assert plat.jobs.get(job.id).status == SUCCEEDED
-            stored = plat.service("documents").get(video.id)
-            docs.append((stored.status, stored.analyzers, stored.document))
-        assert docs[0][2]["shots"], "the clip has shots: a document of nothing would compare equal too"
-        assert docs[0] == docs[1]
+        result = _local_and_ray(local, ray_side, samples / "blender_caminandes_10s.mp4", ["shots", "technical"])
     finally:
         ray_side.close()
+    assert "split" not in result  # a short video is one job on one actor
+
+
+def test_a_long_video_split_across_both_actors_gives_the_local_document(ray_cluster: Path, platform_factory,
+                                                                        tmp_path: Path, shared_media: Path) -> None:
+    local = platform_factory(None)
+    ray_side = Platform.from_settings(local.settings.model_copy(
+        update={"data_dir": tmp_path / "ray-data", "ray_split_s": 8.0}))  # 24 s: three ranges
+    try:
+        result = _local_and_ray(local, ray_side, shared_media / "shots" / "pyscenedetect_testvideo.mp4",
+                                ["shots", "technical"])
+    finally:
+        ray_side.close()
+    assert result["split"] == {"ranges": 3, "analyzers": ["shots"], "whole": ["technical"]}
 
 
 def test_actor_killed_mid_step_loses_nothing_and_stores_once(ray_cluster: Path, platform_factory,
@@ -100,6 +121,31 @@ def test_actor_killed_mid_step_loses_nothing_and_stores_once(ray_cluster: Path, 
     assert done.attempts == 2 and done.completions == 1
     assert done.error_code == "job_failed" and "died" in (done.error_message or "")  # the retry's cause
     assert done.result["pid"] != pid
+
+
+def test_a_job_in_parts_runs_them_on_both_actors_and_merges_in_order(ray_cluster: Path, platform_factory,
+                                                                    tmp_path: Path) -> None:
+    plat = platform_factory(None, jobs=FAST_JOBS)
+    log = tmp_path / "parts.log"
+    job = plat.jobs.enqueue("scaletest.parts", {"log": str(log), "parts": 5, "seconds": 0.5})
+    with serving(plat, ["scalesteps"]):
+        done = wait_for(plat, job.id, timeout=120)
+    assert done.status == SUCCEEDED, done.error_message
+    assert done.result["parts"] == [0, 1, 2, 3, 4] and len(done.result["pids"]) == 2  # both actors took parts
+    assert done.completions == 1 and done.attempts == 1 and "whole" not in done.result
+
+
+def test_an_actor_killed_mid_part_fails_the_attempt_and_the_retry_completes_once(ray_cluster: Path, platform_factory,
+                                                                                 tmp_path: Path) -> None:
+    plat = platform_factory(None, jobs=FAST_JOBS)
+    log = tmp_path / "parts.log"
+    job = plat.jobs.enqueue("scaletest.parts", {"log": str(log), "parts": 3, "seconds": 0.3, "kill": 1})
+    with serving(plat, ["scalesteps"]):
+        done = wait_for(plat, job.id, timeout=120)
+    assert done.status == SUCCEEDED, done.error_message
+    assert done.attempts == 2 and done.completions == 1 and done.result["parts"] == [0, 1, 2]
+    assert done.error_code == "job_failed" and "died" in (done.error_message or "")
+    assert [ln.split()[3] for ln in log.read_text().splitlines() if ln.startswith("part 1 ")] == ["1", "2"]
 
 
 def test_back_pressure_claims_no_more_than_its_actors(ray_cluster: Path, platform_factory, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """``vidlens serve --role``: one API process and two worker processes against one PostgreSQL database
-and one S3-compatible blob store, as plain processes (what docker-compose.yml runs as containers)."""
+and one S3-compatible blob store, and Watch's alerts to a mosquitto broker, as plain processes (what
+docker-compose.yml runs as containers)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from vidlens.api.serverproc import running_server
+from tests.watch.conftest import Broker
+from vidlens.api.serverproc import free_port, running_server
 from vidlens.testing.synth import make_cut_clip
 
 pytestmark = pytest.mark.postgres
@@ -90,3 +92,35 @@ def test_api_and_two_workers_process_uploads_end_to_end(database_url: str, bucke
                 assert thumb.content[:2] == b"\xff\xd8"
             assert c.get(f"/api/blobs/00/{'0' * 64}.jpg").status_code == 404
     assert not (tmp_path / "api" / "blobs").exists() and not (tmp_path / "w1" / "blobs").exists()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_watch_sends_alerts_to_the_broker_named_in_its_settings(database_url: str, bucket: str, s3_server: str,
+                                                                tmp_path: Path) -> None:
+    """The compose file's wiring: a camera YAML without ``mqtt:``, the broker from VIDLENS_WATCH__MQTT__*."""
+    import paho.mqtt.client as mqtt
+
+    broker = Broker(free_port())
+    broker.start()
+    got: list[tuple[str, bytes]] = []
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    sub.on_message = lambda _c, _u, m: got.append((m.topic, m.payload))
+    try:
+        sub.connect("127.0.0.1", broker.port)
+        sub.subscribe("vidlens/#", qos=1)
+        sub.loop_start()
+        clip = make_cut_clip(tmp_path / "door.mp4")[0]
+        cameras = tmp_path / "cameras.yml"
+        cameras.write_text(f"cameras:\n  door:\n    source: {clip}\n")
+        env = {**os.environ, **_env(database_url, bucket, s3_server), "VIDLENS_WATCH__MQTT__HOST": "127.0.0.1",
+               "VIDLENS_WATCH__MQTT__PORT": str(broker.port)}
+        subprocess.run([sys.executable, "-m", "vidlens", "watch", "run", str(cameras), "--until-eof", "--fast",
+                        "--data-dir", str(tmp_path / "watch")], env=env, check=True, capture_output=True, timeout=180)
+        deadline = time.monotonic() + 10
+        while ("vidlens/door/available", b"online") not in got and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+        broker.stop()
+    assert ("vidlens/door/available", b"online") in got, got  # the camera's state, through that broker

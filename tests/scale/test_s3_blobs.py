@@ -1,10 +1,12 @@
-"""The S3-compatible blob store against a real S3 server process (moto's standalone server, from PyPI),
-and the local directory store under the same contract."""
+"""The S3-compatible blob store against two real S3 server processes (moto's standalone server from PyPI,
+s3rver from npm; MinIO itself installs from neither, nor from Debian), and the local directory store
+under the same contract."""
 
 from __future__ import annotations
 
 import os
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,19 @@ from vidlens.errors import ConfigError, NotFoundError, StoreError, UsageError
 boto3 = pytest.importorskip("boto3")
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+@pytest.fixture(params=["local", "s3", "s3rver"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BlobStore:
     if request.param == "local":
         return LocalBlobStore(tmp_path / "blobs")
+    if request.param == "s3rver":
+        url = request.getfixturevalue("s3rver")
+        for k, v in {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER",
+                     "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a new one reads these keys (moto's are cached)
+        name = f"vidlens-{uuid.uuid4().hex[:12]}"
+        boto3.client("s3", endpoint_url=url).create_bucket(Bucket=name)
+        return blob_store(tmp_path, f"s3://{name}/some/prefix", url)
     name = request.getfixturevalue("bucket")
     return blob_store(tmp_path, f"s3://{name}/some/prefix", request.getfixturevalue("s3_server"))
 

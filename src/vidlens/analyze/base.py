@@ -4,6 +4,11 @@ An analyzer declares how it wants frames sampled and consumes them as a stream
 from the single decode. It returns a JSON-able document; the runner caches it by
 (content sha256, analyzer@version, config hash) and stores it. One failing analyzer
 marks its own result failed and never stops the others.
+
+An analyzer that can read a long video in time ranges on several workers (``splits``) says how far
+beyond its own span a range must read (``range_margin_s``), what a range hands over
+(``analyze_range``) and how the ranges' parts make the document ``analyze`` would have made
+(``merge_ranges``); ``vidlens.analyze.ranges`` runs them. The others run over the whole video.
 """
 
 from __future__ import annotations
@@ -11,14 +16,14 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vidlens.blobs.local import BlobStore
-from vidlens.errors import ConfigError
+from vidlens.errors import ConfigError, UsageError
 from vidlens.hashing import sha256_bytes
 from vidlens.media.decode import Sampling
 from vidlens.plugins import PluginManifest
@@ -41,6 +46,27 @@ class AnalysisContext:
     #: True once the caller wants the run stopped; an analyzer with long work of its own (speech) checks it
     cancelled: Callable[[], bool] = lambda: False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SeamMismatch(UsageError):
+    """The ranges of a split read do not join into one pass (the analyzer is then run whole)."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """One time range of a split analysis: the frames with ``start <= t < end`` are its own (``None``:
+    the video's start or end); it reads from ``read_start`` to ``read_end``, a margin beyond them.
+    ``origin`` is the time of the video's first frame (rate-limited samplings keep its phase)."""
+
+    index: int
+    start: float | None
+    end: float | None
+    read_start: float | None
+    read_end: float | None
+    origin: float
+
+    def owns(self, t: float) -> bool:
+        return (self.start is None or t >= self.start) and (self.end is None or t < self.end)
 
 
 @dataclass(frozen=True)
@@ -94,6 +120,28 @@ class Analyzer(ABC):
     def sampling_for(self, video: Video) -> Sampling | tuple[Sampling, ...] | None:
         """The sampling for this video; override when it depends on the video."""
         return self.sampling
+
+    #: Whether ``analyze_range``/``merge_ranges`` give exactly the document ``analyze`` would.
+    splits: ClassVar[bool] = False
+
+    def range_margin_s(self, video: Video) -> float:
+        """Seconds a range reads beyond its own span on each side (only for ``splits``)."""
+        raise NotImplementedError
+
+    def range_samplings(self, video: Video, span: Span) -> Sampling | tuple[Sampling, ...]:
+        """The sampling of a range (only for ``splits``): rate-limited ones keep the whole video's phase."""
+        sampling = self.sampling_for(video)
+        assert sampling is not None
+        samplings = (sampling,) if isinstance(sampling, Sampling) else sampling
+        return tuple(replace(s, origin=span.origin) if s.fps is not None else s for s in samplings)
+
+    def analyze_range(self, ctx: AnalysisContext, frames: Iterator[FrameSample], span: Span) -> Any:
+        """Consume one range's frames; return what ``merge_ranges`` needs of it (picklable)."""
+        raise NotImplementedError
+
+    def merge_ranges(self, ctx: AnalysisContext, spans: list[Span], parts: list[Any]) -> dict[str, Any]:
+        """The document of the whole video from its ranges' parts, in time order."""
+        raise NotImplementedError
 
     def prepare(self, ctx: AnalysisContext) -> None:
         """Load models now, before the decode starts (the runner calls this once per run).

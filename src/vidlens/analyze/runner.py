@@ -113,7 +113,7 @@ class AnalysisRunner:
         outcome = AnalysisOutcome(video)
         todo: list[Analyzer] = []
         for a in self.analyzers:
-            cached = None if force else self._cached(video, a)
+            cached = None if force else self.cached(video, a)
             if cached is not None:
                 outcome.analyzers[a.name] = AnalyzerOutcome(a.name, a.manifest.version, OK, True, 0.0, cached)
             else:
@@ -187,6 +187,15 @@ class AnalysisRunner:
             progress(1.0)
         return outcome
 
+    def record(self, video: Video, docs: dict[str, Any],
+               timings: dict[str, tuple[float, float]] | None = None) -> AnalysisOutcome:
+        """Store results made elsewhere (documents or errors by analyzer name: the merged ranges of a split
+        analysis, ``vidlens.analyze.ranges``) as ``run`` stores its own, then the video's document."""
+        outcome = AnalysisOutcome(video)
+        self._record(video, [a for a in self.analyzers if a.name in docs], docs, timings or {}, outcome)
+        self._store_document(video, outcome)
+        return outcome
+
     def _store_document(self, video: Video, outcome: AnalysisOutcome) -> None:
         """Store the video's document, built from the results of this run's analyzers (and any others stored)."""
         stored = self.services.service("documents").write(
@@ -229,7 +238,8 @@ class AnalysisRunner:
 
         return call
 
-    def _cached(self, video: Video, a: Analyzer) -> dict[str, Any] | None:
+    def cached(self, video: Video, a: Analyzer) -> dict[str, Any] | None:
+        """``a``'s stored result for ``video`` at its version and config, if it succeeded."""
         with self.services.store.read() as conn:
             row = conn.execute(sa.select(results.c.data).where(
                 results.c.video_id == video.id, results.c.analyzer == a.name,

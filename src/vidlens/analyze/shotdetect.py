@@ -70,6 +70,15 @@ Memory: about 200 bytes per frame (scalars and a 16-pixel luma thumbnail).
 ranges the way ``bench/bench_shots.py`` reports them.
 
 Frame numbers are the ``FrameSample.index`` values pushed (0-based decode order).
+
+**Ranges.** Every per-frame number above depends only on the frame and the few before it (at most
+``max(transient_frames, 2 * dissolve_half_span)``), and every decision only on numbers within a bounded
+window of frames; but the decision runs over the whole clip (black runs, dissolve runs and the merging
+of close boundaries can chain). So a video read in time ranges is decided exactly like this: each range
+is read with a margin (``range_margin_frames``) on both sides, and ``features`` hands over its numbers
+(plus, with the network, the frames around each unsure cut); the numbers of the frames each range owns
+are joined in order, and ``replay`` runs the same verification schedule and ``finish`` over the whole
+clip's numbers, so the boundaries at the seams are decided on both sides' frames, as in one pass.
 """
 
 from __future__ import annotations
@@ -88,8 +97,8 @@ from vidlens.types import FrameSample
 
 _sum_rows = np.add.reduce
 
-__all__ = ["Boundary", "ShotBoundaryDetector", "ShotDetectConfig", "ShotScore", "detect_boundaries",
-           "score_boundaries", "truth_units"]
+__all__ = ["Boundary", "ShotBoundaryDetector", "ShotDetectConfig", "ShotFeatures", "ShotScore",
+           "detect_boundaries", "score_boundaries", "truth_units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +177,48 @@ class ShotDetectConfig(BaseModel):
         "Frames of context on each side of a cut the transition network scores."))
 
 
+@dataclass
+class ShotFeatures:
+    """The per-frame numbers ``finish`` decides on, for frames ``0 .. len - 1`` of one pass.
+
+    ``frames`` holds the picture of each frame (by position) that a window of the transition
+    network needs; it is filled only by a detector made with ``keep_frames``.
+    """
+
+    pairs: np.ndarray  # (T, K) float32
+    span: np.ndarray  # (T,) float64, NaN where not known
+    resid: np.ndarray
+    luma: np.ndarray
+    thumbs: np.ndarray  # (T, cells) uint8
+    frames: dict[int, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.luma)
+
+    def part(self, lo: int, hi: int, shift: int = 0) -> ShotFeatures:
+        """The numbers of frames ``lo .. hi - 1``; kept pictures (of any frame) renumbered ``f + shift``."""
+        return ShotFeatures(self.pairs[lo:hi], self.span[lo:hi], self.resid[lo:hi], self.luma[lo:hi],
+                            self.thumbs[lo:hi], {f + shift: img for f, img in self.frames.items()})
+
+    @staticmethod
+    def join(parts: list[ShotFeatures]) -> ShotFeatures:
+        """One clip's numbers from its parts in order (kept pictures: the first part that has a frame wins)."""
+        frames: dict[int, np.ndarray] = {}
+        for p in parts:
+            for f, img in p.frames.items():
+                frames.setdefault(f, img)
+        return ShotFeatures(np.concatenate([p.pairs for p in parts]), np.concatenate([p.span for p in parts]),
+                            np.concatenate([p.resid for p in parts]), np.concatenate([p.luma for p in parts]),
+                            np.concatenate([p.thumbs for p in parts]), frames)
+
+
+def range_margin_frames(config: ShotDetectConfig) -> int:
+    """Frames a range must read beyond the frames it owns, on each side, for its numbers, its unsure
+    cuts and their network windows to be those of one pass over the whole clip."""
+    c = config
+    return c.transient_frames + 2 * c.dissolve_half_span + c.motion_window + 2 * c.verify_context + 2
+
+
 Scorer = Callable[[np.ndarray], np.ndarray]
 """(T, H, W, 3) YUV frames -> (T,) P(frame t is the last frame of a shot); see ``vidlens.models.transitions``."""
 
@@ -177,20 +228,25 @@ class ShotBoundaryDetector:
 
     With a ``scorer`` (the transition network), cuts the features alone are unsure of are
     scored on a short window of frames kept while streaming; without one they are rejected.
+    With ``keep_frames`` (a range of a video, decided later by ``replay``) those windows' frames
+    are kept in ``features().frames`` instead of scored.
     """
 
     SAMPLING: ClassVar[Sampling] = Sampling(fps=None, max_side=64, pix_fmt="yuv")
 
-    def __init__(self, config: ShotDetectConfig | None = None, scorer: Scorer | None = None) -> None:
+    def __init__(self, config: ShotDetectConfig | None = None, scorer: Scorer | None = None, *,
+                 keep_frames: bool = False) -> None:
         self.config = config or ShotDetectConfig()
         self.scorer = scorer
+        self.kept: dict[int, np.ndarray] | None = {} if keep_frames else None
+        self._verifying = scorer is not None or keep_frames
         c = self.config
         # Verification: frame i is looked at once the local motion around it is known (lag frames
         # later); its window [i - C, i + C] is scored once frame i + C has arrived. Nearby candidates
         # share one window of at most _win_max frames, all of which the ring of raw frames holds.
         self._lag = max(c.transient_frames - 1, c.motion_window)
         self._win_max = 4 * c.verify_context + 1
-        self._raw: list[np.ndarray | None] = [None] * (self._win_max + self._lag + 1)
+        self._raw: list[np.ndarray | None] | dict[int, np.ndarray] = [None] * (self._win_max + self._lag + 1)
         self._looked = 0  # frames [1, _looked) have been looked at
         self._windows: list[list[int]] = []  # pending [first, last, candidates...]
         self.verified: dict[int, float] = {}  # candidate position -> network probability
@@ -253,7 +309,7 @@ class ShotBoundaryDetector:
         self._thumbs.append(thumb.ravel().astype(np.uint8))
         self._index.append(sample.index)
         self._n += 1
-        if self.scorer is not None:
+        if self._verifying:
             self._raw[n % len(self._raw)] = img
             self._verify_upto(n - self._lag)
 
@@ -294,12 +350,24 @@ class ShotBoundaryDetector:
         """Whether frame ``i`` is black, as ``finish`` decides it."""
         return bool(self._luma[i] < self.config.black_luma and thumb.std() < self.config.black_spread)
 
+    def _frame(self, f: int) -> np.ndarray:
+        if isinstance(self._raw, dict):  # replayed: the frames the ranges kept
+            if f not in self._raw:
+                raise UsageError(f"frame {f} of a network window was kept by no range (a range's margin is too short)")
+            return self._raw[f]
+        img = self._raw[f % len(self._raw)]
+        assert img is not None
+        return img
+
     def _score(self, w: list[int]) -> None:
         """Run the network on window ``w`` (padded by repeating the edge frames) and keep its verdicts."""
-        assert self.scorer is not None
         first, last, cands = w[0], w[1], w[2:]
         lo, hi = max(first, 0), min(last, self._n - 1)
-        frames = [self._raw[f % len(self._raw)] for f in range(lo, hi + 1)]
+        if self.kept is not None:
+            self.kept.update((f, self._frame(f)) for f in range(lo, hi + 1))
+            return
+        assert self.scorer is not None
+        frames = [self._frame(f) for f in range(lo, hi + 1)]
         frames = [frames[0]] * (lo - first) + frames + [frames[-1]] * (last - hi)
         p = np.asarray(self.scorer(np.stack(frames)), np.float32)
         self.scored_frames += len(frames)
@@ -325,6 +393,41 @@ class ShotBoundaryDetector:
         y = p[..., 0]
         thumb = (y[0::2, 0::2] + y[1::2, 0::2] + y[0::2, 1::2] + y[1::2, 1::2]) * (1.0 / 16.0)
         return (p * self._weights).ravel(), thumb
+
+    # -- ranges -----------------------------------------------------------------
+    def features(self) -> ShotFeatures:
+        """The numbers of the frames pushed so far (and, with ``keep_frames``, the windows' frames)."""
+        self._finished = True
+        if self._verifying:
+            self._verify_upto(self._n - 1)
+            for w in self._windows:
+                self._score(w)
+            self._windows = []
+        K = self._K
+        return ShotFeatures(np.vstack(self._pairs) if self._pairs else np.zeros((0, K), np.float32),
+                            np.asarray(self._span, np.float64), np.asarray(self._resid, np.float64),
+                            np.asarray(self._luma, np.float64),
+                            np.vstack(self._thumbs) if self._thumbs else np.zeros((0, 0), np.uint8),
+                            dict(self.kept or {}))
+
+    @classmethod
+    def replay(cls, features: ShotFeatures, config: ShotDetectConfig | None = None,
+               scorer: Scorer | None = None) -> ShotBoundaryDetector:
+        """A detector that has seen the clip whose numbers ``features`` holds (frames numbered from 0),
+        ready for ``finish``: the network's windows form as they would have while streaming."""
+        det = cls(config, scorer)
+        det._pairs = list(features.pairs)
+        det._span, det._resid = features.span.tolist(), features.resid.tolist()
+        det._luma = features.luma.tolist()
+        det._thumbs = list(features.thumbs)
+        det._index = list(range(len(features)))
+        if scorer is not None:
+            det._raw = features.frames
+            for n in range(len(features)):  # push's schedule: frame n arrives, then n - lag is looked at
+                det._n = n + 1
+                det._verify_upto(n - det._lag)
+        det._n = len(features)
+        return det
 
     # -- decision -------------------------------------------------------------
     def finish(self) -> list[Boundary]:

@@ -47,6 +47,8 @@ def run(
         log.print(f"{camera_config}: no cameras configured", highlight=False)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     platform = open_platform(data_dir, config)
+    if settings.mqtt is None:  # the broker of the [watch] settings (VIDLENS_WATCH__MQTT__HOST: docker-compose.yml)
+        settings = settings.model_copy(update={"mqtt": platform.settings.watch.mqtt})
     events = platform.service("watch_events")
     events.alerts = partial(messages, settings)
     events.audit = audit_sighting  # a watch-list face seen on a camera is written to the audit log

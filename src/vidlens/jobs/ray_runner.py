@@ -7,10 +7,16 @@ the actor the claimed row. The actor runs the step exactly as a local worker doe
 a result is never stored twice. Each actor builds its own ``Platform`` once and keeps it, so the
 models its steps load (``vidlens.models.runtime``) stay warm from job to job.
 
-When an actor's process dies mid-step, Ray restarts the actor and the dispatcher gives the job back
-to the table at once (``JobQueue.fail``: retried with backoff, up to ``jobs.max_attempts``); when
-the dispatcher itself dies, its actors go with it and the leases run out, so another runner
-reclaims the jobs. Nothing but ids and small results travels through Ray's object store.
+A job whose kind can run as parts (``vidlens.jobs.steps.Split``: a long video's analysis in time
+ranges) is planned by the actor it was handed to; when the plan has parts, the dispatcher hands them to
+idle actors as they come free (before it claims anything new), renews the job's lease meanwhile, and
+hands the parts' results to one actor that merges them and completes the job as a step would. A part
+that fails or whose actor dies fails the job's attempt (the table retries it whole, with backoff).
+
+When an actor's process dies mid-step, Ray restarts the actor and the dispatcher gives the job back to
+the table at once (``JobQueue.fail``: retried with backoff, up to ``jobs.max_attempts``); when the
+dispatcher itself dies, its actors go with it and the leases run out, so another runner reclaims the
+jobs. Through Ray's object store travel ids, small results and a split job's part results.
 """
 
 from __future__ import annotations
@@ -19,12 +25,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from vidlens.errors import ConfigError, JobError
 from vidlens.jobs.queue import Job, JobQueue
-from vidlens.jobs.steps import load_steps
+from vidlens.jobs.steps import load_steps, splits
 from vidlens.settings import Settings, settings_model
 
 log = logging.getLogger(__name__)
@@ -49,9 +57,32 @@ class StepActor:
         self.platform = Platform.from_settings(settings)
         self.worker = Worker(self.platform, import_modules=import_modules)
 
-    def run(self, job: dict[str, Any]) -> int:
-        """Run one job claimed for this actor (its ``lease_owner``); returns this process's id."""
-        self.worker.run_job(Job(**job))
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Run one job claimed for this actor (its ``lease_owner``), or only plan it when it runs as parts
+        (``{"parts": [...]}``). Returns this process's id with it."""
+        claimed = Job(**job)
+        split = splits().get(claimed.kind)
+        if split is not None:
+            try:
+                parts = split.plan(self.platform, claimed)
+            except Exception as exc:  # noqa: BLE001 - the step, run whole, reports a real error itself
+                log.warning("job %s: no plan for parts (%s); it runs whole", claimed.id, exc)
+                parts = None
+            if parts and len(parts) > 1:
+                return {"pid": os.getpid(), "parts": parts}
+        self.worker.run_job(claimed)
+        return {"pid": os.getpid()}
+
+    def run_part(self, job: dict[str, Any], part: dict[str, Any]) -> tuple[int, Any]:
+        """One part of a job that runs as parts: (this process's id, the part's result)."""
+        claimed = Job(**job)
+        return os.getpid(), splits()[claimed.kind].part(self.platform, claimed, part)
+
+    def merge(self, job: dict[str, Any], *results: Any) -> int:
+        """Merge the parts' results and complete the job under its lease, as a step would."""
+        claimed = Job(**job)
+        split = splits()[claimed.kind]
+        self.worker.run_job(claimed, fn=lambda platform, ctx: split.merge(platform, ctx, list(results)))
         return os.getpid()
 
     def pid(self) -> int:
@@ -70,6 +101,32 @@ def connect(settings: Settings, cpus: int) -> Any:
     else:
         ray.init(num_cpus=cpus, object_store_memory=settings.ray_object_store_mb * 1024 * 1024, **common)
     return ray
+
+
+@dataclass
+class _Parts:
+    """A job running as parts: the dispatcher holds its lease until an actor takes the merge."""
+
+    job: Job
+    parts: list[dict[str, Any]]
+    results: list[Any] = field(default_factory=list)  # a result ref per part handed out, in plan order
+    finished: int = 0
+    beat: float = 0.0
+    dead: bool = False  # failed, cancelled or its lease lost: what is still running is discarded
+
+    @property
+    def owner(self) -> str:
+        return str(self.job.lease_owner)
+
+
+@dataclass
+class _Call:
+    """What an awaited actor call was: a ping after (re)start, a job, a part, or a merge."""
+
+    slot: int
+    what: str  # ping | run | part | merge
+    job: Job | None = None
+    split: _Parts | None = None
 
 
 class RayRunner:
@@ -97,51 +154,101 @@ class RayRunner:
         payload = self.settings.model_dump_json()
         actors = [actor_cls.remote(payload, self.import_modules) for _ in range(n)]
         # an actor is idle once it answers a ping: after start (it built its platform) and after a restart
-        pending: dict[Any, tuple[int, Job | None]] = {a.pid.remote(): (i, None) for i, a in enumerate(actors)}
+        pending: dict[Any, _Call] = {a.pid.remote(): _Call(i, "ping") for i, a in enumerate(actors)}
         idle: list[int] = []
+        split_jobs: list[_Parts] = []
         poll = self.settings.jobs.poll_s
         try:
             while not stop.is_set():
+                self._renew(split_jobs)
                 while idle:
-                    job = self.queue.claim(f"{self.runner_id}/{idle[-1]}", self.kinds)
-                    if job is None:
+                    handed = self._hand(actors, idle[-1], split_jobs)
+                    if handed is None:
                         break
-                    slot = idle.pop()
-                    pending[actors[slot].run.remote(job.to_dict())] = (slot, job)
+                    idle.pop()
+                    pending[handed[0]] = handed[1]
                 done, _ = ray.wait(list(pending), num_returns=1, timeout=poll)
                 restarting = []
                 for ref in done:
-                    slot, job = pending.pop(ref)
-                    if self._settle(ray, ref, job):
-                        idle.append(slot)
+                    call = pending.pop(ref)
+                    if self._settle(ray, ref, call, split_jobs):
+                        idle.append(call.slot)
                     else:  # its process died: Ray restarts it; no job goes to it until it answers
-                        restarting.append(slot)
+                        restarting.append(call.slot)
                 if restarting:
                     stop.wait(poll)
-                    pending.update({actors[i].pid.remote(): (i, None) for i in restarting})
+                    pending.update({actors[i].pid.remote(): _Call(i, "ping") for i in restarting})
         finally:
-            self._drain(ray, {r: v for r, v in pending.items() if v[1] is not None})
+            self._drain(ray, {r: c for r, c in pending.items() if c.job is not None}, split_jobs)
             for a in actors:
                 ray.kill(a)
 
-    def _settle(self, ray: Any, ref: Any, job: Job | None) -> bool:
-        """The actor returned: its worker recorded the outcome. False when its process died (the job, if
-        any, goes back to the table)."""
-        try:
-            ray.get(ref)
-            return True
-        except ray.exceptions.RayError as exc:
-            if job is None:
-                return False
-            reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-            status = self.queue.fail(job.id, str(job.lease_owner), JobError(
-                f"the Ray actor running job {job.id} died: {reason}", details={"runner": self.runner_id}))
-            log.warning("job %s: actor died (%s) -> %s", job.id, reason, status)
-            return False
+    def _hand(self, actors: list[Any], slot: int, split_jobs: list[_Parts]) -> tuple[Any, _Call] | None:
+        """Give the idle actor ``slot`` work: a merge that is due, else a part, else a newly claimed job."""
+        for s in split_jobs:
+            if s.finished == len(s.parts):
+                split_jobs.remove(s)  # the merging actor's worker renews the lease from here on
+                return actors[slot].merge.remote(s.job.to_dict(), *s.results), _Call(slot, "merge", s.job)
+        for s in split_jobs:
+            if len(s.results) < len(s.parts):
+                status, result = actors[slot].run_part.options(num_returns=2).remote(
+                    s.job.to_dict(), s.parts[len(s.results)])
+                s.results.append(result)
+                return status, _Call(slot, "part", s.job, s)
+        job = self.queue.claim(f"{self.runner_id}/{slot}", self.kinds)
+        if job is None:
+            return None
+        return actors[slot].run.remote(job.to_dict()), _Call(slot, "run", job)
 
-    def _drain(self, ray: Any, running: dict[Any, tuple[int, Job | None]], timeout: float = 30.0) -> None:
-        """On stop, let running steps finish (as ``LocalRunner`` joins its processes)."""
+    def _renew(self, split_jobs: list[_Parts]) -> None:
+        """Renew the leases of the jobs running as parts; give up those lost or cancelled."""
+        now = time.monotonic()
+        for s in list(split_jobs):
+            if now - s.beat < self.settings.jobs.heartbeat_s:
+                continue
+            s.beat = now
+            message = f"{s.finished}/{len(s.parts)} parts done"
+            if not self.queue.heartbeat(s.job.id, s.owner, 0.95 * s.finished / len(s.parts), message):
+                s.dead = True
+                split_jobs.remove(s)
+                if self.queue.get(s.job.id).cancel_requested:
+                    self.queue.mark_cancelled(s.job.id, s.owner)
+
+    def _settle(self, ray: Any, ref: Any, call: _Call, split_jobs: list[_Parts]) -> bool:
+        """Note what an actor call gave. False when the actor's process died (its job, if any, goes back to
+        the table)."""
+        try:
+            value = ray.get(ref)
+        except ray.exceptions.RayError as exc:
+            died = not isinstance(exc, ray.exceptions.RayTaskError)  # else the actor is alive: a part raised
+            if call.job is not None and (call.split is None or not call.split.dead):
+                self._give_back(call, exc, died, split_jobs)
+            return not died
+        if call.what == "run" and value.get("parts") and call.job is not None:
+            split_jobs.append(_Parts(call.job, value["parts"], beat=time.monotonic()))
+        elif call.what == "part" and call.split is not None:
+            call.split.finished += 1
+        return True
+
+    def _give_back(self, call: _Call, exc: BaseException, died: bool, split_jobs: list[_Parts]) -> None:
+        assert call.job is not None
+        job = call.job
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        what = f"the Ray actor running job {job.id} died" if died else f"a part of job {job.id} failed"
+        if call.split is not None:
+            call.split.dead = True
+            if call.split in split_jobs:
+                split_jobs.remove(call.split)
+        status = self.queue.fail(job.id, str(job.lease_owner), JobError(
+            f"{what}: {first}", details={"runner": self.runner_id}))
+        log.warning("job %s: %s (%s) -> %s", job.id, what, first, status)
+
+    def _drain(self, ray: Any, running: dict[Any, _Call], split_jobs: list[_Parts], timeout: float = 30.0) -> None:
+        """On stop, let running steps finish (as ``LocalRunner`` joins its processes). A job running as parts
+        that has not reached its merge is left to its lease, so another runner takes it up."""
+        for s in split_jobs:
+            s.dead = True
         if running:
             done, _ = ray.wait(list(running), num_returns=len(running), timeout=timeout)
             for ref in done:
-                self._settle(ray, ref, running.pop(ref)[1])
+                self._settle(ray, ref, running.pop(ref), [])

@@ -3,6 +3,9 @@
 Each capability names the module of its steps (``Capability.steps``); ``load_steps`` imports
 those, and a worker can also import a module of steps by name (``vidlens worker --import
 mymodule``), like ``celery -A``. Step modules import this one, never the other way round.
+
+A step may also say how one of its jobs runs as parts on several workers at once (``register_split``):
+the Ray runner uses that for a long video's analysis; a local worker always runs the step whole.
 """
 
 from __future__ import annotations
@@ -40,6 +43,35 @@ class Partial:
 
 StepFn = Callable[["Platform", "StepContext"], "dict[str, Any] | Partial"]
 _STEPS: dict[str, StepFn] = {}
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a job can run as parts on several workers, giving what its step would.
+
+    ``plan(platform, job)``: the parts (JSON-able payloads), or None to run the step whole.
+    ``part(platform, job, part)``: one part's result (picklable; it travels to the merge).
+    ``merge(platform, ctx, results)``: the results in plan order -> what the step returns.
+    """
+
+    plan: Callable[[Platform, Job], list[dict[str, Any]] | None]
+    part: Callable[[Platform, Job, dict[str, Any]], Any]
+    merge: Callable[[Platform, StepContext, list[Any]], dict[str, Any] | Partial]
+
+
+_SPLITS: dict[str, Split] = {}
+
+
+def register_split(kind: str, split: Split) -> None:
+    """Let jobs of ``kind`` (a registered step) run as parts (see ``Split``)."""
+    if kind in _SPLITS and _SPLITS[kind] != split:
+        raise PluginError(f"job step '{kind}' has two ways to split")
+    _SPLITS[kind] = split
+
+
+def splits() -> dict[str, Split]:
+    """The job kinds that can run as parts (those of the step modules imported so far)."""
+    return dict(_SPLITS)
 
 
 def step(kind: str) -> Callable[[StepFn], StepFn]:

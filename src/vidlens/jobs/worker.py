@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from vidlens.errors import CancelledError, JobError
 from vidlens.jobs.queue import Job
-from vidlens.jobs.steps import Partial, StepContext, load_steps
+from vidlens.jobs.steps import Partial, StepContext, StepFn, load_steps
 
 if TYPE_CHECKING:
     from vidlens.platform import Platform
@@ -48,10 +48,11 @@ class Worker:
     def on_progress(self, job: Job, fraction: float, message: str | None) -> None:
         """Called on every progress report of a running step (the CLI draws its bars here)."""
 
-    def run_job(self, job: Job) -> None:
-        """Run one claimed job under the lease it was claimed with (a Ray dispatcher claims for its actors)."""
+    def run_job(self, job: Job, fn: StepFn | None = None) -> None:
+        """Run one claimed job under the lease it was claimed with (a Ray dispatcher claims for its actors);
+        ``fn`` instead of its kind's step (the merge of a job that ran as parts)."""
         owner = job.lease_owner or self.worker_id
-        fn = self.steps.get(job.kind)
+        fn = fn or self.steps.get(job.kind)
         if fn is None:
             self.queue.fail(job.id, owner, JobError(f"no step registered for job kind '{job.kind}'"))
             return

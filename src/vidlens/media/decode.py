@@ -56,13 +56,16 @@ class Sampling:
     (aspect kept, never upscaled). ``gray`` is an (H, W) uint8 array, ``yuv`` an
     (H, W, 3) uint8 array of Y, U, V at the same grid, ``rgb24``/``bgr24`` (H, W, 3), ``yuv420p``
     the planar 4:2:0 layout (H * 3/2, W) at even sides, ready to pipe to an encoder.
-    ``upright`` applies the container's rotation (display orientation).
+    ``upright`` applies the container's rotation (display orientation). ``origin`` (seconds, with
+    ``fps``) is when the first frame was due: a range of a file read with the time of the file's
+    first frame takes the frames a read of the whole file would take (its clock keeps that phase).
     """
 
     fps: float | None = None
     max_side: int | None = None
     pix_fmt: PixFmt = "rgb24"
     upright: bool = True
+    origin: float | None = None
 
     def __post_init__(self) -> None:
         if self.fps is not None and not (0 < self.fps <= 1000):
@@ -154,13 +157,17 @@ def _orient(img: np.ndarray, rotation: int) -> np.ndarray:
 class _Clock:
     """Decides which frames a rate-limited sampling takes (by timestamp, so VFR works)."""
 
-    def __init__(self, fps: float | None) -> None:
+    def __init__(self, fps: float | None, origin: float | None = None) -> None:
         self.fps = fps
         self.next_due = -math.inf
+        self.origin = origin
 
     def due(self, t: float) -> bool:
         if self.fps is None:
             return True
+        if self.next_due == -math.inf and self.origin is not None:  # the first due time at or after t
+            period = 1.0 / self.fps
+            self.next_due = self.origin + max(0, math.ceil((t - self.origin) / period - 1e-6)) * period
         if t + 1e-9 >= self.next_due:
             period = 1.0 / self.fps
             self.next_due = (self.next_due + period) if self.next_due > -math.inf else t + period
@@ -262,7 +269,7 @@ class _Feed:
                  audio: AudioSampling | None = None) -> None:
         self.consumer = consumer
         self.samplings = samplings
-        self.clocks = [_Clock(s.fps) for s in samplings]
+        self.clocks = [_Clock(s.fps, s.origin) for s in samplings]
         self.audio = audio
         self.done = False
         self.result: Any = None

@@ -6,6 +6,13 @@ candidates, kept as JPEG bytes. A shot's keyframe is the sharpest candidate in t
 middle half of the shot. Shots are known only at the end, so the candidates wait;
 past ``MAX_JPEGS`` of them (about 8 minutes of video) the less sharp of each
 neighbouring pair drops its picture, so memory stays bounded on a day-long file.
+
+A long video can be read in time ranges on several workers (``splits``): each range hands over
+the detector's per-frame numbers and its keyframe candidates (every one, with its picture), and
+``merge_ranges`` decides the boundaries over the whole clip's numbers and thins the candidates in
+order, so the document is the one a single pass makes. Each range is checked against its
+neighbours (the same frames in the margins, enough of them, no gap in the timestamps that would
+shift the candidates' clock); where a check fails the merge says so and the caller runs it whole.
 """
 
 from __future__ import annotations
@@ -22,8 +29,21 @@ import numpy as np
 from PIL import Image
 from pydantic import Field
 
-from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
-from vidlens.analyze.shotdetect import Boundary, ShotBoundaryDetector, ShotDetectConfig
+from vidlens.analyze.base import (
+    AnalysisContext,
+    Analyzer,
+    AnalyzerConfig,
+    AnalyzerExample,
+    SeamMismatch,
+    Span,
+)
+from vidlens.analyze.shotdetect import (
+    Boundary,
+    ShotBoundaryDetector,
+    ShotDetectConfig,
+    ShotFeatures,
+    range_margin_frames,
+)
 from vidlens.media.decode import Sampling, frame_at
 from vidlens.models.transitions import TransitionNet, tiny_rgb
 from vidlens.plugins import PluginManifest
@@ -89,6 +109,34 @@ class _Candidates:
         return max(middle, key=lambda c: c.sharpness)
 
 
+@dataclass
+class _RangePart:
+    """What one range hands over: every frame it read (``pts``, the detector's numbers), which of them
+    are its own (``own``: positions lo, hi), its own keyframe candidates, and whether its frames came
+    steadily (no gap as long as the candidates' interval)."""
+
+    pts: list[int]
+    time_base: Fraction
+    own: tuple[int, int]
+    features: ShotFeatures
+    candidates: list[_Candidate]
+    steady: bool
+
+
+def _check_joins(parts: list[_RangePart], shifts: list[int], pts_of: list[int], margin: int) -> None:
+    """Every range read a run of the one pass's frames (``pts_of``, its own frames joined) and at least
+    ``margin`` of them beyond its own on each side, or up to the video's start or end."""
+    for i, (part, shift) in enumerate(zip(parts, shifts)):
+        lo, hi = part.own
+        if lo == hi:
+            continue
+        if shift < 0 or part.pts != pts_of[shift: shift + len(part.pts)]:
+            raise SeamMismatch(f"range {i} decoded other frames than its neighbours around its seams")
+        if (lo < margin and shift > 0) or (len(part.pts) - hi < margin and shift + len(part.pts) < len(pts_of)):
+            raise SeamMismatch(f"range {i} read {lo} and {len(part.pts) - hi} frames beyond its own, "
+                               f"{margin} are needed on each side")
+
+
 def _sharpness(rgb: np.ndarray) -> float:
     """Mean absolute vertical plus horizontal gradient of the grey picture.
 
@@ -119,6 +167,7 @@ class ShotDetector(Analyzer):
                               models=("shots.transitions: TransNetV2 (MIT)",))
     Config = ShotConfig
     config: ShotConfig
+    splits = True
 
     @property
     def sampling(self) -> tuple[Sampling, ...]:  # type: ignore[override]
@@ -142,7 +191,6 @@ class ShotDetector(Analyzer):
         scorer = None if net is None else (lambda yuv: net.cut_probabilities(tiny_rgb(yuv)))
         detector = ShotBoundaryDetector(self.config.detector, scorer)
         candidates = _Candidates()
-        last: FrameSample | None = None
         time_base: Fraction = ctx.video.time_base
         pts_of: list[int] = []
         duration = max(ctx.video.duration_s, 1e-6)
@@ -151,12 +199,66 @@ class ShotDetector(Analyzer):
                 detector.push(sample)
                 pts_of.append(sample.pts)
                 time_base = sample.time_base
-                last = sample
                 if len(pts_of) % 25 == 0:
                     ctx.progress(min(1.0, sample.t / duration))
             else:
                 candidates.add(_Candidate(sample.index, sample.pts, _sharpness(sample.image), _jpeg(sample.image)))
-        if last is None:
+        return self._document(ctx, detector, pts_of, time_base, candidates, net)
+
+    # -- a long video in ranges (see the module docstring) --------------------------------------------
+    def range_margin_s(self, video: Video) -> float:
+        fps = float(video.fps or 25)
+        return (range_margin_frames(self.config.detector) + 2) / fps + 0.5
+
+    def analyze_range(self, ctx: AnalysisContext, frames: Iterator[FrameSample], span: Span) -> _RangePart:
+        detector = ShotBoundaryDetector(self.config.detector, keep_frames=self._network() is not None)
+        candidates: list[_Candidate] = []
+        pts_of: list[int] = []
+        times: list[float] = []
+        time_base: Fraction = ctx.video.time_base
+        steady = True
+        for sample in frames:
+            t = sample.t
+            if sample.stream == 0:
+                detector.push(sample)
+                steady = steady and (not times or t - times[-1] < 1.0 / self.config.candidates_per_s)
+                pts_of.append(sample.pts)
+                times.append(t)
+                time_base = sample.time_base
+            elif span.owns(t):
+                candidates.append(_Candidate(sample.index, sample.pts, _sharpness(sample.image), _jpeg(sample.image)))
+        own = [i for i, t in enumerate(times) if span.owns(t)]
+        return _RangePart(pts_of, time_base, (own[0], own[-1] + 1) if own else (0, 0), detector.features(),
+                          candidates, steady)
+
+    def merge_ranges(self, ctx: AnalysisContext, spans: list[Span], parts: list[Any]) -> dict[str, Any]:
+        """Raises ``SeamMismatch`` where the ranges do not join into one pass."""
+        pieces: list[ShotFeatures] = []
+        pts_of: list[int] = []
+        shifts: list[int] = []
+        candidates = _Candidates()
+        for i, part in enumerate(parts):
+            if not part.steady:
+                raise SeamMismatch(f"range {i} has a gap in its timestamps: the candidates' clock could shift")
+            lo, hi = part.own
+            shifts.append(len(pts_of) - lo)  # position in the range -> frame number in the video
+            if lo < hi:
+                pieces.append(part.features.part(lo, hi, shifts[-1]))
+            pts_of.extend(part.pts[lo:hi])
+            for c in part.candidates:
+                candidates.add(_Candidate(c.index + shifts[-1], c.pts, c.sharpness, c.jpeg))
+        _check_joins(parts, shifts, pts_of, range_margin_frames(self.config.detector))
+        if not pts_of:
+            return {"frames": 0, "shots": [], "boundaries": []}
+        net = self._network()
+        scorer = None if net is None else (lambda yuv: net.cut_probabilities(tiny_rgb(yuv)))
+        detector = ShotBoundaryDetector.replay(ShotFeatures.join(pieces), self.config.detector, scorer)
+        return self._document(ctx, detector, pts_of, parts[0].time_base, candidates, net)
+
+    def _document(self, ctx: AnalysisContext, detector: ShotBoundaryDetector, pts_of: list[int],
+                  time_base: Fraction, candidates: _Candidates, net: TransitionNet | None) -> dict[str, Any]:
+        """The shots document from a detector that has seen every frame, and the keyframe candidates."""
+        if not pts_of:
             return {"frames": 0, "shots": [], "boundaries": []}
         boundaries = self._merge_short(detector.finish(), len(pts_of))
         if net is not None:
