@@ -14,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.watch.conftest import Broker, broker, events, free_port, start_vidlens, stop, vidlens  # noqa: F401
 from tests.watch.test_watch_run import Subscriber
 from vidlens.media.ffmpeg import ffmpeg_exe, run_ffmpeg

@@ -78,7 +78,7 @@ class LiveService:
             except av.error.FFmpegError as exc:
                 failed.append(SourceError(f"{where}: cannot read the live stream: {exc.strerror or exc}",
                                           details={"source": where}))
-            except BaseException as exc:  # handed to the caller's thread, raised there
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
                 failed.append(exc)
 
         old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -137,7 +137,7 @@ class LiveVoices:
             return
         if not speaking:
             self.silent_s, self.new_s = 0.0, 0.0
-        keep = int(round(self.window_s / piece_s))
+        keep = round(self.window_s / piece_s)
         self.speech = [*self.speech[-(keep - 1):], piece]  # the utterance's last window_s
         self.silent_s = self.silent_s + piece_s if p < VAD_OFF else 0.0
         self.new_s += piece_s

@@ -174,7 +174,7 @@ def window_vectors(emb: Embedders, wav: np.ndarray, spans: list[tuple[float, flo
                    win: float) -> tuple[list[tuple[float, float]], np.ndarray]:
     """Every window and its speaker embedding: each span embedded once (its partials), each window the mean
     of the partials whose middle lies in it."""
-    from vidlens.models.speaker import PARTIAL_FRAMES, HOP, mean_unit
+    from vidlens.models.speaker import HOP, PARTIAL_FRAMES, mean_unit
 
     half = PARTIAL_FRAMES * HOP / RATE / 2
     windows, vectors = [], []
