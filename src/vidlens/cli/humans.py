@@ -1,5 +1,5 @@
-"""Digital-human commands: register, scan, list, show, revoke, remove, verify, certificates (``speak`` and
-``trace`` come from the presenters capability, ``cli/presenters.py``)."""
+"""Digital-human commands: register, scan, live, list, show, revoke, remove, verify, certificates (``speak``
+and ``trace`` come from the presenters capability, ``cli/presenters.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vidlens.cli.common import ConfigOption, DataDirOption, JsonOption, open_platform, out, print_json, print_pretty_json
+from vidlens.cli.common import (ConfigOption, DataDirOption, JsonOption, echo, open_platform, out, print_json,
+                                print_pretty_json)
 
 if TYPE_CHECKING:
     from vidlens.humans.registry import Human, HumanRegistry
@@ -78,6 +79,37 @@ def scan(
         verdict = "authorised" if m.authorised else "[red]NOT authorised[/red]"
         out.print(f"  {m.start:7.2f}–{m.end:7.2f} s  {m.kind:5}  [bold]{m.human.name}[/bold] "
                       f"({m.human.id[:8]}, score {m.score:.2f}) {verdict}", highlight=False)
+
+
+@humans_app.command("live")
+def live(
+    url: str = typer.Argument(..., help="The stream: rtmp://, rtsp://, srt:// ... (with --listen, the address a "
+                                        "publisher pushes to, e.g. rtmp://0.0.0.0:1935/live/key)."),
+    listen: bool = typer.Option(False, "--listen", help="Wait for a publisher to push to URL instead of pulling it."),
+    alerts: Path | None = typer.Option(None, "--alerts", help="A Watch YAML file whose mqtt: and webhooks: receive "
+                                                              "the alerts (default: the [watch] section of the "
+                                                              "config); see docs/watch.md."),
+    name: str = typer.Option("live", "--name", help="The stream's name in stored events and alert topics."),
+    open_timeout: float = typer.Option(60.0, "--open-timeout", min=1.0,
+                                       help="Seconds to wait for the stream (or its publisher) to start."),
+    json_out: bool = typer.Option(False, "--json", help="Print each match as one JSON object per line."),
+    data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
+) -> None:
+    """Watch a live stream for registered works (picture and sound) and digital humans (face and voice), alert
+    each through Watch's MQTT and webhook outbox, print each match; runs until the stream ends or SIGINT/SIGTERM."""
+    from vidlens.cli.live_service import LiveService
+
+    service = LiveService(open_platform(data_dir, config), alerts_file=alerts, stream_name=name)
+    try:
+        for match in service.run(url, listen=listen, open_timeout_s=open_timeout):
+            if json_out:
+                print_json(match)
+            else:
+                by = f"{match['kind']} {match['name']!r} ({match['ref'][:8]}) by {match['by']}"
+                echo(f"{match['stream_t']:8.2f} s  {by}, score {match['score']:.2f}, alerted "
+                     f"{match['latency_s']:.1f} s after it arrived")
+    finally:
+        service.close()
 
 
 @humans_app.command("library")

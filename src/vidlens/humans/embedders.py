@@ -53,6 +53,12 @@ class Embedders:
 
         return SileroVad()
 
+    def vad_stream(self):  # noqa: ANN201 - vidlens.models.vad.SileroVad
+        """A VAD with its own stream state (the model session is shared), for one file or live stream."""
+        from vidlens.models.vad import SileroVad
+
+        return SileroVad()
+
     @cached_property
     def face_model_id(self) -> str:
         return "face:" + sha256_file_cached(Path(self.faces.rec_path))[:16]

@@ -83,6 +83,13 @@ class SpeakerEncoder:
 
     def embed(self, wav: np.ndarray) -> np.ndarray:
         """The embedding of one utterance (speech only: cut silence first)."""
+        _, partials = self.partials(wav)
+        return mean_unit(partials)
+
+    def partials(self, wav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(starts_s, vectors)``: the utterance's 1.6 s partials (1.3 a second, loudness raised once for
+        the whole utterance) as unit vectors, with where each starts. A scan embeds an utterance once and
+        takes each of its overlapping windows as the mean of the partials inside it (``mean_unit``)."""
         wav = normalise_volume(np.asarray(wav, np.float32).reshape(-1))
         if wav.size < HOP * 10:
             raise UsageError(f"speech too short to embed ({wav.size / RATE:.2f} s)")
@@ -93,6 +100,11 @@ class SpeakerEncoder:
         spec = power_frames(wav)
         batch = np.stack([spec[s:s + PARTIAL_FRAMES] for s in starts])
         session = onnx_session(ENCODER.slot, self.path, self.threads)
-        partials = np.asarray(session.run(None, {"spectra": batch})[0], np.float32)
-        mean = partials.mean(axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+        vectors = np.asarray(session.run(None, {"spectra": batch})[0], np.float32)
+        return np.asarray(starts, np.float64) * HOP / RATE, vectors
+
+
+def mean_unit(vectors: np.ndarray) -> np.ndarray:
+    """The normalised mean of partial embeddings: Resemblyzer's utterance embedding."""
+    mean = np.asarray(vectors, np.float32).mean(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)

@@ -21,7 +21,7 @@ from vidlens.errors import NotFoundError, UsageError
 from vidlens.store.db import Store
 from vidlens.watch.tables import events, outbox
 
-TYPES = ("object", "zone_enter", "zone_exit", "loiter", "line_cross", "watchlist", "camera_offline")
+TYPES = ("object", "zone_enter", "zone_exit", "loiter", "line_cross", "watchlist", "camera_offline", "live_match")
 REVIEWS = ("acknowledged", "false_positive")
 FIELDS = ("id", "camera", "type", "label", "track_id", "start", "end", "zone", "line", "direction", "snapshot", "clip")
 
