@@ -48,10 +48,6 @@ INSET_CAP = 16.0  # strength a single boundary pixel may contribute, in units of
 INSET_BAR_SHARE = 0.5  # an inset's bars are flat while it is on screen, at least half a chunk
 INSET_EDGE = 2  # lines of an inset's rim (fine frames) left out when its own bars are trimmed
 INSET_MIN_SCORE = 6.0  # weakest side / mean boundary strength; insets measured 7.4-38, plain clips mostly < 6
-# width / height of films and video formats (QCIF/CIF, 5:4, 4:3, 3:2, 16:10, 5:3, 16:9, 1.85, 2:1, 2.2, scope)
-FILM_ASPECTS = (11 / 9, 5 / 4, 4 / 3, 3 / 2, 16 / 10, 5 / 3, 16 / 9, 1.85, 2.0, 2.2, 2.35, 2.39)
-INSET_TRIES = 16  # boxes tried, strongest first, until one has an inset's size and shape
-INSET_FOURTH_SIDE = 0.5  # a side placed by a film's aspect needs this share of INSET_MIN_SCORE
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -159,8 +155,7 @@ def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, 
     Candidate sides are the strongest vertical and horizontal boundary lines (``_ridges``);
     every rectangle they make with a plausible size (``INSET_AREA`` of the frame) and shape
     (``INSET_ASPECT``, any film's) is scored by its weakest side's mean strength relative to
-    the frame's mean. Three sides must lie inside the frame; the fourth may be its edge, and is
-    then looked for where a film's shape puts it (``_fourth_side``).
+    the frame's mean. Three sides must lie inside the frame; the fourth may be its edge.
     """
     y0, y1, x0, x1 = box
     f = frames[:, y0:y1, x0:x1]
@@ -193,70 +188,19 @@ def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, 
 
     sides = np.stack(np.broadcast_arrays(vertical(bx0), vertical(bx1), horizontal(by0), horizontal(by1)))
     inside = np.stack(np.broadcast_arrays(bx0 > 0, bx1 < w, by0 > 0, by1 < h))
-    raw = np.where(inside, sides, np.inf).min(axis=0) / level
-    full = inside.all(axis=0)
+    score = np.where(inside, sides, np.inf).min(axis=0) / level
     # a side on the frame's edge is unseen, not strong: such a box passes at best barely, so a
     # box whose fourth side is a real line wins
-    score = np.where(full, raw, np.minimum(raw, INSET_MIN_SCORE))
+    score = np.where(inside.all(axis=0), score, np.minimum(score, INSET_MIN_SCORE))
     area = bw * bh / (w * h)
     aspect = bw / bh
-    # a box with a side on the edge has the inset's size and shape only once that side is placed
-    # (``_fourth_side``): a small inset's box runs to the far edge of the frame until then
-    ok = ((full & _shaped(area, aspect)) | ((inside.sum(axis=0) == 3) & (area >= INSET_AREA[0]))) \
-        & (score >= INSET_MIN_SCORE)
-    # of the boxes that pass, the strongest on average first: a line inside the inset's own picture
-    # (a still edge that people keep crossing) can make a smaller box whose weakest side is stronger;
-    # among boxes that pass barely, a real fourth side, then the strongest three
-    mean = np.where(full, sides.mean(axis=0) / level, score)
-    order = np.lexsort((-raw[ok], ~full[ok], -mean[ok]))[:INSET_TRIES]
-    for i, j in zip(*(a[order] for a in np.nonzero(ok)), strict=True):
-        found = int(rows[ya[i]]), int(rows[yb[i]]), int(cols[xa[j]]), int(cols[xb[j]])
-        if not full[i, j]:
-            found = _fourth_side(rx, ry, found, INSET_FOURTH_SIDE * INSET_MIN_SCORE * level)
-            fh, fw = found[1] - found[0], found[3] - found[2]
-            if not _shaped(fh * fw / (w * h), fw / fh):
-                continue
-        return y0 + found[0], y0 + found[1], x0 + found[2], x0 + found[3]
-    return None
-
-
-def _shaped(area: np.ndarray | float, aspect: np.ndarray | float) -> np.ndarray:
-    """Whether a box of this share of the frame and width / height can be an inset."""
-    return ((area >= INSET_AREA[0]) & (area <= INSET_AREA[1])
-            & (aspect >= INSET_ASPECT[0]) & (aspect <= INSET_ASPECT[1]))
-
-
-def _fourth_side(rx: np.ndarray, ry: np.ndarray, box: tuple[int, int, int, int],
-                 floor: float) -> tuple[int, int, int, int]:
-    """A box whose fourth side lies on the frame's edge, that side placed where a film's shape puts it.
-
-    Three sides were found; the fourth was not among the strongest lines (it runs along still or dark
-    footage, or the inset is flush with the frame). A film's width / height is one of a few
-    (``FILM_ASPECTS``), so the fourth side is looked for only there, within a pixel, and taken where
-    its boundary strength reaches ``floor``; where none does, the inset really ends at the frame's edge.
-    """
-    y0, y1, x0, x1 = box
-    h, w = ry.shape[0] + 1, rx.shape[1] + 1
-
-    def col(x: int) -> float:  # mean strength of the boundary left of column x, along the box
-        return float(rx[y0:y1, x - 1].mean()) if 0 < x < w else 0.0
-
-    def row(y: int) -> float:
-        return float(ry[y - 1, x0:x1].mean()) if 0 < y < h else 0.0
-
-    best = (floor, box)
-    for aspect in FILM_ASPECTS:
-        if x0 == 0 or x1 == w:  # a vertical side on the edge: the width follows from the height
-            edge = x1 - round((y1 - y0) * aspect) if x0 == 0 else x0 + round((y1 - y0) * aspect)
-            for x in (edge - 1, edge, edge + 1):
-                if x0 < x < x1 and col(x) > best[0]:
-                    best = (col(x), (y0, y1, x, x1) if x0 == 0 else (y0, y1, x0, x))
-        else:  # a horizontal side on the edge: the height follows from the width
-            edge = y1 - round((x1 - x0) / aspect) if y0 == 0 else y0 + round((x1 - x0) / aspect)
-            for y in (edge - 1, edge, edge + 1):
-                if y0 < y < y1 and row(y) > best[0]:
-                    best = (row(y), (y, y1, x0, x1) if y0 == 0 else (y0, y, x0, x1))
-    return best[1]
+    ok = ((inside.sum(axis=0) >= 3) & (area >= INSET_AREA[0]) & (area <= INSET_AREA[1])
+          & (aspect >= INSET_ASPECT[0]) & (aspect <= INSET_ASPECT[1]))
+    score = np.where(ok, score, 0.0)
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    if score[i, j] < INSET_MIN_SCORE:
+        return None
+    return y0 + int(rows[ya[i]]), y0 + int(rows[yb[i]]), x0 + int(cols[xa[j]]), x0 + int(cols[xb[j]])
 
 
 def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[float, float, float, float]:
