@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from vidlens.index import CorruptIndexError, HotIndex
-from vidlens.protect.align import AlignParams, align_pairs, align_visual
+from vidlens.protect.align import AlignParams, _contested, align_pairs, align_visual
 from vidlens.protect.codes import VARIANTS, hamming, pack_bits
-from vidlens.protect.fingerprint import Fingerprint
+from vidlens.protect.fingerprint import Fingerprint, Segment
 from vidlens.protect.index import BinaryIndex
 from vidlens.protect.visual import codes_from_thumbnails, content_box, inset_box
 
@@ -97,6 +97,19 @@ def test_inset_box_finds_a_borderless_scope_film_in_a_still_scene() -> None:
     assert box is not None
     y0, y1, x0, x1 = box
     assert abs(y0 - 40) <= 1 and abs(y1 - 82) <= 1 and abs(x0 - 52) <= 1 and abs(x1 - 151) <= 1  # measured exact
+
+
+def test_one_moment_of_an_upload_placed_at_two_offsets_is_unsure() -> None:
+    """Still footage: 2-5 s and 4.4-10 s of the upload were matched 3 s apart in the work (as a
+    surveillance clip in picture was): each segment's own frames preferred its place, but one moment
+    cannot show two, so both are reported ambiguous. Copies side by side in time keep their places."""
+    a = Segment(2.0, 5.0, 18.0, 21.0, 0.7, confidence=0.6)
+    b = Segment(4.4, 10.0, 15.0, 20.6, 0.8, confidence=0.9)
+    later = Segment(10.0, 14.0, 40.0, 44.0, 0.8, confidence=0.9)
+    out = _contested([a, b, later], AlignParams())
+    assert [s.placement for s in out] == ["ambiguous", "ambiguous", "unique"]
+    same_place = Segment(4.4, 10.0, 20.4, 26.0, 0.8, confidence=0.9)  # the same offset: one copy
+    assert [s.placement for s in _contested([a, same_place], AlignParams())] == ["unique", "unique"]
 
 
 def test_alignment_recovers_two_copies_and_a_speed_change() -> None:

@@ -274,7 +274,7 @@ def align_pairs(qt_all: np.ndarray, rt_all: np.ndarray, qi: np.ndarray, rj: np.n
         if not found:
             # drop the line's pairs so the next strongest line gets its turn
             alive[idx[on]] = False
-    return _merge(segments)
+    return _contested(_merge(segments), params)
 
 
 def _run_line(times: np.ndarray, a: float, b: float, params: AlignParams) -> tuple[float, float]:
@@ -498,4 +498,23 @@ def align_visual(query: Fingerprint, reference: Fingerprint, params: AlignParams
     probe = visual_probe(query, reference, params)
     segs = align_pairs(qt, reference.arrays["times"].astype(np.float64), qi, rj, d.astype(np.float64), v,
                        query.arrays["valid"], query.duration_s, reference.duration_s, rate, params, probe)
-    return [replace(s, confidence=placement_confidence(s, query, reference, probe, params)) for s in segs]
+    return _contested([replace(s, confidence=placement_confidence(s, query, reference, probe, params))
+                       for s in segs], params)
+
+
+def _contested(segments: list[Segment], params: AlignParams) -> list[Segment]:
+    """Segments whose query spans overlap while they place it at different offsets: each is unsure.
+
+    One moment of an upload shows one moment of the work; when it was matched to two places (still
+    footage fits several, and the second line found its own frames), neither place can be trusted,
+    however clearly each line's own frames preferred it.
+    """
+    out = list(segments)
+    for i, a in enumerate(segments):
+        for j, b in enumerate(segments[:i]):
+            overlap = min(a.query_end_s, b.query_end_s) - max(a.query_start_s, b.query_start_s)
+            apart = abs((a.reference_start_s - a.speed * a.query_start_s)
+                        - (b.reference_start_s - b.speed * b.query_start_s))
+            if overlap > 0 and apart >= params.other_place_s:
+                out[i], out[j] = replace(out[i], confidence=0.0), replace(out[j], confidence=0.0)
+    return out
