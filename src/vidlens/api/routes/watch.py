@@ -13,6 +13,7 @@ from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.api.openapi import errors
 from vidlens.errors import NotFoundError
+from vidlens.watch.events import links
 
 router = APIRouter(prefix="/api/watch", tags=["watch"])
 EventType = Literal["object", "zone_enter", "zone_exit", "loiter", "line_cross", "watchlist", "camera_offline"]
@@ -48,9 +49,7 @@ def _events(svc: Services) -> Any:
 
 def linked(ev: dict[str, Any]) -> dict[str, Any]:
     """The event with URLs in place of server paths."""
-    base = f"/api/watch/events/{ev['id']}"
-    return {**ev, "snapshot": f"{base}/snapshot.jpg" if ev.get("snapshot") else None,
-            "clip": f"{base}/clip.mp4" if ev.get("clip") else None}
+    return {**ev, **links(ev)}
 
 
 def recent(events: Any, camera: str | None = None, type_: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
