@@ -98,7 +98,8 @@ def _camera_event(data_dir: Path, clip: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(library: dict[str, Path]) -> Iterator[ServerProcess]:
-    with running_server(library["data_dir"], env={"VIDLENS_ADMIN_PASSWORD": PASSWORD}) as s:
+    # a deadline on a shared machine (a loaded one took over 60 s to answer), not a timing
+    with running_server(library["data_dir"], env={"VIDLENS_ADMIN_PASSWORD": PASSWORD}, timeout_s=300) as s:
         yield s
 
 

@@ -54,11 +54,11 @@ MAX_EVENTS_READ = 200_000  # co-viewers' events read per request, newest first
 class Blend:
     """How the signals are weighed (chosen on one half of simulated viewers: bench/bench_recommend.py)."""
 
-    content: float = 1.0  # for a video nobody has played or liked yet (cold start of items)
+    content: float = 2.0  # for a video nobody has played or liked yet (cold start of items)
     behaviour: float = 1.0
-    popularity: float = 0.05
+    popularity: float = 0.1
     behaviour_evidence: float = 3.0  # co-viewer mass at which behaviour has half its weight
-    content_warm: float = 1.0  # content's weight for a video others have played or liked
+    content_warm: float = 0.0  # content's weight for a video others have played or liked
 
 
 def affinities(rows: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, float]]:
