@@ -231,7 +231,8 @@ with no training events. A random pick of 10 of the ~{len(library) - 8} unmet cl
 
 {verdict}, with the near-duplicate pass that the single signals are spared. The simulated viewers
 watch copies as readily as anything else of their topic (the model has no dislike of duplicates), so
-that pass can only cost hit-rate here: the last row shows how much.
+the pass loses a hit when the held-out clip is the copy it left out, and gains one when the freed place
+holds it: the last row shows the difference.
 
 Content weighs fully only for clips nobody has played or liked yet (cold start) and `content_warm` for
 the others; behaviour's weight grows with its evidence; popularity is a small weight and breaks ties.
