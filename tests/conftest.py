@@ -17,7 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL_ENV = "VIDLENS_TEST_POSTGRES_URL"
 # set by scripts/test-setup.sh (make test) when it could not provide a server: the tests then fail with it
 POSTGRES_MISSING_ENV = "VIDLENS_TEST_POSTGRES_MISSING"
-KEPT_ENV = (POSTGRES_URL_ENV, POSTGRES_MISSING_ENV, "VIDLENS_MEDIA_DIR", "VIDLENS_FFMPEG")
+# a PostgreSQL server with the pgvector extension, when the one above has none (scripts/test-setup.sh starts
+# it from the test extra's wheel), and why there is none when it could not
+PGVECTOR_URL_ENV = "VIDLENS_TEST_PGVECTOR_URL"
+PGVECTOR_MISSING_ENV = "VIDLENS_TEST_PGVECTOR_MISSING"
+KEPT_ENV = (POSTGRES_URL_ENV, POSTGRES_MISSING_ENV, PGVECTOR_URL_ENV, PGVECTOR_MISSING_ENV, "VIDLENS_MEDIA_DIR",
+            "VIDLENS_FFMPEG")
 
 
 def _media_dir() -> Path:
@@ -105,3 +110,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip(f"PostgreSQL not configured: set {POSTGRES_URL_ENV} (scripts/postgres-test-server.sh start), "
                     "or run make test")
     yield from _fresh_postgres_db(base)
+
+
+def _has_pgvector(base_url: str) -> bool:
+    engine = sa.create_engine(base_url)
+    try:
+        with engine.connect() as c:
+            return c.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").first() is not None
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pgvector_url() -> Iterator[str]:
+    """A fresh database on a PostgreSQL server that has the pgvector extension ('vector'): the test server
+    when it has it, else the one scripts/test-setup.sh started from the test extra's wheel."""
+    for env in (POSTGRES_URL_ENV, PGVECTOR_URL_ENV):
+        base = os.environ.get(env)
+        if base and _has_pgvector(base):
+            yield from _fresh_postgres_db(base)
+            return
+    missing = os.environ.get(PGVECTOR_MISSING_ENV)
+    if missing or os.environ.get("CI"):  # make test tried and could not: say why
+        pytest.fail(missing or f"no PostgreSQL with pgvector: {PGVECTOR_URL_ENV} must be set in CI (make test)")
+    pytest.skip(f"no PostgreSQL server with pgvector: set {PGVECTOR_URL_ENV} (scripts/test-setup.sh starts one), "
+                "or run make test")

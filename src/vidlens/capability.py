@@ -52,17 +52,21 @@ class NavItem:
 
 @dataclass(frozen=True)
 class Projection:
-    """Rows derived from the stored analysis document of a video, kept in step with it.
+    """Rows derived from a stored record of another capability, kept in step with it.
 
-    ``clear`` deletes the video's rows and ``apply`` writes them from the document; both run inside
-    the transaction that stores the document, so a failing projection leaves the document and every
-    projection as they were. ``vidlens reindex`` calls the same two to rebuild them.
+    ``source`` names the records it follows: ``"document"``, the stored analysis document of a video
+    (the key is the video id), or a kind another capability stores and projects itself (``"watch_event"``:
+    a camera event, keyed by its id). ``clear`` deletes the rows of one key and ``apply`` writes them from
+    the record; both run inside the transaction that stores the record, so a failing projection leaves
+    the record and every projection as they were. ``vidlens reindex`` calls the same two to rebuild the
+    projections of documents.
     """
 
     name: str  # unique over all capabilities; ``vidlens reindex --projection NAME``
     tables: tuple[str, ...]  # the tables it writes (and only it writes)
-    apply: Callable[[Connection, str, Mapping[str, Any]], None]  # (conn, video_id, document)
-    clear: Callable[[Connection, str], None]  # (conn, video_id)
+    apply: Callable[[Connection, str, Mapping[str, Any]], None]  # (conn, key, record)
+    clear: Callable[[Connection, str], None]  # (conn, key)
+    source: str = "document"  # the kind of record it follows
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,8 +221,9 @@ class Capabilities:
                     out.append((cap, cap.import_part(part, path)))
         return out
 
-    def projections(self) -> list[Projection]:
-        """Every capability's projections, in load order; a name used twice is an error naming both."""
+    def projections(self, source: str = "document") -> list[Projection]:
+        """Every capability's projections of ``source`` records, in load order; a name used twice (over all
+        sources) is an error naming both."""
         found: dict[str, tuple[str, Projection]] = {}
         for cap, module in self.import_all("projections"):
             declared = getattr(module, "projections", None)
@@ -230,7 +235,7 @@ class Capabilities:
                     raise CapabilityError(f"projection '{p.name}' is declared by both capability "
                                           f"'{found[p.name][0]}' and '{cap.name}'")
                 found[p.name] = (cap.name, p)
-        return [p for _, p in found.values()]
+        return [p for _, p in found.values() if p.source == source]
 
     def problems(self) -> dict[str, list[str]]:
         """Per capability, every declared module that cannot be imported (for ``vidlens plugins list``)."""

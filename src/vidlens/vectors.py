@@ -7,13 +7,15 @@ The Index plugin Find's text, keyframe and face vectors are searched with (``mea
 Below ``exact_below`` entries a query is one matrix product, which is exact and, at that size,
 faster than a graph. Above it an HNSW graph (``usearch``, float16) proposes neighbours; its recall@10
 against the exact answer is measured by bench/bench_search.py. The graph is saved inside the index
-file as its own serialised bytes, so loading a million vectors does not rebuild it.
+file as its own serialised bytes, so loading a million vectors does not rebuild it. ``build_graph``
+builds it in chunks, says how far it got, and can save as it goes: a file saved midway holds the part
+of the graph built so far, and the next build goes on from there.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -54,6 +56,7 @@ class VectorIndex(Index[np.ndarray]):
         self._matrix = np.zeros((0, 0), np.float16)
         self._graph: Any = None  # usearch.index.Index over positions, built on demand
         self._graph_size = 0
+        self._saving_part = False  # a save during build_graph keeps the graph as far as it is built
         self._lock = threading.Lock()
 
     # -- entries ----------------------------------------------------------------
@@ -70,17 +73,42 @@ class VectorIndex(Index[np.ndarray]):
                 self._rows = []
             return self._matrix
 
-    def _hnsw(self, m: np.ndarray) -> Any:
+    def _hnsw(self, m: np.ndarray, upto: int | None = None) -> Any:
+        """The graph, with every vector (or the first ``upto``) added."""
         from usearch.index import Index as Usearch
 
+        end = len(m) if upto is None else min(upto, len(m))
         with self._lock:
             if self._graph is None:
                 self._graph = Usearch(ndim=m.shape[1], metric="cos", dtype="f16", connectivity=16,
                                       expansion_add=128, expansion_search=96)
-            if self._graph_size < len(m):
-                self._graph.add(np.arange(self._graph_size, len(m), dtype=np.uint64), m[self._graph_size:])
-                self._graph_size = len(m)
+            if self._graph_size < end:
+                self._graph.add(np.arange(self._graph_size, end, dtype=np.uint64), m[self._graph_size:end])
+                self._graph_size = end
             return self._graph
+
+    def build_graph(self, progress: Callable[[int, int], None] | None = None,
+                    save: Callable[[], None] | None = None, *, chunk: int = 10_000, save_every: int = 250_000) -> None:
+        """Add every vector that is not in the HNSW graph yet (none below ``exact_below``), ``chunk`` at a
+        time: ``progress(in the graph, total)`` after each chunk, and ``save()`` after every ``save_every``
+        vectors, so a build that is stopped goes on from its last save."""
+        m = self._vectors()
+        if len(m) < max(1, self.exact_below):
+            return
+        unsaved = 0
+        while self._graph_size < len(m):
+            before = self._graph_size
+            self._hnsw(m, upto=before + chunk)
+            unsaved += self._graph_size - before
+            if progress is not None:
+                progress(self._graph_size, len(m))
+            if save is not None and unsaved >= save_every and self._graph_size < len(m):
+                self._saving_part = True
+                try:
+                    save()
+                finally:
+                    self._saving_part = False
+                unsaved = 0
 
     # -- queries ----------------------------------------------------------------
     def query(self, value: np.ndarray, threshold: float | None = None, k: int = 100,
@@ -126,7 +154,9 @@ class VectorIndex(Index[np.ndarray]):
         m = self._vectors()
         arrays = {"vectors": m}
         if len(m) >= self.exact_below and len(m):
-            arrays["graph"] = np.frombuffer(bytes(self._hnsw(m).save()), np.uint8)
+            graph = self._graph if self._saving_part else self._hnsw(m)
+            if graph is not None:
+                arrays["graph"] = np.frombuffer(bytes(graph.save()), np.uint8)
         return {"dim": self._dim, "exact_below": self.exact_below}, arrays
 
     def _restore(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
@@ -140,9 +170,9 @@ class VectorIndex(Index[np.ndarray]):
             from usearch.index import Index as Usearch
 
             self._graph = Usearch.restore(bytes(arrays["graph"]))
-            if self._graph is None or len(self._graph) != len(m):
+            if self._graph is None or len(self._graph) > len(m):
                 raise CorruptIndexError(f"{self.name}: its HNSW graph does not match its vectors")
-            self._graph_size = len(m)
+            self._graph_size = len(self._graph)  # fewer: saved midway by build_graph, which goes on from there
 
     @classmethod
     def examples(cls) -> list[IndexExample[np.ndarray]]:

@@ -75,7 +75,20 @@ def test_a_paraphrase_finds_the_sentence(found) -> None:
     ferry = next(h for h in body["hits"] if h["evidence"][0]["text"] == "the ferry leaves at noon")
     # among the first three, beside the 'boat' track and tag (a ship is a boat: also right)
     assert body["hits"].index(ferry) < 3 and "meaning" in [e["ranker"] for e in ferry["evidence"]]
-    assert all(e["matched"] == ["the"] for e in ferry["evidence"] if e["ranker"] == "words")
+    # "the" is all the query shares with the sentence, and a stop word: meaning alone found it
+    assert [e["ranker"] for e in ferry["evidence"]] == ["meaning"]
+
+
+def test_stop_words_are_not_query_words(found) -> None:
+    from vidlens.search.text import query_terms
+
+    env, _ = found
+    assert query_terms("What time does the SHIP sail?") == ["time", "ship", "sail"]
+    assert query_terms("走路的行人") == ["走路", "行人"]  # jieba's words, without the particle 的
+    assert query_terms("the who") == ["the", "who"]  # nothing but stop words: searched as they are
+    assert texts(search(env, "the ship", rankers="words")) == []  # "the" alone no longer matches
+    assert "the ferry leaves at noon" in texts(search(env, "the ferry", rankers="words"))
+    assert texts(search(env, "the", rankers="words"))  # a query of stop words only still finds them
 
 
 def test_filters_and_pages(found) -> None:
@@ -155,21 +168,37 @@ def test_cli_search_json_shape(found, tmp_path: Path) -> None:
     assert body["hits"][0]["video_id"] == vid and body["hits"][0]["path"] == "harbour.mp4"
 
 
-def test_pgvector_serves_meaning_on_postgresql(env_factory, database_url: str, synth_clip: Path) -> None:
+@pytest.mark.postgres
+def test_pgvector_serves_meaning_on_postgresql(env_factory, pgvector_url: str, synth_clip: Path) -> None:
     """On PostgreSQL with the ``vector`` extension, meaning is searched in SQL (HNSW), not through the file."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("pgvector is PostgreSQL's (SQLite uses the HNSW file, tested above)")
-    env = env_factory(database_url=database_url)
-    with env.platform.store.read() as conn:
-        available = conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").first()
-    if available is None:  # scripts/test-setup.sh installs postgresql-NN-pgvector where apt has it
-        pytest.skip("this PostgreSQL server has no pgvector extension ('vector'): install postgresql-NN-pgvector")
+    env = env_factory(database_url=pgvector_url)
     vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
     env.store_results(vid, DOCS)
     body = search(env, "what time does the ship sail", rankers="meaning")
     assert texts(body)[0] == "the ferry leaves at noon"
     svc = env.platform.service("search")
     assert svc._pgvec is True and svc._text_index is None  # answered by pgvector, no HNSW file loaded
+
+
+@pytest.mark.postgres
+def test_pgvector_takes_vectors_made_before_it(env_factory, pgvector_url: str, synth_clip: Path) -> None:
+    """Text vectors stored before pgvector was there (or while its table was lost) are copied into it when
+    the search service starts, so meaning finds them, not only what is embedded after."""
+    env = env_factory(database_url=pgvector_url)
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+    env.store_results(vid, DOCS)
+    env.platform.service("search").refresh()
+    with env.platform.store.tx() as conn:
+        conn.exec_driver_sql("DROP TABLE search_text_pgvec")  # as an install from before the extension has it
+        stored = conn.exec_driver_sql("SELECT count(*) FROM search_text_vectors").scalar_one()
+    from vidlens.search.service import Search
+
+    svc = env.platform.service("search")
+    fresh = Search(svc.store, svc.blobs, env.platform.data_dir, svc.settings)  # a restart of the service
+    body = fresh.search("what time does the ship sail", rankers=["meaning"])
+    assert body["hits"] and body["hits"][0]["evidence"][0]["text"] == "the ferry leaves at noon"
+    with env.platform.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM search_text_pgvec").scalar_one() == stored
 
 
 def test_cli_bad_input_is_a_usage_error(found, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

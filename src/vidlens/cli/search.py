@@ -29,9 +29,13 @@ def search(
     person: str | None = typer.Option(None, "--person", help="Only moments while this person is on screen."),
     label: str | None = typer.Option(None, "--label", help="Only moments while this object or tag is present."),
     language: str | None = typer.Option(None, "--language", help="Only moments in this language (ISO 639-1)."),
+    source: str | None = typer.Option(None, "--source", help="Only moments of library videos (video) or camera "
+                                                             "events (event)."),
+    camera: str | None = typer.Option(None, "--camera", help="Only events of this camera."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
-    """Find moments (video + seconds) by words, meaning, picture and face, with the evidence of each hit."""
+    """Find moments (video + seconds, or camera events) by words, meaning, picture and face, with the evidence
+    of each hit."""
     from vidlens.errors import UsageError
     from vidlens.search.service import Filters
 
@@ -46,16 +50,19 @@ def search(
     with log.status("indexing new moments…", spinner="dots"):
         svc.refresh()
     result = svc.search(query, image=data, limit=limit, offset=offset,
-                        filters=Filters(person=person, label=label, language=language))
-    if json_out:
-        print_json({"hits": [{k: h[k] for k in ("video_id", "path", "start", "end", "score", "evidence")}
-                             for h in result["hits"]]})
+                        filters=Filters(person=person, label=label, language=language, source=source,
+                                        camera=camera))
+    if json_out:  # a camera event's hit adds "event" (its camera, type, zone/line, track, snapshot and clip URLs)
+        print_json({"hits": [{**{k: h[k] for k in ("video_id", "path", "start", "end", "score", "evidence")},
+                              **({"event": h["event"]} if h["event"] else {})} for h in result["hits"]]})
         return
     if not result["hits"]:
         out.print("no moments found")
     for h in result["hits"]:
         why = "; ".join(f"{e['ranker']} ({e['kind']}): {e['text'][:80]}" for e in h["evidence"])
-        typer.echo(f"{h['path']}  {_ts(h['start'])}-{_ts(h['end'])}  {h['score']:.4f}  {why}")
+        where = h["path"] if h["event"] is None else f"camera {h['event']['camera']} (event {h['event']['id']})"
+        clip = f"  clip {h['event']['clip']}" if h["event"] and h["event"]["clip"] else ""
+        typer.echo(f"{where}  {_ts(h['start'])}-{_ts(h['end'])}  {h['score']:.4f}  {why}{clip}")
 
 
 def similar(

@@ -13,7 +13,9 @@ step by the ``moments`` projection once they exist:
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -65,13 +67,39 @@ def ensure_pg(conn: Connection, dim: int) -> bool:
     return True
 
 
-def after_insert(conn: Connection, video_id: str) -> None:
+def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
+    """Copy the text vectors that pgvector's table lacks (made before the extension was there, or before its
+    table was lost) into it; returns how many. The search service embeds new texts into both."""
+    missing = sa.text(f"SELECT tv.model, tv.key, tv.vector FROM search_text_vectors tv "
+                      f"WHERE (tv.model, tv.key) > (:model, :key) AND NOT EXISTS "
+                      f"(SELECT 1 FROM {PGVEC} p WHERE p.model = tv.model AND p.key = tv.key) "
+                      "ORDER BY tv.model, tv.key LIMIT :n")
+    done, after = 0, {"model": "", "key": ""}
+    while rows := conn.execute(missing, {**after, "n": chunk}).all():
+        conn.execute(sa.text(f"INSERT INTO {PGVEC} (model, key, embedding) VALUES (:model, :key, CAST(:v AS vector))"),
+                     [{"model": r[0], "key": r[1], "v": vector_literal(np.frombuffer(r[2], "<f4"))} for r in rows])
+        done += len(rows)
+        after = {"model": rows[-1][0], "key": rows[-1][1]}
+    if done:
+        log.info("pgvector: %d text vectors copied in from search_text_vectors", done)
+    return done
+
+
+def vector_literal(v: np.ndarray) -> str:
+    """pgvector's text form of a vector."""
+    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(v, np.float32).reshape(-1)) + "]"
+
+
+Of = Literal["video_id", "event_id"]  # the moments of one video, or of one camera event
+
+
+def after_insert(conn: Connection, of: Of, key: str) -> None:
     if has_fts(conn):
         conn.exec_driver_sql(f"INSERT INTO {FTS}(rowid, terms) SELECT id, terms FROM search_moments "
-                             "WHERE video_id = ? AND terms != ''", (video_id,))
+                             f"WHERE {of} = ? AND terms != ''", (key,))
 
 
-def before_delete(conn: Connection, video_id: str) -> None:
+def before_delete(conn: Connection, of: Of, key: str) -> None:
     if has_fts(conn):
-        conn.exec_driver_sql(f"DELETE FROM {FTS} WHERE rowid IN (SELECT id FROM search_moments WHERE video_id = ?)",
-                             (video_id,))
+        conn.exec_driver_sql(f"DELETE FROM {FTS} WHERE rowid IN (SELECT id FROM search_moments WHERE {of} = ?)",
+                             (key,))

@@ -1,4 +1,5 @@
-"""The search page: moments as thumbnails on a timeline per video; a click plays the moment in the player.
+"""The search page: moments as thumbnails on a timeline per video, camera events per camera with their
+snapshot; a click plays the moment (or the event's clip) in the player.
 
 It calls the same ``search`` service as ``GET /api/search``; grouping the hits by video is presentation.
 """
@@ -22,11 +23,14 @@ PAGE_HITS = 60
 
 
 def by_video(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Hits grouped per video, videos in the order of their best hit, moments in time order."""
-    groups: dict[str, dict[str, Any]] = {}
+    """Hits grouped per video (camera events per camera), groups in the order of their best hit, moments in
+    time order."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for rank, h in enumerate(hits, 1):
-        g = groups.setdefault(h["video_id"], {"video_id": h["video_id"], "path": h["path"],
-                                              "duration": h["duration"], "best": rank, "moments": []})
+        camera = h["event"]["camera"] if h.get("event") else None
+        key = ("camera", camera) if camera is not None else ("video", h["video_id"])
+        g = groups.setdefault(key, {"video_id": h["video_id"], "camera": camera, "path": h["path"],
+                                    "duration": h["duration"], "best": rank, "moments": []})
         g["moments"].append({**h, "rank": rank})
     for g in groups.values():
         g["moments"].sort(key=lambda m: (m["start"], m["rank"]))

@@ -7,12 +7,15 @@ Three signals score every library video the viewer has not met yet:
   where ``U(i)`` are the viewers who played or liked ``i``, summed over the viewer's history by its
   weight (like 3, play 1; a skip counts against).
 - **content**: cosine of the videos' centred picture and words vectors (``Search.video_content``) to the
-  history, so a video nobody has watched yet can still be recommended (cold start of items).
+  history, so a video nobody has watched yet can still be recommended (cold start of items). It weighs
+  fully only for such videos; for a video others have played it weighs ``content_warm``, since what
+  viewers did says more about it than what it looks like.
 - **popularity**: viewers who played or liked it (log-scaled), which is all a new viewer has (cold start
   of viewers).
 
 Each signal is scaled to 0..1 over the candidates and blended; the weight of co-occurrence grows with
-how much evidence of it there is. The list is then walked best first and a near duplicate of a video
+how much evidence of it there is. The weights are chosen on the tune half of simulated viewers and checked
+on the other half (bench/bench_recommend.py, docs/benchmarks.md). The list is then walked best first and a near duplicate of a video
 already taken is left out, so a re-upload, a trimmed copy or an excerpt never fills two places: two
 videos are near duplicates when at least ``near_duplicate_share`` of the keyframes of one of them have a
 match (cosine at least ``near_duplicate_frame_similarity``) in the other; videos without pictures when
@@ -51,10 +54,11 @@ MAX_EVENTS_READ = 200_000  # co-viewers' events read per request, newest first
 class Blend:
     """How the signals are weighed (chosen on one half of simulated viewers: bench/bench_recommend.py)."""
 
-    content: float = 1.0
+    content: float = 2.0  # for a video nobody has played or liked yet (cold start of items)
     behaviour: float = 1.0
-    popularity: float = 0.05
+    popularity: float = 0.1
     behaviour_evidence: float = 3.0  # co-viewer mass at which behaviour has half its weight
+    content_warm: float = 0.0  # content's weight for a video others have played or liked
 
 
 def affinities(rows: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, float]]:
@@ -149,14 +153,17 @@ def rank(history: Mapping[str, float], others: Mapping[str, Mapping[str, float]]
     ct, ct_via = content_scores(history, vectors, candidates) if "content" in signals and history else ({}, {})
     pop = {v: math.log1p(popularity.get(v, 0)) for v in candidates} if "popularity" in signals else {}
     trust = mass / (mass + blend.behaviour_evidence)
-    weights = {"behaviour": blend.behaviour * trust, "content": blend.content, "popularity": blend.popularity}
+    cold = np.array([popularity.get(v, 0) <= 0 for v in candidates])
+    content_w = np.where(cold, blend.content, blend.content_warm) if "behaviour" in signals else \
+        np.full(len(candidates), blend.content)
+    weights = {"behaviour": blend.behaviour * trust, "content": content_w, "popularity": blend.popularity}
     scaled = {"behaviour": _scaled(co, candidates), "content": _scaled(ct, candidates),
               "popularity": _scaled(pop, candidates)}
     total = sum(weights[s] * scaled[s] for s in signals)
     tie = _scaled({v: popularity.get(v, 0) for v in candidates}, candidates) * 1e-6  # stable, popular first
     idx = sorted(range(len(candidates)), key=lambda i: (-(total[i] + tie[i]), candidates[i]))
     order = [candidates[i] for i in idx]
-    parts = {candidates[i]: {s: round(float(scaled[s][i]), 4) for s in signals if weights[s] > 0}
+    parts = {candidates[i]: {s: round(float(scaled[s][i]), 4) for s in signals if np.any(weights[s] > 0)}
              for i in idx}
     via = {v: {k: src for k, src in (("behaviour", co_via.get(v)), ("content", ct_via.get(v))) if src}
            for v in order}

@@ -30,7 +30,7 @@ from vidlens.search.images import QueryImage, embed, read_rgb
 from vidlens.search.projections import TEXT_KINDS
 from vidlens.search.settings import SearchSettings
 from vidlens.search.tables import moments, text_vectors
-from vidlens.search.text import MAX_TERMS, TextEmbedder, query_text, terms
+from vidlens.search.text import MAX_TERMS, TextEmbedder, query_terms, query_text, terms
 from vidlens.vectors import VectorIndex
 from vidlens.store.schema import videos
 
@@ -43,12 +43,14 @@ log = logging.getLogger(__name__)
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 RANKERS = ("words", "meaning", "picture", "face")
+SOURCES = ("video", "event")  # what a moment is of: a library video, or a camera event
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Narrow hits: a person (identity or person id) or a label (object or tag) on screen during the
-    moment, the moment's language, when the video was added (epoch seconds), its duration (seconds)."""
+    """Narrow hits: a person (identity or person id) or a label (object or tag; an event's own label) on
+    screen during the moment, the moment's language, when the video was added or the event happened (epoch
+    seconds), the video's duration (seconds), the source (videos or camera events) and the camera."""
 
     person: str | None = None
     label: str | None = None
@@ -58,6 +60,8 @@ class Filters:
     min_duration_s: float | None = None
     max_duration_s: float | None = None
     video_id: str | None = None
+    source: str | None = None  # "video" | "event"
+    camera: str | None = None
 
     def any(self) -> bool:
         return any(v is not None for v in vars(self).values())
@@ -100,6 +104,8 @@ class Search:
                     log.warning("this SQLite has no FTS5: words are not searched, only meaning")
             else:
                 self._fts, self._pgvec = False, backends.ensure_pg(conn, 384)
+                if self._pgvec:
+                    backends.fill_pgvec(conn)
 
     def refresh(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Embed the texts of moments that have no vector for this model yet; returns how many."""
@@ -125,7 +131,7 @@ class Search:
                         conn.execute(sa.text(f"INSERT INTO {backends.PGVEC} (model, key, embedding) "
                                              "VALUES (:model, :key, CAST(:embedding AS vector))"),
                                      [{"model": r["model"], "key": r["key"],
-                                       "embedding": _pg_literal(np.frombuffer(r["vector"], "<f4"))} for r in rows])
+                                       "embedding": backends.vector_literal(np.frombuffer(r["vector"], "<f4"))} for r in rows])
             if progress is not None:
                 progress(min(i + 64, len(todo)), len(todo))
         return len(todo)
@@ -148,8 +154,12 @@ class Search:
         assert self._text_index is not None
         return self._text_index
 
-    def _text_vectors(self) -> VectorIndex:
-        """The HNSW file of this model's text vectors, brought up to date with the table."""
+    def _text_vectors(self, progress: Callable[[int, int], None] | None = None) -> VectorIndex:
+        """The HNSW file of this model's text vectors, brought up to date with the table.
+
+        A large graph is built in chunks, ``progress(vectors in the graph, total)`` after each (logged
+        every 100,000 by default), and the file is saved along the way: a build that is stopped (a restart,
+        a killed benchmark) goes on from its last save instead of starting again."""
         model = self.embedder.name
         with self._lock:
             with self.store.read() as conn:
@@ -172,8 +182,9 @@ class Search:
                                                   .where(text_vectors.c.model == model)):
                         if key not in known:
                             index.add(key, np.frombuffer(blob, "<f4"))
-                index.checkpoint = checkpoint
                 self.index_dir.mkdir(parents=True, exist_ok=True)
+                index.build_graph(progress or _log_graph, save=lambda: index.save(path))
+                index.checkpoint = checkpoint
                 index.save(path)
             self._text_index = index
             return index
@@ -221,7 +232,7 @@ class Search:
         by_video: dict[str, dict[str, list[np.ndarray]]] = {}
         with self.store.read() as conn:
             rows = conn.execute(sa.select(moments.c.video_id, moments.c.kind, moments.c.image_blob,
-                                          moments.c.text_key)).all()
+                                          moments.c.text_key).where(moments.c.source == "video")).all()
         pic_m, txt_m = pictures._vectors(), texts._vectors()
         for r in rows:
             slot = by_video.setdefault(r.video_id, {"picture": [], "words": []})
@@ -245,7 +256,7 @@ class Search:
 
     # -- rankers ------------------------------------------------------------------------
     def _words(self, q: str, k: int) -> Ranked:
-        toks = list(dict.fromkeys(terms(q)))[:MAX_TERMS]
+        toks = list(dict.fromkeys(query_terms(q)))[:MAX_TERMS]
         if not toks:
             return []
         with self.store.read() as conn:
@@ -313,7 +324,7 @@ class Search:
                 rows = conn.execute(sa.text(
                     f"SELECT key, 1 - (embedding <=> CAST(:q AS vector)) AS sim FROM {backends.PGVEC} "
                     "WHERE model = :model ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
-                    {"q": _pg_literal(qv), "model": self.embedder.name, "k": k}).all()
+                    {"q": backends.vector_literal(qv), "model": self.embedder.name, "k": k}).all()
             sims = {r.key: float(r.sim) for r in rows if float(r.sim) >= floor}
         else:
             assert index is not None
@@ -367,6 +378,8 @@ class Search:
         if not 0 <= offset <= MAX_OFFSET:
             raise UsageError(f"offset must be 0..{MAX_OFFSET}")
         filters = filters or Filters()
+        if filters.source not in (None, *SOURCES):
+            raise UsageError(f"source must be one of {', '.join(SOURCES)}")
         self._backends()
         k = self.settings.candidates * (4 if filters.any() else 1)
         use = set(rankers or RANKERS)
@@ -388,12 +401,13 @@ class Search:
         rows = self._rows(list(fused), filters)
         # on a tie, a moment that has the query's very words goes first (meaning alone is the weaker evidence)
         worded = {mid for mid, evs in evidence.items() if any(e["ranker"] == "words" for e in evs)}
-        rows.sort(key=lambda r: (-fused[r.id], r.id not in worded, r.video_id, r.start_s, r.id))
+        rows.sort(key=lambda r: (-fused[r.id], r.id not in worded, r.video_id or "", r.start_s, r.id))
         page = rows[offset:offset + limit]
         hits = [{"video_id": r.video_id, "path": r.path, "start": r.start_s, "end": r.end_s,
                  "score": round(fused[r.id], 6),
                  "evidence": [{"kind": r.kind, "text": r.text, **ev} for ev in evidence[r.id]],
-                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob, "duration": r.duration_s} for r in page]
+                 "moment_id": r.id, "thumbnail_blob": r.thumbnail_blob, "duration": r.duration_s,
+                 "source": r.source, "event": self._event_of(r)} for r in page]
         return {"hits": hits, "total": len(rows),
                 "next_offset": offset + limit if offset + limit < len(rows) else None}
 
@@ -403,7 +417,8 @@ class Search:
         m = moments
         path = sa.func.coalesce(videos.c.title, videos.c.filename).label("path")
         q = sa.select(m.c.id, m.c.video_id, m.c.kind, _shown_text(m), m.c.start_s, m.c.end_s, m.c.thumbnail_blob,
-                      path, videos.c.duration_s).select_from(m.join(videos, videos.c.id == m.c.video_id))
+                      path, videos.c.duration_s, m.c.source, m.c.event_id, m.c.camera, m.c.at, m.c.label,
+                      m.c.event).select_from(m.outerjoin(videos, videos.c.id == m.c.video_id))
         for name, kinds, value in (("person", ("person",), f.person), ("label", ("object", "tag"), f.label)):
             if value is None:
                 continue
@@ -414,16 +429,24 @@ class Search:
                 same = same | (o.c.person == value) | sa.exists().where(
                     ifc.c.video_id == o.c.video_id, ifc.c.person_id == o.c.person, idn.c.id == ifc.c.identity_id,
                     sa.func.lower(idn.c.name) == value.lower())
-            q = q.where(sa.exists().where(o.c.video_id == m.c.video_id, o.c.kind.in_(kinds), same,
-                                          o.c.start_s <= m.c.end_s, o.c.end_s >= m.c.start_s))
+            on_screen = sa.exists().where(o.c.video_id == m.c.video_id, o.c.kind.in_(kinds), same,
+                                          o.c.start_s <= m.c.end_s, o.c.end_s >= m.c.start_s)
+            if name == "label":  # an event is about its own label
+                on_screen = on_screen | sa.and_(m.c.source == "event", sa.func.lower(m.c.label) == value.lower())
+            q = q.where(on_screen)
         if f.language is not None:
             q = q.where(m.c.language == f.language)
         if f.video_id is not None:
             q = q.where(m.c.video_id == f.video_id)
+        if f.source is not None:
+            q = q.where(m.c.source == f.source)
+        if f.camera is not None:
+            q = q.where(m.c.camera == f.camera)
+        when = sa.func.coalesce(videos.c.created_at, m.c.at)
         if f.added_after is not None:
-            q = q.where(videos.c.created_at >= f.added_after)
+            q = q.where(when >= f.added_after)
         if f.added_before is not None:
-            q = q.where(videos.c.created_at < f.added_before)
+            q = q.where(when < f.added_before)
         if f.min_duration_s is not None:
             q = q.where(videos.c.duration_s >= f.min_duration_s)
         if f.max_duration_s is not None:
@@ -433,6 +456,22 @@ class Search:
             for i in range(0, len(ids), 900):
                 out += conn.execute(q.where(m.c.id.in_(ids[i:i + 900]))).all()
         return out
+
+    def _event_of(self, r: Any) -> dict[str, Any] | None:
+        """A camera event's hit: where and when, and the links to its snapshot and clip. An event of a
+        track without a clip of its own (entering a zone, crossing a line) links the clip of the track's
+        object event, which spans it."""
+        if r.source != "event":
+            return None
+        ev = {"id": r.event_id, "camera": r.camera, "at": r.at, **(r.event or {})}
+        if not ev.get("clip") and ev.get("track_id") is not None and ev.get("type") != "object":
+            with self.store.read() as conn:
+                spans = conn.execute(sa.select(moments.c.event).where(
+                    moments.c.source == "event", moments.c.camera == r.camera, moments.c.label == r.label,
+                    moments.c.start_s <= r.start_s, moments.c.end_s >= r.start_s)).scalars().all()
+            ev["clip"] = next((o["clip"] for o in spans if o and o.get("type") == "object"
+                               and o.get("track_id") == ev["track_id"] and o.get("clip")), None)
+        return ev
 
     # -- similar videos ---------------------------------------------------------------------
     def similar(self, video_id: str, *, limit: int = 10) -> dict[str, Any]:
@@ -509,6 +548,11 @@ class Search:
                                      .where(videos.c.id.in_(ids))).all())
 
 
+def _log_graph(done: int, total: int) -> None:
+    if done == total or done % 100_000 < 10_000:
+        log.info("text vector index: %d of %d vectors in the HNSW graph", done, total)
+
+
 def _gallery_link(m: Any) -> tuple[Any, Any]:
     """The identity and its name linked to a person moment (a correlated lookup; none for other kinds)."""
     link = (sa.select(identities.c.id, identities.c.name)
@@ -540,6 +584,3 @@ def _renamed_people(conn: Any, ids: list[int]) -> set[int]:
                                     shown != m.c.text)).scalars())
     return out
 
-
-def _pg_literal(v: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(v, np.float32).reshape(-1)) + "]"

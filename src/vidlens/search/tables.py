@@ -1,7 +1,10 @@
-"""Find's tables: the moments projected from each stored document, and the text vectors of their words.
+"""Find's tables: the moments projected from each stored document and camera event, and the text vectors of
+their words.
 
-``search_moments`` is a projection (``vidlens.search.projections``): derived rows, rebuilt by
-``vidlens reindex --projection moments``. ``search_text_vectors`` holds the text embedding of each
+``search_moments`` is a projection (``vidlens.search.projections``): derived rows. A moment's ``source``
+says what it is of: a ``video`` (a span of a library video, rebuilt by ``vidlens reindex --projection
+moments``) or a camera ``event`` stored by Watch (kept in step when the event is stored, ended, given
+its clip or reviewed). ``search_text_vectors`` holds the text embedding of each
 distinct text (by digest, per model), made by the search service for moments that have none yet, so
 re-projecting a document embeds nothing it embedded before and the write path runs no model.
 Full-text and vector indexes over them (SQLite FTS5, pgvector, HNSW files) are derived at run time.
@@ -16,10 +19,17 @@ from vidlens.store.schema import metadata
 moments = sa.Table(
     "search_moments", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=False,
+    sa.Column("source", sa.String(8), nullable=False, server_default="video",
+              comment="video | event: a span of a library video, or a camera event"),
+    sa.Column("video_id", sa.String(64), sa.ForeignKey("videos.id", ondelete="CASCADE"), nullable=True,
               index=True),
+    sa.Column("event_id", sa.String(64), nullable=True, index=True, comment="the camera event (source event)"),
+    sa.Column("camera", sa.String(64), nullable=True, comment="the camera of an event"),
+    sa.Column("at", sa.Float, nullable=True, comment="epoch seconds when the event was stored (source event)"),
+    sa.Column("event", sa.JSON, nullable=True,
+              comment="the event's type, zone, line, direction, track and links (source event)"),
     sa.Column("kind", sa.String(16), nullable=False,
-              comment="speech | translation | text | object | person | tag | shot | frame"),
+              comment="speech | translation | text | object | person | tag | shot | frame | event"),
     sa.Column("start_s", sa.Float, nullable=False),
     sa.Column("end_s", sa.Float, nullable=False),
     sa.Column("text", sa.Text, nullable=False, comment="what is shown as evidence and embedded"),
@@ -33,6 +43,8 @@ moments = sa.Table(
     sa.Column("face", sa.LargeBinary, nullable=True, comment="SFace embedding, float32 little-endian"),
     sa.Column("text_key", sa.String(64), nullable=True, index=True,
               comment="sha256 of text: its vector in search_text_vectors"),
+    sa.CheckConstraint("(source = 'video' AND video_id IS NOT NULL) OR (source = 'event' AND event_id IS NOT NULL)",
+                       name="source"),
 )
 
 text_vectors = sa.Table(

@@ -59,6 +59,32 @@ def terms(text: str) -> list[str]:
     return out
 
 
+# Function words that carry no topic: as query words they match nearly every sentence and push moments that
+# share only "the" or "的" into the fused list. General lists (not chosen from any query set): English
+# articles, pronouns, auxiliaries, prepositions and conjunctions; Chinese particles, pronouns, measure-word
+# pairs and conjunctions, as jieba's search mode cuts them. Only queries drop them, so no reindex is needed.
+STOP_WORDS = frozenset("""
+a an the and or but nor so if then than as of at by for from in into on onto off out over under up down to
+with without about above below after before between through during against among per via
+is am are was were be been being do does did doing have has had having will would shall should can could
+may might must ought i me my mine myself we us our ours ourselves you your yours yourself yourselves he him
+his himself she her hers herself it its itself they them their theirs themselves this that these those
+who whom whose which what where when why how there here all any both each few more most other some such
+no not only own same too very just also s t don isn aren wasn weren doesn didn won let lets
+的 了 着 过 地 得 之 也 还 又 就 都 而 及 与 和 跟 同 或 或者 并 并且 且 但 但是 而且 因为 所以 如果 虽然
+在 于 从 向 往 对 对于 把 被 给 让 为 为了 由 以 比 吗 呢 吧 啊 呀 嘛 哦 么 是 有 我 你 您 他 她 它 我们 你们
+他们 她们 它们 这 那 这个 那个 这些 那些 这里 那里 这儿 那儿 哪 哪个 哪些 哪里 什么 怎么 怎样 谁 个 一个 些 一些
+""".split())
+
+
+def query_terms(q: str) -> list[str]:
+    """The words of a query that say what it is about: its terms without stop words (all of them when the
+    query is nothing but stop words, so "the who" still searches)."""
+    found = terms(q)
+    kept = [t for t in found if t not in STOP_WORDS]
+    return kept or found
+
+
 def query_text(q: str | None) -> str:
     """A query checked for use: stripped, not empty, not absurdly long."""
     q = (q or "").strip()

@@ -4,19 +4,22 @@
 its alerts (``vidlens.watch.alerts.messages``) is one transaction, so an event is never stored
 without its alerts nor alerted without being stored; ``audit``, when set, writes its entry in that
 transaction too (a watch-list sighting). ``public`` is the event's stable JSON form
-(``vidlens watch events --json``, the API, alert payloads).
+(``vidlens watch events --json``, the API, alert payloads). Every write also keeps the projections of
+events that other capabilities declare (``Projection(source="watch_event")``: Find's moments) in
+step, in the same transaction.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from vidlens.capability import Projection
 from vidlens.errors import NotFoundError, UsageError
 from vidlens.store.db import Store
 from vidlens.watch.tables import events, outbox
@@ -36,16 +39,25 @@ def watch_root(data_dir: Path) -> Path:
     return data_dir / "watch"
 
 
+def links(ev: dict[str, Any]) -> dict[str, str | None]:
+    """The URLs of an event's snapshot and clip, where it has them."""
+    base = f"/api/watch/events/{ev['id']}"
+    return {"snapshot": f"{base}/snapshot.jpg" if ev.get("snapshot") else None,
+            "clip": f"{base}/clip.mp4" if ev.get("clip") else None}
+
+
 class WatchEvents:
-    def __init__(self, store: Store, root: Path, alerts: Alerts | None = None, audit: Audit | None = None) -> None:
+    def __init__(self, store: Store, root: Path, alerts: Alerts | None = None, audit: Audit | None = None,
+                 projections: Sequence[Projection] = ()) -> None:
         self.store = store
         self.root = root
         self.alerts = alerts
         self.audit = audit
+        self.projections = list(projections)
 
     @classmethod
     def from_context(cls, ctx: Any) -> WatchEvents:  # noqa: ANN401 - vidlens.services.ServiceContext
-        return cls(ctx.store, watch_root(ctx.data_dir))
+        return cls(ctx.store, watch_root(ctx.data_dir), projections=ctx.store.capabilities.projections("watch_event"))
 
     def add(self, ev: dict[str, Any]) -> None:
         row = {"id": ev["id"], "camera": ev["camera"], "type": ev["type"], "label": ev.get("label"),
@@ -58,6 +70,7 @@ class WatchEvents:
             self._queue(conn, "new", row, ev.get("received"))
             if self.audit is not None:
                 self.audit(conn, self.public(row, full=True))
+            self._project(conn, row["id"])
 
     def end(self, event_id: str, end: float) -> None:
         with self.store.tx() as conn:
@@ -66,16 +79,19 @@ class WatchEvents:
                 return
             conn.execute(events.update().where(events.c.id == event_id).values(end_s=max(end, row["start_s"])))
             self._queue(conn, "end", {**row, "end_s": max(end, row["start_s"])}, None)
+            self._project(conn, event_id)
 
     def set_clip(self, event_id: str, clip: str | None) -> None:
         with self.store.tx() as conn:
             conn.execute(events.update().where(events.c.id == event_id).values(clip=clip))
+            self._project(conn, event_id)
 
     def review(self, event_id: str, verdict: str | None) -> dict[str, Any]:
         if verdict is not None and verdict not in REVIEWS:
             raise UsageError(f"review must be one of {', '.join(REVIEWS)} (or none to clear it)")
         with self.store.tx() as conn:
             done = conn.execute(events.update().where(events.c.id == event_id).values(review=verdict)).rowcount
+            self._project(conn, event_id)
         if not done:
             raise NotFoundError(f"no watch event {event_id}")
         return self.get(event_id)
@@ -170,6 +186,20 @@ class WatchEvents:
         """Alerts that belong to no stored event (line counts, camera availability)."""
         with self.store.tx() as conn:
             self._insert(conn, messages)
+
+    def _project(self, conn: sa.Connection, event_id: str) -> None:
+        """Write the event's projections again from its stored row (with URLs for its snapshot and clip)."""
+        if not self.projections:
+            return
+        row = conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
+        record = None
+        if row is not None:
+            public = self.public(row, full=True)
+            record = {**public, **links(public)}
+        for p in self.projections:
+            p.clear(conn, event_id)
+            if record is not None:
+                p.apply(conn, event_id, record)
 
     def _queue(self, conn: sa.Connection, kind: str, row: Any, received: float | None) -> None:  # noqa: ANN401
         if self.alerts is None:

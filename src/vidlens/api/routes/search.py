@@ -19,23 +19,41 @@ MAX_IMAGE_UPLOAD = 50 * 1024 * 1024
 
 class Evidence(BaseModel):
     ranker: str = Field(description="words | meaning | picture | face: what found the moment")
-    kind: str = Field(description="the moment's kind: speech, translation, text, object, person, tag, shot, frame")
+    kind: str = Field(description="the moment's kind: speech, translation, text, object, person, tag, shot, frame, "
+                                  "event (a camera event)")
     text: str = Field(description="the moment's text (transcript, on-screen text, label, tag ...)")
     rank: int = Field(description="its rank in that ranker's list (1 = best)")
     matched: list[str] | None = Field(None, description="query words it contains (words)")
     similarity: float | None = Field(None, description="cosine similarity (meaning, picture, face)")
 
 
+class EventMoment(BaseModel):
+    id: str = Field(description="the Watch event (GET /api/watch/events/{id})")
+    camera: str
+    at: float | None = Field(description="epoch seconds when the event was stored")
+    type: str | None = Field(description="object, zone_enter, zone_exit, loiter, line_cross, watchlist, camera_offline")
+    label: str | None
+    track_id: int | None
+    zone: str | None
+    line: str | None
+    direction: str | None
+    snapshot: str | None = Field(description="URL of the event's snapshot (JPEG), if kept")
+    clip: str | None = Field(description="URL of the event's clip (MP4), or of its track's clip; null before it is cut")
+
+
 class SearchHit(BaseModel):
-    video_id: str
-    path: str = Field(description="the file name the video was added under")
-    start: float = Field(description="seconds")
+    video_id: str | None = Field(description="the library video; null for a camera event")
+    path: str | None = Field(description="the file name the video was added under; null for a camera event")
+    start: float = Field(description="seconds (of the video, or of the camera's stream for an event)")
     end: float = Field(description="seconds")
     score: float = Field(description="reciprocal rank fusion over the rankers that found it")
     evidence: list[Evidence]
     moment_id: int
     thumbnail_blob: str | None = Field(None, description="blob key of the shot's thumbnail (GET /api/blobs/{key})")
-    duration: float = Field(description="the whole video's length, seconds (to place the moment on a timeline)")
+    duration: float | None = Field(description="the whole video's length, seconds (to place the moment on a "
+                                               "timeline); null for a camera event")
+    source: Literal["video", "event"] = Field("video", description="a moment of a library video or a camera event")
+    event: EventMoment | None = Field(None, description="the camera event, for source event")
 
 
 class SearchResult(BaseModel):
@@ -70,12 +88,15 @@ class _FilterParams:
     def __init__(self, person: str | None = Query(None, max_length=200), label: str | None = Query(None, max_length=128),
                  language: str | None = Query(None, max_length=16), added_after: float | None = None,
                  added_before: float | None = None, min_duration_s: float | None = Query(None, ge=0),
-                 max_duration_s: float | None = Query(None, ge=0), video_id: str | None = Query(None, max_length=64)):
+                 max_duration_s: float | None = Query(None, ge=0), video_id: str | None = Query(None, max_length=64),
+                 source: Literal["video", "event"] | None = Query(
+                     None, description="only moments of library videos, or only camera events"),
+                 camera: str | None = Query(None, max_length=64, description="only events of this camera")):
         from vidlens.search.service import Filters
 
         self.value = Filters(person=person, label=label, language=language, added_after=added_after,
                              added_before=added_before, min_duration_s=min_duration_s,
-                             max_duration_s=max_duration_s, video_id=video_id)
+                             max_duration_s=max_duration_s, video_id=video_id, source=source, camera=camera)
 
 
 @router.get("/api/search", response_model=SearchResult, responses=errors(400),

@@ -14,6 +14,7 @@ from vidlens.api.auth import Principal
 from vidlens.api.deps import Reviewer, Services, Viewer, services
 from vidlens.api.openapi import errors
 from vidlens.errors import NotFoundError
+from vidlens.watch.events import links
 
 router = APIRouter(prefix="/api/watch", tags=["watch"])
 EventType = Literal["object", "zone_enter", "zone_exit", "loiter", "line_cross", "watchlist", "camera_offline"]
@@ -51,9 +52,7 @@ def _events(svc: Services) -> Any:
 
 def linked(ev: dict[str, Any]) -> dict[str, Any]:
     """The event with URLs in place of server paths."""
-    base = f"/api/watch/events/{ev['id']}"
-    return {**ev, "snapshot": f"{base}/snapshot.jpg" if ev.get("snapshot") else None,
-            "clip": f"{base}/clip.mp4" if ev.get("clip") else None,
+    return {**ev, **links(ev),
             "match": (ev.get("data") or {}).get("match") if ev["type"] == "watchlist" else None}
 
 

@@ -1,5 +1,6 @@
 // Search page: place each video's moments on its timeline; a click plays the moment (start to end) in the
-// player above the results, from a browser-playable proxy when the original cannot play.
+// player above the results, from a browser-playable proxy when the original cannot play. A camera event
+// plays its clip (an MP4 cut with pre- and post-roll) whole.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -42,24 +43,24 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const b of document.querySelectorAll(".moment.playing")) b.classList.remove("playing");
     btn.classList.add("playing");
     box.hidden = false;
-    const start = parseFloat(btn.dataset.start);
+    const start = parseFloat(btn.dataset.start), clip = btn.dataset.clip;
     document.getElementById("playing-link").textContent = btn.dataset.path;
-    document.getElementById("playing-link").href = "/videos/" + btn.dataset.video + "?t=" + start;
+    document.getElementById("playing-link").href = btn.dataset.link || ("/videos/" + btn.dataset.video + "?t=" + start);
     document.getElementById("playing-span").textContent = fmtTime(start) + " – " + fmtTime(parseFloat(btn.dataset.end));
     status.textContent = "";
-    wanted = start;
-    end = Math.max(parseFloat(btn.dataset.end), start + 1);
+    wanted = clip ? 0 : start;
+    end = clip ? null : Math.max(parseFloat(btn.dataset.end), start + 1);
     try {
-      const url = await source(btn.dataset.playback);
+      const url = clip || await source(btn.dataset.playback);
       status.textContent = "";
       if (player.dataset.src === url) {
-        player.currentTime = start;
+        player.currentTime = wanted;
         player.play().catch(() => {});
       } else {
         player.dataset.src = url;
         player.src = url;
       }
-      player.dataset.video = btn.dataset.video;
+      player.dataset.video = btn.dataset.video || "";
     } catch (e) {
       status.textContent = "this video cannot be played here: " + e.message;
     }
