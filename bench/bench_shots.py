@@ -12,7 +12,8 @@ Groups. ``tune``: the four ``shots/`` clips with published truth, the surveillan
 ``tune`` splices, which the detector's settings were chosen on. ``seen``: Sintel, Tears of Steel and
 their ``seen`` splices, first held out, then looked at (Sintel's misses and false cut were studied),
 so counted as tuning material now. ``held_out``: the ``held_out`` splices, from clips no setting was
-ever chosen on; the figure for unseen films.
+ever chosen on; the figure for unseen films. Its later splices (``shot_cases.FRESH_SEEDS``) were built
+after the last change to the detector and are also pooled on their own.
 
 Methods, each on the same file:
 
@@ -26,6 +27,9 @@ Methods, each on the same file:
 
 A detection hits a hard cut within +-1 frame, and a gradual transition anywhere inside
 [first - 1, last + 1]; a fade-out, black frames and a fade-in count as one transition.
+
+PySceneDetect's and TransNetV2's results on a splice depend on the clip only, so they are kept beside
+the cached clips (``bench/.cache/shot_cases/peers.json``) and computed once per clip.
 
 Speed, on the real clips and a 1080p copy of one (made here with FFmpeg, kept in ``bench/.cache/``):
 decode-only (PyAV, same threads), VidLens (probe excluded: decode + sampling + detection + network),
