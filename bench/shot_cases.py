@@ -88,6 +88,18 @@ GROUP_RECIPES = {"tune": tuple(RECIPES), "seen": tuple(r for r in RECIPES if not
                  "held_out": tuple(RECIPES)}
 SEEDS = (1, 2)
 MOTION_SEEDS = (1, 2, 3)
+# Held-out splices added later, each built after the last change to the detector and used to choose
+# nothing: a fresh check of the held-out figure (same held-out films, new segments and joins).
+FRESH_SEEDS = {"held_out": (3,)}
+FRESH_MOTION_SEEDS = {"held_out": (4,)}
+
+
+def is_fresh(name: str) -> bool:
+    """Whether a case name (``spliced/GROUP/RECIPE_SEED``) is one of the later held-out splices."""
+    _, group, rest = name.split("/")
+    recipe, seed = rest.rsplit("_", 1)
+    fresh = FRESH_MOTION_SEEDS if RECIPES[recipe][4] else FRESH_SEEDS
+    return int(seed) in fresh.get(group, ())
 SEGMENTS = 7
 MIN_CLEAN = 12  # frames of plain shot between two transitions
 
@@ -145,7 +157,9 @@ def build(media: Path, groups: tuple[str, ...] = ("tune", "seen", "held_out")) -
     for group in groups:
         for recipe in GROUP_RECIPES[group]:
             _tone, _joins, size, crf, disturbed = RECIPES[recipe]
-            for seed in MOTION_SEEDS if disturbed else SEEDS:
+            seeds = (MOTION_SEEDS + FRESH_MOTION_SEEDS.get(group, ())) if disturbed else \
+                (SEEDS + FRESH_SEEDS.get(group, ()))
+            for seed in seeds:
                 name = f"spliced/{group}/{recipe}_{seed}"
                 path = CASES_DIR / f"{group}_{recipe}_{seed}.mp4"
                 if name not in index or not path.exists():

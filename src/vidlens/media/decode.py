@@ -84,7 +84,10 @@ def target_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 
 def _plane(frame: av.VideoFrame, i: int) -> np.ndarray:
-    p = frame.planes[i]
+    return _as_array(frame.planes[i])
+
+
+def _as_array(p: av.video.plane.VideoPlane) -> np.ndarray:
     return np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
 
 
@@ -95,57 +98,75 @@ def _stride_for(width: int, height: int, max_side: int | None) -> int:
 
 
 class _Converter:
-    """Converts one decoded frame for one (size, format) key, caching per frame."""
+    """Converts one decoded frame for one (size, format) key, caching per frame.
+
+    The plan (which planes, which sample grid) is fixed on the first frame of a key: the
+    key holds the source size and format, so every later frame has the same layout. One
+    ``VideoReformatter`` is kept per key, so swscale sets its filters up once, not per frame.
+    """
 
     def __init__(self, sampling: Sampling, frame: av.VideoFrame) -> None:
         width, height = frame.width, frame.height
-        self.source = (width, height, frame.format.name)
+        name = frame.format.name
+        self.source = (width, height, name)
         self.sampling = sampling
         self.stride = _stride_for(width, height, sampling.max_side)
         self.size = target_size(width, height, sampling.max_side)
         if sampling.pix_fmt == "yuv420p":  # planar 4:2:0 needs even sides
             self.size = (max(2, self.size[0] - self.size[0] % 2), max(2, self.size[1] - self.size[1] % 2))
-        self._chroma_index: tuple[np.ndarray, np.ndarray] | None = None  # fixed per (format, size)
+        self._fast = sampling.pix_fmt in ("gray", "yuv") and name in _FAST_PLANAR
+        self._reformatter = av.video.reformatter.VideoReformatter()
+        self._chroma: Callable[[np.ndarray], np.ndarray] | None = None
+        if self._fast and sampling.pix_fmt == "yuv" and name != "gray":
+            self._chroma = self._chroma_sampler(frame)
+
+    def _chroma_sampler(self, frame: av.VideoFrame) -> Callable[[np.ndarray], np.ndarray]:
+        """Take a chroma plane at the luma sample grid: a strided view where the grid allows, else a gather."""
+        k, name = self.stride, self.source[2]
+        if name == "nv12":
+            sy = sx = 2
+        else:
+            sx = 2 if name.startswith(("yuv420", "yuvj420", "yuv422", "yuvj422")) else 1
+            sy = 2 if name.startswith(("yuv420", "yuvj420")) else 1
+        planes = frame.planes
+        y = _as_array(planes[0])[::k, ::k]
+        c = _as_array(planes[1])
+        c = c[:, 0::2] if name == "nv12" else c
+        if k % sx == 0 and k % sy == 0 and c[:: k // sy, :: k // sx].shape == y.shape:
+            ry, rx = k // sy, k // sx
+            return lambda plane: plane[::ry, ::rx]
+        rows = np.minimum((np.arange(y.shape[0]) * k) // sy, c.shape[0] - 1)[:, None]
+        cols = np.minimum((np.arange(y.shape[1]) * k) // sx, c.shape[1] - 1)[None, :]
+        return lambda plane: plane[rows, cols]
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
         fmt = self.sampling.pix_fmt
-        if fmt in ("gray", "yuv") and frame.format.name in _FAST_PLANAR:
+        if self._fast:
             k = self.stride
-            y = _plane(frame, 0)[::k, ::k]
+            planes = frame.planes
+            y = _as_array(planes[0])[::k, ::k]
             if fmt == "gray":
                 return np.ascontiguousarray(y)
-            return self._yuv_fast(frame, y, k)
+            out = np.empty((*y.shape, 3), np.uint8)
+            out[..., 0] = y
+            if self._chroma is None:  # a grey source
+                out[..., 1:] = 128
+            elif self.source[2] == "nv12":
+                uv = _as_array(planes[1])
+                out[..., 1] = self._chroma(uv[:, 0::2])
+                out[..., 2] = self._chroma(uv[:, 1::2])
+            else:
+                out[..., 1] = self._chroma(_as_array(planes[1]))
+                out[..., 2] = self._chroma(_as_array(planes[2]))
+            return out
         w, h = self.size
+        reformat = self._reformatter.reformat
         if fmt == "gray":
-            return frame.reformat(width=w, height=h, format="gray").to_ndarray()
+            return reformat(frame, width=w, height=h, format="gray").to_ndarray()
         if fmt == "yuv":
-            f = frame.reformat(width=w, height=h, format="yuv444p")
+            f = reformat(frame, width=w, height=h, format="yuv444p")
             return np.stack([_plane(f, i) for i in range(3)], axis=-1)
-        img = frame.reformat(width=w, height=h, format=fmt).to_ndarray()
-        return img
-
-    def _yuv_fast(self, frame: av.VideoFrame, y: np.ndarray, k: int) -> np.ndarray:
-        name = frame.format.name
-        if name == "gray":
-            c = np.full_like(y, 128)
-            return np.stack([y, c, c], axis=-1)
-        if name == "nv12":
-            uv = _plane(frame, 1)
-            u, v = uv[:, 0::2], uv[:, 1::2]
-            sy, sx = 2, 2
-        else:
-            u, v = _plane(frame, 1), _plane(frame, 2)
-            sx = 2 if name.startswith(("yuv420", "yuvj420", "yuv422", "yuvj422")) else 1
-            sy = 2 if name.startswith(("yuv420", "yuvj420")) else 1
-        if self._chroma_index is None:
-            rows = np.minimum((np.arange(y.shape[0]) * k) // sy, u.shape[0] - 1)
-            cols = np.minimum((np.arange(y.shape[1]) * k) // sx, u.shape[1] - 1)
-            self._chroma_index = (rows[:, None], cols[None, :])
-        out = np.empty((*y.shape, 3), np.uint8)
-        out[..., 0] = y
-        out[..., 1] = u[self._chroma_index]
-        out[..., 2] = v[self._chroma_index]
-        return out
+        return reformat(frame, width=w, height=h, format=fmt).to_ndarray()
 
 
 def _orient(img: np.ndarray, rotation: int) -> np.ndarray:
