@@ -1,8 +1,9 @@
 """Live-stream matching: registered works and digital humans found in a stream while it plays.
 
-``LiveMatcher.run(url)`` reads any stream PyAV opens (``rtmp://0.0.0.0:1935/live/key`` with the
-``listen`` option waits for a publisher such as ``ffmpeg -re ... -f flv rtmp://...``; ``rtsp://``;
-``srt://``). Every ``hop_s`` of stream time it fingerprints the last ``window_s`` of picture (protect's
+``LiveMatcher.run(url)`` reads any live source of the decode layer (``vidlens.media``:
+``rtmp://0.0.0.0:1935/live/key`` with the ``listen`` option waits for a publisher such as
+``ffmpeg -re ... -f flv rtmp://...``; ``rtsp://``; ``srt://``), through one ``Decoder`` that samples the
+picture for both matchers. Every ``hop_s`` of stream time it fingerprints the last ``window_s`` of picture (protect's
 visual fingerprinter, the same codes as a file) and asks protect's ``Matcher``; once a second it looks
 for faces and asks the registered faces' ``FaceMatcher``. Each work or human is alerted once per
 appearance, through ``on_alert``: delivering alerts (MQTT, webhooks) is the Watch capability's.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -47,23 +48,6 @@ class LiveAlert:
                 "score": round(self.score, 4), "latency_s": round(self.latency_s, 3)}
 
 
-def _frames(container: Any) -> Iterator[Any]:
-    """The stream's video frames; a publisher hanging up ends the stream (libavformat reports it as an I/O
-    error), a stream that never gave a frame is an error."""
-    from vidlens.errors import MediaError
-
-    if not container.streams.video:
-        raise MediaError("the live stream has no video")
-    seen = False
-    try:
-        for frame in container.decode(container.streams.video[0]):
-            seen = True
-            yield frame
-    except OSError as exc:  # EIO, EPIPE, ECONNRESET: libavformat's ways of saying the publisher left
-        if not seen:
-            raise MediaError(f"the live stream gave no picture: {exc.strerror or exc}") from None
-
-
 class LiveMatcher:
     def __init__(self, on_alert: Callable[[LiveAlert], None], *, works: Matcher | None = None,
                  faces: FaceMatcher | None = None, embedders: Embedders | None = None, window_s: float = 6.0,
@@ -77,41 +61,51 @@ class LiveMatcher:
 
     def run(self, url: str, *, options: Mapping[str, str] | None = None, stop: threading.Event | None = None,
             open_timeout_s: float = 60.0) -> None:
-        """Match until the stream ends or ``stop`` is set."""
-        import av
-        import cv2
+        """Match until the stream ends or ``stop`` is set.
 
+        A publisher hanging up ends the run; a stream that never gave a picture raises ``MediaError``.
+        """
+        from vidlens.errors import MediaError, SourceError
+        from vidlens.media.decode import Collector, Decoder, Sampling, pull
+        from vidlens.media.source import open_source
         from vidlens.protect.fingerprint import fingerprinter
 
         visual = fingerprinter("visual")
         sampling = visual.sampling()  # type: ignore[attr-defined]
-        period = 1.0 / float(sampling.fps)
+        dec = Decoder(open_source(url, timeout_s=30.0, open_timeout_s=open_timeout_s, options=dict(options or {})),
+                      threads=1)
+        got = Collector()  # stream 0: the fingerprint's small gray frames; stream 1: a picture a second for faces
+        faces = (Sampling(fps=1.0 / FACE_EVERY_S, max_side=FACE_SIDE, pix_fmt="bgr24"),) if self.faces else ()
+        dec.add_video((sampling, *faces), got)
         window: deque[tuple[FrameSample, float]] = deque()
-        last_sample = last_match = last_face = -1e9
+        last_match = -1e9
         face_hits: dict[str, list[tuple[float, float, float]]] = {}
-        with av.open(url, options=dict(options or {}), timeout=(open_timeout_s, 30.0)) as container:
-            for index, frame in enumerate(_frames(container)):
-                arrived = time.monotonic()
+        dec.open()  # a source that cannot be opened raises its SourceError from here
+        seen = False
+        samples = pull(dec, got)
+        try:
+            for s in samples:
+                seen = True
+                # the monotonic moment its packet arrived (the decode queue sits in between)
+                arrived = time.monotonic() - max(0.0, time.time() - (s.received or time.time()))
                 if stop is not None and stop.is_set():
                     return
-                t = float(frame.time or 0.0)
-                if t - last_sample >= period - 1e-6:
-                    last_sample = t
-                    gray = frame.to_ndarray(format="gray")
-                    k = max(gray.shape) / sampling.max_side
-                    if k > 1:
-                        gray = cv2.resize(gray, (round(gray.shape[1] / k), round(gray.shape[0] / k)),
-                                          interpolation=cv2.INTER_AREA)
-                    window.append((FrameSample("live", index, round(t * 1000), Fraction(1, 1000), gray, "gray"),
-                                   arrived))
-                    while window and window[0][0].t < t - self.window_s:
-                        window.popleft()
+                t = s.t
+                if s.stream == 1:
+                    self._match_faces(s.image, t, arrived, face_hits)
+                    continue
+                window.append((FrameSample("live", s.index, round(t * 1000), Fraction(1, 1000), s.image, "gray"),
+                               arrived))
+                while window and window[0][0].t < t - self.window_s:
+                    window.popleft()
                 if self.works is not None and t - last_match >= self.hop_s and len(window) > 2:
                     last_match = t
                     self._match_works(visual, list(window))
-                if self.faces is not None and t - last_face >= FACE_EVERY_S:
-                    last_face = t
-                    self._match_faces(frame.to_ndarray(format="bgr24"), t, arrived, face_hits)
+        except SourceError as exc:  # the publisher left (or the stream stalled): the stream has ended
+            if not seen:
+                raise MediaError(f"the live stream gave no picture: {exc.message}") from None
+        finally:
+            samples.close()
 
     def _match_works(self, visual: Any, window: list[tuple[FrameSample, float]]) -> None:
         start = window[0][0].t
