@@ -148,6 +148,7 @@ class FrameSample:
     pix_fmt: str
     shot_index: int | None = None
     stream: int = 0  # which of the consumer's samplings this sample serves
+    received: float | None = None  # wall clock (time.time()) when its packet was read: live latency starts there
 
     @property
     def t(self) -> float:

@@ -76,3 +76,24 @@ def test_bad_config(bad: dict) -> None:
 
     with pytest.raises(ConfigError):
         TechnicalAnalyzer.from_dict(bad)
+
+
+def test_the_runner_decodes_once_and_hears_what_the_file_reads_give(platform, cache_env: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Technical (frames and sound) and speech (sound only) take the sound from the runner's one decode, and
+    their documents are those of the analyzers reading the file themselves."""
+    from vidlens.analyze.builtin.speech import SpeechAnalyzer
+    from vidlens.analyze.runner import AnalysisRunner
+    from vidlens.media.source import Source
+
+    clip = _make_cue_clip(tmp_path)  # a tone, then silence: speech finds no speech and never loads Whisper
+    alone = {"technical": run_analyzer(TechnicalAnalyzer(), clip), "speech": run_analyzer(SpeechAnalyzer(), clip)}
+    opened: list[str] = []
+    real_open = Source.open
+    monkeypatch.setattr(Source, "open", lambda self: opened.append(self.name) or real_open(self))
+    v = platform.catalog.ingest_file(clip, analyze=False).video
+    out = AnalysisRunner(platform, analyzers=["technical", "speech"]).run(v)
+    assert opened == [clip.name]  # one demux and decode for both
+    for name, doc in alone.items():
+        assert out.analyzers[name].status == "ok" and out.analyzers[name].document == doc, name
+    assert alone["technical"]["audio"] == "present" and any(c["kind"] == "silence" for c in alone["technical"]["cues"])

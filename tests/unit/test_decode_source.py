@@ -111,3 +111,95 @@ def test_bad_sources_get_clear_errors_naming_the_file(tmp_path: Path) -> None:
         open_source("ftp://example.org/a.mp4")
     assert open_source("rtsp://user:secret@cam.local:554/live?token=x").name == "rtsp://cam.local:554/live"
     assert list(iter_audio(clip)) == []  # no audio stream: nothing, never an error
+
+
+def test_the_packet_tap_gives_the_demuxed_packets_beside_the_frames(tmp_path: Path) -> None:
+    """One demux feeds frames and packets: the packets are the container's own (bytes, times, keyframes)."""
+    import av
+
+    clip = _clip(tmp_path / "c.mp4", 2.0, audio=True)
+    with av.open(str(clip)) as c:
+        direct = [(bytes(p), float(p.pts * p.time_base), bool(p.is_keyframe), p.stream.type)
+                  for p in c.demux() if p.size]
+    dec = Decoder(open_source(clip))
+    frames, video, everything = Collector(), Collector(), Collector()
+    dec.add_video(Sampling(pix_fmt="gray", max_side=32), frames)
+    dec.add_packets(video)
+    dec.add_packets(everything, streams=("all",))
+    dec.run()
+    got = [(bytes(s.packet), s.t, s.keyframe, s.kind) for s in everything.items]
+    assert got == direct
+    vids = list(video.items)
+    assert [s.kind for s in vids] == ["video"] * len(frames.items) == ["video"] * 2 * FPS  # no B-frames: one each
+    assert [s.t for s in vids] == pytest.approx([f.t for f in frames.items])
+    assert [round(s.t, 3) for s in vids if s.keyframe] == [0.0, 1.0]
+    assert dec.clock_origin_s == 0.0 and all(f.received is not None for f in frames.items)
+
+
+def test_tapped_packets_copy_the_stream_without_decoding(tmp_path: Path) -> None:
+    """A stream copy from the tap (what recordings and clips do) decodes to the source's frames."""
+    import av
+
+    from vidlens.media.decode import iter_packets
+
+    clip = _clip(tmp_path / "c.mp4", 2.0)
+    copy = tmp_path / "copy.ts"
+    with av.open(str(copy), "w", format="mpegts") as out:
+        stream = None
+        for s in iter_packets(open_source(clip)):
+            stream = stream or out.add_stream_from_template(s.packet.stream)
+            s.packet.stream = stream
+            out.mux(s.packet)
+    gray = Sampling(pix_fmt="gray")
+    a = list(read_frames(open_source(clip), gray))
+    b = list(read_frames(open_source(copy), gray))
+    assert len(a) == len(b) == 2 * FPS and all(np.array_equal(x.image, y.image) for x, y in zip(a, b))
+
+
+def test_bytes_in_memory_read_like_the_file(tmp_path: Path) -> None:
+    from vidlens.media.decode import iter_packets
+    from vidlens.media.source import open_bytes
+
+    clip = _clip(tmp_path / "c.mp4", 1.0)
+    gray = Sampling(pix_fmt="gray", max_side=64)
+    from_file = list(read_frames(open_source(clip), gray))
+    in_memory = list(read_frames(open_bytes(clip.read_bytes(), "segment.mp4"), gray))
+    assert [f.pts for f in in_memory] == [f.pts for f in from_file] and len(from_file) == FPS
+    assert all(np.array_equal(x.image, y.image) for x, y in zip(in_memory, from_file))
+    with pytest.raises(CorruptMediaError, match="^seg.m4s: expected media, got 0 bytes"):
+        list(iter_packets(open_bytes(b"", "seg.m4s")))
+    with pytest.raises(CorruptMediaError, match="^junk.m4s: "):
+        list(iter_packets(open_bytes(b"\x00\x17junk" * 64, "junk.m4s")))
+
+
+def test_live_options_listen_and_timeouts() -> None:
+    rtmp = open_source("rtmp://0.0.0.0:1935/live/key", listen=True, timeout_s=5, open_timeout_s=60)
+    assert rtmp._live_options() == {"rw_timeout": "5000000", "listen": "1"} and rtmp.open_timeout_s == 60
+    srt = open_source("srt://0.0.0.0:9000", listen=True)._live_options()
+    assert srt["mode"] == "listener"
+    rtsp = open_source("rtsp://cam.local/live", timeout_s=2, options={"rtsp_transport": "udp"})._live_options()
+    assert rtsp == {"rw_timeout": "2000000", "timeout": "2000000", "rtsp_transport": "udp"}
+    assert open_source("http://cam.local/mjpeg")._live_options()["reconnect"] == "0"
+    with pytest.raises(UsageError, match="only a live URL can listen"):
+        open_source("clip.mp4", listen=True)
+
+
+def test_a_consumer_of_frames_and_sound_gets_both_in_one_queue(tmp_path: Path) -> None:
+    """FrameFanout hands frames and sound to one consumer in decode order (the runner's speech and technical)."""
+    from vidlens.media.decode import AudioChunk, FrameFanout
+
+    clip = _clip(tmp_path / "c.mp4", 2.0, audio=True)
+    fan = FrameFanout(probe(clip))
+    sound = AudioSampling(rate=8000, chunk_s=0.5)
+    fan.subscribe("both", Sampling(fps=5, max_side=32, pix_fmt="gray"), list, audio=sound)
+    fan.subscribe("sound", None, list, audio=sound)
+    got = fan.run()
+    kinds = [type(x).__name__ for x in got["both"]]
+    assert kinds.count("FrameSample") == 10
+    assert "FrameSample" in kinds[kinds.index("AudioChunk"):]  # the sound comes among the frames, not after them
+    whole = load_audio(clip, rate=8000)
+    for items in (got["both"], got["sound"]):
+        chunks = [x.samples for x in items if isinstance(x, AudioChunk)]
+        assert np.array_equal(np.concatenate(chunks), whole)
+    with pytest.raises(UsageError, match="neither frames nor sound"):
+        fan.subscribe("nothing", None, list)

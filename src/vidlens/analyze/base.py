@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from vidlens.blobs.local import BlobStore
 from vidlens.errors import ConfigError, UsageError
 from vidlens.hashing import sha256_bytes
-from vidlens.media.decode import Sampling
+from vidlens.media.decode import AudioSampling, Sampling
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
 
@@ -45,6 +45,9 @@ class AnalysisContext:
     progress: Callable[[float], None] = lambda _f: None
     #: True once the caller wants the run stopped; an analyzer with long work of its own (speech) checks it
     cancelled: Callable[[], bool] = lambda: False
+    #: True when the sound the analyzer asked for (``Analyzer.audio_for``) arrives as ``AudioChunk``s among the
+    #: items of its frame iterator, from the same decode (the runner does this); False: it reads the sound itself
+    sound_in_frames: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,6 +100,9 @@ class Analyzer(ABC):
     #: One sampling, several (each FrameSample's ``stream`` says which), or None for an analyzer that
     #: reads no video frames (e.g. speech reads the audio stream itself) and gets an empty iterator.
     sampling: ClassVar[Sampling | tuple[Sampling, ...] | None]
+    #: The sound the analyzer hears (mono float32 at a rate, in chunks), or None. A runner delivers it from the
+    #: one decode, among the frames (see ``AnalysisContext.sound_in_frames``), instead of a second read of the file.
+    audio_sampling: ClassVar[AudioSampling | None] = None
 
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
@@ -142,6 +148,9 @@ class Analyzer(ABC):
     def merge_ranges(self, ctx: AnalysisContext, spans: list[Span], parts: list[Any]) -> dict[str, Any]:
         """The document of the whole video from its ranges' parts, in time order."""
         raise NotImplementedError
+    def audio_for(self, video: Video) -> AudioSampling | None:
+        """The sound to deliver for this video: ``audio_sampling`` when the video has an audio stream."""
+        return self.audio_sampling if video.has_audio else None
 
     def prepare(self, ctx: AnalysisContext) -> None:
         """Load models now, before the decode starts (the runner calls this once per run).

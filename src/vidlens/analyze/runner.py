@@ -156,20 +156,22 @@ class AnalysisRunner:
         for a in todo:
             if a.name in docs:
                 continue
-            sampling = a.sampling_for(video)
-            if sampling is None:  # reads no frames (speech): runs beside the decode, not after it
+            sampling, sound = a.sampling_for(video), a.audio_for(video)
+            if sampling is None and sound is None:  # neither frames nor sound to hand it: runs beside the decode
                 call = self._timed(a, ctx, timings, analyzer_progress)
                 frameless.append(threading.Thread(
                     target=lambda a=a, call=call: docs.__setitem__(a.name, call(iter(()))),
                     name=f"vidlens-{a.name}", daemon=True))
                 continue
-            if not video.width:  # audio-only: nothing to see, so picture analyzers are not run
+            if sampling is not None and not video.width:  # audio-only: nothing to see, picture analyzers don't run
                 continue
-            fan.subscribe(a.name, sampling, self._timed(a, ctx, timings, analyzer_progress))
+            # frames and sound from the one decode, in one queue (speech and technical hear it there)
+            heard = replace(ctx, sound_in_frames=sound is not None)
+            fan.subscribe(a.name, sampling, self._timed(a, heard, timings, analyzer_progress), audio=sound)
         for t in frameless:
             t.start()
         t0 = time.perf_counter()
-        if fan.names:  # only frame-based analyzers need a decode
+        if fan.names:  # only analyzers of frames or sound need a decode
             try:
                 docs.update(fan.run())
             except VidLensError as exc:  # the decode itself failed: every frame analyzer fails with it

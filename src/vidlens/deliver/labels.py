@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from vidlens.errors import MediaError, UnsupportedMediaError, UsageError
-from vidlens.media.probe import open_container
+from vidlens.media.probe import picture_facts
 
 LABEL_KEY = "AIGC"
 MP4_FAMILY = {"mp4", "mov", "ipod", "ismv", "fmp4"}
@@ -36,10 +36,9 @@ def read_label(path: str | Path) -> str | None:
     try:
         return stored_value(path)
     except UnsupportedMediaError:
-        with open_container(path) as c:
-            for key, value in (c.metadata or {}).items():
-                if str(key).upper() == LABEL_KEY:
-                    return str(value)
+        for key, value in picture_facts(path).tags.items():
+            if key.upper() == LABEL_KEY:
+                return value
     return None
 
 

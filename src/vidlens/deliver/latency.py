@@ -10,18 +10,19 @@ could first fetch it. No OCR, no clock offsets: one machine, one clock.
 
 from __future__ import annotations
 
-import io
 import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
 from vidlens.deliver.ladder import hls_playlist_entries
 from vidlens.deliver.verify import _init_uri
+from vidlens.errors import MediaError
+from vidlens.media.decode import Sampling, read_frames
 from vidlens.media.ffmpeg import ffmpeg_exe
+from vidlens.media.source import open_bytes
 
 BITS = 24
 REF_W, REF_H = 1280, 720
@@ -136,10 +137,7 @@ class LatencyResult:
 def _segment_stamps(playlist: Path, uri: str) -> tuple[int, int]:
     init = _init_uri(playlist)
     data = ((playlist.parent / init).read_bytes() if init else b"") + (playlist.parent / uri).read_bytes()
-    stamps = []
-    with av.open(io.BytesIO(data)) as c:
-        for frame in c.decode(video=0):
-            stamps.append(read_stamp(frame.to_ndarray(format="gray")))
+    stamps = [read_stamp(s.image) for s in read_frames(open_bytes(data, uri), Sampling(pix_fmt="gray"))]
     if not stamps:
         raise ValueError(f"{uri}: no frames")
     return stamps[0], stamps[-1]
@@ -169,7 +167,7 @@ def measure_latency(
             if fresh:
                 try:
                     first, last = _segment_stamps(playlist, fresh[-1])
-                except (FileNotFoundError, av.error.FFmpegError, ValueError):
+                except (FileNotFoundError, MediaError, ValueError):
                     continue
                 firsts.append(now - (base_epoch + first / 1000))
                 lasts.append(now - (base_epoch + last / 1000))

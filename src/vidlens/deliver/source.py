@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import av
-
-from vidlens.errors import UnsupportedMediaError
-from vidlens.media.probe import open_container, probe
+from vidlens.media.probe import picture_facts, probe
 from vidlens.types import Video
 
 HDR_TRANSFERS = {"smpte2084": "pq", "arib-std-b67": "hlg"}
@@ -64,29 +61,14 @@ def _name(value: object, table: dict[int, str]) -> str:
 def inspect_source(path: str | Path) -> SourceInfo:
     """Probe ``path`` and read the scan type, colour and pixel-aspect facts of its first frame."""
     video = probe(path)
-    with open_container(path) as container:
-        vs = container.streams.video[0]
-        cc = vs.codec_context
-        frame = None
-        try:
-            frame = next(container.decode(vs))
-        except (StopIteration, av.error.FFmpegError):
-            pass
-        if frame is None:  # pragma: no cover - probe already decoded a frame
-            raise UnsupportedMediaError(f"{Path(path).name}: no decodable video frame", path=str(path))
-        field_order = str(getattr(cc, "field_order", "") or "").lower()
-        interlaced = bool(frame.interlaced_frame) or field_order in {"tt", "bb", "tb", "bt"}
-        sar = Fraction(vs.sample_aspect_ratio) if vs.sample_aspect_ratio else Fraction(1)
-        audio = container.streams.audio[0] if container.streams.audio else None
-        return SourceInfo(
-            video=video,
-            interlaced=interlaced,
-            color_transfer=_name(frame.color_trc if frame.color_trc else cc.color_trc, _TRC_NAMES),
-            color_primaries=_name(
-                frame.color_primaries if frame.color_primaries else cc.color_primaries, _PRIM_NAMES
-            ),
-            pix_fmt=frame.format.name,
-            sample_aspect=sar if sar > 0 else Fraction(1),
-            audio_rate=audio.codec_context.sample_rate if audio else None,
-            audio_channels=audio.codec_context.channels if audio else None,
-        )
+    facts = picture_facts(path)
+    return SourceInfo(
+        video=video,
+        interlaced=facts.interlaced,
+        color_transfer=_name(facts.color_trc, _TRC_NAMES),
+        color_primaries=_name(facts.color_primaries, _PRIM_NAMES),
+        pix_fmt=facts.pix_fmt or "unknown",
+        sample_aspect=facts.sample_aspect,
+        audio_rate=facts.audio_rate,
+        audio_channels=facts.audio_channels,
+    )

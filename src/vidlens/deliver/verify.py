@@ -7,14 +7,13 @@ This module measures that from the bytes on disk, for tests and for ``--verify``
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-
 from vidlens.deliver.ladder import hls_playlist_entries
+from vidlens.media.decode import iter_packets
+from vidlens.media.source import open_bytes
 
 
 @dataclass(frozen=True)
@@ -48,18 +47,15 @@ def video_segments(playlist: Path) -> list[SegmentInfo]:
     out = []
     for duration, uri in hls_playlist_entries(playlist):
         data = head + (playlist.parent / uri).read_bytes()
-        with av.open(io.BytesIO(data)) as c:
-            vs = c.streams.video[0]
-            first: tuple[float, bool] | None = None
-            keys: list[float] = []
-            for pkt in c.demux(vs):
-                if pkt.pts is None:
-                    continue
-                t = float(pkt.pts * vs.time_base)
-                if first is None:
-                    first = (t, bool(pkt.is_keyframe))
-                if pkt.is_keyframe:
-                    keys.append(round(t, 4))
+        first: tuple[float, bool] | None = None
+        keys: list[float] = []
+        for pkt in iter_packets(open_bytes(data, uri)):  # the video stream's packets: nothing is decoded
+            if pkt.t is None:
+                continue
+            if first is None:
+                first = (pkt.t, pkt.keyframe)
+            if pkt.keyframe:
+                keys.append(round(pkt.t, 4))
         if first is None:
             first = (float("nan"), False)
         out.append(SegmentInfo(uri, duration, round(first[0], 4), first[1], tuple(keys)))

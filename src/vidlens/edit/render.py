@@ -22,7 +22,7 @@ from pathlib import Path
 from vidlens.deliver.labels import metadata_args
 from vidlens.deliver.loudness import LoudnessMeasure, LoudnessTarget, analysis_filter, parse_measure, second_pass
 from vidlens.edit.decisions import DecisionList, Segment
-from vidlens.errors import FFmpegError, UsageError
+from vidlens.errors import FFmpegError, UnsupportedMediaError, UsageError
 from vidlens.media.ffmpeg import run_ffmpeg
 
 # The graph is built once for the whole source: every trim counts from the source's start. FFmpeg would
@@ -225,12 +225,13 @@ def colour_tags(src: Path) -> str:
     ``xfade`` (a dissolve next to the seam shifted the picture's levels by about 5 of 255): pass every
     frame's pixels through untouched instead, under the labels the output is written with.
     """
-    import av
+    from vidlens.media.probe import picture_facts
 
-    with av.open(str(src)) as container:
-        cc = container.streams.video[0].codec_context
-        return (f"setparams=range={int(cc.color_range)}:colorspace={int(cc.colorspace)}"
-                f":color_primaries={int(cc.color_primaries)}:color_trc={int(cc.color_trc)}")
+    colour = picture_facts(src).codec_colour
+    if colour is None:
+        raise UnsupportedMediaError(f"{src.name}: expected a video stream")
+    rng, space, primaries, trc = colour
+    return f"setparams=range={rng}:colorspace={space}:color_primaries={primaries}:color_trc={trc}"
 
 
 def video_graph(dl: DecisionList, plan: RenderPlan, commands_file: Path | None,

@@ -4,9 +4,12 @@ A thread demuxes and decodes the source once (video and audio) into a small boun
 PySceneDetect style, so decoding overlaps the work done on each frame and memory stays flat.
 The caller's thread takes each decoded frame, converts it once per (size, format) that some
 consumer asked for, and ``push``es it to every consumer whose ``Sampling`` wants it; audio is
-resampled to each ``AudioSampling`` (mono, a rate) and pushed in chunks. At the end every
-consumer's ``finish()`` gives its result. ``FrameFanout`` runs iterator-style analyzers on
-their own threads on top of this; ``iter_frames``/``iter_audio`` are single-consumer views.
+resampled to each ``AudioSampling`` (mono, a rate) and pushed in chunks; the packet tap pushes
+the compressed packets themselves (``PacketSample``) to consumers that copy a stream without
+re-encoding it (recordings, clips) or read packets only (keyframe positions, content hashes), so
+nothing else opens a second demux of the same source. At the end every consumer's ``finish()``
+gives its result. ``FrameFanout`` runs iterator-style consumers (analyzers) on their own threads
+on top of this; ``iter_frames``/``iter_audio``/``iter_packets`` are single-consumer views.
 
 One timestamp policy for everything read: a frame's time is its PTS on the stream's own clock
 (seconds = pts × time_base); a missing or non-increasing PTS is replaced by the previous one
@@ -25,6 +28,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -44,7 +48,8 @@ from vidlens.types import FrameSample, Video
 PixFmt = Literal["gray", "yuv", "rgb24", "bgr24", "yuv420p"]
 _FAST_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 _END = object()
-_VIDEO, _AUDIO = "video", "audio"
+_VIDEO, _AUDIO, _PACKET = "video", "audio", "packet"
+PacketStreams = Literal["video", "audio", "all"]
 R = TypeVar("R")
 
 
@@ -223,6 +228,25 @@ class AudioChunk:
     start_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class PacketSample:
+    """One compressed packet as demuxed, never decoded for this consumer: for stream copies and packet reads.
+
+    ``packet`` is PyAV's: ``packet.stream`` is its input stream (a template for an output stream, valid
+    until the decode ends). Every packet consumer gets the same object, and muxing it re-times it into
+    the output's time base, so read ``t`` and ``keyframe`` here. ``t`` is pts × time base on the
+    container's own clock, the one a muxer writes (a live source's frames are rebased to start at 0,
+    its packets are not: see ``Decoder.clock_origin_s``); None without a pts. ``received`` is the wall
+    clock (``time.time()``) when it was read.
+    """
+
+    packet: av.Packet
+    kind: str  # the stream's type: video, audio, subtitle, data ...
+    t: float | None
+    keyframe: bool
+    received: float
+
+
 class Consumer(Protocol):
     """What the decode feeds: ``push`` each item as it comes, ``finish()`` once at the end for the result.
 
@@ -276,22 +300,30 @@ def describe(source: Source, container: av.container.InputContainer) -> Video:
     cc = vs.codec_context if vs is not None else None
     where = source.name if source.live else source.uri
     ident = ("live-" if source.live else "path-") + sha256_bytes(where.encode())[:32]
+    duration = 0  # in ``tb`` ticks, as the container states it (a live source has none)
+    if not source.live and vs is not None and vs.duration:
+        duration = int(vs.duration)
+    elif not source.live and container.duration:
+        duration = int(Fraction(container.duration, 1_000_000) / tb)
+    frames = int(vs.frames or 0) if vs is not None and not source.live else 0
     return Video(id=ident, sha256=ident, uri=where, size_bytes=0, container=container.format.name,
-                 time_base=tb, duration=0, fps=Fraction(rate) if rate else None,
+                 time_base=tb, duration=duration, fps=Fraction(rate) if rate else None,
                  width=int(cc.width or 0) if cc else 0, height=int(cc.height or 0) if cc else 0, rotation=0,
-                 frame_count=None, has_audio=bool(container.streams.audio))
+                 frame_count=frames or None, has_audio=bool(container.streams.audio))
 
 
 class _Feed:
-    __slots__ = ("consumer", "samplings", "clocks", "audio", "done", "result", "pending", "have", "emitted",
-                 "skip", "limit", "t0")
+    __slots__ = ("consumer", "samplings", "clocks", "audio", "packets", "tap", "done", "result", "pending", "have",
+                 "emitted", "skip", "limit", "t0")
 
     def __init__(self, consumer: Consumer, samplings: tuple[Sampling, ...] = (),
-                 audio: AudioSampling | None = None) -> None:
+                 audio: AudioSampling | None = None, packets: tuple[PacketStreams, ...] = ()) -> None:
         self.consumer = consumer
         self.samplings = samplings
         self.clocks = [_Clock(s.fps, s.origin) for s in samplings]
         self.audio = audio
+        self.packets = packets
+        self.tap: frozenset[int] = frozenset()  # the stream indices whose packets it gets, once the source is open
         self.done = False
         self.result: Any = None
         self.pending: list[np.ndarray] = []
@@ -313,11 +345,14 @@ class Decoder:
     >>> dec = Decoder(open_source("clip.mp4"))
     >>> dec.add_video(Sampling(fps=2, max_side=256, pix_fmt="rgb24"), thumbs)
     >>> dec.add_audio(AudioSampling(rate=16000), speech)
-    >>> thumbs_result, speech_result = dec.run()
+    >>> dec.add_packets(recorder)                 # the video stream's packets, for a stream copy
+    >>> thumbs_result, speech_result, recorder_result = dec.run()
 
     ``video`` describes the source (a probed file); without it the opened container is described
     (``describe``), which is how a live source gets one. ``stop`` ends the decode early without an
     error (a live source runs until it is set). ``on_frame(index, t)`` follows every decoded frame.
+    A live source that stalls past its timeout, disconnects or ends raises ``SourceError``; one
+    damaged packet of a live stream after the first frame is skipped, as a player would.
     """
 
     def __init__(self, source: Source, *, video: Video | None = None, threads: int = 2, queue_size: int = 8,
@@ -337,6 +372,7 @@ class Decoder:
         self._closing = threading.Event()
         self._resamplers: dict[int, av.AudioResampler] = {}
         self._converters: dict[tuple[Any, ...], _Converter] = {}
+        self._origin: Fraction = Fraction(0)  # seconds of the container's clock at frame time 0
 
     def add_video(self, sampling: Sampling | Sequence[Sampling], consumer: Consumer) -> None:
         """Feed ``consumer`` ``FrameSample``s; with several samplings each sample's ``stream`` says which."""
@@ -348,6 +384,22 @@ class Decoder:
     def add_audio(self, sampling: AudioSampling, consumer: Consumer) -> None:
         """Feed ``consumer`` ``AudioChunk``s (nothing at all when the source has no audio stream)."""
         self._feeds.append(_Feed(consumer, audio=sampling))
+
+    def add_packets(self, consumer: Consumer, streams: Sequence[PacketStreams] = ("video",)) -> None:
+        """Feed ``consumer`` ``PacketSample``s, in demux order, from the same demux the frames come from.
+
+        ``streams``: ``video`` (the stream frames are decoded from), ``audio`` (the first audio stream),
+        ``all`` (every stream in the container). The demuxer's empty end-of-stream packets are not passed.
+        A range's packets run from the keyframe its start seeks to, to the first packet at or after its end.
+        """
+        if not streams or any(s not in ("video", "audio", "all") for s in streams):
+            raise UsageError(f"packet streams must be video, audio or all, got {list(streams)}")
+        self._feeds.append(_Feed(consumer, packets=tuple(streams)))
+
+    @property
+    def clock_origin_s(self) -> float:
+        """Seconds on the container's own clock at which frame time 0 lies (a live source's first frame; 0 for a file)."""
+        return float(self._origin)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -362,6 +414,26 @@ class Decoder:
         assert self.video is not None
         return self.video
 
+    def _tap(self, choice: tuple[PacketStreams, ...]) -> frozenset[int]:
+        container = self._container
+        assert container is not None
+        found: set[int] = set()
+        for c in choice:
+            if c == "all":
+                found |= {s.index for s in container.streams}
+            elif c == "video" and container.streams.video:
+                found.add(container.streams.video[0].index)
+            elif c == "audio" and container.streams.audio:
+                found.add(container.streams.audio[0].index)
+        if "video" in choice and not container.streams.video:
+            raise UsageError(f"{self.source.name} has no video stream")
+        return frozenset(found)
+
+    def _close_container(self) -> None:
+        container, self._container = self._container, None
+        if container is not None:
+            container.close()
+
     def run(self) -> list[Any]:
         """Decode to the end (or until stopped); each consumer's result, in the order they were added."""
         for _ in self.pump():
@@ -373,6 +445,12 @@ class Decoder:
         if not self._feeds:
             raise UsageError("a decode needs at least one consumer")
         self.open()
+        try:
+            for f in self._feeds:
+                f.tap = self._tap(f.packets)
+        except BaseException:
+            self._close_container()
+            raise
         out: queue.Queue[Any] = queue.Queue(maxsize=self.queue_size)
         worker = threading.Thread(target=self._produce, args=(out,), name="vidlens-decode", daemon=True)
         worker.start()
@@ -385,11 +463,13 @@ class Decoder:
                 if isinstance(item, _Failed):
                     error = item.error
                     break
-                kind, frame, pts, tb = item
+                kind, payload, pts, tb, received = item
                 if kind is _VIDEO:
-                    self._dispatch_video(frame, pts, tb)
+                    self._dispatch_video(payload, pts, tb, received)
+                elif kind is _AUDIO:
+                    self._dispatch_audio(payload, pts, tb)
                 else:
-                    self._dispatch_audio(frame, pts, tb)
+                    self._dispatch_packet(payload)
                 yield
                 if all(f.done for f in self._feeds):
                     break
@@ -401,6 +481,7 @@ class Decoder:
                     out.get_nowait()
                 except queue.Empty:
                     worker.join(0.05)
+            self._close_container()  # here, not in the decode thread: packets handed out still name its streams
         if error is not None:
             for f in self._feeds:
                 abort = getattr(f.consumer, "abort", None)
@@ -430,16 +511,13 @@ class Decoder:
         container = self._container
         assert container is not None
         try:
-            with container:
-                try:
-                    self._decode(container, out)
-                finally:
-                    self._settle(container)
+            try:
+                self._decode(container, out)
+            finally:
+                self._settle(container)
             self._put(out, _END)
         except BaseException as exc:  # handed to the caller's thread, raised there
             self._put(out, _Failed(exc))
-        finally:
-            self._container = None
 
     def _settle(self, container: av.container.InputContainer) -> None:
         """Let a frame-threaded decoder hand back the frames it holds before its container closes:
@@ -456,11 +534,12 @@ class Decoder:
         src, name = self.source, self.source.name
         want_video = any(f.samplings for f in self._feeds)
         want_audio = any(f.audio for f in self._feeds)
+        tap = frozenset().union(*(f.tap for f in self._feeds))
         vs = container.streams.video[0] if want_video and container.streams.video else None
         aus = container.streams.audio[0] if want_audio and container.streams.audio else None
         if want_video and vs is None:
             raise UsageError(f"{name} has no video stream")
-        streams = [s for s in (vs, aus) if s is not None]
+        streams = [s for s in container.streams if s is vs or s is aus or s.index in tap]
         if not streams:
             return
         vtb = Fraction(vs.time_base) if vs is not None and vs.time_base else Fraction(1, 1000)
@@ -474,8 +553,8 @@ class Decoder:
             aus.thread_type = "AUTO"
         atb = Fraction(aus.time_base) if aus is not None and aus.time_base else Fraction(1, 1000)
         if src.start:
-            lead = vs if vs is not None else aus
-            tb = vtb if vs is not None else atb
+            lead = vs or aus or (container.streams.video[0] if container.streams.video else streams[0])
+            tb = Fraction(lead.time_base) if lead.time_base else Fraction(1, 1000)
             try:
                 container.seek(int(src.start / tb), stream=lead, backward=True, any_frame=False)
             except av.error.FFmpegError as exc:
@@ -484,40 +563,45 @@ class Decoder:
         vclock = Timeline(_nominal_ticks(vs, vtb) if vs is not None else 1, rebase=src.live)
         first_v = math.ceil(src.start / vtb - 1e-6) if src.start else None
         last_v = src.end / vtb if src.end is not None else None
-        video_done, audio_done = vs is None, aus is None
+        video_done, audio_done, packets_done = vs is None, aus is None, not tap
         frames = 0
         try:
             for packet in container.demux(streams):
                 if self.stop_event.is_set():
                     return
-                if packet.stream is vs:
-                    if video_done:
-                        continue
-                    for frame in packet.decode():
+                received = time.time()
+                if packet.stream is vs and not video_done:
+                    try:
+                        decoded = packet.decode()
+                    except av.error.InvalidDataError as exc:
+                        if not src.live:
+                            raise
+                        if frames == 0:
+                            raise SourceError(f"{name}: the stream does not decode as video (garbage or an "
+                                              f"unsupported codec): {exc.strerror or exc}",
+                                              details={"source": name}) from None
+                        decoded = []  # one damaged packet of a live stream: skipped, as a player would
+                    for frame in decoded:
                         pts = vclock(frame.pts)
                         if first_v is not None and pts < first_v:
                             continue
                         if last_v is not None and pts >= last_v:
                             video_done = True
                             break
+                        if frames == 0 and vclock.origin is not None:
+                            self._origin = vclock.origin * vtb
                         frames += 1
-                        self._put(out, (_VIDEO, frame, pts, vtb))
-                elif not audio_done:
-                    try:
-                        decoded = packet.decode()
-                    except av.error.InvalidDataError:
-                        continue  # one damaged audio packet: skip it, a burst still ends the track cleanly
-                    except av.error.FFmpegError as exc:
-                        if src.live:
-                            raise
-                        raise CorruptMediaError(f"{name}: audio cannot be decoded: {exc.strerror or exc}",
-                                                path=src.uri) from None
-                    for frame in decoded:
-                        if src.end is not None and frame.pts is not None and frame.pts * atb >= src.end:
-                            audio_done = True
-                            break
-                        self._put(out, (_AUDIO, frame, frame.pts, atb))
-                if video_done and audio_done:
+                        self._put(out, (_VIDEO, frame, pts, vtb, received))
+                elif packet.stream is aus and not audio_done:
+                    audio_done = self._decode_audio(packet, atb, out)
+                if not packets_done and packet.stream.index in tap and packet.size:
+                    t = float(packet.pts * packet.time_base) if packet.pts is not None else None
+                    if src.end is not None and t is not None and t >= src.end:
+                        packets_done = True
+                    else:
+                        sample = PacketSample(packet, packet.stream.type, t, bool(packet.is_keyframe), received)
+                        self._put(out, (_PACKET, sample, None, None, received))
+                if video_done and audio_done and packets_done:
                     return
         except av.error.FFmpegError as exc:
             if src.live:
@@ -525,12 +609,30 @@ class Decoder:
                                   f"{exc.strerror or exc}", details={"source": name, "frames": frames}) from None
             what = "video does not decode" if frames == 0 else f"decoding failed after {frames} frames"
             raise CorruptMediaError(f"{name}: {what}: {exc.strerror or exc}", path=src.uri,
-                                    log_tail=diagnose(src.uri)) from None
+                                    log_tail=diagnose(src.uri) if src.data is None else "") from None
         if src.live and not self.stop_event.is_set():
             raise SourceError(f"{name}: the live source ended (disconnected) after {frames} frames",
                               details={"source": name, "frames": frames})
         if vs is not None and frames == 0 and src.start is None and src.end is None:
             raise MediaError(f"{name}: no frame decoded", path=src.uri)
+
+    def _decode_audio(self, packet: av.Packet, atb: Fraction, out: queue.Queue[Any]) -> bool:
+        """Decode one audio packet onto the queue; True once the range's end is reached."""
+        src = self.source
+        try:
+            decoded = packet.decode()
+        except av.error.InvalidDataError:
+            return False  # one damaged audio packet: skip it, a burst still ends the track cleanly
+        except av.error.FFmpegError as exc:
+            if src.live:
+                raise
+            raise CorruptMediaError(f"{src.name}: audio cannot be decoded: {exc.strerror or exc}",
+                                    path=src.uri) from None
+        for frame in decoded:
+            if src.end is not None and frame.pts is not None and frame.pts * atb >= src.end:
+                return True
+            self._put(out, (_AUDIO, frame, frame.pts, atb, None))
+        return False
 
     # -- the caller's thread -----------------------------------------------------------------------
     def _push(self, feed: _Feed, item: Any) -> None:
@@ -545,7 +647,12 @@ class Decoder:
         except Exception as exc:  # the consumer failed: it gets no more, the others go on
             feed.done, feed.result = True, exc
 
-    def _dispatch_video(self, frame: av.VideoFrame, pts: int, tb: Fraction) -> None:
+    def _dispatch_packet(self, sample: PacketSample) -> None:
+        for feed in self._feeds:
+            if not feed.done and sample.packet.stream_index in feed.tap:
+                self._push(feed, sample)
+
+    def _dispatch_video(self, frame: av.VideoFrame, pts: int, tb: Fraction, received: float) -> None:
         video = self.video
         assert video is not None
         t = float(pts * tb)
@@ -567,7 +674,8 @@ class Decoder:
                     if s.upright and video.rotation:
                         img = _orient(img, video.rotation)
                     cache[key] = img
-                self._push(feed, FrameSample(video.id, index, int(pts), tb, img, s.pix_fmt, stream=stream_no))
+                self._push(feed, FrameSample(video.id, index, int(pts), tb, img, s.pix_fmt, stream=stream_no,
+                                             received=received))
                 if feed.done:
                     break
         self.frames_decoded = index + 1
@@ -646,7 +754,8 @@ class Collector:
         return None
 
 
-def _single(dec: Decoder, buf: Collector) -> Iterator[Any]:
+def pull(dec: Decoder, buf: Collector) -> Iterator[Any]:
+    """What ``buf`` collects from ``dec``, yielded in this thread as the decode goes (closing it stops the decode)."""
     steps = dec.pump()
     try:
         for _ in steps:
@@ -673,7 +782,7 @@ def iter_frames(video: Video, sampling: Sampling, *, threads: int = 2, skip_nonr
     dec = Decoder(source or Source(video.uri), video=video, threads=threads, skip_nonref=skip_nonref)
     buf = Collector()
     dec.add_video(sampling, buf)
-    return _single(dec, buf)
+    return pull(dec, buf)
 
 
 def _stream_origin(video: Video) -> float:
@@ -696,7 +805,7 @@ def _iter_spans(video: Video, sampling: Sampling, spans: Sequence[tuple[float, f
                       threads=threads, skip_nonref=skip_nonref)
         buf = Collector()
         dec.add_video(sampling, buf)
-        frames = _single(dec, buf)
+        frames = pull(dec, buf)
         try:
             for s in frames:
                 index = round((float(s.pts * s.time_base) - origin) * fps)
@@ -710,7 +819,7 @@ def read_frames(source: Source, sampling: Sampling, *, threads: int = 2) -> Iter
     dec = Decoder(source, threads=threads)
     buf = Collector()
     dec.add_video(sampling, buf)
-    return _single(dec, buf)
+    return pull(dec, buf)
 
 
 def iter_audio_chunks(source: Source, sampling: AudioSampling) -> Iterator[AudioChunk]:
@@ -718,7 +827,15 @@ def iter_audio_chunks(source: Source, sampling: AudioSampling) -> Iterator[Audio
     dec = Decoder(source)
     buf = Collector()
     dec.add_audio(sampling, buf)
-    return _single(dec, buf)
+    return pull(dec, buf)
+
+
+def iter_packets(source: Source, streams: Sequence[PacketStreams] = ("video",)) -> Iterator[PacketSample]:
+    """Single-consumer view of the packet tap: ``PacketSample``s in this thread, nothing decoded."""
+    dec = Decoder(source)
+    buf = Collector()
+    dec.add_packets(buf, streams)
+    return pull(dec, buf)
 
 
 def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
@@ -734,7 +851,7 @@ def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
     dec = Decoder(Source(video.uri, start=start or None), video=video, threads=1)
     buf = Collector()
     dec.add_video(replace(sampling, fps=None), buf)
-    frames = _single(dec, buf)
+    frames = pull(dec, buf)
     try:
         s = next(frames, None)
     finally:
@@ -743,16 +860,20 @@ def frame_at(video: Video, pts: int, sampling: Sampling) -> FrameSample | None:
 
 
 class _ThreadedConsumer:
-    """Runs an iterator-style ``fn(frames)`` on its own thread, fed through a bounded queue.
+    """Runs an iterator-style ``fn(items)`` on its own thread, fed through a bounded queue.
 
     A slow consumer fills its queue and so slows the decode (back-pressure) instead of growing memory.
+    Fed by a video and an audio feed at once, it gets frames and sound in decode order in one queue,
+    so neither waits on the other. ``finish`` only marks the end: ``join`` waits for the result, so
+    every consumer's end-of-stream work runs at once.
     """
 
-    def __init__(self, name: str, fn: Callable[[Iterator[FrameSample]], Any], queue_size: int) -> None:
+    def __init__(self, name: str, fn: Callable[[Iterator[Any]], Any], queue_size: int) -> None:
         self.name = name
         self.fn = fn
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self.alive = True
+        self.closed = False
         self.result: Any = None
         self.thread = threading.Thread(target=self._run, name=f"vidlens-{name}", daemon=True)
 
@@ -778,9 +899,9 @@ class _ThreadedConsumer:
             except queue.Empty:
                 pass
 
-    def push(self, item: FrameSample) -> None:
+    def push(self, item: Any) -> None:
         while True:
-            if not self.alive:
+            if not self.alive or self.closed:
                 raise ConsumerDone
             try:
                 self.queue.put(item, timeout=0.1)
@@ -788,21 +909,27 @@ class _ThreadedConsumer:
             except queue.Full:
                 continue
 
-    def finish(self) -> Any:
+    def finish(self) -> None:
         self._close(_END)
-        return self.result
 
     def abort(self, error: BaseException) -> None:
         self._close(_Failed(error))
 
+    def join(self) -> Any:
+        """The consumer's result (or the exception it raised), once its thread has ended."""
+        self.thread.join()
+        return self.result
+
     def _close(self, marker: Any) -> None:
+        if self.closed:  # fed by two feeds: the first end counts
+            return
+        self.closed = True
         while self.alive:
             try:
                 self.queue.put(marker, timeout=0.1)
-                break
+                return
             except queue.Full:
                 continue
-        self.thread.join()
 
 
 class FrameFanout:
@@ -810,7 +937,8 @@ class FrameFanout:
 
     >>> fan = FrameFanout(video)
     >>> fan.subscribe("shots", Sampling(max_side=64, pix_fmt="yuv"), detect_shots)
-    >>> results = fan.run()        # {"shots": <return value or the exception it raised>}
+    >>> fan.subscribe("speech", None, transcribe, audio=AudioSampling(16000))   # sound only
+    >>> results = fan.run()        # {"shots": <return value or the exception it raised>, "speech": ...}
     """
 
     def __init__(self, video: Video | None, *, queue_size: int = 16, threads: int = 2,
@@ -822,7 +950,7 @@ class FrameFanout:
         self.queue_size = queue_size
         self.threads = threads
         self.on_frame = on_frame
-        self._subscribed: dict[str, tuple[tuple[Sampling, ...], Callable[[Iterator[FrameSample]], Any]]] = {}
+        self._subscribed: dict[str, tuple[tuple[Sampling, ...], AudioSampling | None, Callable[[Iterator[Any]], Any]]] = {}
         self._stop = threading.Event()
         self._decoder: Decoder | None = None
         self.frames_decoded = 0
@@ -841,15 +969,19 @@ class FrameFanout:
         """The subscribed consumers, in order."""
         return list(self._subscribed)
 
-    def subscribe(self, name: str, sampling: Sampling | Sequence[Sampling],
-                  fn: Callable[[Iterator[FrameSample]], R]) -> None:
-        """Add a consumer. With several samplings, each sample's ``stream`` says which one it serves."""
+    def subscribe(self, name: str, sampling: Sampling | Sequence[Sampling] | None,
+                  fn: Callable[[Iterator[Any]], R], *, audio: AudioSampling | None = None) -> None:
+        """Add a consumer. With several samplings, each sample's ``stream`` says which one it serves.
+
+        With ``audio``, ``fn``'s iterator also carries ``AudioChunk``s, in decode order among the frames
+        (none when the source has no sound); ``sampling=None`` with ``audio`` subscribes to sound only.
+        """
         if name in self._subscribed:
             raise UsageError(f"consumer '{name}' subscribed twice")
-        samplings = (sampling,) if isinstance(sampling, Sampling) else tuple(sampling)
-        if not samplings:
-            raise UsageError(f"consumer '{name}' asked for no sampling")
-        self._subscribed[name] = (samplings, fn)
+        samplings = () if sampling is None else (sampling,) if isinstance(sampling, Sampling) else tuple(sampling)
+        if not samplings and audio is None:
+            raise UsageError(f"consumer '{name}' asked for neither frames nor sound")
+        self._subscribed[name] = (samplings, audio, fn)
 
     def run(self) -> dict[str, Any]:
         """Decode, feed all consumers, and return each one's result (or the exception it raised).
@@ -864,18 +996,23 @@ class FrameFanout:
         assert dec is not None
         dec.on_frame = self.on_frame
         consumers = [_ThreadedConsumer(name, fn, self.queue_size)
-                     for name, (_, fn) in self._subscribed.items()]
-        for c, (samplings, _) in zip(consumers, self._subscribed.values()):
-            dec.add_video(samplings, c)
+                     for name, (_, _, fn) in self._subscribed.items()]
+        for c, (samplings, audio, _) in zip(consumers, self._subscribed.values()):
+            if samplings:
+                dec.add_video(samplings, c)
+            if audio is not None:
+                dec.add_audio(audio, c)
             c.thread.start()
         try:
-            return dict(zip(self._subscribed, dec.run()))
+            dec.run()
         except BaseException as exc:
             for c in consumers:  # a source that failed to open never reached them
                 c.abort(exc)
+                c.join()
             raise
         finally:
             self.frames_decoded = dec.frames_decoded
+        return {name: c.join() for name, c in zip(self._subscribed, consumers)}
 
     def stop(self) -> None:
         """Ask the decoder to stop early (e.g. the job was cancelled, or a live source is to be closed)."""

@@ -7,8 +7,10 @@ stream is garbage, and we would rather say so at ingest than half way through a 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.logging
@@ -134,6 +136,54 @@ def probe(path: str | Path, *, require_video: bool = True, sha256: str | None = 
             frame_count=int(vs.frames) or None, has_audio=bool(astreams), variable_frame_rate=vfr,
             streams=streams, tags=tags,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PictureFacts:
+    """What encoding decisions need beyond ``probe``: the container's tags, and the first video stream's colour
+    labels, scan type and pixel shape from its codec and first frame (libav's values: numbers or names, as the
+    PyAV build reports them). The video fields are None for a file without a video stream."""
+
+    tags: dict[str, str]
+    codec_colour: tuple[int, int, int, int] | None  # the codec's range, matrix, primaries, transfer
+    color_primaries: Any  # the first frame's, else the codec's
+    color_trc: Any
+    interlaced: bool
+    pix_fmt: str | None
+    sample_aspect: Fraction
+    audio_rate: int | None
+    audio_channels: int | None
+
+
+def picture_facts(path: str | Path) -> PictureFacts:
+    """Read ``PictureFacts`` (one frame decoded); a damaged file raises ``CorruptMediaError``."""
+    p = str(path)
+    with open_container(p) as container:
+        tags = {str(k): str(v) for k, v in (container.metadata or {}).items()}
+        audio = container.streams.audio[0] if container.streams.audio else None
+        rate = audio.codec_context.sample_rate if audio is not None else None
+        channels = audio.codec_context.channels if audio is not None else None
+        if not container.streams.video:
+            return PictureFacts(tags, None, None, None, False, None, Fraction(1), rate, channels)
+        vs = container.streams.video[0]
+        cc = vs.codec_context
+        try:
+            frame = next(container.decode(vs), None)
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(f"{Path(p).name}: the video stream does not decode: {exc.strerror or exc}",
+                                    path=p) from None
+        if frame is None:
+            raise CorruptMediaError(f"{Path(p).name}: the video stream holds no decodable frame", path=p)
+        field_order = str(getattr(cc, "field_order", "") or "").lower()
+        sar = Fraction(vs.sample_aspect_ratio) if vs.sample_aspect_ratio else Fraction(1)
+        return PictureFacts(
+            tags=tags,
+            codec_colour=(int(cc.color_range), int(cc.colorspace), int(cc.color_primaries), int(cc.color_trc)),
+            color_primaries=frame.color_primaries if frame.color_primaries else cc.color_primaries,
+            color_trc=frame.color_trc if frame.color_trc else cc.color_trc,
+            interlaced=bool(frame.interlaced_frame) or field_order in {"tt", "bb", "tb", "bt"},
+            pix_fmt=frame.format.name, sample_aspect=sar if sar > 0 else Fraction(1),
+            audio_rate=rate, audio_channels=channels)
 
 
 def _stream_info(s: av.stream.Stream) -> StreamInfo:

@@ -87,7 +87,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
                                             open_timeout_s=60.0 if job.cfg.listen else 10.0,
                                             rtsp_transport=job.cfg.rtsp_transport):
                 if not got:
-                    cpu_from = time.thread_time()  # CPU from the first frame on: decoding and watching, not start-up
+                    cpu_from = time.process_time()  # CPU from the first frame on: decoding (its own thread) and watching
                     got = True
                     backoff = job.first_backoff_s
                     if offline is not None:
@@ -107,7 +107,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
             reason = exc.message
         pipe.end_all(pipe.last_t)
         emit({"op": "stats", "frames": pipe.stats.frames - frames_before,
-              "cpu_s": time.thread_time() - cpu_from if got else 0.0,
+              "cpu_s": time.process_time() - cpu_from if got else 0.0,
               "detector_runs": pipe.stats.detector_runs - runs_before,
               "busy": pipe.stats.busy - busy_before, "tiled": pipe.stats.tiled - tiled_before,
               "detect_s": pipe.stats.detect_s, "detect_cpu_s": pipe.stats.detect_cpu_s})

@@ -1,10 +1,11 @@
 """All stream opening and decoding of Watch, behind one function: ``read_stream``.
 
-One connection per camera feeds both the detector (frames sampled at the detection rate, as
-BGR arrays) and the rolling recording (the camera's own video packets copied, never re-encoded,
-into FFmpeg's segment muxer: MPEG-TS pieces of ``segment_s`` seconds and a CSV list of the
-finished ones, so a half-written piece is never listed). Nothing else in ``vidlens.watch`` opens
-or decodes media, so this module alone changes when a general decode layer takes over.
+One connection per camera, through the decode layer (``vidlens.media``: a ``Source`` and one
+``Decoder``), feeds both the detector (frames sampled at the detection rate, as BGR arrays) and,
+through the decoder's packet tap, the rolling recording (the camera's own video packets copied,
+never re-encoded, into FFmpeg's segment muxer: MPEG-TS pieces of ``segment_s`` seconds and a CSV
+list of the finished ones, so a half-written piece is never listed). Nothing else in
+``vidlens.watch`` opens or decodes media.
 
 A failure to connect, a stream that stops sending for ``read_timeout_s``, or data that does not
 decode raises ``IngestError`` with a one-line reason; reconnecting is the caller's business.
@@ -17,13 +18,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidlens.errors import VidLensError
+from vidlens.errors import MediaError, SourceError, UsageError, VidLensError
 
-
-JUMP_BACK_S = 0.5  # decoded times going back more than this are a restart of the stream's clock
+if TYPE_CHECKING:
+    from vidlens.media.decode import PacketSample
 
 
 class IngestError(VidLensError):
@@ -32,7 +34,7 @@ class IngestError(VidLensError):
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    t: float  # seconds since the start of this connection's stream (first video packet)
+    t: float  # seconds since the start of this connection's stream (first video frame)
     image: np.ndarray  # BGR, the stream's own size (which may change mid-stream)
     received: float  # wall clock (time.time()) when its packet arrived: alert latency is measured from it
 
@@ -49,97 +51,86 @@ def is_file(source: str) -> bool:
     return "://" not in source
 
 
-def _options(source: str, listen: bool, read_timeout_s: float, rtsp_transport: str) -> dict[str, str]:
-    us = str(int(read_timeout_s * 1e6))
-    s = source.lower()
-    if s.startswith(("rtsp://", "rtsps://")):
-        return {"rtsp_transport": rtsp_transport, "timeout": us}
-    if listen:
-        return {"listen": "1"} if s.startswith("rtmp://") else {"mode": "listener"}
-    if s.startswith(("http://", "https://")):
-        return {"reconnect": "0", "rw_timeout": us}
-    return {}
-
-
 def read_stream(source: str, *, fps: float, listen: bool = False, realtime: bool = True,
                 recording: Recording | None = None, open_timeout_s: float = 10.0,
                 read_timeout_s: float = 5.0, rtsp_transport: str = "tcp") -> Iterator[Frame]:
     """Frames of ``source`` at about ``fps`` a second until the stream ends (a file's end).
 
     ``realtime`` paces a local file at its own speed, as a camera would deliver it (False: as fast
-    as it decodes). ``listen`` waits up to ``open_timeout_s`` for a pushed stream.
+    as it decodes). ``listen`` waits up to ``open_timeout_s`` for a pushed stream. Times go on
+    across a restart of the stream's clock (the decode layer's one timestamp policy).
     """
-    import av
+    from vidlens.media.decode import Collector, Decoder, Sampling, pull
+    from vidlens.media.source import open_source
 
-    began = time.monotonic()
+    rtsp = source.lower().startswith(("rtsp://", "rtsps://"))
     try:
-        container = av.open(source, options=_options(source, listen, read_timeout_s, rtsp_transport),
-                            timeout=(open_timeout_s, read_timeout_s))
-    except (av.error.FFmpegError, OSError) as exc:
-        waited = time.monotonic() - began
-        if waited >= min(open_timeout_s, read_timeout_s) - 0.5:  # FFmpeg reports a silent peer in many ways
-            raise IngestError(f"cannot open {_safe(source)}: no answer within {waited:.0f} s "
-                              f"({_reason(exc)})") from None
-        raise IngestError(f"cannot open {_safe(source)}: {_reason(exc)}") from None
+        src = open_source(source, listen=listen, timeout_s=read_timeout_s, open_timeout_s=open_timeout_s,
+                          options={"rtsp_transport": rtsp_transport} if rtsp else None)
+    except (MediaError, UsageError) as exc:
+        raise IngestError(f"cannot open {_safe(source)}: {exc.message}") from None
+    # live: one thread, for the least delay and CPU per camera; a file read as fast as it decodes: two
+    dec = Decoder(src, threads=1 if realtime else 2)
+    frames = Collector()
+    dec.add_video(Sampling(fps=fps, pix_fmt="bgr24"), frames)
+    recorder = _Recorder(recording) if recording is not None else None
+    if recorder is not None:
+        dec.add_packets(recorder)
     try:
-        if not container.streams.video:
-            raise IngestError(f"{_safe(source)} has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO" if not realtime else "SLICE"
-        yield from _frames(container, stream, fps, realtime and is_file(source), recording)
-    except av.error.FFmpegError as exc:
-        raise IngestError(f"{_safe(source)}: {_reason(exc)}") from exc
-    finally:
-        container.close()
-
-
-def _frames(container, stream, fps: float, pace: bool, recording: Recording | None) -> Iterator[Frame]:  # noqa: ANN001
-    import av
-
-    out, out_stream = _open_recording(container, stream, recording) if recording else (None, None)
+        dec.open()
+    except SourceError as exc:
+        raise IngestError(exc.message) from None
+    except MediaError as exc:
+        raise IngestError(f"{_safe(source)}: the stream does not decode as video ({exc.message})") from None
+    samples = pull(dec, frames)
+    pace = realtime and is_file(source)
     first: float | None = None
-    shift = 0.0  # added to the stream's times after they jumped back
-    last_t = 0.0
-    next_t = 0.0
     start_wall = time.monotonic()
-    period = 1.0 / fps
-    decoded = 0
     try:
-        for packet in container.demux(stream):
-            received = time.time()
-            if packet.dts is None:
-                continue  # the demuxer's flush packet
-            try:
-                frames = packet.decode()
-            except av.error.InvalidDataError:
-                if decoded == 0:
-                    raise IngestError("the stream does not decode as video (garbage or an unsupported codec)") \
-                        from None
-                frames = []  # one damaged packet of a live stream: skip it, as a player would
-            if out is not None and packet.pts is not None:
-                _mux(out, out_stream, packet)  # after decoding: muxing moves the packet to the output stream
-            for frame in frames:
-                decoded += 1
-                if frame.time is None:
-                    continue
-                if first is None:
-                    first = frame.time
-                    if recording is not None:
-                        (recording.dir / "start.json").write_text(json.dumps({"first_pts_s": first}))
-                t = frame.time - first + shift
-                if t < last_t - JUMP_BACK_S:  # timestamps start over (a spliced or restarted stream): go on from here
-                    shift += last_t + period - t
-                    t = last_t + period
-                last_t = t
-                if t + 1e-6 < next_t:
-                    continue
-                next_t = max(next_t + period, t)  # a gap in the stream is not made up by a burst
-                if pace:
-                    wait = t - (time.monotonic() - start_wall)
-                    if wait > 0:
-                        time.sleep(wait)
-                yield Frame(t, frame.to_ndarray(format="bgr24"), received)
+        for s in samples:
+            if first is None:
+                first = s.t
+                if recording is not None:  # the recording's clock, at this connection's time 0
+                    (recording.dir / "start.json").write_text(json.dumps({"first_pts_s": dec.clock_origin_s + first}))
+            t = s.t - first
+            if pace:
+                wait = t - (time.monotonic() - start_wall)
+                if wait > 0:
+                    time.sleep(wait)
+            yield Frame(t, s.image, s.received if s.received is not None else time.time())
+    except (MediaError, UsageError) as exc:
+        raise IngestError(exc.message) from None
     finally:
+        samples.close()
+        if recorder is not None:
+            recorder.finish()  # a decode that failed or was left early: the segment in progress is closed
+
+
+class _Recorder:
+    """A packet-tap consumer: copies the camera's video packets into FFmpeg's segment muxer."""
+
+    def __init__(self, rec: Recording) -> None:
+        self.rec = rec
+        self.out: Any = None
+        self.stream: Any = None
+        rec.dir.mkdir(parents=True, exist_ok=True)  # start.json is written at the first frame, before its packet
+
+    def push(self, item: PacketSample) -> None:
+        from vidlens.media.decode import ConsumerDone
+
+        packet = item.packet
+        if packet.pts is None:
+            return
+        if self.out is None:
+            self.out, self.stream = _open_recording(packet.stream, self.rec)
+            if self.out is None:
+                raise ConsumerDone  # the codec cannot be copied into MPEG-TS: watch without recording
+        _mux(self.out, self.stream, packet)
+
+    def finish(self) -> None:
+        import av
+
+        out, self.out = self.out, None
         if out is not None:
             try:
                 out.close()
@@ -147,10 +138,9 @@ def _frames(container, stream, fps: float, pace: bool, recording: Recording | No
                 pass
 
 
-def _open_recording(container, stream, rec: Recording):  # noqa: ANN001, ANN202
+def _open_recording(stream, rec: Recording):  # noqa: ANN001, ANN202
     import av
 
-    rec.dir.mkdir(parents=True, exist_ok=True)
     out = av.open(str(rec.dir / "seg%06d.ts"), "w", format="segment", options={
         "segment_time": f"{rec.segment_s:g}", "segment_format": "mpegts",
         "segment_list": str(rec.dir / "segments.csv"), "segment_list_type": "csv", "break_non_keyframes": "0"})
@@ -200,6 +190,9 @@ def cut_clip(parts: list[tuple[Path, float]], start_s: float, end_s: float, dest
     """
     import av
 
+    from vidlens.media.decode import iter_packets
+    from vidlens.media.source import open_source
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.part")
     written = 0
@@ -209,21 +202,22 @@ def cut_clip(parts: list[tuple[Path, float]], start_s: float, end_s: float, dest
             gop: list = []  # packets since the last keyframe, until start_s is reached
             base = None
             for path, seg_start in parts:
-                with av.open(str(path)) as src:
-                    stream = src.streams.video[0]
-                    if ostream is None:
-                        ostream = out.add_stream_from_template(stream)
-                    offset = None
-                    for packet in src.demux(stream):
-                        if packet.pts is None or packet.dts is None:
+                packets = iter_packets(open_source(path))  # the decode layer's packet tap: nothing decoded
+                offset = None
+                try:
+                    for sample in packets:
+                        packet = sample.packet
+                        if sample.t is None or packet.dts is None:
                             continue
+                        if ostream is None:
+                            ostream = out.add_stream_from_template(packet.stream)
                         if offset is None:  # a segment starts on a keyframe: its first packet is at seg_start
-                            offset = float(packet.pts * packet.time_base) - seg_start
-                        t = float(packet.pts * packet.time_base) - offset
+                            offset = sample.t - seg_start
+                        t = sample.t - offset
                         if t > end_s:
                             break
                         if base is None:
-                            if packet.is_keyframe:
+                            if sample.keyframe:
                                 gop = []
                             gop.append(packet)
                             if t < start_s or not gop[0].is_keyframe:
@@ -237,9 +231,13 @@ def cut_clip(parts: list[tuple[Path, float]], start_s: float, end_s: float, dest
                             p.stream = ostream
                             out.mux(p)
                             written += 1
+                finally:
+                    packets.close()
         if written == 0:
             raise IngestError(f"clip {dest.name}: the recording holds no keyframe in {start_s:.1f}-{end_s:.1f} s")
         tmp.replace(dest)
+    except MediaError as exc:
+        raise IngestError(f"clip {dest.name} could not be cut: {exc.message}") from None
     except av.error.FFmpegError as exc:
         raise IngestError(f"clip {dest.name} could not be cut: {_reason(exc)}") from None
     finally:

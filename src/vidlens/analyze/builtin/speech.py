@@ -1,10 +1,12 @@
 """Speech: voice activity, transcription, language, English translation, subtitles.
 
-Audio is read straight from the file (no video frames), downmixed to 16 kHz mono.
-Silero VAD runs first, on the audio as it streams in: a file with no audio, or a
-silent track, ends there with an empty transcript and Whisper is never loaded.
-A second read then keeps only the speech spans (so memory follows the amount of
-speech, not the length of the file), and Whisper sees those spans packed back to
+The audio, downmixed to 16 kHz mono (no video frames), comes from the analysis's one decode
+(``audio_sampling``: the runner hands it over among the frames), or is read from the file when the
+analyzer runs on its own. Silero VAD runs first, on the audio as it streams in: a file with no
+audio, or a silent track, ends there with an empty transcript and Whisper is never loaded.
+The track is kept as it passes (in memory up to 64 MiB, then in a temporary file) and only its
+speech spans are read back from there (so memory follows the amount of speech, not the length
+of the file, and the file is decoded once). Whisper sees those spans packed back to
 back into windows of at most 30 s (timestamps are mapped back), so music beds and
 long silences cost nothing and cannot be hallucinated into text.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,7 @@ from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, Anal
 from vidlens.analyze.builtin.speech_evidence import SpeechEvidence, compression_ratio, speech_score, text_rate, votes
 from vidlens.analyze.subtitles import to_srt, to_webvtt
 from vidlens.media.audio import iter_audio
+from vidlens.media.decode import AudioChunk, AudioSampling
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.models.vad import RATE, WINDOW, SileroVad, VadParams, speech_spans
 from vidlens.plugins import PluginManifest
@@ -143,14 +147,34 @@ def _bounds(span: tuple[float, float]) -> tuple[int, int]:
     return int(span[0] * RATE), int(math.ceil(span[1] * RATE))
 
 
-def _vad_pass(path: str, vad: SileroVad, cancelled: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, int]:
-    """Speech probabilities over the whole track, read in chunks, and its length in samples."""
+class _Track:
+    """The track as it streams past the VAD, kept (in memory up to 64 MiB, then on disk) for reading its spans."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.SpooledTemporaryFile(max_size=64 << 20)
+
+    def keep(self, chunk: np.ndarray) -> None:
+        self.file.write(np.ascontiguousarray(chunk, dtype=np.float32).tobytes())
+
+    def chunks(self, size: int = int(RATE * 30.0)) -> Iterator[np.ndarray]:
+        self.file.seek(0)
+        while block := self.file.read(size * 4):
+            yield np.frombuffer(block, np.float32)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _vad_pass(chunks: Iterable[np.ndarray], vad: SileroVad, track: _Track,
+              cancelled: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, int]:
+    """Speech probabilities over the whole track, fed in chunks (kept in ``track``), and its length in samples."""
     vad.reset()
     probs, n = [], 0
-    for chunk in iter_audio(path, RATE, chunk_s=30.0):
+    for chunk in chunks:
         if cancelled():
             break
         probs.append(vad.feed(chunk))
+        track.keep(chunk)
         n += chunk.size
     probs.append(vad.finish())
     return np.concatenate(probs), n
@@ -222,6 +246,7 @@ class SpeechAnalyzer(Analyzer):
     Config = SpeechConfig
     config: SpeechConfig
     sampling = None
+    audio_sampling = AudioSampling(RATE, chunk_s=30.0)
 
     def prepare(self, ctx: AnalysisContext) -> None:
         """The VAD and the Whisper models this config may use, when there is audio to hear."""
@@ -240,15 +265,27 @@ class SpeechAnalyzer(Analyzer):
             self._load(name, ctx)
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
-        for _ in frames:  # audio-only: the runner hands an empty iterator
-            pass
-        cfg = self.config
         doc: dict[str, Any] = {"transcript": [], "language": None, "language_probability": None,
                                "model": None, "speech_spans": [], "speech_s": 0.0, "translation": [],
                                "subtitles": None, "audio": "none"}
+        if ctx.sound_in_frames:  # the runner's decode: sound chunks only (it asked for no frames)
+            chunks: Iterable[np.ndarray] = (c.samples for c in frames if isinstance(c, AudioChunk))
+        else:
+            for _ in frames:  # on its own: no sound among the (empty) frames, read the file
+                pass
+            chunks = iter_audio(ctx.video.uri, RATE, chunk_s=30.0) if ctx.video.has_audio else ()
         if not ctx.video.has_audio:
             return doc
-        probs, n = _vad_pass(ctx.video.uri, SileroVad(cfg.vad_model_path, threads=1), ctx.cancelled)
+        track = _Track()
+        try:
+            return self._hear(ctx, doc, chunks, track)
+        finally:
+            track.close()
+
+    def _hear(self, ctx: AnalysisContext, doc: dict[str, Any], chunks: Iterable[np.ndarray],
+              track: _Track) -> dict[str, Any]:
+        cfg = self.config
+        probs, n = _vad_pass(chunks, SileroVad(cfg.vad_model_path, threads=1), track, ctx.cancelled)
         if n == 0:
             return doc
         doc["audio"] = "present"
@@ -259,7 +296,7 @@ class SpeechAnalyzer(Analyzer):
         if not spans:
             doc["audio"] = "no_speech"
             return doc
-        audio = _span_audio(iter_audio(ctx.video.uri, RATE, chunk_s=30.0), spans)
+        audio = _span_audio(track.chunks(), spans)
         model, name, language, prob = self._choose_model(ctx, audio, spans)
         windows = _pack(spans)
         heard = self._run(model, audio, windows, language, "transcribe", ctx, 0.1, 0.8)

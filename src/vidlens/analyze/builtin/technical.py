@@ -1,8 +1,9 @@
 """Technical cues: black frames, frozen picture, silence, colour bars, letterbox/pillarbox.
 
 Everything here is arithmetic on small frames (YUV straight from the decoder's
-planes, at a few frames a second) and on an 8 kHz loudness curve, so it costs
-almost nothing next to the models. Each cue is a time span with the measurements
+planes, at a few frames a second) and on an 8 kHz loudness curve (its sound comes
+from the same decode as the frames, see ``audio_sampling``), so it costs almost
+nothing next to the models. Each cue is a time span with the measurements
 that made it fire, so a reviewer can see why.
 
 Also kept: a coarse picture-statistics timeline (luma, saturation, sky and
@@ -22,7 +23,7 @@ from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample
 from vidlens.media.audio import iter_audio, rms_db
-from vidlens.media.decode import Sampling
+from vidlens.media.decode import AudioChunk, AudioSampling, Sampling
 from vidlens.media.ffmpeg import run_ffmpeg
 from vidlens.plugins import PluginManifest
 from vidlens.types import FrameSample, Video
@@ -30,6 +31,7 @@ from vidlens.types import FrameSample, Video
 # Colour-bar order, as RGB on/off bits: white, yellow, cyan, green, magenta, red, blue.
 _BARS = (7, 6, 3, 2, 5, 4, 1)
 _AUDIO_RATE = 8000
+_LOUDNESS_WINDOW_S = 0.1  # a whole number of windows per 60 s chunk, so chunked loudness equals the whole track's
 
 
 class TechnicalConfig(AnalyzerConfig):
@@ -170,6 +172,7 @@ class TechnicalAnalyzer(Analyzer):
         summary="Black frames, frozen picture, silence, colour bars, letterbox/pillarbox; picture statistics.")
     Config = TechnicalConfig
     config: TechnicalConfig
+    audio_sampling = AudioSampling(_AUDIO_RATE, chunk_s=60.0)
 
     @property
     def sampling(self) -> Sampling:  # type: ignore[override]
@@ -184,7 +187,11 @@ class TechnicalAnalyzer(Analyzer):
         stats: dict[int, list[np.ndarray]] = {}
         prev: np.ndarray | None = None
         duration = max(ctx.video.duration_s, 1e-6)
+        loud: list[np.ndarray] = []  # loudness per 0.1 s, chunk by chunk
         for f in frames:
+            if isinstance(f, AudioChunk):
+                loud.append(rms_db(f.samples, _AUDIO_RATE, _LOUDNESS_WINDOW_S))
+                continue
             y = np.ascontiguousarray(f.image[..., 0])
             rgb = rgb_planes(f.image)  # once per sample: colour bars and picture statistics both need it
             samples.append(self._measure(f.t, y, rgb, prev))
@@ -195,7 +202,9 @@ class TechnicalAnalyzer(Analyzer):
         end_s = ctx.video.duration_s
         cues = self._black(samples, end_s) + self._frozen(samples, end_s) + self._bars(samples, end_s)
         cues += self._borders(samples, end_s)
-        silence, audio = self._silence(ctx.video) if ctx.video.has_audio else ([], "none")
+        if ctx.video.has_audio and not ctx.sound_in_frames:  # run on its own: read the sound from the file
+            loud = [rms_db(c, _AUDIO_RATE, _LOUDNESS_WINDOW_S) for c in iter_audio(ctx.video.uri, _AUDIO_RATE, 60.0)]
+        silence, audio = self._silence(loud) if ctx.video.has_audio else ([], "none")
         cues += silence
         cues.sort(key=lambda c: (c["start_s"], c["kind"]))
         timeline = [{"start_s": round(b * cfg.stats_bin_s, 3), "end_s": round(min((b + 1) * cfg.stats_bin_s, end_s), 3),
@@ -288,11 +297,8 @@ class TechnicalAnalyzer(Analyzer):
                 i = j
         return out
 
-    def _silence(self, video: Video) -> tuple[list[dict[str, Any]], str]:
-        cfg, win = self.config, 0.1
-        loud: list[np.ndarray] = []
-        for chunk in iter_audio(video.uri, _AUDIO_RATE, chunk_s=60.0):
-            loud.append(rms_db(chunk, _AUDIO_RATE, win))
+    def _silence(self, loud: list[np.ndarray]) -> tuple[list[dict[str, Any]], str]:
+        cfg, win = self.config, _LOUDNESS_WINDOW_S
         if not loud:
             return [], "none"
         db = np.concatenate(loud)

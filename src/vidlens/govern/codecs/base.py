@@ -74,14 +74,14 @@ class LabelCodec(ABC):
         hash survives any relabelling or lossless remux but not an edit of the content. Streams
         of the types in ``unhashed_streams`` are left out.
         """
-        import av
+        from vidlens.media.decode import iter_packets
+        from vidlens.media.source import open_source
 
         digests: dict[int, hashlib._Hash] = {}
-        with av.open(str(path)) as container:
-            for packet in container.demux():
-                if packet.size == 0 or packet.stream.type in self.unhashed_streams:
-                    continue
-                digests.setdefault(packet.stream.index, hashlib.sha256()).update(bytes(packet))
+        for sample in iter_packets(open_source(path), streams=("all",)):  # the decode layer's tap: nothing decoded
+            if sample.kind in self.unhashed_streams:
+                continue
+            digests.setdefault(sample.packet.stream_index, hashlib.sha256()).update(bytes(sample.packet))
         total = hashlib.sha256()
         for index in sorted(digests):
             total.update(digests[index].digest())

@@ -50,27 +50,30 @@ def lip_sync(src: Path, dst: Path, speech: np.ndarray, rate: int, windows: Seque
              crf: int = 18, preset: str = "veryfast") -> dict[str, Any]:
     """Write ``dst``: ``src`` with the speaking face's mouth following ``speech`` (output timeline) in
     ``windows``; returns how many frames were moved."""
-    import av
-
+    from vidlens.media.decode import Collector, Decoder, Sampling, pull
     from vidlens.media.ffmpeg import ffmpeg_exe
+    from vidlens.media.source import open_source
 
     moved = seen = frames = 0
-    with av.open(str(src)) as container, fm.mesh_model(still=False, faces=2) as mesh:
-        vs = container.streams.video[0]
-        fps = float(vs.average_rate or 25)
-        total = int(vs.frames or round(float(container.duration or 0) / 1e6 * fps)) + 1
+    dec = Decoder(open_source(src))
+    decoded = Collector()
+    dec.add_video(Sampling(pix_fmt="bgr24", upright=False), decoded)  # as stored: no rotation applied
+    with fm.mesh_model(still=False, faces=2) as mesh:
+        video = dec.open()
+        fps = float(video.fps or 25)
+        total = int(video.frame_count or round(video.duration_s * fps)) + 1
         loud = envelope(speech, rate, fps, total)
-        w, h = vs.codec_context.width, vs.codec_context.height
+        w, h = video.width, video.height
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "bgr24",
-               "-s", f"{w}x{h}", "-r", str(vs.average_rate or 25), "-i", "-", "-i", str(src), "-map", "0:v",
+               "-s", f"{w}x{h}", "-r", str(video.fps or 25), "-i", "-", "-i", str(src), "-map", "0:v",
                "-map", "1:a?", "-map_metadata", "1", "-c:v", "libx264", "-crf", str(crf), "-preset", preset,
                "-pix_fmt", "yuv420p", "-c:a", "copy", "-movflags", "+faststart+use_metadata_tags", str(dst)]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None
         try:
-            for i, frame in enumerate(container.decode(vs)):
-                bgr = frame.to_ndarray(format="bgr24")
-                t = float(frame.time or i / fps)
+            for i, sample in enumerate(pull(dec, decoded)):
+                bgr = sample.image
+                t = sample.t
                 frames += 1
                 if any(a - MARGIN_S <= t <= b + MARGIN_S for a, b in windows):
                     lm = _largest(mesh.process(np.ascontiguousarray(bgr[:, :, ::-1])).multi_face_landmarks, w, h)
