@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,16 +154,23 @@ def test_uses_the_consent_does_not_cover_are_refused(capsys: pytest.CaptureFixtu
 
 
 def test_expired_consent_is_refused(capsys: pytest.CaptureFixture[str], files: dict[str, Path],
-                                    tmp_path: Path) -> None:
-    import time
+                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vidlens.humans.consent as consent_module
 
     d = tmp_path / "data"
-    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
-    consent = consent_file(tmp_path / "consent.json", allowed_uses=["*"], territories=["*"], expires=soon)
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    consent = consent_file(tmp_path / "consent.json", allowed_uses=["*"], territories=["*"],
+                           expires=expires.isoformat())
     code, _, err = cli(capsys, "humans", "register", "Brief", "--face", str(files["face_jpg"]), "--consent",
                        str(consent), "--data-dir", str(d))
     assert code == 0, err
-    time.sleep(max(0.0, (datetime.fromisoformat(soon) - datetime.now(UTC)).total_seconds()) + 0.2)
+
+    class TwoHoursLater(datetime):  # the consent's clock, moved past its expiry (no sleep: load cannot race it)
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # noqa: ANN401 - datetime's own signature
+            return datetime.now(tz) + timedelta(hours=2)
+
+    monkeypatch.setattr(consent_module, "datetime", TwoHoursLater)
     out = tmp_path / "late.mp4"
     code, _, err = speak(capsys, d, out, "--human", "Brief", "--portrait", str(files["face_jpg"]), "--text", "Hi.")
     assert code != 0 and "consent expired on" in err
