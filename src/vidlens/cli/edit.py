@@ -42,6 +42,8 @@ def edit(
                                           "by language: [edit] dub_voices, built-in en and zh)."),
     lip_sync: bool = typer.Option(False, "--lip-sync", help="With --dub: the speaking face's mouth follows the new "
                                                             "speech (needs vidlens[presenter])."),
+    face_index: int | None = typer.Option(None, "--face-index", min=0, help="With --lip-sync: move this face "
+                                          "(0 = largest) instead of the one whose mouth moves with the speech."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     sign: bool = typer.Option(True, "--sign/--no-sign", help="Sign the AIGC label with this install's key."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
@@ -64,6 +66,8 @@ def edit(
         raise UsageError(f"--reframe must be one of {', '.join(ASPECTS)}, got {reframe!r}")
     if lip_sync and dub is None:
         raise UsageError("--lip-sync moves the mouth to dubbed speech: use it with --dub")
+    if face_index is not None and not lip_sync:
+        raise UsageError("--face-index chooses the face to lip sync: use it with --lip-sync")
     if dub is not None and not (2 <= len(dub) <= 3 and dub.isalpha()):
         raise UsageError(f"--dub takes an ISO 639-1 language code such as en, got {dub!r}")
     for fmt in export:
@@ -81,7 +85,7 @@ def edit(
         dub=dub.lower() if dub else None, dub_voice=str(dub_voice) if dub_voice else ours.dub_voice,
         dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
         dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label,
-        lip_sync=lip_sync)
+        lip_sync=lip_sync, face_index=face_index)
     document, path = _source(source, options, data_dir, config, json_out)
     result = _run(path, output, options, document, Path(settings.data_dir), overwrite, json_out)
     if json_out:

@@ -104,16 +104,17 @@ class Phone:
 
 class Voice:
     """A Piper voice: the packaged en_US joe voice, or ``model`` (an .onnx with its .onnx.json beside it).
-    ``aligned`` patches the model in memory (needs the ``onnx`` package) so speech comes with phoneme timings."""
+    ``aligned`` patches the model (needs the ``onnx`` package) so speech comes with phoneme timings: once into
+    ``cache`` when given (``aligned_model``), else in memory."""
 
-    def __init__(self, model: Path | None = None, *, aligned: bool = False) -> None:
+    def __init__(self, model: Path | None = None, *, aligned: bool = False, cache: Path | None = None) -> None:
         try:
-            from piper import PiperVoice
+            import piper  # noqa: F401 - loaded by _piper
         except ImportError as exc:
             raise ConfigError("dubbing needs piper-tts: pip install 'vidlens[edit]'") from exc
         if aligned:
             try:
-                import onnx  # noqa: F401 - piper patches the voice with it for phoneme timings
+                import onnx  # noqa: F401 - the voice is patched with it for phoneme timings
             except ImportError as exc:
                 raise ConfigError("phoneme timings need the onnx package: pip install 'vidlens[presenter]'") from exc
         if model is None:
@@ -128,7 +129,13 @@ class Voice:
                 raise ConfigError(f"Piper voice {model_path} needs the model and {config_path.name} beside it")
         self.name = model_path.name
         try:
-            self._voice = PiperVoice.load(str(model_path), config_path=str(config_path), include_alignments=aligned)
+            if not aligned:
+                model: Path | bytes = model_path
+            elif cache is not None:  # patched once, then loaded like any voice
+                model = aligned_model(model_path, cache)
+            else:
+                model = _aligned_bytes(model_path)
+            self._voice = _piper(model, config_path)
         except Exception as exc:  # onnxruntime/json errors: say which file
             raise ConfigError(f"cannot load Piper voice {model_path}: {exc}") from exc
         self.sample_rate = int(self._voice.config.sample_rate)
@@ -158,6 +165,66 @@ class Voice:
             at += audio.size
         samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         return samples, phones, sentences
+
+
+def _piper(model: Path | bytes, config: Path) -> Any:
+    """A ``PiperVoice`` whose ONNX Runtime threads sleep when idle: spinning while waiting for work saves
+    nothing on a busy machine and costs a quarter of the synthesis' CPU time (measured on 2 shared cores)."""
+    import json
+
+    import onnxruntime
+    from piper.voice import ESPEAK_DATA_DIR, PiperConfig, PiperVoice
+
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(model if isinstance(model, bytes) else str(model), sess_options=options,
+                                           providers=["CPUExecutionProvider"])
+    return PiperVoice(config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))), session=session,
+                      espeak_data_dir=Path(ESPEAK_DATA_DIR), download_dir=Path.cwd())
+
+
+def _alignment_patched(model: Path) -> Any:
+    """``model`` as an ONNX graph with its phoneme-duration tensor exposed (Piper's patch); None when it has it."""
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    proto = onnx.load(str(model))
+    try:
+        add_alignment_output(proto)
+    except ValueError:  # already patched (or no duration tensor: Piper says so when it synthesises)
+        return None
+    return proto
+
+
+def _aligned_bytes(model: Path) -> Path | bytes:
+    proto = _alignment_patched(model)
+    return model if proto is None else proto.SerializeToString()
+
+
+def aligned_model(model: Path, cache: Path) -> Path:
+    """``model`` with its phoneme-duration tensor exposed as an output (Piper's alignment patch), written once
+    into ``cache`` under the model's hash. Patching in memory (``onnx.load``, edit, serialise) costs more CPU
+    than the speech of a short script, on every start of a process; the patched file loads like the original."""
+    import os
+
+    from vidlens.hashing import sha256_file_cached
+
+    path = cache / "piper" / f"{sha256_file_cached(model)[:32]}-aligned.onnx"
+    if path.is_file():
+        return path
+    import onnx
+
+    proto = _alignment_patched(model)
+    if proto is None:
+        return model
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        onnx.save(proto, str(part))
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
 
 
 class EspeakVoice:
@@ -211,28 +278,41 @@ def notice_for(language: str, configured: str | None) -> str:
 
 
 @lru_cache(maxsize=3)
-def cached_voice(spec: str, aligned: bool = False) -> Speaker:
+def cached_voice(spec: str, aligned: bool = False, cache: Path | None = None) -> Speaker:
     """The voice a spec names: ``builtin:piper-joe``, ``builtin:espeak-ng:<voice>``, or a Piper ``.onnx`` path;
-    ``aligned``: a Piper voice that also gives phoneme timings (``Voice.speak_aligned``)."""
+    ``aligned``: a Piper voice that also gives phoneme timings (``Voice.speak_aligned``), its patched model kept
+    in ``cache`` when given."""
     if spec == "builtin:piper-joe":
-        return Voice(None, aligned=aligned)
+        return Voice(None, aligned=aligned, cache=cache)
     if spec.startswith("builtin:espeak-ng:"):
         return EspeakVoice(spec.removeprefix("builtin:espeak-ng:"))
     if spec.startswith("builtin:"):
         raise ConfigError(f"unknown built-in voice {spec!r} (have {', '.join(sorted(BUILTIN_VOICES.values()))})")
-    return Voice(Path(spec), aligned=aligned)
+    return Voice(Path(spec), aligned=aligned, cache=cache)
+
+
+def gives_timings(spec: str) -> bool:
+    """Whether the voice ``spec`` names can give phoneme timings (a Piper voice; eSpeak NG's cannot)."""
+    return not spec.startswith("builtin:espeak-ng:")
+
+
+def timing_voice_spec(language: str, voices: Mapping[str, str], override: str | None = None) -> str:
+    """``voice_spec``, refused unless that voice gives phoneme timings (a Piper voice)."""
+    spec = voice_spec(language, voices, override)
+    if not gives_timings(spec):
+        raise ConfigError(f"no Piper voice for language {language!r} is installed (its built-in voice, eSpeak NG, "
+                          "gives no phoneme timings); pass your own voice (.onnx with its .onnx.json beside it)")
+    return spec
 
 
 def voice_for(language: str, voices: Mapping[str, str] | None = None, override: str | None = None, *,
-              aligned: bool = False) -> Speaker:
+              aligned: bool = False, cache: Path | None = None) -> Speaker:
     """The one voice lookup, for dubbing (``vidlens edit --dub``) and the presenter (``vidlens humans speak``):
-    the voice ``voice_spec`` names, loaded once per process. ``aligned`` (the presenter's lip sync) needs
-    phoneme timings, which only a Piper voice gives."""
-    spec = voice_spec(language, voices or {}, override)
-    if aligned and spec.startswith("builtin:espeak-ng:"):
-        raise ConfigError(f"no Piper voice for language {language!r} is installed (its built-in voice, eSpeak NG, "
-                          "gives no phoneme timings); pass your own voice (.onnx with its .onnx.json beside it)")
-    return cached_voice(spec, aligned)
+    the voice ``voice_spec`` names, loaded once per process. ``aligned`` (lip sync) needs phoneme timings,
+    which only a Piper voice gives; ``cache`` is where its patched model is kept between processes."""
+    spec = timing_voice_spec(language, voices or {}, override) if aligned else voice_spec(language, voices or {},
+                                                                                          override)
+    return cached_voice(spec, aligned, cache)
 
 
 def _tempo_resample(samples: np.ndarray, rate: int, out_rate: int, tempo: float) -> np.ndarray:
@@ -255,6 +335,8 @@ class DubTrack:
     windows: list[tuple[float, float]]  # output seconds where dubbed speech (or the notice) plays
     lines: list[dict[str, Any]] = field(default_factory=list)
     notice: dict[str, Any] = field(default_factory=dict)
+    spoken: list[tuple[float, float]] = field(default_factory=list)  # the dubbed lines alone (no notice)
+    phones: list[Phone] = field(default_factory=list)  # their phonemes, output seconds (a timing voice only)
 
     def write_wav(self, path: Path) -> None:
         import wave
@@ -289,22 +371,31 @@ def fit_line(speech: np.ndarray, voice_rate: int, slot_s: float, out_rate: int,
 
 def build_track(lines: Sequence[Mapping[str, Any]], spans: Sequence[list[tuple[float, float]]], duration_s: float,
                 voice: Speaker, out_rate: int, *, max_tempo: float, notice_text: str,
-                progress: Callable[[float], None] | None = None) -> DubTrack:
-    """Speak each line into its output span (the union of ``spans[i]``); add the spoken AI notice."""
+                progress: Callable[[float], None] | None = None, timings: bool = False) -> DubTrack:
+    """Speak each line into its output span (the union of ``spans[i]``); add the spoken AI notice.
+    ``timings``: keep every phoneme of the lines (moved and sped up with its line), for lip sync."""
     total = int(round(duration_s * out_rate))
     track = np.zeros(total, np.float32)
     windows: list[tuple[float, float]] = []
+    phones: list[Phone] = []
     report: list[dict[str, Any]] = []
     for i, (line, parts) in enumerate(zip(lines, spans, strict=True)):
         if not parts:
             report.append({"text": line["text"], "kept": False, "note": "cut from the edit"})
             continue
         a, b = parts[0][0], parts[-1][1]
-        speech, fit = fit_line(voice.speak(line["text"]), voice.sample_rate, b - a, out_rate, max_tempo)
+        if timings:
+            raw, said, _ = voice.speak_aligned(line["text"])  # type: ignore[attr-defined]
+        else:
+            raw, said = voice.speak(line["text"]), []
+        speech, fit = fit_line(raw, voice.sample_rate, b - a, out_rate, max_tempo)
         s = int(round(a * out_rate))
         n = min(len(speech), total - s)
         track[s:s + n] += speech[:n]
-        windows.append((a, a + n / out_rate))
+        end = a + n / out_rate
+        phones += [Phone(p.symbol, a + p.start_s / fit["tempo"], min(end, a + p.end_s / fit["tempo"]))
+                   for p in said if a + p.start_s / fit["tempo"] < end]
+        windows.append((a, end))
         report.append({"text": line["text"], "kept": True, "output_start_s": round(a, 3),
                        "output_end_s": round(b, 3), **fit})
         if progress:
@@ -315,8 +406,9 @@ def build_track(lines: Sequence[Mapping[str, Any]], spans: Sequence[list[tuple[f
     n = max(0, min(len(spoken), total - s))
     track[s:s + n] += spoken[:n]
     notice = {"text": notice_text, "start_s": round(at, 3), "end_s": round(at + n / out_rate, 3), **note}
+    spoken = list(windows)
     windows = sorted(windows + [(at, at + n / out_rate)])
-    return DubTrack(track, out_rate, windows, report, notice)
+    return DubTrack(track, out_rate, windows, report, notice, spoken, phones)
 
 
 def notice_place(windows: Sequence[tuple[float, float]], length_s: float, duration_s: float

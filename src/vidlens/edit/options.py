@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vidlens.edit.service import EditOptions
 from vidlens.edit.settings import EditSettings
 from vidlens.edit.silence import SilenceSettings
+from vidlens.errors import UsageError
 
 
 class SilenceRequest(BaseModel):
@@ -33,9 +34,17 @@ class EditRequest(BaseModel):
     loudness_lufs: float | None = Field(None, ge=-70, le=-5, description="EBU R128 target; default [edit].")
     keep_level: bool = Field(False, description="Leave the audio level as it is.")
     dub: str | None = Field(None, pattern=r"^[a-zA-Z]{2,3}$", description="Dub the speech into this language.")
+    lip_sync: bool = Field(False, description="With dub: the speaking face's mouth follows the new speech's "
+                                              "phonemes (the rest of the picture is left as decoded).")
+    face_index: int | None = Field(None, ge=0, le=31, description="With lip_sync: move this face (0 = largest) "
+                                                                  "instead of the one found speaking.")
     export: list[Literal["otio", "fcpxml", "edl"]] = Field(default_factory=list)
 
     def options(self, ours: EditSettings) -> EditOptions:
+        if self.lip_sync and self.dub is None:
+            raise UsageError("lip_sync moves the mouth to dubbed speech: ask for a dub too")
+        if self.face_index is not None and not self.lip_sync:
+            raise UsageError("face_index chooses the face to lip sync: ask for lip_sync too")
         s = self.silence
         return EditOptions(
             silence=SilenceSettings(s.threshold, s.margin_s, s.min_clip_s, s.min_cut_s, s.quiet_speed) if s else None,
@@ -46,7 +55,8 @@ class EditRequest(BaseModel):
             export=tuple(self.export), producer=ours.producer, crf=ours.crf, preset=ours.preset,
             dub=self.dub.lower() if self.dub else None, dub_voice=ours.dub_voice,
             dub_translator=ours.dub_translator, dub_max_tempo=ours.dub_max_tempo, dub_duck_db=ours.dub_duck_db,
-            dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label)
+            dub_notice=ours.dub_notice, dub_voices=dict(ours.dub_voices), explicit_label=ours.explicit_label,
+            lip_sync=self.lip_sync, face_index=self.face_index)
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

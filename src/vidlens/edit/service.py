@@ -54,6 +54,7 @@ class EditOptions:
     transitions: bool = True  # dissolves where a reel joins moments jarringly (edit.transitions)
     dub_notice: str | None = None  # None: the built-in notice in the dub's language
     lip_sync: bool = False  # the speaking face's mouth follows the dubbed speech (needs dub)
+    face_index: int | None = None  # lip sync this face (0 = largest) instead of the one found speaking
     explicit_label: str = "AI生成"
 
     def needs_document(self) -> bool:
@@ -219,7 +220,8 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
             if rate is None:
                 raise UnsupportedMediaError(f"{src.name}: dubbing needs an audio track, found none", path=str(src))
             frame = size or ((video.height, video.width) if video.rotation in (90, 270) else (video.width, video.height))
-            dub, details["dub"] = _dub(dl, document, options, Path(tmp), rate, lambda f: say("dub", f))
+            dub, details["dub"], track = _dub(dl, document, options, Path(tmp), rate, lambda f: say("dub", f),
+                                              data_dir)
             dl = dl.with_operation("dub", dub=details["dub"])
             overlay, label_info = _visible_label(options.explicit_label, frame, dl.output_duration_s(), Path(tmp))
         target = LoudnessTarget(integrated=options.loudness_lufs) if options.loudness_lufs is not None else None
@@ -239,7 +241,8 @@ def edit_file(src: Path, out: Path, options: EditOptions, *, document: Mapping[s
             details.update(applied)
             if options.lip_sync and dub is not None:
                 with timings.stage("lip sync"):
-                    details["lip_sync"] = _lip_sync(staged, dub, Path(tmp))
+                    details["lip_sync"] = _lip_sync(src, dl, staged, track, options, Path(tmp),
+                                                    lambda f: say("lip sync", f))
             if target is not None and rate is not None:
                 with timings.stage("loudness check"):
                     details["loudness_after"] = measure(staged, target)[0].to_dict()
@@ -295,37 +298,63 @@ def _label(path: Path, options: EditOptions, data_dir: Path | None) -> dict[str,
 
 
 def _dub(dl: DecisionList, document: Mapping[str, Any], options: EditOptions, tmp: Path, rate: int,
-         progress: Callable[[float], None]) -> tuple[Any, dict[str, Any]]:
-    """The dubbed track (a WAV on the output timeline) and the report of every line's fitting."""
-    from vidlens.edit.dub import build_track, dub_lines, load_translator, notice_for, voice_for
+         progress: Callable[[float], None], data_dir: Path | None) -> tuple[Any, dict[str, Any], Any]:
+    """The dubbed track (a WAV on the output timeline), the report of every line's fitting, and the track
+    itself (with the phonemes' timings when lip sync needs them and the voice gives them)."""
+    from vidlens.edit.dub import build_track, dub_lines, gives_timings, load_translator, notice_for, voice_for, voice_spec
     from vidlens.edit.render import Dub
+    from vidlens.models.whisper import cache_dir
 
     assert options.dub is not None
     translator = load_translator(options.dub_translator) if options.dub_translator else None
     lines = dub_lines(document, options.dub, translator)
-    voice = voice_for(options.dub, options.dub_voices, options.dub_voice)
+    timings = options.lip_sync and gives_timings(voice_spec(options.dub, options.dub_voices, options.dub_voice))
+    voice = voice_for(options.dub, options.dub_voices, options.dub_voice, aligned=timings,
+                      cache=cache_dir(data_dir) if timings and data_dir is not None else None)
     notice = notice_for(options.dub, options.dub_notice)
     track = build_track(lines, [dl.map_span(x["start_s"], x["end_s"]) for x in lines], dl.output_duration_s(),
                         voice, rate, max_tempo=options.dub_max_tempo, notice_text=notice,
-                        progress=progress)
+                        progress=progress, timings=timings)
     path = tmp / "dub.wav"
     track.write_wav(path)
     duck = float(10 ** (options.dub_duck_db / 20))
     report = {"language": options.dub, "source_language": document.get("language"), "voice": voice.name,
               "duck_db": options.dub_duck_db, "max_tempo": options.dub_max_tempo, "lines": track.lines,
               "notice": track.notice}
-    return Dub(path, tuple(track.windows), duck), report
+    return Dub(path, tuple(track.windows), duck), report, track
 
 
-def _lip_sync(staged: Path, dub: Any, tmp: Path) -> dict[str, Any]:
-    """Move the speaking face's mouth to the dubbed speech (a second encode of the picture; audio copied)."""
+def source_times(dl: DecisionList, n: int, fps: float) -> np.ndarray:
+    """The source second each of ``n`` output frames (at ``fps``) shows; NaN past the end."""
+    out = np.full(n, np.nan)
+    at = 0.0  # output seconds
+    for s in dl.kept():
+        length = s.output_frames() / float(dl.fps)
+        k = np.arange(int(np.ceil(at * fps)), min(n, int(np.ceil((at + length) * fps))))
+        out[k] = dl.seconds(s.start) + (k / fps - at) * s.speed
+        at += length
+    return out
+
+
+def _lip_sync(src: Path, dl: DecisionList, staged: Path, track: Any, options: EditOptions, tmp: Path,
+              progress: Callable[[float], None]) -> dict[str, Any]:
+    """Move the speaking face's mouth to the dubbed speech (a second encode of the picture; audio copied).
+    Who speaks is judged against the original speech, read from the source at the frames the output shows."""
     import os
 
-    from vidlens.humans.presenter.lipsync import lip_sync, read_wav
+    from vidlens.humans.presenter.lipsync import lip_sync
+    from vidlens.humans.presenter.visemes import envelope_at
+    from vidlens.media.audio import load_audio
 
-    speech, speech_rate = read_wav(dub.path)
+    def original(n: int, fps: float) -> np.ndarray:
+        rate = 16000
+        times = source_times(dl, n, fps)
+        loud = envelope_at(load_audio(src, rate), rate, np.nan_to_num(times, nan=-1.0))
+        return np.where(np.isnan(times), 0.0, loud)
+
     synced = tmp / "lip-synced.mp4"
-    info = lip_sync(staged, synced, speech, speech_rate, dub.windows)
+    info = lip_sync(staged, synced, track.samples, track.rate, track.spoken, track.phones, original=original,
+                    face_index=options.face_index, crf=options.crf, preset=options.preset, progress=progress)
     os.replace(synced, staged)
     return info
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 # share of the job's progress bar per stage (analysis first when the options need it, the render last)
 _STAGES = {"analysis": (0.0, 0.3), "audio levels": (0.3, 0.05), "reframe": (0.35, 0.2), "dub": (0.55, 0.1),
            "render": (0.65, 0.35)}
+_LIP_SYNC_STAGES = {**_STAGES, "render": (0.65, 0.1), "lip sync": (0.75, 0.25)}  # tracking and moving faces
 
 
 def output_path(platform: Platform, job_id: int) -> Path:
@@ -31,7 +32,7 @@ def edit_step(platform: Platform, ctx: StepContext) -> dict[str, Any]:
     video = platform.catalog.get_video(request.video_id)
 
     def progress(stage: str, fraction: float) -> None:
-        start, span = _STAGES.get(stage, (0.0, 0.0))
+        start, span = (_LIP_SYNC_STAGES if options.lip_sync else _STAGES).get(stage, (0.0, 0.0))
         ctx.report(min(1.0, start + span * fraction), stage)
 
     document = None

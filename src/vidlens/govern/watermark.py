@@ -134,6 +134,20 @@ def add_delta(y: np.ndarray, delta: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(y.astype(np.float32) + delta), 0, 255).astype(np.uint8)
 
 
+def delta_parts(delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``delta`` rounded to whole levels and split into what it adds and what it takes away (uint8 each): a
+    caller adding one delta to many frames then needs two saturating integer passes a frame (``add_parts``)."""
+    d = np.rint(delta)
+    return np.clip(d, 0, 255).astype(np.uint8), np.clip(-d, 0, 255).astype(np.uint8)
+
+
+def add_parts(y: np.ndarray, parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``add_delta`` with a delta split by ``delta_parts`` (the same but where ``y + delta`` ends in exactly .5)."""
+    import cv2
+
+    return cv2.subtract(cv2.add(y, parts[0]), parts[1])
+
+
 def embed_luma(y: np.ndarray, pattern: np.ndarray, strength: float = STRENGTH) -> np.ndarray:
     """Add the masked pattern (``luma_delta``) to one frame's luma."""
     return add_delta(y, luma_delta(y, pattern, strength))

@@ -1,12 +1,13 @@
 """The presenter pages: pick a registered human or upload a portrait, type a script, watch the labelled,
-watermarked result and download it with its signed certificate (the same service as ``humans speak``)."""
+watermarked result and download it with its signed certificate (the same service as ``humans speak``).
+
+The form is checked in the request (script, consent, portrait: a refusal shows the form again with the
+reason); the render is a ``speak`` job, followed on its own page until the video is made."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from vidlens.api import audit
 from vidlens.api.deps import check_csrf, services
 from vidlens.capability import NavItem
-from vidlens.errors import MediaLimitError, UsageError, VidLensError
+from vidlens.errors import MediaLimitError, NotFoundError, UsageError, VidLensError
+from vidlens.jobs.queue import SUCCEEDED
 from vidlens.ui.pages import page_user, render, templates_for
 
 templates = templates_for(Path(__file__).resolve().parent / "templates")
@@ -28,9 +30,9 @@ SIZES = ("720x1280", "1280x720", "720x720")
 
 
 def _folder(request: Request) -> Path:
-    d = Path(services(request).platform.settings.data_dir) / "presenters"
-    d.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return d
+    from vidlens.humans.presenter.steps import presenters_dir
+
+    return presenters_dir(Path(services(request).platform.settings.data_dir))
 
 
 def _form_page(request: Request, user: Any, status: int = 200, error: str | None = None,
@@ -48,18 +50,23 @@ def install(app: FastAPI) -> None:
 
     @app.post("/humans/presenter", include_in_schema=False)
     async def make_presenter(request: Request) -> Response:
-        from vidlens.humans.presenter.service import SpeakRequest, parse_size, speak
+        """Check everything that can be checked now (script, consent, portrait), then queue the render."""
+        from vidlens.humans.presenter.service import SpeakRequest, check_request, parse_size
 
         form = await request.form()
         user = page_user(request, "reviewer")
         check_csrf(user, str(form.get("csrf_token", "")))
         fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
         upload = form.get("portrait")
-        tmp = Path(tempfile.mkdtemp(prefix="vidlens-presenter-"))
+        platform = services(request).platform
+        uploads = _folder(request) / "uploads"
+        uploads.mkdir(mode=0o700, exist_ok=True)
+        portrait = uploads / "none"
         try:
             if upload is None or isinstance(upload, str) or not upload.filename:
                 raise UsageError("upload a portrait (with a registered human too: it is checked against their face)")
-            portrait = tmp / ("portrait" + (Path(upload.filename).suffix[:8] if upload.filename.isprintable() else ""))
+            suffix = Path(upload.filename).suffix[:8] if upload.filename.isprintable() else ""
+            portrait = uploads / (uuid.uuid4().hex + (suffix if suffix[1:].isalnum() else ""))
             with portrait.open("wb") as out:
                 shutil.copyfileobj(upload.file, out, 1 << 20)
             if portrait.stat().st_size > MAX_PORTRAIT_BYTES:
@@ -69,17 +76,24 @@ def install(app: FastAPI) -> None:
                 size=parse_size(fields.get("size", SIZES[0])), subtitles=fields.get("subtitles") == "1",
                 human=fields.get("human") or None, use=fields.get("use", "presenter").strip().lower() or "presenter",
                 territory=(fields.get("territory") or "").strip().upper() or None)
-            platform = services(request).platform
-            staged = tmp / f"{uuid.uuid4().hex}.mp4"
-            made = await run_in_threadpool(speak, req, staged, platform.service("humans"),
-                                           Path(platform.settings.data_dir))
+            await run_in_threadpool(check_request, req, platform.service("humans"))
         except VidLensError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
+            portrait.unlink(missing_ok=True)
             return _form_page(request, user, exc.http_status, exc.message, fields)
-        os.replace(staged, _folder(request) / f"{made['ledger_seq']}.mp4")
-        shutil.rmtree(tmp, ignore_errors=True)
-        audit.note(request, "humans.speak", f"humans-ledger:{made['ledger_seq']}")
-        return RedirectResponse(f"/humans/presenter/{made['ledger_seq']}", status_code=303)
+        job = platform.jobs.enqueue("speak", req.to_payload(portrait.name))
+        audit.note(request, "humans.speak", f"job:{job.id}", job_id=job.id)
+        return RedirectResponse(f"/humans/presenter/jobs/{job.id}", status_code=303)
+
+    @app.get("/humans/presenter/jobs/{job_id}", include_in_schema=False)
+    def presenter_job(request: Request, job_id: int) -> Response:
+        """A queued presenter video: its progress while it renders, its page once it is made."""
+        user = page_user(request, "reviewer")
+        job = services(request).platform.jobs.get(job_id)
+        if job.kind != "speak":
+            raise NotFoundError(f"job {job_id} is not a presenter video")
+        if job.status == SUCCEEDED and job.result:
+            return RedirectResponse(f"/humans/presenter/{job.result['ledger_seq']}", status_code=303)
+        return render(request, "presenter_job.html", user, using=templates, job=job)
 
     @app.get("/humans/presenter/{seq}", include_in_schema=False)
     def presenter_result(request: Request, seq: int) -> Response:

@@ -9,6 +9,7 @@ capability = Capability(
     summary="Presenters: a registered digital human (or a portrait) speaking a script, labelled, watermarked "
             "and recorded with its consent.",
     cli="vidlens.cli.presenters",
+    steps="vidlens.humans.presenter.steps",
     ui="vidlens.humans.presenter_pages",
     requires=("core", "humans", "govern", "edit"),
 )

@@ -11,6 +11,7 @@ style. Python draws while FFmpeg encodes: the two cores work at once.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 
 from vidlens.edit.render import Captions
 from vidlens.errors import MediaError
+from vidlens.govern.watermark import add_parts, delta_parts
 from vidlens.humans.presenter.warp import FaceRig, Pose
 
 
@@ -84,23 +86,21 @@ class Frames:
         self.buf = cv2.cvtColor(base, cv2.COLOR_BGR2YUV_I420)
         self.buf[:self.h] = add_delta(self.buf[:self.h], delta)
         x0, y0, x1, y1 = roi
-        self.region_delta = np.ascontiguousarray(delta[y0:y1, x0:x1])
-        self.y_plane, self.u_plane, self.v_plane = _planes(self.buf, self.h, self.w)
+        self.region_delta = delta_parts(delta[y0:y1, x0:x1])
+        self.y_plane, self.u_plane, self.v_plane = i420_planes(self.buf, self.h, self.w)
 
     def frame(self, region: np.ndarray) -> bytes:
         """The whole frame with ``region`` (BGR, the size of ``roi``) in place."""
-        from vidlens.govern.watermark import add_delta
-
         x0, y0, x1, y1 = self.roi
         self.label.paste(region, (x0, y0))
-        y, u, v = _planes(cv2.cvtColor(region, cv2.COLOR_BGR2YUV_I420), *region.shape[:2])
-        self.y_plane[y0:y1, x0:x1] = add_delta(y, self.region_delta)
+        y, u, v = i420_planes(cv2.cvtColor(region, cv2.COLOR_BGR2YUV_I420), *region.shape[:2])
+        self.y_plane[y0:y1, x0:x1] = add_parts(y, self.region_delta)
         self.u_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = u
         self.v_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = v
         return self.buf.tobytes()
 
 
-def _planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def i420_planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Views of the Y, U and V planes of an OpenCV I420 picture (``h`` x ``w``, both even)."""
     flat = i420.reshape(-1)
     n, q = h * w, h * w // 4
@@ -109,7 +109,8 @@ def _planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray, n
 
 def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *, label: Label,
            watermark_delta: np.ndarray, captions: Captions | None, audio_filter: str | None,
-           crf: int = 20, preset: str = "veryfast") -> dict[str, Any]:
+           crf: int = 20, preset: str = "veryfast", progress: Callable[[float], None] | None = None
+           ) -> dict[str, Any]:
     """Draw every pose, label and mark it, and encode it with ``audio`` into ``out`` (MP4)."""
     from vidlens.deliver.labels import metadata_args
     from vidlens.media.ffmpeg import ffmpeg_exe
@@ -130,8 +131,10 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None
     try:
-        for pose in poses:
+        for i, pose in enumerate(poses):
             proc.stdin.write(frames.frame(rig.render_region(pose)))
+            if progress is not None and i % fps == 0:
+                progress(i / len(poses))
     except BrokenPipeError:
         pass
     finally:

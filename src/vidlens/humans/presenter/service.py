@@ -16,6 +16,7 @@ import tempfile
 import time
 import uuid
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ MIN_SIDE, MAX_SIDE = 128, 3840
 FPS = 25
 USE = "presenter"
 LABEL_TEXT = "AI生成"
+Progress = Callable[[str, float], None]
 # The watermark detector averages frames so that moving content cancels out and the static mark adds up; a
 # presenter's background and face barely move, so the picture does not cancel and the mark must be stronger.
 # Measured at 256×448 on the GRID portrait: govern's default (2.3 levels, 41.5 dB) gave a sync peak but a
@@ -55,6 +57,17 @@ class SpeakRequest:
     territory: str | None = None
     producer: str = "VidLens"
     sign: bool = True
+
+    def to_payload(self, portrait: str) -> dict[str, Any]:
+        """The request as a job's JSON payload, the portrait named by ``portrait`` (where the worker finds it)."""
+        return {"portrait": portrait, "text": self.text, "lang": self.lang, "size": list(self.size),
+                "subtitles": self.subtitles, "face_index": self.face_index, "human": self.human, "use": self.use,
+                "territory": self.territory, "producer": self.producer, "sign": self.sign}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], portrait: Path) -> SpeakRequest:
+        fields = {k: v for k, v in payload.items() if k != "portrait"}
+        return cls(portrait=portrait, **{**fields, "size": tuple(fields["size"])})
 
 
 def read_script(path: Path) -> str:
@@ -111,6 +124,34 @@ def check_consent(human: Human, use: str, territory: str | None) -> None:
         raise ConsentError(f"{human.name}: the consent covers the territories {', '.join(c.territories)}; {where}")
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A request that passed every check made before anything is written."""
+
+    text: str
+    human: Human | None
+    portrait: Any  # presenter.face.Portrait
+    similarity: float | None
+
+
+def check_request(req: SpeakRequest, registry: HumanRegistry) -> Checked:
+    """Refuse what can be refused without rendering (the web page runs it in the request, then queues the
+    render): language, voice, script, consent, portrait, identity."""
+    from vidlens.edit.dub import timing_voice_spec
+    from vidlens.humans.presenter.face import load_portrait
+
+    if req.lang not in LANGUAGES:
+        raise UsageError(f"language {req.lang!r} is not supported; choose one of {', '.join(LANGUAGES)}")
+    timing_voice_spec(req.lang, {}, str(req.voice) if req.voice else None)
+    text = check_text(req.text)
+    human = registry.find(req.human) if req.human else None
+    if human is not None:
+        check_consent(human, req.use, req.territory)
+    portrait = load_portrait(req.portrait, registry.embedders, req.face_index)
+    similarity = _identity(registry, human, portrait.face.embedding) if human is not None else None
+    return Checked(text, human, portrait, similarity)
+
+
 def _identity(registry: HumanRegistry, human: Human, embedding: np.ndarray) -> float:
     """The portrait's best similarity to the human's registered faces; refused below the threshold."""
     index = registry.index("face")
@@ -151,33 +192,31 @@ def sentence_segments(text: str, sentences: list[tuple[int, int]], rate: int) ->
 
 
 def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path, *,
-          overwrite: bool = False) -> dict[str, Any]:
-    """Make the presenter video ``out``; returns what was made and recorded."""
+          overwrite: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    """Make the presenter video ``out``; returns what was made and recorded. ``progress(stage, fraction)``
+    hears how far it got."""
     from vidlens.deliver.publish import staged_file
     from vidlens.edit.dub import Voice, voice_for
     from vidlens.edit.service import read_back_label
+    from vidlens.models.whisper import cache_dir
 
     t0 = time.perf_counter()
+    say = progress or (lambda stage, f: None)
     timings: dict[str, float] = {}
-    if req.lang not in LANGUAGES:
-        raise UsageError(f"language {req.lang!r} is not supported; choose one of {', '.join(LANGUAGES)}")
     if out.suffix.lower() != ".mp4":
         raise UsageError(f"{out.name}: the presenter writes MP4; name the output .mp4")
     if out.exists() and not overwrite:
         from vidlens.errors import ConflictError
 
         raise ConflictError(f"{out} already exists; pass --overwrite to replace it")
-    text = check_text(req.text)
-    human = registry.find(req.human) if req.human else None
-    if human is not None:
-        check_consent(human, req.use, req.territory)
-    from vidlens.humans.presenter.face import load_portrait
-
-    portrait = load_portrait(req.portrait, registry.embedders, req.face_index)
-    similarity = _identity(registry, human, portrait.face.embedding) if human is not None else None
+    say("portrait", 0.0)
+    checked = check_request(req, registry)
+    text, human, portrait, similarity = checked.text, checked.human, checked.portrait, checked.similarity
     timings["portrait_s"] = time.perf_counter() - t0
+    say("speech", 0.0)
     t = time.perf_counter()
-    voice = voice_for(req.lang, override=str(req.voice) if req.voice else None, aligned=True)
+    voice = voice_for(req.lang, override=str(req.voice) if req.voice else None, aligned=True,
+                      cache=cache_dir(data_dir))
     assert isinstance(voice, Voice)  # aligned: only a Piper voice gives phoneme timings
     timings["voice_load_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -191,11 +230,12 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
     with tempfile.TemporaryDirectory(prefix="vidlens-speak-") as tmp, staged_file(out, overwrite=overwrite) as staged:
         t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
         made = _render(req, portrait, samples, voice.sample_rate, phones, sentences, text, watermark, Path(tmp),
-                       staged, seed=int(script_sha[:8], 16))
+                       staged, seed=int(script_sha[:8], 16), progress=lambda f: say("frames", f))
         timings["render_s"] = time.perf_counter() - t
         # CPU seconds: what the render costs whatever else the machine is doing
         timings["render_cpu_s"] = time.process_time() - cpu  # drawing the frames (this process)
         timings["encode_cpu_s"] = _children_cpu() - children  # FFmpeg (encode, loudness passes)
+        say("labels", 0.0)
         t = time.perf_counter()
         made["explicit_label"] = read_back_label(staged, made.pop("label_info"))
         made["label"] = {k: v for k, v in _implicit_label(staged, req, produce_id, data_dir).items() if k != "path"}
@@ -217,7 +257,7 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
 
 def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, phones: list[Any],
             sentences: list[tuple[int, int]], text: str, watermark: bytes, tmp: Path, staged: Path, *,
-            seed: int) -> dict[str, Any]:
+            seed: int, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     from vidlens.deliver.loudness import LoudnessTarget, measure
     from vidlens.govern import explicit
     from vidlens.govern.watermark import STRENGTH, luma_delta, pattern_for
@@ -237,8 +277,7 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     blink = motion.blinks(n, FPS, rng)
     face_px = portrait.face.size * placement.scale
     dx, dy, turn = motion.head(n, FPS, face_px, energy, rng)
-    # the jaw follows the visemes, opened a little wider on loud syllables and closed in silence
-    opening = mouth.open * (0.65 + 0.35 * energy) + 0.1 * energy
+    opening = visemes.jaw(mouth.open, energy)
     poses = [Pose(float(opening[i]), float(mouth.spread[i]), float(mouth.round[i]), (float(blink[i]),) * 2,
                   (float(dx[i]), float(dy[i]), float(turn[i]))) for i in range(n)]
     wav = tmp / "speech.wav"
@@ -255,7 +294,7 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     delta = luma_delta(cv2.cvtColor(labelled, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark),
                        STRENGTH * MARK_STRENGTH_X, MARK_PSNR)
     made = render.encode(rig, poses, FPS, wav, staged, label=label, watermark_delta=delta, captions=captions,
-                         audio_filter=_levelled(wav, target))
+                         audio_filter=_levelled(wav, target), progress=progress)
     made["loudness_after"] = measure(staged, target)[0].to_dict()
     made["loudness_target"] = target.integrated
     made["subtitles"] = captions is not None

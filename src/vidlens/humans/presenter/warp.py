@@ -63,9 +63,11 @@ class FaceRig:
         fx0, fy0 = oval.min(axis=0)
         fx1, fy1 = oval.max(axis=0)
         fw, fh = fx1 - fx0, fy1 - fy0
-        # region the fields cover: the face and what the jaw pulls below the chin
+        # region the fields cover: the face and what the jaw pulls below the chin; a mouth alone moves nothing
+        # above the nose
+        top = lm[fm.NOSE_BASE][1] - 0.05 * fh if mouth_only else fy0 - 0.10 * fh
         x0, x1 = int(max(0, fx0 - 0.12 * fw)), int(min(w, fx1 + 0.12 * fw + 1))
-        y0, y1 = int(max(0, fy0 - 0.10 * fh)), int(min(h, fy1 + 0.30 * fh + 1))
+        y0, y1 = int(max(0, top)), int(min(h, fy1 + 0.30 * fh + 1))
         x0, y0 = x0 - x0 % 2, y0 - y0 % 2  # even corners and sides: the region maps onto whole chroma samples
         x1, y1 = min(w - w % 2, x1 + (x1 - x0) % 2), min(h - h % 2, y1 + (y1 - y0) % 2)
         self.roi = (x0, y0, x1, y1)
@@ -79,10 +81,11 @@ class FaceRig:
         if not mouth_only:  # a dubbed face keeps its own eyes and head: only the mouth is moved
             for i, eye in enumerate(fm.EYES):
                 self.fields[f"blink{i}"] = self._blink_field(lm, eye, gx, gy)
-        self.mask = self._face_mask(oval, fw, gx.shape, (x0, y0))
         self.pivot = np.array([(fx0 + fx1) / 2, fy1 + 0.35 * fh], np.float32)  # the neck: heads turn about it
-        self.mask_rx = self.mask * (gx - self.pivot[0])
-        self.mask_ry = self.mask * (gy - self.pivot[1])
+        self.head_masks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if not mouth_only:
+            mask = self._face_mask(oval, fw, gx.shape, (x0, y0))
+            self.head_masks = (mask, mask * (gx - self.pivot[0]), mask * (gy - self.pivot[1]))
         self.crops = {name: self._crop(*f) for name, f in self.fields.items()}
 
     @staticmethod
@@ -178,8 +181,12 @@ class FaceRig:
     def field(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
         """The forward displacement of every pixel of the region for ``pose``."""
         hx, hy, turn = pose.head
-        dx = self.mask * np.float32(hx) - self.mask_ry * np.float32(turn)  # the head, inside the face mask
-        dy = self.mask * np.float32(hy) + self.mask_rx * np.float32(turn)
+        if self.head_masks is not None and (hx or hy or turn):
+            mask, mask_rx, mask_ry = self.head_masks  # the head moves inside the face mask
+            dx = cv2.addWeighted(mask, float(hx), mask_ry, -float(turn), 0.0)  # one pass, no temporaries
+            dy = cv2.addWeighted(mask, float(hy), mask_rx, float(turn), 0.0)
+        else:
+            dx, dy = np.zeros(self.gx.shape, np.float32), np.zeros(self.gx.shape, np.float32)
         for name, k in (("open", pose.open), ("spread", pose.spread), ("round", pose.round),
                         ("blink0", pose.blink[0]), ("blink1", pose.blink[1])):
             if abs(k) > 1e-3 and name in self.crops:
@@ -214,12 +221,17 @@ class FaceRig:
 
     def render_region(self, pose: Pose) -> np.ndarray:
         """Only the region that moves (``roi``) in ``pose``: the rest of every frame is the canvas."""
+        return self.warp(pose)[0]
+
+    def warp(self, pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The region (``roi``) in ``pose``, and each of its pixels' displacement (x, y). A pixel that did not
+        move is the canvas's own: the remap samples it at its integer place."""
         x0, y0, _, _ = self.roi
         dx, dy = self.field(pose)
         region = cv2.remap(self.canvas, self.gx - dx, self.gy - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if pose.open > 0.04:
             self._paint_mouth(region, pose, (x0, y0))
-        return region
+        return region, dx, dy
 
     def _paint_mouth(self, frame: np.ndarray, pose: Pose, origin: tuple[int, int]) -> None:
         up = self.moved(self.inner_upper[:, 0], self.inner_upper[:, 1], pose, "upper")

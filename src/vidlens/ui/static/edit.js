@@ -11,6 +11,7 @@ function setupEditForm() {
     if (f.get("silence")) body.silence = {};
     if (f.get("highlights_s")) body.highlights_s = Number(f.get("highlights_s"));
     for (const k of ["reframe", "subtitles", "dub"]) if (f.get(k)) body[k] = f.get(k);
+    if (f.get("lip_sync")) body.lip_sync = true;
     const status = document.getElementById("edit-status");
     const r = await fetch("/api/edits", {method: "POST", credentials: "same-origin", body: JSON.stringify(body),
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrfToken()}});
