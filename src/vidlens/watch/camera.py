@@ -5,7 +5,8 @@ crashes or hangs its decoder takes no other camera with it. Everything it finds 
 supervisor as small dicts on a queue; it touches no database. A face list that changes while the
 camera runs (the watch-list) arrives on its ``inbox``. A connection that fails or breaks
 opens a ``camera_offline`` event (with the reason) and retries after 1, 2, 4 ... 30 seconds; the
-event ends when frames flow again. Times are seconds since the camera's stream started: a later
+event ends when frames flow again. A recording that cannot be written (a full disk) is reported
+(``op: recording``) and retried while the camera goes on watching. Times are seconds since the camera's stream started: a later
 connection goes on from the wall-clock time that passed.
 """
 
@@ -71,7 +72,8 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
         base = 0.0 if connection == 1 else time.monotonic() - started
         rec = None
         if job.cfg.record.enabled:
-            rec = ingest.Recording(job.root / "recordings" / f"{int(time.time() * 1000):014d}", job.cfg.record.segment_s)
+            rec = ingest.Recording(job.root / "recordings" / f"{int(time.time() * 1000):014d}", job.cfg.record.segment_s,
+                                   report=lambda why: emit({"op": "recording", "reason": why}))
         emit({"op": "connection", "dir": str(rec.dir) if rec else None, "base": base})
         if connection > 1:
             pipe.reconnected(base)

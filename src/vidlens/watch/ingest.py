@@ -4,8 +4,11 @@ One connection per camera, through the decode layer (``vidlens.media``: a ``Sour
 ``Decoder``), feeds both the detector (frames sampled at the detection rate, as BGR arrays) and,
 through the decoder's packet tap, the rolling recording (the camera's own video packets copied,
 never re-encoded, into FFmpeg's segment muxer: MPEG-TS pieces of ``segment_s`` seconds and a CSV
-list of the finished ones, so a half-written piece is never listed). Nothing else in
-``vidlens.watch`` opens or decodes media.
+list of the finished ones, so a half-written piece is never listed). A recording that cannot be
+written (a full disk) does not stop the camera: the piece in progress is deleted, ``Recording.report``
+is told why, and recording starts again at a keyframe once writing works (tried every
+``RETRY_S``), continuing the numbering with a new list. Nothing else in ``vidlens.watch`` opens or
+decodes media.
 
 A failure to connect, a stream that stops sending for ``read_timeout_s``, or data that does not
 decode raises ``IngestError`` with a one-line reason; reconnecting is the caller's business.
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,7 @@ from vidlens.errors import MediaError, SourceError, UsageError, VidLensError
 if TYPE_CHECKING:
     from vidlens.media.decode import PacketSample
 
+RETRY_S = 2.0  # a recording that could not be written is tried again this often
 
 class IngestError(VidLensError):
     """The stream could not be opened or stopped delivering."""
@@ -41,10 +45,11 @@ class Frame:
 
 @dataclass(frozen=True)
 class Recording:
-    """Where one connection's segments go: ``dir/seg%06d.ts`` and ``dir/segments.csv``."""
+    """Where one connection's segments go: ``dir/seg%06d.ts`` and ``dir/segments*.csv``."""
 
     dir: Path
     segment_s: float
+    report: Callable[[str | None], None] | None = None  # told why recording stopped, and None when it resumes
 
 
 def is_file(source: str) -> bool:
@@ -90,8 +95,8 @@ def read_stream(source: str, *, fps: float, listen: bool = False, realtime: bool
         for s in samples:
             if first is None:
                 first = s.t
-                if recording is not None:  # the recording's clock, at this connection's time 0
-                    (recording.dir / "start.json").write_text(json.dumps({"first_pts_s": dec.clock_origin_s + first}))
+                if recorder is not None:  # the recording's clock, at this connection's time 0
+                    recorder.started(dec.clock_origin_s + first)
             t = s.t - first
             if pace:
                 wait = t - (time.monotonic() - start_wall)
@@ -113,7 +118,32 @@ class _Recorder:
         self.rec = rec
         self.out: Any = None
         self.stream: Any = None
-        rec.dir.mkdir(parents=True, exist_ok=True)  # start.json is written at the first frame, before its packet
+        self.first_pts_s: float | None = None
+        self.has_start = False
+        self.opened = 0  # segment lists opened: segments.csv, then segments-1.csv ... after each failure
+        self.next_seg = 0
+        self.failed: str | None = None  # why the recording stopped (None: it runs)
+        self.retry_at = 0.0
+        try:
+            rec.dir.mkdir(parents=True, exist_ok=True)  # start.json is written at the first frame, before its packet
+        except OSError as exc:
+            self._fail(exc)
+
+    def started(self, first_pts_s: float) -> None:
+        self.first_pts_s = first_pts_s
+        self._write_start()
+
+    def _write_start(self) -> bool:
+        if not self.has_start and self.first_pts_s is not None:
+            path = self.rec.dir / "start.json"
+            try:
+                self.rec.dir.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({"first_pts_s": self.first_pts_s}))
+                self.has_start = True
+            except OSError as exc:
+                path.unlink(missing_ok=True)
+                self._fail(exc)
+        return self.has_start
 
     def push(self, item: PacketSample) -> None:
         from vidlens.media.decode import ConsumerDone
@@ -121,11 +151,40 @@ class _Recorder:
         packet = item.packet
         if packet.pts is None:
             return
+        if self.failed is not None:  # try again at a keyframe, now and then
+            if not item.keyframe or time.monotonic() < self.retry_at or not self._write_start():
+                return
         if self.out is None:
-            self.out, self.stream = _open_recording(packet.stream, self.rec)
+            try:
+                self.out, self.stream = _open_recording(packet.stream, self.rec, self.opened, self.next_seg)
+            except OSError as exc:
+                self._fail(exc)
+                return
             if self.out is None:
                 raise ConsumerDone  # the codec cannot be copied into MPEG-TS: watch without recording
-        _mux(self.out, self.stream, packet)
+            self.opened += 1
+        try:
+            _mux(self.out, self.stream, packet)
+        except OSError as exc:
+            self._fail(exc)
+            return
+        if self.failed is not None:
+            self.failed = None
+            if self.rec.report is not None:
+                self.rec.report(None)
+
+    def _fail(self, exc: OSError) -> None:
+        """Writing failed: close, delete the piece in progress, report once, retry later."""
+        self.finish()
+        pieces = sorted(self.rec.dir.glob("seg*.ts")) if self.rec.dir.is_dir() else []
+        if pieces:
+            self.next_seg = max(self.next_seg, int(pieces[-1].stem[3:]) + 1)
+            pieces[-1].unlink(missing_ok=True)  # half-written: never listed, never cut into a clip
+        self.retry_at = time.monotonic() + RETRY_S
+        if self.failed is None:
+            self.failed = f"{self.rec.dir}: {_reason(exc)}"
+            if self.rec.report is not None:
+                self.rec.report(self.failed)
 
     def finish(self) -> None:
         import av
@@ -134,18 +193,23 @@ class _Recorder:
         if out is not None:
             try:
                 out.close()
-            except av.error.FFmpegError:
+            except (av.error.FFmpegError, OSError):
                 pass
 
 
-def _open_recording(stream, rec: Recording):  # noqa: ANN001, ANN202
+def _open_recording(stream, rec: Recording, opened: int = 0, start_number: int = 0):  # noqa: ANN001, ANN202
+    """The segment muxer; the ``opened``-th reopening writes its own list and goes on from ``start_number``."""
     import av
 
+    listing = rec.dir / ("segments.csv" if not opened else f"segments-{opened}.csv")
     out = av.open(str(rec.dir / "seg%06d.ts"), "w", format="segment", options={
-        "segment_time": f"{rec.segment_s:g}", "segment_format": "mpegts",
-        "segment_list": str(rec.dir / "segments.csv"), "segment_list_type": "csv", "break_non_keyframes": "0"})
+        "segment_time": f"{rec.segment_s:g}", "segment_format": "mpegts", "segment_start_number": str(start_number),
+        "segment_list": str(listing), "segment_list_type": "csv", "break_non_keyframes": "0"})
     try:
         out_stream = out.add_stream_from_template(stream)
+    except OSError:
+        out.close()
+        raise
     except (AttributeError, ValueError, av.error.FFmpegError):
         out.close()
         return None, None
@@ -153,21 +217,24 @@ def _open_recording(stream, rec: Recording):  # noqa: ANN001, ANN202
 
 
 def _mux(out, out_stream, packet) -> None:  # noqa: ANN001
+    """Raises OSError where writing fails (a full disk)."""
     import av
 
     packet.stream = out_stream
     try:
         out.mux(packet)
+    except OSError:
+        raise
     except av.error.FFmpegError:
         pass  # a packet the muxer refuses (a timestamp going backwards) is left out of the recording only
 
 
 def segments(rec_dir: Path) -> list[tuple[Path, float, float]]:
     """The finished segments of one connection's recording: (file, start, end) in stream seconds."""
-    listing = rec_dir / "segments.csv"
     try:
-        lines = listing.read_text().splitlines()
         first = json.loads((rec_dir / "start.json").read_text())["first_pts_s"]
+        listings = sorted(rec_dir.glob("segments*.csv"), key=lambda f: (len(f.name), f.name))
+        lines = [line for listing in listings for line in listing.read_text().splitlines()]
     except (OSError, ValueError, KeyError):
         return []
     out = []

@@ -320,7 +320,7 @@ def write_snapshot(path: Path, image: np.ndarray, box: np.ndarray, label: str) -
         tmp.write_bytes(buf.tobytes())
         os.replace(tmp, path)
     except OSError as exc:  # a full disk costs the snapshot, not the camera
-        log.warning("snapshot %s not written: %s", path.name, exc)
+        log.warning("snapshot %s not written: %s", path, exc)
         tmp.unlink(missing_ok=True)
         return None
     return path.name

@@ -214,6 +214,12 @@ class Supervisor:
                     log.warning("camera %s offline: %s (retry in %g s)", cam.job.name, msg.get("reason"),
                                 msg.get("retry_s", 0))
             cam.state = msg["state"]
+        elif op == "recording":  # its recording could not be written (a full disk), or writes again
+            if msg["reason"] is not None:
+                log.warning("camera %s: recording stopped, detection goes on: %s (retrying)", cam.job.name,
+                            msg["reason"])
+            else:
+                log.warning("camera %s: recording resumed", cam.job.name)
         elif op == "connection":
             self.clips.connection(cam.job, Path(msg["dir"]) if msg["dir"] else None, msg["base"])
         elif op == "stats":
