@@ -52,7 +52,7 @@ def test_a_cancelled_analysis_stores_nothing_so_the_next_run_sees_the_whole_vide
 
     with pytest.raises(CancelledError, match="nothing was stored"):
         runner.run(v, cancelled=cancelled)
-    assert all(runner._cached(v, a) is None for a in runner.analyzers)  # noqa: SLF001
+    assert all(runner.cached(v, a) is None for a in runner.analyzers)
     out = runner.run(v)
     assert not any(o.cached for o in out.analyzers.values()) and out.frames == 250
     assert out.analyzers["shots"].document["shots"][-1]["end_frame"] == 250
