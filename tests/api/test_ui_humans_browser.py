@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_ui_library_browser import CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, _cli, shots_dir, snap  # noqa: F401
+from tests.api.test_ui_library_browser import PAGE_TIMEOUT_MS, PASSWORD, _cli, shots_dir, snap  # noqa: F401
+from tests.browser import chromium, login, page_errors
 from vidlens.api.serverproc import ServerProcess, running_server
 from vidlens.media.ffmpeg import run_ffmpeg
 
@@ -47,24 +48,17 @@ def data(tmp_path_factory: pytest.TempPathFactory, samples: Path, shared_media: 
 
 @pytest.fixture(scope="module")
 def page(data: dict[str, object]) -> Iterator[object]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set VIDLENS_CHROMIUM")
     from playwright.sync_api import sync_playwright
 
     server: ServerProcess
     with running_server(data["data_dir"], env={"VIDLENS_ADMIN_PASSWORD": PASSWORD}) as server, \
             sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        browser = p.chromium.launch(executable_path=chromium())
         context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
         pg = context.new_page()
         pg.set_default_timeout(PAGE_TIMEOUT_MS)
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
-        pg.goto("/")
-        pg.fill("input[name=username]", "admin")
-        pg.fill("input[name=password]", PASSWORD)
-        pg.click("button[type=submit]")
-        pg.wait_for_url(re.compile(r"/$"))
+        errors = page_errors(pg)
+        login(pg, PASSWORD)
         yield pg
         context.close()
         browser.close()

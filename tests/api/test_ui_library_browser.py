@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium, login, page_errors
 from vidlens.api.serverproc import ServerProcess, running_server
 from vidlens.media.ffmpeg import ffmpeg_exe
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("VIDLENS_CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "browser-test-password"
 PAGE_TIMEOUT_MS = 120_000  # a deadline on a shared machine, not a timing
 # one small real clip per container of the corpus; (path in ../shared/media, seconds kept: None = whole file)
@@ -115,22 +115,15 @@ def shots_dir() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def page(server: ServerProcess) -> Iterator[object]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set VIDLENS_CHROMIUM")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--autoplay-policy=no-user-gesture-required"])
+        browser = p.chromium.launch(executable_path=chromium(), args=["--autoplay-policy=no-user-gesture-required"])
         context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
         pg = context.new_page()
         pg.set_default_timeout(PAGE_TIMEOUT_MS)
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
-        pg.goto("/")
-        pg.fill("input[name=username]", "admin")
-        pg.fill("input[name=password]", PASSWORD)
-        pg.click("button[type=submit]")
-        pg.wait_for_url(re.compile(r"/$"))
+        errors = page_errors(pg)
+        login(pg, PASSWORD)
         yield pg
         context.close()
         browser.close()

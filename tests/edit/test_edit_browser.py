@@ -8,7 +8,6 @@ and the decision list must explain every segment; clicking a kept segment seeks 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.browser import chromium, login, page_errors
 from vidlens.api.serverproc import ServerProcess, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("VIDLENS_CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "browser-test-password"
 PAGE_TIMEOUT_MS = 300_000  # a deadline on a shared machine, not a timing
 
@@ -49,23 +48,16 @@ def _until(element: Any, predicate: str) -> None:
 
 @pytest.mark.timeout(1500)  # analysis and an edit job on a shared machine: a deadline, not a timing
 def test_edit_page_runs_an_edit_plays_it_and_explains_it(server: ServerProcess) -> None:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set VIDLENS_CHROMIUM")
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+        browser = p.chromium.launch(executable_path=chromium(),
                                     args=["--autoplay-policy=no-user-gesture-required", "--mute-audio"])
         try:
             pg = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}).new_page()
             pg.set_default_timeout(PAGE_TIMEOUT_MS)
-            errors: list[str] = []
-            pg.on("pageerror", lambda exc: errors.append(str(exc)))
-            pg.goto("/")
-            pg.fill("input[name=username]", "admin")
-            pg.fill("input[name=password]", PASSWORD)
-            pg.click("button[type=submit]")
-            pg.wait_for_url(re.compile(r"/$"))
+            errors = page_errors(pg)
+            login(pg, PASSWORD)
 
             pg.goto("/edit")
             expect(pg.locator("select[name=video_id] option")).to_have_count(1)

@@ -8,25 +8,21 @@ playlists.
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium, login, page_errors
 from tests.watch.conftest import RtspServer, start_vidlens, stop
 from vidlens.api.serverproc import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = Path(os.environ.get("VIDLENS_CHROMIUM", "/usr/bin/chromium"))
 PASSWORD = "restream-test-password"
 PAGE_TIMEOUT_MS = 120_000  # a deadline on a shared machine, not a timing
 
 
 def test_a_camera_restream_plays_on_its_page(rtsp_server: RtspServer, tmp_path: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's 'chromium' or set VIDLENS_CHROMIUM")
     from playwright.sync_api import sync_playwright
 
     rtsp_server.start()
@@ -42,17 +38,12 @@ def test_a_camera_restream_plays_on_its_page(rtsp_server: RtspServer, tmp_path: 
             time.sleep(0.5)
         assert list(live.glob("*/seg_*.m4s")), f"no live segment after 90 s: {watch.poll()}"
         with running_server(data, env={"VIDLENS_ADMIN_PASSWORD": PASSWORD}) as server, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM),
+            browser = p.chromium.launch(executable_path=chromium(),
                                         args=["--autoplay-policy=no-user-gesture-required"])
             page = browser.new_context(base_url=server.url).new_page()
             page.set_default_timeout(PAGE_TIMEOUT_MS)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto("/")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(re.compile(r"/$"))
+            errors = page_errors(page)
+            login(page, PASSWORD)
             page.goto("/watch?camera=lobby")
             page.wait_for_function("() => { const v = document.getElementById('live-video');"
                                    " return v && v.currentTime >= 3 && v.videoHeight > 0; }")
