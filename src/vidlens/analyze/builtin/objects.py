@@ -10,10 +10,12 @@ Small objects: a frame much larger than the detector input also arrives at up to
 ``max_side`` pixels, and where something small moves in a still view, or a small
 object the whole-frame pass has lost was last seen, a square region is cut from it
 and detected closer (``vidlens.analyze.regions``, as Frigate does around motion), its
-boxes merged with the whole frame's. An object seen once, confidently, while moving
-across a still view is reported even if it left before the next sample. Tracks whose
-size is impossible for their class against the people and vehicles of the same shot
-(a car seen from above called "cell phone") are dropped (``vidlens.analyze.object_priors``).
+boxes merged with the whole frame's. Those looks are budgeted: a look that finds nothing
+the whole frame missed uses up a small allowance, one that finds something is free. An
+object seen once, confidently, while moving across a still view is reported even if it
+left before the next sample. Tracks whose size is impossible for their class against the
+people and vehicles of the same shot (a car seen from above called "cell phone") are
+dropped (``vidlens.analyze.object_priors``).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class ObjectsConfig(AnalyzerConfig):
                          "small moving or lost objects, in a shot where small objects were seen (0: the whole frame only)")
     probe_every: int = Field(8, ge=0, le=1000, description="in a shot where nothing small was seen yet, one closer look "
                              "(around what moves, else the next tile of the frame) per this many samples (0: never)")
+    region_rate: float = Field(0.5, ge=0, le=16, description="in a shot where small objects were seen, closer looks "
+                               "a sample earns on average; a look that finds a small confident object the whole "
+                               "frame missed costs nothing, so looks that keep finding run up to `regions` a sample")
     moving_confidence: float = Field(0.6, gt=0, le=1, description="score at which one look at a person, vehicle or "
                                      "animal moving across a still view is enough to report it (1: always min_track_samples)")
     plausible_sizes: bool = Field(True, description="drop tracks far too large for their class against the people and "
@@ -136,6 +141,36 @@ def _covered(boxes: np.ndarray, by: np.ndarray, share: float = 0.5) -> np.ndarra
     return ((w * h) / area[:, None] >= share).any(1)
 
 
+def _covered_jointly(boxes: np.ndarray, by: np.ndarray, share: float = 0.5, grid: int = 8) -> np.ndarray:
+    """Which of ``boxes`` have at least ``share`` of their area inside the union of ``by``.
+
+    A moving blob is often two or three people walking together: no one box holds half of it, but
+    their boxes together do. The share is measured on a ``grid`` x ``grid`` raster of each box.
+    """
+    if len(boxes) == 0 or len(by) == 0:
+        return np.zeros(len(boxes), bool)
+    f = (np.arange(grid, dtype=np.float32) + 0.5) / grid
+    xs = boxes[:, :1] + f[None] * (boxes[:, 2:3] - boxes[:, :1])  # (M, grid) raster columns
+    ys = boxes[:, 1:2] + f[None] * (boxes[:, 3:4] - boxes[:, 1:2])
+    in_x = (xs[:, :, None] >= by[None, None, :, 0]) & (xs[:, :, None] <= by[None, None, :, 2])  # (M, grid, N)
+    in_y = (ys[:, :, None] >= by[None, None, :, 1]) & (ys[:, :, None] <= by[None, None, :, 3])
+    inside = (in_y[:, :, None, :] & in_x[:, None, :, :]).any(-1)  # (M, grid y, grid x)
+    return inside.mean((1, 2)) >= share
+
+
+def _finds(found: Detections, whole: Detections, conf: float, small: np.ndarray) -> bool:
+    """Whether a closer look found a small confident object (``small``: per box of ``found``) that no box of
+    its class in the whole-frame pass matches: what the look was for. A large object the whole frame
+    happened to miss does not count; the whole frame sees it again at the next sample."""
+    strong = found[(found.confidence >= conf) & small] if len(found) else found
+    for label in set(strong.class_name.tolist()):
+        same = whole.xyxy[whole.class_name == label]
+        mine = strong.xyxy[strong.class_name == label]
+        if not len(same) or (iou_matrix(mine, same).max(1) < 0.3).any():
+            return True
+    return False
+
+
 def make_tracker(cfg: ObjectsConfig) -> Tracker:
     """The tracker the analyzer links its samples with (IoU 0.3 first, as chosen on tests/unit/tracking_scenes.py)."""
     return Tracker(high_conf=cfg.track_confidence, max_gap=cfg.max_gap_samples, min_hits=cfg.min_track_samples,
@@ -146,24 +181,34 @@ class _CloserLooks:
     """Which regions of a sample get a closer look, and the merge of what they find.
 
     In a shot where a small object has been seen (a confident box the whole-frame pass
-    sees below ``RegionPlanner.small``), every detection looks closer at what that pass
-    cannot explain: movers with no box on them, and small tracked objects it lost, up to
-    ``planner.max_regions`` regions. Until then the video is probed: one region per
-    ``probe_every`` samples on average, around the first unexplained mover, or, when the view
-    is at rest, the next tile of the frame (a still small object in an idle fixed view is
-    found within one round of tiles). A film that never shows small objects pays a few looks.
+    sees below ``RegionPlanner.small``), detections look closer at what that pass cannot
+    explain: movers no box (nor several boxes together) lies on, and small tracked objects it
+    lost, up to ``planner.max_regions`` regions. Those looks are paid for: each sample earns
+    ``rate`` looks (saved up to ``SAVED`` samples at full regions), each look spends one, and a look
+    that finds a small confident object the whole frame missed earns its cost back. A busy scene of
+    people the whole frame already sees costs about ``rate`` looks a sample, a view whose small
+    objects only the closer looks find keeps all of them. Until then the video is probed: one
+    region per ``probe_every`` samples on average, around the first unexplained mover, or,
+    when the view is at rest, the next tile of the frame (a still small object in an idle
+    fixed view is found within one round of tiles). A film that never shows small objects
+    pays a few looks.
     """
 
     BURST = 2  # probes that can be saved up while nothing needs one
+    SAVED = 3  # samples' worth of looks (at ``planner.max_regions`` each) a quiet stretch can save for a busy one
 
-    def __init__(self, planner: RegionPlanner, probe_every: int) -> None:
+    def __init__(self, planner: RegionPlanner, probe_every: int, rate: float) -> None:
         self.planner = planner
         self.probe_every = probe_every
+        self.rate = rate
         self.runs = 0  # extra detector runs
+        self.finds = 0  # ... that found a small confident object the whole frame missed
         self.hunting = False
         # probes are budgeted, not scheduled: one more is earned every `probe_every` samples (kept across
         # cuts, so films with many shots pay no more), so two movers in a row can both be looked at
         self.budget = 1.0 if probe_every else 0.0  # one look at the start, as Frigate scans at start-up
+        self.most = float(self.SAVED * planner.max_regions)
+        self.credit = self.most  # looks in a shot with small objects, earned at `rate` a sample
         self.tile = 0
 
     def cut(self) -> None:
@@ -174,6 +219,7 @@ class _CloserLooks:
         """One sample went by (detected or not: an idle fixed view saves up its probes)."""
         if self.probe_every:
             self.budget = min(self.BURST, self.budget + 1 / self.probe_every)
+        self.credit = min(self.most, self.credit + self.rate)
 
     def run(self, d: Detections, detect: Callable[[np.ndarray], Detections], image: np.ndarray,
             movers: np.ndarray, at_rest: bool, live: list[TrackState], track_conf: float, iou: float) -> Detections:
@@ -182,7 +228,8 @@ class _CloserLooks:
         aims = self._unexplained(d, movers, live, shape)
         tile = False
         if self.hunting:
-            todo = self.planner.around(shape, aims)
+            todo = self.planner.around(shape, aims)[:int(self.credit)]  # at most planner.max_regions
+            self.credit -= len(todo)
         elif self.budget >= 1:
             todo = self.planner.around(shape, aims)[:1]
             if not len(todo) and at_rest:
@@ -197,6 +244,10 @@ class _CloserLooks:
             found = detect_regions(detect, image, todo)
             if not tile:  # a look aimed at a mover or a lost object answers for that, not for its surroundings
                 found = [f[_touches(f.xyxy, aims)] for f in found]
+            finds = sum(_finds(f, d, track_conf, self.planner.is_small(shape, f.xyxy)) for f in found)
+            self.finds += finds
+            if self.hunting:
+                self.credit = min(self.most, self.credit + finds)
             d = merge([in_region(d, (0, 0, shape[1], shape[0]), shape), *found], iou)
         strong = d.xyxy[d.confidence >= track_conf]
         self.hunting = self.hunting or bool(self.planner.is_small(shape, strong).any())
@@ -204,14 +255,15 @@ class _CloserLooks:
 
     def _unexplained(self, d: Detections, movers: np.ndarray, live: list[TrackState],
                      shape: tuple[int, ...]) -> np.ndarray:
-        """Movers no box lies on, then the predicted boxes of small tracks the whole-frame pass lost.
+        """Movers no box (nor boxes together) lies on, then the predicted boxes of small tracks the whole
+        frame lost.
 
         A mover may be a group of small objects (a few people walking together), so it is
         looked at whatever its size, as long as a region can see it finer (the planner decides).
         Over a dozen unexplained movers at once (the surveillance clips show at most 8) is a
         busy view, where motion points at nothing in particular.
         """
-        boxes = movers[~_covered(movers, d.xyxy)]
+        boxes = movers[~_covered_jointly(movers, d.xyxy)]
         if len(boxes) > BUSY:  # wind in leaves, water, an animated background: motion that is not objects
             boxes = boxes[:0]
         if live:
@@ -230,7 +282,7 @@ class _CloserLooks:
 
 class ObjectsAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
-        name="objects", version="1.2.0", kind="analyzer",
+        name="objects", version="1.3.0", kind="analyzer",
         summary="COCO objects (people, vehicles, animals ...) tracked per shot, with counts and spans",
         license="Apache-2.0",
         models=("objects.detector: YOLOv4-tiny int8 or float32 (public domain), or NanoDet-m 416 (Apache-2.0)",),
@@ -276,7 +328,7 @@ class ObjectsAnalyzer(Analyzer):
         cuts = CutDetector()
         gate = MotionGate(min_area=cfg.motion_area, max_skip=cfg.max_skip_samples) if cfg.motion_gate else None
         two = self._regions_help(ctx.video)
-        looks = _CloserLooks(self._planner(), cfg.probe_every)
+        looks = _CloserLooks(self._planner(), cfg.probe_every, cfg.region_rate)
         motion = MotionMap()
         scenes = [SceneScale()]
         last: Detections | None = None
@@ -387,6 +439,7 @@ class ObjectsAnalyzer(Analyzer):
             "sampled_frames": samples,
             "detected_frames": detected,
             "region_detections": looks.runs,
+            "region_finds": looks.finds,  # closer looks that found a small confident object the whole frame missed
             "sample_fps": round(fps, 3),
             "frame_size": list(ctx.video.display_size),
             "model": cfg.detector if cfg.model is None else Path(cfg.model).name,
