@@ -194,7 +194,8 @@ def run(media: Path, repeat: int, threads: int, skip_tn: bool = False) -> dict:
         key = f"{name}:{path.stat().st_size}"  # the peers' results depend on the clip only: kept with it
         kept = peers.setdefault(key, {})
         if "psd" not in kept or ("tn" not in kept and not skip_tn):
-            kept.setdefault("psd", pyscenedetect(path))
+            if "psd" not in kept:
+                kept["psd"] = pyscenedetect(path)
             if not skip_tn:
                 kept["tn"] = transnetv2_alone(path, net)
             peers_path.write_text(json.dumps(peers, indent=1))
