@@ -40,3 +40,31 @@ def test_past_the_limit_the_less_sharp_of_each_pair_drops_its_picture() -> None:
 def test_under_the_limit_nothing_is_thinned() -> None:
     cands = _candidates([1.0] * 50, limit=50)
     assert all(c.jpeg is not None for c in cands.items)
+
+
+def test_the_newest_wait_unencoded_and_only_a_picked_one_is_encoded_with_the_same_bytes() -> None:
+    import numpy as np
+
+    from vidlens.analyze.builtin.shots import _jpeg
+
+    rng = np.random.default_rng(0)
+    pictures = [rng.integers(0, 255, (36, 64, 3), np.uint8) for _ in range(10)]
+    cands = _Candidates(limit=100, raw=4)
+    for i, rgb in enumerate(pictures):
+        cands.add(_Candidate(i * 10, i * 10, float(i), None, rgb))
+    assert [c.rgb is not None for c in cands.items] == [False] * 6 + [True] * 4  # the newest four wait
+    assert all(c.jpeg == _jpeg(rgb) for c, rgb in zip(cands.items[:6], pictures))
+    best = cands.pick(_shot(60, 100))  # middle half 70..90: the sharpest there is frame 90
+    assert best is not None and best.index == 90 and best.rgb is None and best.jpeg == _jpeg(pictures[9])
+    assert cands.items[7].jpeg is None and cands.items[7].rgb is not None  # not picked: never encoded
+
+
+def test_thinning_drops_waiting_pictures_too() -> None:
+    import numpy as np
+
+    pictures = [np.full((8, 8, 3), i, np.uint8) for i in range(11)]
+    cands = _Candidates(limit=8, raw=100)
+    for i, rgb in enumerate(pictures):
+        cands.add(_Candidate(i * 10, i * 10, float(i % 3), None, rgb))
+    assert sum(c.held for c in cands.items) <= 8 and len(cands.items) == 11
+    assert all(c.jpeg is None for c in cands.items)  # nothing was picked, so nothing was encoded

@@ -2,10 +2,12 @@
 
 Two samplings come from the same decode: every frame as a tiny YUV image for the
 boundary detector, and about two frames a second at keyframe size as keyframe
-candidates, kept as JPEG bytes. A shot's keyframe is the sharpest candidate in the
-middle half of the shot. Shots are known only at the end, so the candidates wait;
-past ``MAX_JPEGS`` of them (about 8 minutes of video) the less sharp of each
-neighbouring pair drops its picture, so memory stays bounded on a day-long file.
+candidates. A shot's keyframe is the sharpest candidate in the middle half of the
+shot. Shots are known only at the end, so the candidates wait: the newest
+``RAW_HELD`` as decoded pictures, older ones as JPEG bytes (so a short video encodes
+only the keyframes it picks, a long one each candidate once, as before); past
+``MAX_JPEGS`` of them (about 8 minutes of video) the less sharp of each neighbouring
+pair drops its picture, so memory stays bounded on a day-long file.
 
 A long video can be read in time ranges on several workers (``splits``): each range hands over
 the detector's per-frame numbers and its keyframe candidates (every one, with its picture), and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import bisect
 import importlib.util
 import io
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -67,6 +70,7 @@ class ShotConfig(AnalyzerConfig):
 
 
 MAX_JPEGS = 1024  # keyframe candidates held as pictures (about 60 MB at 640 px)
+RAW_HELD = 48  # the newest candidates wait unencoded (about 33 MB at 640x360): most are never picked
 
 
 @dataclass
@@ -74,39 +78,61 @@ class _Candidate:
     index: int
     pts: int
     sharpness: float
-    jpeg: bytes | None  # None: thinned out (see the module docstring)
+    jpeg: bytes | None  # None: thinned out (see the module docstring), or not encoded yet (``rgb``)
+    rgb: np.ndarray | None = None  # the picture until it is encoded
+
+    @property
+    def held(self) -> bool:
+        return self.jpeg is not None or self.rgb is not None
+
+    def encode(self) -> None:
+        """Turn the waiting picture into JPEG bytes (the same bytes, whenever it happens)."""
+        if self.rgb is not None:
+            self.jpeg, self.rgb = _jpeg(self.rgb), None
+
+    def drop(self) -> None:
+        self.jpeg = self.rgb = None
 
 
 class _Candidates:
-    """Keyframe candidates in frame order, at most ``limit`` of them with their picture."""
+    """Keyframe candidates in frame order, at most ``limit`` of them with their picture, the newest
+    ``raw`` of those not yet encoded."""
 
-    def __init__(self, limit: int = MAX_JPEGS) -> None:
+    def __init__(self, limit: int = MAX_JPEGS, raw: int = RAW_HELD) -> None:
         self.limit = limit
+        self.raw = raw
         self.items: list[_Candidate] = []
         self._indexes: list[int] = []
+        self._waiting: deque[_Candidate] = deque()
         self._pictures = 0
 
     def add(self, c: _Candidate) -> None:
         self.items.append(c)
         self._indexes.append(c.index)
         self._pictures += 1
+        if c.rgb is not None:
+            self._waiting.append(c)
+            while len(self._waiting) > self.raw:
+                self._waiting.popleft().encode()
         if self._pictures > self.limit:
-            held = [x for x in self.items if x.jpeg is not None]
+            held = [x for x in self.items if x.held]
             for a, b in zip(held[0::2], held[1::2]):
-                (b if b.sharpness < a.sharpness else a).jpeg = None
+                (b if b.sharpness < a.sharpness else a).drop()
                 self._pictures -= 1
 
     def pick(self, shot: Shot) -> _Candidate | None:
         """The sharpest held candidate in the middle half of ``shot`` (else anywhere in it), or None."""
         lo_i = bisect.bisect_left(self._indexes, shot.start_frame)
         hi_i = bisect.bisect_left(self._indexes, shot.end_frame)
-        inside = [c for c in self.items[lo_i:hi_i] if c.jpeg is not None]
+        inside = [c for c in self.items[lo_i:hi_i] if c.held]
         if not inside:
             return None
         length = shot.end_frame - shot.start_frame
         lo, hi = shot.start_frame + length // 4, shot.start_frame + (3 * length) // 4
         middle = [c for c in inside if lo <= c.index <= hi] or inside
-        return max(middle, key=lambda c: c.sharpness)
+        best = max(middle, key=lambda c: c.sharpness)
+        best.encode()
+        return best
 
 
 @dataclass
@@ -202,7 +228,7 @@ class ShotDetector(Analyzer):
                 if len(pts_of) % 25 == 0:
                     ctx.progress(min(1.0, sample.t / duration))
             else:
-                candidates.add(_Candidate(sample.index, sample.pts, _sharpness(sample.image), _jpeg(sample.image)))
+                candidates.add(_Candidate(sample.index, sample.pts, _sharpness(sample.image), None, sample.image))
         return self._document(ctx, detector, pts_of, time_base, candidates, net)
 
     # -- a long video in ranges (see the module docstring) --------------------------------------------
