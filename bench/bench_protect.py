@@ -216,12 +216,13 @@ PIP_NEGATIVES["held_out_3"] = [("av_speech_grid/sbwe5n.mpg", REFS[8]),
 # (three source pixels to a decoded one), excerpts from half-way through each work, layouts and backgrounds
 # used in no other group.
 PIP_LATE = {"refs": REFS, "backgrounds": ["av_speech_grid/lbbc2a.mpg", "av_speech_grid/lwbsza.mpg",
-                                          "surveillance/intel_people-detection.gif", "av_speech_grid/brbk7n.mpg",
+                                          "surveillance/intel_people-detection.gif",
+                                          "av_speech_grid/brbk7n.mpg",
                                           "faces/intel_face-demographics-walking-and-pause.gif"],
             "layouts": [(0.22, "tr", 0), (0.35, "m", 0), (0.27, "bl", 2), (0.44, "l", 0), (0.31, "c", 5)],
             "excerpt_at": 0.5, "copies": 2, "frame": (960, 540)}
-PIP_NEGATIVES["held_out_4"] = [("av_speech_grid/lrwp9a.mpg", REFS[4]), ("surveillance/intel_worker-zone-detection.gif",
-                                                                         REFS[0]),
+PIP_NEGATIVES["held_out_4"] = [("av_speech_grid/lrwp9a.mpg", REFS[4]),
+                               ("surveillance/intel_worker-zone-detection.gif", REFS[0]),
                                ("faces/intel_asl_book.mkv", "av_speech_grid/lwbsza.mpg"),
                                ("shots/pyscenedetect_testvideo.mp4", REFS[7])]
 # corpus clips that are themselves copies of a registered work: matching them is right, never false
@@ -576,11 +577,12 @@ def pip_report(pip: dict[str, list[Query]], vl: dict[str, list[dict]], vp: dict[
         f"{PIP_EDGE['frame'][1]} picture, at {len(PIP_EDGE['layouts'])} layouts of 18-50 % (four flush with "
         "one edge of the frame, so that edge is the inset's own side, one off-centre) over "
         f"{len(PIP_EDGE['backgrounds'])} backgrounds used nowhere else, and {n_neg['held_out_3']} negatives. "
-        f"Held-out-4 was built after the inset candidates were added and tuned nothing: {n_pos['held_out_4']} "
-        f"copies of all {len(REFS)} works, excerpts from half-way through, on a {PIP_LATE['frame'][0]}×"
-        f"{PIP_LATE['frame'][1]} picture, at {len(PIP_LATE['layouts'])} new layouts of 22-44 % (one flush with "
-        f"the left edge, one off-centre, borders of 0-5 px) over {len(PIP_LATE['backgrounds'])} backgrounds used in "
-        f"no other group, and {n_neg['held_out_4']} negatives. "
+        f"Held-out-4 was built after the inset candidates were added and tuned nothing: "
+        f"{n_pos['held_out_4']} copies of all {len(REFS)} works, excerpts from half-way through, on a "
+        f"{PIP_LATE['frame'][0]}×{PIP_LATE['frame'][1]} picture, at {len(PIP_LATE['layouts'])} new "
+        f"layouts of 22-44 % (one flush with the left edge, one off-centre, borders of 0-5 px) over "
+        f"{len(PIP_LATE['backgrounds'])} backgrounds used in no other group, and {n_neg['held_out_4']} "
+        "negatives. "
         "Unsure: a match of the inset's work at another place of it, reported with `placement: ambiguous` "
         "(the right work, its place said to be uncertain); it counts neither as found nor as false.",
         "",

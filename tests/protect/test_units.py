@@ -78,7 +78,8 @@ def test_a_fingerprint_of_the_earlier_layout_still_reads() -> None:
     n = 40
     codes = RNG.integers(0, 2**64 - 1, (n, LEGACY_WIDTH), dtype=np.uint64, endpoint=True)
     old = Fingerprint("visual", VisualFingerprinter.version, n / 5,
-                      {"times": (np.arange(n) / 5).astype(np.float32), "codes": codes, "valid": np.ones(n, bool)},
+                      {"times": (np.arange(n) / 5).astype(np.float32), "codes": codes,
+                       "valid": np.ones(n, bool)},
                       {"rate": 5.0})
     read = VisualFingerprinter().validate(old)
     assert read.arrays["codes"].shape == (n, len(VARIANTS)) and len(VARIANTS) > LEGACY_WIDTH

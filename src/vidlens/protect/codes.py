@@ -6,7 +6,8 @@ that holds some of them, so none of those needs another.
 Every frame stores ``len(VARIANTS)`` codes: the canonical one (centre 80 % of the content box,
 which drops corner logos and caption bars) and the variants a copy may need: mirrored, centre 90 %
 and 100 % (the copy was cropped 10–20 %), the inset box, the centre 55 % (plain and mirrored)
-for copies with large overlays at the edges, and the next two inset candidates. References are indexed by their ``ANCHOR_SLOTS``;
+for copies with large overlays at the edges, and the next two inset candidates. References are
+indexed by their ``ANCHOR_SLOTS``;
 queries try all variants, each against the reference code it stands for (``REF_SLOT``).
 """
 
@@ -52,12 +53,14 @@ def widened(codes: np.ndarray) -> np.ndarray:
     if codes.ndim != 2 or codes.shape[1] != LEGACY_WIDTH:
         return codes
     first_inset = VARIANTS.index(("inset", CANON, False))
-    return np.concatenate([codes, np.repeat(codes[:, [first_inset]], len(VARIANTS) - LEGACY_WIDTH, axis=1)], axis=1)
+    added = np.repeat(codes[:, [first_inset]], len(VARIANTS) - LEGACY_WIDTH, axis=1)
+    return np.concatenate([codes, added], axis=1)
 
 
 def distinct_slots(codes: np.ndarray) -> np.ndarray:
-    """Slots of (T, V) query codes that differ, in some frame, from every earlier slot compared with the same
-    reference slot: the others would only repeat those slots' distances (no inset found, or fewer candidates)."""
+    """Slots of (T, V) query codes that differ, in some frame, from every earlier slot compared with the
+    same reference slot: the others would only repeat those slots' distances (no inset found, or fewer
+    candidates)."""
     keep: list[int] = []
     for j in range(codes.shape[1]):
         if not any(REF_SLOT[k] == REF_SLOT[j] and np.array_equal(codes[:, k], codes[:, j]) for k in keep):

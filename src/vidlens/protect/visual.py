@@ -332,7 +332,7 @@ def spacing(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int
 def _inset_codes(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: int,
                  scales: set[float]) -> tuple[dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]],
                                               tuple[int, int, int, int]] | None:
-    """Codes of one inset (coarse box) at each of ``scales``, and its box on the fine frames; None when too small.
+    """Codes of one inset (a coarse box) at each of ``scales`` and its box on the fine frames; None if small.
 
     Each side is placed again on the fine frames (``_refine_inset``); a film shown in picture brings its own
     letterbox bars, and its outermost lines blend with the footage around it when the frame was scaled, so
