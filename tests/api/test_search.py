@@ -181,6 +181,19 @@ def test_pgvector_serves_meaning_on_postgresql(env_factory, pgvector_url: str, s
 
 
 @pytest.mark.postgres
+def test_pgvector_proposes_every_candidate(env_factory, pgvector_url: str, synth_clip: Path) -> None:
+    """An HNSW scan in pgvector yields at most ``hnsw.ef_search`` rows (40 by default): the meaning ranker
+    widens it to its candidates, so all 60 moments over the (here zero) similarity floor are proposed."""
+    env = env_factory(database_url=pgvector_url, search={"min_text_similarity": 0.0, "candidates": 60})
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+    segments = [{"text": f"ferry number {i} leaves the harbour", "start_s": i * 0.05, "end_s": i * 0.05 + 0.05,
+                 "language": "en"} for i in range(60)]
+    env.store_results(vid, {"speech": {"transcript": segments}})
+    body = search(env, "when does the boat depart", rankers="meaning", limit=100)
+    assert body["total"] == 60
+
+
+@pytest.mark.postgres
 def test_pgvector_takes_vectors_made_before_it(env_factory, pgvector_url: str, synth_clip: Path) -> None:
     """Text vectors stored before pgvector was there (or while its table was lost) are copied into it when
     the search service starts, so meaning finds them, not only what is embedded after."""
