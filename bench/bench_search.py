@@ -146,6 +146,15 @@ def _size(con: sqlite3.Connection, db: Path) -> int:
     return db.stat().st_size
 
 
+def timed_search(svc, q: str, lat: list[float], cpu: list[float]) -> dict:
+    """One hybrid query through the service (top 20), its wall and CPU seconds appended to ``lat`` and ``cpu``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = svc.search(q, limit=20)
+    lat.append(time.perf_counter() - t0)
+    cpu.append(time.process_time() - c0)
+    return res
+
+
 def _graph_progress(done: int, total: int) -> None:
     if done == total or done % 50_000 < 10_000:
         print(f"HNSW graph: {done:,} of {total:,} vectors", file=sys.stderr)
@@ -222,10 +231,7 @@ def main() -> None:
         matrix = index._vectors()
         for a, b in rng.integers(0, len(bank), size=(args.queries, 2)):
             q = f"{bank[a]} {bank[b]}"
-            t0, c0 = time.perf_counter(), time.process_time()
-            res = svc.search(q, limit=20)
-            lat.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
+            res = timed_search(svc, q, lat, cpu)
             hits.append(len(res["hits"]))
             c0 = time.process_time()
             qv = embedder.query(q).astype(np.float16)
@@ -391,10 +397,7 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
         ef = min(1000, max(40, svc.settings.candidates))  # as the meaning ranker sets it
         for qi, (a, b) in enumerate(rng.integers(0, len(bank), size=(args.queries, 2))):
             q = f"{bank[a]} {bank[b]}"
-            t0, c0 = time.perf_counter(), time.process_time()
-            res = svc.search(q, limit=20)
-            lat.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
+            res = timed_search(svc, q, lat, cpu)
             hits.append(len(res["hits"]))
             for ranker, into in (("words", words_lat), ("meaning", meaning_lat)):
                 t0 = time.perf_counter()
