@@ -82,6 +82,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
         cpu_from = 0.0
         frames_before, runs_before = pipe.stats.frames, pipe.stats.detector_runs  # stats are sent per connection
         busy_before, tiled_before = pipe.stats.busy, pipe.stats.tiled
+        coasted_before, tracked_before = pipe.stats.coasted, pipe.stats.tracked
         next_picture = 0.0
         reason = "the stream ended"
         try:
@@ -113,6 +114,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
               "cpu_s": time.process_time() - cpu_from if got else 0.0,
               "detector_runs": pipe.stats.detector_runs - runs_before,
               "busy": pipe.stats.busy - busy_before, "tiled": pipe.stats.tiled - tiled_before,
+              "coasted": pipe.stats.coasted - coasted_before, "tracked": pipe.stats.tracked - tracked_before,
               "detect_s": pipe.stats.detect_s, "detect_cpu_s": pipe.stats.detect_cpu_s})
         pipe.stats.detect_s, pipe.stats.detect_cpu_s = [], []
         ending = is_file and job.until_eof  # a file is read once: its end (or its failure) ends the camera
