@@ -65,3 +65,19 @@ def test_the_tracker_carries_every_other_frame_of_a_walker_and_a_newcomer_is_det
     objects = [e["event"] for e in events if e.get("op") == "event" and e["event"]["type"] == "object"]
     assert len(objects) == 2, objects  # one object each: carried frames split no track
     assert seen[2:newcomer_from] == [1] * (newcomer_from - 2) and seen[-1] == 2, seen
+
+
+def test_carry_0_detects_every_frame_with_motion(tmp_path: Path) -> None:
+    looks: list[int] = []
+
+    def detect(image: np.ndarray) -> Detections:
+        looks[-1] += 1
+        return _bright_boxes(image)
+
+    cfg = CameraConfig(source="walk.mp4", detect={"fps": 5, "objects": ["person"], "carry": 0})
+    pipe = CameraPipeline("walk", cfg, detect, lambda _: None, tmp_path)
+    for i in range(12):
+        looks.append(0)
+        pipe.process(i / 5, _frame(i, newcomer_from=99), 0.0)
+    assert pipe.stats.coasted == 0, pipe.stats
+    assert all(n >= 1 for n in looks[1:]), looks  # the walker moves on every frame: every frame is looked at

@@ -20,9 +20,9 @@ fewer wherever more than a quarter of the frames are skipped.
 The frames it skips are a still view, and frames the tracker can carry: a sampled frame in which
 every moving blob lies (``COVERED``) in the boxes that objects tracked at the last look sweep from
 there to their predicted place is not detected; the tracker moves its tracks on by their velocity,
-at most ``COAST_MAX`` frames in a row. A walker crossing the view is detected on every other sampled
-frame, and anything new that moves is detected at once (Frigate likewise detects only where motion
-is not explained by what it already tracks).
+at most ``detect.carry`` frames in a row (1 by default; 0 turns carrying off). A walker crossing the
+view is detected on every other sampled frame, and anything new that moves is detected at once
+(Frigate likewise detects only where motion is not explained by what it already tracks).
 
 A busy view (most of it moves: camera shake, a pan, a light switched on; or more than
 ``MAX_MOVERS`` separate things move: rain, leaves, a crowd; or small movers that the regions cannot
@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 BUSY_SHARE = 0.3  # more of the view than this moving (a light switched on, a pan): look at the whole frame
 MAX_MOVERS = 12  # more separate moving blobs than this is clutter (rain, leaves, a crowd): no regions
 MAX_REGIONS = 3  # detector runs on regions per sampled frame, at most
-COAST_MAX = 1  # sampled frames in a row the tracker may carry without the detector
 COVER = 0.25  # a moving blob a track explains lies in the box it sweeps grown by this share a side ...
 BLOB_PX = 3  # ... and by this many motion-map pixels (a blob is dilated and blurred beyond what moved)
 COVERED = 0.9  # share of a moving blob that such boxes (together) must cover
@@ -188,9 +187,10 @@ class CameraPipeline:
     def _explained(self, movers: np.ndarray, share: float, known: bool, shape: tuple[int, ...]) -> bool:
         """Whether the tracker can carry this frame: every moving blob lies (``COVERED``) in the boxes that
         objects tracked at the last look sweep from there to their predicted place (grown by ``COVER``), the
-        view is not busy, no still object is due a look, and the frame before was not carried (``COAST_MAX``)."""
-        if (not known or self._coasted >= COAST_MAX or self._since_look >= self.recheck or share > BUSY_SHARE
-                or len(movers) > MAX_MOVERS):
+        view is not busy, no still object is due a look, and fewer than ``detect.carry`` frames before were
+        carried."""
+        if (not known or self._coasted >= self.cfg.detect.carry or self._since_look >= self.recheck
+                or share > BUSY_SHARE or len(movers) > MAX_MOVERS):
             return False
         looked = [tr for tr in self.tracker.live if tr.id in self.events and tr.misses == 0]
         if not looked:

@@ -41,6 +41,10 @@ class DetectConfig(BaseModel):
         "Detector runs per sampled frame that regions and tiles may use on average (each region or tile is "
         "a run, as the whole frame is): frames the detector skips save them up; a frame the budget cannot "
         "pay for is detected on the whole frame."))
+    carry: int = Field(1, ge=0, le=5, description=(
+        "Sampled frames in a row the tracker may carry, undetected, when all their motion is where tracked "
+        "objects are predicted to move (0: the detector looks at every frame with motion; tracks are then "
+        "closer to the picture, at more CPU)."))
 
 
 class ZoneConfig(BaseModel):
