@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidlens.analyze.tracking import iou_matrix
 from vidlens.humans.embedders import Embedders
-from vidlens.humans.face_tracks import FaceTracks, iou
+from vidlens.humans.face_tracks import FaceTracks
 from vidlens.humans.settings import HumansSettings
 from vidlens.media.decode import Sampling, iter_frames
 from vidlens.media.probe import probe
@@ -55,7 +56,7 @@ def test_a_cut_to_another_person_at_the_same_place_is_embedded_anew(emb: Embedde
     one, other = frames(person)[0], frames(shared_media / "av_speech_grid" / "brbk7n.mpg")[0]
     a, b = emb.detect_faces(one, 32, 320)[0], emb.detect_faces(other, 32, 320)[0]
     box = lambda f: tuple(float(v) for v in f.xyxy)  # noqa: E731
-    assert iou(box(a), box(b)) >= 0.5 and abs(b.size / a.size - 1) <= 0.25  # only the look tells them apart
+    assert iou_matrix(np.array([box(a)]), np.array([box(b)]))[0, 0] >= 0.5 and abs(b.size / a.size - 1) <= 0.25  # only the look tells them apart
     tracks, found = track(emb, [one, other], 4.0)
     assert (tracks.embedded, tracks.reused) == (2, 0)
     assert float(found[0][0].embedding @ found[1][0].embedding) < emb.settings.face_threshold

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidlens.analyze.tracking import iou_matrix
 from vidlens.humans.embedders import Embedders, FoundFace, box_of
 
 MIN_IOU = 0.5
@@ -27,15 +28,6 @@ class _Seen:
     face: FoundFace
     thumb: np.ndarray
     embedded_t: float
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def thumbnail(bgr: np.ndarray, box: tuple[float, ...]) -> np.ndarray:
@@ -85,7 +77,7 @@ class FaceTracks:
         for i, was in enumerate(self.last):
             if i in taken or t - was.embedded_t >= self.max_age_s:
                 continue
-            overlap = iou(box, was.face.box)
+            overlap = float(iou_matrix(np.array([box]), np.array([was.face.box]))[0, 0])
             if (overlap >= best_iou and abs(size / was.face.size - 1.0) <= MAX_SIZE_CHANGE
                     and float(thumb @ was.thumb) >= MIN_LOOK):
                 best, best_iou = i, overlap
