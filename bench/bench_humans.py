@@ -1,6 +1,6 @@
 """Digital humans: face and voice verification error rates, scan speed, and a 10,000-human registry.
 
-    python bench/bench_humans.py [--humans 10000] [--no-write] [--voice-speed]
+    python bench/bench_humans.py [--humans 10000] [--no-write] [--voice-speed] [--scan-profile [--rounds N]]
 
 Faces: each GRID clip is one speaker. A speaker is enrolled as a registration does (frames of the
 first 1.5 s at 2 fps, consistent faces, up to 8 diverse ones) and probed with the faces of the last
@@ -207,7 +207,8 @@ def scan_speed(media: Path, tmp: Path, registry: object) -> list[str]:
     clip = speed_clip(media, tmp)
     scanner = Scanner(registry)  # type: ignore[arg-type]
     settings = scanner.settings
-    before = settings.model_copy(update={"scan_fps": 2.0, "detect_side": 640})  # the first release's scan
+    before = settings.model_copy(update={"scan_fps": 2.0, "detect_side": 640, "face_reembed_s": 0.0,
+                                         "skip_deblocking": False})  # the first release's scan
     scanner.scan(clip)  # warm: models loaded, index built
 
     def with_settings(cfg: Any) -> Any:
@@ -221,7 +222,8 @@ def scan_speed(media: Path, tmp: Path, registry: object) -> list[str]:
     b, n = t["before"], t["now"]
     return [f"Scan of a 10 s 1280×720 H.264 clip with speech (Tears of Steel scaled up, JFK audio), median process "
             f"CPU of 3 alternating runs: faces at {settings.scan_fps:g} frame/s found in frames scaled to "
-            f"{settings.detect_side} px, against the 10,000-human face registry above (no voice is registered there, "
+            f"{settings.detect_side} px, a face on screen embedded once every {settings.face_reembed_s:g} s, "
+            f"decoded {'without' if settings.skip_deblocking else 'with'} the deblocking filter, against the 10,000-human face registry above (no voice is registered there, "
             f"so no speech window is embedded): **{10 / n:.1f}× real time per CPU-second** "
             f"({n:.2f} s); the first release's scan (2 frames/s, faces found at 640 px) in the same run: "
             f"{10 / b:.1f}× ({b:.2f} s), so **{b / n:.2f}× faster**. Wall time on this shared machine follows the "
@@ -247,7 +249,8 @@ def voice_scan_speed(media: Path, tmp: Path) -> list[str]:
         video = probe(clip)
 
         def previous() -> None:
-            face_moments(video, emb, registry.face_matcher(), s.scan_fps, s.min_face_px, None, s.detect_side)
+            face_moments(video, emb, registry.face_matcher(), s.scan_fps, s.min_face_px, None, s.detect_side,
+                         s.face_reembed_s, s.skip_deblocking)
             wav = emb.audio(clip)
             spans = emb.speech_spans(wav)
             windows = [w for ws in voice_windows(spans, s.voice_window_s) for w in ws]
@@ -255,7 +258,8 @@ def voice_scan_speed(media: Path, tmp: Path) -> list[str]:
             voice_moments(registry.index("voice"), s.voice_threshold, windows, vectors)
 
         def faces_only() -> None:
-            face_moments(video, emb, registry.face_matcher(), s.scan_fps, s.min_face_px, None, s.detect_side)
+            face_moments(video, emb, registry.face_matcher(), s.scan_fps, s.min_face_px, None, s.detect_side,
+                         s.face_reembed_s, s.skip_deblocking)
 
         scanner.scan(clip)
         previous()  # warm
@@ -272,6 +276,159 @@ def voice_scan_speed(media: Path, tmp: Path) -> list[str]:
             f"decode of the sound, the VAD over the whole track, each half-overlapping window embedded on its own) "
             f"with the same face pass: {b:.2f} s ({10 / b:.1f}×), so {b / n:.2f}× faster; the face pass alone: "
             f"{f:.2f} s ({10 / f:.1f}×), so the voice now costs {max(0.0, n - f):.2f} s of the 10 s."]
+
+
+GRID_SCAN = ("bbaf2n", "lbax4n", "pwij3p", "swiz3n")  # four speakers, 3 s each, in this order
+GRID_REGISTERED = ("bbaf2n", "pwij3p")  # face and voice registered from their own clip
+
+
+def grid_clip(media: Path, tmp: Path) -> Path:
+    """12 s of 1280x720 H.264 with speech: four GRID talking heads one after another, scaled up and padded."""
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    clip = tmp / "grid_720p.mp4"
+    if not clip.exists():
+        ins = [a for n in GRID_SCAN for a in ("-i", str(media / "av_speech_grid" / f"{n}.mpg"))]
+        scale = "".join(f"[{i}:v]scale=900:720,pad=1280:720:190:0,setsar=1,fps=25[v{i}];"
+                        f"[{i}:a]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono[a{i}];"
+                        for i in range(len(GRID_SCAN)))
+        joined = "".join(f"[v{i}][a{i}]" for i in range(len(GRID_SCAN)))
+        run_ffmpeg([*ins, "-filter_complex", f"{scale}{joined}concat=n={len(GRID_SCAN)}:v=1:a=1[v][a]", "-map", "[v]",
+                    "-map", "[a]", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(clip)])
+    return clip
+
+
+class StageClock:
+    """CPU seconds of the scan's stages, on the thread that runs them (the decode runs on its own)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self._undo: list[tuple[object, str, object]] = []
+
+    def wrap(self, owner: object, attr: str, stage: str) -> None:
+        fn = getattr(owner, attr)
+
+        def timed(*args: Any, **kw: Any) -> Any:  # noqa: ANN401 - whatever the stage returns
+            t = time.thread_time()
+            try:
+                return fn(*args, **kw)
+            finally:
+                self.cpu[stage] = self.cpu.get(stage, 0.0) + time.thread_time() - t
+
+        self._undo.append((owner, attr, owner.__dict__.get(attr) if isinstance(owner, type) else None))
+        setattr(owner, attr, timed)
+
+    def restore(self) -> None:
+        for owner, attr, was in reversed(self._undo):
+            if isinstance(owner, type):
+                setattr(owner, attr, was)
+            else:
+                delattr(owner, attr)  # the instance's own attribute: the class's method shows again
+        self._undo = []
+
+
+def decode_cpu(clip: Path, settings: Any) -> float:
+    """Process CPU of the scan's decode alone: the same samplings (picture and 16 kHz sound), consumers that keep nothing."""
+    from vidlens.humans.scan import SCAN_MAX_SIDE
+    from vidlens.media.decode import AudioSampling, Decoder
+    from vidlens.media.source import Source
+
+    class Drop:
+        def push(self, _: Any) -> None:  # noqa: ANN401
+            pass
+
+        def finish(self) -> None:
+            return None
+
+    video = probe(clip)
+    dec = Decoder(Source(video.uri), video=video, skip_nonref=True, skip_loop_filter=settings.skip_deblocking)
+    dec.add_video(Sampling(fps=settings.scan_fps, max_side=SCAN_MAX_SIDE, pix_fmt="bgr24"), Drop())
+    dec.add_audio(AudioSampling(RATE), Drop())
+    t = time.process_time()
+    dec.run()
+    return time.process_time() - t
+
+
+def scan_profile(media: Path, tmp: Path, rounds: int) -> list[str]:
+    """Each clip scanned by the scan as it was (every face of every sample embedded, the deblocking filter run:
+    ``face_reembed_s`` 0, ``skip_deblocking`` off) and as it is, alternating in one process: matches compared, CPU
+    by stage, process CPU and wall."""
+    from vidlens.humans.scan import Scanner
+    from vidlens.models.vad import SileroVad
+    from vidlens.platform import Platform
+    from vidlens.settings import load_settings
+
+    clips = {"Tears of Steel + JFK speech (10 s, faces not registered)": (speed_clip(media, tmp), 10.0),
+             "four GRID talkers (12 s, two registered)": (grid_clip(media, tmp), 12.0)}
+    platform = Platform.from_settings(load_settings(data_dir=tmp / "scan-data"))
+    rows, same = [], []
+    try:
+        registry = platform.service("humans")
+        for name in GRID_REGISTERED:
+            clip = media / "av_speech_grid" / f"{name}.mpg"
+            registry.register(name, owner="bench", faces=[clip], voices=[clip])
+        registry.register("Reader", owner="bench",
+                          voices=[media / "speech" / "librivox_sense_and_sensibility_01_austen_64kb-0870.wav"])
+        scanner = Scanner(registry)
+        now = scanner.settings
+        was = now.model_copy(update={"face_reembed_s": 0.0, "skip_deblocking": False})
+        emb = scanner.emb
+        for label, (clip, seconds) in clips.items():
+            found = {}
+            for key, cfg in (("was", was), ("now", now)):
+                scanner.settings = cfg
+                found[key] = scanner.scan(clip)  # also warms models and indexes
+            same.append((label, [(m.human.name, m.kind, m.start, m.end) for m in found["was"]],
+                         [(m.human.name, m.kind, m.start, m.end) for m in found["now"]],
+                         max((abs(a.score - b.score) for a, b in zip(found["was"], found["now"], strict=False)),
+                             default=0.0)))
+            timed: dict[str, dict[str, list[float]]] = {"was": {}, "now": {}}
+            for _ in range(rounds):
+                for key, cfg in (("was", was), ("now", now)):
+                    scanner.settings = cfg
+                    clock = StageClock()
+                    clock.wrap(emb.faces, "detect", "face detection")
+                    clock.wrap(emb.faces, "embed", "face embedding")
+                    clock.wrap(emb.speaker, "partials", "speaker encoder")
+                    clock.wrap(SileroVad, "feed", "voice activity")
+                    load0, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
+                    try:
+                        scanner.scan(clip)
+                    finally:
+                        clock.restore()
+                    got = timed[key]
+                    for k, v in {"cpu": time.process_time() - cpu0, "wall": time.perf_counter() - wall0,
+                                 "load": load0, **clock.cpu}.items():
+                        got.setdefault(k, []).append(v)
+                    got.setdefault("decode", []).append(decode_cpu(clip, cfg))
+            scanner.settings = now
+            med = {key: {k: float(np.median(v)) for k, v in t.items()} for key, t in timed.items()}
+            rows.append((label, seconds, med))
+    finally:
+        platform.close()
+    stages = ("decode", "face detection", "face embedding", "voice activity", "speaker encoder")
+    out = [f"Each clip scanned {rounds} times by the scan as it was (every face of every sample embedded and the "
+           "H.264 deblocking filter run: `face_reembed_s = 0`, `skip_deblocking = false`) and as it is, alternating in one process; medians. Registry: two GRID speakers "
+           "(face and voice from their own clip) and a LibriVox reader (voice). CPU by stage on the thread that "
+           "runs it; the decode measured alone with the scan's samplings (it runs on its own thread, beside the "
+           "rest); *other* is the process CPU less the stages.", "",
+           "| clip | scan | process CPU s | × real time per CPU-second | wall s (load average) | "
+           + " | ".join(stages) + " | other |", "|---|---|---|---|---|" + "---|" * (len(stages) + 1)]
+    for label, seconds, med in rows:
+        for key in ("was", "now"):
+            m = med[key]
+            other = m["cpu"] - sum(m.get(st, 0.0) for st in stages)
+            out.append(f"| {label} | {'before' if key == 'was' else 'now'} | {m['cpu']:.2f} | "
+                       f"{seconds / m['cpu']:.1f}× | {m['wall']:.2f} ({m['load']:.1f}) | "
+                       + " | ".join(f"{m.get(st, 0.0):.2f}" for st in stages) + f" | {other:.2f} |")
+        out.append(f"| {label} | before / now | {med['was']['cpu'] / med['now']['cpu']:.2f}× | | "
+                   f"{med['was']['wall'] / med['now']['wall']:.2f}× |" + " |" * (len(stages) + 1))
+    out.append("")
+    for label, before, after, diff in same:
+        verdict = "identical" if before == after else f"DIFFERENT: before {before}, now {after}"
+        out.append(f"- {label}: {len(after)} matches, (human, kind, start, end) {verdict}; largest score change "
+                   f"{diff:.4f}.")
+    return out
 
 
 def registry_speed(n: int, tmp: Path) -> tuple[list[str], object]:
@@ -319,8 +476,21 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--voice-speed", action="store_true",
                     help="only time the scan with a registered voice against the previous voice path")
+    ap.add_argument("--scan-profile", action="store_true",
+                    help="only profile the scan by stage on 720p clips, before and after face-track embedding reuse")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating runs of each scan (--scan-profile)")
     args = ap.parse_args()
     media = media_dir()
+    if args.scan_profile:
+        with tempfile.TemporaryDirectory() as tmp:
+            lines = scan_profile(media, Path(tmp), args.rounds)
+        body = "\n".join(["## Digital humans: scan CPU by stage on 720p (`bench/bench_humans.py --scan-profile`)", "",
+                          stamp() + f" `nproc` {os.cpu_count()}. Under load (load average "
+                          f"{os.getloadavg()[0]:.1f} at the end; each run's own in the table).", "", *lines])
+        print(body)
+        if not args.no_write:
+            write_section("humans-scan", body)
+        return 0
     if args.voice_speed:
         with tempfile.TemporaryDirectory() as tmp:
             lines = voice_scan_speed(media, Path(tmp))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import media_dir, stamp, write_section  # noqa: E402
+from common import load_note, media_dir, stamp, write_section  # noqa: E402
 
 from vidlens.humans.live import LiveAlert, LiveMatcher  # noqa: E402
 from vidlens.media.ffmpeg import ffmpeg_exe, run_ffmpeg  # noqa: E402
@@ -132,11 +132,8 @@ def main() -> int:
             print(f"run {i + 1}: " + ", ".join(f"{a.kind} by {a.by} at {a.stream_t:.1f} s, {a.latency_s:.2f} s after "
                                                f"arrival" for a, _ in alerts), file=sys.stderr, flush=True)
         p.close()
-    import os
-
     lines = ["## Live matching latency (`bench/bench_live.py`)", "",
-             stamp() + f" Under load (load average {os.getloadavg()[0]:.1f}): latency here includes waiting for "
-             "the CPU. The stream: 6 s unrelated, a registered work's picture (Caminandes, silent), a registered "
+             f"{stamp()} {load_note()} The stream: 6 s unrelated, a registered work's picture (Caminandes, silent), a registered "
              "face (GRID), a registered work's sound only (11 s of Big Buck Bunny's, over an unrelated picture), a registered voice "
              "(two LibriVox readings by the reader whose two other readings are registered).", ""]
     for (kind, by), xs in sent.items():

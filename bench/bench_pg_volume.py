@@ -12,6 +12,17 @@ twice) and the registry's and listings' look-ups, and reads the database's own c
 (pg_stat_database: blocks read from disk and from cache, rows read) per claim. The section in
 docs/benchmarks.md says the load average it ran under.
 
+``--search-index`` measures Find's vector index at volume instead (section ``pg-search-index``), on a
+server with pgvector (``scripts/pgvector-test-server.py start DIR``): ``--rows`` text vectors stored as
+``halfvec(384)`` (half the bytes of ``vector``), generated on the server around real multilingual-e5
+embeddings of real phrases (each row the normalised sum of three phrase vectors and a noise vector, as
+``bench_search.py`` composes them), with an HNSW index over their binary quantisation
+(``binary_quantize(embedding)::bit(384)``, Hamming distance: 48 bytes a vector) and an exact cosine
+re-rank of its top candidates. Fill and index build are timed (the fill goes on from the rows already
+there, in a database ``vidlens_bench_vectors`` kept for a rerun: a larger ``--rows`` adds rows and builds
+the index again); queries are e5 query vectors of
+two-phrase queries; recall@10 against the exact scan (index scans off) on a sample of them.
+
 Every run also compares the claim with and without the ready index (migration 0003's partial index
 ``ix_jobs_ready``) on the same table: claims with it, with it dropped, and with it built again, each
 claimed job put back so the queue stays as it was (section ``pg-claim-index``; ``--index-only`` fills
@@ -32,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -233,6 +245,139 @@ Without the index a claim's p50 is {ratio:.1f} times the mean of the two runs wi
 """
 
 
+VEC_TABLE = "bench_search_halfvec"
+VEC_INDEX = f"{VEC_TABLE}_bq_hnsw"
+VEC_FILL = f"""INSERT INTO {VEC_TABLE} (id, embedding)
+    SELECT p.g, l2_normalize(b1.v + b2.v + b3.v + z.v)::halfvec(384)
+    FROM (SELECT g, (hashint8(g) & 2147483647) % CAST(:nb AS int) AS i1,
+                 (hashint8(g + 100000000000) & 2147483647) % CAST(:nb AS int) AS i2,
+                 (hashint8(g + 200000000000) & 2147483647) % CAST(:nb AS int) AS i3,
+                 (hashint8(g + 300000000000) & 2147483647) % CAST(:nz AS int) AS i4
+          FROM generate_series(CAST(:a AS bigint), CAST(:b AS bigint)) g) p
+    JOIN bench_bank b1 ON b1.i = p.i1 JOIN bench_bank b2 ON b2.i = p.i2 JOIN bench_bank b3 ON b3.i = p.i3
+    JOIN bench_noise z ON z.i = p.i4"""
+ANN = (f"SELECT id FROM (SELECT id, embedding FROM {VEC_TABLE} ORDER BY binary_quantize(embedding)::bit(384) <~> "
+       "binary_quantize(CAST(:q AS halfvec(384)))::bit(384) LIMIT :c) cand "
+       "ORDER BY embedding <=> CAST(:q AS halfvec(384)) LIMIT 10")
+EXACT = f"SELECT id FROM {VEC_TABLE} ORDER BY embedding <=> CAST(:q AS halfvec(384)) LIMIT 10"
+
+
+def search_index(url: str, rows: int, queries: int, exact_queries: int) -> str:
+    """Find's text vectors at volume in pgvector: fill, binary-quantised HNSW build, queries, recall."""
+    from bench_search import phrases
+
+    from vidlens.search.backends import vector_literal
+    from vidlens.search.text import TextEmbedder
+
+    name = "vidlens_bench_vectors"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        if c.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").first() is None:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        version = c.exec_driver_sql("SHOW server_version").scalar()
+    admin.dispose()
+    engine = sa.create_engine(sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False))
+    rng = np.random.default_rng(23)
+    embedder = TextEmbedder.shared()
+    bank = phrases()
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+        pgvector = c.exec_driver_sql("SELECT extversion FROM pg_extension WHERE extname = 'vector'").scalar()
+        c.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {VEC_TABLE} (id bigint PRIMARY KEY, embedding halfvec(384) NOT NULL)")
+        c.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_state (key text PRIMARY KEY, seconds float NOT NULL)")
+        if c.exec_driver_sql("SELECT to_regclass('bench_bank')").scalar() is None:
+            pv = embedder.passages(bank).astype(np.float32)
+            noise = rng.normal(0, 0.06, (4096, pv.shape[1]))  # three phrases' sum: 3 x the 0.02 of bench_search
+            for table, vecs in (("bench_bank", pv), ("bench_noise", noise)):
+                c.exec_driver_sql(f"CREATE TABLE {table} (i int PRIMARY KEY, v vector(384) NOT NULL)")
+                c.execute(sa.text(f"INSERT INTO {table} (i, v) VALUES (:i, CAST(:v AS vector))"),
+                          [{"i": i, "v": vector_literal(v)} for i, v in enumerate(vecs)])
+        have = c.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {VEC_TABLE}").scalar_one()
+        state = dict(c.exec_driver_sql("SELECT key, seconds FROM bench_state").all())
+        nb = c.exec_driver_sql("SELECT count(*) FROM bench_bank").scalar_one()
+        nz = c.exec_driver_sql("SELECT count(*) FROM bench_noise").scalar_one()
+    if have > rows:
+        raise SystemExit(f"{name} holds {have:,} vectors, more than --rows: DROP DATABASE {name} first")
+    if have < rows and "index_s" in state:  # a larger run on the rows of a smaller one: the index is built again
+        with engine.begin() as c:
+            c.exec_driver_sql(f"DROP INDEX IF EXISTS {VEC_INDEX}")
+            c.exec_driver_sql("DELETE FROM bench_state WHERE key = 'index_s'")
+    step = 500_000
+    for a in range(have + 1, rows + 1, step):
+        b = min(rows, a + step - 1)
+        t0 = time.perf_counter()
+        with engine.begin() as c:
+            c.execute(sa.text(VEC_FILL), {"a": a, "b": b, "nb": nb, "nz": nz})
+            c.execute(sa.text("INSERT INTO bench_state VALUES ('fill_s', :s) ON CONFLICT (key) DO UPDATE "
+                              "SET seconds = bench_state.seconds + :s"), {"s": time.perf_counter() - t0})
+        print(f"  search vectors: {b:,} of {rows:,} ({time.perf_counter() - t0:.0f} s for {b - a + 1:,})",
+              file=sys.stderr)
+    with engine.begin() as c:
+        state = dict(c.exec_driver_sql("SELECT key, seconds FROM bench_state").all())
+        if "index_s" not in state:
+            print("  building the binary-quantised HNSW index", file=sys.stderr)
+            c.exec_driver_sql("SET maintenance_work_mem = '4GB'")  # the graph in memory: ~300 bytes a row
+            t0 = time.perf_counter()
+            c.exec_driver_sql(f"CREATE INDEX {VEC_INDEX} ON {VEC_TABLE} USING hnsw "
+                              "((binary_quantize(embedding)::bit(384)) bit_hamming_ops)")
+            state["index_s"] = time.perf_counter() - t0
+            c.exec_driver_sql(f"ANALYZE {VEC_TABLE}")
+            c.execute(sa.text("INSERT INTO bench_state VALUES ('index_s', :s)"), {"s": state["index_s"]})
+        table_bytes = c.exec_driver_sql(f"SELECT pg_relation_size('{VEC_TABLE}')").scalar_one()
+        index_bytes = c.exec_driver_sql(f"SELECT pg_relation_size('{VEC_INDEX}')").scalar_one()
+    qs = [embedder.query(f"{bank[a]} {bank[b]}") for a, b in rng.integers(0, len(bank), size=(queries, 2))]
+    results: dict[int, dict[str, Any]] = {}
+    exact: list[set[int]] = []
+    with engine.connect() as c:
+        c.exec_driver_sql("SET enable_indexscan = off")
+        for q in qs[:exact_queries]:
+            t0 = time.perf_counter()
+            exact.append(set(c.execute(sa.text(EXACT), {"q": vector_literal(q)}).scalars()))
+            results.setdefault(0, {"ms": []})["ms"].append((time.perf_counter() - t0) * 1000)
+        c.rollback()
+    for cand in (100, 400, 1000):
+        ms, recall = [], []
+        with engine.connect() as c:
+            c.exec_driver_sql(f"SET hnsw.ef_search = {cand}")
+            for i, q in enumerate(qs):
+                t0 = time.perf_counter()
+                found = set(c.execute(sa.text(ANN), {"q": vector_literal(q), "c": cand}).scalars())
+                ms.append((time.perf_counter() - t0) * 1000)
+                if i < len(exact):
+                    recall.append(len(found & exact[i]) / 10)
+            c.rollback()
+        results[cand] = {"ms": ms, "recall": float(np.mean(recall))}
+        print(f"  re-rank of {cand}: {results[cand]}", file=sys.stderr)
+    engine.dispose()
+    load = os.getloadavg()
+
+    def pct(xs: list[float], p: float) -> float:
+        return float(np.percentile(np.asarray(xs), p))
+
+    table = [f"| HNSW on bit(384), exact re-rank of the top {c} (`hnsw.ef_search` {c}) | {pct(r['ms'], 50):.1f} | "
+             f"{pct(r['ms'], 95):.1f} | {r['recall']:.3f} |" for c, r in results.items() if c]
+    ex = results[0]["ms"]
+    return f"""## PostgreSQL at volume: Find's text vectors in pgvector (`bench/bench_pg_volume.py --search-index`)
+
+{stamp()} PostgreSQL {version}, pgvector {pgvector}, same machine; under load (load average {load[0]:.1f} /
+{load[1]:.1f} / {load[2]:.1f} when it ended, `nproc` {os.cpu_count()}).
+
+{rows:,} text vectors (384-d) stored as `halfvec(384)`, generated on the server: each the normalised sum of
+three of {nb} real phrases' multilingual-e5 vectors and one of {nz} noise vectors (sigma 0.06 a dimension).
+Fill {state['fill_s']:.0f} s ({rows / state['fill_s']:,.0f} rows/s, in transactions of {step:,});
+HNSW index over `binary_quantize(embedding)::bit(384)` (Hamming; m 16, ef_construction 64,
+`maintenance_work_mem` 4 GB) built in {state['index_s']:.0f} s ({rows / state['index_s']:,.0f} rows/s).
+Table {table_bytes / 2**30:.2f} GiB, index {index_bytes / 2**30:.2f} GiB. {queries} queries (e5 query vectors of two
+phrases), one connection, milliseconds; recall@10 against the exact cosine scan of the same halfvecs
+(index scans off) over {len(exact)} of them:
+
+| query | p50 ms | p95 ms | recall@10 |
+|---|---:|---:|---:|
+| exact scan (index scans off) | {pct(ex, 50):.0f} | {pct(ex, 95):.0f} | 1 |
+{chr(10).join(table)}
+"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", default=os.environ.get("VIDLENS_TEST_POSTGRES_URL"))
@@ -246,7 +391,20 @@ def main() -> None:
     ap.add_argument("--index-claims", type=int, default=200, help="claims per variant of the ready-index comparison")
     ap.add_argument("--index-only", action="store_true",
                     help="fill only the job table and measure only the claim with and without the ready index")
+    ap.add_argument("--search-index", action="store_true",
+                    help="measure only Find's text vectors in pgvector at --rows (needs a server with pgvector)")
+    ap.add_argument("--queries", type=int, default=200, help="queries of the search index (--search-index)")
+    ap.add_argument("--exact-queries", type=int, default=20,
+                    help="of them, how many are also run exactly for recall@10 (--search-index)")
     args = ap.parse_args()
+    if args.search_index:
+        if not args.url:
+            raise SystemExit("give --url of a PostgreSQL server with pgvector (scripts/pgvector-test-server.py)")
+        body = search_index(args.url, args.rows, args.queries, args.exact_queries)
+        print(body)
+        if not args.no_write:
+            write_section("pg-search-index", body)
+        return
     if args.index_only:
         args.tables = "jobs"
     if not args.url:

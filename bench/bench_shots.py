@@ -12,8 +12,9 @@ Groups. ``tune``: the four ``shots/`` clips with published truth, the surveillan
 ``tune`` splices, which the detector's settings were chosen on. ``seen``: Sintel, Tears of Steel and
 their ``seen`` splices, first held out, then looked at (Sintel's misses and false cut were studied),
 so counted as tuning material now. ``held_out``: the ``held_out`` splices, from clips no setting was
-ever chosen on; the figure for unseen films. Its later splices (``shot_cases.FRESH_SEEDS``) were built
-after the last change to the detector and are also pooled on their own.
+ever chosen on; the figure for unseen films. Its later splices (``shot_cases.FRESH_SEEDS``, built after
+the change of 13:00 UTC) and its newest (``shot_cases.NEWEST_SEEDS``, built after the last change) chose
+nothing and are also pooled on their own.
 
 Methods, each on the same file:
 
@@ -29,14 +30,18 @@ A detection hits a hard cut within +-1 frame, and a gradual transition anywhere 
 [first - 1, last + 1]; a fade-out, black frames and a fade-in count as one transition.
 
 PySceneDetect's and TransNetV2's results on a splice depend on the clip only, so they are kept beside
-the cached clips (``bench/.cache/shot_cases/peers.json``) and computed once per clip.
+the cached clips (``bench/.cache/shot_cases/peers.json``) and computed once per clip; so is TransNetV2
+alone's result on a real clip (it is timed each time it runs). ``--skip-transnet-alone`` runs TransNetV2
+alone nowhere (its network on every frame costs about 30 CPU-ms a frame, the bulk of a run): its columns
+show its cached results where there are some, and ``-`` elsewhere. The header gives the load average at
+the start and end of the run: on a shared machine compare the CPU ratios of one run, not its fps.
 
 Speed, on the real clips and a 1080p copy of one (made here with FFmpeg, kept in ``bench/.cache/``):
 decode-only (PyAV, same threads), VidLens (probe excluded: decode + sampling + detection + network),
 PySceneDetect; wall clock and process CPU time, best of ``--repeat`` interleaved runs. TransNetV2
 alone is timed once per clip.
 
-Usage: ``python bench/bench_shots.py [--media DIR] [--repeat 3] [--threads 2] [--no-docs]``
+Usage: ``python bench/bench_shots.py [--media DIR] [--repeat 3] [--threads 2] [--skip-transnet-alone] [--no-docs]``
 """
 
 from __future__ import annotations
@@ -140,8 +145,11 @@ def real_clips(media: Path) -> list[tuple[str, Path, dict | None, str]]:
     return out
 
 
-def run(media: Path, repeat: int, threads: int) -> dict:
+def run(media: Path, repeat: int, threads: int, skip_tn: bool = False) -> dict:
     net = TransitionNet.load()
+    load_start = os.getloadavg()[0]
+    peers_path = shot_cases.CASES_DIR / "peers.json"
+    peers = json.loads(peers_path.read_text()) if peers_path.exists() else {}
     rows = []
     for name, path, gt, group in real_clips(media):
         video = probe(path)
@@ -164,39 +172,53 @@ def run(media: Path, repeat: int, threads: int) -> dict:
                     found = list(out)  # type: ignore[call-overload]
                 elif key == "psd":
                     psd = list(out)  # type: ignore[call-overload]
-        tn_wall, tn_cpu, tn = timed(partial(transnetv2_alone, path, net))
+        key = f"{name}:{path.stat().st_size}"  # TransNetV2 alone's result depends on the clip only: kept
+        tn_wall = tn_cpu = None
+        if not skip_tn:
+            tn_wall, tn_cpu, tn_found = timed(partial(transnetv2_alone, path, net))
+            peers.setdefault(key, {})["tn"] = list(tn_found)  # type: ignore[call-overload]
+            peers_path.write_text(json.dumps(peers, indent=1))
+        tn = peers.get(key, {}).get("tn")
         row = {"clip": name, "group": group, "size": f"{video.width}x{video.height}", "frames": frames,
                "decode_s": best["decode"][0], "ours_s": best["ours"][0], "psd_s": best["psd"][0], "tn_s": tn_wall,
                "decode_cpu": best["decode"][1], "ours_cpu": best["ours"][1], "psd_cpu": best["psd"][1],
-               "tn_cpu": tn_cpu, "found": {"ours": found, "features": ours(video, threads, None), "psd": psd,
-                                           "tn": list(tn)}, "truth": gt}  # type: ignore[call-overload]
+               "tn_cpu": tn_cpu, "found": {"ours": found, "features": ours(video, threads, None), "psd": psd},
+               "truth": gt}
+        if tn is not None:
+            row["found"]["tn"] = tn
         rows.append(row)
         print(f"{name}: {frames} frames, best wall/cpu s: {best}; {row['found']}", file=sys.stderr)
-    peers_path = shot_cases.CASES_DIR / "peers.json"
-    peers = json.loads(peers_path.read_text()) if peers_path.exists() else {}
     for name, (path, gt, group) in shot_cases.build(media).items():
         video = probe(path)
         found = {"ours": ours(video, threads, net), "features": ours(video, threads, None)}
         key = f"{name}:{path.stat().st_size}"  # the peers' results depend on the clip only: kept with it
-        if key not in peers:
-            peers[key] = {"psd": pyscenedetect(path), "tn": transnetv2_alone(path, net)}
+        kept = peers.setdefault(key, {})
+        if "psd" not in kept or ("tn" not in kept and not skip_tn):
+            if "psd" not in kept:
+                kept["psd"] = pyscenedetect(path)
+            if not skip_tn:
+                kept["tn"] = transnetv2_alone(path, net)
             peers_path.write_text(json.dumps(peers, indent=1))
-        found.update(peers[key])
-        fresh = shot_cases.is_fresh(name)
-        rows.append({"clip": name, "group": group, "fresh": fresh, "frames": gt["frames"], "found": found,
-                     "truth": gt})
+        found.update(kept)
+        rows.append({"clip": name, "group": group, "fresh": shot_cases.is_fresh(name),
+                     "newest": shot_cases.is_newest(name), "frames": gt["frames"], "found": found, "truth": gt})
         print(f"{name}: {found}", file=sys.stderr)
     for r in rows:
         r["scores"] = {k: score_boundaries(v, r["truth"]) for k, v in r["found"].items()}
+        r["scores"].update({m: None for m in METHODS if m not in r["scores"]})
     return {"rows": rows, "machine": machine(), "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "threads": threads, "repeat": repeat}
+            "threads": threads, "repeat": repeat, "load": (load_start, os.getloadavg()[0])}
 
 
-def _sum(scores: list[ShotScore]) -> ShotScore:
+def _sum(scores: list[ShotScore | None]) -> ShotScore | None:
+    if any(s is None for s in scores):  # a method that was not run on every clip of the set has no pooled figure
+        return None
     return ShotScore(*(sum(getattr(s, f) for s in scores) for f in ("tp", "fp", "fn", "cut_tp", "cut_fp", "cut_fn")))
 
 
-def _prf(s: ShotScore) -> str:
+def _prf(s: ShotScore | None) -> str:
+    if s is None:  # not run (TransNetV2 alone with --skip-transnet-alone and nothing cached)
+        return "- | - | -"
     p = s.tp / (s.tp + s.fp) if s.tp + s.fp else 1.0
     r = s.tp / (s.tp + s.fn) if s.tp + s.fn else 1.0
     return f"{s.all_f1:.3f} | {p:.2f} | {r:.2f}"
@@ -230,21 +252,24 @@ ACCURACY_HEADER = (
 
 def render(res: dict) -> str:
     rows = res["rows"]
-    head = (f"Measured {res['date']} on {res['machine']}; decoder threads {res['threads']}, best of "
-            f"{res['repeat']} interleaved runs. `python bench/bench_shots.py`.")
+    head = (f"Measured {res['date']} on {res['machine']} (`nproc` {os.cpu_count()}), load average (1 min) "
+            f"{res['load'][0]:.1f} at the start and {res['load'][1]:.1f} at the end; decoder threads {res['threads']}, "
+            f"best of {res['repeat']} interleaved runs. `python bench/bench_shots.py`.")
     out = [head, "", SPEED_NOTE, "", SPEED_HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     timed_rows = [r for r in rows if "decode_s" in r]
     for r in timed_rows:
         n = r["frames"]
+        tn_fps = "-" if r["tn_s"] is None else f"{n / r['tn_s']:.0f}"
         out.append(f"| {r['clip']} | {r['size']} | {n} | {n / r['decode_s']:.0f} | {n / r['ours_s']:.0f} | "
-                   f"{n / r['psd_s']:.0f} | {n / r['tn_s']:.0f} | {r['ours_cpu'] / r['decode_cpu']:.2f}x | "
+                   f"{n / r['psd_s']:.0f} | {tn_fps} | {r['ours_cpu'] / r['decode_cpu']:.2f}x | "
                    f"{r['psd_cpu'] / r['ours_cpu']:.2f}x ({r['psd_s'] / r['ours_s']:.2f}x) |")
     for label, sel in (("all but the 1080p copy", [r for r in timed_rows if "@" not in r["clip"]]),
                        ("videos only (no GIF), all", [r for r in timed_rows if ".gif" not in r["clip"]])):
-        t = {k: sum(r[k] for r in sel) for k in ("frames", "decode_s", "ours_s", "psd_s", "tn_s", "decode_cpu",
+        t = {k: sum(r[k] for r in sel) for k in ("frames", "decode_s", "ours_s", "psd_s", "decode_cpu",
                                                   "ours_cpu", "psd_cpu")}
+        tn_fps = "-" if any(r["tn_s"] is None for r in sel) else f"{t['frames'] / sum(r['tn_s'] for r in sel):.0f}"
         out.append(f"| **{label}** | | {t['frames']} | {t['frames'] / t['decode_s']:.0f} | "
-                   f"{t['frames'] / t['ours_s']:.0f} | {t['frames'] / t['psd_s']:.0f} | {t['frames'] / t['tn_s']:.0f} | "
+                   f"{t['frames'] / t['ours_s']:.0f} | {t['frames'] / t['psd_s']:.0f} | {tn_fps} | "
                    f"**{t['ours_cpu'] / t['decode_cpu']:.2f}x** | "
                    f"**{t['psd_cpu'] / t['ours_cpu']:.2f}x** ({t['psd_s'] / t['ours_s']:.2f}x) |")
     out += ["", ACCURACY_NOTE]
@@ -262,8 +287,10 @@ def render(res: dict) -> str:
     for label, sel in (("tuned on (tune + seen), pooled", [r for r in scored if r["group"] != "held_out"]),
                        ("seen real films (Sintel, Tears of Steel)", [r for r in scored if r["clip"] in SEEN_REAL]),
                        ("held out (never tuned on), pooled", [r for r in scored if r["group"] == "held_out"]),
-                       ("held out, later splices only (built after the last change)",
-                        [r for r in scored if r.get("fresh")])):
+                       ("held out, splices of seeds 3/4 (built after the 13:00 UTC change)",
+                        [r for r in scored if r.get("fresh")]),
+                       ("held out, newest splices (seeds 5/6, built after the last change)",
+                        [r for r in scored if r.get("newest")])):
         sums = {m: _sum([r["scores"][m] for r in sel]) for m in METHODS}
         o = sums["ours"]
         out.append(f"| **{label}** | | {o.cut_tp + o.cut_fn} / {o.tp + o.fn - o.cut_tp - o.cut_fn} | "
@@ -278,12 +305,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--media", type=Path, default=Path(os.environ.get("VIDLENS_MEDIA_DIR", REPO.parent / "shared" / "media")))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-transnet-alone", action="store_true",
+                    help="run TransNetV2 alone nowhere; show its cached results where there are some")
     ap.add_argument("--no-docs", action="store_true", help="print the table only")
     args = ap.parse_args(argv)
     if not (args.media / "ground_truth" / "shots.json").is_file():
         print(f"media corpus not found at {args.media} (set VIDLENS_MEDIA_DIR or --media)", file=sys.stderr)
         return 2
-    text = render(run(args.media, args.repeat, args.threads))
+    text = render(run(args.media, args.repeat, args.threads, args.skip_transnet_alone))
     print(text)
     if not args.no_docs:
         write_section("shots", "## Shot detection\n\n" + text)

@@ -36,6 +36,13 @@ def stamp() -> str:
     return f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}."
 
 
+def load_note() -> str:
+    """The 1-minute load average against the cores, so a reader knows whether wall times waited for a CPU."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    state = "a quiet machine" if load < cores else "under load: wall times include waiting for a CPU"
+    return f"Load average {load:.1f} on {cores} cores ({state})."
+
+
 def write_section(name: str, body: str) -> None:
     """Replace (or append) the ``<!-- bench:NAME:start -->`` section of docs/benchmarks.md."""
     BENCHMARKS_MD.parent.mkdir(parents=True, exist_ok=True)

@@ -92,14 +92,25 @@ MOTION_SEEDS = (1, 2, 3)
 # nothing: a fresh check of the held-out figure (same held-out films, new segments and joins).
 FRESH_SEEDS = {"held_out": (3,)}
 FRESH_MOTION_SEEDS = {"held_out": (4,)}
+# The newest such batch, built after the last change (2026-12-07, 16:50 UTC: fewer network windows).
+NEWEST_SEEDS = {"held_out": (5,)}
+NEWEST_MOTION_SEEDS = {"held_out": (6,)}
+
+
+def _seed_in(name: str, plain: dict[str, tuple[int, ...]], motion: dict[str, tuple[int, ...]]) -> bool:
+    _, group, rest = name.split("/")
+    recipe, seed = rest.rsplit("_", 1)
+    return int(seed) in (motion if RECIPES[recipe][4] else plain).get(group, ())
 
 
 def is_fresh(name: str) -> bool:
-    """Whether a case name (``spliced/GROUP/RECIPE_SEED``) is one of the later held-out splices."""
-    _, group, rest = name.split("/")
-    recipe, seed = rest.rsplit("_", 1)
-    fresh = FRESH_MOTION_SEEDS if RECIPES[recipe][4] else FRESH_SEEDS
-    return int(seed) in fresh.get(group, ())
+    """Whether a case name (``spliced/GROUP/RECIPE_SEED``) is one of the held-out splices of seeds 3/4."""
+    return _seed_in(name, FRESH_SEEDS, FRESH_MOTION_SEEDS)
+
+
+def is_newest(name: str) -> bool:
+    """Whether a case name is one of the newest held-out splices (``NEWEST_SEEDS``)."""
+    return _seed_in(name, NEWEST_SEEDS, NEWEST_MOTION_SEEDS)
 SEGMENTS = 7
 MIN_CLEAN = 12  # frames of plain shot between two transitions
 
@@ -157,8 +168,8 @@ def build(media: Path, groups: tuple[str, ...] = ("tune", "seen", "held_out")) -
     for group in groups:
         for recipe in GROUP_RECIPES[group]:
             _tone, _joins, size, crf, disturbed = RECIPES[recipe]
-            seeds = (MOTION_SEEDS + FRESH_MOTION_SEEDS.get(group, ())) if disturbed else \
-                (SEEDS + FRESH_SEEDS.get(group, ()))
+            seeds = (MOTION_SEEDS + FRESH_MOTION_SEEDS.get(group, ()) + NEWEST_MOTION_SEEDS.get(group, ())) \
+                if disturbed else (SEEDS + FRESH_SEEDS.get(group, ()) + NEWEST_SEEDS.get(group, ()))
             for seed in seeds:
                 name = f"spliced/{group}/{recipe}_{seed}"
                 path = CASES_DIR / f"{group}_{recipe}_{seed}.mp4"

@@ -84,12 +84,19 @@ class Capability:
     ui: str | None = None  # module exposing ``install(app)`` and ``nav: list[NavItem]``
     services: Mapping[str, str] = field(default_factory=dict)  # service name -> "module:factory(ctx)"
     projections: str | None = None  # module exposing ``projections: list[Projection]``
+    # kinds of record it stores that others project (a Projection ``source``), each with its own service whose
+    # ``reproject(names, progress)`` writes those projections again for every stored record (``vidlens reindex``)
+    records: Mapping[str, str] = field(default_factory=dict)
     requires: tuple[str, ...] = ()  # capabilities that must be installed (and are loaded first)
 
     def __post_init__(self) -> None:
         if self.tables and not self.migrations:
             raise CapabilityError(f"capability '{self.name}' declares tables but no migrations: "
                                   "its tables would never be created")
+        for kind, service in self.records.items():
+            if service not in self.services:
+                raise CapabilityError(f"capability '{self.name}': records '{kind}' name service '{service}', "
+                                      "which it does not provide")
 
     def modules(self) -> Iterator[tuple[Part, str]]:
         """Every module this capability declares, with the part it serves."""
@@ -236,6 +243,11 @@ class Capabilities:
                                           f"'{found[p.name][0]}' and '{cap.name}'")
                 found[p.name] = (cap.name, p)
         return [p for _, p in found.values() if p.source == source]
+
+    def record_services(self) -> dict[str, str]:
+        """Each kind of record that a capability stores and others project, with the service that re-projects
+        them (``Capability.records``), in load order."""
+        return {kind: service for cap in self._ordered for kind, service in cap.records.items()}
 
     def problems(self) -> dict[str, list[str]]:
         """Per capability, every declared module that cannot be imported (for ``vidlens plugins list``)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,6 +179,31 @@ def test_pgvector_serves_meaning_on_postgresql(env_factory, pgvector_url: str, s
     assert texts(body)[0] == "the ferry leaves at noon"
     svc = env.platform.service("search")
     assert svc._pgvec is True and svc._text_index is None  # answered by pgvector, no HNSW file loaded
+
+
+@pytest.mark.postgres
+def test_pgvector_proposes_every_candidate(env_factory, pgvector_url: str, synth_clip: Path) -> None:
+    """An HNSW scan in pgvector yields at most ``hnsw.ef_search`` rows (40 by default): the meaning ranker
+    widens it to its candidates, so all 60 moments over the (here zero) similarity floor are proposed. Sequential
+    scans and sorts are turned off, so the planner takes the HNSW index for 60 rows as it does for a large table."""
+    import sqlalchemy as sa
+
+    env = env_factory(database_url=pgvector_url, search={"min_text_similarity": 0.0, "candidates": 60})
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+    segments = [{"text": f"ferry number {i} leaves the harbour", "start_s": i * 0.05, "end_s": i * 0.05 + 0.05,
+                 "language": "en"} for i in range(60)]
+    env.store_results(vid, {"speech": {"transcript": segments}})
+    engine = env.platform.store.engine
+    engine.dispose()
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_seqscan(dbapi: Any, _: Any) -> None:
+        dbapi.execute("SET enable_seqscan = off")
+        dbapi.execute("SET enable_sort = off")  # nor a sort by distance: the HNSW index gives the order
+        dbapi.commit()
+
+    body = search(env, "when does the boat depart", rankers="meaning", limit=100)
+    assert body["total"] == 60
 
 
 @pytest.mark.postgres

@@ -116,3 +116,29 @@ def test_cli_json_and_page_show_events(watched, capsys: pytest.CaptureFixture[st
     assert page.status_code == 200
     assert 'data-camera="lobby"' in page.text and 'data-clip="/api/watch/events/p1/clip.mp4"' in page.text
     assert 'href="/api/watch/events/p1/clip.mp4"' in page.text
+
+
+def test_reindex_indexes_events_stored_before_their_moments_existed(env, capsys: pytest.CaptureFixture[str]) -> None:
+    """Events stored by a Watch that had no moments projection (before search_0003) become moments on
+    ``vidlens reindex``; naming videos rebuilds only those videos."""
+    from vidlens.cli.app import inner_main
+    from vidlens.watch.events import WatchEvents
+
+    old_watch = WatchEvents(env.platform.store, env.platform.service("watch_events").root)  # no projections
+    old_watch.add(_event("z1", "zone_enter", "person", 7, 11.5, zone="door", end=11.5))
+    old_watch.add(_event("c1", "line_cross", "car", 9, 30.0, line="gate", direction="in", end=30.0))
+    assert search(env, "door gate", rankers="words")["hits"] == []
+    data = ["--data-dir", str(env.platform.data_dir)]
+
+    assert inner_main(["reindex", "--json", "-p", "nonesuch", *data]) != 0
+    assert "event_moments" in capsys.readouterr().err  # the error names the projections there are
+    assert inner_main(["reindex", "--json", *data]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["records"] == {"watch_event": 2} and "event_moments" in out["projections"]
+    body = search(env, "door gate", rankers="words")
+    assert sorted(h["event"]["id"] for h in _events(body)) == ["c1", "z1"]
+
+    assert inner_main(["reindex", "-p", "event_moments", *data]) == 0  # again: the same two, not doubled
+    assert "2 watch_event record(s) re-projected" in capsys.readouterr().out
+    assert len(_events(search(env, "door gate", rankers="words"))) == 2
+

@@ -2,7 +2,9 @@
 
 A data dir with projected moments is taken back to search_0002 (the schema before events), then
 upgraded again as a start of VidLens does: every moment keeps its id and every value, and becomes a
-``video`` moment; the word index, keyed by moment id, still finds it. On SQLite and PostgreSQL.
+``video`` moment; the word index, keyed by moment id, still finds it. The camera event stored before the
+upgrade is not a moment until the rebuild (``vidlens reindex --projection event_moments``, or a plain
+``vidlens reindex``) writes it, leaving the moments of videos as they were. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -64,5 +66,12 @@ def test_moments_survive_the_upgrade_to_sources(tmp_path: Path, database_url: st
         assert [{k: v for k, v in m.items() if k not in NEW} for m in after] == before  # every id and value
         assert {m["source"] for m in after} == {"video"} and all(m[c] is None for m in after for c in NEW[1:])
         assert "Welcome to the harbour tour" in texts(search(env, "harbour", rankers="words"))
+
+        assert search(env, "lobby", rankers="words")["hits"] == []  # the old event is not indexed yet
+        counts = env.platform.service("documents").reindex(projections=["event_moments"])
+        assert counts.to_dict() == {"documents": 0, "projected": 0, "skipped": 0, "records": {"watch_event": 1}}
+        [hit] = search(env, "lobby", rankers="words")["hits"]
+        assert (hit["source"], hit["event"]["id"], hit["start"]) == ("event", "e1", 1.0)
+        assert [m for m in _moments(store) if m["source"] == "video"] == after  # videos' moments untouched
     finally:
         next(gen, None)

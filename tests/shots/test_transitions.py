@@ -72,6 +72,14 @@ def test_low_contrast_cuts_of_one_colour_are_found_to_the_frame(tmp_path: Path, 
     assert [(b.frame, b.kind) for b in asked.finish()] == [(c, "cut") for c in cuts]
     assert set(asked.verified) == {30, 70, 195}
     assert min(asked.verified.values()) >= 0.12
+    # Below verify_min_evidence an unsure cut is rejected without a window: with the gate raised above the
+    # 3.5-4.8 of these three, the network is not asked and only the two sure cuts remain.
+    gated = ShotBoundaryDetector(ShotDetectConfig(verify_sure_evidence=100.0, verify_min_evidence=50.0),
+                                 scorer=_scorer(net))
+    for s in samples:
+        gated.push(s)
+    assert [b.frame for b in gated.finish()] == [115, 155]
+    assert gated.verified == {} and gated.scored_frames == 0
 
 
 def test_dissolve_between_real_shots_is_a_range(tmp_path: Path, net: TransitionNet) -> None:
@@ -140,6 +148,14 @@ def test_streaming_gate_matches_the_decision_pass() -> None:
         assert _cross_at(pairs, i) == cross[i]
         lo = max(0, i - 8)
         assert _motion_at(d[lo: i + 9, 0], i - lo, 8, 50.0) == motion[i]
+    # The per-frame motion level is plain Python: the same value with tied differences, other
+    # percentiles and windows cut by the clip's start and end.
+    tied = np.round(d[:, 0])
+    for half, pct in ((8, 50.0), (3, 75.0), (5, 100.0)):
+        whole = _local_motion(tied, half, pct)
+        for i in range(T):
+            lo = max(0, i - half)
+            assert _motion_at(list(tied[lo: i + half + 1]), i - lo, half, pct) == whole[i]
 
 
 def test_own_model_file_must_take_the_networks_input(tmp_path: Path) -> None:

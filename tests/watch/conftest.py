@@ -106,7 +106,7 @@ class RtspServer:
              "--rtp_start_port", str(20000 + self.client_port % 20000), "--loglevel", "1"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs = [server]
-        wait_port(self.source_port)
+        wait_port(self.source_port, timeout=60.0)  # rtsp-server-perl loads slowly on a busy machine
         self.procs.append(subprocess.Popen(
             [ffmpeg(), "-v", "error", "-re", "-stream_loop", "-1", "-i", str(self.clip), "-an", "-c", "copy",
              "-f", "rtsp", f"rtsp://127.0.0.1:{self.source_port}/{self.name}"],

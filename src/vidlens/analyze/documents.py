@@ -6,7 +6,9 @@ runner asks for the video's document: it is composed from the newest stored resu
 projection (``Capability.projections``) in one transaction: the document and the tables derived from it
 change together or not at all. The CLI, the API and the web UI read the stored document; nothing
 rebuilds it on the way out. ``reindex`` builds documents and projections again from the stored results,
-for data dirs analysed before documents were stored and after a projection is added or changed.
+for data dirs analysed before documents were stored and after a projection is added or changed; with no
+videos named it also has the projections of other stored records (camera events: Find's moments of
+events) written again by the service that stores them (``Capability.records``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,9 +55,11 @@ class ReindexCounts:
     documents: int = 0  # videos whose document was built again from their results
     projected: int = 0  # videos whose projections were rebuilt from the stored document
     skipped: int = 0  # videos with nothing to index (never analysed; or no document for --projection)
+    records: dict[str, int] = field(default_factory=dict)  # record kind (watch_event ...) -> records re-projected
 
-    def to_dict(self) -> dict[str, int]:
-        return {"documents": self.documents, "projected": self.projected, "skipped": self.skipped}
+    def to_dict(self) -> dict[str, Any]:
+        return {"documents": self.documents, "projected": self.projected, "skipped": self.skipped,
+                **({"records": self.records} if any(self.records.values()) else {})}
 
 
 def failed_analyzers(analyzers: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -73,13 +77,20 @@ def document_status(analyzers: Mapping[str, Mapping[str, Any]]) -> str:
 class DocumentStore:
     """Composes, stores and reads analysis documents; keeps the projections in step with them."""
 
-    def __init__(self, store: Store, projections: Sequence[Projection]) -> None:
+    def __init__(self, store: Store, projections: Sequence[Projection],
+                 records: Mapping[str, tuple[Callable[[], Any], Sequence[str]]] | None = None) -> None:
+        """``records``: per other kind of stored record, the service that re-projects it (built on first use)
+        and the names of its projections."""
         self.store = store
         self.projections = list(projections)
+        self.records = dict(records or {})
 
     @classmethod
     def from_context(cls, ctx: ServiceContext) -> DocumentStore:
-        return cls(ctx.store, ctx.store.capabilities.projections())
+        caps = ctx.store.capabilities
+        records = {kind: (lambda s=service: ctx.service(s), [p.name for p in caps.projections(kind)])
+                   for kind, service in caps.record_services().items()}
+        return cls(ctx.store, caps.projections(), records)
 
     # -- reading -----------------------------------------------------------------
     def get(self, video_id: str) -> StoredDocument | None:
@@ -133,13 +144,15 @@ class DocumentStore:
 
     # -- rebuilding --------------------------------------------------------------
     def projection_names(self) -> list[str]:
-        return [p.name for p in self.projections]
+        """Projections of documents, then those of other stored records."""
+        return [p.name for p in self.projections] + [n for _, names in self.records.values() for n in names]
 
     def reindex(self, video_ids: Sequence[str] | None = None, projections: Sequence[str] | None = None,
                 progress: Callable[[int, int, str], None] | None = None) -> ReindexCounts:
         """Build documents and all projections again from stored results (every video, or ``video_ids``).
 
-        With ``projections``, only those are rebuilt, from each video's stored document."""
+        With ``projections``, only those are rebuilt, from each video's stored document. Unless videos are
+        named, the chosen projections of other records (every camera event ...) are written again too."""
         only = None
         if projections:
             unknown = sorted(set(projections) - set(self.projection_names()))
@@ -147,11 +160,19 @@ class DocumentStore:
                 raise UsageError(f"unknown projection(s) {', '.join(unknown)}; "
                                  f"known: {', '.join(self.projection_names())}")
             only = [p for p in self.projections if p.name in projections]
+        counts = ReindexCounts()
+        if video_ids is None:
+            for kind, (service, names) in self.records.items():
+                chosen = [n for n in names if not projections or n in projections]
+                if chosen:
+                    counts.records[kind] = service().reproject(
+                        chosen, None if progress is None else lambda d, t, k=kind: progress(d, t, k))
+        if only == []:  # only projections of other records were asked for
+            return counts
         if video_ids is None:
             with self.store.read() as conn:
                 video_ids = list(conn.execute(sa.select(videos.c.id).order_by(videos.c.created_at, videos.c.id))
                                  .scalars())
-        counts = ReindexCounts()
         for i, video_id in enumerate(video_ids):
             with self.store.tx() as conn:
                 row = conn.execute(sa.select(documents).where(documents.c.video_id == video_id)).first()

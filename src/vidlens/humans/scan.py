@@ -1,8 +1,10 @@
 """Finding registered digital humans in media: where their face is seen and their voice heard.
 
-One decode reads the file (``vidlens.media.decode``): the picture goes to the faces, the sound, at
+One decode reads the file (``vidlens.media.decode``; frames nothing refers to are skipped, and so is
+the deblocking filter unless ``skip_deblocking`` is off): the picture goes to the faces, the sound, at
 the speaker model's 16 kHz, to the voices. Faces: frames are sampled (``scan_fps``), every face of at
-least ``min_face_px`` is embedded and compared with every registered face sample; a face whose best
+least ``min_face_px`` is compared with every registered face sample (a face that stays on screen is
+embedded once every ``face_reembed_s``: ``vidlens.humans.face_tracks``); a face whose best
 similarity to a human passes ``face_threshold`` is a sighting, and sightings of one human less than
 three sample periods apart make one moment. A moment needs two sightings unless the media is a still
 image, so one look-alike frame is not reported. Voices: Silero VAD runs on the sound as it is decoded;
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidlens.humans.embedders import RATE, Embedders
+from vidlens.humans.face_tracks import FaceTracks
 from vidlens.humans.matching import FaceMatcher
 from vidlens.humans.registry import Human, HumanRegistry
 from vidlens.humans.samples import is_still
@@ -77,9 +80,11 @@ class FaceSightings:
     ``finish()`` gives ``{ref: [(start, end, best score), ...]}``."""
 
     def __init__(self, video: Video, emb: Embedders, matcher: FaceMatcher, fps: float, min_face_px: int,
-                 progress: Callable[[float], None] | None = None, detect_side: int | None = None) -> None:
+                 progress: Callable[[float], None] | None = None, detect_side: int | None = None,
+                 reembed_s: float = 0.0) -> None:
         self.still = is_still(video)
-        self.emb, self.matcher, self.min_face_px, self.detect_side = emb, matcher, min_face_px, detect_side
+        self.matcher, self.min_face_px, self.detect_side = matcher, min_face_px, detect_side
+        self.tracks = FaceTracks(emb, reembed_s)
         self.period = 1.0 / fps
         self.sampling = Sampling(fps=None if self.still else fps, max_side=SCAN_MAX_SIDE, pix_fmt="bgr24")
         self.end_of_media = max(video.duration_s, self.period)
@@ -87,7 +92,7 @@ class FaceSightings:
         self.sightings: dict[str, Moments] = {}
 
     def push(self, fs: FrameSample) -> None:
-        faces = self.emb.find_faces(fs.image, self.min_face_px, self.detect_side)
+        faces = self.tracks.find(fs.image, fs.t, self.min_face_px, self.detect_side)
         if faces:
             best: dict[str, float] = {}
             for hits in self.matcher.match_many(np.stack([f.embedding for f in faces])):
@@ -144,12 +149,13 @@ def _raise_failed(result: Any) -> Any:  # noqa: ANN401 - a consumer's result
 
 
 def face_moments(video: Video, emb: Embedders, matcher: FaceMatcher, fps: float, min_face_px: int,
-                 progress: Callable[[float], None] | None = None,
-                 detect_side: int | None = None) -> dict[str, Moments]:
+                 progress: Callable[[float], None] | None = None, detect_side: int | None = None,
+                 reembed_s: float = 0.0, skip_deblocking: bool = False) -> dict[str, Moments]:
     """``{ref: [(start, end, best score), ...]}``: where each of ``matcher``'s people is seen in ``video``,
     sampled ``fps`` times a second (a still image: once)."""
-    faces = FaceSightings(video, emb, matcher, fps, min_face_px, progress, detect_side)
-    dec = Decoder(Source(video.uri), video=video, skip_nonref=not faces.still)
+    faces = FaceSightings(video, emb, matcher, fps, min_face_px, progress, detect_side, reembed_s)
+    dec = Decoder(Source(video.uri), video=video, skip_nonref=not faces.still,
+                  skip_loop_filter=skip_deblocking and not faces.still)
     dec.add_video(faces.sampling, faces)
     return _raise_failed(dec.run()[0])  # type: ignore[no-any-return]
 
@@ -219,12 +225,15 @@ class Scanner:
         video = probe(path, require_video=False)
         s = self.settings
         faces = (FaceSightings(video, self.emb, self.registry.face_matcher(), s.scan_fps, s.min_face_px, progress,
-                               s.detect_side) if video.width and len(self.registry.index("face")) else None)
+                               s.detect_side, s.face_reembed_s)
+                 if video.width and len(self.registry.index("face")) else None)
         voices = self.registry.index("voice") if video.has_audio else None
         speech = Speech(self.emb.vad_stream()) if voices is not None and len(voices) else None
         found: dict[tuple[str, str], Moments] = {}
         if faces is not None or speech is not None:
-            dec = Decoder(Source(video.uri), video=video, skip_nonref=faces is not None and not faces.still)
+            sparse = faces is not None and not faces.still
+            dec = Decoder(Source(video.uri), video=video, skip_nonref=sparse,
+                          skip_loop_filter=sparse and s.skip_deblocking)
             if faces is not None:
                 dec.add_video(faces.sampling, faces)
             if speech is not None:

@@ -26,6 +26,13 @@ class HumansSettings(BaseModel):
     detect_side: int = Field(
         320, ge=160, le=1280, description="A scan looks for faces in frames scaled to this longer side, then embeds "
                                           "each from the 640-pixel frame (min_face_px is in that frame's pixels).")
+    face_reembed_s: float = Field(
+        4.0, ge=0, le=60, description="A face that stays on screen (same place, size and look from one sample to the "
+                                      "next) keeps its embedding this long before a scan embeds it again; 0: every "
+                                      "face of every sample is embedded.")
+    skip_deblocking: bool = Field(
+        True, description="A scan decodes H.264/HEVC without the deblocking filter (less decode work); faces are "
+                          "searched in downscaled frames, where the blocking hardly shows (docs/benchmarks.md).")
     min_face_px: int = Field(32, ge=16, description="Smallest face side (pixels of the searched frame) a scan compares.")
     sample_min_face_px: int = Field(
         48, ge=24, description="Smallest face side a registration sample may have: smaller faces make weak templates.")

@@ -351,18 +351,22 @@ class Decoder:
     ``video`` describes the source (a probed file); without it the opened container is described
     (``describe``), which is how a live source gets one. ``stop`` ends the decode early without an
     error (a live source runs until it is set). ``on_frame(index, t)`` follows every decoded frame.
+    ``skip_nonref`` drops frames nothing refers to (most B-frames); ``skip_loop_filter`` leaves out the
+    H.264/HEVC deblocking filter (less decode work, slightly blockier pictures that drift until the
+    next keyframe): both for consumers that search a few downscaled frames a second.
     A live source that stalls past its timeout, disconnects or ends raises ``SourceError``; one
     damaged packet of a live stream after the first frame is skipped, as a player would.
     """
 
     def __init__(self, source: Source, *, video: Video | None = None, threads: int = 2, queue_size: int = 8,
                  skip_nonref: bool = False, stop: threading.Event | None = None,
-                 on_frame: Callable[[int, float], None] | None = None) -> None:
+                 on_frame: Callable[[int, float], None] | None = None, skip_loop_filter: bool = False) -> None:
         self.source = source
         self.video = video
         self.threads = threads
         self.queue_size = queue_size
         self.skip_nonref = skip_nonref
+        self.skip_loop_filter = skip_loop_filter
         self.stop_event = stop or threading.Event()
         self.on_frame = on_frame
         self.frames_decoded = 0
@@ -549,6 +553,8 @@ class Decoder:
             vs.codec_context.thread_count = self.threads
             if self.skip_nonref:
                 vs.codec_context.skip_frame = "NONREF"
+            if self.skip_loop_filter:
+                vs.codec_context.options = {**vs.codec_context.options, "skip_loop_filter": "all"}
         if aus is not None:
             aus.thread_type = "AUTO"
         atb = Fraction(aus.time_base) if aus is not None and aus.time_base else Fraction(1, 1000)

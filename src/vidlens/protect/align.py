@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from vidlens.protect.codes import CANON, REF_SLOT, VARIANTS, hamming
+from vidlens.protect.codes import CANON, REF_SLOT, VARIANTS, distinct_slots, hamming
 from vidlens.protect.fingerprint import Fingerprint, Segment
 
 SPEEDS = np.round(np.arange(0.75, 1.2501, 0.05), 3)
@@ -65,7 +65,9 @@ def frame_pairs(query: Fingerprint, reference: Fingerprint, params: AlignParams 
                 block: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Close pairs: (query index, reference index, distance, winning variant)."""
     qc, qv = query.arrays["codes"], query.arrays["valid"]
-    rc, rv = reference.arrays["codes"][:, REF_SLOT].T, reference.arrays["valid"]  # (V, Nr)
+    slots = distinct_slots(qc)  # a repeated slot would only repeat its distances
+    qc = qc[:, slots]
+    rc, rv = reference.arrays["codes"][:, REF_SLOT[slots]].T, reference.arrays["valid"]  # (V, Nr)
     out_i, out_j, out_d, out_v = [], [], [], []
     r_ok = np.flatnonzero(rv)
     if len(r_ok) == 0:
@@ -89,7 +91,7 @@ def frame_pairs(query: Fingerprint, reference: Fingerprint, params: AlignParams 
         out_i.append(rows)
         out_j.append(r_ok[cols])
         out_d.append(dt[keep])
-        out_v.append(np.take_along_axis(var, top, axis=1)[keep])
+        out_v.append(slots[np.take_along_axis(var, top, axis=1)[keep]])
     if not out_i:
         return (np.zeros(0, int),) * 2 + (np.zeros(0, np.uint8), np.zeros(0, int))  # type: ignore[return-value]
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d), np.concatenate(out_v)
@@ -98,8 +100,10 @@ def frame_pairs(query: Fingerprint, reference: Fingerprint, params: AlignParams 
 def visual_probe(query: Fingerprint, reference: Fingerprint, params: AlignParams = DEFAULT) -> LineProbe:
     """Measure query frames against the reference frames a line maps them to (all variants)."""
     qc, qv = query.arrays["codes"], query.arrays["valid"]
+    slots = distinct_slots(qc)
+    qc = qc[:, slots]
     qt = query.arrays["times"].astype(np.float64)
-    rc = reference.arrays["codes"][:, REF_SLOT]  # (Nr, V): the reference code each variant stands for
+    rc = reference.arrays["codes"][:, REF_SLOT[slots]]  # (Nr, V): the reference code each variant stands for
     rt = reference.arrays["times"].astype(np.float64)
     rv = reference.arrays["valid"]
     rate = float(reference.meta.get("rate", 5.0))
@@ -115,7 +119,7 @@ def visual_probe(query: Fingerprint, reference: Fingerprint, params: AlignParams
         var = d.argmin(axis=2)
         best = np.where(inside, np.take_along_axis(d, var[:, :, None], axis=2)[:, :, 0], 255)
         pick = best.argmin(axis=1)
-        return (best[np.arange(len(frames)), pick].astype(np.uint8), var[np.arange(len(frames)), pick])
+        return (best[np.arange(len(frames)), pick].astype(np.uint8), slots[var[np.arange(len(frames)), pick]])
 
     return probe
 
@@ -370,7 +374,7 @@ def _hints(variants: list[int], speed: float) -> dict[str, object]:
     counts = np.bincount(np.asarray(variants), minlength=len(VARIANTS))
     top = int(np.argmax(counts))
     region, scale, mirror = VARIANTS[top] if top < len(VARIANTS) else ("content", CANON, False)
-    hints: dict[str, object] = {"mirrored": bool(mirror), "picture_in_picture": region == "inset"}
+    hints: dict[str, object] = {"mirrored": bool(mirror), "picture_in_picture": region.startswith("inset")}
     if region == "content" and scale > CANON:
         hints["cropped_pct"] = int(round((1 - CANON / scale) * 100))
     if abs(speed - 1.0) >= 0.04:

@@ -20,7 +20,7 @@ import numpy as np
 
 from vidlens.index import CorruptIndexError, Hit, Index, IndexExample
 from vidlens.plugins import PluginManifest
-from vidlens.protect.codes import ANCHOR_SLOTS, VARIANTS, hamming
+from vidlens.protect.codes import ANCHOR_SLOTS, VARIANTS, hamming, widened
 from vidlens.protect.fingerprint import CorruptFingerprintError, Fingerprint
 
 CHUNKS = 4
@@ -112,7 +112,7 @@ class BinaryIndex(Index[Fingerprint]):
     def _anchors(self, fp: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
         """(codes, times) of ``fp``'s anchor slots at ``anchor_rate`` per second."""
         _need(fp, {"times": (np.float32, 1), "codes": (np.uint64, 2), "valid": (np.bool_, 1)}, self.name)
-        t, valid, codes = fp.arrays["times"], fp.arrays["valid"], fp.arrays["codes"]
+        t, valid, codes = fp.arrays["times"], fp.arrays["valid"], widened(fp.arrays["codes"])
         if codes.shape != (len(t), len(VARIANTS)) or valid.shape != t.shape:
             raise CorruptFingerprintError(f"{self.name} index: fingerprint arrays of unequal length")
         step = max(1, round(float(fp.meta.get("rate", 5.0)) / self.anchor_rate))

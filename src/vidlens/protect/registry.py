@@ -222,7 +222,9 @@ class Registry:
         with self.store.read() as conn:
             return [Work(**{k: r[k] for k in Work.__dataclass_fields__}) for r in conn.execute(q).mappings()]
 
-    def load_fingerprint(self, work: Work, kind: str) -> Fingerprint | None:
+    def load_fingerprint(self, work: Work, kind: str, *, as_stored: bool = False) -> Fingerprint | None:
+        """The work's ``kind`` fingerprint, checked; read into the current layout for matching (an earlier
+        layout is widened), or with ``as_stored`` as its blob holds it, which is what the digest covers."""
         key = work.visual_blob if kind == "visual" else work.audio_blob
         if key is None:
             return None
@@ -233,7 +235,8 @@ class Registry:
                                           f"missing ({exc}); remove and re-register the work") from None
         try:
             fp = Fingerprint.from_bytes(data, source=f"work {work.id} {kind} fingerprint")
-            return fingerprinter(kind).validate(fp)
+            checked = fingerprinter(kind).validate(fp)
+            return fp if as_stored else checked
         except CorruptFingerprintError as exc:
             raise CorruptFingerprintError(f"{exc.message}; remove and re-register the work") from None
 
@@ -277,7 +280,8 @@ class Registry:
             problems.append(f"work {wid} is in the ledger but its row is gone")
         for work in self.list():
             try:
-                digest = fingerprint_digest(self.load_fingerprint(work, "visual"), self.load_fingerprint(work, "audio"))
+                digest = fingerprint_digest(self.load_fingerprint(work, "visual", as_stored=True),
+                                            self.load_fingerprint(work, "audio", as_stored=True))
             except CorruptFingerprintError as exc:
                 problems.append(exc.message)
                 continue

@@ -4,24 +4,26 @@ Per sampled frame (5 per second, grey, at most 160 px a side, from the single de
 
 1. The *content box* is found per 30 s chunk: rows and columns that stay flat for
    the whole chunk (black or coloured letterbox/pillarbox bars) are trimmed.
-2. A *picture-in-picture box* is looked for: a rectangle of any film's shape, 10–70 %
+2. *Picture-in-picture boxes* are looked for: rectangles of any film's shape, 10–70 %
    of the frame's area, whose sides are lines where two unrelated pictures meet: the
    difference between neighbouring pixels keeps changing there (each side moves on its
    own), while inside one picture it stays put, and a still edge of the scene scores
-   nothing. Its own letterbox bars are trimmed.
+   nothing. The three best are measured (footage around an inset can outscore it), each
+   with its own letterbox bars trimmed.
 3. A region is reduced to a 32×32 thumbnail (box means from one integral image),
    transformed with a 2-D DCT, and its 64 lowest non-DC frequencies are
    thresholded at their median: a 64-bit code. Mirroring the picture only flips
    the sign of odd horizontal frequencies, so the mirrored code costs no pixels.
 
 Every frame stores one code per slot of ``codes.VARIANTS`` (canonical, mirrored, crops,
-inset, centre); ``codes`` says which reference code each stands for.
+insets, centre); ``codes`` says which reference code each stands for.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,7 +31,7 @@ from vidlens.errors import MediaError
 from vidlens.media.decode import Sampling, iter_frames
 from vidlens.plugins import PluginManifest
 from vidlens.protect.align import align_visual
-from vidlens.protect.codes import CANON, VARIANTS, pack_bits
+from vidlens.protect.codes import CANON, VARIANTS, pack_bits, widened
 from vidlens.protect.fingerprint import CorruptFingerprintError, Example, Fingerprint, Fingerprinter, Segment
 from vidlens.protect.index import BinaryIndex
 from vidlens.types import FrameSample, Video
@@ -150,7 +152,22 @@ def _line_candidates(ridge: np.ndarray, run: int, count: int) -> np.ndarray:
 
 
 def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-    """The strongest picture-in-picture rectangle inside ``box``, or None when none stands out.
+    """The strongest picture-in-picture rectangle inside ``box``, or None when none stands out."""
+    found = inset_candidates(frames, box, 1)
+    return found[0][1] if found else None
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (y0, y1, x0, x1) boxes."""
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[2], b[2]))
+    union = (a[1] - a[0]) * (a[3] - a[2]) + (b[1] - b[0]) * (b[3] - b[2]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def inset_candidates(frames: np.ndarray, box: tuple[int, int, int, int],
+                     count: int) -> list[tuple[float, tuple[int, int, int, int]]]:
+    """Up to ``count`` picture-in-picture rectangles inside ``box`` that stand out, best first, as
+    (score, (y0, y1, x0, x1)); each overlaps every better one by less than half.
 
     Candidate sides are the strongest vertical and horizontal boundary lines (``_ridges``);
     every rectangle they make with a plausible size (``INSET_AREA`` of the frame) and shape
@@ -161,7 +178,7 @@ def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, 
     f = frames[:, y0:y1, x0:x1]
     t, h, w = f.shape
     if h < 24 or w < 24 or t < 3:
-        return None
+        return []
     rx, ry = _ridges(f)
     level = float(rx.mean() + ry.mean()) / 2 + 1e-6
     # a side is strong along its length: no pixel counts for more than INSET_CAP times the mean,
@@ -197,10 +214,32 @@ def inset_box(frames: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, 
     ok = ((inside.sum(axis=0) >= 3) & (area >= INSET_AREA[0]) & (area <= INSET_AREA[1])
           & (aspect >= INSET_ASPECT[0]) & (aspect <= INSET_ASPECT[1]))
     score = np.where(ok, score, 0.0)
-    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
-    if score[i, j] < INSET_MIN_SCORE:
-        return None
-    return y0 + int(rows[ya[i]]), y0 + int(rows[yb[i]]), x0 + int(cols[xa[j]]), x0 + int(cols[xb[j]])
+
+    def rect(i: int, j: int) -> tuple[int, int, int, int]:
+        return y0 + int(rows[ya[i]]), y0 + int(rows[yb[i]]), x0 + int(cols[xa[j]]), x0 + int(cols[xb[j]])
+
+    out: list[tuple[float, tuple[int, int, int, int]]] = []
+    for flat in np.argsort(-score, axis=None, kind="stable"):
+        i, j = np.unravel_index(int(flat), score.shape)
+        if score[i, j] < INSET_MIN_SCORE or len(out) >= count:
+            break
+        if any(_overlap(rect(i, j), r) >= 0.5 for _, r in out):
+            continue
+        out.append((float(score[i, j]), rect(i, j)))
+        if len(out) == 1 and not inside[:, i, j].all():
+            # the best box leans on the frame's edge: that edge is the inset's own side when the inset is
+            # flush with it, or its real side there was weak (still footage on both sides of it); the box
+            # closed by the strongest line inside is measured next, and the one that matches a work wins
+            edge = int(np.flatnonzero(~inside[:, i, j])[0])
+            same = {0: (np.arange(score.shape[0]) == i)[:, None] & (cols[xb] == cols[xb[j]])[None, :],
+                    1: (np.arange(score.shape[0]) == i)[:, None] & (cols[xa] == cols[xa[j]])[None, :],
+                    2: (rows[yb] == rows[yb[i]])[:, None] & (np.arange(score.shape[1]) == j)[None, :],
+                    3: (rows[ya] == rows[ya[i]])[:, None] & (np.arange(score.shape[1]) == j)[None, :]}[edge]
+            closed = same & ok & inside.all(axis=0)
+            if closed.any():
+                k, m = np.unravel_index(int(np.argmax(np.where(closed, sides[edge], -1.0))), score.shape)
+                out.append((float(sides[:, k, m].min() / level), rect(k, m)))
+    return out[:count]
 
 
 def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[float, float, float, float]:
@@ -290,47 +329,62 @@ def spacing(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int
     return -(-side // fine), n // fine
 
 
+def _inset_codes(fine: np.ndarray, inset: tuple[int, int, int, int], ratio: int,
+                 scales: set[float]) -> tuple[dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                                              tuple[int, int, int, int]] | None:
+    """Codes of one inset (a coarse box) at each of ``scales`` and its box on the fine frames; None if small.
+
+    Each side is placed again on the fine frames (``_refine_inset``); a film shown in picture brings its own
+    letterbox bars, and its outermost lines blend with the footage around it when the frame was scaled, so
+    the bars are looked for inside them.
+    """
+    y0, y1, x0, x1 = _refine_inset(fine, inset, ratio)
+    e = INSET_EDGE
+    crop = fine[:, y0 + e:y1 - e, x0 + e:x1 - e]
+    if min(crop.shape[1:]) < 8:
+        return None
+    cy0, cy1, cx0, cx1 = content_box(crop, INSET_BAR_SHARE)
+    region = crop[:, cy0:cy1, cx0:cx1]
+    integral = _integral(region)
+    full = (0, region.shape[1], 0, region.shape[2])
+    codes = {scale: codes_from_thumbnails(thumbnails(integral, _scaled(full, scale))) for scale in scales}
+    return codes, (y0 + e + cy0, y0 + e + cy1, x0 + e + cx0, x0 + e + cx1)
+
+
 def _chunk_codes(fine: np.ndarray, ratio: int = 2) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
     """Codes of one chunk of decoded frames (T, H, W).
 
     The whole picture is measured on coarse frames (every ``ratio``-th pixel, at most ``MAX_SIDE`` a
-    side), as references always were; a picture-in-picture inset, a fraction of the frame, is cut and measured on the fine ones.
+    side), as references always were; picture-in-picture insets, a fraction of the frame, are cut and
+    measured on the fine ones. The best inset fills the ``inset`` slots; the next candidates fill
+    ``inset2``, ``inset3``: when a stronger rectangle of the footage around it outranks the real inset,
+    the inset is still measured, and the aligner keeps whichever matches a work.
     """
     frames = np.ascontiguousarray(fine[:, ::ratio, ::ratio])
     box = content_box(frames)
-    inset = inset_box(frames, box)
-    inset_codes: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    if inset is not None:
-        y0, y1, x0, x1 = _refine_inset(fine, inset, ratio)
-        # a film shown in picture brings its own letterbox bars; its outermost lines blend with the
-        # footage around it when the frame was scaled, so the bars are looked for inside them
-        e = INSET_EDGE
-        crop = fine[:, y0 + e:y1 - e, x0 + e:x1 - e]
-        if min(crop.shape[1:]) >= 8:
-            cy0, cy1, cx0, cx1 = content_box(crop, INSET_BAR_SHARE)
-            region = crop[:, cy0:cy1, cx0:cx1]
-            integral = _integral(region)
-            full = (0, region.shape[1], 0, region.shape[2])
-            for scale in {sc for name, sc, _ in VARIANTS if name == "inset"}:
-                inset_codes[scale] = codes_from_thumbnails(thumbnails(integral, _scaled(full, scale)))
-            inset = (y0 + e + cy0, y0 + e + cy1, x0 + e + cx0, x0 + e + cx1)  # on the fine frames
-        else:
-            inset = None
+    regions = [name for name in dict.fromkeys(name for name, _, _ in VARIANTS) if name.startswith("inset")]
+    found: dict[str, dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    boxes: list[list[int]] = []
+    for name, (_, candidate) in zip(regions, inset_candidates(frames, box, len(regions))):
+        measured = _inset_codes(fine, candidate, ratio, {sc for n, sc, _ in VARIANTS if n == name})
+        if measured is not None:
+            found[name] = measured[0]
+            boxes.append(list(measured[1]))  # on the fine frames
     integral = _integral(frames)
     codes = np.zeros((len(frames), len(VARIANTS)), dtype=np.uint64)
     cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for slot, (region_name, scale, mirror) in enumerate(VARIANTS):
-        if region_name == "inset" and scale in inset_codes:
-            plain, flip, _ = inset_codes[scale]
-        else:  # no inset: its slots hold the whole picture's codes
+        if region_name in found:
+            plain, flip, _ = found[region_name][scale]
+        else:  # no such inset: its slots hold the whole picture's codes
             if scale not in cache:
                 cache[scale] = codes_from_thumbnails(thumbnails(integral, _scaled(box, scale)))
             plain, flip, _ = cache[scale]
         codes[:, slot] = flip if mirror else plain
     contrast = cache[CANON][2] if CANON in cache else \
         codes_from_thumbnails(thumbnails(integral, _scaled(box, CANON)))[2]
-    return codes, contrast >= MIN_STD, {"box": list(box), "inset": list(inset) if inset else None,
-                                        "fine_per_coarse": ratio}
+    return codes, contrast >= MIN_STD, {"box": list(box), "inset": boxes[0] if boxes else None,
+                                        "insets": boxes, "fine_per_coarse": ratio}
 
 
 class VisualFingerprinter(Fingerprinter):
@@ -402,11 +456,12 @@ class VisualFingerprinter(Fingerprinter):
             if name not in a or a[name].dtype != dtype:
                 raise CorruptFingerprintError(f"visual fingerprint: array '{name}' missing or not {np.dtype(dtype)}")
         n = len(a["times"])
-        if a["codes"].shape != (n, len(VARIANTS)) or a["valid"].shape != (n,):
+        codes = widened(a["codes"])  # a work registered before the later inset slots needs no re-registration
+        if codes.shape != (n, len(VARIANTS)) or a["valid"].shape != (n,):
             raise CorruptFingerprintError("visual fingerprint: array lengths disagree")
         if n and (not np.all(np.isfinite(a["times"])) or np.any(np.diff(a["times"]) < 0)):
             raise CorruptFingerprintError("visual fingerprint: frame times are not finite and increasing")
-        return value
+        return value if codes is a["codes"] else replace(value, arrays={**a, "codes": codes})
 
     def compare(self, query: Fingerprint, reference: Fingerprint) -> list[Segment]:
         return align_visual(self.validate(query), self.validate(reference))

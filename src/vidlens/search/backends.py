@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 FTS = "search_moments_fts"
 PG_GIN = "search_moments_terms_gin"
 PGVEC = "search_text_pgvec"
+# the two PostgreSQL indexes, also what a bulk load (bench/bench_search.py) builds again after filling
+PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (to_tsvector('simple', terms))"
+PGVEC_HNSW_DDL = f"CREATE INDEX IF NOT EXISTS {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)"
 
 
 def has_fts(conn: Connection) -> bool:
@@ -50,8 +53,7 @@ def ensure_fts(conn: Connection) -> bool:
 
 def ensure_pg(conn: Connection, dim: int) -> bool:
     """Create the GIN word index and, when pgvector can be enabled, the vector table; True with pgvector."""
-    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments "
-                         "USING gin (to_tsvector('simple', terms))")
+    conn.exec_driver_sql(PG_GIN_DDL)
     if has_pgvec(conn):
         return True
     available = conn.exec_driver_sql(
@@ -63,7 +65,7 @@ def ensure_pg(conn: Connection, dim: int) -> bool:
     conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
     conn.exec_driver_sql(f"CREATE TABLE {PGVEC} (model varchar(128) NOT NULL, key varchar(64) NOT NULL, "
                          f"embedding vector({dim}) NOT NULL, PRIMARY KEY (model, key))")
-    conn.exec_driver_sql(f"CREATE INDEX {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)")
+    conn.exec_driver_sql(PGVEC_HNSW_DDL)
     return True
 
 

@@ -321,6 +321,8 @@ class Search:
         floor = self.settings.min_text_similarity
         if self._pgvec:
             with self.store.read() as conn:
+                # an HNSW scan yields at most hnsw.ef_search rows (40 by default): widen it to the candidates
+                conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {min(1000, max(40, k))}")
                 rows = conn.execute(sa.text(
                     f"SELECT key, 1 - (embedding <=> CAST(:q AS vector)) AS sim FROM {backends.PGVEC} "
                     "WHERE model = :model ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),

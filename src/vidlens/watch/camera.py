@@ -4,7 +4,8 @@ Runs in its own process (``vidlens.watch.supervisor`` starts and restarts it), s
 crashes or hangs its decoder takes no other camera with it. Everything it finds goes to the
 supervisor as small dicts on a queue; it touches no database. A face list that changes while the
 camera runs (the watch-list) arrives on its ``inbox``. A connection that fails or breaks
-opens a ``camera_offline`` event (with the reason) and retries after 1, 2, 4 ... 30 seconds; the
+opens a ``camera_offline`` event (with the reason) and retries after 1, 2, 4 ... 30 seconds
+(``vidlens.media.backoff``, which ``vidlens humans live`` follows too); the
 event ends when frames flow again. A recording that cannot be written (a full disk) is reported
 (``op: recording``) and retried while the camera goes on watching. Times are seconds since the camera's stream started: a later
 connection goes on from the wall-clock time that passed.
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidlens.media.backoff import Backoff
 from vidlens.watch.settings import CameraConfig
 
-MAX_BACKOFF_S = 30.0
 LATEST_EVERY_S = 1.0  # the live view's picture
 LATEST_SIDE = 640
 
@@ -63,7 +64,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
     pipe = CameraPipeline(job.name, job.cfg, lambda img: detector.detect(img, min_conf, 0.45), emit,
                           job.root / "snapshots", face_matchers=job.face_matchers)
     started = time.monotonic()
-    backoff = job.first_backoff_s
+    backoff = Backoff(job.first_backoff_s)
     offline: str | None = None
     connection = 0
     is_file = ingest.is_file(job.cfg.source)
@@ -81,6 +82,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
         cpu_from = 0.0
         frames_before, runs_before = pipe.stats.frames, pipe.stats.detector_runs  # stats are sent per connection
         busy_before, tiled_before = pipe.stats.busy, pipe.stats.tiled
+        coasted_before, tracked_before = pipe.stats.coasted, pipe.stats.tracked
         next_picture = 0.0
         reason = "the stream ended"
         try:
@@ -91,7 +93,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
                 if not got:
                     cpu_from = time.process_time()  # CPU from the first frame on: decoding (its own thread) and watching
                     got = True
-                    backoff = job.first_backoff_s
+                    backoff.delivered()
                     if offline is not None:
                         emit({"op": "end", "id": offline, "end": round(base + frame.t, 3)})
                         offline = None
@@ -112,6 +114,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
               "cpu_s": time.process_time() - cpu_from if got else 0.0,
               "detector_runs": pipe.stats.detector_runs - runs_before,
               "busy": pipe.stats.busy - busy_before, "tiled": pipe.stats.tiled - tiled_before,
+              "coasted": pipe.stats.coasted - coasted_before, "tracked": pipe.stats.tracked - tracked_before,
               "detect_s": pipe.stats.detect_s, "detect_cpu_s": pipe.stats.detect_cpu_s})
         pipe.stats.detect_s, pipe.stats.detect_cpu_s = [], []
         ending = is_file and job.until_eof  # a file is read once: its end (or its failure) ends the camera
@@ -126,11 +129,9 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
                 "box": None, "snapshot": None, "received": time.time(), "data": {"reason": reason}}})
         if ending:
             break
-        emit({"op": "status", "state": "offline", "reason": reason, "retry_s": backoff})
-        deadline = time.monotonic() + backoff
-        while time.monotonic() < deadline and not stop["now"]:
-            time.sleep(0.1)
-        backoff = min(MAX_BACKOFF_S, backoff * 2)
+        emit({"op": "status", "state": "offline", "reason": reason, "retry_s": backoff.next_s})
+        if not backoff.wait(lambda: stop["now"]):
+            break
     if offline is not None:
         emit({"op": "end", "id": offline, "end": round(time.monotonic() - started, 3)})
     emit({"op": "done"})

@@ -13,5 +13,6 @@ capability = Capability(
     api=("vidlens.api.routes.watch",),
     ui="vidlens.watch.pages",
     services={"watch_events": "vidlens.watch.events:WatchEvents.from_context"},
+    records={"watch_event": "watch_events"},
     requires=("core", "understand", "humans", "govern", "deliver"),
 )

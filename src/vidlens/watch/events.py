@@ -187,16 +187,35 @@ class WatchEvents:
         with self.store.tx() as conn:
             self._insert(conn, messages)
 
-    def _project(self, conn: sa.Connection, event_id: str) -> None:
+    def reproject(self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None,
+                  chunk: int = 500) -> int:
+        """Write the projections (all, or those ``names``) of every stored event again, oldest first, ``chunk``
+        events a transaction: events stored before a projection existed get their rows (``vidlens reindex``).
+        Returns how many events."""
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        if not chosen:
+            return 0
+        with self.store.read() as conn:
+            ids = list(conn.execute(sa.select(events.c.id).order_by(events.c.created_at, events.c.id)).scalars())
+        for i in range(0, len(ids), chunk):
+            with self.store.tx() as conn:
+                for event_id in ids[i:i + chunk]:
+                    self._project(conn, event_id, chosen)
+            if progress is not None:
+                progress(min(i + chunk, len(ids)), len(ids))
+        return len(ids)
+
+    def _project(self, conn: sa.Connection, event_id: str, projections: Sequence[Projection] | None = None) -> None:
         """Write the event's projections again from its stored row (with URLs for its snapshot and clip)."""
-        if not self.projections:
+        projections = self.projections if projections is None else projections
+        if not projections:
             return
         row = conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
         record = None
         if row is not None:
             public = self.public(row, full=True)
             record = {**public, **links(public)}
-        for p in self.projections:
+        for p in projections:
             p.clear(conn, event_id)
             if record is not None:
                 p.apply(conn, event_id, record)

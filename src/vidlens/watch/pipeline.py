@@ -9,18 +9,28 @@ tracks are kept as they are. ``motion_gated: false`` detects on every sampled wh
 baseline ``bench/bench_watch.py`` compares against).
 
 Each region is one detector run, as the whole frame is, so a crowd cut into three regions on every
-frame would cost three times detection on every whole frame. The detector's runs are therefore
-budgeted: every sampled frame adds ``detect.max_runs`` (1.5 by default) to a bucket holding at most
-two seconds of them, regions and tiles are taken from it, and a frame whose regions the bucket
-cannot pay for is detected on the whole frame (one run) instead. Over any ``n`` sampled frames
-the detector runs at most ``max_runs * n`` times, plus the bucket.
+frame would cost three times detection on every whole frame. Regions and tiles are therefore
+budgeted: every sampled frame adds ``detect.max_runs`` (0.75 by default) to a bucket holding at most
+two seconds of them; regions and tiles are paid from it, and a frame whose regions the bucket cannot
+pay for is detected on the whole frame (one run, always allowed; paid from the bucket while it holds
+anything) instead. Over ``n`` sampled frames the detector thus runs about as often as the larger of
+the frames it looks at and ``max_runs * n``: never more than on every whole frame (beyond the bucket),
+fewer wherever more than a quarter of the frames are skipped.
+
+The frames it skips are a still view, and frames the tracker can carry: a sampled frame in which
+every moving blob lies (``COVERED``) in the boxes that objects tracked at the last look sweep from
+there to their predicted place is not detected; the tracker moves its tracks on by their velocity,
+at most ``detect.carry`` frames in a row (1 by default; 0 turns carrying off). A walker crossing the
+view is detected on every other sampled frame, and anything new that moves is detected at once
+(Frigate likewise detects only where motion is not explained by what it already tracks).
 
 A busy view (most of it moves: camera shake, a pan, a light switched on; or more than
-``MAX_MOVERS`` separate things move: rain, leaves, a crowd; or the regions cannot cover what
-moves) is not cut into regions: the detector sees the whole frame. Where the whole-frame pass
+``MAX_MOVERS`` separate things move: rain, leaves, a crowd; or small movers that the regions cannot
+cover) is not cut into regions: the detector sees the whole frame. Where the whole-frame pass
 shrinks the picture a lot (a 720p camera for a 416-px detector), small objects vanish in it, so
-at most once every ``TILES_EVERY_S`` of a busy stretch, when the budget allows, the frame is
-covered by full-resolution tiles instead, and the tracker carries what they found in between.
+at most once every ``TILES_EVERY_S`` of a busy stretch, when the bucket has saved the runs for them,
+the frame is covered by full-resolution tiles instead, and the tracker carries what they found in
+between. Movers too large for a region are seen well by the whole frame: they never cost tiles.
 
 Tracking is the shared ``vidlens.analyze.tracking.Tracker`` (the one offline analysis uses). A
 track that is seen ``min_hits`` times becomes one ``object`` event, with a snapshot (the frame with
@@ -54,6 +64,9 @@ log = logging.getLogger(__name__)
 BUSY_SHARE = 0.3  # more of the view than this moving (a light switched on, a pan): look at the whole frame
 MAX_MOVERS = 12  # more separate moving blobs than this is clutter (rain, leaves, a crowd): no regions
 MAX_REGIONS = 3  # detector runs on regions per sampled frame, at most
+COVER = 0.25  # a moving blob a track explains lies in the box it sweeps grown by this share a side ...
+BLOB_PX = 3  # ... and by this many motion-map pixels (a blob is dilated and blurred beyond what moved)
+COVERED = 0.9  # share of a moving blob that such boxes (together) must cover
 TILES_EVERY_S = 1.0  # in a busy view, a tiled pass at most this often (the whole frame in between) ...
 TILE_GAIN = 2.0  # ... where tiles see the picture at least this many times finer than the whole-frame pass
 MIN_HITS_S = 0.4  # a track is an object after being seen this long (at least 2 looks)
@@ -92,6 +105,8 @@ class Stats:
     detect_cpu_s: list[float] | None = None  # ... and CPU seconds of this thread (steadier on a shared machine)
     busy: int = 0  # frames detected as a busy view (whole frame or tiles instead of regions)
     tiled: int = 0  # ... of which on tiles
+    coasted: int = 0  # frames with motion that the tracker's predictions explained: not detected
+    tracked: int = 0  # object tracks in view, summed over sampled frames (``CameraPipeline.seen``)
 
 
 class CameraPipeline:
@@ -120,6 +135,7 @@ class CameraPipeline:
         self._tiles: dict[tuple[int, ...], np.ndarray] = {}  # frame shape -> its tiles
         self.stats = Stats(detect_s=[], detect_cpu_s=[])
         self._since_look = 0
+        self._coasted = 0  # frames carried by the tracker since the detector last ran
         self._base = 0.0  # seconds of earlier connections: times run on across reconnects
         self.last_t = 0.0
 
@@ -146,20 +162,51 @@ class CameraPipeline:
             self._bucket = min(room, self._bucket + self._budget)
             needs = (not m.known) or (m.changed and (len(m.boxes) or self.tracker.live)) or (
                 self.tracker.live and self._since_look >= self.recheck)
+            if needs and self._explained(m.boxes, m.share, m.known, image.shape):
+                self._coasted += 1
+                self.stats.coasted += 1
+                self._track(t, Detections.empty(), image, received)
+                needs = False
             if needs:
                 started, cpu = time.perf_counter(), time.thread_time()
                 dets = self._around(image, m.boxes, m.share, m.known, t)
-        if dets is None:
-            return
-        self._since_look = 0
-        self.stats.detect_s.append(time.perf_counter() - started)  # type: ignore[union-attr]
-        self.stats.detect_cpu_s.append(time.thread_time() - cpu)  # type: ignore[union-attr]
-        keep = np.array([str(c) in self.objects for c in dets.class_name], bool)
-        self._track(t, dets[np.flatnonzero(keep)] if len(dets) else dets, image, received)
+        if dets is not None:
+            self._since_look = self._coasted = 0
+            self.stats.detect_s.append(time.perf_counter() - started)  # type: ignore[union-attr]
+            self.stats.detect_cpu_s.append(time.thread_time() - cpu)  # type: ignore[union-attr]
+            keep = np.array([str(c) in self.objects for c in dets.class_name], bool)
+            self._track(t, dets[np.flatnonzero(keep)] if len(dets) else dets, image, received)
+        self.stats.tracked += len(self.seen())
+
+    def seen(self) -> list[tuple[TrackState, np.ndarray]]:
+        """The object tracks (those with an event) in view now, each with its box: seen at the camera's last
+        look, or carried by the tracker since without a miss (at its predicted box)."""
+        return [(tr, tr.box if not tr.misses else tr.predicted()) for tr in self.tracker.live
+                if tr.id in self.events and tr.misses <= self._coasted]
+
+    def _explained(self, movers: np.ndarray, share: float, known: bool, shape: tuple[int, ...]) -> bool:
+        """Whether the tracker can carry this frame: every moving blob lies (``COVERED``) in the boxes that
+        objects tracked at the last look sweep from there to their predicted place (grown by ``COVER``), the
+        view is not busy, no still object is due a look, and fewer than ``detect.carry`` frames before were
+        carried."""
+        if (not known or self._coasted >= self.cfg.detect.carry or self._since_look >= self.recheck
+                or share > BUSY_SHARE or len(movers) > MAX_MOVERS):
+            return False
+        looked = [tr for tr in self.tracker.live if tr.id in self.events and tr.misses == 0]
+        if not looked:
+            return False
+        # where each object was at the last look and where it is predicted now: what its motion sweeps
+        was = np.stack([tr.box for tr in looked]).astype(np.float32)
+        now = np.stack([tr.predicted() for tr in looked]).astype(np.float32)
+        boxes = np.concatenate([np.minimum(was[:, :2], now[:, :2]), np.maximum(was[:, 2:], now[:, 2:])], axis=1)
+        # ... with a margin: a share of its size, and the few motion-map pixels a blob's dilation adds
+        grow = (boxes[:, 2:] - boxes[:, :2]) * COVER + BLOB_PX * max(shape[:2]) / self.motion.side
+        grown = np.concatenate([boxes[:, :2] - grow, boxes[:, 2:] + grow], axis=1)
+        return all(_covered(b, grown) >= COVERED for b in np.asarray(movers, np.float32).reshape(-1, 4))
 
     def _whole(self, image: np.ndarray) -> Detections:
         self.stats.detector_runs += 1
-        self._bucket -= 1  # always affordable: the bucket may go below zero by this one run
+        self._bucket = max(0.0, self._bucket - 1)  # always affordable, and never a debt that regions pay later
         return self.detect(image)
 
     def _on(self, image: np.ndarray, regions: np.ndarray) -> Detections:
@@ -188,15 +235,16 @@ class CameraPipeline:
         aims[:, [0, 2]] = aims[:, [0, 2]].clip(0, w)
         aims[:, [1, 3]] = aims[:, [1, 3]].clip(0, h)
         regions = self.planner.around(image.shape, aims, min_gain=1.0)
-        if not len(regions) or not all(_within(a, regions) for a in aims):
-            return self._busy(image, t)
-        if len(regions) > self._bucket:  # over the budget: one run on the whole frame instead
-            return self._whole(image)
+        left = np.array([not _within(a, regions) for a in aims], bool)
+        if left.any() and self.planner.is_small(image.shape, aims[left]).any():
+            return self._busy(image, t)  # small movers the regions cannot cover: the busy view's pass
+        if left.any() or not len(regions) or len(regions) > self._bucket:
+            return self._whole(image)  # large movers (seen well whole), or regions over the budget: one run
         return self._on(image, regions)
 
     def _busy(self, image: np.ndarray, t: float) -> Detections:
         """A busy view: the whole frame, or full-resolution tiles (a large frame, at most once every
-        ``TILES_EVERY_S``, when the budget allows)."""
+        ``TILES_EVERY_S``, when the bucket holds a run for each tile)."""
         self.stats.busy += 1
         tiles = self._tiles_of(image.shape)
         if self.planner.gain(image.shape) < TILE_GAIN or t < self._next_tiles or len(tiles) > self._bucket:
@@ -293,6 +341,15 @@ class CameraPipeline:
 def _within(box: np.ndarray, regions: np.ndarray, slack: float = 2.0) -> bool:
     return any(box[0] >= r[0] - slack and box[1] >= r[1] - slack and box[2] <= r[2] + slack
                and box[3] <= r[3] + slack for r in regions)
+
+
+def _covered(box: np.ndarray, boxes: np.ndarray, n: int = 12) -> float:
+    """The share of ``box`` that the union of ``boxes`` covers (on an ``n`` x ``n`` grid of points): a blob
+    where two walkers' motion merged lies in neither box alone but in both together."""
+    xs, ys = np.meshgrid(np.linspace(box[0], box[2], n), np.linspace(box[1], box[3], n))
+    x, y = xs.reshape(-1, 1), ys.reshape(-1, 1)
+    inside = (x >= boxes[:, 0]) & (x <= boxes[:, 2]) & (y >= boxes[:, 1]) & (y <= boxes[:, 3])
+    return float(inside.any(1).mean())
 
 
 def _fraction_box(box: np.ndarray, shape: tuple[int, ...]) -> list[float]:

@@ -37,9 +37,14 @@ class DetectConfig(BaseModel):
     min_score: float = Field(0.5, gt=0, lt=1, description="Score a detection needs to start a track.")
     motion_gated: bool = Field(True, description="Detect only on regions around motion and tracked objects "
                                                  "(false: the whole frame on every sampled frame).")
-    max_runs: float = Field(1.5, ge=1, le=10, description="Detector runs per sampled frame on average, at most "
-                                                         "(the whole frame is one run, each region or tile one): "
-                                                         "past it a frame is detected on the whole frame.")
+    max_runs: float = Field(0.75, ge=0.25, le=10, description=(
+        "Detector runs per sampled frame that regions and tiles may use on average (each region or tile is "
+        "a run, as the whole frame is): frames the detector skips save them up; a frame the budget cannot "
+        "pay for is detected on the whole frame."))
+    carry: int = Field(1, ge=0, le=5, description=(
+        "Sampled frames in a row the tracker may carry, undetected, when all their motion is where tracked "
+        "objects are predicted to move (0: the detector looks at every frame with motion; tracks are then "
+        "closer to the picture, at more CPU)."))
 
 
 class ZoneConfig(BaseModel):

@@ -55,6 +55,8 @@ class _Camera:
     detector_runs: int = 0
     busy: int = 0  # frames of a busy view (whole frame or tiles instead of regions) ...
     tiled: int = 0  # ... of which on tiles
+    coasted: int = 0  # frames with motion that the tracker carried without the detector
+    tracked: int = 0  # object tracks seen, summed over sampled frames
 
 
 class Supervisor:
@@ -119,7 +121,8 @@ class Supervisor:
 
     def summary(self) -> dict[str, Any]:
         return {name: {"state": c.state, "restarts": c.restarts, "frames": c.frames, "cpu_s": c.cpu_s,
-                       "detector_runs": c.detector_runs, "busy": c.busy, "tiled": c.tiled, "detect_s": c.detect_s,
+                       "detector_runs": c.detector_runs, "busy": c.busy, "tiled": c.tiled,
+                       "coasted": c.coasted, "tracked": c.tracked, "detect_s": c.detect_s,
                        "detect_cpu_s": c.detect_cpu_s,
                        "live": self.restreams[name].status().to_dict() if name in self.restreams else None}
                 for name, c in self.cameras.items()}
@@ -228,6 +231,8 @@ class Supervisor:
             cam.detector_runs += msg["detector_runs"]
             cam.busy += msg["busy"]
             cam.tiled += msg["tiled"]
+            cam.coasted += msg["coasted"]
+            cam.tracked += msg["tracked"]
             cam.detect_s.extend(msg["detect_s"])
             cam.detect_cpu_s.extend(msg["detect_cpu_s"])
         elif op == "done":

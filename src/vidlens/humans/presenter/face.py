@@ -88,12 +88,45 @@ def mesh_model(*, still: bool, faces: int, confidence: float = 0.5, refine: bool
 
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ start-up chatter
     try:
-        from mediapipe.python.solutions.face_mesh import FaceMesh
+        face_mesh_class = _face_mesh_class()
     except ImportError as exc:
         raise ConfigError("moving a face needs MediaPipe's face mesh: pip install 'vidlens[presenter]' "
                           "(see docs/humans.md)") from exc
-    return FaceMesh(static_image_mode=still, max_num_faces=faces, refine_landmarks=refine,
-                    min_detection_confidence=confidence)
+    return face_mesh_class(static_image_mode=still, max_num_faces=faces, refine_landmarks=refine,
+                           min_detection_confidence=confidence)
+
+
+def _face_mesh_class() -> type:
+    """MediaPipe's ``FaceMesh``, imported without what ``import mediapipe`` brings along: its package and its
+    solutions package import every solution, their drawing utilities (and with them matplotlib) and the whole
+    tasks API, most of a fresh command's MediaPipe start-up, none of it used here. When nothing in the process
+    has imported MediaPipe yet, those two packages are entered as bare namespaces (their modules load as
+    usual); otherwise the ordinary import."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    entered = []
+    try:
+        for name in ("mediapipe", "mediapipe.python.solutions"):
+            if name in sys.modules:
+                continue
+            if name != "mediapipe":
+                importlib.import_module("mediapipe.python")  # the bindings: needed, and light
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.submodule_search_locations is None:
+                raise ImportError(f"no module named {name!r}")
+            package = types.ModuleType(name)
+            package.__path__ = list(spec.submodule_search_locations)
+            package.__spec__, package.__package__ = spec, name
+            sys.modules[name] = package
+            entered.append(name)
+        return importlib.import_module("mediapipe.python.solutions.face_mesh").FaceMesh
+    except ImportError:
+        for name in entered:  # a broken install: leave no half-entered package behind
+            sys.modules.pop(name, None)
+        raise
 
 
 def face_mesh(bgr: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:

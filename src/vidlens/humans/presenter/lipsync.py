@@ -3,12 +3,13 @@
 Two passes over the dubbed render. The first tracks every face through the dubbed lines (MediaPipe's
 face mesh; a face is linked to the one nearest its centre in the frame before) and measures each one's
 mouth opening. The speaker of a line is, of the faces on screen in it, the one whose mouth moved with
-the original speech (Pearson r against the original loudness, best within ±``MAX_LAG`` frames, over all
-the dubbed lines: one line is too short to judge), or the face the caller names (``face_index``, 0 =
-largest). The second pass moves that face's mouth, frame by frame, to the shape the new speech asks for:
-the presenter's visemes with co-articulation from the voice's phoneme timings (the loudness alone when the
-voice gives none), applied with the presenter's jaw and lip fields on the tracked
-mesh, less what the mouth is already doing, and blended back through a feathered mask of where the warp
+the original speech in that line (Pearson r against the original loudness, best within ±``MAX_LAG``
+frames), so each line of a dialogue moves the face that says it; where the line's evidence is weak (a
+few seconds of two moving mouths can correlate by chance) the choice over all the dubbed lines together
+stands. The caller may name the face instead (``face_index``, 0 = largest). The second pass moves that
+face's mouth, frame by frame, to the shape the new speech asks for: the presenter's visemes with
+co-articulation from the voice's phoneme timings (the loudness alone when the voice gives none), applied
+with the presenter's jaw and lip fields on the tracked mesh, less what the mouth is already doing, and blended back through a feathered mask of where the warp
 moved pixels. Frames stay in decoded YUV 4:2:0: a pixel outside the mask keeps its decoded bytes, a frame
 without a moved face is passed through as decoded, and the frames are encoded once more (audio copied).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,16 @@ MAX_GAP = 25  # frames looked at without the face before its track ends
 MIN_TRACK = 10  # frames: fewer is a false detection, not a face
 MAX_LAG = 3  # frames: a speaker's mouth leads or trails the sound by up to 0.12 s at 25 fps
 TRAVEL = JAW_DROP + LIP_LIFT  # inner-lip gap / mouth width the jaw field opens at a control of 1
+# a line's own speaker overrides the choice over all lines only when its mouth followed the line's speech
+# (r >= LINE_MIN_R) clearly better than the overall choice's did (by LINE_MARGIN): over one sentence, a
+# mouth moving with other speech can correlate by chance (two GRID talks side by side, the sound the left
+# one's: in one 2.8 s line the right face had r 0.35 and the speaker 0.29; the speaker's lines 0.29-0.43)
+LINE_MIN_R = 0.25
+LINE_MARGIN = 0.2
+# r is blind to how far a mouth moves: a still face's tracking jitter reached r 0.33 against the other
+# speaker's line (two GRID speakers taking turns); a mouth whose opening varies less than this (std, in mouth
+# widths) in a line does not speak it
+MIN_MOTION = 0.01
 EYE_CORNERS = (33, 263)
 FEATHER = 0.06  # the blend mask's soft edge, in mouth widths
 
@@ -81,7 +92,7 @@ class FaceTrack:
     def width(self) -> float:
         return float(np.median([np.ptp(p[:, 0]) for p in self.landmarks.values()]))
 
-    def series(self, frames: range) -> np.ndarray:
+    def series(self, frames: Iterable[int]) -> np.ndarray:
         """Mouth opening at each of ``frames``; NaN where the face was not found."""
         return np.array([opening(self.landmarks[i]) if i in self.landmarks else np.nan for i in frames])
 
@@ -129,27 +140,44 @@ def choose_speakers(tracks: list[FaceTrack], lines: Sequence[tuple[float, float]
         listing = "; ".join(f"{i}: {int(t.width())} px at x {int(t.centre()[0])}" for i, t in enumerate(faces))
         raise UsageError(f"--face-index {face_index}: {len(faces)} faces were tracked in the dubbed lines "
                          f"(largest first){': ' + listing if listing else ''}")
-    # a line of a few seconds is too short to tell two moving mouths apart: each face is judged on all the
-    # dubbed lines together (the original speech against its mouth wherever both are known)
+
+    def moved_with_speech(k: int, frames: np.ndarray) -> float:
+        assert original is not None
+        series = faces[k].series(frames)
+        if np.all(np.isnan(series)) or float(np.nanstd(series)) < MIN_MOTION:
+            return -1.0
+        return correlation(series, original[frames])
+
+    # each face judged on all the dubbed lines together: the fallback where one line says too little
     every = np.array(sorted({i for span in lines for i in _frames_of(span, fps, total)}), int)
-    r = {k: correlation(np.array([opening(t.landmarks[i]) if i in t.landmarks else np.nan for i in every]),
-                        original[every]) for k, t in enumerate(faces)} if original is not None and every.size else {}
+    r_all = ({k: moved_with_speech(k, every) for k in range(len(faces))}
+             if original is not None and every.size else {})
     out = []
     for span in lines:
         frames = _frames_of(span, fps, total)
         present = [k for k, t in enumerate(faces)
                    if frames and sum(i in t.landmarks for i in frames) >= 0.5 * len(frames)]
+        r_line = {k: moved_with_speech(k, np.array(frames, int)) for k in present} if r_all else {}
         if face_index is not None:
             pick, why = (face_index if face_index in present else None), "face index"
         elif len(present) == 1:
             pick, why = present[0], "the only face"
-        elif present and r:
-            pick, why = max(present, key=lambda k: r[k]), "mouth moved with the original speech"
+        elif present and r_all:
+            overall = max(present, key=lambda k: r_all[k])
+            own = max(present, key=lambda k: r_line[k])
+            if own != overall and r_line[own] >= LINE_MIN_R and r_line[own] - r_line[overall] >= LINE_MARGIN:
+                pick, why = own, "mouth moved with this line's original speech"
+            elif own == overall and r_line[own] >= LINE_MIN_R:
+                pick, why = overall, "mouth moved with the original speech, in this line and over all lines"
+            else:
+                pick = overall
+                why = "mouth moved with the original speech over all lines (this line's evidence is weak)"
         else:
             pick, why = (present[0] if present else None), "the largest face"
         out.append({"start_s": round(span[0], 3), "end_s": round(span[1], 3), "face": pick,
                     "chosen_by": why if pick is not None else "no face on screen",
-                    "correlation": {str(k): round(r[k], 3) for k in present if k in r}})
+                    "correlation": {str(k): round(r_line[k], 3) for k in present if k in r_line},
+                    "correlation_all_lines": {str(k): round(r_all[k], 3) for k in present if k in r_all}})
     return faces, out
 
 
@@ -210,20 +238,21 @@ def move_mouth(i420: np.ndarray, h: int, w: int, landmarks: np.ndarray, pose: Po
     rx0, ry0, rx1, ry1 = rig.roi
     region, dx, dy = rig.warp(pose)
     k = max(3, int(FEATHER * rig.mw) | 1)
+    base = bgr[ry0:ry1, rx0:rx1]
     moved = (np.abs(dx) + np.abs(dy) > 0.05).astype(np.float32)
-    if pose.open > 0.04:  # the painted mouth lies where the lips parted: inside what moved, but make sure
-        moved = np.maximum(moved, (np.abs(region.astype(np.int16) - bgr[ry0:ry1, rx0:rx1]).max(axis=2) > 0))
-    mask = np.minimum(1.0, 2.0 * cv2.GaussianBlur(moved, (k, k), 0))[..., None]
-    blended = (region * mask + bgr[ry0:ry1, rx0:rx1] * (1 - mask) + 0.5).astype(np.uint8)
+    if rig.painted is not None:  # the painted mouth lies where the lips parted: inside what moved, but make sure
+        px0, py0, px1, py1 = rig.painted
+        painted = np.abs(region[py0:py1, px0:px1].astype(np.int16) - base[py0:py1, px0:px1]).max(axis=2) > 0
+        np.maximum(moved[py0:py1, px0:px1], painted, out=moved[py0:py1, px0:px1])
+    mask = np.minimum(1.0, 2.0 * cv2.GaussianBlur(moved, (k, k), 0))
+    blended = cv2.blendLinear(region, base, mask, 1.0 - mask)
     ny, nu, nv = i420_planes(cv2.cvtColor(blended, cv2.COLOR_BGR2YUV_I420), ry1 - ry0, rx1 - rx0)
-    touched = mask[..., 0] > 0
+    touched = mask > 0
     ax, ay = x0 + rx0, y0 + ry0
-    yy = y[ay:ay + ry1 - ry0, ax:ax + rx1 - rx0]
-    yy[touched] = ny[touched]
+    np.copyto(y[ay:ay + ry1 - ry0, ax:ax + rx1 - rx0], ny, where=touched)
     chroma = touched.reshape(touched.shape[0] // 2, 2, touched.shape[1] // 2, 2).any(axis=(1, 3))
     for plane, new in ((u, nu), (v, nv)):
-        part = plane[ay // 2:ay // 2 + chroma.shape[0], ax // 2:ax // 2 + chroma.shape[1]]
-        part[chroma] = new[chroma]
+        np.copyto(plane[ay // 2:ay // 2 + chroma.shape[0], ax // 2:ax // 2 + chroma.shape[1]], new, where=chroma)
     return True
 
 
@@ -242,10 +271,11 @@ def lip_sync(src: Path, dst: Path, speech: np.ndarray, rate: int, lines: Sequenc
     from vidlens.media.source import open_source
 
     say = progress or (lambda f: None)
-    # pass 1: track the faces through the dubbed lines (468 landmarks: the iris points are not needed)
+    # pass 1: track the faces through the dubbed lines (468 landmarks: the iris points are not needed); frames
+    # come as decoded (4:2:0, as stored: no rotation applied) and only those looked at are made RGB
     dec = Decoder(open_source(src))
     decoded = Collector()
-    dec.add_video(Sampling(pix_fmt="rgb24", upright=False), decoded)  # as stored: no rotation applied
+    dec.add_video(Sampling(pix_fmt="yuv420p", upright=False), decoded)
     video = dec.open()
     fps = float(video.fps or 25)
     rate_arg = str(video.fps or 25)
@@ -261,8 +291,9 @@ def lip_sync(src: Path, dst: Path, speech: np.ndarray, rate: int, lines: Sequenc
     with fm.mesh_model(still=False, faces=MAX_FACES, refine=False) as mesh:
         for i, sample in enumerate(pull(dec, decoded)):
             if i < total and look[i]:
-                found = mesh.process(np.ascontiguousarray(sample.image)).multi_face_landmarks
-                link(tracks, _landmarks(found, w, h), i, looked)
+                rgb = cv2.cvtColor(sample.image, cv2.COLOR_YUV2RGB_I420)
+                found = mesh.process(rgb).multi_face_landmarks
+                link(tracks, _landmarks(found, rgb.shape[1], rgb.shape[0]), i, looked)
                 looked += 1
             if i % 25 == 0:
                 say(0.5 * i / total)
@@ -300,7 +331,7 @@ def lip_sync(src: Path, dst: Path, speech: np.ndarray, rate: int, lines: Sequenc
                 pose = targets.pose(i, lm, who[1])
                 if pose is not None and move_mouth(i420, h, w, lm, pose):
                     moved += 1
-            proc.stdin.write(i420.tobytes())
+            proc.stdin.write(np.ascontiguousarray(i420).data)  # the buffer itself: no copy into bytes
             if i % 25 == 0:
                 say(0.5 + 0.5 * i / total)
     except BrokenPipeError:

@@ -76,8 +76,9 @@ class FaceRig:
         self.lm = lm
         self._mouth_frame(lm)
         u, v = self._uv(gx, gy)
-        self.fields: dict[str, tuple[np.ndarray, np.ndarray]] = {"open": self._open_field(u, v)}
-        self.fields["spread"], self.fields["round"] = self._lip_fields(u, v)
+        s = v - np.interp(u, self.seam_u, self.seam_v).astype(np.float32)  # signed distance below the lips' seam
+        self.fields: dict[str, tuple[np.ndarray, np.ndarray]] = {"open": self._open_field(u, s)}
+        self.fields["spread"], self.fields["round"] = self._lip_fields(u, s)
         if not mouth_only:  # a dubbed face keeps its own eyes and head: only the mouth is moved
             for i, eye in enumerate(fm.EYES):
                 self.fields[f"blink{i}"] = self._blink_field(lm, eye, gx, gy)
@@ -87,6 +88,7 @@ class FaceRig:
             mask = self._face_mask(oval, fw, gx.shape, (x0, y0))
             self.head_masks = (mask, mask * (gx - self.pivot[0]), mask * (gy - self.pivot[1]))
         self.crops = {name: self._crop(*f) for name, f in self.fields.items()}
+        self.painted: tuple[int, int, int, int] | None = None  # where the last ``warp`` painted a mouth (roi pixels)
 
     @staticmethod
     def _crop(fx: np.ndarray, fy: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
@@ -107,6 +109,8 @@ class FaceRig:
         ev = np.array([-self.eu[1], self.eu[0]])
         self.ev = ev if float(np.dot(lm[fm.CHIN] - (left + right) / 2, ev)) > 0 else -ev
         self.origin = (lm[13] + lm[14]) / 2
+        # the same as plain floats: a float32 grid stays float32 through the per-pixel maths (half the traffic)
+        self._axes = (*(float(x) for x in self.origin), *(float(x) for x in self.eu), *(float(x) for x in self.ev))
         upper, lower = lm[list(fm.INNER_UPPER)], lm[list(fm.INNER_LOWER)]
         self.inner_upper, self.inner_lower = upper, lower
         uu, vu = self._uv(upper[:, 0], upper[:, 1])
@@ -119,18 +123,20 @@ class FaceRig:
 
     def _uv(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mouth coordinates: u along the mouth (±1 at the corners), v towards the chin in mouth widths."""
-        dx, dy = x - self.origin[0], y - self.origin[1]
-        u = (dx * self.eu[0] + dy * self.eu[1]) / (self.mw / 2)
-        v = (dx * self.ev[0] + dy * self.ev[1]) / self.mw
+        ox, oy, eu0, eu1, ev0, ev1 = self._axes
+        dx, dy = x - ox, y - oy
+        u = (dx * eu0 + dy * eu1) / (self.mw / 2)
+        v = (dx * ev0 + dy * ev1) / self.mw
         return u, v
 
     def _vec(self, along_u: np.ndarray, along_v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixel displacement from components along the mouth axes."""
-        return ((along_u * self.eu[0] + along_v * self.ev[0]).astype(np.float32),
-                (along_u * self.eu[1] + along_v * self.ev[1]).astype(np.float32))
+        _, _, eu0, eu1, ev0, ev1 = self._axes
+        return ((along_u * eu0 + along_v * ev0).astype(np.float32, copy=False),
+                (along_u * eu1 + along_v * ev1).astype(np.float32, copy=False))
 
-    def _open_field(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = v - np.interp(u, self.seam_u, self.seam_v)  # signed distance below the lips' meeting line
+    def _open_field(self, u: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The jaw's field; ``s`` is each pixel's signed distance below the lips' meeting line."""
         chin = self.chin_v - float(np.interp(0.0, self.seam_u, self.seam_v))
         low = _window(u, 0.45, 2.3) * np.where(s <= chin, 1.0, _window(s - chin, 0.0, 0.7))
         up = _window(u, 0.6, 1.35) * np.clip(1 - s / min(self.nose_v, -0.05), 0, 1)
@@ -139,8 +145,7 @@ class FaceRig:
         along_v = self.mw * (below * JAW_DROP * low - (1 - below) * LIP_LIFT * up)
         return self._vec(np.zeros_like(along_v), along_v)
 
-    def _lip_fields(self, u: np.ndarray, v: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        s = v - np.interp(u, self.seam_u, self.seam_v)
+    def _lip_fields(self, u: np.ndarray, s: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         near = _window(s, 0.28, 0.7) * np.clip(1 - (np.abs(u) - 1) / 0.9, 0, 1)
         profile = np.clip(u, -1, 1) * near * (self.mw / 2)
         zero = np.zeros_like(u)
@@ -229,11 +234,11 @@ class FaceRig:
         x0, y0, _, _ = self.roi
         dx, dy = self.field(pose)
         region = cv2.remap(self.canvas, self.gx - dx, self.gy - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if pose.open > 0.04:
-            self._paint_mouth(region, pose, (x0, y0))
+        self.painted = self._paint_mouth(region, pose, (x0, y0)) if pose.open > 0.04 else None
         return region, dx, dy
 
-    def _paint_mouth(self, frame: np.ndarray, pose: Pose, origin: tuple[int, int]) -> None:
+    def _paint_mouth(self, frame: np.ndarray, pose: Pose, origin: tuple[int, int]) -> tuple[int, int, int, int] | None:
+        """Paint the open mouth into ``frame`` (whose top-left is at ``origin``); the box painted in, if any."""
         up = self.moved(self.inner_upper[:, 0], self.inner_upper[:, 1], pose, "upper")
         low = self.moved(self.inner_lower[:, 0], self.inner_lower[:, 1], pose, "lower")
         up, low = up - np.array(origin), low - np.array(origin)  # into ``frame``'s pixels
@@ -244,7 +249,7 @@ class FaceRig:
         h, w = frame.shape[:2]
         bx0, by0, bx1, by1 = max(bx0, 0), max(by0, 0), min(bx1, w), min(by1, h)
         if bx1 <= bx0 or by1 <= by0:
-            return
+            return None
         shift = 4  # sub-pixel polygon edges
         scale = 1 << shift
 
@@ -285,3 +290,4 @@ class FaceRig:
         alpha = cv2.GaussianBlur(mouth, (k, k), 0)[..., None] * min(1.0, (pose.open - 0.04) * 8)
         patch = frame[by0:by1, bx0:bx1].astype(np.float32)
         frame[by0:by1, bx0:bx1] = np.clip(patch * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+        return int(bx0), int(by0), int(bx1), int(by1)

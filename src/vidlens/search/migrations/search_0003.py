@@ -38,6 +38,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_search_moments_event_id", table_name="search_moments")
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite" and bind.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'search_moments_fts'").first() is not None:
+        # the word index of the events' moments goes with them: a later moment may take the same id
+        op.execute(sa.text("DELETE FROM search_moments_fts WHERE rowid IN "
+                           "(SELECT id FROM search_moments WHERE source != 'video')"))
     op.execute(sa.text("DELETE FROM search_moments WHERE source != 'video'"))
     with op.batch_alter_table("search_moments") as batch:
         batch.drop_constraint("ck_search_moments_source", type_="check")
