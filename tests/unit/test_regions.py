@@ -116,6 +116,28 @@ def test_a_phone_the_size_of_a_car_beside_people_is_implausible() -> None:
     assert not scale.implausible("person", np.array([0, 0, 500, 700]))  # anchors set the scale, they are not judged
 
 
+def test_a_car_called_phone_among_cars_seen_from_above_stays_implausible_when_more_are_found() -> None:
+    """Overhead view: people 20 px, cars about 50 px long, and the detector calls one car "cell phone".
+
+    Each car found (by a closer look, say) raises the shot's largest scale; a longer car must not make a
+    car-sized phone possible, since beside the cars the phone is at their distance."""
+    scale = SceneScale()
+    scale.add(_dets([("person", 0.8, (400, 300, 412, 320)), ("car", 0.7, (100, 200, 150, 225))]))
+    phone = np.array([160, 200, 208, 224])  # a car from above: 48 px, next to the car at x 100-150
+    assert scale.implausible("cell phone", phone)
+    scale.add(_dets([("car", 0.6, (100, 240, 164, 268))]))  # one more small car beside it, 64 px long
+    assert scale.px_per_m > 40  # the shot's largest scale now allows a 4x-generous 51-px phone
+    assert scale.implausible("cell phone", phone)
+    assert not scale.implausible("cell phone", np.array([404, 306, 410, 312]))  # a phone in the person's hand
+    assert not scale.implausible("bench", np.array([220, 200, 300, 230]))  # a bench may be as long as a car
+
+
+def test_a_phone_held_near_the_camera_beside_a_near_person_is_kept() -> None:
+    scale = SceneScale()
+    scale.add(_dets([("person", 0.9, (600, 100, 640, 200)), ("person", 0.9, (100, 50, 400, 700))]))  # far, near
+    assert not scale.implausible("cell phone", np.array([420, 300, 560, 380]))  # 140 px, beside both people
+
+
 def test_fast_classes_stay_one_track_when_sampled_once_a_second() -> None:
     assert moves_on_its_own("bicycle") and not moves_on_its_own("cell phone") and reach("cell phone") is None
     bike = [_dets([("bicycle", 0.6, (600, 50, 670, 100))]), _dets([("bicycle", 0.6, (690, 57, 764, 104))])]

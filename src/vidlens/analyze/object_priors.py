@@ -11,6 +11,13 @@ other object that would have to be many times larger than its class allows. The
 factor is generous: an object nearer the camera than every anchor looks larger than
 they do, so only a size several times beyond the class's largest is rejected.
 
+That allowance is for depth, and it does not hold for an object lying among anchors:
+there it is at about their distance. A detector's false small-class box on aerial
+footage is exactly that: a car or a person seen from above, called "cell phone", the
+size of the cars and people around it. So a hand-sized class must also look smaller
+than the people and vehicles beside it, whatever else the shot shows: one more car
+found elsewhere, or a longer one beside it, does not make a car-sized phone possible.
+
 The figures are rounded common knowledge (a cell phone 10–30 cm, a bus 2.5–18 m seen
 from its end or its side), not fitted to any video.
 """
@@ -98,12 +105,18 @@ class SceneScale:
     is one scene). An anchor at its smallest plausible size gives the highest scale it can
     imply; the scene's scale is the highest over all its anchors. An object of another
     class is implausible when, even at its class's largest size, it would need more
-    than ``factor`` times that scale.
+    than ``factor`` times that scale, or when it lies among anchors (its box grown by its
+    own long side touches theirs) that its class must look ``near`` times smaller than,
+    and it is larger than the largest of them allows.
     """
 
-    def __init__(self, factor: float = 4.0) -> None:
+    def __init__(self, factor: float = 4.0, near: float = 2.0) -> None:
         self.factor = factor
+        self.near = near  # slack for loose boxes between objects at the same distance
         self.px_per_m = 0.0
+        self._boxes: list[np.ndarray] = []  # the anchors seen, with the scale each implies at most
+        self._scales: list[np.ndarray] = []
+        self._lows: list[np.ndarray] = []
 
     def add(self, d: Detections) -> None:
         if not len(d):
@@ -111,11 +124,35 @@ class SceneScale:
         anchor = np.array([str(n) in ANCHORS for n in d.class_name])
         if anchor.any():
             low = np.array([PRIORS[str(n)].low for n in d.class_name[anchor]], np.float32)
-            self.px_per_m = max(self.px_per_m, float((long_side(d.xyxy[anchor]) / low).max()))
+            scale = long_side(d.xyxy[anchor]) / low
+            self.px_per_m = max(self.px_per_m, float(scale.max()))
+            self._boxes.append(d.xyxy[anchor].astype(np.float32))
+            self._scales.append(scale)
+            self._lows.append(low)
 
     def implausible(self, label: str, box: np.ndarray) -> bool:
         """True when an object ``label`` this large cannot be in this scene (always False without anchors)."""
         p = PRIORS.get(label)
         if p is None or label in ANCHORS or self.px_per_m <= 0:
             return False
-        return float(long_side(np.asarray(box, np.float32))) / p.high > self.factor * self.px_per_m
+        box = np.asarray(box, np.float32)
+        size = float(long_side(box))
+        if size / p.high > self.factor * self.px_per_m:
+            return True
+        return self._larger_than_neighbours(p, box, size)
+
+    def _larger_than_neighbours(self, p: Prior, box: np.ndarray, size: float) -> bool:
+        """Whether ``box`` lies among anchors its class must look ``near`` times smaller than, and does not.
+
+        The neighbours are anchors anywhere in the shot whose box touches ``box`` grown by its own
+        long side: at the same place in a view, objects are at about the same distance. The
+        largest of them sets what is allowed, so a phone held by the person whose box holds it,
+        or nearer the camera than a large person beside it, stays; only classes that cannot look
+        as large as any of their neighbours at the same distance are judged this way.
+        """
+        boxes = np.concatenate(self._boxes)
+        g = np.array([box[0] - size, box[1] - size, box[2] + size, box[3] + size], np.float32)
+        beside = (boxes[:, 0] <= g[2]) & (boxes[:, 2] >= g[0]) & (boxes[:, 1] <= g[3]) & (boxes[:, 3] >= g[1])
+        if not beside.any() or self.near * p.high >= float(np.concatenate(self._lows)[beside].min()):
+            return False
+        return size / p.high > self.near * float(np.concatenate(self._scales)[beside].max())

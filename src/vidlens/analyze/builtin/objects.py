@@ -14,8 +14,8 @@ boxes merged with the whole frame's. Those looks are budgeted: a look that finds
 the whole frame missed uses up a small allowance, one that finds something is free. An
 object seen once, confidently, while moving across a still view is reported even if it
 left before the next sample. Tracks whose size is impossible for their class against the
-people and vehicles of the same shot (a car seen from above called "cell phone") are
-dropped (``vidlens.analyze.object_priors``).
+people and vehicles of the same shot, or against those beside them (a car seen from above
+called "cell phone" among cars), are dropped (``vidlens.analyze.object_priors``).
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ class _CloserLooks:
 
 class ObjectsAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
-        name="objects", version="1.3.0", kind="analyzer",
+        name="objects", version="1.3.1", kind="analyzer",
         summary="COCO objects (people, vehicles, animals ...) tracked per shot, with counts and spans",
         license="Apache-2.0",
         models=("objects.detector: YOLOv4-tiny int8 or float32 (public domain), or NanoDet-m 416 (Apache-2.0)",),
