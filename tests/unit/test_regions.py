@@ -134,7 +134,8 @@ def test_a_car_called_phone_among_cars_seen_from_above_stays_implausible_when_mo
 
 def test_a_phone_held_near_the_camera_beside_a_near_person_is_kept() -> None:
     scale = SceneScale()
-    scale.add(_dets([("person", 0.9, (600, 100, 640, 200)), ("person", 0.9, (100, 50, 400, 700))]))  # far, near
+    far, near = ("person", 0.9, (600, 100, 640, 200)), ("person", 0.9, (100, 50, 400, 700))
+    scale.add(_dets([far, near]))  # the near one holds the phone out towards the camera
     assert not scale.implausible("cell phone", np.array([420, 300, 560, 380]))  # 140 px, beside both people
 
 
