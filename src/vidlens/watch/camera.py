@@ -50,6 +50,11 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    import cv2
+
+    # OpenCV's own worker pool would start a thread per core in every camera process: with several
+    # cameras on few cores they contend with each other's decode and detection
+    cv2.setNumThreads(job.threads)
     from vidlens.models.detector import load_detector
     from vidlens.watch import ingest
     from vidlens.watch.pipeline import CameraPipeline
@@ -79,7 +84,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
         if connection > 1:
             pipe.reconnected(base)
         got = False
-        cpu_from = 0.0
+        cpu_from = flow_from = 0.0
         frames_before, runs_before = pipe.stats.frames, pipe.stats.detector_runs  # stats are sent per connection
         busy_before, tiled_before = pipe.stats.busy, pipe.stats.tiled
         coasted_before, tracked_before = pipe.stats.coasted, pipe.stats.tracked
@@ -92,6 +97,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
                                             rtsp_transport=job.cfg.rtsp_transport):
                 if not got:
                     cpu_from = time.process_time()  # CPU from the first frame on: decoding (its own thread) and watching
+                    flow_from = time.monotonic()
                     got = True
                     backoff.delivered()
                     if offline is not None:
@@ -112,6 +118,7 @@ def run_camera(job: CameraJob, queue: Any, inbox: Any = None) -> None:
         pipe.end_all(pipe.last_t)
         emit({"op": "stats", "frames": pipe.stats.frames - frames_before,
               "cpu_s": time.process_time() - cpu_from if got else 0.0,
+              "flow_s": time.monotonic() - flow_from if got else 0.0,
               "detector_runs": pipe.stats.detector_runs - runs_before,
               "busy": pipe.stats.busy - busy_before, "tiled": pipe.stats.tiled - tiled_before,
               "coasted": pipe.stats.coasted - coasted_before, "tracked": pipe.stats.tracked - tracked_before,

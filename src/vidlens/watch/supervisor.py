@@ -52,6 +52,7 @@ class _Camera:
     detect_cpu_s: list[float] = field(default_factory=list)
     frames: int = 0
     cpu_s: float = 0.0  # CPU of its watching thread while frames flowed (start-up and waits excluded)
+    flow_s: float = 0.0  # wall time while frames flowed: a camera that keeps real time samples fps x this
     detector_runs: int = 0
     busy: int = 0  # frames of a busy view (whole frame or tiles instead of regions) ...
     tiled: int = 0  # ... of which on tiles
@@ -121,6 +122,7 @@ class Supervisor:
 
     def summary(self) -> dict[str, Any]:
         return {name: {"state": c.state, "restarts": c.restarts, "frames": c.frames, "cpu_s": c.cpu_s,
+                       "flow_s": c.flow_s,
                        "detector_runs": c.detector_runs, "busy": c.busy, "tiled": c.tiled,
                        "coasted": c.coasted, "tracked": c.tracked, "detect_s": c.detect_s,
                        "detect_cpu_s": c.detect_cpu_s,
@@ -228,6 +230,7 @@ class Supervisor:
         elif op == "stats":
             cam.frames += msg["frames"]
             cam.cpu_s += msg["cpu_s"]
+            cam.flow_s += msg["flow_s"]
             cam.detector_runs += msg["detector_runs"]
             cam.busy += msg["busy"]
             cam.tiled += msg["tiled"]
