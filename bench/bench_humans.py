@@ -349,6 +349,80 @@ def decode_cpu(clip: Path, settings: Any) -> float:
     return time.process_time() - t
 
 
+DECODES = {  # name: (threads, skip non-reference frames, skip deblocking, picture, sound, items per hand-off)
+    "every frame, deblocked": (2, False, False, True, True, 16),
+    "every frame": (2, False, True, True, True, 16),
+    "reference frames only (the scan)": (2, True, True, True, True, 16),
+    "the scan, one item per hand-off": (2, True, True, True, True, 1),
+    "the scan, one decode thread": (1, True, True, True, True, 16),
+    "picture alone": (2, True, True, True, False, 16),
+    "sound alone": (2, True, True, False, True, 16),
+    "sound alone, one item per hand-off": (2, True, True, False, True, 1),
+}
+
+
+def decode_profile(media: Path, tmp: Path, rounds: int) -> list[str]:
+    """The scan's decode (1 fps of 640-pixel BGR, 16 kHz sound) in variants, alternating: process CPU, wall,
+    frames decoded; and FFmpeg's own decoder alone (``ffmpeg -f null``, one thread) as the floor."""
+    import subprocess
+
+    import vidlens.media.decode as decode
+    from vidlens.humans.scan import SCAN_MAX_SIDE
+    from vidlens.media.source import Source
+
+    class Drop:
+        def push(self, _: Any) -> None:  # noqa: ANN401
+            pass
+
+        def finish(self) -> None:
+            return None
+
+    def run(clip: Path, threads: int, nonref: bool, nolf: bool, picture: bool, sound: bool,
+            batch: int) -> tuple[float, float, int]:
+        video = probe(clip)
+        decode.HANDOFF_BATCH = batch
+        dec = decode.Decoder(Source(video.uri), video=video, threads=threads, skip_nonref=nonref,
+                             skip_loop_filter=nolf)
+        if picture:
+            dec.add_video(Sampling(fps=1.0, max_side=SCAN_MAX_SIDE, pix_fmt="bgr24"), Drop())
+        if sound:
+            dec.add_audio(decode.AudioSampling(RATE), Drop())
+        cpu, wall = time.process_time(), time.perf_counter()
+        dec.run()
+        return time.process_time() - cpu, time.perf_counter() - wall, dec.frames_decoded
+
+    def ffmpeg_cpu(clip: Path) -> float:
+        t = os.times()
+        subprocess.run(["ffmpeg", "-v", "error", "-threads", "1", "-skip_frame", "noref", "-skip_loop_filter",
+                        "all", "-i", str(clip), "-an", "-f", "null", "-"], check=True)
+        u = os.times()
+        return (u.children_user - t.children_user) + (u.children_system - t.children_system)
+
+    batch = decode.HANDOFF_BATCH
+    clips = {"Tears of Steel + JFK (10 s)": speed_clip(media, tmp),
+             "four GRID talkers (12 s)": grid_clip(media, tmp)}
+    out = [f"The scan's decode alone (1 fps of 640-pixel BGR and 16 kHz mono sound to consumers that keep "
+           f"nothing), each variant {rounds} times, alternating; medians of process CPU and wall. *Floor*: "
+           "`ffmpeg -threads 1 -skip_frame noref -skip_loop_filter all -f null`, picture only.", "",
+           "| clip | decode | frames decoded | CPU s | wall s (load average) |", "|---|---|---|---|---|"]
+    try:
+        for label, clip in clips.items():
+            got: dict[str, list[tuple[float, float, int, float]]] = {k: [] for k in DECODES}
+            floor = []
+            for _ in range(rounds):
+                for name, cfg in DECODES.items():
+                    load = os.getloadavg()[0]
+                    got[name].append((*run(clip, *cfg), load))
+                floor.append(ffmpeg_cpu(clip))
+            for name, runs in got.items():
+                out.append(f"| {label} | {name} | {runs[0][2]} | {np.median([r[0] for r in runs]):.3f} | "
+                           f"{np.median([r[1] for r in runs]):.2f} ({np.median([r[3] for r in runs]):.1f}) |")
+            out.append(f"| {label} | floor: FFmpeg's decoder alone, picture | | {np.median(floor):.3f} | |")
+    finally:
+        decode.HANDOFF_BATCH = batch
+    return out
+
+
 def scan_profile(media: Path, tmp: Path, rounds: int) -> list[str]:
     """Each clip scanned by the scan as it was (every face of every sample embedded, the deblocking filter run:
     ``face_reembed_s`` 0, ``skip_deblocking`` off) and as it is, alternating in one process: matches compared, CPU
@@ -477,13 +551,15 @@ def main() -> int:
     ap.add_argument("--voice-speed", action="store_true",
                     help="only time the scan with a registered voice against the previous voice path")
     ap.add_argument("--scan-profile", action="store_true",
-                    help="only profile the scan by stage on 720p clips, before and after face-track embedding reuse")
+                    help="only profile the scan by stage on 720p clips, before and after face-track "
+                         "embedding reuse, and its decode in variants")
     ap.add_argument("--rounds", type=int, default=3, help="alternating runs of each scan (--scan-profile)")
     args = ap.parse_args()
     media = media_dir()
     if args.scan_profile:
         with tempfile.TemporaryDirectory() as tmp:
-            lines = scan_profile(media, Path(tmp), args.rounds)
+            lines = [*scan_profile(media, Path(tmp), args.rounds), "",
+                     *decode_profile(media, Path(tmp), args.rounds)]
         body = "\n".join(["## Digital humans: scan CPU by stage on 720p (`bench/bench_humans.py --scan-profile`)", "",
                           stamp() + f" `nproc` {os.cpu_count()}. Under load (load average "
                           f"{os.getloadavg()[0]:.1f} at the end; each run's own in the table).", "", *lines])

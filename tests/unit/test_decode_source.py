@@ -203,3 +203,56 @@ def test_a_consumer_of_frames_and_sound_gets_both_in_one_queue(tmp_path: Path) -
         assert np.array_equal(np.concatenate(chunks), whole)
     with pytest.raises(UsageError, match="neither frames nor sound"):
         fan.subscribe("nothing", None, list)
+
+
+def test_batched_hand_off_gives_each_consumer_the_same_items_in_the_same_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decode thread queues a file's items in batches; what each consumer gets, and in which order, is
+    what one item at a time gives."""
+    import vidlens.media.decode as decode
+    from vidlens.media.decode import AudioChunk, FrameFanout, PacketSample
+
+    clip = _clip(tmp_path / "c.mp4", 2.0, audio=True)
+
+    def items(batch: int) -> list[tuple]:
+        monkeypatch.setattr(decode, "HANDOFF_BATCH", batch)
+        dec = Decoder(open_source(clip))
+        got = Collector()
+        dec.add_video(Sampling(fps=5, max_side=32, pix_fmt="gray"), got)
+        dec.add_audio(AudioSampling(rate=8000, chunk_s=0.25), got)
+        dec.add_packets(got, ("audio",))
+        dec.run()
+        return [("frame", x.pts, x.image.tobytes()) if not isinstance(x, (AudioChunk, PacketSample))
+                else ("sound", x.start_s, x.samples.tobytes()) if isinstance(x, AudioChunk)
+                else ("packet", x.t, bytes(x.packet)) for x in got.items]
+
+    one, batched = items(1), items(decode.HANDOFF_BATCH)
+    assert [k for k, *_ in batched].count("frame") == 10 and {"sound", "packet"} <= {k for k, *_ in batched}
+    assert batched == one
+    fan = FrameFanout(probe(clip))
+    fan.subscribe("sound", None, list, audio=AudioSampling(rate=8000, chunk_s=0.25))
+    sound = np.concatenate([c.samples for c in fan.run()["sound"]])
+    assert np.array_equal(sound, load_audio(clip, rate=8000))
+
+
+def test_dropping_non_reference_frames_takes_the_next_decoded_frame_with_its_own_time(tmp_path: Path) -> None:
+    """``skip_nonref``: fewer frames decoded, each at its true time; a sample due on a dropped frame takes the
+    next decoded one, so the sampled times agree with a full decode's to within the longest run of dropped
+    frames."""
+    clip = tmp_path / "b.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size=160x120:rate={FPS}:duration=4", "-c:v", "libx264",
+                "-bf", "3", "-b_strategy", "0", "-g", "250", "-pix_fmt", "yuv420p", str(clip)])  # B-frames
+    video = probe(clip)
+    every = [f.t for f in iter_frames(video, Sampling(max_side=32, pix_fmt="gray"))]
+    decoded = [f.t for f in iter_frames(video, Sampling(max_side=32, pix_fmt="gray"), skip_nonref=True)]
+    assert len(every) == 4 * FPS and len(decoded) < 0.8 * len(every)  # non-reference B-frames were dropped
+    assert set(decoded) < set(every)  # every decoded frame keeps its own timestamp
+    gap = max(b - a for a, b in zip(decoded, decoded[1:]))
+    sparse = Sampling(fps=2, max_side=32, pix_fmt="gray")
+    full = [f.t for f in iter_frames(video, sparse)]
+    dropped = [f.t for f in iter_frames(video, sparse, skip_nonref=True)]
+    assert len(full) == len(dropped) == 8
+    assert any(a != b for a, b in zip(full, dropped, strict=True))  # some samples were due on a dropped frame
+    for due, got in zip(full, dropped, strict=True):
+        assert got == min(t for t in decoded if t >= due - 1e-9)
+        assert 0 <= got - due < gap

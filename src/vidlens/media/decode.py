@@ -1,6 +1,6 @@
 """One decode loop over any ``Source``, fanned out to incremental consumers.
 
-A thread demuxes and decodes the source once (video and audio) into a small bounded queue,
+A thread demuxes and decodes the source once (video and audio) into a small bounded queue (in batches),
 PySceneDetect style, so decoding overlaps the work done on each frame and memory stays flat.
 The caller's thread takes each decoded frame, converts it once per (size, format) that some
 consumer asked for, and ``push``es it to every consumer whose ``Sampling`` wants it; audio is
@@ -49,6 +49,7 @@ PixFmt = Literal["gray", "yuv", "rgb24", "bgr24", "yuv420p"]
 _FAST_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 _END = object()
 _VIDEO, _AUDIO, _PACKET = "video", "audio", "packet"
+HANDOFF_BATCH = 16  # most items the decode thread queues for the caller's thread at once (a live source: 1)
 PacketStreams = Literal["video", "audio", "all"]
 R = TypeVar("R")
 
@@ -339,6 +340,30 @@ class _Failed:
         self.error = error
 
 
+class _Handoff:
+    """The decode thread's items for the caller's thread, queued in batches: a batch goes with each video
+    frame, or at ``size`` items. Each hand-off wakes the caller's thread and passes the GIL back and forth,
+    which cost more CPU than the work on an audio frame or a packet (a third of a sound-only decode's: the
+    scan's decode section of docs/benchmarks.md). A frame is never held back for later items, and a live
+    source hands each item over at once, so nothing waits longer than it did."""
+
+    __slots__ = ("put", "size", "items")
+
+    def __init__(self, put: Callable[[list[Any]], None], size: int) -> None:
+        self.put, self.size = put, max(1, size)
+        self.items: list[Any] = []
+
+    def add(self, item: Any, *, now: bool = False) -> None:
+        self.items.append(item)
+        if now or len(self.items) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.items:
+            items, self.items = self.items, []
+            self.put(items)
+
+
 class Decoder:
     """The one decode loop: open ``source`` once, decode on a thread, push to every consumer.
 
@@ -460,23 +485,25 @@ class Decoder:
         worker.start()
         error: BaseException | None = None
         try:
-            while True:
-                item = out.get()
-                if item is _END:
+            wanted = True
+            while wanted:
+                batch = out.get()
+                if batch is _END:
                     break
-                if isinstance(item, _Failed):
-                    error = item.error
+                if isinstance(batch, _Failed):
+                    error = batch.error
                     break
-                kind, payload, pts, tb, received = item
-                if kind is _VIDEO:
-                    self._dispatch_video(payload, pts, tb, received)
-                elif kind is _AUDIO:
-                    self._dispatch_audio(payload, pts, tb)
-                else:
-                    self._dispatch_packet(payload)
-                yield
-                if all(f.done for f in self._feeds):
-                    break
+                for kind, payload, pts, tb, received in batch:
+                    if kind is _VIDEO:
+                        self._dispatch_video(payload, pts, tb, received)
+                    elif kind is _AUDIO:
+                        self._dispatch_audio(payload, pts, tb)
+                    else:
+                        self._dispatch_packet(payload)
+                    yield
+                    if all(f.done for f in self._feeds):
+                        wanted = False
+                        break
         finally:
             self._closing.set()
             self.stop_event.set()
@@ -514,10 +541,12 @@ class Decoder:
     def _produce(self, out: queue.Queue[Any]) -> None:
         container = self._container
         assert container is not None
+        handoff = _Handoff(lambda items: self._put(out, items), 1 if self.source.live else HANDOFF_BATCH)
         try:
             try:
-                self._decode(container, out)
+                self._decode(container, handoff)
             finally:
+                handoff.flush()  # what was decoded before an end or a failure still reaches the consumers
                 self._settle(container)
             self._put(out, _END)
         except BaseException as exc:  # handed to the caller's thread, raised there
@@ -534,7 +563,7 @@ class Decoder:
         except (av.error.FFmpegError, ValueError):
             pass  # nothing held, or a decoder that already failed: closing is safe either way
 
-    def _decode(self, container: av.container.InputContainer, out: queue.Queue[Any]) -> None:
+    def _decode(self, container: av.container.InputContainer, out: _Handoff) -> None:
         src, name = self.source, self.source.name
         want_video = any(f.samplings for f in self._feeds)
         want_audio = any(f.audio for f in self._feeds)
@@ -597,7 +626,7 @@ class Decoder:
                         if frames == 0 and vclock.origin is not None:
                             self._origin = vclock.origin * vtb
                         frames += 1
-                        self._put(out, (_VIDEO, frame, pts, vtb, received))
+                        out.add((_VIDEO, frame, pts, vtb, received), now=True)
                 elif packet.stream is aus and not audio_done:
                     audio_done = self._decode_audio(packet, atb, out)
                 if not packets_done and packet.stream.index in tap and packet.size:
@@ -606,7 +635,7 @@ class Decoder:
                         packets_done = True
                     else:
                         sample = PacketSample(packet, packet.stream.type, t, bool(packet.is_keyframe), received)
-                        self._put(out, (_PACKET, sample, None, None, received))
+                        out.add((_PACKET, sample, None, None, received))
                 if video_done and audio_done and packets_done:
                     return
         except av.error.FFmpegError as exc:
@@ -622,7 +651,7 @@ class Decoder:
         if vs is not None and frames == 0 and src.start is None and src.end is None:
             raise MediaError(f"{name}: no frame decoded", path=src.uri)
 
-    def _decode_audio(self, packet: av.Packet, atb: Fraction, out: queue.Queue[Any]) -> bool:
+    def _decode_audio(self, packet: av.Packet, atb: Fraction, out: _Handoff) -> bool:
         """Decode one audio packet onto the queue; True once the range's end is reached."""
         src = self.source
         try:
@@ -637,7 +666,7 @@ class Decoder:
         for frame in decoded:
             if src.end is not None and frame.pts is not None and frame.pts * atb >= src.end:
                 return True
-            self._put(out, (_AUDIO, frame, frame.pts, atb, None))
+            out.add((_AUDIO, frame, frame.pts, atb, None))
         return False
 
     # -- the caller's thread -----------------------------------------------------------------------
