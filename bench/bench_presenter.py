@@ -14,10 +14,11 @@ faces the warp was never adjusted to. Each portrait reads one of three ~10 s Eng
   word error rate against the script.
 * Speed: one 10 s script at 720×1280: CPU seconds per second of video and the stages of one render with the
   models loaded, and whole commands in fresh processes, beside another checkout's (``--baseline-src``).
+* Encoding: the x264 settings, each against the frames as drawn (PSNR, SSIM, CPU, the watermark still read).
 * Dubbing: lip-synced dubbing of a 1-minute 1280×720 talking head, beside the plain dub: time, CPU, lip sync.
 
 Writes docs/benchmarks.md (bench:presenter markers) and docs/img/presenter.png.
-Usage: python bench/bench_presenter.py [--media DIR] [--portraits N] [--only quality|speed|picture|dub]
+Usage: python bench/bench_presenter.py [--media DIR] [--portraits N] [--only quality|speed|picture|dub|encode]
        [--baseline-src OTHER_CHECKOUT/src]
 """
 
@@ -281,13 +282,13 @@ def speed(media: Path, registry, tmp: Path, baseline: Path | None) -> str:
                 tmp / "data")
     wall, warm_cpu = time.perf_counter() - t0, _cpu() - cpu
     peer = still_encode(portrait, tmp / "speed.mp4", doc["duration_s"], tmp)
-    runs: dict[str, list[tuple[float, float]]] = {"this": [], "baseline": []}
+    runs: dict[str, list[tuple[float, float, dict, float]]] = {"this": [], "baseline": []}
     for _ in range(2):  # taking turns: both see the same load
         for name, src in (("baseline", baseline), ("this", None)):
             if name == "baseline" and baseline is None:
                 continue
             w, c, made = cli_speak(portrait, tmp / f"cli-{name}.mp4", tmp / "data", src)
-            runs[name].append((w, c / made["duration_s"]))
+            runs[name].append((w, c / made["duration_s"], made, os.getloadavg()[0]))
     t = doc["timings"]
     d = doc["duration_s"]
     lines = [
@@ -305,14 +306,83 @@ def speed(media: Path, registry, tmp: Path, baseline: Path | None) -> str:
     for name, label in (("this", "this version"), ("baseline", "the baseline checkout (`--baseline-src`)")):
         if runs[name]:
             best = min(runs[name], key=lambda x: x[1])
-            lines.append(f"- `vidlens humans speak` in a fresh process, {label}: {best[1]:.2f} CPU s per second "
-                         f"of video, {best[0]:.1f} s wall (best of {len(runs[name])}, turns taken)")
+            w, per_s, made, at = best
+            t = made["timings"]
+            lines.append(f"- `vidlens humans speak` in a fresh process, {label}: {per_s:.2f} CPU s per second "
+                         f"of video ({per_s * made['duration_s']:.1f} CPU s for {made['duration_s']:.1f} s), "
+                         f"{w:.1f} s wall at load average {at:.1f} (best of {len(runs[name])}, turns taken; all "
+                         f"walls: {', '.join(f'{r[0]:.1f}' for r in runs[name])} s): before `speak` (interpreter, "
+                         f"imports, settings, database) {w - made['wall_s']:.1f} s, until the first frame "
+                         f"{t.get('start_s', t['portrait_s'] + t.get('voice_load_s', 0) + t['speech_s']):.1f} s, "
+                         f"frames + encode {t['render_s']:.1f} s, labels {t['labels_s']:.1f} s")
     if runs["baseline"]:
-        ratio = min(c for _, c in runs["baseline"]) / min(c for _, c in runs["this"])
-        lines.append(f"- CPU ratio baseline / this version in the same run: {ratio:.2f}×")
+        ratio = min(r[1] for r in runs["baseline"]) / min(r[1] for r in runs["this"])
+        wall = min(r[0] for r in runs["baseline"]) / min(r[0] for r in runs["this"])
+        lines.append(f"- baseline / this version in the same run: CPU {ratio:.2f}×, wall {wall:.2f}×")
     lines.append(f"On 2 idle cores, a whole command needs CPU s per second of video ≤ 2 to render 10 s of "
                  f"speech in ≤ 10 s; wall times here are under the load above.")
     return "\n".join(lines)
+
+
+ENCODINGS = (("veryfast", 20), ("superfast", 20), ("superfast", 18), ("ultrafast", 20), ("ultrafast", 17))
+
+
+def _picture_quality(made: Path, reference: Path) -> tuple[float, float]:
+    """(PSNR dB, SSIM) of every frame of ``made`` against ``reference``, FFmpeg's own measures."""
+    import re
+
+    log = run_ffmpeg(["-i", str(made), "-i", str(reference), "-lavfi", "[0:v][1:v]psnr;[0:v][1:v]ssim", "-f", "null",
+                      "-"])
+    psnr = re.search(r"PSNR .*?average:([0-9.]+|inf)", log)
+    ssim = re.search(r"SSIM .*?All:([0-9.]+)", log)
+    if psnr is None or ssim is None:
+        raise RuntimeError(f"no PSNR/SSIM in FFmpeg's log: {log[-500:]}")
+    return float(psnr.group(1)), float(ssim.group(1))
+
+
+def encodings(media: Path, registry, tmp: Path) -> str:
+    """The x264 settings: one 720×1280 render with the encoder lossless (its frames exactly as drawn), encoded
+    again with each candidate: FFmpeg's CPU seconds (the lossless decode, timed alone, taken off), PSNR and SSIM
+    against the drawn frames, size, and whether the watermark still reads."""
+    from vidlens.humans.presenter import render
+
+    portrait = tmp / "encode.png"
+    run_ffmpeg(["-ss", "1.0", "-i", str(media / "av_speech_grid" / "lbax4n.mpg"), "-frames:v", "1", str(portrait)])
+    reference = tmp / "lossless.mp4"
+    chosen, render.X264 = render.X264, ("-preset", "ultrafast", "-qp", "0")
+    try:
+        doc = speak(SpeakRequest(portrait=portrait, text=SCRIPTS[0], size=(720, 1280)), reference, registry,
+                    tmp / "data")
+    finally:
+        render.X264 = chosen
+    load = os.getloadavg()[0]
+    cpu = _cpu()
+    run_ffmpeg(["-i", str(reference), "-an", "-f", "null", "-"])
+    decode = _cpu() - cpu
+    rows = []
+    for preset, crf in ENCODINGS:
+        out = tmp / f"enc-{preset}-{crf}.mp4"
+        cpu = _cpu()
+        run_ffmpeg(["-i", str(reference), "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
+                    "-pix_fmt", "yuv420p", str(out)])
+        used = _cpu() - cpu - decode
+        psnr, ssim = _picture_quality(out, reference)
+        mark = detect_video(out)
+        now = ("-preset", preset, "-crf", str(crf)) == tuple(chosen)
+        rows.append(f"| {preset}, CRF {crf}{' (used)' if now else ''} | {used:.1f} | {used / doc['frames'] * 1000:.0f} "
+                    f"| {psnr:.1f} | {ssim:.4f} | {out.stat().st_size / doc['duration_s'] * 8 / 1000:.0f} | "
+                    f"{'read' if mark.payload == doc['watermark'] else 'not read'} ({mark.bit_confidence:.2f}) |")
+        print(rows[-1], flush=True)
+    return "\n".join([
+        "## Presenter encoding", "", header(load), "",
+        f"One {doc['duration_s']:.1f} s render at 720×1280 ({doc['frames']} frames) written losslessly, then encoded "
+        f"again with each x264 setting (video only): FFmpeg CPU s with the lossless decode ({decode:.1f} CPU s, timed "
+        "alone) taken off, and PSNR / SSIM of every frame against the frames as drawn.",
+        "",
+        "| x264 | CPU s | CPU ms a frame | PSNR dB | SSIM | kbit/s | watermark (bit agreement) |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+    ])
 
 
 def dub(media: Path, tmp: Path) -> str:
@@ -371,7 +441,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--media", type=Path, default=None)
     ap.add_argument("--portraits", type=int, default=6)
-    ap.add_argument("--only", choices=("quality", "speed", "picture", "dub"), default=None)
+    ap.add_argument("--only", choices=("quality", "speed", "picture", "dub", "encode"), default=None)
     ap.add_argument("--baseline-src", type=Path, default=None,
                     help="speed: also time the `src/` of another checkout (the version before a change)")
     args = ap.parse_args()
@@ -393,6 +463,10 @@ def main() -> None:
             if args.only in (None, "speed"):
                 body = speed(media, registry, tmp, args.baseline_src)
                 write_section("presenter-speed", body)
+                print(body, flush=True)
+            if args.only in (None, "encode"):
+                body = encodings(media, registry, tmp)
+                write_section("presenter-encode", body)
                 print(body, flush=True)
             if args.only in (None, "dub"):
                 body = dub(media, tmp)

@@ -207,6 +207,17 @@ def test_glyphs_the_font_claims_but_does_not_draw_are_caught_by_reading_back(cli
     assert list(out.parent.iterdir()) == []
 
 
+def test_the_recogniser_alone_reads_a_drawn_label_and_not_one_with_blank_glyphs(tmp_path: Path) -> None:
+    """``line_ocr`` (the presenter's read-back: no detector) on the label picture itself, at two frame sizes."""
+    liar = explicit.Font(_font_with(tmp_path, "liar.otf", "AI", blank="生成"))
+    read = explicit.line_ocr()
+    for size in ((256, 448), (1920, 1080)):
+        for font, readable in ((None, True), (liar, False)):
+            drawn = explicit.render_label("AI生成", *size, font=font)
+            text = "".join(box.text for box in read(np.asarray(drawn.image.convert("RGB"))))
+            assert explicit.reads_as(text, "AI生成") is readable, (size, font, text)
+
+
 def test_burn_keeps_the_input_mode(font: explicit.Font, clip: Path, tmp_path: Path) -> None:
     from vidlens.govern.service import burn_file
 

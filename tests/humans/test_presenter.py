@@ -242,3 +242,18 @@ def test_face_index_picks_one_of_several_faces(capsys: pytest.CaptureFixture[str
                            "--text", "Hello.")
     assert code == 0, err
     assert out.is_file() and doc["frames"] > 10 and doc["mouth"]["open_max"] > 0.2
+
+
+def test_a_label_that_does_not_read_back_is_refused_and_nothing_written(
+        capsys: pytest.CaptureFixture[str], files: dict[str, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label is read back by the recogniser alone, on the box where it was drawn: a font that claims 生成
+    but draws nothing for it leaves a label of "AI", and the video is refused."""
+    from tests.govern.test_explicit import _font_with
+
+    monkeypatch.setenv("VIDLENS_CJK_FONT", str(_font_with(tmp_path, "liar.otf", "AI", blank="生成")))
+    out = tmp_path / "out" / "liar.mp4"
+    out.parent.mkdir()
+    code, _, err = speak(capsys, tmp_path / "data", out, "--portrait", str(files["face_jpg"]), "--text", "Hello.")
+    assert code == 10 and "could not be read back" in err and "nothing was written" in err, err
+    assert list(out.parent.iterdir()) == []

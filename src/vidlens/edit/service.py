@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from vidlens.edit.silence import SilenceSettings, frame_levels, silence_decision
 from vidlens.errors import UnsupportedMediaError, UsageError
 from vidlens.media.probe import probe
 from vidlens.types import Video
+
+if TYPE_CHECKING:
+    from vidlens.govern.explicit import Ocr
 
 Progress = Callable[[str, float], None]
 OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
@@ -374,12 +377,14 @@ def _visible_label(text: str, frame: tuple[int, int], duration_s: float, tmp: Pa
     return Overlay(path, x, y, tuple(spans)), info
 
 
-def read_back_label(path: Path, info: dict[str, Any]) -> dict[str, Any]:
-    """OCR the drawn label back from the render: a compliance tool never reports a label it did not make."""
+def read_back_label(path: Path, info: dict[str, Any], ocr: Ocr | None = None, *, margin: float = 0.5) -> dict[str, Any]:
+    """OCR the drawn label back from the render: a compliance tool never reports a label it did not make.
+    ``ocr``: a ``vidlens.govern.explicit.Ocr`` (default: the full reader, detection and recognition) and the
+    ``margin`` around the box it is given (see ``explicit.read_back``)."""
     from vidlens.errors import MediaError
     from vidlens.govern import explicit
 
-    readings = explicit.read_back(path, info, explicit.default_ocr())
+    readings = explicit.read_back(path, info, ocr or explicit.default_ocr(), margin=margin)
     failed = [(t, text) for t, text in readings if not explicit.reads_as(text, info["text"])]
     if failed or not readings:
         t, text = failed[0] if failed else (0.0, "")

@@ -238,11 +238,13 @@ def burn(src: Path, dst: Path, *, text: str | None = None, lang: str = "zh", sec
             "box": [x, y, *rendered.image.size], "windows": spans}
 
 
-def read_back(video: Path, info: dict[str, Any], ocr: Ocr) -> list[tuple[float, str]]:
+def read_back(video: Path, info: dict[str, Any], ocr: Ocr, *, margin: float = 0.5) -> list[tuple[float, str]]:
     """What ``ocr`` reads in the burned label's box, once in each window: (time, text).
 
-    OCR runs on the box with a margin, scaled so the box is at least ``_READ_HEIGHT`` px
-    high: the label alone, at a size the recogniser reads well, whatever the frame size.
+    OCR runs on the box with ``margin`` (a share of its height) around it, scaled so the box is at
+    least ``_READ_HEIGHT`` px high: the label alone, at a size the recogniser reads well, whatever
+    the frame size. A detector needs room around the text; the recogniser alone (``line_ocr``) reads
+    the box as a line, with little else in it.
     """
     from PIL import Image
 
@@ -264,7 +266,7 @@ def read_back(video: Path, info: dict[str, Any], ocr: Ocr) -> list[tuple[float, 
                 continue
             wanted.pop(0)
             rgb = sample.image
-            m = h // 2
+            m = int(h * margin)
             crop = rgb[max(0, y - m):y + h + m, max(0, x - m):x + w + m]
             scale = max(1.0, _READ_HEIGHT / h)
             if scale > 1:
@@ -325,6 +327,23 @@ def default_ocr(*, threads: int = 1) -> Ocr:
         lines = engine.read(np.ascontiguousarray(rgb[:, :, ::-1]))
         return [TextBox(line.text, (float(line.xyxy[0]), float(line.xyxy[1]), float(line.xyxy[2]),
                                     float(line.xyxy[3]))) for line in lines]
+
+    return run
+
+
+def line_ocr(*, threads: int = 1, min_score: float = 0.5) -> Ocr:
+    """The bundled PP-OCRv6 recogniser alone (``vidlens.models.ocr.LineRecogniser``), as an ``Ocr`` for a picture
+    that holds one line of text: the label we drew, read back where we placed it. No detector is loaded or run
+    (the box is known), so the check costs a fraction of ``default_ocr``'s start-up; a reading under
+    ``min_score`` counts as nothing read. Loaded now, so a missing or broken model fails before any frame."""
+    from vidlens.models.ocr import LineRecogniser
+
+    recogniser = LineRecogniser(threads=threads)
+
+    def run(rgb: np.ndarray) -> Sequence[TextBox]:
+        text, score = recogniser.read(np.ascontiguousarray(rgb[:, :, ::-1]))
+        return [TextBox(text, (0.0, 0.0, float(rgb.shape[1]), float(rgb.shape[0])))] if text and score >= min_score \
+            else []
 
     return run
 

@@ -205,6 +205,51 @@ class OcrEngine:
         return halves
 
 
+class LineRecogniser:
+    """PP-OCRv6's recogniser alone, straight on ONNX Runtime: a picture of one line of text in, its text and
+    score out.
+
+    For text whose box is already known (a label we drew and placed): no detector, and none of RapidOCR's
+    start-up, whose YAML configuration alone costs more CPU than loading this model and reading a label. The
+    pre-processing and the CTC decoding are RapidOCR's: height 48, width by the aspect ratio (padded to at
+    least 320), scaled to [-1, 1]; repeats, then blanks dropped; the score is the mean of the kept
+    characters' probabilities. The character list is the one stored in the model file.
+    """
+
+    HEIGHT, MIN_WIDTH = 48, 320
+
+    def __init__(self, recognizer: str | Path | None = None, *, threads: int = 1) -> None:
+        from vidlens.models.runtime import onnx_session
+
+        self.path = locate(catalog.OCR_REC, recognizer)
+        self.session = onnx_session("ocr.recognizer", self.path, threads)
+        characters = self.session.get_modelmeta().custom_metadata_map.get("character")
+        if not characters:
+            raise ModelError(f"model slot 'ocr.recognizer': {self.path.name} holds no character list",
+                             details={"slot": "ocr.recognizer", "expected": str(self.path)})
+        self.characters = ["", *characters.splitlines(), " "]  # 0: the CTC blank
+        self.input = self.session.get_inputs()[0].name
+
+    def read(self, bgr: np.ndarray) -> tuple[str, float]:
+        """The text of the line in ``bgr`` and its score (0 when nothing was read)."""
+        import math
+
+        import cv2
+
+        h, w = bgr.shape[:2]
+        width = max(1, math.ceil(self.HEIGHT * w / max(h, 1)))
+        line = cv2.resize(bgr, (width, self.HEIGHT)).astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+        batch = np.zeros((1, 3, self.HEIGHT, max(width, self.MIN_WIDTH)), np.float32)
+        batch[0, :, :, :width] = line
+        probs = self.session.run(None, {self.input: batch})[0][0]
+        best, prob = probs.argmax(axis=1), probs.max(axis=1)
+        keep = best != 0
+        keep[1:] &= best[1:] != best[:-1]
+        if not keep.any():
+            return "", 0.0
+        return "".join(self.characters[i] for i in best[keep]), float(prob[keep].mean())
+
+
 def _recognise(engine, crop: np.ndarray) -> tuple[str, float]:  # noqa: ANN001 - rapidocr.RapidOCR
     """The recogniser alone on one line image: its text (whitespace normalised) and score."""
     out = engine(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True)

@@ -25,6 +25,9 @@ from vidlens.govern.watermark import add_parts, delta_parts
 from vidlens.humans.presenter.warp import FaceRig, Pose
 
 
+X264 = ("-preset", "veryfast", "-crf", "20")  # the encoder settings (bench/bench_presenter.py --only encode)
+
+
 @dataclass(frozen=True)
 class Placement:
     scale: float
@@ -109,8 +112,7 @@ def i420_planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarra
 
 def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *, label: Label,
            watermark_delta: np.ndarray, captions: Captions | None, audio_filter: str | None,
-           crf: int = 20, preset: str = "veryfast", progress: Callable[[float], None] | None = None
-           ) -> dict[str, Any]:
+           progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Draw every pose, label and mark it, and encode it with ``audio`` into ``out`` (MP4)."""
     from vidlens.deliver.labels import metadata_args
     from vidlens.media.ffmpeg import ffmpeg_exe
@@ -124,7 +126,7 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-",
            "-i", str(audio), "-map", "0:v", "-map", "1:a", "-vf", ",".join(vf), "-af", ",".join(af),
-           "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+           "-c:v", "libx264", *X264, "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest",
            *metadata_args("mp4", faststart=True), "-f", "mp4", str(out)]
     frames = Frames(rig.canvas, rig.roi, label, watermark_delta)

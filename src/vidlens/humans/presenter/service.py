@@ -35,6 +35,8 @@ MIN_SIDE, MAX_SIDE = 128, 3840
 FPS = 25
 USE = "presenter"
 LABEL_TEXT = "AI生成"
+LOUDNESS = -14.0  # LUFS, integrated: the short-video platforms' level
+READ_MARGIN = 0.1  # of the label box's height around it when it is read back (the recogniser reads the box alone)
 Progress = Callable[[str, float], None]
 # The watermark detector averages frames so that moving content cancels out and the static mark adds up; a
 # presenter's background and face barely move, so the picture does not cancel and the mark must be stronger.
@@ -134,16 +136,22 @@ class Checked:
     similarity: float | None
 
 
-def check_request(req: SpeakRequest, registry: HumanRegistry) -> Checked:
-    """Refuse what can be refused without rendering (the web page runs it in the request, then queues the
-    render): language, voice, script, consent, portrait, identity."""
+def check_words(req: SpeakRequest) -> str:
+    """The script, refused (with the language and the voice) before any model is loaded."""
     from vidlens.edit.dub import timing_voice_spec
-    from vidlens.humans.presenter.face import load_portrait
 
     if req.lang not in LANGUAGES:
         raise UsageError(f"language {req.lang!r} is not supported; choose one of {', '.join(LANGUAGES)}")
     timing_voice_spec(req.lang, {}, str(req.voice) if req.voice else None)
-    text = check_text(req.text)
+    return check_text(req.text)
+
+
+def check_request(req: SpeakRequest, registry: HumanRegistry) -> Checked:
+    """Refuse what can be refused without rendering (the web page runs it in the request, then queues the
+    render): language, voice, script, consent, portrait, identity."""
+    from vidlens.humans.presenter.face import load_portrait
+
+    text = check_words(req)
     human = registry.find(req.human) if req.human else None
     if human is not None:
         check_consent(human, req.use, req.territory)
@@ -191,13 +199,52 @@ def sentence_segments(text: str, sentences: list[tuple[int, int]], rate: int) ->
     return [{"text": text, "start_s": sentences[0][0] / rate, "end_s": sentences[-1][1] / rate}]
 
 
+@dataclass(frozen=True)
+class Speech:
+    """The script spoken: samples, phoneme and sentence timings, written as a WAV with its loudness gain."""
+
+    samples: np.ndarray
+    rate: int
+    phones: list[Any]  # edit.dub.Phone
+    sentences: list[tuple[int, int]]
+    voice: str
+    wav: Path
+    audio_filter: str  # the gain and limiter that bring it to the loudness target
+    timings: dict[str, float]
+
+
+def _speech(req: SpeakRequest, text: str, cache: Path, wav: Path) -> Speech:
+    """Load the voice, speak ``text`` with phoneme timings, write it to ``wav`` and measure its loudness gain."""
+    from vidlens.deliver.loudness import LoudnessTarget
+    from vidlens.edit.dub import Voice, voice_for
+
+    t = time.perf_counter()
+    voice = voice_for(req.lang, override=str(req.voice) if req.voice else None, aligned=True, cache=cache)
+    assert isinstance(voice, Voice)  # aligned: only a Piper voice gives phoneme timings
+    timings = {"voice_load_s": time.perf_counter() - t}
+    t = time.perf_counter()
+    samples, phones, sentences = voice.speak_aligned(text)
+    if samples.size == 0:
+        raise UsageError("the voice produced no speech for this script")
+    timings["speech_s"] = time.perf_counter() - t
+    _write_wav(wav, samples, voice.sample_rate)
+    return Speech(samples, voice.sample_rate, phones, sentences, voice.name, wav,
+                  _levelled(wav, LoudnessTarget(integrated=LOUDNESS)), timings)
+
+
 def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path, *,
           overwrite: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Make the presenter video ``out``; returns what was made and recorded. ``progress(stage, fraction)``
-    hears how far it got."""
+    hears how far it got.
+
+    The voice (load, speech, loudness) and the label's reader load in threads while the portrait's face is
+    found and meshed on this one: ONNX Runtime, OpenCV, MediaPipe and FFmpeg work outside the GIL, so a fresh
+    process's start-up uses both cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from vidlens.deliver.publish import staged_file
-    from vidlens.edit.dub import Voice, voice_for
     from vidlens.edit.service import read_back_label
+    from vidlens.govern.explicit import line_ocr
     from vidlens.models.whisper import cache_dir
 
     t0 = time.perf_counter()
@@ -210,60 +257,60 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
 
         raise ConflictError(f"{out} already exists; pass --overwrite to replace it")
     say("portrait", 0.0)
-    checked = check_request(req, registry)
-    text, human, portrait, similarity = checked.text, checked.human, checked.portrait, checked.similarity
-    timings["portrait_s"] = time.perf_counter() - t0
-    say("speech", 0.0)
-    t = time.perf_counter()
-    voice = voice_for(req.lang, override=str(req.voice) if req.voice else None, aligned=True,
-                      cache=cache_dir(data_dir))
-    assert isinstance(voice, Voice)  # aligned: only a Piper voice gives phoneme timings
-    timings["voice_load_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    samples, phones, sentences = voice.speak_aligned(text)
-    if samples.size == 0:
-        raise UsageError("the voice produced no speech for this script")
-    timings["speech_s"] = time.perf_counter() - t
-    script_sha = sha256_bytes(text.encode())
-    watermark = secrets.token_bytes(8)
-    produce_id = f"vidlens-humans-{uuid.uuid4().hex[:16]}"
-    with tempfile.TemporaryDirectory(prefix="vidlens-speak-") as tmp, staged_file(out, overwrite=overwrite) as staged:
-        t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
-        made = _render(req, portrait, samples, voice.sample_rate, phones, sentences, text, watermark, Path(tmp),
-                       staged, seed=int(script_sha[:8], 16), progress=lambda f: say("frames", f))
-        timings["render_s"] = time.perf_counter() - t
-        # CPU seconds: what the render costs whatever else the machine is doing
-        timings["render_cpu_s"] = time.process_time() - cpu  # drawing the frames (this process)
-        timings["encode_cpu_s"] = _children_cpu() - children  # FFmpeg (encode, loudness passes)
-        say("labels", 0.0)
-        t = time.perf_counter()
-        made["explicit_label"] = read_back_label(staged, made.pop("label_info"))
-        made["label"] = {k: v for k, v in _implicit_label(staged, req, produce_id, data_dir).items() if k != "path"}
-        timings["labels_s"] = time.perf_counter() - t
-        record = {"produce_id": produce_id, "watermark": watermark.hex(), "script_sha256": script_sha,
-                  "portrait_sha256": sha256_file_cached(req.portrait), "language": req.lang, "voice": voice.name,
-                  "use": req.use, "territory": req.territory, "output_sha256": sha256_file(staged),
-                  "human": None if human is None else {"id": human.id, "name": human.name, "owner": human.owner,
-                                                       "ledger_seq": human.ledger_seq},
-                  "consent": None if human is None or human.consent is None else human.consent.to_json(),
-                  "face_similarity": None if similarity is None else round(similarity, 4)}
-        entry = registry.record_use(human.id if human else "", "speak", record)
+    words = check_words(req)
+    with tempfile.TemporaryDirectory(prefix="vidlens-speak-") as tmp:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidlens-speak") as pool:
+            spoken = pool.submit(_speech, req, words, cache_dir(data_dir), Path(tmp) / "speech.wav")
+            reader = pool.submit(line_ocr)
+            checked = check_request(req, registry)  # a refusal here still waits for the two loads to end
+            timings["portrait_s"] = time.perf_counter() - t0
+            say("speech", 0.0)
+            speech = spoken.result()
+            ocr = reader.result()
+        timings.update(speech.timings)
+        timings["start_s"] = time.perf_counter() - t0  # until the first frame: all of the above, at once
+        text, human, portrait, similarity = checked.text, checked.human, checked.portrait, checked.similarity
+        script_sha = sha256_bytes(text.encode())
+        watermark = secrets.token_bytes(8)
+        produce_id = f"vidlens-humans-{uuid.uuid4().hex[:16]}"
+        with staged_file(out, overwrite=overwrite) as staged:
+            t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+            made = _render(req, portrait, speech, text, watermark, Path(tmp), staged, seed=int(script_sha[:8], 16),
+                           progress=lambda f: say("frames", f))
+            timings["render_s"] = time.perf_counter() - t
+            # CPU seconds: what the render costs whatever else the machine is doing
+            timings["render_cpu_s"] = time.process_time() - cpu  # drawing the frames (this process, all threads)
+            timings["encode_cpu_s"] = _children_cpu() - children  # FFmpeg (encode, loudness check)
+            say("labels", 0.0)
+            t = time.perf_counter()
+            # the label is one line we drew at a known place: the recogniser alone reads that box
+            made["explicit_label"] = read_back_label(staged, made.pop("label_info"), ocr, margin=READ_MARGIN)
+            made["label"] = {k: v for k, v in _implicit_label(staged, req, produce_id, data_dir).items() if k != "path"}
+            timings["labels_s"] = time.perf_counter() - t
+            record = {"produce_id": produce_id, "watermark": watermark.hex(), "script_sha256": script_sha,
+                      "portrait_sha256": sha256_file_cached(req.portrait), "language": req.lang, "voice": speech.voice,
+                      "use": req.use, "territory": req.territory, "output_sha256": sha256_file(staged),
+                      "human": None if human is None else {"id": human.id, "name": human.name, "owner": human.owner,
+                                                           "ledger_seq": human.ledger_seq},
+                      "consent": None if human is None or human.consent is None else human.consent.to_json(),
+                      "face_similarity": None if similarity is None else round(similarity, 4)}
+            entry = registry.record_use(human.id if human else "", "speak", record)
     timings = {k: round(v, 3) for k, v in timings.items()}
     return {"output": str(out.absolute()), **record, "ledger_seq": entry["seq"], "ledger_hash": entry["hash"],
             "certificate": registry.use_certificate(entry),
-            "duration_s": round(samples.size / voice.sample_rate, 3), **made, "timings": timings,
+            "duration_s": round(speech.samples.size / speech.rate, 3), **made, "timings": timings,
             "wall_s": round(time.perf_counter() - t0, 3)}
 
 
-def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, phones: list[Any],
-            sentences: list[tuple[int, int]], text: str, watermark: bytes, tmp: Path, staged: Path, *,
-            seed: int, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+def _render(req: SpeakRequest, portrait: Any, speech: Speech, text: str, watermark: bytes, tmp: Path,
+            staged: Path, *, seed: int, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     from vidlens.deliver.loudness import LoudnessTarget, measure
     from vidlens.govern import explicit
     from vidlens.govern.watermark import STRENGTH, luma_delta, pattern_for
     from vidlens.humans.presenter import motion, render, visemes
     from vidlens.humans.presenter.warp import FaceRig, Pose
 
+    samples, rate, phones, sentences = speech.samples, speech.rate, speech.phones, speech.sentences
     w, h = req.size
     placement = render.place((portrait.image.shape[1], portrait.image.shape[0]), portrait.face.box, (w, h))
     base = render.canvas(portrait.image, placement, (w, h))
@@ -280,9 +327,7 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     opening = visemes.jaw(mouth.open, energy)
     poses = [Pose(float(opening[i]), float(mouth.spread[i]), float(mouth.round[i]), (float(blink[i]),) * 2,
                   (float(dx[i]), float(dy[i]), float(turn[i]))) for i in range(n)]
-    wav = tmp / "speech.wav"
-    _write_wav(wav, samples, rate)
-    target = LoudnessTarget(integrated=-14.0)
+    target = LoudnessTarget(integrated=LOUDNESS)
     drawn = explicit.render_label(LABEL_TEXT, w, h)
     lx, ly = explicit.place("top-left", (w, h), drawn.image.size)
     label = render.Label(np.asarray(drawn.image.convert("RGBA")), lx, ly)
@@ -293,8 +338,8 @@ def _render(req: SpeakRequest, portrait: Any, samples: np.ndarray, rate: int, ph
     label.paste(labelled)  # the mark is shaped by the (static) picture once: the face moves a few pixels
     delta = luma_delta(cv2.cvtColor(labelled, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark),
                        STRENGTH * MARK_STRENGTH_X, MARK_PSNR)
-    made = render.encode(rig, poses, FPS, wav, staged, label=label, watermark_delta=delta, captions=captions,
-                         audio_filter=_levelled(wav, target), progress=progress)
+    made = render.encode(rig, poses, FPS, speech.wav, staged, label=label, watermark_delta=delta, captions=captions,
+                         audio_filter=speech.audio_filter, progress=progress)
     made["loudness_after"] = measure(staged, target)[0].to_dict()
     made["loudness_target"] = target.integrated
     made["subtitles"] = captions is not None
