@@ -25,7 +25,6 @@ Design (details and the reasons in docs/govern.md):
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -157,7 +156,7 @@ def embed_video(src: Path, dst: Path, payload: bytes, *, key: bytes = DEFAULT_KE
                 preset: str = "medium", strength: float = STRENGTH) -> dict[str, Any]:
     """Re-encode ``src`` into ``dst`` (H.264, audio copied) with the watermark in every frame."""
     from vidlens.media.decode import Sampling, read_frames
-    from vidlens.media.ffmpeg import ffmpeg_exe
+    from vidlens.media.ffmpeg import raw_frames_encoder
     from vidlens.media.source import open_source
 
     source = open_source(src)
@@ -169,31 +168,21 @@ def embed_video(src: Path, dst: Path, payload: bytes, *, key: bytes = DEFAULT_KE
         width, height = vs.codec_context.width, vs.codec_context.height
     w2, h2 = width - width % 2, height - height % 2
     pattern = pattern_for(w2, h2, payload, key)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w2}x{h2}", "-r", str(rate), "-i", "-",
-           "-i", str(src), "-map", "0:v", "-map", "1:a?", "-map_metadata", "1",
-           "-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", "yuv420p",
-           "-c:a", "copy", "-shortest", str(dst)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w2}x{h2}", "-r", str(rate), "-i", "-",
+            "-i", str(src), "-map", "0:v", "-map", "1:a?", "-map_metadata", "1",
+            "-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", "yuv420p",
+            "-c:a", "copy", "-shortest", str(dst)]
     frames = 0
     decoded = read_frames(source, Sampling(pix_fmt="yuv420p", upright=False))
-    try:
-        for sample in decoded:
-            yuv = sample.image
-            yuv[:h2] = embed_luma(yuv[:h2], pattern, strength)
-            proc.stdin.write(yuv.tobytes())
-            frames += 1
-    except BrokenPipeError:
-        pass
-    finally:
-        decoded.close()
-        proc.stdin.close()
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        rc = proc.wait()
-    if rc != 0:
-        raise MediaError(f"watermark encode failed: {err.strip().splitlines()[-1] if err.strip() else rc}",
-                         path=str(src), log_tail=err[-2000:])
+    with raw_frames_encoder(args, what="the watermark encode", path=str(src)) as write:
+        try:
+            for sample in decoded:
+                yuv = sample.image
+                yuv[:h2] = embed_luma(yuv[:h2], pattern, strength)
+                write(yuv.tobytes())
+                frames += 1
+        finally:
+            decoded.close()
     return {"frames": frames, "width": w2, "height": h2, "chip_px": chip_size(w2, h2)}
 
 

@@ -12,7 +12,8 @@ import re
 import shutil
 import subprocess
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -132,3 +133,31 @@ def run_ffmpeg(
         raise FFmpegError(f"ffmpeg failed (exit {rc}): {last}", command=cmd, returncode=rc,
                           log_tail=log_text, path=path)
     return log_text
+
+
+@contextmanager
+def raw_frames_encoder(args: Sequence[str], *, what: str, path: str | None = None
+                       ) -> Iterator[Callable[[bytes | memoryview], int]]:
+    """``write`` for raw frames into ``ffmpeg ARGS`` (whose input is ``-i -``), for frames made in Python.
+
+    Leaving the block closes FFmpeg's input and waits for it; a non-zero exit raises ``MediaError``
+    saying that ``what`` failed, with its log's last line. FFmpeg stopping early (a broken pipe) ends
+    the writing, and its exit status then says why.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", *args]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        yield proc.stdin.write
+    except BrokenPipeError:
+        pass
+    finally:
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        err = proc.stderr.read().decode(errors="replace")
+        rc = proc.wait()
+    if rc != 0:
+        raise MediaError(f"{what} failed: {err.strip().splitlines()[-1] if err.strip() else rc}",
+                         path=path, log_tail=err[-2000:])

@@ -16,7 +16,6 @@ without a moved face is passed through as decoded, and the frames are encoded on
 
 from __future__ import annotations
 
-import subprocess
 import wave
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import cv2
 import numpy as np
 
 from vidlens.edit.dub import Phone
-from vidlens.errors import MediaError, UsageError
+from vidlens.errors import UsageError
 from vidlens.humans.presenter import face as fm
 from vidlens.humans.presenter.render import i420_planes
 from vidlens.humans.presenter.visemes import coarticulate, envelope, jaw
@@ -308,19 +307,17 @@ def lip_sync(src: Path, dst: Path, speech: np.ndarray, rate: int, lines: Sequenc
             for i in _frames_of(span, fps, total):
                 speaker.setdefault(i, (t, rest))
     # pass 2: move the speaker's mouth, pass everything else through
-    from vidlens.media.ffmpeg import ffmpeg_exe
+    from vidlens.media.ffmpeg import raw_frames_encoder
 
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-           "-s", f"{w}x{h}", "-r", rate_arg, "-i", "-", "-i", str(src), "-map", "0:v", "-map", "1:a?",
-           "-map_metadata", "1", "-c:v", "libx264", "-crf", str(crf), "-preset", preset, "-pix_fmt", "yuv420p",
-           "-c:a", "copy", "-movflags", "+faststart+use_metadata_tags", str(dst)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", rate_arg, "-i", "-", "-i", str(src),
+            "-map", "0:v", "-map", "1:a?", "-map_metadata", "1", "-c:v", "libx264", "-crf", str(crf),
+            "-preset", preset, "-pix_fmt", "yuv420p", "-c:a", "copy", "-movflags", "+faststart+use_metadata_tags",
+            str(dst)]
     count = seen = moved = 0
     dec = Decoder(open_source(src))
     decoded = Collector()
     dec.add_video(Sampling(pix_fmt="yuv420p", upright=False), decoded)  # the decoded bytes, untouched
-    try:
+    with raw_frames_encoder(args, what="the lip-sync encode", path=str(src)) as write:
         for i, sample in enumerate(pull(dec, decoded)):
             i420 = sample.image if sample.image.flags.writeable else sample.image.copy()
             count += 1
@@ -331,17 +328,8 @@ def lip_sync(src: Path, dst: Path, speech: np.ndarray, rate: int, lines: Sequenc
                 pose = targets.pose(i, lm, who[1])
                 if pose is not None and move_mouth(i420, h, w, lm, pose):
                     moved += 1
-            proc.stdin.write(np.ascontiguousarray(i420).data)  # the buffer itself: no copy into bytes
+            write(np.ascontiguousarray(i420).data)  # the buffer itself: no copy into bytes
             if i % 25 == 0:
                 say(0.5 + 0.5 * i / total)
-    except BrokenPipeError:
-        pass
-    finally:
-        proc.stdin.close()
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        rc = proc.wait()
-    if rc != 0:
-        raise MediaError(f"the lip-sync encode failed: {err.strip().splitlines()[-1] if err.strip() else rc}",
-                         path=str(src), log_tail=err[-2000:])
     return {"frames": count, "faces": len(faces), "face_frames": seen, "moved_frames": moved,
             "driven_by": targets.driven_by, "lines": chosen}

@@ -10,7 +10,6 @@ style. Python draws while FFmpeg encodes: the two cores work at once.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ import cv2
 import numpy as np
 
 from vidlens.edit.render import Captions
-from vidlens.errors import MediaError
 from vidlens.govern.watermark import add_parts, delta_parts
 from vidlens.humans.presenter.warp import FaceRig, Pose
 
@@ -115,7 +113,7 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
            progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Draw every pose, label and mark it, and encode it with ``audio`` into ``out`` (MP4)."""
     from vidlens.deliver.labels import metadata_args
-    from vidlens.media.ffmpeg import ffmpeg_exe
+    from vidlens.media.ffmpeg import raw_frames_encoder
 
     h, w = rig.canvas.shape[:2]
     vf = ["format=yuv420p"]
@@ -123,27 +121,15 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
         vf.insert(0, captions.filter())
     af = [audio_filter] if audio_filter else []
     af.append("aresample=48000")
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-",
-           "-i", str(audio), "-map", "0:v", "-map", "1:a", "-vf", ",".join(vf), "-af", ",".join(af),
-           "-c:v", "libx264", *X264, "-pix_fmt", "yuv420p",
-           "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest",
-           *metadata_args("mp4", faststart=True), "-f", "mp4", str(out)]
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-",
+            "-i", str(audio), "-map", "0:v", "-map", "1:a", "-vf", ",".join(vf), "-af", ",".join(af),
+            "-c:v", "libx264", *X264, "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest",
+            *metadata_args("mp4", faststart=True), "-f", "mp4", str(out)]
     frames = Frames(rig.canvas, rig.roi, label, watermark_delta)
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None
-    try:
+    with raw_frames_encoder(args, what="the presenter encode") as write:
         for i, pose in enumerate(poses):
-            proc.stdin.write(frames.frame(rig.render_region(pose)))
+            write(frames.frame(rig.render_region(pose)))
             if progress is not None and i % fps == 0:
                 progress(i / len(poses))
-    except BrokenPipeError:
-        pass
-    finally:
-        proc.stdin.close()
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        rc = proc.wait()
-    if rc != 0:
-        raise MediaError(f"the presenter encode failed: {err.strip().splitlines()[-1] if err.strip() else rc}",
-                         log_tail=err[-2000:])
     return {"frames": len(poses), "width": w, "height": h, "fps": fps}
