@@ -1,18 +1,21 @@
 """What each database adds to the moments table: a word index and, on PostgreSQL, a vector column.
 
-Both are derived data, created at run time (and back-filled then) rather than migrated, and kept in
-step by the ``moments`` projection once they exist:
+The word index of SQLite and the vector table of PostgreSQL are derived data, created at run time (and
+back-filled then) rather than migrated, and kept in step by the ``moments`` projection once they exist:
 
 - SQLite: an FTS5 table ``search_moments_fts`` over the segmented ``terms`` (rowid = moment id),
   ranked by bm25. A SQLite built without FTS5 cannot search words: Find says so and ranks by meaning.
-- PostgreSQL: ``to_tsvector('simple', terms)`` with a GIN index, ranked by ``ts_rank_cd``; and with the
+- PostgreSQL: the stored ``terms_tsv`` column (``to_tsvector('simple', terms)``, migration search_0004)
+  with a GIN index, ranked by ``ts_rank_cd`` over a bounded first cut (``pg_words``); and with the
   ``vector`` extension (pgvector) the table ``search_text_pgvec`` of text vectors with an HNSW index.
   Without the extension, text vectors are searched through the HNSW file as on SQLite.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 from typing import Literal
 
 import numpy as np
@@ -22,11 +25,14 @@ from sqlalchemy.engine import Connection
 log = logging.getLogger(__name__)
 
 FTS = "search_moments_fts"
-PG_GIN = "search_moments_terms_gin"
+PG_GIN = "ix_search_moments_terms_tsv"  # made by migration search_0004
 PGVEC = "search_text_pgvec"
 # the two PostgreSQL indexes, also what a bulk load (bench/bench_search.py) builds again after filling
-PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (to_tsvector('simple', terms))"
+PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (terms_tsv)"
 PGVEC_HNSW_DDL = f"CREATE INDEX IF NOT EXISTS {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)"
+# the most words a level of pg_words's first cut may name: its "at least n of them" query grows with
+# the combinations, and GIN evaluates that query for every moment holding any of the words
+MAX_LEVEL_WORDS = 64
 
 
 def has_fts(conn: Connection) -> bool:
@@ -52,8 +58,8 @@ def ensure_fts(conn: Connection) -> bool:
 
 
 def ensure_pg(conn: Connection, dim: int) -> bool:
-    """Create the GIN word index and, when pgvector can be enabled, the vector table; True with pgvector."""
-    conn.exec_driver_sql(PG_GIN_DDL)
+    """Create the vector table when pgvector can be enabled; True with pgvector. (The word index is
+    migrated: search_0004.)"""
     if has_pgvec(conn):
         return True
     available = conn.exec_driver_sql(
@@ -85,6 +91,36 @@ def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
     if done:
         log.info("pgvector: %d text vectors copied in from search_text_vectors", done)
     return done
+
+
+def word_levels(words: list[str]) -> list[str]:
+    """``to_tsquery`` texts that split the moments holding any of ``words`` by how many of them they hold,
+    most first and without overlap: all of them; all but one (and not all); ... ; any (and not in a level
+    above). A middle level whose query would name more than ``MAX_LEVEL_WORDS`` words is left out, and the
+    level below takes its moments."""
+    n, levels, above = len(words), [], ""
+    for need in range(n, 0, -1):
+        if 1 < need < n and math.comb(n, need) * need > MAX_LEVEL_WORDS:
+            continue
+        at_least = " | ".join("(" + " & ".join(c) + ")" for c in itertools.combinations(words, need))
+        levels.append(f"({at_least}) & !({above})" if above else at_least)
+        above = at_least
+    return levels
+
+
+def pg_words(conn: Connection, words: list[str], k: int, pool: int) -> list[tuple[int, float]]:
+    """The ``k`` moments best ranked by ``ts_rank_cd`` for any of ``words``, scored over a first cut of at
+    most ``pool`` moments: those holding the most of the words (``word_levels``, read in that order from
+    the GIN index, each level a query of its own that runs only while the cut is not full). When no more
+    than ``pool`` moments hold any of the words, every one is scored: the answer is then exactly the
+    ranking over all of them."""
+    levels = word_levels(words)
+    cut = " UNION ALL ".join(f"(SELECT id, terms_tsv FROM search_moments WHERE terms_tsv @@ "
+                             f"to_tsquery('simple', :l{i}) LIMIT :pool)" for i in range(len(levels)))
+    return [(r[0], float(r[1])) for r in conn.execute(sa.text(
+        f"SELECT id, ts_rank_cd(terms_tsv, to_tsquery('simple', :any)) AS r FROM "
+        f"(SELECT id, terms_tsv FROM ({cut}) AS levels LIMIT :pool) AS cut ORDER BY r DESC, id LIMIT :k"),
+        {**{f"l{i}": q for i, q in enumerate(levels)}, "any": " | ".join(words), "pool": pool, "k": k})]
 
 
 def vector_literal(v: np.ndarray) -> str:
