@@ -227,16 +227,16 @@ def test_pgvector_takes_vectors_made_before_it(env_factory, pgvector_url: str, s
 
 
 def test_word_levels_split_matches_by_how_many_words_they_hold() -> None:
-    from vidlens.search.backends import MAX_LEVEL_WORDS, word_levels
+    from vidlens.search.backends import MAX_LEVEL_SCANS, word_levels
 
-    assert word_levels(["ferry"]) == ["(ferry)"]
+    assert word_levels(["ferry"]) == [(["ferry"], "")]
     assert word_levels(["a", "b", "c"]) == [
-        "(a & b & c)",
-        "((a & b) | (a & c) | (b & c)) & !((a & b & c))",
-        "((a) | (b) | (c)) & !((a & b) | (a & c) | (b & c))"]
-    many = word_levels([f"w{i}" for i in range(12)])  # the middle levels would name too many words
-    assert many[0].count("&") == 11 and all(q.count("w") <= 2 * MAX_LEVEL_WORDS for q in many[1:])
-    assert many[-1].startswith("((w0) | (w1)")
+        (["a & b & c"], ""),
+        (["a & b", "a & c", "b & c"], "(a & b & c)"),
+        (["a | b | c"], "(a & b) | (a & c) | (b & c)")]
+    many = word_levels([f"w{i}" for i in range(12)])  # the middle levels would take too many index scans
+    assert many[0] == (([" & ".join(f"w{i}" for i in range(12))]), "") and len(many) == 3
+    assert len(many[1][0]) == 12 <= MAX_LEVEL_SCANS and many[2][0] == [" | ".join(f"w{i}" for i in range(12))]
 
 
 @pytest.mark.postgres

@@ -30,9 +30,9 @@ PGVEC = "search_text_pgvec"
 # the two PostgreSQL indexes, also what a bulk load (bench/bench_search.py) builds again after filling
 PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (terms_tsv)"
 PGVEC_HNSW_DDL = f"CREATE INDEX IF NOT EXISTS {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)"
-# the most words a level of pg_words's first cut may name: its "at least n of them" query grows with
-# the combinations, and GIN evaluates that query for every moment holding any of the words
-MAX_LEVEL_WORDS = 64
+# the most index scans one level of pg_words's first cut may take ("at least n of the words": one AND of n
+# words per combination; a single query of them all would make GIN test every moment holding any word)
+MAX_LEVEL_SCANS = 16
 
 
 def has_fts(conn: Connection) -> bool:
@@ -93,18 +93,19 @@ def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
     return done
 
 
-def word_levels(words: list[str]) -> list[str]:
-    """``to_tsquery`` texts that split the moments holding any of ``words`` by how many of them they hold,
-    most first and without overlap: all of them; all but one (and not all); ... ; any (and not in a level
-    above). A middle level whose query would name more than ``MAX_LEVEL_WORDS`` words is left out, and the
-    level below takes its moments."""
+def word_levels(words: list[str]) -> list[tuple[list[str], str]]:
+    """The moments holding any of ``words``, split by how many of them they hold, most first and without
+    overlap: all of them; all but one (and not all); ... ; any (and not in a level above). A level is
+    ``(to_tsquery texts, one per combination of the words it needs, each an AND that the GIN index answers
+    from its rarest word; to_tsquery text of the level above, to leave out)``. A middle level of more than
+    ``MAX_LEVEL_SCANS`` combinations is left out, and the level below takes its moments."""
     n, levels, above = len(words), [], ""
     for need in range(n, 0, -1):
-        if 1 < need < n and math.comb(n, need) * need > MAX_LEVEL_WORDS:
+        if 1 < need < n and math.comb(n, need) > MAX_LEVEL_SCANS:
             continue
-        at_least = " | ".join("(" + " & ".join(c) + ")" for c in itertools.combinations(words, need))
-        levels.append(f"({at_least}) & !({above})" if above else at_least)
-        above = at_least
+        combos = [" & ".join(c) for c in itertools.combinations(words, need)] if need > 1 else [" | ".join(words)]
+        levels.append((combos, above))
+        above = " | ".join(f"({c})" for c in combos)
     return levels
 
 
@@ -114,13 +115,19 @@ def pg_words(conn: Connection, words: list[str], k: int, pool: int) -> list[tupl
     the GIN index, each level a query of its own that runs only while the cut is not full). When no more
     than ``pool`` moments hold any of the words, every one is scored: the answer is then exactly the
     ranking over all of them."""
-    levels = word_levels(words)
-    cut = " UNION ALL ".join(f"(SELECT id, terms_tsv FROM search_moments WHERE terms_tsv @@ "
-                             f"to_tsquery('simple', :l{i}) LIMIT :pool)" for i in range(len(levels)))
+    params: dict[str, object] = {"any": " | ".join(words), "pool": pool, "k": k}
+    parts = []
+    for i, (combos, above) in enumerate(word_levels(words)):
+        params.update({f"l{i}_{j}": c for j, c in enumerate(combos)})
+        match = " OR ".join(f"terms_tsv @@ to_tsquery('simple', :l{i}_{j})" for j in range(len(combos)))
+        if above:
+            params[f"a{i}"] = above
+            match = f"({match}) AND NOT terms_tsv @@ to_tsquery('simple', :a{i})"
+        parts.append(f"(SELECT id, terms_tsv FROM search_moments WHERE {match} LIMIT :pool)")
     return [(r[0], float(r[1])) for r in conn.execute(sa.text(
         f"SELECT id, ts_rank_cd(terms_tsv, to_tsquery('simple', :any)) AS r FROM "
-        f"(SELECT id, terms_tsv FROM ({cut}) AS levels LIMIT :pool) AS cut ORDER BY r DESC, id LIMIT :k"),
-        {**{f"l{i}": q for i, q in enumerate(levels)}, "any": " | ".join(words), "pool": pool, "k": k})]
+        f"(SELECT id, terms_tsv FROM ({' UNION ALL '.join(parts)}) AS levels LIMIT :pool) AS cut "
+        "ORDER BY r DESC, id LIMIT :k"), params)]
 
 
 def vector_literal(v: np.ndarray) -> str:
