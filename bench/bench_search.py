@@ -14,7 +14,7 @@ made by bench_search_relevance.py; a stated assumption when it is absent) times 
 costs (e5 passage of a moment text, FTS5 and HNSW insertion at this scale) and sizes.
 
     nice python bench/bench_search.py [--moments 1000000] [--queries 200] [--data-dir DIR] [--no-write]
-    nice python bench/bench_search.py --postgres URL [--moments 1000000] [--data-dir DIR]
+    nice python bench/bench_search.py --postgres URL [--moments 1000000] [--data-dir DIR] [--words-only]
 
 With ``--data-dir`` the filled data dir is kept: a second run with the same ``--moments`` skips writing
 the rows, and an HNSW build that was stopped goes on from its last save (the service saves the index
@@ -25,9 +25,13 @@ starts one from the test extra's wheel) runs the same moments and queries on Pos
 ``vidlens_bench_search_N`` made on that server and kept for a rerun: rows, text vectors and pgvector's
 table are loaded with COPY with the search indexes dropped, then the service's own GIN word index and
 pgvector HNSW index (``vidlens.search.backends``) are built, both timed; each query is the same
-``Search.search`` call, answered by ``ts_rank_cd`` and pgvector. Recall@10 of pgvector's HNSW (at the
-``hnsw.ef_search`` the service sets) is measured against an exact scan in SQL on ``--recall-queries``
-of the queries. Section ``search-postgresql``.
+``Search.search`` call, answered by ``ts_rank_cd`` over the stored word vectors of a bounded first cut
+(``backends.pg_words``) and pgvector. On ``--recall-queries`` of the queries, recall@10 of pgvector's HNSW
+(at the ``hnsw.ef_search`` the service sets) is measured against an exact scan in SQL, and the words
+ranker's top 10 against ``ts_rank_cd`` over every matching moment (also timed). Section
+``search-postgresql``. With ``--words-only`` no pgvector HNSW index is built and only the words ranker is
+timed (section ``search-postgresql-words``): for a size whose vector index cannot be built in the time at
+hand.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CACHE, stamp, write_section  # noqa: E402
 
-from vidlens.search.text import TextEmbedder, terms  # noqa: E402
+from vidlens.search.text import MAX_TERMS, TextEmbedder, query_terms, terms  # noqa: E402
 
 THINGS = ["car", "bicycle", "ferry", "harbour", "bus", "train", "dog", "cat", "child", "crowd", "street", "market",
           "river", "bridge", "mountain", "beach", "kitchen", "office", "stadium", "airport", "forest", "snow",
@@ -167,6 +171,9 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, help="keep the filled data dir here; a rerun goes on where it stopped")
     ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
     ap.add_argument("--postgres", metavar="URL", help="run on this PostgreSQL server (with pgvector) instead of SQLite")
+    ap.add_argument("--words-only", action="store_true",
+                    help="--postgres: build no pgvector HNSW index and time the words ranker alone (section "
+                         "search-postgresql-words), for a size whose vector index cannot be built in the time at hand")
     ap.add_argument("--recall-queries", type=int, default=50,
                     help="queries whose pgvector top 10 is checked against an exact scan (--postgres)")
     args = ap.parse_args()
@@ -186,7 +193,7 @@ def main() -> None:
         body = run_postgres(args, bank, pv, rng, embedder)
         print(body)
         if not args.no_write:
-            write_section("search-postgresql", body)
+            write_section("search-postgresql-words" if args.words_only else "search-postgresql", body)
         return
     kept = nullcontext(str(args.data_dir)) if args.data_dir else tempfile.TemporaryDirectory()
     with kept as tmp:
@@ -337,6 +344,28 @@ def fill_pg(engine: Any, n: int, bank: list[str], pv: np.ndarray, model: str, rn
     return {"write_s": time.perf_counter() - t0}
 
 
+def _server_cpu(engine: Any) -> Any:
+    """A clock of the CPU seconds of every process of the PostgreSQL server ``engine`` reaches (the
+    postmaster and its children, read from /proc: the bench's server runs on this machine)."""
+    with engine.connect() as c:
+        backend = c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def clock() -> float:
+        total = 0
+        for d in Path("/proc").iterdir():
+            try:
+                f = (d / "stat").read_text().rsplit(")", 1)[1].split() if d.name.isdigit() else None
+            except OSError:
+                continue
+            if f and postmaster in (int(d.name), int(f[1])):
+                total += int(f[11]) + int(f[12])  # utime, stime
+        return total / tick
+
+    return clock
+
+
 def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng: np.random.Generator,
                  embedder: TextEmbedder) -> str:
     """The bench on PostgreSQL with pgvector: fill (or reuse), build the indexes, query; the section's text."""
@@ -344,6 +373,7 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
 
     from vidlens.platform import Platform
     from vidlens.search import backends
+    from vidlens.search.service import WORD_POOL
     from vidlens.settings import load_settings
 
     n, name = args.moments, f"vidlens_bench_search_{args.moments}"
@@ -377,7 +407,7 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
             done = {"moments": n, **fill_pg(engine, n, bank, pv, embedder.name, rng)}
             done_file.write_text(json.dumps(done))
         for key, ddl in (("gin_s", backends.PG_GIN_DDL), ("hnsw_s", backends.PGVEC_HNSW_DDL)):
-            if key not in done:
+            if key not in done and not (args.words_only and key == "hnsw_s"):
                 print(f"building {key[:-2]} index", file=sys.stderr)
                 t0 = time.perf_counter()
                 with engine.begin() as c:
@@ -390,20 +420,29 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
             sizes = {t: c.exec_driver_sql(f"SELECT pg_total_relation_size('{t}')").scalar_one()
                      for t in ("search_moments", "search_text_vectors", backends.PGVEC)}
             sizes["gin"] = c.exec_driver_sql(f"SELECT pg_relation_size('{backends.PG_GIN}')").scalar_one()
-            sizes["hnsw"] = c.exec_driver_sql(f"SELECT pg_relation_size('{backends.PGVEC}_hnsw')").scalar_one()
+            sizes["hnsw"] = c.exec_driver_sql(f"SELECT coalesce(pg_relation_size(to_regclass('{backends.PGVEC}_hnsw')), 0)"
+                                              ).scalar_one()
 
-        svc.search("warm up", limit=20)
+        svc.search("warm up", limit=20, rankers=["words"] if args.words_only else None)
+        server_clock = _server_cpu(engine)
         lat, cpu, words_lat, meaning_lat, recalls, hits = [], [], [], [], [], []
-        ef = min(1000, max(40, svc.settings.candidates))  # as the meaning ranker sets it
+        exact_words_lat, word_recalls, word_score_recalls, server_cpu = [], [], [], 0.0
+        k = svc.settings.candidates
+        ef = min(1000, max(40, k))  # as the meaning ranker sets it
         for qi, (a, b) in enumerate(rng.integers(0, len(bank), size=(args.queries, 2))):
             q = f"{bank[a]} {bank[b]}"
-            res = timed_search(svc, q, lat, cpu)
+            before = server_clock()
+            res = timed_search(svc, q, lat, cpu) if not args.words_only else \
+                svc.search(q, limit=20, rankers=["words"])  # the words alone are timed below
+            server_cpu += server_clock() - before
             hits.append(len(res["hits"]))
             for ranker, into in (("words", words_lat), ("meaning", meaning_lat)):
+                if ranker == "meaning" and args.words_only:
+                    continue
                 t0 = time.perf_counter()
                 svc.search(q, limit=20, rankers=[ranker])
                 into.append(time.perf_counter() - t0)
-            if qi < args.recall_queries:
+            if qi < args.recall_queries and not args.words_only:
                 qv = backends.vector_literal(embedder.query(q))
                 top = ("SELECT key FROM {t} WHERE model = %(m)s ORDER BY embedding <=> CAST(%(q)s AS vector) LIMIT 10")
                 with engine.begin() as c:
@@ -413,10 +452,49 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
                     c.exec_driver_sql("SET LOCAL enable_indexscan = off")  # the exact scan
                     exact = set(c.exec_driver_sql(top.format(t=backends.PGVEC), {"m": embedder.name, "q": qv}).scalars())
                 recalls.append(len(found & exact) / 10)
+            if qi < args.recall_queries:
+                words = list(dict.fromkeys(query_terms(q)))[:MAX_TERMS]
+                with engine.begin() as c:
+                    cut = backends.pg_words(c, words, k, pool=WORD_POOL * k)[:10]
+                    t0 = time.perf_counter()
+                    every = c.exec_driver_sql(
+                        "SELECT id, ts_rank_cd(terms_tsv, q) AS r FROM search_moments, to_tsquery('simple', %(q)s) q "
+                        "WHERE terms_tsv @@ q ORDER BY r DESC, id LIMIT 10", {"q": " | ".join(words)}).all()
+                    exact_words_lat.append(time.perf_counter() - t0)
+                word_recalls.append(len({i for i, _ in cut} & {i for i, _ in every}) / 10)
+                # ties: moments of equal rank are interchangeable, so also count ranks whose score is the exact one's
+                word_score_recalls.append(sum(abs(a[1] - b[1]) < 1e-6 for a, b in zip(cut, every, strict=False)) / 10)
         platform.close()
 
-    ms, cpu_ms, w_ms, m_ms = ([x * 1000 for x in xs] for xs in (lat, cpu, words_lat, meaning_lat))
+    ms, cpu_ms, w_ms, m_ms, x_ms = ([x * 1000 for x in xs] for xs in (lat, cpu, words_lat, meaning_lat,
+                                                                      exact_words_lat))
     load = os.getloadavg()
+    if args.words_only:
+        return f"""## Find at scale on PostgreSQL: the words ranker alone (`bench/bench_search.py --postgres --words-only`)
+
+{stamp()} PostgreSQL {version}, pgvector {pgvector}, same machine; under load (load average {load[0]:.1f} /
+{load[1]:.1f} / {load[2]:.1f} when it ended, `nproc` {os.cpu_count()}).
+
+{n:,} synthetic moments made as in the SQLite section, {args.queries} queries of two phrases, each
+`Search.search(q, limit=20, rankers=["words"])` through the service: `ts_rank_cd` on the stored `terms_tsv`
+(GIN index) over a first cut of at most {WORD_POOL * k} moments holding the most query words (top {k}),
+rows and page; median {int(np.median(hits))} hits per page. No pgvector HNSW index was built at this size
+(its build would not have finished in the time at hand), so the hybrid query is not timed here.
+
+| | p50 ms | p95 ms |
+|---|---|---|
+| words ranker through the service: wall clock (under load) | {percentile(w_ms, 50):.1f} | {percentile(w_ms, 95):.1f} |
+| server's processes' CPU time, mean per query (read from /proc, 10 ms ticks) | {server_cpu / len(hits) * 1000:.1f} | |
+| words ranked without the first cut (`ts_rank_cd` over every match, top 10; SQL alone): wall clock | {percentile(x_ms, 50):.1f} | {percentile(x_ms, 95):.1f} |
+
+Over {len(word_recalls)} of the queries, the words ranker's top 10 against `ts_rank_cd` over every matching
+moment: the same moments {np.mean(word_recalls):.3f}, the same scores rank by rank {np.mean(word_score_recalls):.3f}
+(moments of equal score are interchangeable; the exact list breaks ties by id).
+
+Loading: COPY of the rows, text vectors and pgvector's table {done['write_s']:.0f} s; GIN word index
+{done['gin_s']:.0f} s. Moments with their indexes {sizes['search_moments'] / 1e6:,.0f} MB (of which GIN
+{sizes['gin'] / 1e6:,.0f} MB).
+"""
     return f"""## Find at scale on PostgreSQL: hybrid query latency, pgvector recall (`bench/bench_search.py --postgres`)
 
 {stamp()} PostgreSQL {version}, pgvector {pgvector}, same machine; under load (load average {load[0]:.1f} /
@@ -424,20 +502,24 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
 
 {n:,} synthetic moments made as in the SQLite section (texts of three of {len(bank)} real phrases, vectors
 composed from their e5 embeddings plus noise), {args.queries} queries of two phrases, each
-`Search.search(q, limit=20)` through the service: e5 query pass, `ts_rank_cd` over the GIN index of
-`to_tsvector('simple', terms)` (top 200), pgvector HNSW (m 16, ef_construction 64, `hnsw.ef_search` {ef}, top
-200), fusion, rows and page; median {int(np.median(hits))} hits per page. Each query also ran with one ranker
-alone.
+`Search.search(q, limit=20)` through the service: e5 query pass, `ts_rank_cd` on the stored `terms_tsv`
+(GIN index) over a first cut of at most {WORD_POOL * k} moments holding the most query words (top {k}),
+pgvector HNSW (m 16, ef_construction 64, `hnsw.ef_search` {ef}, top {k}), fusion, rows and page; median
+{int(np.median(hits))} hits per page. Each query also ran with one ranker alone.
 
 | | p50 ms | p95 ms |
 |---|---|---|
 | hybrid query, whole service call: wall clock (under load) | {percentile(ms, 50):.1f} | {percentile(ms, 95):.1f} |
 | hybrid query: CPU time of the client process (the server's is not in it) | {percentile(cpu_ms, 50):.1f} | {percentile(cpu_ms, 95):.1f} |
+| hybrid query: CPU time of the server's processes, mean per query (read from /proc, 10 ms ticks) | {server_cpu / len(lat) * 1000:.1f} | |
 | words alone (`ts_rank_cd`): wall clock | {percentile(w_ms, 50):.1f} | {percentile(w_ms, 95):.1f} |
 | meaning alone (e5 + pgvector HNSW): wall clock | {percentile(m_ms, 50):.1f} | {percentile(m_ms, 95):.1f} |
+| words ranked without the first cut (`ts_rank_cd` over every match, top 10; SQL alone): wall clock | {percentile(x_ms, 50):.1f} | {percentile(x_ms, 95):.1f} |
 
-pgvector HNSW recall@10 against the exact scan (index scans off) over {len(recalls)} of the queries:
-**{np.mean(recalls):.3f}**.
+Over {len(recalls)} of the queries: pgvector HNSW recall@10 against the exact scan (index scans off)
+**{np.mean(recalls):.3f}**; the words ranker's top 10 against `ts_rank_cd` over every matching moment: the
+same moments {np.mean(word_recalls):.3f}, the same scores rank by rank {np.mean(word_score_recalls):.3f}
+(moments of equal score are interchangeable; the exact list breaks ties by id).
 
 Loading and indexing: COPY of the rows, text vectors and pgvector's table {done['write_s']:.0f} s; GIN word
 index {done['gin_s']:.0f} s; pgvector HNSW index {done['hnsw_s']:.0f} s (`maintenance_work_mem` 3 GB). Sizes with

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from vidlens.errors import UsageError
 
@@ -186,8 +187,6 @@ def test_pgvector_proposes_every_candidate(env_factory, pgvector_url: str, synth
     """An HNSW scan in pgvector yields at most ``hnsw.ef_search`` rows (40 by default): the meaning ranker
     widens it to its candidates, so all 60 moments over the (here zero) similarity floor are proposed. Sequential
     scans and sorts are turned off, so the planner takes the HNSW index for 60 rows as it does for a large table."""
-    import sqlalchemy as sa
-
     env = env_factory(database_url=pgvector_url, search={"min_text_similarity": 0.0, "candidates": 60})
     vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
     segments = [{"text": f"ferry number {i} leaves the harbour", "start_s": i * 0.05, "end_s": i * 0.05 + 0.05,
@@ -225,6 +224,54 @@ def test_pgvector_takes_vectors_made_before_it(env_factory, pgvector_url: str, s
     assert body["hits"] and body["hits"][0]["evidence"][0]["text"] == "the ferry leaves at noon"
     with env.platform.store.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM search_text_pgvec").scalar_one() == stored
+
+
+def test_word_levels_split_matches_by_how_many_words_they_hold() -> None:
+    from vidlens.search.backends import MAX_LEVEL_SCANS, word_levels
+
+    assert word_levels(["ferry"]) == [(["ferry"], "")]
+    assert word_levels(["a", "b", "c"]) == [
+        (["a & b & c"], ""),
+        (["a & b", "a & c", "b & c"], "(a & b & c)"),
+        (["a | b | c"], "(a & b) | (a & c) | (b & c)")]
+    many = word_levels([f"w{i}" for i in range(12)])  # the middle levels would take too many index scans
+    assert many[0] == (([" & ".join(f"w{i}" for i in range(12))]), "") and len(many) == 3
+    assert len(many[1][0]) == 12 <= MAX_LEVEL_SCANS and many[2][0] == [" | ".join(f"w{i}" for i in range(12))]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_ranks_words_over_a_bounded_first_cut(env_factory, database_url: str, synth_clip: Path) -> None:
+    """The words ranker on PostgreSQL scores ``ts_rank_cd`` over the stored word vectors of at most a pool of
+    moments, those holding the most query words: with a pool as large as the matches its ranking is the
+    exact one over every match (moment for moment), and with a small pool no moment left out holds more
+    of the query's words than one scored. The service's own answer is the exact one on a small library."""
+    import random
+
+    from vidlens.search import backends
+
+    env = env_factory(database_url=database_url)
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+    vocab = ["ferry", "harbour", "boat", "noon", "truck", "cafe", "bridge", "river"]
+    rng = random.Random(18)
+    said = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 6))) for _ in range(300)]
+    env.store_results(vid, {"speech": {"transcript": [
+        {"text": t, "start_s": i * 0.01, "end_s": i * 0.01 + 0.01, "language": "en"} for i, t in enumerate(said)]}})
+    words = ["ferry", "harbour", "noon", "bridge"]
+    exact_sql = ("SELECT id, ts_rank_cd(terms_tsv, q) FROM search_moments, to_tsquery('simple', :q) q "
+                 "WHERE terms_tsv @@ q ORDER BY 2 DESC, id")
+    with env.platform.store.read() as conn:
+        exact = [(i, float(r)) for i, r in conn.execute(sa.text(exact_sql), {"q": " | ".join(words)})]
+        assert 200 < len(exact) < 300  # most moments match, not all
+        assert backends.pg_words(conn, words, len(exact), pool=len(exact)) == exact
+        cut = backends.pg_words(conn, words, 30, pool=30)
+        held = dict(conn.execute(sa.text("SELECT id, terms FROM search_moments")).all())
+        assert backends.pg_words(conn, ["100", "_"], 10, pool=10) == []  # a word with no lexeme is no error
+    count = {i: len(set(words) & set(held[i].split())) for i, _ in exact}
+    scored = {i for i, _ in cut}
+    assert len(cut) == 30 and min(count[i] for i in scored) >= max(count[i] for i in count if i not in scored)
+    body = env.platform.service("search").search("ferry harbour noon bridge", rankers=["words"], limit=20)
+    assert [h["moment_id"] for h in body["hits"]] == [i for i, _ in exact[:20]]
 
 
 def test_cli_bad_input_is_a_usage_error(found, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,10 @@
-"""search_0003 (moments of videos and of camera events) upgrades a filled index without losing a row.
+"""search_0003 (moments of videos and of camera events) upgrades a filled index without losing a row, and
+search_0004 gives them their stored word vectors on PostgreSQL.
 
 A data dir with projected moments is taken back to search_0002 (the schema before events), then
 upgraded again as a start of VidLens does: every moment keeps its id and every value, and becomes a
-``video`` moment; the word index, keyed by moment id, still finds it. The camera event stored before the
+``video`` moment; the word index, keyed by moment id on SQLite and the generated ``terms_tsv`` column
+on PostgreSQL (made for every existing moment by the upgrade), still finds it. The camera event stored before the
 upgrade is not a moment until the rebuild (``vidlens reindex --projection event_moments``, or a plain
 ``vidlens reindex``) writes it, leaving the moments of videos as they were. On SQLite and PostgreSQL.
 """
@@ -37,8 +39,23 @@ def _alembic(store: Store, action: str, target: str) -> None:
 
 
 def _moments(store: Store) -> list[dict[str, Any]]:
+    """Every moment's stored values, without PostgreSQL's word vector (search_0004: derived from terms)."""
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.text("SELECT * FROM search_moments ORDER BY id")).mappings()]
+        rows = [dict(r) for r in conn.execute(sa.text("SELECT * FROM search_moments ORDER BY id")).mappings()]
+    for r in rows:
+        r.pop("terms_tsv", None)
+    return rows
+
+
+def _word_vectors(store: Store) -> int:
+    """How many moments have their word vector on PostgreSQL (search_0004); -1 where there is no such column."""
+    if store.dialect != "postgresql":
+        return -1
+    with store.engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'search_moments' "
+                                "AND column_name = 'terms_tsv'").first() is None:
+            return -1
+        return conn.exec_driver_sql("SELECT count(*) FROM search_moments WHERE terms_tsv != ''::tsvector").scalar_one()
 
 
 def test_moments_survive_the_upgrade_to_sources(tmp_path: Path, database_url: str, samples: Path) -> None:
@@ -55,7 +72,11 @@ def test_moments_survive_the_upgrade_to_sources(tmp_path: Path, database_url: st
         videos_now = [m for m in now if m["source"] == "video"]
         assert len(videos_now) >= 8 and [m["source"] for m in now].count("event") == 1
 
+        pg = store.dialect == "postgresql"
+        assert _word_vectors(store) == (sum(bool(m["terms"]) for m in now) if pg else -1)  # search_0004
+
         _alembic(store, "downgrade", "search_0002")
+        assert _word_vectors(store) == -1
         before = _moments(store)  # as a search_0002 install has them: no event moments, no source columns
         assert before and not set(NEW) & set(before[0])
         assert before == [{k: v for k, v in m.items() if k not in NEW} for m in videos_now]
@@ -65,6 +86,7 @@ def test_moments_survive_the_upgrade_to_sources(tmp_path: Path, database_url: st
         after = _moments(store)
         assert [{k: v for k, v in m.items() if k not in NEW} for m in after] == before  # every id and value
         assert {m["source"] for m in after} == {"video"} and all(m[c] is None for m in after for c in NEW[1:])
+        assert _word_vectors(store) == (sum(bool(m["terms"]) for m in after) if pg else -1)  # made for them all
         assert "Welcome to the harbour tour" in texts(search(env, "harbour", rankers="words"))
 
         assert search(env, "lobby", rankers="words")["hits"] == []  # the old event is not indexed yet

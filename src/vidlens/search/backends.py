@@ -1,18 +1,21 @@
 """What each database adds to the moments table: a word index and, on PostgreSQL, a vector column.
 
-Both are derived data, created at run time (and back-filled then) rather than migrated, and kept in
-step by the ``moments`` projection once they exist:
+The word index of SQLite and the vector table of PostgreSQL are derived data, created at run time (and
+back-filled then) rather than migrated, and kept in step by the ``moments`` projection once they exist:
 
 - SQLite: an FTS5 table ``search_moments_fts`` over the segmented ``terms`` (rowid = moment id),
   ranked by bm25. A SQLite built without FTS5 cannot search words: Find says so and ranks by meaning.
-- PostgreSQL: ``to_tsvector('simple', terms)`` with a GIN index, ranked by ``ts_rank_cd``; and with the
+- PostgreSQL: the stored ``terms_tsv`` column (``to_tsvector('simple', terms)``, migration search_0004)
+  with a GIN index, ranked by ``ts_rank_cd`` over a bounded first cut (``pg_words``); and with the
   ``vector`` extension (pgvector) the table ``search_text_pgvec`` of text vectors with an HNSW index.
   Without the extension, text vectors are searched through the HNSW file as on SQLite.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 from typing import Literal
 
 import numpy as np
@@ -22,11 +25,14 @@ from sqlalchemy.engine import Connection
 log = logging.getLogger(__name__)
 
 FTS = "search_moments_fts"
-PG_GIN = "search_moments_terms_gin"
+PG_GIN = "ix_search_moments_terms_tsv"  # made by migration search_0004
 PGVEC = "search_text_pgvec"
 # the two PostgreSQL indexes, also what a bulk load (bench/bench_search.py) builds again after filling
-PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (to_tsvector('simple', terms))"
+PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (terms_tsv)"
 PGVEC_HNSW_DDL = f"CREATE INDEX IF NOT EXISTS {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)"
+# the most index scans one level of pg_words's first cut may take ("at least n of the words": one AND of n
+# words per combination; a single query of them all would make GIN test every moment holding any word)
+MAX_LEVEL_SCANS = 16
 
 
 def has_fts(conn: Connection) -> bool:
@@ -52,8 +58,8 @@ def ensure_fts(conn: Connection) -> bool:
 
 
 def ensure_pg(conn: Connection, dim: int) -> bool:
-    """Create the GIN word index and, when pgvector can be enabled, the vector table; True with pgvector."""
-    conn.exec_driver_sql(PG_GIN_DDL)
+    """Create the vector table when pgvector can be enabled; True with pgvector. (The word index is
+    migrated: search_0004.)"""
     if has_pgvec(conn):
         return True
     available = conn.exec_driver_sql(
@@ -85,6 +91,43 @@ def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
     if done:
         log.info("pgvector: %d text vectors copied in from search_text_vectors", done)
     return done
+
+
+def word_levels(words: list[str]) -> list[tuple[list[str], str]]:
+    """The moments holding any of ``words``, split by how many of them they hold, most first and without
+    overlap: all of them; all but one (and not all); ... ; any (and not in a level above). A level is
+    ``(to_tsquery texts, one per combination of the words it needs, each an AND that the GIN index answers
+    from its rarest word; to_tsquery text of the level above, to leave out)``. A middle level of more than
+    ``MAX_LEVEL_SCANS`` combinations is left out, and the level below takes its moments."""
+    n, levels, above = len(words), [], ""
+    for need in range(n, 0, -1):
+        if 1 < need < n and math.comb(n, need) > MAX_LEVEL_SCANS:
+            continue
+        combos = [" & ".join(c) for c in itertools.combinations(words, need)] if need > 1 else [" | ".join(words)]
+        levels.append((combos, above))
+        above = " | ".join(f"({c})" for c in combos)
+    return levels
+
+
+def pg_words(conn: Connection, words: list[str], k: int, pool: int) -> list[tuple[int, float]]:
+    """The ``k`` moments best ranked by ``ts_rank_cd`` for any of ``words``, scored over a first cut of at
+    most ``pool`` moments: those holding the most of the words (``word_levels``, read in that order from
+    the GIN index, each level a query of its own that runs only while the cut is not full). When no more
+    than ``pool`` moments hold any of the words, every one is scored: the answer is then exactly the
+    ranking over all of them."""
+    params: dict[str, object] = {"any": " | ".join(words), "pool": pool, "k": k}
+    parts = []
+    for i, (combos, above) in enumerate(word_levels(words)):
+        params.update({f"l{i}_{j}": c for j, c in enumerate(combos)})
+        match = " OR ".join(f"terms_tsv @@ to_tsquery('simple', :l{i}_{j})" for j in range(len(combos)))
+        if above:
+            params[f"a{i}"] = above
+            match = f"({match}) AND NOT terms_tsv @@ to_tsquery('simple', :a{i})"
+        parts.append(f"(SELECT id, terms_tsv FROM search_moments WHERE {match} LIMIT :pool)")
+    return [(r[0], float(r[1])) for r in conn.execute(sa.text(
+        f"SELECT id, ts_rank_cd(terms_tsv, to_tsquery('simple', :any)) AS r FROM "
+        f"(SELECT id, terms_tsv FROM ({' UNION ALL '.join(parts)}) AS levels LIMIT :pool) AS cut "
+        "ORDER BY r DESC, id LIMIT :k"), params)]
 
 
 def vector_literal(v: np.ndarray) -> str:

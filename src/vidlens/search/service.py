@@ -1,7 +1,8 @@
 """Find: hybrid search over moments (words + meaning + picture + face, fused by rank) and similar videos.
 
 Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5 bm25 on SQLite,
-``ts_rank_cd`` on PostgreSQL, over jieba-segmented terms, any query word matching), **meaning**
+``ts_rank_cd`` on PostgreSQL over a first cut of the moments holding the most query words, over
+jieba-segmented terms, any query word matching), **meaning**
 (multilingual-e5 text vectors: pgvector's HNSW on PostgreSQL with the extension, else an HNSW file),
 **picture** (keyframe features of the query image and its mirror) and **face** (SFace vectors of the
 largest face). Reciprocal rank fusion adds ``1 / (rrf_k + rank)`` over the rankers that found a
@@ -44,6 +45,7 @@ MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 RANKERS = ("words", "meaning", "picture", "face")
 SOURCES = ("video", "event")  # what a moment is of: a library video, or a camera event
+WORD_POOL = 4  # PostgreSQL scores at most this many times the candidates by ts_rank_cd (backends.pg_words)
 
 
 @dataclass(frozen=True)
@@ -266,10 +268,7 @@ class Search:
                     f"SELECT rowid, bm25({backends.FTS}) AS r FROM {backends.FTS} WHERE {backends.FTS} MATCH ? "
                     "ORDER BY r LIMIT ?", (match, k)).all()
             elif self.store.dialect == "postgresql":
-                rows = conn.execute(sa.text(
-                    "SELECT id, ts_rank_cd(to_tsvector('simple', terms), q) AS r FROM search_moments, "
-                    "to_tsquery('simple', :q) q WHERE to_tsvector('simple', terms) @@ q ORDER BY r DESC, id "
-                    "LIMIT :k"), {"q": " | ".join(toks), "k": k}).all()
+                rows = backends.pg_words(conn, toks, k, pool=WORD_POOL * k)
             else:
                 return []
             found = {r[0]: r[1] for r in rows}

@@ -7,7 +7,9 @@ moments``) or a camera ``event`` stored by Watch (kept in step when the event is
 its clip or reviewed). ``search_text_vectors`` holds the text embedding of each
 distinct text (by digest, per model), made by the search service for moments that have none yet, so
 re-projecting a document embeds nothing it embedded before and the write path runs no model.
-Full-text and vector indexes over them (SQLite FTS5, pgvector, HNSW files) are derived at run time.
+Full-text and vector indexes over them (SQLite FTS5, pgvector, HNSW files) are derived at run time, except
+the word vector PostgreSQL keeps in ``search_moments`` itself (a generated ``terms_tsv`` column with a GIN
+index, made by migration search_0004 on PostgreSQL only).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ moments = sa.Table(
               comment="sha256 of text: its vector in search_text_vectors"),
     sa.CheckConstraint("(source = 'video' AND video_id IS NOT NULL) OR (source = 'event' AND event_id IS NOT NULL)",
                        name="source"),
+    # PostgreSQL only (search_0004): terms_tsv, to_tsvector('simple', terms) stored, and its GIN index
+    info={"backend_only": ("terms_tsv", "ix_search_moments_terms_tsv")},
 )
 
 text_vectors = sa.Table(

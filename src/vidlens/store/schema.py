@@ -8,6 +8,8 @@ documents are JSON so both backends store them the same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from vidlens.capability import Capabilities, installed
@@ -98,6 +100,16 @@ shots = sa.Table(
     sa.Column("keyframe_blob", sa.String(128), nullable=True),
     sa.Column("thumbnail_blob", sa.String(128), nullable=True),
 )
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's filter when the database is compared with ``metadata``: it leaves out a column or index
+    that a capability's migration adds on one backend only (such as Find's stored word vector on
+    PostgreSQL), named in its table's ``info["backend_only"]``."""
+    if reflected and compare_to is None and type_ in ("column", "index"):
+        table = metadata.tables.get(obj.table.name)
+        return table is None or name not in table.info.get("backend_only", ())
+    return True
 
 
 def load_all_tables(capabilities: Capabilities | None = None) -> sa.MetaData:
