@@ -15,13 +15,18 @@ docs/benchmarks.md says the load average it ran under.
 ``--search-index`` measures Find's vector index at volume instead (section ``pg-search-index``), on a
 server with pgvector (``scripts/pgvector-test-server.py start DIR``): ``--rows`` text vectors stored as
 ``halfvec(384)`` (half the bytes of ``vector``), generated on the server around real multilingual-e5
-embeddings of real phrases (each row the normalised sum of three phrase vectors and a noise vector, as
-``bench_search.py`` composes them), with an HNSW index over their binary quantisation
-(``binary_quantize(embedding)::bit(384)``, Hamming distance: 48 bytes a vector) and an exact cosine
-re-rank of its top candidates. Fill and index build are timed (the fill goes on from the rows already
-there, in a database ``vidlens_bench_vectors`` kept for a rerun: a larger ``--rows`` adds rows and builds
-the index again); queries are e5 query vectors of
-two-phrase queries; recall@10 against the exact scan (index scans off) on a sample of them.
+embeddings of real phrases (each row the normalised sum of three phrase vectors and noise of its own, as
+``bench_search.py`` composes them), and one HNSW layout a run: ``--index halfvec`` (``halfvec_cosine_ops``)
+or ``--index bq`` (over ``binary_quantize(embedding)::bit(384)``, Hamming distance, 48 bytes a vector, with an
+exact cosine re-rank of its top ``hnsw.ef_search``), ``--m`` and ``--ef-construction``. Fill and build are
+timed (wall and the server's CPU seconds); queries (e5 query vectors of two-phrase queries) at each
+``--ef-search``, with recall@10 against the exact scan (index scans off) on the first ``--exact-queries``.
+Everything stays in a database ``vidlens_bench_halfvec`` for the next run: a larger ``--rows`` adds rows (and
+drops the indexes), another layout drops the one there (so the planner uses the new one), and the section
+lists every build and query run so far, picks the layout with recall@10 >= 0.95 at the lowest p95 and
+extrapolates its build to 10 million rows from its two largest builds.
+
+    python bench/bench_pg_volume.py --search-index --rows 100000 --index halfvec --m 16 --ef-construction 64
 
 Every run also compares the claim with and without the ready index (migration 0003's partial index
 ``ix_jobs_ready``) on the same table: claims with it, with it dropped, and with it built again, each
@@ -40,6 +45,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -245,137 +252,310 @@ Without the index a claim's p50 is {ratio:.1f} times the mean of the two runs wi
 """
 
 
+VEC_DB = "vidlens_bench_halfvec"
 VEC_TABLE = "bench_search_halfvec"
-VEC_INDEX = f"{VEC_TABLE}_bq_hnsw"
+# Each row: three real phrases' e5 vectors plus noise of its own, as bench_search.py gives each text (one of
+# 4096 Gaussian vectors times one of 4096 random sign vectors). Rows sharing one noise vector outright would
+# be nearer each other (cosine about +0.15) than rows sharing two of their three phrases (about +0.03).
 VEC_FILL = f"""INSERT INTO {VEC_TABLE} (id, embedding)
-    SELECT p.g, l2_normalize(b1.v + b2.v + b3.v + z.v)::halfvec(384)
+    SELECT p.g, l2_normalize(b1.v + b2.v + b3.v + z.v * s.v)::halfvec(384)
     FROM (SELECT g, (hashint8(g) & 2147483647) % CAST(:nb AS int) AS i1,
                  (hashint8(g + 100000000000) & 2147483647) % CAST(:nb AS int) AS i2,
                  (hashint8(g + 200000000000) & 2147483647) % CAST(:nb AS int) AS i3,
-                 (hashint8(g + 300000000000) & 2147483647) % CAST(:nz AS int) AS i4
+                 (hashint8(g + 300000000000) & 2147483647) % CAST(:nz AS int) AS i4,
+                 (hashint8(g + 400000000000) & 2147483647) % CAST(:nz AS int) AS i5
           FROM generate_series(CAST(:a AS bigint), CAST(:b AS bigint)) g) p
     JOIN bench_bank b1 ON b1.i = p.i1 JOIN bench_bank b2 ON b2.i = p.i2 JOIN bench_bank b3 ON b3.i = p.i3
-    JOIN bench_noise z ON z.i = p.i4"""
-ANN = (f"SELECT id FROM (SELECT id, embedding FROM {VEC_TABLE} ORDER BY binary_quantize(embedding)::bit(384) <~> "
-       "binary_quantize(CAST(:q AS halfvec(384)))::bit(384) LIMIT :c) cand "
-       "ORDER BY embedding <=> CAST(:q AS halfvec(384)) LIMIT 10")
+    JOIN bench_noise z ON z.i = p.i4 JOIN bench_signs s ON s.i = p.i5"""
 EXACT = f"SELECT id FROM {VEC_TABLE} ORDER BY embedding <=> CAST(:q AS halfvec(384)) LIMIT 10"
+VEC_TABLES = f"""CREATE TABLE IF NOT EXISTS {VEC_TABLE} (id bigint PRIMARY KEY,
+    embedding halfvec(384) NOT NULL);
+CREATE TABLE IF NOT EXISTS bench_fill (rows bigint PRIMARY KEY, seconds float NOT NULL);
+CREATE TABLE IF NOT EXISTS bench_builds (rows bigint, index text, seconds float, cpu_s float,
+    index_bytes bigint, table_bytes bigint, at text, load float, PRIMARY KEY (rows, index));
+CREATE TABLE IF NOT EXISTS bench_runs (rows bigint, index text, ef int, p50 float, p95 float, cpu_ms float,
+    recall float, queries int, truths int, at text, load float, PRIMARY KEY (rows, index, ef));
+CREATE TABLE IF NOT EXISTS bench_truth (rows bigint, q int, ids bigint[], ms float, PRIMARY KEY (rows, q))"""
 
 
-def search_index(url: str, rows: int, queries: int, exact_queries: int) -> str:
-    """Find's text vectors at volume in pgvector: fill, binary-quantised HNSW build, queries, recall."""
-    from bench_search import phrases
+@dataclass(frozen=True)
+class VecIndex:
+    """One HNSW layout over the halfvecs: on the halfvec itself (cosine), or on its binary quantisation
+    (Hamming) with an exact cosine re-rank of the top ``hnsw.ef_search`` candidates."""
 
+    kind: str  # "halfvec" or "bq"
+    m: int = 16
+    ef_construction: int = 64
+
+    @property
+    def name(self) -> str:
+        return f"{VEC_TABLE}_{self.kind}_m{self.m}_efc{self.ef_construction}"
+
+    def ddl(self) -> str:
+        on = ("embedding halfvec_cosine_ops" if self.kind == "halfvec"
+              else "(binary_quantize(embedding)::bit(384)) bit_hamming_ops")
+        return (f"CREATE INDEX {self.name} ON {VEC_TABLE} USING hnsw ({on}) "
+                f"WITH (m = {self.m}, ef_construction = {self.ef_construction})")
+
+    def query(self, ef: int) -> str:
+        if self.kind == "halfvec":
+            return EXACT
+        return (f"SELECT id FROM (SELECT id, embedding FROM {VEC_TABLE} "
+                "ORDER BY binary_quantize(embedding)::bit(384) <~> "
+                "binary_quantize(CAST(:q AS halfvec(384)))::bit(384) "
+                f"LIMIT {ef}) cand "
+                "ORDER BY embedding <=> CAST(:q AS halfvec(384)) LIMIT 10")
+
+
+def vec_indexes(c: sa.Connection) -> set[str]:
+    """The vector indexes on the bench table (all but its primary key)."""
+    return set(c.exec_driver_sql(f"SELECT indexname FROM pg_indexes WHERE tablename = '{VEC_TABLE}' "
+                                 f"AND indexname <> '{VEC_TABLE}_pkey'").scalars())
+
+
+def index_label(name: str) -> str:
+    found = re.fullmatch(rf"{VEC_TABLE}_(\w+)_m(\d+)_efc(\d+)", name)
+    assert found, name
+    kind, m, efc = found.groups()
+    on = "`halfvec_cosine_ops`" if kind == "halfvec" else "`bit(384)`, exact re-rank"
+    return f"HNSW on {on}, m {m}, ef_construction {efc}"
+
+
+def server_cpu_s(c: sa.Connection) -> float:
+    """CPU seconds of this connection's server process plus those of the server's exited processes (its
+    parallel build workers), from /proc: the bench runs on the server's machine. NaN where unreadable."""
+    pid = c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    try:
+        own = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        parent = Path(f"/proc/{own[1]}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(own[11]) + int(own[12]) + int(parent[13]) + int(parent[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def vec_setup(engine: sa.Engine, rng: np.random.Generator, embedder: Any, bank: list[str]) -> tuple[int, int]:
+    """The tables, and the phrase, noise and sign vectors the rows are made of; returns their counts."""
     from vidlens.search.backends import vector_literal
-    from vidlens.search.text import TextEmbedder
 
-    name = "vidlens_bench_vectors"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        if c.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").first() is None:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        version = c.exec_driver_sql("SHOW server_version").scalar()
-    admin.dispose()
-    engine = sa.create_engine(sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False))
-    rng = np.random.default_rng(23)
-    embedder = TextEmbedder.shared()
-    bank = phrases()
     with engine.begin() as c:
         c.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
-        pgvector = c.exec_driver_sql("SELECT extversion FROM pg_extension WHERE extname = 'vector'").scalar()
-        c.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {VEC_TABLE} (id bigint PRIMARY KEY, embedding halfvec(384) NOT NULL)")
-        c.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_state (key text PRIMARY KEY, seconds float NOT NULL)")
+        for ddl in VEC_TABLES.split(";"):
+            c.exec_driver_sql(ddl)
         if c.exec_driver_sql("SELECT to_regclass('bench_bank')").scalar() is None:
             pv = embedder.passages(bank).astype(np.float32)
             noise = rng.normal(0, 0.06, (4096, pv.shape[1]))  # three phrases' sum: 3 x the 0.02 of bench_search
-            for table, vecs in (("bench_bank", pv), ("bench_noise", noise)):
+            signs = rng.choice([-1.0, 1.0], (4096, pv.shape[1]))
+            for table, vecs in (("bench_bank", pv), ("bench_noise", noise), ("bench_signs", signs)):
                 c.exec_driver_sql(f"CREATE TABLE {table} (i int PRIMARY KEY, v vector(384) NOT NULL)")
                 c.execute(sa.text(f"INSERT INTO {table} (i, v) VALUES (:i, CAST(:v AS vector))"),
                           [{"i": i, "v": vector_literal(v)} for i, v in enumerate(vecs)])
+        return (c.exec_driver_sql("SELECT count(*) FROM bench_bank").scalar_one(),
+                c.exec_driver_sql("SELECT count(*) FROM bench_noise").scalar_one())
+
+
+def vec_fill(engine: sa.Engine, rows: int, nb: int, nz: int) -> None:
+    """Add rows up to ``rows`` (the vector indexes go first: a larger run builds them again)."""
+    with engine.begin() as c:
         have = c.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {VEC_TABLE}").scalar_one()
-        state = dict(c.exec_driver_sql("SELECT key, seconds FROM bench_state").all())
-        nb = c.exec_driver_sql("SELECT count(*) FROM bench_bank").scalar_one()
-        nz = c.exec_driver_sql("SELECT count(*) FROM bench_noise").scalar_one()
-    if have > rows:
-        raise SystemExit(f"{name} holds {have:,} vectors, more than --rows: DROP DATABASE {name} first")
-    if have < rows and "index_s" in state:  # a larger run on the rows of a smaller one: the index is built again
-        with engine.begin() as c:
-            c.exec_driver_sql(f"DROP INDEX IF EXISTS {VEC_INDEX}")
-            c.exec_driver_sql("DELETE FROM bench_state WHERE key = 'index_s'")
+        if have > rows:
+            raise SystemExit(f"{VEC_DB} holds {have:,} vectors, more than --rows: DROP DATABASE {VEC_DB}")
+        if have < rows:
+            for name in vec_indexes(c):
+                c.exec_driver_sql(f"DROP INDEX {name}")
+        seconds = c.exec_driver_sql("SELECT coalesce(max(seconds), 0) FROM bench_fill").scalar_one()
     step = 500_000
     for a in range(have + 1, rows + 1, step):
         b = min(rows, a + step - 1)
         t0 = time.perf_counter()
         with engine.begin() as c:
             c.execute(sa.text(VEC_FILL), {"a": a, "b": b, "nb": nb, "nz": nz})
-            c.execute(sa.text("INSERT INTO bench_state VALUES ('fill_s', :s) ON CONFLICT (key) DO UPDATE "
-                              "SET seconds = bench_state.seconds + :s"), {"s": time.perf_counter() - t0})
+        seconds += time.perf_counter() - t0
         print(f"  search vectors: {b:,} of {rows:,} ({time.perf_counter() - t0:.0f} s for {b - a + 1:,})",
               file=sys.stderr)
     with engine.begin() as c:
-        state = dict(c.exec_driver_sql("SELECT key, seconds FROM bench_state").all())
-        if "index_s" not in state:
-            print("  building the binary-quantised HNSW index", file=sys.stderr)
-            c.exec_driver_sql("SET maintenance_work_mem = '4GB'")  # the graph in memory: ~300 bytes a row
-            t0 = time.perf_counter()
-            c.exec_driver_sql(f"CREATE INDEX {VEC_INDEX} ON {VEC_TABLE} USING hnsw "
-                              "((binary_quantize(embedding)::bit(384)) bit_hamming_ops)")
-            state["index_s"] = time.perf_counter() - t0
+        if have < rows:
             c.exec_driver_sql(f"ANALYZE {VEC_TABLE}")
-            c.execute(sa.text("INSERT INTO bench_state VALUES ('index_s', :s)"), {"s": state["index_s"]})
-        table_bytes = c.exec_driver_sql(f"SELECT pg_relation_size('{VEC_TABLE}')").scalar_one()
-        index_bytes = c.exec_driver_sql(f"SELECT pg_relation_size('{VEC_INDEX}')").scalar_one()
-    qs = [embedder.query(f"{bank[a]} {bank[b]}") for a, b in rng.integers(0, len(bank), size=(queries, 2))]
-    results: dict[int, dict[str, Any]] = {}
-    exact: list[set[int]] = []
+            c.execute(sa.text("INSERT INTO bench_fill VALUES (:r, :s)"), {"r": rows, "s": seconds})
+
+
+def vec_build(engine: sa.Engine, rows: int, spec: VecIndex, workers: int, memory: str) -> None:
+    """Build ``spec``'s index unless it is there; other vector indexes go first (the queries use this one)."""
+    with engine.begin() as c:
+        names = vec_indexes(c)
+        for name in names - {spec.name}:
+            c.exec_driver_sql(f"DROP INDEX {name}")
+        if spec.name in names:
+            return
+    with engine.connect() as c:  # autocommit off; the build is one statement
+        c.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{memory}'")
+        c.exec_driver_sql(f"SET LOCAL max_parallel_maintenance_workers = {workers}")
+        print(f"  building {spec.name}", file=sys.stderr)
+        cpu0, t0 = server_cpu_s(c), time.perf_counter()
+        c.exec_driver_sql(spec.ddl())
+        seconds, cpu = time.perf_counter() - t0, server_cpu_s(c) - cpu0
+        index_bytes, table_bytes = (c.exec_driver_sql(f"SELECT pg_relation_size('{n}')").scalar_one()
+                                    for n in (spec.name, VEC_TABLE))
+        c.execute(sa.text("INSERT INTO bench_builds VALUES (:r, :i, :s, :cpu, :ib, :tb, :at, :load) "
+                          "ON CONFLICT (rows, index) DO UPDATE SET seconds = :s, cpu_s = :cpu, "
+                          "index_bytes = :ib, table_bytes = :tb, at = :at, load = :load"),
+                  {"r": rows, "i": spec.name, "s": seconds, "cpu": cpu, "ib": index_bytes, "tb": table_bytes,
+                   "at": f"{datetime.now(UTC):%H:%M}", "load": os.getloadavg()[0]})
+        c.commit()
+    print(f"  built in {seconds:.0f} s ({cpu:.0f} server CPU-s), {index_bytes / 2**20:.0f} MiB",
+          file=sys.stderr)
+
+
+def vec_truth(engine: sa.Engine, rows: int, qs: list[str]) -> list[set[int]]:
+    """The exact 10 nearest of each query (index scans off), kept in the bench database per row count."""
     with engine.connect() as c:
-        c.exec_driver_sql("SET enable_indexscan = off")
-        for q in qs[:exact_queries]:
-            t0 = time.perf_counter()
-            exact.append(set(c.execute(sa.text(EXACT), {"q": vector_literal(q)}).scalars()))
-            results.setdefault(0, {"ms": []})["ms"].append((time.perf_counter() - t0) * 1000)
-        c.rollback()
-    for cand in (100, 400, 1000):
+        have = dict(c.execute(sa.text("SELECT q, ids FROM bench_truth WHERE rows = :r"), {"r": rows}).all())
+        c.exec_driver_sql("SET LOCAL enable_indexscan = off")  # LOCAL: the pooled connection keeps no SET
+        for i, q in enumerate(qs):
+            if i not in have:
+                t0 = time.perf_counter()
+                have[i] = list(c.execute(sa.text(EXACT), {"q": q}).scalars())
+                c.execute(sa.text("INSERT INTO bench_truth VALUES (:r, :q, :ids, :ms)"),
+                          {"r": rows, "q": i, "ids": have[i], "ms": (time.perf_counter() - t0) * 1000})
+        c.commit()
+    return [set(have[i]) for i in range(len(qs))]
+
+
+def vec_queries(engine: sa.Engine, rows: int, spec: VecIndex, efs: list[int], qs: list[str],
+                truth: list[set[int]]) -> None:
+    """Each query at each ``hnsw.ef_search``: latency, the server's CPU per query, recall@10 on the first
+    ``len(truth)`` queries."""
+    for ef in efs:
         ms, recall = [], []
         with engine.connect() as c:
-            c.exec_driver_sql(f"SET hnsw.ef_search = {cand}")
+            c.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {ef}")
+            sql = sa.text(spec.query(ef))
+            plan = " ".join(c.execute(sa.text(f"EXPLAIN {spec.query(ef)}"), {"q": qs[0]}).scalars())
+            if spec.name not in plan:
+                raise SystemExit(f"the planner does not use {spec.name}: {plan}")
+            c.execute(sql, {"q": qs[0]}).all()  # the index's first pages into the cache
+            cpu0 = server_cpu_s(c)
             for i, q in enumerate(qs):
                 t0 = time.perf_counter()
-                found = set(c.execute(sa.text(ANN), {"q": vector_literal(q), "c": cand}).scalars())
+                found = set(c.execute(sql, {"q": q}).scalars())
                 ms.append((time.perf_counter() - t0) * 1000)
-                if i < len(exact):
-                    recall.append(len(found & exact[i]) / 10)
+                if i < len(truth):
+                    recall.append(len(found & truth[i]) / 10)
+            cpu_ms = (server_cpu_s(c) - cpu0) * 1000 / len(qs)
             c.rollback()
-        results[cand] = {"ms": ms, "recall": float(np.mean(recall))}
-        print(f"  re-rank of {cand}: {results[cand]}", file=sys.stderr)
+        row = {"r": rows, "i": spec.name, "ef": ef, "p50": float(np.percentile(ms, 50)),
+               "p95": float(np.percentile(ms, 95)), "cpu": cpu_ms, "rec": float(np.mean(recall)),
+               "n": len(qs), "t": len(truth), "at": f"{datetime.now(UTC):%H:%M}", "load": os.getloadavg()[0]}
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO bench_runs VALUES (:r, :i, :ef, :p50, :p95, :cpu, :rec, :n, :t, "
+                              ":at, :load) ON CONFLICT (rows, index, ef) DO UPDATE SET p50 = :p50, "
+                              "p95 = :p95, cpu_ms = :cpu, recall = :rec, queries = :n, truths = :t, "
+                              "at = :at, load = :load"), row)
+        print(f"  ef_search {ef}: {row}", file=sys.stderr)
+
+
+def search_index(url: str, rows: int, spec: VecIndex, efs: list[int], queries: int, exact_queries: int,
+                 workers: int, memory: str) -> str:
+    """Find's text vectors at volume in pgvector: fill, one HNSW layout's build, its queries and recall; the
+    section shows every layout and row count measured in the bench database so far."""
+    from bench_search import phrases
+
+    from vidlens.search.backends import vector_literal
+    from vidlens.search.text import TextEmbedder
+
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        if c.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{VEC_DB}'").first() is None:
+            c.exec_driver_sql(f'CREATE DATABASE "{VEC_DB}"')
+    admin.dispose()
+    engine = sa.create_engine(
+        sa.engine.make_url(url).set(database=VEC_DB).render_as_string(hide_password=False))
+    rng = np.random.default_rng(23)
+    embedder = TextEmbedder.shared()
+    bank = phrases()
+    nb, nz = vec_setup(engine, rng, embedder, bank)
+    vec_fill(engine, rows, nb, nz)
+    vec_build(engine, rows, spec, workers, memory)
+    pairs = np.random.default_rng(2323).integers(0, len(bank), size=(queries, 2))
+    qs = [vector_literal(embedder.query(f"{bank[a]} {bank[b]}")) for a, b in pairs]
+    truth = vec_truth(engine, rows, qs[:exact_queries])
+    vec_queries(engine, rows, spec, efs, qs, truth)
+    body = vec_section(engine, nb, nz, memory, workers)
     engine.dispose()
-    load = os.getloadavg()
+    return body
 
-    def pct(xs: list[float], p: float) -> float:
-        return float(np.percentile(np.asarray(xs), p))
 
-    table = [f"| HNSW on bit(384), exact re-rank of the top {c} (`hnsw.ef_search` {c}) | {pct(r['ms'], 50):.1f} | "
-             f"{pct(r['ms'], 95):.1f} | {r['recall']:.3f} |" for c, r in results.items() if c]
-    ex = results[0]["ms"]
+def vec_section(engine: sa.Engine, nb: int, nz: int, memory: str, workers: int) -> str:
+    """Every build and query run kept in the bench database, the pick, and the 10-million extrapolation."""
+    with engine.connect() as c:
+        version = c.exec_driver_sql("SHOW server_version").scalar()
+        pgvector = c.exec_driver_sql("SELECT extversion FROM pg_extension WHERE extname = 'vector'").scalar()
+        fills = c.exec_driver_sql("SELECT rows, seconds FROM bench_fill ORDER BY rows").all()
+        builds = c.exec_driver_sql("SELECT * FROM bench_builds ORDER BY index, rows").mappings().all()
+        runs = c.exec_driver_sql("SELECT * FROM bench_runs ORDER BY rows, index, ef").mappings().all()
+        exact = c.exec_driver_sql(
+            "SELECT rows, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY ms), count(*) FROM bench_truth GROUP BY rows").all()
+    build_rows = [f"| {b['rows']:,} | {index_label(b['index'])} | {b['at']} | {b['load']:.1f} | "
+                  f"{b['seconds']:.0f} | {b['cpu_s']:.0f} | {b['index_bytes'] / 2**20:.0f} | "
+                  f"{b['table_bytes'] / 2**20:.0f} |" for b in builds]
+    run_rows = [f"| {e[0]:,} | exact scan (index scans off), {e[3]} queries | - | - | {e[1]:.0f} | "
+                f"{e[2]:.0f} | - | 1 |" for e in exact]
+    run_rows += [f"| {r['rows']:,} | {index_label(r['index'])} | {r['ef']} | {r['at']}, {r['load']:.1f} | "
+                 f"{r['p50']:.1f} | {r['p95']:.1f} | {r['cpu_ms']:.1f} | {r['recall']:.3f} |" for r in runs]
+    picks, best = [], None
+    for n in sorted({r["rows"] for r in runs}):
+        good = sorted((r for r in runs if r["rows"] == n and r["recall"] >= 0.95), key=lambda r: r["p95"])
+        best = good[0] if good else None
+        picks.append(f"At {n:,} rows the lowest p95 with recall@10 ≥ 0.95 (of what ran there) is "
+                     f"{index_label(best['index'])} "
+                     f"at `hnsw.ef_search` {best['ef']} (p95 {best['p95']:.1f} ms, recall@10 "
+                     f"{best['recall']:.3f})." if best else f"At {n:,} rows none reaches recall@10 0.95.")
+    if best:  # the largest row count's pick
+        picks.append(vec_extrapolation([b for b in builds if b["index"] == best["index"]]))
+    pick = " ".join(picks)
+    fill = ", ".join(f"{n:,} rows in {s:.0f} s" for n, s in fills)
     return f"""## PostgreSQL at volume: Find's text vectors in pgvector (`bench/bench_pg_volume.py --search-index`)
 
-{stamp()} PostgreSQL {version}, pgvector {pgvector}, same machine; under load (load average {load[0]:.1f} /
-{load[1]:.1f} / {load[2]:.1f} when it ended, `nproc` {os.cpu_count()}).
+{stamp()} PostgreSQL {version}, pgvector {pgvector}, same machine, started under `nice`. Each build and query
+run is listed with the UTC time it ended and the 1-minute load average then (`nproc` {os.cpu_count()}): wall
+times under load include waiting for a CPU, the server CPU seconds (its processes' own, from /proc) do not.
 
-{rows:,} text vectors (384-d) stored as `halfvec(384)`, generated on the server: each the normalised sum of
-three of {nb} real phrases' multilingual-e5 vectors and one of {nz} noise vectors (sigma 0.06 a dimension).
-Fill {state['fill_s']:.0f} s ({rows / state['fill_s']:,.0f} rows/s, in transactions of {step:,});
-HNSW index over `binary_quantize(embedding)::bit(384)` (Hamming; m 16, ef_construction 64,
-`maintenance_work_mem` 4 GB) built in {state['index_s']:.0f} s ({rows / state['index_s']:,.0f} rows/s).
-Table {table_bytes / 2**30:.2f} GiB, index {index_bytes / 2**30:.2f} GiB. {queries} queries (e5 query vectors of two
-phrases), one connection, milliseconds; recall@10 against the exact cosine scan of the same halfvecs
-(index scans off) over {len(exact)} of them:
+Text vectors (384-d) stored as `halfvec(384)`, generated on the server: each the normalised sum of three of
+{nb} real phrases' multilingual-e5 vectors and noise of its own (one of {nz} Gaussian vectors, sigma 0.06 a
+dimension, times one of {nz} random sign vectors). Fill (cumulative): {fill}. Index builds with
+`maintenance_work_mem` {memory}, `max_parallel_maintenance_workers` {workers}:
 
-| query | p50 ms | p95 ms | recall@10 |
-|---|---:|---:|---:|
-| exact scan (index scans off) | {pct(ex, 50):.0f} | {pct(ex, 95):.0f} | 1 |
-{chr(10).join(table)}
+| rows | index | built (UTC) | load | build s | server CPU-s | index MiB | table MiB |
+|---:|---|---|---:|---:|---:|---:|---:|
+{chr(10).join(build_rows)}
+
+Queries are e5 query vectors of two-phrase queries, one connection, milliseconds; recall@10 against the exact
+cosine scan of the same halfvecs (index scans off, kept per row count) over the first of them:
+
+| rows | query | `hnsw.ef_search` | ended (UTC), load | p50 ms | p95 ms | server CPU ms a query | recall@10 |
+|---:|---|---:|---|---:|---:|---:|---:|
+{chr(10).join(run_rows)}
+
+{pick}
 """
+
+
+def vec_extrapolation(builds: list[Any]) -> str:
+    """10 million rows from the two largest builds of one layout: build time as a power of the row count
+    fitted to their server CPU seconds, disk in proportion. An extrapolation, said so."""
+    if len(builds) < 2:
+        return "Its build was measured at one size only, so 10 million rows are not extrapolated."
+    a, b = builds[-2], builds[-1]
+    k = float(np.log(b["cpu_s"] / a["cpu_s"]) / np.log(b["rows"] / a["rows"]))
+    grow = (10_000_000 / b["rows"]) ** k
+    disk = (b["index_bytes"] + b["table_bytes"]) / b["rows"] * 10_000_000
+    index = b["index_bytes"] / b["rows"] * 10_000_000
+    return (f"**Extrapolated, not measured:** its build's server CPU time grew as rows^{k:.2f} from "
+            f"{a['rows']:,} to {b['rows']:,} rows, so 10 million rows would take about "
+            f"{b['cpu_s'] * grow / 3600:.1f} CPU-hours ({b['seconds'] * grow / 3600:.1f} h wall at the "
+            f"{b['rows']:,}-row run's load and workers) and {disk / 2**30:.1f} GiB of table and index "
+            f"({index / 2**30:.1f} GiB of it the index, which the build wants in `maintenance_work_mem` "
+            "to stay fast).")
 
 
 def main() -> None:
@@ -393,14 +573,27 @@ def main() -> None:
                     help="fill only the job table and measure only the claim with and without the ready index")
     ap.add_argument("--search-index", action="store_true",
                     help="measure only Find's text vectors in pgvector at --rows (needs a server with pgvector)")
+    ap.add_argument("--index", choices=["halfvec", "bq"], default="halfvec",
+                    help="HNSW on the halfvec (cosine) or on its sign bits, re-ranked (--search-index)")
+    ap.add_argument("--m", type=int, default=16, help="HNSW m (--search-index)")
+    ap.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (--search-index)")
+    ap.add_argument("--ef-search", default="40,100,200,400",
+                    help="hnsw.ef_search values to query at, comma-separated (--search-index)")
+    ap.add_argument("--build-workers", type=int, default=1,
+                    help="max_parallel_maintenance_workers for the index build (--search-index)")
+    ap.add_argument("--build-memory", default="3GB",
+                    help="maintenance_work_mem for the index build (--search-index)")
     ap.add_argument("--queries", type=int, default=200, help="queries of the search index (--search-index)")
-    ap.add_argument("--exact-queries", type=int, default=20,
+    ap.add_argument("--exact-queries", type=int, default=50,
                     help="of them, how many are also run exactly for recall@10 (--search-index)")
     args = ap.parse_args()
     if args.search_index:
         if not args.url:
             raise SystemExit("give --url of a PostgreSQL server with pgvector (scripts/pgvector-test-server.py)")
-        body = search_index(args.url, args.rows, args.queries, args.exact_queries)
+        spec = VecIndex(args.index, args.m, args.ef_construction)
+        efs = [int(e) for e in args.ef_search.split(",")]
+        body = search_index(args.url, args.rows, spec, efs, args.queries, args.exact_queries,
+                            args.build_workers, args.build_memory)
         print(body)
         if not args.no_write:
             write_section("pg-search-index", body)
