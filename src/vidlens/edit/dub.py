@@ -169,7 +169,11 @@ class Voice:
 
 def _piper(model: Path | bytes, config: Path) -> Any:
     """A ``PiperVoice`` whose ONNX Runtime threads sleep when idle: spinning while waiting for work saves
-    nothing on a busy machine and costs a quarter of the synthesis' CPU time (measured on 2 shared cores)."""
+    nothing on a busy machine and costs a quarter of the synthesis' CPU time (measured on 2 shared cores).
+
+    Memory reuse is off: planning it over the voice's 2,755-node graph was most of the session's creation
+    (2.7 of 3.2 CPU s for the packaged voice, against 0.8 without), and speech, whose shapes change with every
+    sentence, came out no slower and no larger in memory without it (``bench/bench_presenter.py``)."""
     import json
 
     import onnxruntime
@@ -177,6 +181,7 @@ def _piper(model: Path | bytes, config: Path) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_mem_reuse = False
     session = onnxruntime.InferenceSession(model if isinstance(model, bytes) else str(model), sess_options=options,
                                            providers=["CPUExecutionProvider"])
     return PiperVoice(config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))), session=session,
