@@ -95,6 +95,10 @@ FRESH_MOTION_SEEDS = {"held_out": (4,)}
 # The newest such batch, built after the last change (2026-12-07, 16:50 UTC: fewer network windows).
 NEWEST_SEEDS = {"held_out": (5,)}
 NEWEST_MOTION_SEEDS = {"held_out": (6,)}
+# Built after the change of 2026-12-08, 00:00 UTC (the network's window contrast-stretched and 8 frames a side,
+# no sure unsure-cut just after a sure cut), and used to choose nothing.
+LATEST_SEEDS = {"held_out": (7,)}
+LATEST_MOTION_SEEDS = {"held_out": (8,)}
 
 
 def _seed_in(name: str, plain: dict[str, tuple[int, ...]], motion: dict[str, tuple[int, ...]]) -> bool:
@@ -111,6 +115,11 @@ def is_fresh(name: str) -> bool:
 def is_newest(name: str) -> bool:
     """Whether a case name is one of the newest held-out splices (``NEWEST_SEEDS``)."""
     return _seed_in(name, NEWEST_SEEDS, NEWEST_MOTION_SEEDS)
+
+
+def is_latest(name: str) -> bool:
+    """Whether a case name is one of the held-out splices of ``LATEST_SEEDS``."""
+    return _seed_in(name, LATEST_SEEDS, LATEST_MOTION_SEEDS)
 SEGMENTS = 7
 MIN_CLEAN = 12  # frames of plain shot between two transitions
 
@@ -168,8 +177,9 @@ def build(media: Path, groups: tuple[str, ...] = ("tune", "seen", "held_out")) -
     for group in groups:
         for recipe in GROUP_RECIPES[group]:
             _tone, _joins, size, crf, disturbed = RECIPES[recipe]
-            seeds = (MOTION_SEEDS + FRESH_MOTION_SEEDS.get(group, ()) + NEWEST_MOTION_SEEDS.get(group, ())) \
-                if disturbed else (SEEDS + FRESH_SEEDS.get(group, ()) + NEWEST_SEEDS.get(group, ()))
+            seeds = (MOTION_SEEDS + FRESH_MOTION_SEEDS.get(group, ()) + NEWEST_MOTION_SEEDS.get(group, ())
+                     + LATEST_MOTION_SEEDS.get(group, ())) if disturbed \
+                else (SEEDS + FRESH_SEEDS.get(group, ()) + NEWEST_SEEDS.get(group, ()) + LATEST_SEEDS.get(group, ()))
             for seed in seeds:
                 name = f"spliced/{group}/{recipe}_{seed}"
                 path = CASES_DIR / f"{group}_{recipe}_{seed}.mp4"

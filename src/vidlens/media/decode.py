@@ -47,6 +47,14 @@ from vidlens.types import FrameSample, Video
 
 PixFmt = Literal["gray", "yuv", "rgb24", "bgr24", "yuv420p"]
 _FAST_PLANAR = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
+# Packed RGB layouts (GIF decodes to bgra): bytes per pixel and where R, G, B sit in a pixel.
+_FAST_PACKED = {"rgb24": (3, (0, 1, 2)), "bgr24": (3, (2, 1, 0)), "rgba": (4, (0, 1, 2)), "bgra": (4, (2, 1, 0)),
+                "argb": (4, (1, 2, 3)), "abgr": (4, (3, 2, 1)), "rgb0": (4, (0, 1, 2)), "bgr0": (4, (2, 1, 0)),
+                "0rgb": (4, (1, 2, 3)), "0bgr": (4, (3, 2, 1))}
+# RGB -> BT.601 limited-range Y, U, V (swscale's default for RGB to YUV), offsets added after
+_RGB_TO_YUV = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]],
+                       np.float32) / 255.0
+_YUV_OFFSET = np.array([16.0, 128.0, 128.0], np.float32)
 _END = object()
 _VIDEO, _AUDIO, _PACKET = "video", "audio", "packet"
 HANDOFF_BATCH = 16  # most items the decode thread queues for the caller's thread at once (a live source: 1)
@@ -121,6 +129,7 @@ class _Converter:
         if sampling.pix_fmt == "yuv420p":  # planar 4:2:0 needs even sides
             self.size = (max(2, self.size[0] - self.size[0] % 2), max(2, self.size[1] - self.size[1] % 2))
         self._fast = sampling.pix_fmt in ("gray", "yuv") and name in _FAST_PLANAR
+        self._packed = _FAST_PACKED.get(name) if sampling.pix_fmt in ("gray", "yuv") else None
         self._reformatter = av.video.reformatter.VideoReformatter()
         self._chroma: Callable[[np.ndarray], np.ndarray] | None = None
         if self._fast and sampling.pix_fmt == "yuv" and name != "gray":
@@ -165,6 +174,8 @@ class _Converter:
                 out[..., 1] = self._chroma(_as_array(planes[1]))
                 out[..., 2] = self._chroma(_as_array(planes[2]))
             return out
+        if self._packed is not None:
+            return self._from_packed(frame)
         w, h = self.size
         reformat = self._reformatter.reformat
         if fmt == "gray":
@@ -173,6 +184,18 @@ class _Converter:
             f = reformat(frame, width=w, height=h, format="yuv444p")
             return np.stack([_plane(f, i) for i in range(3)], axis=-1)
         return reformat(frame, width=w, height=h, format=fmt).to_ndarray()
+
+    def _from_packed(self, frame: av.VideoFrame) -> np.ndarray:
+        """A packed RGB frame on the same strided grid as the planar path, converted to YUV (or Y) there: the
+        few sampled pixels are converted instead of swscale converting and filtering the whole frame, which
+        cost a GIF more than its decoding."""
+        assert self._packed is not None
+        k, (bpp, order) = self.stride, self._packed
+        p = frame.planes[0]
+        px = np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : frame.width * bpp]
+        rgb = px.reshape(p.height, frame.width, bpp)[::k, ::k][..., list(order)].astype(np.float32)
+        yuv = np.clip(rgb @ _RGB_TO_YUV.T + _YUV_OFFSET + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(yuv[..., 0]) if self.sampling.pix_fmt == "gray" else yuv
 
 
 def _orient(img: np.ndarray, rotation: int) -> np.ndarray:

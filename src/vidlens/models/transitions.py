@@ -7,7 +7,10 @@ same colour and brightness. It costs about 10 CPU ms per frame, a hundred times 
 own features, so it scores only short windows around the cuts the detector is unsure of.
 
 Its input is made from the detector's own 64-pixel YUV samples (no extra decode or scaling
-pass): BT.601 limited-range YUV to RGB, then an area resize to 48x27.
+pass): BT.601 limited-range YUV to RGB, then an area resize to 48x27. A window of low-contrast
+frames (snow, fog, night) is first stretched to the nominal range, one gain for all its frames
+(``stretch_window``): the network, trained on broadcast footage, barely reacts to a cut between two
+washed-out shots, and a common gain enlarges every change between frames alike.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ SLOT = "shots.transitions"
 WIDTH, HEIGHT = 48, 27
 _YUV_TO_RGB = np.array([[1.164, 0.0, 1.596], [1.164, -0.392, -0.813], [1.164, 2.017, 0.0]], np.float32)
 _YUV_OFFSET = np.array([16.0, 128.0, 128.0], np.float32)
+MAX_GAIN = 4.0  # a window is stretched at most this much (more would mostly enlarge compression noise)
 
 
 def tiny_rgb(yuv: np.ndarray) -> np.ndarray:
@@ -36,6 +40,20 @@ def tiny_rgb(yuv: np.ndarray) -> np.ndarray:
     if rgb.shape[1:3] == (HEIGHT, WIDTH):
         return rgb
     return np.stack([cv2.resize(f, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA) for f in rgb])
+
+
+def stretch_window(yuv: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) YUV uint8 frames with the window's luma (1st to 99th percentile) stretched to the nominal
+    16..235 range and chroma scaled by the same gain around grey; a window already that contrasty is unchanged."""
+    y = yuv[..., 0].astype(np.float32)
+    lo, hi = (float(v) for v in np.percentile(y, [1, 99]))
+    gain = min(219.0 / max(hi - lo, 1.0), MAX_GAIN)
+    if gain <= 1.0:
+        return yuv
+    out = yuv.astype(np.float32)
+    out[..., 0] = (y - 0.5 * (lo + hi)) * gain + 125.5
+    out[..., 1:] = (out[..., 1:] - 128.0) * gain + 128.0
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 @dataclass
@@ -55,6 +73,11 @@ class TransitionNet:
             raise ModelError(f"model slot '{SLOT}': {path} does not take uint8 (batch, time, 27, 48, 3) RGB frames "
                              f"(input {inp.type} {inp.shape})", details={"slot": SLOT, "expected": str(path)})
         return cls(sess, inp.name, "transnetv2" if model is None else Path(model).name)
+
+    def score_window(self, yuv: np.ndarray) -> np.ndarray:
+        """(T,) P(frame t is the last of a shot) for a window of (T, H, W, 3) YUV uint8 frames (the detector's
+        samples): contrast stretched (``stretch_window``), made RGB 48x27, scored."""
+        return self.cut_probabilities(tiny_rgb(stretch_window(yuv)))
 
     def cut_probabilities(self, rgb: np.ndarray) -> np.ndarray:
         """(T,) P(frame t is the last of a shot) for (T, 27, 48, 3) uint8 RGB frames."""

@@ -48,7 +48,7 @@ from vidlens.analyze.shotdetect import (
     range_margin_frames,
 )
 from vidlens.media.decode import Sampling, frame_at
-from vidlens.models.transitions import TransitionNet, tiny_rgb
+from vidlens.models.transitions import TransitionNet
 from vidlens.plugins import PluginManifest
 from vidlens.timebase import TimeRange
 from vidlens.types import FrameSample, Shot, Video
@@ -214,7 +214,7 @@ class ShotDetector(Analyzer):
 
     def analyze(self, ctx: AnalysisContext, frames: Iterator[FrameSample]) -> dict[str, Any]:
         net = self._network()
-        scorer = None if net is None else (lambda yuv: net.cut_probabilities(tiny_rgb(yuv)))
+        scorer = None if net is None else net.score_window
         detector = ShotBoundaryDetector(self.config.detector, scorer)
         candidates = _Candidates()
         time_base: Fraction = ctx.video.time_base
@@ -277,7 +277,7 @@ class ShotDetector(Analyzer):
         if not pts_of:
             return {"frames": 0, "shots": [], "boundaries": []}
         net = self._network()
-        scorer = None if net is None else (lambda yuv: net.cut_probabilities(tiny_rgb(yuv)))
+        scorer = None if net is None else net.score_window
         detector = ShotBoundaryDetector.replay(ShotFeatures.join(pieces), self.config.detector, scorer)
         return self._document(ctx, detector, pts_of, parts[0].time_base, candidates, net)
 
