@@ -31,7 +31,7 @@ SLOT = "shots.transitions"
 WIDTH, HEIGHT = 48, 27
 _YUV_TO_RGB = np.array([[1.164, 0.0, 1.596], [1.164, -0.392, -0.813], [1.164, 2.017, 0.0]], np.float32)
 _YUV_OFFSET = np.array([16.0, 128.0, 128.0], np.float32)
-MAX_GAIN = 4.0  # a window is stretched at most this much (more would mostly enlarge compression noise)
+MAX_GAIN = 4.0  # the most a window is stretched, so a nearly flat window's noise stays small
 
 
 def tiny_rgb(yuv: np.ndarray) -> np.ndarray:
