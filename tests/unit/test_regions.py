@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vidlens.analyze.motion import MotionMap
-from vidlens.analyze.object_priors import SceneScale, moves_on_its_own, reach
+from vidlens.analyze.object_priors import CARRIED, SceneScale, Sighting, moves_on_its_own, reach, travelled_alone
 from vidlens.analyze.regions import RegionPlanner, in_region, merge
 from vidlens.analyze.tracking import Tracker
 from vidlens.types import Detections
@@ -104,6 +104,9 @@ def test_motion_map_shows_a_walker_where_it_is_now() -> None:
     assert len(gone.boxes) == 0 and gone.changed
     assert not motion.update(_scene(None)).changed
     assert motion.update(_scene(None, bg=160)).share > 0.5  # the light changed: most of the view moved
+    cheap = MotionMap()  # the share alone, as the objects analyzer measures it where it takes no closer looks
+    shares = [cheap.update(_scene(x), blobs=False) for x in (100, 200, 300)]
+    assert shares[-1].share == m.share and len(shares[-1].boxes) == 0
 
 
 def test_a_phone_the_size_of_a_car_beside_people_is_implausible() -> None:
@@ -147,3 +150,79 @@ def test_fast_classes_stay_one_track_when_sampled_once_a_second() -> None:
         tracker.update(12.0, bike[0])
         tracker.update(13.0, bike[1])  # 90 px on, 1.3 of its lengths: out of the default gate
         assert len(tracker.finish()) == tracks
+
+
+def _travel(scene: list[list[tuple[str, float, tuple[float, float, float, float]]]], still: bool = True) -> dict:
+    """The analyzer's tracker over one made-up shot, one sample a second, with each carried-class track's
+    sightings recorded and joined as the analyzer does: label -> whether it travelled alone."""
+    from vidlens.analyze.builtin.objects import ObjectsConfig, _journeys, make_tracker
+
+    tracker = make_tracker(ObjectsConfig())
+    for t, rows in enumerate(scene):
+        d = _dets(rows)
+        for tr, i in tracker.update(float(t), d):
+            if tr.label in CARRIED:
+                tr.data.setdefault("sightings", []).append(Sighting.at(d.xyxy[i], d, still))
+    tracks = tracker.finish()
+    alone = {tr.id for chain in _journeys(tracks, 1.5)
+             if travelled_alone([s for tr in chain for s in tr.data["sightings"]]) for tr in chain}
+    return {tr.label: tr.id in alone for tr in tracks}
+
+
+def _drive(x: float, y: float, w: float, h: float, step: float, n: int) -> list[tuple[float, float, float, float]]:
+    return [(x + step * k, y, x + step * k + w, y + h) for k in range(n)]
+
+
+def test_a_phone_and_a_suitcase_driving_through_an_empty_car_park_travelled_alone() -> None:
+    """Overhead car park, no person or vehicle detected: two moving cars are called "cell phone" and
+    "suitcase". Neither class moves by itself, and no one is beside them: they cannot have got there."""
+    phone = _drive(40, 100, 60, 30, 22, 8)  # 60 px long, 22 px a sample: 2.6 of its lengths in 7 samples
+    case = _drive(400, 200, 50, 28, -15, 8)  # the other way, 15 px a sample
+    parked = [(300 + (k % 2) * 3, 40, 358 + (k % 2) * 3, 70) for k in range(8)]  # a parked car: its box jitters
+    scene = [[("cell phone", 0.8, phone[k]), ("suitcase", 0.6, case[k]), ("remote", 0.5, parked[k])]
+             for k in range(8)]
+    assert _travel(scene) == {"cell phone": True, "suitcase": True, "remote": False}
+    # seen while the camera pans, everything moves across the view: nothing can be told
+    assert _travel(scene, still=False) == {"cell phone": False, "suitcase": False, "remote": False}
+
+
+def test_a_suitcase_pulled_by_a_walker_and_a_phone_in_a_hand_are_kept() -> None:
+    walker = _drive(100, 100, 30, 90, 12, 8)  # a person 90 px tall walking 12 px a sample
+    case = _drive(132, 150, 28, 40, 12, 8)  # the suitcase beside them, rolled along
+    scene = [[("person", 0.9, walker[k]), ("suitcase", 0.7, case[k])] for k in range(8)]
+    assert _travel(scene) == {"person": False, "suitcase": False}
+    # someone strolling with a phone in their hand (a faster phone leaves the tracker's gate between samples)
+    stroller, phone = _drive(300, 100, 30, 90, 5, 8), _drive(308, 130, 8, 14, 5, 8)
+    held = [[("person", 0.9, stroller[k]), ("cell phone", 0.6, phone[k])] for k in range(8)]
+    assert _travel(held) == {"person": False, "cell phone": False}
+    assert _travel([[r for r in rows if r[0] == "cell phone"] for rows in held]) == {"cell phone": True}
+    # the walker is missed at two samples in a row: one step alone is not a journey
+    gaps = [[r for r in rows if not (r[0] == "person" and k in (3, 4))] for k, rows in enumerate(scene)]
+    assert _travel(gaps)["suitcase"] is False
+    # the same suitcase, on its own, along the same path: it would have to have rolled by itself
+    alone = [[r for r in rows if r[0] == "suitcase"] for rows in scene]
+    assert _travel(alone) == {"suitcase": True}
+
+
+def test_luggage_on_a_roof_rack_rides_with_its_car() -> None:
+    car = _drive(50, 200, 180, 80, 20, 8)
+    case = _drive(110, 205, 50, 24, 20, 8)  # on the car's roof, inside its box
+    scene = [[("car", 0.9, car[k]), ("suitcase", 0.6, case[k])] for k in range(8)]
+    assert _travel(scene) == {"car": False, "suitcase": False}
+    # a "car" box no larger than the "suitcase" on it is the same object named twice, not its carrier
+    twin = [[("car", 0.5, case[k]), ("suitcase", 0.6, case[k])] for k in range(8)]
+    assert _travel(twin)["suitcase"] is True
+
+
+def test_a_car_named_suitcase_then_phone_is_one_journey() -> None:
+    """A car seen from above, 150 px long, drives 30 px a sample: "suitcase" for two samples, then "cell
+    phone" for two. Each name alone moved a fifth of its length; the object moved 90 px in three steps."""
+    car = _drive(200, 60, 90, 150, 30, 4)
+    scene = [[("suitcase" if k < 2 else "cell phone", 0.7, car[k])] for k in range(4)]
+    assert _travel(scene) == {"suitcase": True, "cell phone": True}
+    assert _travel(scene[:2]) == {"suitcase": False}  # two sightings: one step is no path
+    # a walker's bag, named "handbag" then "backpack", beside them all the way: carried
+    walker = _drive(100, 100, 30, 90, 8, 4)
+    bag = _drive(128, 140, 20, 26, 8, 4)
+    carried = [[("person", 0.9, walker[k]), ("handbag" if k < 2 else "backpack", 0.6, bag[k])] for k in range(4)]
+    assert _travel(carried) == {"person": False, "handbag": False, "backpack": False}

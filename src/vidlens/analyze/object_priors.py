@@ -18,12 +18,20 @@ size of the cars and people around it. So a hand-sized class must also look smal
 than the people and vehicles beside it, whatever else the shot shows: one more car
 found elsewhere, or a longer one beside it, does not make a car-sized phone possible.
 
+Without people or vehicles in a shot there is no scale, but the detector's false small
+classes still give themselves away by how they move: a phone, a bag or a suitcase does not
+travel on its own. ``travelled_alone`` flags a track of such a class that moved at least half
+its length (out of its own place), on a steady path, through a view that did not move (no pan), with no person,
+bicycle or motorbike beside it and no larger person or vehicle holding it along the way: a car
+driving through a car park seen from above and called "cell phone".
+
 The figures are rounded common knowledge (a cell phone 10–30 cm, a bus 2.5–18 m seen
 from its end or its side), not fitted to any video.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +82,12 @@ for _new, _old in (("motorcycle", "motorbike"), ("airplane", "aeroplane"), ("cou
     PRIORS[_new] = PRIORS[_old]
 
 ANCHORS = frozenset({"person", "car", "bus", "truck", "bicycle", "motorbike", "motorcycle"})
+# things a person carries, holds or wears: they move only with someone (not thrown or ridden things,
+# a ball or a skateboard, which roll or fly on after leaving a hand or a foot)
+CARRIED = frozenset({"backpack", "umbrella", "handbag", "tie", "suitcase", "baseball bat", "baseball glove",
+                     "tennis racket", "bottle", "wine glass", "cup", "laptop", "mouse", "remote", "keyboard",
+                     "cell phone", "book", "scissors", "teddy bear", "hair drier", "toothbrush"})
+CARRIERS = frozenset({"person", "bicycle", "motorbike", "motorcycle"})  # who walks or rides with a carried thing
 
 
 def long_side(xyxy: np.ndarray) -> np.ndarray:
@@ -156,3 +170,68 @@ class SceneScale:
         if not beside.any() or self.near * p.high >= float(np.concatenate(self._lows)[beside].min()):
             return False
         return size / p.high > self.near * float(np.concatenate(self._scales)[beside].max())
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """Where a track of a carried class was at one sample, and whether it could have been moved there."""
+
+    x: float  # centre of its box, pixels
+    y: float
+    size: float  # long side of its box, pixels
+    alone: bool  # no one beside it and nothing larger holding it (``carried_at`` is False)
+    still: bool  # the view did not move since the samples before (no pan), so a change of place is the object's
+
+    @classmethod
+    def at(cls, box: np.ndarray, d: Detections, still: bool) -> Sighting:
+        """The object at ``box`` among all of one sample's detections ``d``, in a still view or not."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return cls((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0), not carried_at(box, d), still)
+
+
+def carried_at(box: np.ndarray, d: Detections) -> bool:
+    """Whether something in ``d`` could be carrying the object at ``box`` at this sample.
+
+    A person, bicycle or motorbike whose box touches ``box`` grown by its own long side (a bag
+    hangs beside its carrier, a phone is held out at arm's length), or any person or vehicle at
+    least twice its size holding at least half of it (luggage on a roof rack, a phone on a dashboard).
+    """
+    if not len(d):
+        return False
+    box = np.asarray(box, np.float32)
+    size = float(long_side(box))
+    names = np.array([str(n) for n in d.class_name], dtype=object)
+    xy = d.xyxy.astype(np.float32)
+    g = np.array([box[0] - size, box[1] - size, box[2] + size, box[3] + size], np.float32)
+    beside = (xy[:, 0] <= g[2]) & (xy[:, 2] >= g[0]) & (xy[:, 1] <= g[3]) & (xy[:, 3] >= g[1])
+    if (beside & np.isin(names, list(CARRIERS))).any():
+        return True
+    w = (np.minimum(xy[:, 2], box[2]) - np.maximum(xy[:, 0], box[0])).clip(0)
+    h = (np.minimum(xy[:, 3], box[3]) - np.maximum(xy[:, 1], box[1])).clip(0)
+    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-6)
+    holds = (w * h / area >= 0.5) & (long_side(xy) >= 2 * size) & np.isin(names, list(ANCHORS))
+    return bool(holds.any())
+
+
+def travelled_alone(sightings: Sequence[Sighting], lengths: float = 0.5, steady: float = 0.5) -> bool:
+    """Whether a thing that moves only when carried travelled on its own: at least ``lengths`` of its
+    own long side, in at least two steps between samples where it was alone in a still view, along a
+    path whose start-to-end distance is at least ``steady`` of the way it went (a drive, not a box jittering).
+
+    A box moved by half its long side overlaps where it was by an IoU of a third at most, below the
+    0.5 by which detections are judged the same box: the object is no longer where it was, and with
+    nobody beside it at every step, nothing carried it there.
+    """
+    run: list[Sighting] = []
+    for s in [*sightings, None]:
+        if s is not None and s.alone and s.still and run:
+            run.append(s)
+            continue
+        if len(run) >= 3:
+            net = float(np.hypot(run[-1].x - run[0].x, run[-1].y - run[0].y))
+            path = sum(float(np.hypot(b.x - a.x, b.y - a.y)) for a, b in zip(run, run[1:]))
+            size = float(np.median([r.size for r in run]))
+            if net >= lengths * size and net >= steady * path:
+                return True
+        run = [s] if s is not None and s.alone else []
+    return False

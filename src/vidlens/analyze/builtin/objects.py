@@ -15,7 +15,9 @@ the whole frame missed uses up a small allowance, one that finds something is fr
 object seen once, confidently, while moving across a still view is reported even if it
 left before the next sample. Tracks whose size is impossible for their class against the
 people and vehicles of the same shot, or against those beside them (a car seen from above
-called "cell phone" among cars), are dropped (``vidlens.analyze.object_priors``).
+called "cell phone" among cars), are dropped (``vidlens.analyze.object_priors``), and so are
+tracks of things that only move when carried (a phone, a bag) that moved out of their own place
+across a still view with no one beside them, under whatever names the detector gave them on the way.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pydantic import Field
 
 from vidlens.analyze.base import AnalysisContext, Analyzer, AnalyzerConfig, AnalyzerExample, sample_rate
 from vidlens.analyze.motion import MotionGate, MotionMap
-from vidlens.analyze.object_priors import SceneScale, moves_on_its_own, reach
+from vidlens.analyze.object_priors import CARRIED, SceneScale, Sighting, moves_on_its_own, reach, travelled_alone
 from vidlens.analyze.regions import RegionPlanner, detect_regions, in_region, merge
 from vidlens.analyze.tracking import CutDetector, Tracker, TrackState, iou_matrix
 from vidlens.media.decode import Sampling, target_size
@@ -79,6 +81,9 @@ class ObjectsConfig(AnalyzerConfig):
                                      "animal moving across a still view is enough to report it (1: always min_track_samples)")
     plausible_sizes: bool = Field(True, description="drop tracks far too large for their class against the people and "
                                   "vehicles of the same shot")
+    plausible_motion: bool = Field(True, description="drop tracks of things that move only when carried (a phone, a "
+                                   "bag) that moved out of their own place (half their length or more) across a still "
+                                   "view with no one beside them")
     paths: bool = Field(False, description="give each object its box at every sample it was matched (`path`: "
                         "[t, x1, y1, x2, y2] in frame pixels), for tracking metrics and for zones and lines")
 
@@ -169,6 +174,37 @@ def _finds(found: Detections, whole: Detections, conf: float, small: np.ndarray)
         if not len(same) or (iou_matrix(mine, same).max(1) < 0.3).any():
             return True
     return False
+
+
+def _journeys(tracks: list[TrackState], within_s: float) -> list[list[TrackState]]:
+    """Tracks of carried classes joined where one object was named again: a track that starts within
+    ``within_s`` after another of a different carried class ended, its first box within one length of
+    that one's last (the detector called a car seen from above "suitcase", then "cell phone").
+
+    The tracker keeps one label per track, so a misnamed object whose name flickers leaves several
+    short tracks; whether it travelled alone is a question about the object, not about each name.
+    """
+    carried = sorted((tr for tr in tracks if tr.data.get("sightings")), key=lambda tr: tr.start_t)
+    after: dict[int, TrackState] = {}  # a track's id -> the track that took it over
+    taken: set[int] = set()
+    for b in carried:
+        first = b.data["sightings"][0]
+        for a in carried:
+            last = a.data["sightings"][-1]
+            if (a.id not in after and a.label != b.label and a.last_t < b.start_t <= a.last_t + within_s
+                    and np.hypot(first.x - last.x, first.y - last.y) <= max(first.size, last.size)):
+                after[a.id] = b
+                taken.add(b.id)
+                break
+    out = []
+    for tr in carried:
+        if tr.id in taken:
+            continue
+        chain = [tr]
+        while chain[-1].id in after:
+            chain.append(after[chain[-1].id])
+        out.append(chain)
+    return out
 
 
 def make_tracker(cfg: ObjectsConfig) -> Tracker:
@@ -282,7 +318,7 @@ class _CloserLooks:
 
 class ObjectsAnalyzer(Analyzer):
     manifest: ClassVar[PluginManifest] = PluginManifest(
-        name="objects", version="1.3.1", kind="analyzer",
+        name="objects", version="1.3.2", kind="analyzer",
         summary="COCO objects (people, vehicles, animals ...) tracked per shot, with counts and spans",
         license="Apache-2.0",
         models=("objects.detector: YOLOv4-tiny int8 or float32 (public domain), or NanoDet-m 416 (Apache-2.0)",),
@@ -354,11 +390,12 @@ class ObjectsAnalyzer(Analyzer):
                 motion.reset()
                 looks.cut()
                 scenes.append(SceneScale())
-            movers, moved, changed = np.zeros((0, 4), np.float32), 1.0, False
+            movers, changed = np.zeros((0, 4), np.float32), False
+            m = motion.update(img, blobs=two)  # without closer looks, only whether the view is still
+            moved = m.share if m.known else 1.0  # unknown: not at rest
             if two:
                 looks.tick()
-                m = motion.update(img)
-                moved, changed = (m.share, m.changed) if m.known else (1.0, False)  # unknown: not at rest
+                changed = m.known and m.changed
                 if moved < STILL:  # a pan or a cut moves everything: then motion says nothing about objects
                     movers = m.boxes * np.float32(k)
             # the coarse gate misses a small object moving or leaving; the finer motion map does not
@@ -378,6 +415,7 @@ class ObjectsAnalyzer(Analyzer):
                     continue
                 detected += 1
                 scenes[-1].add(d[d.confidence >= cfg.track_confidence])
+            seen = d  # carriers count even where ``classes`` leaves them out of the result
             if keep is not None and len(d):
                 d = d[np.array([str(n) in keep for n in d.class_name])]
             matched = tracker.update(fs.t, d)
@@ -390,15 +428,26 @@ class ObjectsAnalyzer(Analyzer):
                     tr.data["scene"] = len(scenes) - 1
                     tr.confirmed = bool(alone[i] and d.confidence[i] >= cfg.moving_confidence
                                         and moves_on_its_own(tr.label))
+                if tr.label in CARRIED:  # where it went, and whether someone could have carried it there
+                    tr.data.setdefault("sightings", []).append(Sighting.at(d.xyxy[i], seen, moved < STILL))
             live_by_t.append((fs.t, [tr for tr, _ in matched if tr.hits >= cfg.min_track_samples or tr.confirmed]))
             ctx.progress(min(1.0, fs.t / duration))
         tracks = tracker.finish()
-        rejected = [tr for tr in tracks if cfg.plausible_sizes
-                    and scenes[tr.data.get("scene", 0)].implausible(tr.label, tr.best_box)]
-        dropped = {tr.id for tr in rejected}
-        tracks = [tr for tr in tracks if tr.id not in dropped]
         fps = self.fps_for(ctx.video)
         period = 1.0 / fps
+        alone: set[int] = set()
+        if cfg.plausible_motion:
+            for chain in _journeys(tracks, max(cfg.max_gap_samples * period, cfg.lost_s)):
+                if travelled_alone([s for tr in chain for s in tr.data["sightings"]]):
+                    alone.update(tr.id for tr in chain)
+        rejected: list[tuple[TrackState, str]] = []
+        for tr in tracks:
+            if cfg.plausible_sizes and scenes[tr.data.get("scene", 0)].implausible(tr.label, tr.best_box):
+                rejected.append((tr, "too large for its class beside the people and vehicles of its shot"))
+            elif tr.id in alone:
+                rejected.append((tr, "moved across a still view with no one to carry it"))
+        dropped = {tr.id for tr, _ in rejected}
+        tracks = [tr for tr in tracks if tr.id not in dropped]
         end = max(ctx.video.duration_s, max((tr.last_t for tr in tracks), default=0.0))
 
         def box(tr: TrackState) -> list[float]:
@@ -430,12 +479,11 @@ class ObjectsAnalyzer(Analyzer):
             "peak_concurrent": {k: peak[k] for k in sorted(counts)},
             # confirmed tracks matched at each sample that had any: what "N at once" per shot is counted from
             "live": [{"t": round(t, 3), "counts": dict(sorted(c.items()))} for t, c in live if c],
-            # tracks whose size their class cannot have in that shot (e.g. a car from above called "cell phone")
+            # tracks whose size or travel their class cannot have (e.g. a car from above called "cell phone")
             "rejected": [{"label": tr.label, "start_s": round(tr.start_t, 3),
                           "end_s": round(min(tr.last_t + period, end), 3), "best_box": box(tr),
-                          "best_t": round(tr.best_t, 3), "confidence": round(tr.best_conf, 3),
-                          "reason": "too large for its class beside the people and vehicles of its shot"}
-                         for tr in rejected],
+                          "best_t": round(tr.best_t, 3), "confidence": round(tr.best_conf, 3), "reason": reason}
+                         for tr, reason in rejected],
             "sampled_frames": samples,
             "detected_frames": detected,
             "region_detections": looks.runs,
