@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -203,6 +204,8 @@ def test_pgvector_proposes_every_candidate(env_factory, pgvector_url: str, synth
 
     body = search(env, "when does the boat depart", rankers="meaning", limit=100)
     assert body["total"] == 60
+    with env.platform.store.read() as conn:  # set for the query's transaction only, not on the pooled connection
+        assert conn.exec_driver_sql("SELECT current_setting('hnsw.ef_search', true)").scalar() in (None, "40")
 
 
 @pytest.mark.postgres
@@ -224,6 +227,48 @@ def test_pgvector_takes_vectors_made_before_it(env_factory, pgvector_url: str, s
     assert body["hits"] and body["hits"][0]["evidence"][0]["text"] == "the ferry leaves at noon"
     with env.platform.store.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM search_text_pgvec").scalar_one() == stored
+
+
+@pytest.mark.postgres
+def test_pgvector_finds_k_vectors_of_the_model_past_nearer_ones_of_another(pgvector_url: str) -> None:
+    """Rows of another text model are dropped only after the HNSW scan, which yields at most
+    ``hnsw.ef_search`` rows: with 300 vectors of another model nearer the query than any of this model's,
+    a plain scan of width 60 finds almost none of this model's 60 nearest, and the iterative scan of pgvector
+    0.8 (which the service turns on where the extension has it) finds all of them."""
+    from vidlens.search import backends
+
+    rng = np.random.default_rng(23)
+    query = _unit(rng.normal(size=16))
+    near = [_unit(query + rng.normal(0, 0.1, 16)) for _ in range(300)]  # another model's, nearest the query
+    mine = [_unit(rng.normal(size=16)) for _ in range(100)]
+    engine = sa.create_engine(pgvector_url)
+    try:
+        with engine.begin() as conn:
+            version = backends.ensure_pg(conn, 16)
+            assert version is not None and version >= backends.HALFVEC_SINCE
+            backends.pg_insert_vectors(conn, [("other", f"o{i}", v) for i, v in enumerate(near)]
+                                       + [("mine", f"m{i}", v) for i, v in enumerate(mine)])
+        exact = sorted(range(100), key=lambda i: -float(mine[i] @ query))[:60]
+
+        def nearest(iterative: bool) -> list[tuple[str, float]]:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # as on a large table: the HNSW index
+                conn.exec_driver_sql("SET LOCAL enable_sort = off")
+                return backends.pg_nearest(conn, query, "mine", 60, ef_search=60, iterative=iterative)
+
+        assert len(nearest(iterative=False)) < 30  # none with pgvector 0.8.5, over five seeds
+        if version < backends.ITERATIVE_SINCE:
+            pytest.skip(f"pgvector {version} has no iterative scan")
+        found = nearest(iterative=True)
+        assert len(found) == 60 and {k for k, _ in found} <= {f"m{i}" for i in range(100)}
+        # the graph search is approximate: most of the exact 60 (all 60 with pgvector 0.8.5, over five seeds)
+        assert len({k for k, _ in found} & {f"m{i}" for i in exact}) >= 54
+    finally:
+        engine.dispose()
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
 def test_word_levels_split_matches_by_how_many_words_they_hold() -> None:

@@ -7,8 +7,10 @@ back-filled then) rather than migrated, and kept in step by the ``moments`` proj
   ranked by bm25. A SQLite built without FTS5 cannot search words: Find says so and ranks by meaning.
 - PostgreSQL: the stored ``terms_tsv`` column (``to_tsvector('simple', terms)``, migration search_0004)
   with a GIN index, ranked by ``ts_rank_cd`` over a bounded first cut (``pg_words``); and with the
-  ``vector`` extension (pgvector) the table ``search_text_pgvec`` of text vectors with an HNSW index.
-  Without the extension, text vectors are searched through the HNSW file as on SQLite.
+  ``vector`` extension (pgvector 0.7 or later) the table ``search_text_pgvec`` of text vectors as
+  ``halfvec`` with an HNSW index (``pg_nearest``; the layout of migration search_0005). Without the
+  extension, or with one too old for ``halfvec``, text vectors are searched through the HNSW file as on
+  SQLite.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 from typing import Literal
 
 import numpy as np
@@ -27,9 +30,19 @@ log = logging.getLogger(__name__)
 FTS = "search_moments_fts"
 PG_GIN = "ix_search_moments_terms_tsv"  # made by migration search_0004
 PGVEC = "search_text_pgvec"
-# the two PostgreSQL indexes, also what a bulk load (bench/bench_search.py) builds again after filling
+PGVEC_HNSW = f"{PGVEC}_hnsw"
+# the two PostgreSQL indexes, also what a bulk load (bench/bench_search.py) builds again after filling. The
+# HNSW graph is wider than pgvector's default (m 16, ef_construction 64): at 100,000 vectors it found 0.96 of
+# the exact top 10 at hnsw.ef_search 100, where the default graph needed 400 (docs/benchmarks.md)
 PG_GIN_DDL = f"CREATE INDEX IF NOT EXISTS {PG_GIN} ON search_moments USING gin (terms_tsv)"
-PGVEC_HNSW_DDL = f"CREATE INDEX IF NOT EXISTS {PGVEC}_hnsw ON {PGVEC} USING hnsw (embedding vector_cosine_ops)"
+PGVEC_HNSW_DDL = (f"CREATE INDEX IF NOT EXISTS {PGVEC_HNSW} ON {PGVEC} USING hnsw (embedding halfvec_cosine_ops) "
+                  "WITH (m = 32, ef_construction = 128)")
+# the meaning ranker's query; the query vector is cast to halfvec, the column's type, so the HNSW index serves it
+PGVEC_NEAREST = (f"SELECT key, 1 - (embedding <=> CAST(:q AS halfvec)) AS sim FROM {PGVEC} WHERE model = :model "
+                 "ORDER BY embedding <=> CAST(:q AS halfvec) LIMIT :k")
+HALFVEC_SINCE = (0, 7)  # the pgvector release that brought halfvec
+ITERATIVE_SINCE = (0, 8)  # ... and hnsw.iterative_scan
+MAX_EF_SEARCH = 1000  # pgvector's largest hnsw.ef_search
 # the most index scans one level of pg_words's first cut may take ("at least n of the words": one AND of n
 # words per combination; a single query of them all would make GIN test every moment holding any word)
 MAX_LEVEL_SCANS = 16
@@ -57,22 +70,68 @@ def ensure_fts(conn: Connection) -> bool:
     return True
 
 
-def ensure_pg(conn: Connection, dim: int) -> bool:
-    """Create the vector table when pgvector can be enabled; True with pgvector. (The word index is
-    migrated: search_0004.)"""
-    if has_pgvec(conn):
-        return True
-    available = conn.exec_driver_sql(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").first() is not None
-    if not available:
-        log.warning("PostgreSQL has no pgvector extension ('vector'); text vectors are searched through an "
-                    "HNSW file instead (install postgresql-NN-pgvector)")
-        return False
-    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
-    conn.exec_driver_sql(f"CREATE TABLE {PGVEC} (model varchar(128) NOT NULL, key varchar(64) NOT NULL, "
-                         f"embedding vector({dim}) NOT NULL, PRIMARY KEY (model, key))")
-    conn.exec_driver_sql(PGVEC_HNSW_DDL)
-    return True
+def pgvector_version(conn: Connection) -> tuple[int, ...] | None:
+    """The version of the ``vector`` extension installed in this database; None when it is not."""
+    v = conn.exec_driver_sql("SELECT extversion FROM pg_extension WHERE extname = 'vector'").scalar()
+    return version_tuple(v) if v else None
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+
+
+def ensure_pg(conn: Connection, dim: int) -> tuple[int, ...] | None:
+    """Create the vector table when pgvector can be enabled; the extension's version when its table serves
+    meaning, None when it cannot (no extension, or one before ``halfvec``). (The word index is migrated:
+    search_0004.)"""
+    installed = pgvector_version(conn)
+    if installed is None:
+        available = conn.exec_driver_sql(
+            "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").scalar()
+        if available is None:
+            log.warning("PostgreSQL has no pgvector extension ('vector'); text vectors are searched through an "
+                        "HNSW file instead (install postgresql-NN-pgvector)")
+            return None
+        if version_tuple(available) < HALFVEC_SINCE:
+            log.warning("PostgreSQL's pgvector %s has no halfvec (0.7 or later needed); text vectors are searched "
+                        "through an HNSW file instead", available)
+            return None
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+        installed = pgvector_version(conn)
+        assert installed is not None
+    if installed < HALFVEC_SINCE:
+        log.warning("this database's pgvector extension is %s, without halfvec; text vectors are searched through "
+                    "an HNSW file instead until it is updated (ALTER EXTENSION vector UPDATE)",
+                    ".".join(map(str, installed)))
+        return None
+    if not has_pgvec(conn):
+        conn.exec_driver_sql(f"CREATE TABLE {PGVEC} (model varchar(128) NOT NULL, key varchar(64) NOT NULL, "
+                             f"embedding halfvec({dim}) NOT NULL, PRIMARY KEY (model, key))")
+        conn.exec_driver_sql(PGVEC_HNSW_DDL)
+    return installed
+
+
+def pg_insert_vectors(conn: Connection, rows: list[tuple[str, str, np.ndarray]]) -> None:
+    """Add ``(model, key, unit vector)`` rows to pgvector's table (stored as halfvec)."""
+    if rows:
+        conn.execute(sa.text(f"INSERT INTO {PGVEC} (model, key, embedding) VALUES (:model, :key, CAST(:v AS halfvec))"),
+                     [{"model": m, "key": k, "v": vector_literal(v)} for m, k, v in rows])
+
+
+def pg_nearest(conn: Connection, query: np.ndarray, model: str, k: int, ef_search: int,
+               iterative: bool) -> list[tuple[str, float]]:
+    """The ``k`` text vectors of ``model`` nearest ``query`` by pgvector's HNSW index, with their cosine
+    similarity, nearest first.
+
+    An HNSW scan yields at most ``hnsw.ef_search`` rows (pgvector caps it at 1,000), and rows of another
+    model are dropped only after it: with ``iterative`` (pgvector 0.8) the scan goes on past them until
+    ``k`` rows of ``model`` are found (``relaxed_order``: the caller orders by similarity). Both are set
+    with SET LOCAL, for this transaction only, so a pooled connection goes back unchanged."""
+    conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(1, min(MAX_EF_SEARCH, int(ef_search)))}")
+    if iterative:
+        conn.exec_driver_sql("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    rows = conn.execute(sa.text(PGVEC_NEAREST), {"q": vector_literal(query), "model": model, "k": k}).all()
+    return sorted(((r.key, float(r.sim)) for r in rows), key=lambda r: -r[1])
 
 
 def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
@@ -84,8 +143,7 @@ def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
                       "ORDER BY tv.model, tv.key LIMIT :n")
     done, after = 0, {"model": "", "key": ""}
     while rows := conn.execute(missing, {**after, "n": chunk}).all():
-        conn.execute(sa.text(f"INSERT INTO {PGVEC} (model, key, embedding) VALUES (:model, :key, CAST(:v AS vector))"),
-                     [{"model": r[0], "key": r[1], "v": vector_literal(np.frombuffer(r[2], "<f4"))} for r in rows])
+        pg_insert_vectors(conn, [(r[0], r[1], np.frombuffer(r[2], "<f4")) for r in rows])
         done += len(rows)
         after = {"model": rows[-1][0], "key": rows[-1][1]}
     if done:

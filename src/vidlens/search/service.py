@@ -83,6 +83,7 @@ class Search:
         self._faces: tuple[int, np.ndarray, np.ndarray] | None = None  # (count, moment ids, vectors)
         self._fts: bool | None = None
         self._pgvec: bool | None = None
+        self._pg_iterative = False  # pgvector 0.8: an HNSW scan can go on past hnsw.ef_search
         self._synced: tuple[Any, ...] | None = None
 
     @classmethod
@@ -105,7 +106,9 @@ class Search:
                 if not self._fts:
                     log.warning("this SQLite has no FTS5: words are not searched, only meaning")
             else:
-                self._fts, self._pgvec = False, backends.ensure_pg(conn, 384)
+                version = backends.ensure_pg(conn, 384)
+                self._fts, self._pgvec = False, version is not None
+                self._pg_iterative = version is not None and version >= backends.ITERATIVE_SINCE
                 if self._pgvec:
                     backends.fill_pgvec(conn)
 
@@ -130,10 +133,8 @@ class Search:
                 if rows:
                     conn.execute(text_vectors.insert(), rows)
                     if self._pgvec:
-                        conn.execute(sa.text(f"INSERT INTO {backends.PGVEC} (model, key, embedding) "
-                                             "VALUES (:model, :key, CAST(:embedding AS vector))"),
-                                     [{"model": r["model"], "key": r["key"],
-                                       "embedding": backends.vector_literal(np.frombuffer(r["vector"], "<f4"))} for r in rows])
+                        backends.pg_insert_vectors(conn, [(model, r["key"], np.frombuffer(r["vector"], "<f4"))
+                                                          for r in rows])
             if progress is not None:
                 progress(min(i + 64, len(todo)), len(todo))
         return len(todo)
@@ -320,13 +321,9 @@ class Search:
         floor = self.settings.min_text_similarity
         if self._pgvec:
             with self.store.read() as conn:
-                # an HNSW scan yields at most hnsw.ef_search rows (40 by default): widen it to the candidates
-                conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {min(1000, max(40, k))}")
-                rows = conn.execute(sa.text(
-                    f"SELECT key, 1 - (embedding <=> CAST(:q AS vector)) AS sim FROM {backends.PGVEC} "
-                    "WHERE model = :model ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"),
-                    {"q": backends.vector_literal(qv), "model": self.embedder.name, "k": k}).all()
-            sims = {r.key: float(r.sim) for r in rows if float(r.sim) >= floor}
+                nearest = backends.pg_nearest(conn, qv, self.embedder.name, k, self.pg_ef_search(k),
+                                              iterative=self._pg_iterative)
+            sims = {key: sim for key, sim in nearest if sim >= floor}
         else:
             assert index is not None
             sims = {h.id: h.score for h in index.query(qv, 1.0 - floor, k=k)}
@@ -339,6 +336,12 @@ class Search:
         rows = [r for r in rows if r.id not in stale]
         rows.sort(key=lambda r: (-sims[r.text_key], r.id))
         return [(r.id, {"ranker": "meaning", "similarity": round(sims[r.text_key], 4)}) for r in rows[:k]]
+
+    def pg_ef_search(self, k: int) -> int:
+        """pgvector's ``hnsw.ef_search`` for ``k`` candidates: at least ``k`` (a scan that is not iterative
+        yields no more rows than that) and at least ``pg_ef_search``, the width measured for recall
+        (pgvector caps it at 1,000; an iterative scan goes on past the cap)."""
+        return min(backends.MAX_EF_SEARCH, max(k, self.settings.pg_ef_search))
 
     def _picture(self, image: QueryImage, k: int) -> Ranked:
         index = self._frame_vectors()

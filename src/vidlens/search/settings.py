@@ -25,6 +25,11 @@ class SearchSettings(BaseModel):
         0.363, ge=0, le=1, description="SFace cosine similarity for the same person (OpenCV Zoo's cut-off).")
     exact_below: int = Field(
         20000, ge=0, description="Vector sets smaller than this are searched exactly; larger ones by HNSW.")
+    pg_ef_search: int = Field(
+        100, ge=1, le=1000,
+        description="PostgreSQL with pgvector: the least hnsw.ef_search of a meaning query (it is never below "
+                    "the candidates). 100 found 0.96 of the exact top 10 at 100,000 text vectors with the "
+                    "index's m 32 / ef_construction 128; larger tables need more (docs/benchmarks.md).")
     max_image_pixels: int = Field(
         40_000_000, ge=1, description="Largest query image accepted, in pixels (width x height).")
     near_duplicate_frame_similarity: float = Field(

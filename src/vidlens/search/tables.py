@@ -9,7 +9,8 @@ distinct text (by digest, per model), made by the search service for moments tha
 re-projecting a document embeds nothing it embedded before and the write path runs no model.
 Full-text and vector indexes over them (SQLite FTS5, pgvector, HNSW files) are derived at run time, except
 the word vector PostgreSQL keeps in ``search_moments`` itself (a generated ``terms_tsv`` column with a GIN
-index, made by migration search_0004 on PostgreSQL only).
+index, made by migration search_0004 on PostgreSQL only). pgvector's table is made at run time too, but its
+layout is migrated where it exists (search_0005: ``halfvec`` under a wider HNSW graph).
 """
 
 from __future__ import annotations
