@@ -413,7 +413,7 @@ def _explain(c: Any, statement: str, params: Any) -> dict[str, Any]:
 def explain_search(engine: Any, svc: Any, q: str, rankers: list[str] | None
                    ) -> tuple[list[dict[str, Any]], int]:
     """Every statement one ``Search.search(q)`` sends, each run again under ``EXPLAIN (ANALYZE, BUFFERS)``
-    on a connection set as the service sets it; and how many connections the search checked out of the pool."""
+    on a connection set as the service sets it; and how many pooled connections the search checked out."""
     sent, checkouts = _captured(engine, lambda: svc.search(q, limit=20, rankers=rankers))
     out = []
     with engine.begin() as c:
@@ -537,7 +537,8 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
         pairs = rng.integers(0, len(bank), size=(args.queries, 2))
         first = f"{bank[pairs[0][0]]} {bank[pairs[0][1]]}"
         explained, checkouts = explain_search(engine, svc, first, ["words"] if args.words_only else None)
-        jit_generic = pg_words_plans(engine, first, svc.settings.candidates, WORD_POOL * svc.settings.candidates)
+        wanted = svc.settings.candidates
+        jit_generic = pg_words_plans(engine, first, wanted, WORD_POOL * wanted)
         server_clock = _server_cpu(engine)
         lat, cpu, words_lat, meaning_lat, recalls, hits = [], [], [], [], [], []
         exact_words_lat, word_recalls, word_score_recalls, server_cpu = [], [], [], 0.0
