@@ -26,9 +26,11 @@ starts one from the test extra's wheel) runs the same moments and queries on Pos
 table are loaded with COPY with the search indexes dropped, then the service's own GIN word index and
 pgvector HNSW index (``vidlens.search.backends``) are built, both timed; each query is the same
 ``Search.search`` call, answered by ``ts_rank_cd`` over the stored word vectors of a bounded first cut
-(``backends.pg_words``) and pgvector (``backends.pg_nearest``). On ``--recall-queries`` of the queries,
-recall@10 of the meaning ranker's pgvector query (at the ``hnsw.ef_search`` the service sets) is measured
-against the exact cosine top 10 of the float32 vectors and against an exact scan in SQL, and the words
+(``backends.pg_words``) and pgvector (``backends.pg_nearest``). One query's statements are run again under
+``EXPLAIN (ANALYZE, BUFFERS)`` on a connection set as the service sets it, and its words statement as a
+custom plan (does JIT fire?) and as a generic plan. On ``--recall-queries`` of the queries, recall@10 of the
+meaning ranker's pgvector query (at the ``hnsw.ef_search`` the service sets) is measured against the exact
+cosine top 10 of the float32 vectors and against an exact scan in SQL, and the words
 ranker's top 10 against ``ts_rank_cd`` over every matching moment (also timed). Section
 ``search-postgresql``. With ``--from-vector`` pgvector's table is filled as versions before migration
 search_0005 made it (``vector(384)``, pgvector's default HNSW graph), measured on the same queries with the
@@ -440,6 +442,114 @@ def _vector_layout(engine: Any, model: str, qvs: list[np.ndarray], k: int, exact
             "graph": _graph(engine), "load": os.getloadavg()[0], "at": time.strftime("%H:%M", time.gmtime())}
 
 
+def _label(statement: str) -> str:
+    """What a statement of the search service is, for the breakdown table."""
+    for needle, label in (("ts_rank_cd", "words: first cut and `ts_rank_cd` (`pg_words`)"),
+                          ("LEFT OUTER JOIN videos", "rows of the fused moments (filters, page)"),
+                          ("FROM identities", "words: people named by the query"),
+                          ("<=>", "meaning: pgvector HNSW"),
+                          ("text_key IN", "meaning: the moments of the texts"),
+                          ("max(search_moments.id)", "moments changed? (newest id, documents)"),
+                          ("pg_stats", "word statistics"), ("SET LOCAL", "settings (`SET LOCAL`)")):
+        if needle in statement:
+            return label
+    return statement[:60]
+
+
+def _captured(engine: Any, run: Any) -> tuple[list[tuple[str, Any]], int]:
+    """The statements (with their parameters) that ``run()`` sends through ``engine``, and how many
+    connections it checks out of the pool."""
+    import sqlalchemy as sa
+
+    sent: list[tuple[str, Any]] = []
+    checkouts = [0]
+
+    def on_execute(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    def on_checkout(*_: Any) -> None:
+        checkouts[0] += 1
+
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    sa.event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+        sa.event.remove(engine.pool, "checkout", on_checkout)
+    return sent, checkouts[0]
+
+
+def _explain(c: Any, statement: str, params: Any) -> dict[str, Any]:
+    return c.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params).scalar()[0]
+
+
+def explain_search(engine: Any, svc: Any, q: str, rankers: list[str] | None
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """Every statement one ``Search.search(q)`` sends, each run again under ``EXPLAIN (ANALYZE, BUFFERS)``
+    on a connection set as the service sets it; and how many pooled connections the search checked out."""
+    sent, checkouts = _captured(engine, lambda: svc.search(q, limit=20, rankers=rankers))
+    out = []
+    with engine.begin() as c:
+        for statement, params in sent:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                c.exec_driver_sql(statement, params or None)  # the settings the service makes
+                out.append({"label": _label(statement)})
+                continue
+            plan = _explain(c, statement, params)
+            top = plan["Plan"]
+            out.append({"label": _label(statement), "plan_ms": plan["Planning Time"],
+                        "run_ms": plan["Execution Time"], "rows": top["Actual Rows"],
+                        "hit": top.get("Shared Hit Blocks", 0), "read": top.get("Shared Read Blocks", 0)})
+    return out, checkouts
+
+
+def pg_words_plans(engine: Any, q: str, k: int, pool: int) -> dict[str, Any]:
+    """The words statement of ``q`` as a custom plan (does JIT compile it with the server's settings?) and
+    as a generic plan (the bound words unknown to the planner), as a prepared statement can keep it."""
+    from vidlens.search import backends
+
+    words = list(dict.fromkeys(query_terms(q)))[:MAX_TERMS]
+
+    def words_once() -> None:
+        with engine.begin() as c:
+            backends.pg_words(c, words, k, pool)
+
+    (statement, params), = _captured(engine, words_once)[0][-1:]
+    with engine.connect() as c:
+        out: dict[str, Any] = {"jit_available": c.exec_driver_sql("SELECT pg_jit_available()").scalar()}
+    for mode, setting in (("custom", "SET LOCAL plan_cache_mode = force_custom_plan"),
+                          ("generic", "SET LOCAL plan_cache_mode = force_generic_plan")):
+        with engine.begin() as c:
+            c.exec_driver_sql(setting)
+            plan = _explain(c, statement, params)
+        out[mode] = {"plan_ms": plan["Planning Time"], "run_ms": plan["Execution Time"],
+                     "jit": plan.get("JIT"), "gin": backends.PG_GIN in json.dumps(plan)}
+    return out
+
+
+def _breakdown(explained: list[dict[str, Any]], checkouts: int, plans: dict[str, Any], q: str) -> str:
+    """The table of one query's statements (``explain_search``) and the JIT / generic-plan lines."""
+    lines = ["| statement | planning ms | execution ms | rows | shared buffers hit / read |",
+             "|---|---|---|---|---|"]
+    for e in explained:
+        lines.append(f"| {e['label']} | " + (" | | | |" if "run_ms" not in e else
+                     f"{e['plan_ms']:.2f} | {e['run_ms']:.2f} | {e['rows']} | {e['hit']} / {e['read']} |"))
+    total_plan = sum(e.get("plan_ms", 0) for e in explained)
+    total_run = sum(e.get("run_ms", 0) for e in explained)
+    d, g = plans["custom"], plans["generic"]
+    jit = (f"JIT compiled it ({d['jit']['Functions']} functions, {d['jit']['Timing']['Total']:.1f} ms)"
+           if d["jit"] else "JIT did not fire" if plans["jit_available"]
+           else "JIT did not fire (this server has no JIT: `pg_jit_available()` is false)")
+    return (f"One query (\"{q}\") statement by statement: {len(explained)} statements on {checkouts} "
+            f"pooled connection(s), planning {total_plan:.1f} ms and execution {total_run:.1f} ms in all on "
+            "the server.\n\n" + "\n".join(lines) + "\n\nThe words statement planned for its words (a custom "
+            f"plan, as above; JIT as the server has it): {jit}; planning {d['plan_ms']:.1f} ms, execution "
+            f"{d['run_ms']:.1f} ms. As a generic plan (the one a prepared statement can keep; the words "
+            f"unknown to the planner): planning {g['plan_ms']:.1f} ms, execution "
+            f"{g['run_ms']:.1f} ms, GIN index {'used' if g['gin'] else 'not used'}.")
+
+
 def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng: np.random.Generator,
                  embedder: TextEmbedder) -> str:
     """The bench on PostgreSQL with pgvector: fill (or reuse), build the indexes, query; the section's text."""
@@ -527,6 +637,9 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
         graph = _graph(engine) if not args.words_only else ""
 
         svc.search("warm up", limit=20, rankers=["words"] if args.words_only else None)
+        first = queries[0]
+        explained, checkouts = explain_search(engine, svc, first, ["words"] if args.words_only else None)
+        jit_generic = pg_words_plans(engine, first, k, WORD_POOL * k)
         server_clock = _server_cpu(engine)
         lat, cpu, words_lat, meaning_lat, hits = [], [], [], [], []
         exact_words_lat, word_recalls, word_score_recalls, server_cpu = [], [], [], 0.0
@@ -546,7 +659,7 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
             if qi < args.recall_queries:
                 words = list(dict.fromkeys(query_terms(q)))[:MAX_TERMS]
                 with engine.begin() as c:
-                    cut = backends.pg_words(c, words, k, pool=WORD_POOL * k)[:10]
+                    cut = [(h.id, h.rank) for h in backends.pg_words(c, words, k, pool=WORD_POOL * k)[:10]]
                     t0 = time.perf_counter()
                     every = c.exec_driver_sql(
                         "SELECT id, ts_rank_cd(terms_tsv, q) AS r FROM search_moments, to_tsquery('simple', %(q)s) q "
@@ -581,7 +694,8 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
 
 {n:,} synthetic moments made as in the SQLite section, {args.queries} queries of two phrases, each
 `Search.search(q, limit=20, rankers=["words"])` through the service: `ts_rank_cd` on the stored `terms_tsv`
-(GIN index) over a first cut of at most {WORD_POOL * k} moments holding the most query words (top {k}),
+(GIN index) over a first cut of at most {WORD_POOL * k} moments holding the most query words, the
+rarest words first by `pg_stats` (`backends.pg_words`; top {k}),
 rows and page; median {int(np.median(hits))} hits per page. No pgvector HNSW index was built at this size
 (its build would not have finished in the time at hand), so the hybrid query is not timed here.
 
@@ -598,6 +712,8 @@ moment: the same moments {np.mean(word_recalls):.3f}, the same scores rank by ra
 Loading: COPY of the rows, text vectors and pgvector's table {done['write_s']:.0f} s; GIN word index
 {done['gin_s']:.0f} s. Moments with their indexes {sizes['search_moments'] / 1e6:,.0f} MB (of which GIN
 {sizes['gin'] / 1e6:,.0f} MB).
+
+{_breakdown(explained, checkouts, jit_generic, first)}
 """
     old = done.get("vector")
     compared = "" if not old else f"""
@@ -621,7 +737,8 @@ migrated in place by `search_0005`'s own upgrade (column cast to `halfvec(384)`,
 {n:,} synthetic moments made as in the SQLite section (texts of three of {len(bank)} real phrases, vectors
 composed from their e5 embeddings plus noise), {args.queries} queries of two phrases, each
 `Search.search(q, limit=20)` through the service: e5 query pass, `ts_rank_cd` on the stored `terms_tsv`
-(GIN index) over a first cut of at most {WORD_POOL * k} moments holding the most query words (top {k}),
+(GIN index) over a first cut of at most {WORD_POOL * k} moments holding the most query words, the
+rarest words first by `pg_stats` (`backends.pg_words`; top {k}),
 pgvector HNSW on `halfvec(384)` ({graph}, `hnsw.ef_search` {ef}{', iterative scan' if svc._pg_iterative else ''},
 top {k}), fusion, rows and page; median {int(np.median(hits))} hits per page. Each query also ran with one ranker alone.
 
@@ -646,6 +763,8 @@ index {done['gin_s']:.0f} s; pgvector HNSW index {done['hnsw_s']:.0f} s{' (the m
 their indexes: moments {sizes['search_moments'] / 1e6:,.0f} MB (of which GIN {sizes['gin'] / 1e6:,.0f} MB), text
 vectors {sizes['search_text_vectors'] / 1e6:,.0f} MB, pgvector table {sizes[backends.PGVEC] / 1e6:,.0f} MB (of which
 HNSW {sizes['hnsw'] / 1e6:,.0f} MB).
+
+{_breakdown(explained, checkouts, jit_generic, first)}
 """
 
 

@@ -59,6 +59,26 @@ def test_words_find_moments_with_spans_and_evidence(found) -> None:
     assert words["matched"] == ["harbour"] and words["rank"] in (1, 2)
 
 
+def test_one_search_takes_one_connection(found) -> None:
+    """Every statement of a search (both rankers, the check for new moments, the rows of the page) goes over
+    one pooled connection: on PostgreSQL each checkout is a ping and a transaction of its own."""
+    env, _ = found
+    svc = env.platform.service("search")
+    assert svc.search("the ferry at noon")["hits"]  # the first search embeds the moments' texts
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(1)
+
+    sa.event.listen(env.platform.store.engine.pool, "checkout", count)
+    try:
+        body = svc.search("the ferry at noon")
+    finally:
+        sa.event.remove(env.platform.store.engine.pool, "checkout", count)
+    assert body["hits"][0]["evidence"][0]["text"] == "the ferry leaves at noon"
+    assert {e["ranker"] for e in body["hits"][0]["evidence"]} == {"words", "meaning"} and len(checkouts) == 1
+
+
 def test_chinese_is_segmented_and_crosses_languages(found) -> None:
     env, _ = found
     # "汽车" is one jieba word inside "一辆汽车停在路边": the word index finds it (unicode61 alone would not)
@@ -271,17 +291,27 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-def test_word_levels_split_matches_by_how_many_words_they_hold() -> None:
-    from vidlens.search.backends import MAX_LEVEL_SCANS, word_levels
+def test_the_first_cut_scans_the_most_words_first_and_rare_words_before_common_ones() -> None:
+    from vidlens.search.backends import MAX_CUT_SCANS, WordStats, cut_scans
 
-    assert word_levels(["ferry"]) == [(["ferry"], "")]
-    assert word_levels(["a", "b", "c"]) == [
-        (["a & b & c"], ""),
-        (["a & b", "a & c", "b & c"], "(a & b & c)"),
-        (["a | b | c"], "(a & b) | (a & c) | (b & c)")]
-    many = word_levels([f"w{i}" for i in range(12)])  # the middle levels would take too many index scans
-    assert many[0] == (([" & ".join(f"w{i}" for i in range(12))]), "") and len(many) == 3
-    assert len(many[1][0]) == 12 <= MAX_LEVEL_SCANS and many[2][0] == [" | ".join(f"w{i}" for i in range(12))]
+    stats = WordStats({"ferry": 0.5, "harbour": 0.2, "noon": 0.3}, floor=0.2)
+    assert stats.rarest_first(["ferry", "cafe", "harbour", "noon", "zebra"]) == [
+        "cafe", "zebra", "harbour", "noon", "ferry"]  # words the statistics leave out are the rarest
+    assert WordStats({}, 1.0).rarest_first(["b", "a"]) == ["b", "a"]  # no statistics: the query's order
+    assert cut_scans(["ferry"]) == ["ferry"]
+    assert cut_scans(["a", "b", "c"]) == ["a & b & c", "a & b", "a & c", "b & c", "a", "b", "c"]
+    many = cut_scans([f"w{i}" for i in range(12)])  # the middle levels would plan too many scans
+    assert many[0] == " & ".join(f"w{i}" for i in range(12)) and len(many) == 1 + 12 + 12 <= MAX_CUT_SCANS
+    assert many[1] == " & ".join(f"w{i}" for i in range(11)) and many[-12:] == [f"w{i}" for i in range(12)]
+    most = cut_scans([f"w{i}" for i in range(64)])  # as many words as a query keeps: still a bounded cut
+    assert len(most) == MAX_CUT_SCANS and most[0] == " & ".join(f"w{i}" for i in range(64))
+    assert most[1:-1] == [f"w{i}" for i in range(30)] and most[-1] == " | ".join(f"w{i}" for i in range(30, 64))
+
+
+def _speech(env, vid: str, said: list[str]) -> None:
+    env.store_results(vid, {"speech": {"transcript": [
+        {"text": t, "start_s": i * 0.01, "end_s": i * 0.01 + 0.01, "language": "en"}
+        for i, t in enumerate(said)]}})
 
 
 @pytest.mark.postgres
@@ -299,24 +329,54 @@ def test_postgresql_ranks_words_over_a_bounded_first_cut(env_factory, database_u
     vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
     vocab = ["ferry", "harbour", "boat", "noon", "truck", "cafe", "bridge", "river"]
     rng = random.Random(18)
-    said = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 6))) for _ in range(300)]
-    env.store_results(vid, {"speech": {"transcript": [
-        {"text": t, "start_s": i * 0.01, "end_s": i * 0.01 + 0.01, "language": "en"} for i, t in enumerate(said)]}})
+    _speech(env, vid, [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 6))) for _ in range(300)])
     words = ["ferry", "harbour", "noon", "bridge"]
     exact_sql = ("SELECT id, ts_rank_cd(terms_tsv, q) FROM search_moments, to_tsquery('simple', :q) q "
                  "WHERE terms_tsv @@ q ORDER BY 2 DESC, id")
+    with env.platform.store.tx() as conn:
+        conn.exec_driver_sql("ANALYZE search_moments")
     with env.platform.store.read() as conn:
         exact = [(i, float(r)) for i, r in conn.execute(sa.text(exact_sql), {"q": " | ".join(words)})]
         assert 200 < len(exact) < 300  # most moments match, not all
-        assert backends.pg_words(conn, words, len(exact), pool=len(exact)) == exact
+        assert [(h.id, h.rank) for h in backends.pg_words(conn, words, len(exact), pool=len(exact))] == exact
         cut = backends.pg_words(conn, words, 30, pool=30)
         held = dict(conn.execute(sa.text("SELECT id, terms FROM search_moments")).all())
         assert backends.pg_words(conn, ["100", "_"], 10, pool=10) == []  # a word with no lexeme is no error
     count = {i: len(set(words) & set(held[i].split())) for i, _ in exact}
-    scored = {i for i, _ in cut}
+    scored = {h.id for h in cut}
     assert len(cut) == 30 and min(count[i] for i in scored) >= max(count[i] for i in count if i not in scored)
+    assert all(h.terms == held[h.id] and h.kind == "speech" for h in cut)
     body = env.platform.service("search").search("ferry harbour noon bridge", rankers=["words"], limit=20)
     assert [h["moment_id"] for h in body["hits"]] == [i for i, _ in exact[:20]]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_first_cut_takes_the_rare_word_before_common_ones(env_factory, database_url: str,
+                                                                     synth_clip: Path) -> None:
+    """Where more moments hold as many query words as the cut can take, it takes those holding the rarest
+    word (by the statistics ANALYZE keeps for ``terms_tsv``) before those holding only common words, and
+    reads the common words' long posting lists only while the cut is not full: a moment saying "zebra
+    harbour" is scored although 240 moments saying "ferry harbour", stored before it, would fill the cut."""
+    from vidlens.search import backends
+
+    env = env_factory(database_url=database_url)
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+    _speech(env, vid, ["ferry harbour"] * 240 + ["zebra harbour"] * 4 + ["river"] * 40)
+    with env.platform.store.tx() as conn:
+        conn.exec_driver_sql("ANALYZE search_moments")
+    words = ["ferry", "harbour", "zebra"]
+    with env.platform.store.read() as conn:
+        stats = backends.pg_word_stats(conn)
+        zebra = set(conn.exec_driver_sql(
+            "SELECT id FROM search_moments WHERE terms = 'zebra harbour'").scalars())
+        cut = backends.pg_words(conn, words, 10, pool=10, stats=stats)
+        query_order = backends.pg_words(conn, words, 10, pool=10, stats=backends.WordStats({}, 1.0))
+    assert stats.share["harbour"] > stats.share["ferry"] > stats.share.get("zebra", stats.floor / 2)
+    assert stats.rarest_first(words) == ["zebra", "ferry", "harbour"] and len(zebra) == 4
+    assert len(cut) == 10 and zebra <= {h.id for h in cut}
+    assert all(h.rank == pytest.approx(0.2) for h in cut)  # two query words each: as good as any other
+    assert not zebra & {h.id for h in query_order}  # words in the query's order: "ferry & harbour" fills it
 
 
 def test_cli_bad_input_is_a_usage_error(found, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

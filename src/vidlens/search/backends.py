@@ -6,20 +6,20 @@ back-filled then) rather than migrated, and kept in step by the ``moments`` proj
 - SQLite: an FTS5 table ``search_moments_fts`` over the segmented ``terms`` (rowid = moment id),
   ranked by bm25. A SQLite built without FTS5 cannot search words: Find says so and ranks by meaning.
 - PostgreSQL: the stored ``terms_tsv`` column (``to_tsvector('simple', terms)``, migration search_0004)
-  with a GIN index, ranked by ``ts_rank_cd`` over a bounded first cut (``pg_words``); and with the
-  ``vector`` extension (pgvector 0.7 or later) the table ``search_text_pgvec`` of text vectors as
-  ``halfvec`` with an HNSW index (``pg_nearest``; the layout of migration search_0005). Without the
-  extension, or with one too old for ``halfvec``, text vectors are searched through the HNSW file as on
-  SQLite.
+  with a GIN index, ranked by ``ts_rank_cd`` over a bounded first cut that reads the query's rarest words
+  first (``pg_words``, word shares from the statistics ANALYZE keeps); and with the ``vector`` extension
+  (pgvector 0.7 or later) the table ``search_text_pgvec`` of text vectors as ``halfvec`` with an HNSW index
+  (``pg_nearest``; the layout of migration search_0005). Without the extension, or with one too old for
+  ``halfvec``, text vectors are searched through the HNSW file as on SQLite.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import math
 import re
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -43,9 +43,8 @@ PGVEC_NEAREST = (f"SELECT key, 1 - (embedding <=> CAST(:q AS halfvec)) AS sim FR
 HALFVEC_SINCE = (0, 7)  # the pgvector release that brought halfvec
 ITERATIVE_SINCE = (0, 8)  # ... and hnsw.iterative_scan
 MAX_EF_SEARCH = 1000  # pgvector's largest hnsw.ef_search
-# the most index scans one level of pg_words's first cut may take ("at least n of the words": one AND of n
-# words per combination; a single query of them all would make GIN test every moment holding any word)
-MAX_LEVEL_SCANS = 16
+# the most GIN scans pg_words's first cut plans (each is planned, even those it never runs)
+MAX_CUT_SCANS = 32
 
 
 def has_fts(conn: Connection) -> bool:
@@ -151,40 +150,88 @@ def fill_pgvec(conn: Connection, chunk: int = 2000) -> int:
     return done
 
 
-def word_levels(words: list[str]) -> list[tuple[list[str], str]]:
-    """The moments holding any of ``words``, split by how many of them they hold, most first and without
-    overlap: all of them; all but one (and not all); ... ; any (and not in a level above). A level is
-    ``(to_tsquery texts, one per combination of the words it needs, each an AND that the GIN index answers
-    from its rarest word; to_tsquery text of the level above, to leave out)``. A middle level of more than
-    ``MAX_LEVEL_SCANS`` combinations is left out, and the level below takes its moments."""
-    n, levels, above = len(words), [], ""
-    for need in range(n, 0, -1):
-        if 1 < need < n and math.comb(n, need) > MAX_LEVEL_SCANS:
-            continue
-        combos = [" & ".join(c) for c in itertools.combinations(words, need)] if need > 1 else [" | ".join(words)]
-        levels.append((combos, above))
-        above = " | ".join(f"({c})" for c in combos)
-    return levels
+@dataclass(frozen=True)
+class WordStats:
+    """How common words are among the moments, from the statistics ANALYZE keeps for ``terms_tsv``
+    (``pg_stats.most_common_elems``): the share of moments holding each listed word, and the smallest
+    listed share. A word the list leaves out is rarer than that."""
+
+    share: dict[str, float]
+    floor: float
+
+    def rarest_first(self, words: list[str]) -> list[str]:
+        """``words`` from the rarest to the most common (words left out of the list first, in query order)."""
+        return sorted(words, key=lambda w: self.share.get(w, self.floor / 2))
 
 
-def pg_words(conn: Connection, words: list[str], k: int, pool: int) -> list[tuple[int, float]]:
+class WordHit(NamedTuple):
+    id: int
+    rank: float  # ts_rank_cd
+    terms: str
+    kind: str
+
+
+def pg_word_stats(conn: Connection) -> WordStats:
+    """The word statistics of ``search_moments.terms_tsv`` (none before its first ANALYZE: every word is
+    then "rare" and the query's order is kept)."""
+    row = conn.exec_driver_sql(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = 'search_moments' AND attname = 'terms_tsv'"
+    ).first()
+    if row is None or not row[0]:
+        return WordStats({}, 1.0)
+    freqs = [float(f) for f in row[1][:len(row[0])]]  # the list ends with the min, max (and null) shares
+    return WordStats(dict(zip(row[0], freqs, strict=True)), min(freqs))
+
+
+def cut_scans(words: list[str]) -> list[str]:
+    """The GIN scans of pg_words's first cut, in the order they run (``words`` given rarest first), as
+    ``to_tsquery`` texts, at most ``MAX_CUT_SCANS``: for each number of the words a moment holds, most first,
+    one AND per combination of that many words, the rarest combinations first (GIN answers an AND from its
+    rarest word's posting list); then one scan per word, the rarest first. The first level whose
+    combinations would leave no scan for the single words is left out with every level below it (six
+    words: the levels of six, five and four are scanned; seven: seven to five); past the last scan left,
+    the commonest words share one."""
+    n, scans = len(words), []
+    for need in range(n, 1, -1):
+        combos = [" & ".join(c) for c in itertools.combinations(words, need)]
+        if len(scans) + len(combos) >= MAX_CUT_SCANS:
+            break
+        scans += combos
+    room = MAX_CUT_SCANS - len(scans)
+    return scans + (list(words) if n <= room else [*words[:room - 1], " | ".join(words[room - 1:])])
+
+
+def pg_words(conn: Connection, words: list[str], k: int, pool: int, stats: WordStats | None = None
+             ) -> list[WordHit]:
     """The ``k`` moments best ranked by ``ts_rank_cd`` for any of ``words``, scored over a first cut of at
-    most ``pool`` moments: those holding the most of the words (``word_levels``, read in that order from
-    the GIN index, each level a query of its own that runs only while the cut is not full). When no more
-    than ``pool`` moments hold any of the words, every one is scored: the answer is then exactly the
+    most ``pool`` moments, in one statement: the moments of each of ``cut_scans`` (words rarest first, by
+    ``stats``, read from pg_stats when not given) that no earlier scan took, read until the cut is full (the
+    scans after it never run). So the cut holds the moments with the most query words (every level is
+    scanned for up to five words) and, among those holding as many, those with the rarer words. When no
+    more than ``pool`` moments hold any of the words, every one is scored: the answer is then exactly the
     ranking over all of them."""
+    ordered = (stats if stats is not None else pg_word_stats(conn)).rarest_first(words)
+    scans = cut_scans(ordered)
+    # bound rarest first, so the statement's text depends only on how many words there are: the driver
+    # prepares it after a few uses and PostgreSQL can keep one plan of its scans instead of planning each time
     params: dict[str, object] = {"any": " | ".join(words), "pool": pool, "k": k}
+    params.update({f"w{i}": w for i, w in enumerate(ordered)})
+    bound = {w: f"w{i}" for i, w in enumerate(ordered)}
     parts = []
-    for i, (combos, above) in enumerate(word_levels(words)):
-        params.update({f"l{i}_{j}": c for j, c in enumerate(combos)})
-        match = " OR ".join(f"terms_tsv @@ to_tsquery('simple', :l{i}_{j})" for j in range(len(combos)))
-        if above:
-            params[f"a{i}"] = above
-            match = f"({match}) AND NOT terms_tsv @@ to_tsquery('simple', :a{i})"
-        parts.append(f"(SELECT id, terms_tsv FROM search_moments WHERE {match} LIMIT :pool)")
-    return [(r[0], float(r[1])) for r in conn.execute(sa.text(
-        f"SELECT id, ts_rank_cd(terms_tsv, to_tsquery('simple', :any)) AS r FROM "
-        f"(SELECT id, terms_tsv FROM ({' UNION ALL '.join(parts)}) AS levels LIMIT :pool) AS cut "
+    for i, scan in enumerate(scans):
+        if " | " in scan:
+            params[f"s{i}"] = scan
+            match = f"terms_tsv @@ to_tsquery('simple', :s{i})"
+        else:  # an AND as one condition per word: GIN intersects them faster than one tsquery's AND
+            match = " AND ".join(f"terms_tsv @@ to_tsquery('simple', :{bound[w]})" for w in scan.split(" & "))
+        if i:
+            params[f"t{i}"] = " | ".join(f"({s})" for s in scans[:i])
+            match += f" AND NOT terms_tsv @@ to_tsquery('simple', :t{i})"
+        parts.append(f"(SELECT id, terms_tsv, terms, kind FROM search_moments WHERE {match})")
+    return [WordHit(r[0], float(r[1]), r[2], r[3]) for r in conn.execute(sa.text(
+        f"SELECT id, ts_rank_cd(terms_tsv, to_tsquery('simple', :any)) AS r, terms, kind FROM "
+        f"(SELECT * FROM ({' UNION ALL '.join(parts)}) AS scans LIMIT :pool) AS cut "
         "ORDER BY r DESC, id LIMIT :k"), params)]
 
 

@@ -1,13 +1,14 @@
 """Find: hybrid search over moments (words + meaning + picture + face, fused by rank) and similar videos.
 
 Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5 bm25 on SQLite,
-``ts_rank_cd`` on PostgreSQL over a first cut of the moments holding the most query words, over
-jieba-segmented terms, any query word matching), **meaning**
+``ts_rank_cd`` on PostgreSQL over a first cut of the moments holding the most query words, the rarest
+first, over jieba-segmented terms, any query word matching), **meaning**
 (multilingual-e5 text vectors: pgvector's HNSW on PostgreSQL with the extension, else an HNSW file),
 **picture** (keyframe features of the query image and its mirror) and **face** (SFace vectors of the
 largest face). Reciprocal rank fusion adds ``1 / (rrf_k + rank)`` over the rankers that found a
 moment; every hit carries what each of them saw (its evidence). Filters are applied to the fused
-candidates in one query, then the page is cut.
+candidates in one query, then the page is cut. The statements of one search share one connection and
+transaction: on PostgreSQL each round trip to the server is a wait for its process.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ MAX_OFFSET = 10_000
 RANKERS = ("words", "meaning", "picture", "face")
 SOURCES = ("video", "event")  # what a moment is of: a library video, or a camera event
 WORD_POOL = 4  # PostgreSQL scores at most this many times the candidates by ts_rank_cd (backends.pg_words)
+WORD_STATS_TTL_S = 600.0  # how long PostgreSQL's word statistics are kept before they are read again
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class Search:
         self._pgvec: bool | None = None
         self._pg_iterative = False  # pgvector 0.8: an HNSW scan can go on past hnsw.ef_search
         self._synced: tuple[Any, ...] | None = None
+        self._word_stats: tuple[float, backends.WordStats] | None = None  # (read at, monotonic s; stats)
 
     @classmethod
     def from_context(cls, ctx: ServiceContext) -> Search:
@@ -139,23 +143,28 @@ class Search:
                 progress(min(i + 64, len(todo)), len(todo))
         return len(todo)
 
-    def _marker(self) -> tuple[Any, ...]:
-        """A cheap sign that the moments changed, read from two indexes rather than by counting a million rows:
-        the newest moment id and the number of stored documents. (A SQLite re-analysis that reuses exactly
-        the same ids keeps both; ``refresh()``, which ``vidlens search`` calls first, checks every moment.)"""
-        with self.store.read() as conn:
-            return (conn.execute(sa.select(sa.func.max(moments.c.id))).scalar(),
-                    conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
+    @staticmethod
+    def _marker(conn: Any) -> tuple[Any, ...]:
+        """A cheap sign that the moments changed, read from two indexes in one statement rather than by
+        counting a million rows: the newest moment id and the number of stored documents. (A SQLite
+        re-analysis that reuses exactly the same ids keeps both; ``refresh()``, which ``vidlens search``
+        calls first, checks every moment.)"""
+        newest = sa.select(sa.func.max(moments.c.id)).scalar_subquery()
+        stored = sa.select(sa.func.count()).select_from(documents).scalar_subquery()
+        return tuple(conn.execute(sa.select(newest, stored)).one())
 
-    def _synced_text_vectors(self) -> VectorIndex:
-        """The text index, embedding and adding new texts first only when the moments changed."""
-        marker = self._marker()
-        if marker != self._synced or self._text_index is None:
+    def _synced_text_vectors(self, conn: Any) -> VectorIndex | None:
+        """Text vectors for every moment, embedding new texts first only when the moments changed (``conn``
+        tells): the HNSW file's index, or None where pgvector holds them. The embedding commits on
+        connections of its own, which ``conn`` sees on PostgreSQL (read committed); on SQLite its moments are
+        the same and the text index is in memory."""
+        marker = self._marker(conn)
+        if marker != self._synced or (self._text_index is None and not self._pgvec):
             self.refresh()
-            self._text_vectors()
+            if not self._pgvec:
+                self._text_vectors()
             self._synced = marker
-        assert self._text_index is not None
-        return self._text_index
+        return self._text_index if not self._pgvec else None
 
     def _text_vectors(self, progress: Callable[[int, int], None] | None = None) -> VectorIndex:
         """The HNSW file of this model's text vectors, brought up to date with the table.
@@ -258,33 +267,41 @@ class Search:
         return vectors, frames
 
     # -- rankers ------------------------------------------------------------------------
-    def _words(self, q: str, k: int) -> Ranked:
+    def _words(self, conn: Any, q: str, k: int) -> Ranked:
         toks = list(dict.fromkeys(query_terms(q)))[:MAX_TERMS]
         if not toks:
             return []
-        with self.store.read() as conn:
-            if self._fts:
-                match = " OR ".join(f'"{t}"' for t in toks)  # \w+ words: no quote can occur inside
-                rows = conn.exec_driver_sql(
-                    f"SELECT rowid, bm25({backends.FTS}) AS r FROM {backends.FTS} WHERE {backends.FTS} MATCH ? "
-                    "ORDER BY r LIMIT ?", (match, k)).all()
-            elif self.store.dialect == "postgresql":
-                rows = backends.pg_words(conn, toks, k, pool=WORD_POOL * k)
-            else:
-                return []
-            found = {r[0]: r[1] for r in rows}
-            texts = dict(conn.execute(sa.select(moments.c.id, moments.c.terms).where(moments.c.id.in_(list(found)))).all()
-                         ) if found else {}
-            named = self._named_people(conn, toks, k)
-            stale = _renamed_people(conn, list(found))
+        if self._fts:
+            match = " OR ".join(f'"{t}"' for t in toks)  # \w+ words: no quote can occur inside
+            rows = conn.exec_driver_sql(
+                f"SELECT f.id, m.terms, m.kind FROM (SELECT rowid AS id, bm25({backends.FTS}) AS r "
+                f"FROM {backends.FTS} WHERE {backends.FTS} MATCH ? ORDER BY r LIMIT ?) AS f "
+                "JOIN search_moments m ON m.id = f.id "
+                "ORDER BY f.r", (match, k)).all()
+        elif self.store.dialect == "postgresql":
+            rows = [(h.id, h.terms, h.kind) for h in
+                    backends.pg_words(conn, toks, k, pool=WORD_POOL * k, stats=self._pg_word_stats(conn))]
+        else:
+            return []
+        found = {r[0]: r[1] for r in rows}
+        named = self._named_people(conn, toks, k)
+        stale = _renamed_people(conn, [r[0] for r in rows if r[2] == "person"])
         out: Ranked = [(mid, {"ranker": "words", "matched": matched}) for mid, matched in named]
         taken = {mid for mid, _ in named}
         for mid in found:
             if mid in taken or mid in stale:
                 continue
-            have = set(texts.get(mid, "").split())
+            have = set(found[mid].split())
             out.append((mid, {"ranker": "words", "matched": [t for t in toks if t in have]}))
         return out[:k]
+
+    def _pg_word_stats(self, conn: Any) -> backends.WordStats:
+        """How common words are (pg_stats), read again when older than ``WORD_STATS_TTL_S``: they change
+        only when PostgreSQL analyses the table."""
+        now = time.monotonic()
+        if self._word_stats is None or now - self._word_stats[0] > WORD_STATS_TTL_S:
+            self._word_stats = (now, backends.pg_word_stats(conn))
+        return self._word_stats[1]
 
     @staticmethod
     def _named_people(conn: Any, toks: list[str], k: int) -> list[tuple[int, list[str]]]:
@@ -310,29 +327,22 @@ class Search:
         rows.sort(key=lambda r: -len(matched[r.identity_id]))  # stable: by video and time within a score
         return [(r.id, matched[r.identity_id]) for r in rows[:k]]
 
-    def _meaning(self, q: str, k: int) -> Ranked:
-        index = None
-        if not self._pgvec:
-            index = self._synced_text_vectors()
-        elif (marker := self._marker()) != self._synced:
-            self.refresh()
-            self._synced = marker
+    def _meaning(self, conn: Any, q: str, k: int) -> Ranked:
+        index = self._synced_text_vectors(conn)
         qv = self.embedder.query(q)
         floor = self.settings.min_text_similarity
         if self._pgvec:
-            with self.store.read() as conn:
-                nearest = backends.pg_nearest(conn, qv, self.embedder.name, k, self.pg_ef_search(k),
-                                              iterative=self._pg_iterative)
+            nearest = backends.pg_nearest(conn, qv, self.embedder.name, k, self.pg_ef_search(k),
+                                          iterative=self._pg_iterative)
             sims = {key: sim for key, sim in nearest if sim >= floor}
         else:
             assert index is not None
             sims = {h.id: h.score for h in index.query(qv, 1.0 - floor, k=k)}
         if not sims:
             return []
-        with self.store.read() as conn:
-            rows = conn.execute(sa.select(moments.c.id, moments.c.text_key).where(
-                moments.c.text_key.in_(list(sims)), moments.c.kind.in_(TEXT_KINDS))).all()
-            stale = _renamed_people(conn, [r.id for r in rows])
+        rows = conn.execute(sa.select(moments.c.id, moments.c.text_key, moments.c.kind).where(
+            moments.c.text_key.in_(list(sims)), moments.c.kind.in_(TEXT_KINDS))).all()
+        stale = _renamed_people(conn, [r.id for r in rows if r.kind == "person"])
         rows = [r for r in rows if r.id not in stale]
         rows.sort(key=lambda r: (-sims[r.text_key], r.id))
         return [(r.id, {"ranker": "meaning", "similarity": round(sims[r.text_key], 4)}) for r in rows[:k]]
@@ -343,7 +353,7 @@ class Search:
         (pgvector caps it at 1,000; an iterative scan goes on past the cap)."""
         return min(backends.MAX_EF_SEARCH, max(k, self.settings.pg_ef_search))
 
-    def _picture(self, image: QueryImage, k: int) -> Ranked:
+    def _picture(self, conn: Any, image: QueryImage, k: int) -> Ranked:
         index = self._frame_vectors()
         best: dict[str, float] = {}
         for v in image.keyframe:
@@ -352,9 +362,8 @@ class Search:
                     best[h.id] = max(best.get(h.id, -1.0), h.score)
         if not best:
             return []
-        with self.store.read() as conn:
-            rows = conn.execute(sa.select(moments.c.id, moments.c.image_blob).where(
-                moments.c.image_blob.in_(list(best)))).all()
+        rows = conn.execute(sa.select(moments.c.id, moments.c.image_blob).where(
+            moments.c.image_blob.in_(list(best)))).all()
         rows.sort(key=lambda r: (-best[r.image_blob], r.id))
         return [(r.id, {"ranker": "picture", "similarity": round(best[r.image_blob], 4)}) for r in rows[:k]]
 
@@ -389,20 +398,22 @@ class Search:
         use = set(rankers or RANKERS)
         if not use <= set(RANKERS):
             raise UsageError(f"unknown ranker(s) {', '.join(sorted(use - set(RANKERS)))}; known: {', '.join(RANKERS)}")
+        picture = embed(read_rgb(image, self.settings.max_image_pixels)) if image is not None else None
         lists: list[Ranked] = []
-        if q:
-            lists += [self._words(q, k) if "words" in use else [], self._meaning(q, k) if "meaning" in use else []]
-        if image is not None:
-            picture = embed(read_rgb(image, self.settings.max_image_pixels))
-            lists += [self._picture(picture, k) if "picture" in use else [],
-                      self._face(picture, k) if "face" in use else []]
-        fused: dict[int, float] = {}
-        evidence: dict[int, list[dict[str, Any]]] = {}
-        for ranked in lists:
-            for rank, (mid, ev) in enumerate(ranked, 1):
-                fused[mid] = fused.get(mid, 0.0) + 1.0 / (self.settings.rrf_k + rank)
-                evidence.setdefault(mid, []).append({**ev, "rank": rank})
-        rows = self._rows(list(fused), filters)
+        with self.store.read() as conn:  # one connection (and transaction) for every statement of the query
+            if q:
+                lists += [self._words(conn, q, k) if "words" in use else [],
+                          self._meaning(conn, q, k) if "meaning" in use else []]
+            if picture is not None:
+                lists += [self._picture(conn, picture, k) if "picture" in use else [],
+                          self._face(picture, k) if "face" in use else []]
+            fused: dict[int, float] = {}
+            evidence: dict[int, list[dict[str, Any]]] = {}
+            for ranked in lists:
+                for rank, (mid, ev) in enumerate(ranked, 1):
+                    fused[mid] = fused.get(mid, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                    evidence.setdefault(mid, []).append({**ev, "rank": rank})
+            rows = self._rows(conn, list(fused), filters)
         # on a tie, a moment that has the query's very words goes first (meaning alone is the weaker evidence)
         worded = {mid for mid, evs in evidence.items() if any(e["ranker"] == "words" for e in evs)}
         rows.sort(key=lambda r: (-fused[r.id], r.id not in worded, r.video_id or "", r.start_s, r.id))
@@ -415,7 +426,8 @@ class Search:
         return {"hits": hits, "total": len(rows),
                 "next_offset": offset + limit if offset + limit < len(rows) else None}
 
-    def _rows(self, ids: list[int], f: Filters) -> list[Any]:
+    @staticmethod
+    def _rows(conn: Any, ids: list[int], f: Filters) -> list[Any]:
         if not ids:
             return []
         m = moments
@@ -456,9 +468,8 @@ class Search:
         if f.max_duration_s is not None:
             q = q.where(videos.c.duration_s <= f.max_duration_s)
         out = []
-        with self.store.read() as conn:
-            for i in range(0, len(ids), 900):
-                out += conn.execute(q.where(m.c.id.in_(ids[i:i + 900]))).all()
+        for i in range(0, len(ids), 900):
+            out += conn.execute(q.where(m.c.id.in_(ids[i:i + 900]))).all()
         return out
 
     def _event_of(self, r: Any) -> dict[str, Any] | None:
