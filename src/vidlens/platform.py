@@ -17,7 +17,7 @@ from vidlens.blobs import blob_store
 from vidlens.blobs.local import BlobStore
 from vidlens.capability import Capabilities, CapabilityError, installed
 from vidlens.jobs.queue import JobQueue
-from vidlens.plugins import PluginRegistry
+from vidlens.plugins import PluginRegistry, discovered
 from vidlens.services import ServiceContext
 from vidlens.settings import Settings, load_settings
 from vidlens.store.db import Store
@@ -31,7 +31,6 @@ class Platform:
     settings: Settings
     store: Store
     blobs: BlobStore
-    plugins: PluginRegistry = field(default_factory=PluginRegistry.discover)
     capabilities: Capabilities = field(default_factory=installed)
     _services: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _building: list[str] = field(default_factory=list, init=False, repr=False)
@@ -48,6 +47,12 @@ class Platform:
             store.migrate()
         blobs = blob_store(settings.data_dir, settings.blob_url, settings.blob_endpoint_url)
         return cls(settings=settings, store=store, blobs=blobs, capabilities=capabilities)
+
+    @cached_property
+    def plugins(self) -> PluginRegistry:
+        """The installed plugins (analyzers, fingerprinters, indexes, label codecs), discovered on first use:
+        discovering imports every plugin's module, and most commands use none of them."""
+        return discovered()
 
     @property
     def data_dir(self) -> Path:

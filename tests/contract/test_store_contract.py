@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import typing
 import time
@@ -32,6 +33,40 @@ def test_migrations_match_the_schema(plat) -> None:
 def test_migrate_is_idempotent(plat) -> None:
     plat.store._migrated = False  # noqa: SLF001 - run upgrade again on a current database
     plat.store.migrate()
+
+
+def test_the_heads_read_from_the_revision_files_are_alembics_and_the_databases(plat) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from vidlens.store.db import MIGRATIONS
+    from vidlens.store.revisions import heads
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(plat.store.migration_dirs()))
+    read = heads(plat.store.migration_dirs())
+    assert read is not None and len(read) >= 8
+    assert read == set(ScriptDirectory.from_config(cfg).get_heads())
+    with plat.store.read() as conn:
+        assert {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")} == read
+
+
+def test_a_current_database_is_not_upgraded_again(plat, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic import command
+
+    def upgrade(*_: object) -> None:
+        raise AssertionError("Alembic ran on a database already at every head")
+
+    monkeypatch.setattr(command, "upgrade", upgrade)
+    plat.store._migrated = False  # noqa: SLF001 - the next start checks again
+    plat.store.migrate()
+    with plat.store.tx() as conn:  # one head behind: the store must run Alembic
+        conn.exec_driver_sql("DELETE FROM alembic_version WHERE version_num = 'watch_0001'")
+    plat.store._migrated = False  # noqa: SLF001
+    with pytest.raises(AssertionError, match="already at every head"):
+        plat.store.migrate()
 
 
 def test_enqueue_is_idempotent_by_key(plat) -> None:

@@ -4,7 +4,8 @@ Each capability names the module of its commands (``Capability.cli``), which exp
 ``register(app)``; those modules are imported at start-up and must keep heavy imports
 inside their command functions so ``vidlens --help`` stays fast. A capability whose
 commands cannot be imported is reported on stderr (and by ``vidlens plugins list``)
-while every other command keeps working. Errors from the ``VidLensError`` tree become
+while every other command keeps working; of the commands, only the group or command that the
+command line names is turned into a click command (``only_asked``). Errors from the ``VidLensError`` tree become
 one line on stderr and the class's exit code; ``--debug`` shows the traceback instead.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -19,6 +21,9 @@ from vidlens import __version__
 from vidlens.capability import CapabilityError, installed
 from vidlens.cli.common import state
 from vidlens.errors import VidLensError
+
+if TYPE_CHECKING:
+    from typer.models import CommandInfo, TyperInfo
 
 
 def _version(value: bool) -> None:
@@ -59,10 +64,34 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _name(info: TyperInfo | CommandInfo) -> str | None:
+    """The name a registered group or command gets on the command line (Typer's rule: the name given, else the
+    function's name with dashes)."""
+    name = getattr(info, "name", None)
+    if isinstance(name, str):
+        return name
+    callback = getattr(info, "callback", None)
+    return callback.__name__.lower().replace("_", "-") if callback is not None else None
+
+
+def only_asked(app: typer.Typer, argv: Sequence[str]) -> typer.Typer:
+    """``app`` with only the top-level group or command that ``argv`` runs, when it names one: Typer turns every
+    registered command into a click command before it runs any, and ``vidlens humans speak`` needs one group of
+    the hundred or so commands. Anything else (help, a version, a name that is not a command) keeps them all."""
+    asked = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if asked is None or any(a != "--debug" for a in argv[:asked]):
+        return app
+    groups = [g for g in app.registered_groups if _name(g) == argv[asked]]
+    commands = [c for c in app.registered_commands if _name(c) == argv[asked]]
+    if groups or commands:
+        app.registered_groups, app.registered_commands = groups, commands
+    return app
+
+
 def inner_main(argv: Sequence[str]) -> int:
     """Run the CLI in-process and return its exit code (used by tests)."""
     try:
-        rv = build_app()(args=list(argv), prog_name="vidlens", standalone_mode=False)
+        rv = only_asked(build_app(), argv)(args=list(argv), prog_name="vidlens", standalone_mode=False)
     except VidLensError as exc:
         if state.debug:
             raise

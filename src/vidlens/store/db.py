@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from vidlens.capability import Capabilities, installed
 from vidlens.errors import StoreError
+from vidlens.store import revisions
 from vidlens.store.schema import load_all_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -59,10 +58,17 @@ class Store:
         """Bring the schema to the newest revision of every capability (Alembic ``upgrade heads``).
 
         Each capability's revisions live in its own folder; Alembic tracks revision ids, not paths,
-        so a folder can move without touching existing databases."""
+        so a folder can move without touching existing databases. A database already at every head is
+        seen as such from its version rows and the revision files (``revisions.heads``) without Alembic."""
         with self._lock:
             if self._migrated:
                 return
+            if self._current():
+                self._migrated = True
+                return
+            from alembic import command
+            from alembic.config import Config
+
             cfg = Config()
             cfg.set_main_option("script_location", str(MIGRATIONS))
             cfg.set_main_option("path_separator", "os")
@@ -79,6 +85,18 @@ class Store:
             except sa.exc.OperationalError as exc:
                 raise StoreError(f"cannot reach the database at {self.safe_url}: {exc.orig}") from None
             self._migrated = True
+
+    def _current(self) -> bool:
+        """Whether the database's version rows are exactly the heads of the installed revision files."""
+        want = revisions.heads(self.migration_dirs())
+        if want is None:
+            return False
+        try:
+            with self.read() as conn:
+                have = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+        except sa.exc.DBAPIError:  # no version table yet (a new database), or none reachable: Alembic says which
+            return False
+        return have == want
 
     def migration_dirs(self) -> list[str]:
         """The Alembic version folders of the installed capabilities, in load order."""

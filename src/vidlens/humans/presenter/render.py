@@ -90,15 +90,16 @@ class Frames:
         self.region_delta = delta_parts(delta[y0:y1, x0:x1])
         self.y_plane, self.u_plane, self.v_plane = i420_planes(self.buf, self.h, self.w)
 
-    def frame(self, region: np.ndarray) -> bytes:
-        """The whole frame with ``region`` (BGR, the size of ``roi``) in place."""
+    def frame(self, region: np.ndarray) -> memoryview:
+        """The whole frame with ``region`` (BGR, the size of ``roi``) in place: a view of the buffer, valid until
+        the next call (the pipe's write copies it)."""
         x0, y0, x1, y1 = self.roi
         self.label.paste(region, (x0, y0))
         y, u, v = i420_planes(cv2.cvtColor(region, cv2.COLOR_BGR2YUV_I420), *region.shape[:2])
         self.y_plane[y0:y1, x0:x1] = add_parts(y, self.region_delta)
         self.u_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = u
         self.v_plane[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = v
-        return self.buf.tobytes()
+        return memoryview(self.buf.reshape(-1))
 
 
 def i420_planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -108,10 +109,10 @@ def i420_planes(i420: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarra
     return flat[:n].reshape(h, w), flat[n:n + q].reshape(h // 2, w // 2), flat[n + q:n + 2 * q].reshape(h // 2, w // 2)
 
 
-def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *, label: Label,
-           watermark_delta: np.ndarray, captions: Captions | None, audio_filter: str | None,
+def encode(rig: FaceRig, frames: Frames, poses: list[Pose], fps: int, audio: Path, out: Path, *,
+           captions: Captions | None, audio_filter: str | None,
            progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Draw every pose, label and mark it, and encode it with ``audio`` into ``out`` (MP4)."""
+    """Draw every pose into ``frames`` (labelled and marked) and encode them with ``audio`` into ``out`` (MP4)."""
     from vidlens.deliver.labels import metadata_args
     from vidlens.media.ffmpeg import raw_frames_encoder
 
@@ -126,7 +127,6 @@ def encode(rig: FaceRig, poses: list[Pose], fps: int, audio: Path, out: Path, *,
             "-c:v", "libx264", *X264, "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-shortest",
             *metadata_args("mp4", faststart=True), "-f", "mp4", str(out)]
-    frames = Frames(rig.canvas, rig.roi, label, watermark_delta)
     with raw_frames_encoder(args, what="the presenter encode") as write:
         for i, pose in enumerate(poses):
             write(frames.frame(rig.render_region(pose)))

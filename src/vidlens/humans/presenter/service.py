@@ -237,13 +237,15 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
     """Make the presenter video ``out``; returns what was made and recorded. ``progress(stage, fraction)``
     hears how far it got.
 
-    The voice (load, speech, loudness) and the label's reader load in threads while the portrait's face is
-    found and meshed on this one: ONNX Runtime, OpenCV, MediaPipe and FFmpeg work outside the GIL, so a fresh
+    The voice (load, speech, loudness), the label's reader and its codecs load in threads while the portrait's
+    face is found and meshed on this one, and the picture is then set up (canvas, face rig, label, watermark)
+    while the voice speaks: ONNX Runtime, OpenCV, MediaPipe and FFmpeg work outside the GIL, so a fresh
     process's start-up uses both cores."""
     from concurrent.futures import ThreadPoolExecutor
 
     from vidlens.deliver.publish import staged_file
     from vidlens.edit.service import read_back_label
+    from vidlens.govern.codecs import codecs
     from vidlens.govern.explicit import line_ocr
     from vidlens.models.whisper import cache_dir
 
@@ -259,23 +261,25 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
     say("portrait", 0.0)
     words = check_words(req)
     with tempfile.TemporaryDirectory(prefix="vidlens-speak-") as tmp:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vidlens-speak") as pool:
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="vidlens-speak") as pool:
             spoken = pool.submit(_speech, req, words, cache_dir(data_dir), Path(tmp) / "speech.wav")
             reader = pool.submit(line_ocr)
+            pool.submit(codecs)  # the implicit label's codecs (a plugin discovery), found now rather than at the end
             checked = check_request(req, registry)  # a refusal here still waits for the two loads to end
             timings["portrait_s"] = time.perf_counter() - t0
+            watermark = secrets.token_bytes(8)
+            stage = _stage(req, checked.portrait, watermark)
             say("speech", 0.0)
             speech = spoken.result()
             ocr = reader.result()
         timings.update(speech.timings)
         timings["start_s"] = time.perf_counter() - t0  # until the first frame: all of the above, at once
-        text, human, portrait, similarity = checked.text, checked.human, checked.portrait, checked.similarity
+        text, human, similarity = checked.text, checked.human, checked.similarity
         script_sha = sha256_bytes(text.encode())
-        watermark = secrets.token_bytes(8)
         produce_id = f"vidlens-humans-{uuid.uuid4().hex[:16]}"
         with staged_file(out, overwrite=overwrite) as staged:
             t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
-            made = _render(req, portrait, speech, text, watermark, Path(tmp), staged, seed=int(script_sha[:8], 16),
+            made = _render(req, stage, speech, text, Path(tmp), staged, seed=int(script_sha[:8], 16),
                            progress=lambda f: say("frames", f))
             timings["render_s"] = time.perf_counter() - t
             # CPU seconds: what the render costs whatever else the machine is doing
@@ -302,47 +306,68 @@ def speak(req: SpeakRequest, out: Path, registry: HumanRegistry, data_dir: Path,
             "wall_s": round(time.perf_counter() - t0, 3)}
 
 
-def _render(req: SpeakRequest, portrait: Any, speech: Speech, text: str, watermark: bytes, tmp: Path,
-            staged: Path, *, seed: int, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    from vidlens.deliver.loudness import LoudnessTarget, measure
+@dataclass(frozen=True)
+class Stage:
+    """The picture side of a render, which needs no speech: the canvas, the face rig, the visible label and the
+    frames' I420 buffer, labelled and marked."""
+
+    rig: Any  # presenter.warp.FaceRig
+    frames: Any  # presenter.render.Frames
+    face_px: float  # the face's size on the canvas
+    label: Any  # govern.explicit.RenderedLabel
+    label_at: tuple[int, int]
+
+
+def _stage(req: SpeakRequest, portrait: Any, watermark: bytes) -> Stage:
+    import cv2
+
     from vidlens.govern import explicit
     from vidlens.govern.watermark import STRENGTH, luma_delta, pattern_for
-    from vidlens.humans.presenter import motion, render, visemes
-    from vidlens.humans.presenter.warp import FaceRig, Pose
+    from vidlens.humans.presenter import render
+    from vidlens.humans.presenter.warp import FaceRig
 
-    samples, rate, phones, sentences = speech.samples, speech.rate, speech.phones, speech.sentences
     w, h = req.size
     placement = render.place((portrait.image.shape[1], portrait.image.shape[0]), portrait.face.box, (w, h))
     base = render.canvas(portrait.image, placement, (w, h))
     landmarks = portrait.landmarks * placement.scale - np.array(placement.offset, np.float32)
     rig = FaceRig(base, landmarks)
+    drawn = explicit.render_label(LABEL_TEXT, w, h)
+    lx, ly = explicit.place("top-left", (w, h), drawn.image.size)
+    label = render.Label(np.asarray(drawn.image.convert("RGBA")), lx, ly)
+    labelled = base.copy()
+    label.paste(labelled)  # the mark is shaped by the (static) picture once: the face moves a few pixels
+    delta = luma_delta(cv2.cvtColor(labelled, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark),
+                       STRENGTH * MARK_STRENGTH_X, MARK_PSNR)
+    return Stage(rig, render.Frames(base, rig.roi, label, delta), portrait.face.size * placement.scale, drawn,
+                 (lx, ly))
+
+
+def _render(req: SpeakRequest, stage: Stage, speech: Speech, text: str, tmp: Path, staged: Path, *, seed: int,
+            progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    from vidlens.deliver.loudness import LoudnessTarget, measure
+    from vidlens.humans.presenter import motion, render, visemes
+    from vidlens.humans.presenter.warp import Pose
+
+    samples, rate, phones, sentences = speech.samples, speech.rate, speech.phones, speech.sentences
+    w, h = req.size
     duration = samples.size / rate
     n = int(np.ceil(duration * FPS))
     mouth = visemes.coarticulate(phones, duration, FPS)
     energy = visemes.envelope(samples, rate, FPS, n)
     rng = np.random.default_rng(seed)
     blink = motion.blinks(n, FPS, rng)
-    face_px = portrait.face.size * placement.scale
-    dx, dy, turn = motion.head(n, FPS, face_px, energy, rng)
+    dx, dy, turn = motion.head(n, FPS, stage.face_px, energy, rng)
     opening = visemes.jaw(mouth.open, energy)
     poses = [Pose(float(opening[i]), float(mouth.spread[i]), float(mouth.round[i]), (float(blink[i]),) * 2,
                   (float(dx[i]), float(dy[i]), float(turn[i]))) for i in range(n)]
     target = LoudnessTarget(integrated=LOUDNESS)
-    drawn = explicit.render_label(LABEL_TEXT, w, h)
-    lx, ly = explicit.place("top-left", (w, h), drawn.image.size)
-    label = render.Label(np.asarray(drawn.image.convert("RGBA")), lx, ly)
     captions = _captions(text, sentences, rate, tmp, (w, h)) if req.subtitles else None
-    import cv2
-
-    labelled = base.copy()
-    label.paste(labelled)  # the mark is shaped by the (static) picture once: the face moves a few pixels
-    delta = luma_delta(cv2.cvtColor(labelled, cv2.COLOR_BGR2YUV_I420)[:h], pattern_for(w, h, watermark),
-                       STRENGTH * MARK_STRENGTH_X, MARK_PSNR)
-    made = render.encode(rig, poses, FPS, speech.wav, staged, label=label, watermark_delta=delta, captions=captions,
+    made = render.encode(stage.rig, stage.frames, poses, FPS, speech.wav, staged, captions=captions,
                          audio_filter=speech.audio_filter, progress=progress)
     made["loudness_after"] = measure(staged, target)[0].to_dict()
     made["loudness_target"] = target.integrated
     made["subtitles"] = captions is not None
+    drawn, (lx, ly) = stage.label, stage.label_at
     made["label_info"] = {"text": LABEL_TEXT, "ink_height": drawn.ink_height, "ink_ratio": drawn.ink_height / min(w, h),
                           "font_size": drawn.font_size, "box": [lx, ly, *drawn.image.size],
                           "windows": [(0.0, duration)]}
