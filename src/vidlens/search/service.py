@@ -1,7 +1,7 @@
 """Find: hybrid search over moments (words + meaning + picture + face, fused by rank) and similar videos.
 
-Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5 bm25 on SQLite,
-``ts_rank_cd`` on PostgreSQL over a first cut of the moments holding the most query words, over
+Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5's bm25 on SQLite,
+``ts_rank_cd`` on PostgreSQL, each over a first cut of the moments holding the most query words, over
 jieba-segmented terms, any query word matching), **meaning**
 (multilingual-e5 text vectors: pgvector's HNSW on PostgreSQL with the extension, else an HNSW file),
 **picture** (keyframe features of the query image and its mirror) and **face** (SFace vectors of the
@@ -27,6 +27,7 @@ from vidlens.analyze.tables import documents, identities, identity_faces
 from vidlens.errors import NotFoundError, UsageError
 from vidlens.index import CorruptIndexError
 from vidlens.search import backends
+from vidlens.search.fts_words import IndexStats, fts_words
 from vidlens.search.images import QueryImage, embed, read_rgb
 from vidlens.search.projections import TEXT_KINDS
 from vidlens.search.settings import SearchSettings
@@ -46,6 +47,9 @@ MAX_OFFSET = 10_000
 RANKERS = ("words", "meaning", "picture", "face")
 SOURCES = ("video", "event")  # what a moment is of: a library video, or a camera event
 WORD_POOL = 4  # PostgreSQL scores at most this many times the candidates by ts_rank_cd (backends.pg_words)
+# SQLite scores at most this many times the candidates by bm25 (fts_words): filling its first cut reads the
+# word index in rowid order, so a smaller cut stops sooner (measured at 1,000,000 moments: docs/benchmarks.md)
+FTS_POOL = 2
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Search:
         self._image_index: VectorIndex | None = None
         self._faces: tuple[int, np.ndarray, np.ndarray] | None = None  # (count, moment ids, vectors)
         self._fts: bool | None = None
+        self._word_stats = IndexStats()  # the SQLite word index's counts, kept between queries
         self._pgvec: bool | None = None
         self._synced: tuple[Any, ...] | None = None
 
@@ -180,10 +185,10 @@ class Search:
             if index.checkpoint != checkpoint:
                 known = set(index.ids)
                 with self.store.read() as conn:
-                    for key, blob in conn.execute(sa.select(text_vectors.c.key, text_vectors.c.vector)
-                                                  .where(text_vectors.c.model == model)):
-                        if key not in known:
-                            index.add(key, np.frombuffer(blob, "<f4"))
+                    stored = conn.execution_options(yield_per=50_000).execute(
+                        sa.select(text_vectors.c.key, text_vectors.c.vector).where(text_vectors.c.model == model))
+                    for part in stored.partitions():
+                        _add_stored(index, [(k, b) for k, b in part if k not in known])
                 self.index_dir.mkdir(parents=True, exist_ok=True)
                 index.build_graph(progress or _log_graph, save=lambda: index.save(path))
                 index.checkpoint = checkpoint
@@ -263,10 +268,7 @@ class Search:
             return []
         with self.store.read() as conn:
             if self._fts:
-                match = " OR ".join(f'"{t}"' for t in toks)  # \w+ words: no quote can occur inside
-                rows = conn.exec_driver_sql(
-                    f"SELECT rowid, bm25({backends.FTS}) AS r FROM {backends.FTS} WHERE {backends.FTS} MATCH ? "
-                    "ORDER BY r LIMIT ?", (match, k)).all()
+                rows = fts_words(conn, toks, k, pool=FTS_POOL * k, stats=self._word_stats)
             elif self.store.dialect == "postgresql":
                 rows = backends.pg_words(conn, toks, k, pool=WORD_POOL * k)
             else:
@@ -547,6 +549,16 @@ class Search:
         with self.store.read() as conn:
             return dict(conn.execute(sa.select(videos.c.id, sa.func.coalesce(videos.c.title, videos.c.filename))
                                      .where(videos.c.id.in_(ids))).all())
+
+
+def _add_stored(index: VectorIndex, rows: list[tuple[str, bytes]]) -> None:
+    """Stored float32 vectors into ``index``: in one block when they are all of one size, else one by one
+    (so that a malformed vector is refused with its own message)."""
+    if rows and len({len(b) for _, b in rows}) == 1 and len(rows[0][1]) % 4 == 0:
+        index.add_many([k for k, _ in rows], np.frombuffer(b"".join(b for _, b in rows), "<f4").reshape(len(rows), -1))
+        return
+    for key, blob in rows:
+        index.add(key, np.frombuffer(blob, "<f4"))
 
 
 def _log_graph(done: int, total: int) -> None:
