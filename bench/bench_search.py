@@ -7,7 +7,10 @@ their vectors plus noise (sigma 0.02 per dimension), so a million distinct vecto
 shape of real text without a million e5 passes (about a day on 2 cores). They are written into a real
 VidLens data dir (``search_moments``, ``search_text_vectors``, 250 moments per video); the FTS5 table and
 the HNSW index file are then built by the service's own code, and each query is ``Search.search(q,
-limit=20)``: the e5 query pass, FTS5 bm25 (top 200), HNSW (top 200), fusion, filters and the page.
+limit=20)``: the e5 query pass, FTS5's bm25 over a first cut of at most 400 moments holding the most
+query words (``vidlens.search.fts_words``, top 200), HNSW (top 200), fusion, filters and the page; each
+query is also run with one ranker alone. On ``--recall-queries`` of them the words ranker's top 10 is
+compared with FTS5's own ``ORDER BY bm25()`` over every matching moment (also timed).
 
 Per hour of video: the moments an hour of the analysed shared corpus yields (bench/.cache/search-corpus,
 made by bench_search_relevance.py; a stated assumption when it is absent) times the measured per-moment
@@ -62,6 +65,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CACHE, stamp, write_section  # noqa: E402
 
+from vidlens.search.service import FTS_POOL, WORD_POOL  # noqa: E402
 from vidlens.search.text import MAX_TERMS, TextEmbedder, query_terms, terms  # noqa: E402
 
 THINGS = ["car", "bicycle", "ferry", "harbour", "bus", "train", "dog", "cat", "child", "crowd", "street", "market",
@@ -166,6 +170,74 @@ def timed_search(svc, q: str, lat: list[float], cpu: list[float]) -> dict:
     return res
 
 
+def _words_against_fts5(svc: Any, q: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]], float]:
+    """The words ranker's top 10 for ``q`` (``fts_words``: its first cut scored), FTS5's own bm25 top 10
+    over every matching moment (the ranker before the cut) and the seconds that second query took."""
+    from vidlens.search import backends
+    from vidlens.search.fts_words import fts_tokens, fts_words
+
+    words = list(dict.fromkeys(w for t in query_terms(q)[:MAX_TERMS] for w in fts_tokens(t)))
+    k = svc.settings.candidates
+    with svc.store.read() as conn:
+        cut = fts_words(conn, words, k, FTS_POOL * k, svc._word_stats)[:10]
+        t0 = time.perf_counter()
+        every = [(r[0], float(r[1])) for r in conn.exec_driver_sql(
+            f"SELECT rowid, bm25({backends.FTS}) AS r FROM {backends.FTS} WHERE {backends.FTS} MATCH ? "
+            "ORDER BY r, rowid LIMIT 10", (" OR ".join(f'"{w}"' for w in words),))]
+    return cut, every, time.perf_counter() - t0
+
+
+def sqlite_words_only(args: argparse.Namespace, svc: Any, bank: list[str], rng: np.random.Generator,
+                      done: dict[str, Any]) -> str:
+    """The words ranker alone through the service on SQLite (no HNSW graph needed), against FTS5's own
+    bm25 over every match; the section's text."""
+    svc.search("warm up 热身", limit=20, rankers=["words"])  # one-time loads (jieba's dictionary) out of the figures
+    lat, cpu, exact_lat, recalls, score_recalls, hits = [], [], [], [], [], []
+    for qi, (a, b) in enumerate(rng.integers(0, len(bank), size=(args.queries, 2))):
+        q = f"{bank[a]} {bank[b]}"
+        t0, c0 = time.perf_counter(), time.process_time()
+        hits.append(len(svc.search(q, limit=20, rankers=["words"])["hits"]))
+        lat.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        if qi < args.recall_queries:
+            cut, every, took = _words_against_fts5(svc, q)
+            exact_lat.append(took)
+            recalls.append(len({i for i, _ in cut} & {i for i, _ in every}) / 10)
+            score_recalls.append(sum(abs(x[1] - y[1]) < 1e-9 for x, y in zip(cut, every, strict=False)) / 10)
+    ms, cpu_ms, x_ms = ([x * 1000 for x in xs] for xs in (lat, cpu, exact_lat))
+    load, k = os.getloadavg(), svc.settings.candidates
+    return f"""## Find at scale: hybrid query latency, ANN recall, indexing cost (`bench/bench_search.py`)
+
+{stamp()} Load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} when it ended, `nproc` {os.cpu_count()}
+(the machine is shared with other jobs: wall clocks include waiting for a core).
+
+**The words ranker alone** (`--words-only`): the HNSW graph of the 1,000,000 text vectors was not built
+in the time at hand, so the hybrid query, the HNSW recall and the index file are not measured at this
+size yet.
+
+{done['moments']:,} synthetic moments in a real SQLite data dir (texts of three of {len(bank)} real phrases,
+Chinese and English: see the script), {args.queries} queries of two phrases, each
+`Search.search(q, limit=20, rankers=["words"])` through the service: FTS5's bm25 over a first cut of at
+most {FTS_POOL * k} moments holding the most query words (`vidlens.search.fts_words`), top {k}, rows and
+page; median {int(np.median(hits))} hits per page. Every query word is in 6-22% of the moments (three of
+{len(bank)} phrases each): the hard case for a word index.
+
+| | p50 ms | p95 ms |
+|---|---|---|
+| words ranker through the service: wall clock | {percentile(ms, 50):.1f} | {percentile(ms, 95):.1f} |
+| words ranker through the service: CPU time of the process | {percentile(cpu_ms, 50):.1f} | {percentile(cpu_ms, 95):.1f} |
+| FTS5's `ORDER BY bm25()` over every match, top 10 (the ranker before the cut; SQL alone): wall clock | {percentile(x_ms, 50):.1f} | {percentile(x_ms, 95):.1f} |
+
+Over {len(recalls)} of the queries, the words ranker's top 10 against FTS5's bm25 over every matching
+moment: the same moments {np.mean(recalls):.3f}, the same scores rank by rank {np.mean(score_recalls):.3f}
+(moments of equal score are interchangeable; the exact list breaks ties by id).
+
+Indexing at this scale: writing rows {done['write_s']:.0f} s, FTS5 {done['fts_s']:.0f} s. Sizes: moment rows
+{done['rows_bytes'] / 1e6:,.0f} MB, text vectors (float32 table) {done['vectors_bytes'] / 1e6:,.0f} MB, FTS5
+{done['fts_bytes'] / 1e6:,.0f} MB.
+"""
+
+
 def _graph_progress(done: int, total: int) -> None:
     if done == total or done % 50_000 < 10_000:
         print(f"HNSW graph: {done:,} of {total:,} vectors", file=sys.stderr)
@@ -179,14 +251,14 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print the figures, leave docs/benchmarks.md alone")
     ap.add_argument("--postgres", metavar="URL", help="run on this PostgreSQL server (with pgvector) instead of SQLite")
     ap.add_argument("--words-only", action="store_true",
-                    help="--postgres: build no pgvector HNSW index and time the words ranker alone (section "
+                    help="build no vector index and time the words ranker alone (on --postgres: section "
                          "search-postgresql-words), for a size whose vector index cannot be built in the time at hand")
     ap.add_argument("--from-vector", action="store_true",
                     help="--postgres: fill pgvector's table as versions before migration search_0005 made it "
                          "(vector(384), pgvector's default graph), measure it, then migrate it in place (timed) "
                          "and measure the service on the result")
     ap.add_argument("--recall-queries", type=int, default=50,
-                    help="queries whose pgvector top 10 is checked against an exact scan (--postgres)")
+                    help="queries whose words top 10 (and on --postgres, pgvector's) is checked against an exact ranking")
     args = ap.parse_args()
     from vidlens.platform import Platform
     from vidlens.settings import load_settings
@@ -232,66 +304,97 @@ def main() -> None:
         svc._backends()
         filled, fts_s, fts_bytes = done, done["fts_s"], done["fts_bytes"]
         print(f"FTS5: {fts_s:.0f} s", file=sys.stderr)
+        if args.words_only:
+            body = sqlite_words_only(args, svc, bank, rng, done)
+            platform.close()
+            print(body)
+            if not args.no_write:
+                write_section("search", body)
+            return
         resumed = any(svc.index_dir.glob("text-*"))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         index = svc._text_vectors(progress=_graph_progress)  # the HNSW index file, built and saved by the service
-        hnsw_s = time.perf_counter() - t0
+        hnsw_s, hnsw_cpu_s, hnsw_load = time.perf_counter() - t0, time.process_time() - c0, os.getloadavg()[1]
         if "hnsw_s" in done:  # built by an earlier run: its time, not this load's
             hnsw_s, resumed = done["hnsw_s"], done["hnsw_resumed"]
+            hnsw_cpu_s, hnsw_load = done.get("hnsw_cpu_s"), done.get("hnsw_load")
         else:
-            done.update(hnsw_s=hnsw_s, hnsw_resumed=resumed)
+            done.update(hnsw_s=hnsw_s, hnsw_resumed=resumed, hnsw_cpu_s=hnsw_cpu_s, hnsw_load=hnsw_load)
             done_file.write_text(json.dumps(done))
         index_bytes = sum(p.stat().st_size for p in svc.index_dir.glob("text-*"))
         print(f"text index: {hnsw_s:.0f} s, {index_bytes / 1e6:.0f} MB", file=sys.stderr)
 
-        svc.search("warm up", limit=20)
+        svc.search("warm up 热身", limit=20)  # one-time loads (jieba's dictionary, the graph) out of the figures
         lat, cpu, e5_cpu, ann_lat, recalls, hits = [], [], [], [], [], []
+        words_lat, meaning_lat, exact_words_lat, word_recalls, word_score_recalls = [], [], [], [], []
         matrix = index._vectors()
-        for a, b in rng.integers(0, len(bank), size=(args.queries, 2)):
+        exact_m = matrix.astype(np.float32)  # the exact scan in BLAS (numpy multiplies float16 without it)
+        for qi, (a, b) in enumerate(rng.integers(0, len(bank), size=(args.queries, 2))):
             q = f"{bank[a]} {bank[b]}"
             res = timed_search(svc, q, lat, cpu)
             hits.append(len(res["hits"]))
+            for ranker, into in (("words", words_lat), ("meaning", meaning_lat)):
+                t0 = time.perf_counter()
+                svc.search(q, limit=20, rankers=[ranker])
+                into.append(time.perf_counter() - t0)
+            if qi < args.recall_queries:
+                cut, every, took = _words_against_fts5(svc, q)
+                exact_words_lat.append(took)
+                word_recalls.append(len({i for i, _ in cut} & {i for i, _ in every}) / 10)
+                # ties: moments of equal score are interchangeable, so also count ranks whose score is the exact one's
+                word_score_recalls.append(sum(abs(x[1] - y[1]) < 1e-9 for x, y in zip(cut, every, strict=False)) / 10)
             c0 = time.process_time()
             qv = embedder.query(q).astype(np.float16)
             e5_cpu.append(time.process_time() - c0)
             t0 = time.perf_counter()
             found = index._hnsw(matrix).search(qv, 10)
             ann_lat.append(time.perf_counter() - t0)
-            exact = np.argpartition(-(matrix @ qv).astype(np.float32), 10)[:10]
+            exact = np.argpartition(-(exact_m @ qv.astype(np.float32)), 10)[:10]
             recalls.append(len(set(exact.tolist()) & {int(k) for k in found.keys}) / 10)
         platform.close()
 
     per_hour, per_hour_note = corpus_moments_per_hour()
     per_moment_s = embed_per_text + (fts_s + hnsw_s) / n
     per_moment_bytes = (filled["rows_bytes"] + filled["vectors_bytes"] + fts_bytes + index_bytes) / n
-    ms, cpu_ms, e5_ms = ([x * 1000 for x in xs] for xs in (lat, cpu, e5_cpu))
+    ms, cpu_ms, e5_ms, w_ms, m_ms, x_ms = ([x * 1000 for x in xs] for xs in (
+        lat, cpu, e5_cpu, words_lat, meaning_lat, exact_words_lat))
     ann_ms = [x * 1000 for x in ann_lat]
-    load = os.getloadavg()[0]
+    load = os.getloadavg()
     body = f"""## Find at scale: hybrid query latency, ANN recall, indexing cost (`bench/bench_search.py`)
 
-{stamp()} Load average {load:.1f} when it ended (the machine is shared by several jobs: timings high).
+{stamp()} Load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} when it ended, `nproc` {os.cpu_count()}
+(the machine is shared with other jobs: wall clocks include waiting for a core).
 
 {n:,} synthetic moments in a real SQLite data dir (texts of three of {len(bank)} real phrases, Chinese and
 English; **vectors composed** from their e5 embeddings plus noise, not embedded one by one: see the
 script), {args.queries} queries of two phrases, each `Search.search(q, limit=20)` through the service
-(e5 query pass, FTS5 bm25 top 200, usearch HNSW f16 M=16 ef_search=96 top 200, RRF, rows and page);
-median {int(np.median(hits))} hits per page.
+(e5 query pass; FTS5's bm25 over a first cut of at most {FTS_POOL * svc.settings.candidates} moments holding
+the most query words, top {svc.settings.candidates}; usearch HNSW f16 M=16 ef_search=96, top
+{svc.settings.candidates}; RRF, rows and page); median {int(np.median(hits))} hits per page. Each query also
+ran with one ranker alone.
 
 | | p50 ms | p95 ms |
 |---|---|---|
-| hybrid query, whole service call: wall clock (under load) | {percentile(ms, 50):.1f} | {percentile(ms, 95):.1f} |
+| hybrid query, whole service call: wall clock | {percentile(ms, 50):.1f} | {percentile(ms, 95):.1f} |
 | hybrid query, whole service call: CPU time of the process | {percentile(cpu_ms, 50):.1f} | {percentile(cpu_ms, 95):.1f} |
 | of which the e5 query pass: CPU time | {percentile(e5_ms, 50):.1f} | {percentile(e5_ms, 95):.1f} |
+| words alone (first cut + bm25): wall clock | {percentile(w_ms, 50):.1f} | {percentile(w_ms, 95):.1f} |
+| meaning alone (e5 + HNSW): wall clock | {percentile(m_ms, 50):.1f} | {percentile(m_ms, 95):.1f} |
 | HNSW top-10 alone: wall clock | {percentile(ann_ms, 50):.2f} | {percentile(ann_ms, 95):.2f} |
+| FTS5's `ORDER BY bm25()` over every match, top 10 (the words ranker before the cut; SQL alone): wall clock | {percentile(x_ms, 50):.1f} | {percentile(x_ms, 95):.1f} |
 
 A query runs on one thread (the e5 engine is single-threaded, SQLite and usearch's single search too),
-so on an unloaded machine its latency is close to its CPU time; the wall clock here is inflated by the
-other jobs sharing the two cores.
+so on an unloaded machine its latency is close to its CPU time.
 
-HNSW recall@10 against the exact scan of the same vectors: **{np.mean(recalls):.3f}**.
+HNSW recall@10 against the exact scan of the same vectors: **{np.mean(recalls):.3f}**. Over
+{len(word_recalls)} of the queries, the words ranker's top 10 against FTS5's bm25 over every matching
+moment: the same moments {np.mean(word_recalls):.3f}, the same scores rank by rank
+{np.mean(word_score_recalls):.3f} (moments of equal score are interchangeable; the exact list breaks ties by id).
 
 Indexing at this scale: writing rows {filled['write_s']:.0f} s, FTS5 {fts_s:.0f} s, HNSW index file {hnsw_s:.0f} s
-(load, insert, save{'; this run went on from an index file saved midway by an earlier run' if resumed else ''}). Sizes: moment rows {filled['rows_bytes'] / 1e6:,.0f} MB, text vectors (float32 table)
+(load, insert, save{'; this run went on from an index file saved midway by an earlier run' if resumed else ''}{
+f"; {hnsw_cpu_s:.0f} CPU-seconds on both cores, load average {hnsw_load:.1f} over its last 5 minutes"
+if hnsw_cpu_s is not None else ""}). Sizes: moment rows {filled['rows_bytes'] / 1e6:,.0f} MB, text vectors (float32 table)
 {filled['vectors_bytes'] / 1e6:,.0f} MB, FTS5 {fts_bytes / 1e6:,.0f} MB, HNSW index file (float16 vectors + graph)
 {index_bytes / 1e6:,.0f} MB: {per_moment_bytes / 1024:.1f} KiB per moment.
 

@@ -52,7 +52,7 @@ class VectorIndex(Index[np.ndarray]):
         super().__init__(checkpoint=checkpoint)
         self.exact_below = exact_below
         self._dim: int | None = None
-        self._rows: list[np.ndarray] = []
+        self._rows: list[np.ndarray] = []  # (n, d) float16 blocks added since the matrix was last made
         self._matrix = np.zeros((0, 0), np.float16)
         self._graph: Any = None  # usearch.index.Index over positions, built on demand
         self._graph_size = 0
@@ -63,12 +63,37 @@ class VectorIndex(Index[np.ndarray]):
     def _add(self, position: int, value: np.ndarray) -> None:
         v = _unit(value, self._dim)
         self._dim = v.size
-        self._rows.append(v.astype(np.float16))
+        self._rows.append(v.astype(np.float16)[None, :])
+
+    def add_many(self, ids: list[str], vectors: np.ndarray) -> None:
+        """Add entries in one step, normalised together: loading a million stored vectors one ``add`` at a
+        time costs more than building their graph. Refused whole (nothing added) if any id or row is."""
+        m = np.asarray(vectors, np.float32)
+        if m.ndim != 2 or len(m) != len(ids) or (self._dim is not None and m.shape[1] != self._dim):
+            raise UsageError(f"{self.name}: {len(ids)} ids need a ({len(ids)}, {self._dim or 'd'}) matrix, "
+                             f"got shape {m.shape}")
+        if not len(ids):
+            return
+        fresh = set(ids)
+        bad = [i for i in ids if not isinstance(i, str) or not i or "\x00" in i]
+        if bad or len(fresh) != len(ids) or not fresh.isdisjoint(self._positions):
+            raise UsageError(f"{self.name} index: ids must be new, distinct, non-empty strings without NUL")
+        norms = np.linalg.norm(m, axis=1)
+        if not np.all(np.isfinite(m)) or np.any(norms < 1e-12):
+            raise UsageError(f"{self.name}: vectors must be finite and non-zero")
+        self._dim = m.shape[1]
+        block = (m / norms[:, None]).astype(np.float16)
+        with self._lock:
+            self._rows.append(block)
+        start = len(self._ids)
+        self._positions.update((i, start + n) for n, i in enumerate(ids))
+        self._ids.extend(ids)
+        self._payloads.extend({} for _ in ids)
 
     def _vectors(self) -> np.ndarray:
         with self._lock:
             if self._rows:
-                new = np.stack(self._rows)
+                new = np.concatenate(self._rows)
                 self._matrix = new if self._matrix.size == 0 else np.concatenate([self._matrix, new])
                 self._rows = []
             return self._matrix

@@ -379,6 +379,54 @@ def test_postgresql_first_cut_takes_the_rare_word_before_common_ones(env_factory
     assert not zebra & {h.id for h in query_order}  # words in the query's order: "ferry & harbour" fills it
 
 
+def test_sqlite_ranks_words_over_a_bounded_first_cut(env, synth_clip: Path) -> None:
+    """The words ranker on SQLite scores FTS5's bm25 over at most a pool of moments, those holding the most
+    query words, with the index's own counts: with a pool as large as the matches every moment gets the
+    score FTS5's ``bm25()`` gives it over every match (diacritics and "_" split as FTS5 does), also after
+    the index changed; with a small pool no moment left out holds more of the query's words than one
+    scored. The service's own answer is the exact one on a small library."""
+    import random
+
+    from vidlens.search.backends import FTS
+    from vidlens.search.fts_words import IndexStats, fts_tokens, fts_words
+
+    vocab = ["ferry", "harbour", "boat", "noon", "truck", "café", "bridge", "river", "snake_case"]
+    rng = random.Random(18)
+
+    vid = env.upload(synth_clip, name="harbour.mp4")["video_id"]
+
+    def store(n: int) -> None:
+        said = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 6))) for _ in range(n)]
+        env.store_results(vid, {"speech": {"transcript": [
+            {"text": t, "start_s": i * 0.01, "end_s": i * 0.01 + 0.01, "language": "en"} for i, t in enumerate(said)]}})
+
+    store(300)
+    svc = env.platform.service("search")
+    svc._backends()
+    words = ["ferry", "cafe", "noon", "snake"]  # "cafe" finds "café", "snake" the first half of "snake_case"
+    stats = IndexStats()
+    for round_ in range(2):
+        with env.platform.store.read() as conn:
+            exact = [(i, float(r)) for i, r in conn.exec_driver_sql(
+                f"SELECT rowid, bm25({FTS}) AS r FROM {FTS} WHERE {FTS} MATCH ? ORDER BY r, rowid",
+                (" OR ".join(f'"{w}"' for w in words),))]
+            assert 200 * (round_ + 1) < len(exact) < 300 * (round_ + 1)  # most moments match, not all
+            mine = fts_words(conn, words, len(exact), pool=len(exact), stats=stats)
+            score = dict(exact)
+            assert len(mine) == len(exact) and all(abs(s - score[i]) < 1e-9 for i, s in mine)
+            assert all(abs(a[1] - b[1]) < 1e-9 for a, b in zip(mine, exact, strict=True))  # rank for rank
+            cut = fts_words(conn, words, 30, pool=30, stats=stats)
+            held = {i: set(fts_tokens(t)) for i, t in conn.exec_driver_sql("SELECT id, terms FROM search_moments")}
+            assert fts_words(conn, ["100", "_", "kayak"], 10, pool=10, stats=stats) == []  # no such words: no error
+        count = {i: len(set(words) & held[i]) for i, _ in exact}
+        scored = {i for i, _ in cut}
+        assert len(cut) == 30 and min(count[i] for i in scored) >= max(count[i] for i in count if i not in scored)
+        if round_ == 0:
+            body = svc.search("ferry cafe noon snake", rankers=["words"], limit=20)
+            assert [h["moment_id"] for h in body["hits"]] == [i for i, _ in exact[:20]]
+            store(600)  # the video is analysed again: the index changes and the kept word counts follow it
+
+
 def test_cli_bad_input_is_a_usage_error(found, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from vidlens.cli.app import inner_main
 

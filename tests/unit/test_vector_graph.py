@@ -56,3 +56,28 @@ def test_small_sets_build_no_graph(tmp_path: Path) -> None:
     index.build_graph(lambda *_: pytest.fail("no graph below exact_below"))
     index.save(tmp_path / "small.npz")
     assert VectorIndex.load(tmp_path / "small.npz")._graph is None
+
+
+def test_many_vectors_are_added_in_one_step_or_refused_whole() -> None:
+    from vidlens.errors import UsageError
+
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    one, many = VectorIndex(exact_below=100), VectorIndex(exact_below=100)
+    for i, v in enumerate(vectors[:200]):
+        one.add(f"k{i}", v)
+    many.add_many([f"k{i}" for i in range(200)], vectors[:200])
+    assert many.ids == one.ids
+    assert np.allclose(many._vectors().astype(np.float32), one._vectors().astype(np.float32), atol=1e-3)
+    bad = vectors[200:210].copy()
+    bad[3] = 0.0
+    for ids, m in (([f"k{i}" for i in range(200, 210)], bad),  # a zero vector has no direction
+                   (["k0"] + [f"n{i}" for i in range(9)], vectors[200:210]),  # an id already indexed
+                   (["a", "a"], vectors[200:202]), (["a", "b"], vectors[200:202, :8]), (["a"], vectors[200:202])):
+        with pytest.raises(UsageError):
+            many.add_many(ids, m)
+    assert len(many) == 200  # nothing of a refused batch went in
+    many.add(f"k{200}", vectors[200])
+    many.add_many([f"k{i}" for i in range(201, 300)], vectors[201:])
+    many.build_graph()
+    assert many._graph_size == 300 and many.query(vectors[250], k=1)[0].id == "k250"

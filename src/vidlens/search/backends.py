@@ -4,7 +4,8 @@ The word index of SQLite and the vector table of PostgreSQL are derived data, cr
 back-filled then) rather than migrated, and kept in step by the ``moments`` projection once they exist:
 
 - SQLite: an FTS5 table ``search_moments_fts`` over the segmented ``terms`` (rowid = moment id),
-  ranked by bm25. A SQLite built without FTS5 cannot search words: Find says so and ranks by meaning.
+  ranked by bm25 over a bounded first cut (``fts_words``), with an ``fts5vocab`` table over it. A SQLite
+  built without FTS5 cannot search words: Find says so and ranks by meaning.
 - PostgreSQL: the stored ``terms_tsv`` column (``to_tsvector('simple', terms)``, migration search_0004)
   with a GIN index, ranked by ``ts_rank_cd`` over a bounded first cut that reads the query's rarest words
   first (``pg_words``, word shares from the statistics ANALYZE keeps); and with the ``vector`` extension
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Connection
 log = logging.getLogger(__name__)
 
 FTS = "search_moments_fts"
+FTS_VOCAB = f"{FTS}_vocab"  # fts5vocab 'row' table over the word index: each word's document count
 PG_GIN = "ix_search_moments_terms_tsv"  # made by migration search_0004
 PGVEC = "search_text_pgvec"
 PGVEC_HNSW = f"{PGVEC}_hnsw"
@@ -58,14 +60,16 @@ def has_pgvec(conn: Connection) -> bool:
 
 
 def ensure_fts(conn: Connection) -> bool:
-    """Create and fill the SQLite word index if missing; False when this SQLite has no FTS5."""
-    if has_fts(conn):
-        return True
-    try:
-        conn.exec_driver_sql(f"CREATE VIRTUAL TABLE {FTS} USING fts5(terms, tokenize='unicode61 remove_diacritics 2')")
-    except sa.exc.OperationalError:
-        return False
-    conn.exec_driver_sql(f"INSERT INTO {FTS}(rowid, terms) SELECT id, terms FROM search_moments WHERE terms != ''")
+    """Create and fill the SQLite word index if missing, with the ``fts5vocab`` table over it that counts
+    each word's moments (``fts_words``); False when this SQLite has no FTS5."""
+    if not has_fts(conn):
+        try:
+            conn.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE {FTS} USING fts5(terms, tokenize='unicode61 remove_diacritics 2')")
+        except sa.exc.OperationalError:
+            return False
+        conn.exec_driver_sql(f"INSERT INTO {FTS}(rowid, terms) SELECT id, terms FROM search_moments WHERE terms != ''")
+    conn.exec_driver_sql(f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_VOCAB} USING fts5vocab({FTS}, row)")
     return True
 
 

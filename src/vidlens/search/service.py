@@ -1,8 +1,8 @@
 """Find: hybrid search over moments (words + meaning + picture + face, fused by rank) and similar videos.
 
-Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5 bm25 on SQLite,
-``ts_rank_cd`` on PostgreSQL over a first cut of the moments holding the most query words, the rarest
-first, over jieba-segmented terms, any query word matching), **meaning**
+Each ranker proposes up to ``candidates`` moments, best first: **words** (FTS5's bm25 on SQLite,
+``ts_rank_cd`` on PostgreSQL, each over a first cut of the moments holding the most query words, the
+rarest first, over jieba-segmented terms, any query word matching), **meaning**
 (multilingual-e5 text vectors: pgvector's HNSW on PostgreSQL with the extension, else an HNSW file),
 **picture** (keyframe features of the query image and its mirror) and **face** (SFace vectors of the
 largest face). Reciprocal rank fusion adds ``1 / (rrf_k + rank)`` over the rankers that found a
@@ -29,6 +29,7 @@ from vidlens.analyze.tables import documents, identities, identity_faces
 from vidlens.errors import NotFoundError, UsageError
 from vidlens.index import CorruptIndexError
 from vidlens.search import backends
+from vidlens.search.fts_words import IndexStats, fts_words
 from vidlens.search.images import QueryImage, embed, read_rgb
 from vidlens.search.projections import TEXT_KINDS
 from vidlens.search.settings import SearchSettings
@@ -49,6 +50,9 @@ RANKERS = ("words", "meaning", "picture", "face")
 SOURCES = ("video", "event")  # what a moment is of: a library video, or a camera event
 WORD_POOL = 4  # PostgreSQL scores at most this many times the candidates by ts_rank_cd (backends.pg_words)
 WORD_STATS_TTL_S = 600.0  # how long PostgreSQL's word statistics are kept before they are read again
+# SQLite scores at most this many times the candidates by bm25 (fts_words): filling its first cut reads the
+# word index in rowid order, so a smaller cut stops sooner (measured at 1,000,000 moments: docs/benchmarks.md)
+FTS_POOL = 2
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Search:
         self._image_index: VectorIndex | None = None
         self._faces: tuple[int, np.ndarray, np.ndarray] | None = None  # (count, moment ids, vectors)
         self._fts: bool | None = None
+        self._fts_stats = IndexStats()  # the SQLite word index's counts, kept between queries
         self._pgvec: bool | None = None
         self._pg_iterative = False  # pgvector 0.8: an HNSW scan can go on past hnsw.ef_search
         self._synced: tuple[Any, ...] | None = None
@@ -190,10 +195,10 @@ class Search:
             if index.checkpoint != checkpoint:
                 known = set(index.ids)
                 with self.store.read() as conn:
-                    for key, blob in conn.execute(sa.select(text_vectors.c.key, text_vectors.c.vector)
-                                                  .where(text_vectors.c.model == model)):
-                        if key not in known:
-                            index.add(key, np.frombuffer(blob, "<f4"))
+                    stored = conn.execution_options(yield_per=50_000).execute(
+                        sa.select(text_vectors.c.key, text_vectors.c.vector).where(text_vectors.c.model == model))
+                    for part in stored.partitions():
+                        _add_stored(index, [(k, b) for k, b in part if k not in known])
                 self.index_dir.mkdir(parents=True, exist_ok=True)
                 index.build_graph(progress or _log_graph, save=lambda: index.save(path))
                 index.checkpoint = checkpoint
@@ -272,12 +277,10 @@ class Search:
         if not toks:
             return []
         if self._fts:
-            match = " OR ".join(f'"{t}"' for t in toks)  # \w+ words: no quote can occur inside
-            rows = conn.exec_driver_sql(
-                f"SELECT f.id, m.terms, m.kind FROM (SELECT rowid AS id, bm25({backends.FTS}) AS r "
-                f"FROM {backends.FTS} WHERE {backends.FTS} MATCH ? ORDER BY r LIMIT ?) AS f "
-                "JOIN search_moments m ON m.id = f.id "
-                "ORDER BY f.r", (match, k)).all()
+            ranked = [mid for mid, _ in fts_words(conn, toks, k, pool=FTS_POOL * k, stats=self._fts_stats)]
+            held = {r.id: r for r in conn.execute(sa.select(moments.c.id, moments.c.terms, moments.c.kind)
+                                                  .where(moments.c.id.in_(ranked)))} if ranked else {}
+            rows = [(mid, held[mid].terms, held[mid].kind) for mid in ranked if mid in held]
         elif self.store.dialect == "postgresql":
             rows = [(h.id, h.terms, h.kind) for h in
                     backends.pg_words(conn, toks, k, pool=WORD_POOL * k, stats=self._pg_word_stats(conn))]
@@ -561,6 +564,16 @@ class Search:
         with self.store.read() as conn:
             return dict(conn.execute(sa.select(videos.c.id, sa.func.coalesce(videos.c.title, videos.c.filename))
                                      .where(videos.c.id.in_(ids))).all())
+
+
+def _add_stored(index: VectorIndex, rows: list[tuple[str, bytes]]) -> None:
+    """Stored float32 vectors into ``index``: in one block when they are all of one size, else one by one
+    (so that a malformed vector is refused with its own message)."""
+    if rows and len({len(b) for _, b in rows}) == 1 and len(rows[0][1]) % 4 == 0:
+        index.add_many([k for k, _ in rows], np.frombuffer(b"".join(b for _, b in rows), "<f4").reshape(len(rows), -1))
+        return
+    for key, blob in rows:
+        index.add(key, np.frombuffer(blob, "<f4"))
 
 
 def _log_graph(done: int, total: int) -> None:
