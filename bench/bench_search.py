@@ -170,6 +170,13 @@ def timed_search(svc, q: str, lat: list[float], cpu: list[float]) -> dict:
     return res
 
 
+def _top10_agreement(cut: list[tuple[int, float]], every: list[tuple[int, float]]) -> tuple[float, float]:
+    """How much of the exact top 10 (``every``) the ranker's top 10 (``cut``) holds: the same moments, and the
+    ranks whose score is the exact one's (moments of equal score are interchangeable)."""
+    same = len({i for i, _ in cut} & {i for i, _ in every}) / 10
+    return same, sum(abs(x[1] - y[1]) < 1e-9 for x, y in zip(cut, every, strict=False)) / 10
+
+
 def _words_against_fts5(svc: Any, q: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]], float]:
     """The words ranker's top 10 for ``q`` (``fts_words``: its first cut scored), FTS5's own bm25 top 10
     over every matching moment (the ranker before the cut) and the seconds that second query took."""
@@ -179,7 +186,7 @@ def _words_against_fts5(svc: Any, q: str) -> tuple[list[tuple[int, float]], list
     words = list(dict.fromkeys(w for t in query_terms(q)[:MAX_TERMS] for w in fts_tokens(t)))
     k = svc.settings.candidates
     with svc.store.read() as conn:
-        cut = fts_words(conn, words, k, FTS_POOL * k, svc._word_stats)[:10]
+        cut = fts_words(conn, words, k, FTS_POOL * k, svc._fts_stats)[:10]
         t0 = time.perf_counter()
         every = [(r[0], float(r[1])) for r in conn.exec_driver_sql(
             f"SELECT rowid, bm25({backends.FTS}) AS r FROM {backends.FTS} WHERE {backends.FTS} MATCH ? "
@@ -202,8 +209,9 @@ def sqlite_words_only(args: argparse.Namespace, svc: Any, bank: list[str], rng: 
         if qi < args.recall_queries:
             cut, every, took = _words_against_fts5(svc, q)
             exact_lat.append(took)
-            recalls.append(len({i for i, _ in cut} & {i for i, _ in every}) / 10)
-            score_recalls.append(sum(abs(x[1] - y[1]) < 1e-9 for x, y in zip(cut, every, strict=False)) / 10)
+            same, scores = _top10_agreement(cut, every)
+            recalls.append(same)
+            score_recalls.append(scores)
     ms, cpu_ms, x_ms = ([x * 1000 for x in xs] for xs in (lat, cpu, exact_lat))
     load, k = os.getloadavg(), svc.settings.candidates
     return f"""## Find at scale: hybrid query latency, ANN recall, indexing cost (`bench/bench_search.py`)
@@ -340,9 +348,9 @@ def main() -> None:
             if qi < args.recall_queries:
                 cut, every, took = _words_against_fts5(svc, q)
                 exact_words_lat.append(took)
-                word_recalls.append(len({i for i, _ in cut} & {i for i, _ in every}) / 10)
-                # ties: moments of equal score are interchangeable, so also count ranks whose score is the exact one's
-                word_score_recalls.append(sum(abs(x[1] - y[1]) < 1e-9 for x, y in zip(cut, every, strict=False)) / 10)
+                same, scores = _top10_agreement(cut, every)
+                word_recalls.append(same)
+                word_score_recalls.append(scores)
             c0 = time.process_time()
             qv = embedder.query(q).astype(np.float16)
             e5_cpu.append(time.process_time() - c0)
@@ -662,7 +670,6 @@ def run_postgres(args: argparse.Namespace, bank: list[str], pv: np.ndarray, rng:
 
     from vidlens.platform import Platform
     from vidlens.search import backends
-    from vidlens.search.service import WORD_POOL
     from vidlens.settings import load_settings
 
     migration = importlib.import_module("vidlens.search.migrations.search_0005")
